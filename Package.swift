@@ -1,0 +1,29 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Layers (see docs/ARCHITECTURE.md):
+//   CNeuroneKernels  — C kernels (GEMM micro-kernels, vectorised transcendentals), no dependencies.
+//   Neurone          — Storage/ Kernels/ (may import CNeuroneKernels), Tensor/, Autograd/.
+//   NeuroneCLI       — the `neurone` command; imports Neurone and ArgumentParser only.
+let package = Package(
+    name: "Neurone",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Neurone", targets: ["Neurone"]),
+        .executable(name: "neurone", targets: ["NeuroneCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CNeuroneKernels", path: "Sources/CNeuroneKernels"),
+        .target(name: "Neurone", dependencies: ["CNeuroneKernels"], path: "Sources/Neurone"),
+        .executableTarget(
+            name: "NeuroneCLI",
+            dependencies: ["Neurone", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/NeuroneCLI"),
+        .testTarget(
+            name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
+            resources: [.copy("Reference")]),
+    ]
+)

@@ -1,0 +1,139 @@
+// Vectorised float32 transcendentals: y[i] = f(x[i]).
+// exp uses the Cephes expf reduction (x = n ln2 + r, |r| <= ln2/2) and a degree-6 polynomial,
+// written without calls or branches so the loop vectorises; 2^n is built in the exponent bits.
+// Each map is compiled for AVX-512, AVX2+FMA and the baseline, chosen at run time.
+#include "neurone_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT ON
+
+#if defined(__x86_64__) || defined(__i386__)
+#define NK_X86 1
+#endif
+
+#define EXP_HI 88.3762626647949f
+#define EXP_LO -87.3365447505531f
+
+static inline __attribute__((always_inline)) float nk_expf(float x) {
+    float v = x > EXP_HI ? EXP_HI : x;
+    v = v < EXP_LO ? EXP_LO : v;
+    // round(v / ln2) with the 1.5*2^23 trick (no libm call, vectorisable)
+    float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = v - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    float y = p * (r * r) + r + 1.0f;
+    int32_t e = (int32_t)n + 127;
+    uint32_t bits = (uint32_t)e << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    y = y * scale;
+    y = x > EXP_HI ? INFINITY : y;
+    y = x < EXP_LO ? 0.0f : y;
+    return y;
+}
+
+static inline __attribute__((always_inline)) float nk_sigmoidf(float x) {
+    // e = exp(-|x|) never overflows; sigmoid = 1/(1+e) for x >= 0, e/(1+e) otherwise.
+    float e = nk_expf(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0.0f ? s : e * s;
+}
+
+static inline __attribute__((always_inline)) float nk_tanhf(float x) {
+    float ax = fabsf(x);
+    // Cephes tanhf: odd polynomial for |x| < 0.625, exp form elsewhere.
+    float z = x * x;
+    float p = -5.70498872745E-3f;
+    p = p * z + 2.06390887954E-2f;
+    p = p * z - 5.37397155531E-2f;
+    p = p * z + 1.33314422036E-1f;
+    p = p * z - 3.33332819422E-1f;
+    float small = p * z * x + x;
+    float e = nk_expf(-2.0f * ax);
+    float big = (1.0f - e) / (1.0f + e);
+    big = copysignf(big, x);
+    return ax < 0.625f ? small : big;
+}
+
+#define DEFINE_MAP(NAME, FN)                                                                  \
+    static inline __attribute__((always_inline)) void NAME##_body(const float *x, float *y, int64_t n) { \
+        for (int64_t i = 0; i < n; i++) y[i] = FN(x[i]);                                      \
+    }                                                                                         \
+    NK_AVX512_VARIANT(NAME)                                                                   \
+    static void NAME##_base(const float *x, float *y, int64_t n) { NAME##_body(x, y, n); }    \
+    void nk_##NAME##_f32(const float *x, float *y, int64_t n) { NK_DISPATCH(NAME); NAME##_base(x, y, n); }
+
+#ifdef NK_X86
+#define NK_AVX512_VARIANT(NAME)                                                               \
+    __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512(const float *x, float *y, int64_t n) { \
+        NAME##_body(x, y, n);                                                                 \
+    }                                                                                         \
+    __attribute__((target("avx2,fma"))) static void NAME##_avx2(const float *x, float *y, int64_t n) { \
+        NAME##_body(x, y, n);                                                                 \
+    }
+#define NK_DISPATCH(NAME)                                                                     \
+    do {                                                                                      \
+        static int level = -1;                                                                \
+        if (level < 0) {                                                                      \
+            __builtin_cpu_init();                                                             \
+            level = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) ? 2 \
+                  : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0; \
+        }                                                                                     \
+        if (level == 2) { NAME##_avx512(x, y, n); return; }                                   \
+        if (level == 1) { NAME##_avx2(x, y, n); return; }                                     \
+    } while (0)
+#else
+#define NK_AVX512_VARIANT(NAME)
+#define NK_DISPATCH(NAME) do { } while (0)
+#endif
+
+DEFINE_MAP(exp, nk_expf)
+DEFINE_MAP(sigmoid, nk_sigmoidf)
+DEFINE_MAP(tanh, nk_tanhf)
+
+// ---- strided copy ------------------------------------------------------------------------
+// Odometer over all dims but the last; the last dim is a tight loop per element size.
+#define COPY_INNER(T)                                                                         \
+    do {                                                                                      \
+        const T *s = (const T *)src + soff;                                                   \
+        T *d = (T *)dst + doff;                                                               \
+        if (ss == 1 && ds == 1) memcpy(d, s, (size_t)inner * sizeof(T));                      \
+        else for (int64_t i = 0; i < inner; i++) d[i * ds] = s[i * ss];                       \
+    } while (0)
+
+void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
+                     const void *src, const int64_t *srcStrides,
+                     void *dst, const int64_t *dstStrides) {
+    if (ndim == 0) { memcpy(dst, src, (size_t)elemSize); return; }
+    for (int64_t d = 0; d < ndim; d++) if (shape[d] == 0) return;
+    int64_t inner = shape[ndim - 1];
+    int64_t ss = srcStrides[ndim - 1], ds = dstStrides[ndim - 1];
+    int64_t idx[64] = {0};
+    int64_t soff = 0, doff = 0;
+    for (;;) {
+        switch (elemSize) {
+        case 1: COPY_INNER(uint8_t); break;
+        case 2: COPY_INNER(uint16_t); break;
+        case 4: COPY_INNER(uint32_t); break;
+        default: COPY_INNER(uint64_t); break;
+        }
+        int64_t d = ndim - 2;
+        for (; d >= 0; d--) {
+            idx[d]++;
+            soff += srcStrides[d];
+            doff += dstStrides[d];
+            if (idx[d] < shape[d]) break;
+            soff -= srcStrides[d] * shape[d];
+            doff -= dstStrides[d] * shape[d];
+            idx[d] = 0;
+        }
+        if (d < 0) return;
+    }
+}

@@ -1,0 +1,44 @@
+// Neurone's C kernels: the few loops that must run at full vector width in a default
+// `swift build -c release` (which targets baseline x86-64). Each kernel is compiled several
+// times with __attribute__((target(...))) and chosen once at run time from the CPU's features,
+// so the package builds with no unsafe flags and runs on any x86-64 or arm64 machine.
+#ifndef NEURONE_KERNELS_H
+#define NEURONE_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Row-major GEMM: C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C.
+/// op(A) is A (lda >= K) or, when transA != 0, Aᵀ with A stored [K,M] (lda >= M); same for B.
+/// Single-threaded; the caller splits rows across threads.
+void nk_sgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb,
+              float beta, float *C, int64_t ldc);
+void nk_dgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha,
+              const double *A, int64_t lda, const double *B, int64_t ldb,
+              double beta, double *C, int64_t ldc);
+
+/// The name of the micro-kernel chosen for this CPU: "avx512", "avx2" or "generic".
+const char *nk_gemm_kernel_name(void);
+/// Rows per micro-tile: callers split M across threads in multiples of this.
+int64_t nk_gemm_mr(void);
+
+/// y[i] = f(x[i]) for i < n, float32, vectorised with a polynomial exp (max error ~2 ulp).
+/// x and y may be the same buffer.
+void nk_exp_f32(const float *x, float *y, int64_t n);
+void nk_sigmoid_f32(const float *x, float *y, int64_t n);
+void nk_tanh_f32(const float *x, float *y, int64_t n);
+
+/// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
+/// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.
+void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
+                     const void *src, const int64_t *srcStrides,
+                     void *dst, const int64_t *dstStrides);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

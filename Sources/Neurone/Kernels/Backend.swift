@@ -1,0 +1,62 @@
+/// Elementwise functions of one tensor.
+public enum UnaryOp: String, Sendable {
+    case neg, abs, sqrt, exp, log, log1p, sin, cos, tanh, sigmoid, relu, sign, reciprocal
+}
+
+/// Elementwise functions of two tensors (after broadcasting).
+public enum BinaryOp: String, Sendable {
+    case add, sub, mul, div, pow, minimum, maximum
+}
+
+/// Elementwise comparisons; the result is a bool tensor.
+public enum CompareOp: String, Sendable {
+    case eq, ne, lt, le, gt, ge
+}
+
+/// Reductions along one axis of a contiguous [outer, size, inner] block.
+public enum ReduceOp: String, Sendable {
+    case sum, max, min, argmax, argmin
+}
+
+/// The kernels a device must provide. Every buffer is contiguous unless strides are given;
+/// pointers are raw and typed by `dtype`. Shapes and strides are in elements.
+/// The tensor layer (Tensor/, Autograd/) only talks to devices through this protocol.
+protocol Backend {
+    /// dst[idx] = src[idx] over `shape`, with arbitrary element strides on both sides.
+    func copyStrided(elemSize: Int, shape: [Int], src: UnsafeRawPointer, srcStrides: [Int],
+                     dst: UnsafeMutableRawPointer, dstStrides: [Int])
+    /// Converts `count` elements between dtypes.
+    func cast(_ src: UnsafeRawPointer, from: DType, _ dst: UnsafeMutableRawPointer, to: DType, count: Int)
+    /// Sets `count` elements to `value`.
+    func fill(_ dst: UnsafeMutableRawPointer, dtype: DType, count: Int, value: Double)
+    /// dst[i] = op(src[i]).
+    func unary(_ op: UnaryOp, dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int)
+    /// dst[i] = clamp(src[i], lo, hi) (either bound may be nil).
+    func clamp(dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int, min lo: Double?, max hi: Double?)
+    /// out[i] = a[i·aStep] op b[i·bStep]; steps are 0 (broadcast scalar) or 1.
+    func binary(_ op: BinaryOp, dtype: DType, _ a: UnsafeRawPointer, aStep: Int, _ b: UnsafeRawPointer, bStep: Int,
+                _ out: UnsafeMutableRawPointer, count: Int)
+    /// out[i] = a[i·aStep] op b[i·bStep] as bool.
+    func compare(_ op: CompareOp, dtype: DType, _ a: UnsafeRawPointer, aStep: Int, _ b: UnsafeRawPointer, bStep: Int,
+                 _ out: UnsafeMutableRawPointer, count: Int)
+    /// out[i] = cond[i] ? a[i] : b[i].
+    func select(dtype: DType, cond: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer,
+                _ out: UnsafeMutableRawPointer, count: Int)
+    /// Reduces axis 1 of a contiguous [outer, size, inner] buffer into [outer, inner].
+    /// argmax/argmin write int64 indices to `out`; max/min also write them to `indices` when given.
+    func reduce(_ op: ReduceOp, dtype: DType, _ src: UnsafeRawPointer, outer: Int, size: Int, inner: Int,
+                _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>?)
+    /// Batched GEMM on float32/float64: for each batch b, C_b = alpha·op(A_b)·op(B_b) + beta·C_b,
+    /// with A_b at a + b·strideA (elements); a stride of 0 reuses one matrix for every batch.
+    func gemm(dtype: DType, batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+              _ a: UnsafeRawPointer, lda: Int, strideA: Int, _ b: UnsafeRawPointer, ldb: Int, strideB: Int,
+              beta: Double, _ c: UnsafeMutableRawPointer, ldc: Int, strideC: Int)
+    /// Gathers along axis 1 of [outer, srcSize, inner]: out[o, j, i] = src[o, index[o, j, i], i]
+    /// with index and out shaped [outer, idxSize, inner]. When `shared` is true the index is one
+    /// vector of length idxSize used for every (o, i) (index_select).
+    func gather(elemSize: Int, _ src: UnsafeRawPointer, outer: Int, srcSize: Int, inner: Int,
+                index: UnsafePointer<Int64>, idxSize: Int, shared: Bool, _ out: UnsafeMutableRawPointer)
+    /// The adjoint of `gather`: dst[o, index[o, j, i], i] += src[o, j, i].
+    func scatterAdd(dtype: DType, _ src: UnsafeRawPointer, outer: Int, idxSize: Int, inner: Int,
+                    index: UnsafePointer<Int64>, shared: Bool, _ dst: UnsafeMutableRawPointer, dstSize: Int)
+}

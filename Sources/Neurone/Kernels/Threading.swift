@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// How many threads Neurone's kernels use, and the helper that splits work across them.
+///
+/// The count comes from the environment variable `NEURONE_NUM_THREADS` when set, otherwise
+/// from the number of online cores. Setting `Threading.threadCount` also updates the BLAS
+/// library's own thread pool.
+public enum Threading {
+    /// Number of cores online.
+    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    nonisolated(unsafe) private static var _threadCount: Int = {
+        if let s = getenv("NEURONE_NUM_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }()
+
+    /// Threads used by elementwise, reduction and GEMM kernels (≥ 1).
+    public static var threadCount: Int {
+        get { _threadCount }
+        set {
+            precondition(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
+            _threadCount = newValue
+            BLASLibrary.shared?.setThreads(newValue)
+        }
+    }
+
+    /// Splits `0..<count` into at most `threadCount` contiguous chunks of at least `minChunk`
+    /// items and runs `body(start, end)` on each, in parallel when there is more than one.
+    @inline(__always)
+    static func parallelFor(_ count: Int, minChunk: Int, _ body: (Int, Int) -> Void) {
+        let chunks = min(threadCount, count / max(minChunk, 1))
+        if chunks <= 1 {
+            if count > 0 { body(0, count) }
+            return
+        }
+        let per = (count + chunks - 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let start = c * per
+            let end = min(count, start + per)
+            if start < end { body(start, end) }
+        }
+    }
+}

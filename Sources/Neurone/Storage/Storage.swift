@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A reference-counted, 64-byte aligned block of memory that tensors view.
+/// Several tensors (views) may share one storage; it is freed when the last one goes.
+final class Storage {
+    let data: UnsafeMutableRawPointer
+    let byteCount: Int
+    let device: Device
+
+    init(byteCount: Int, device: Device = .cpu) {
+        self.byteCount = byteCount
+        self.device = device
+        self.data = BufferCache.shared.allocate(byteCount)
+    }
+
+    /// A zero-filled storage.
+    convenience init(zeroedByteCount byteCount: Int, device: Device = .cpu) {
+        self.init(byteCount: byteCount, device: device)
+        memset(data, 0, byteCount)
+    }
+
+    deinit { BufferCache.shared.release(data, byteCount: byteCount) }
+}
+
+/// Keeps recently freed large buffers for reuse, as PyTorch's caching allocators do:
+/// a fresh multi-megabyte buffer costs a page fault per 4 KiB on first touch, which would
+/// otherwise dominate memory-bound ops. Small buffers go straight to malloc.
+final class BufferCache: @unchecked Sendable {
+    static let shared = BufferCache()
+    private let minimumCachedBytes = 1 << 16
+    private let capacityBytes = 1 << 30
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var cachedBytes = 0
+    private var lock = pthread_mutex_t()
+
+    private init() { pthread_mutex_init(&lock, nil) }
+
+    private func roundedSize(_ bytes: Int) -> Int {
+        let size = max(bytes, 1)
+        return size < minimumCachedBytes ? ((size + 63) & ~63) : ((size + 4095) & ~4095)
+    }
+
+    func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let size = roundedSize(bytes)
+        if size >= minimumCachedBytes {
+            pthread_mutex_lock(&lock)
+            if var list = free[size], let p = list.popLast() {
+                free[size] = list
+                cachedBytes -= size
+                pthread_mutex_unlock(&lock)
+                return p
+            }
+            pthread_mutex_unlock(&lock)
+        }
+        var p: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&p, 64, size)
+        precondition(rc == 0 && p != nil, "Neurone: out of memory allocating \(bytes) bytes")
+        return p!
+    }
+
+    func release(_ p: UnsafeMutableRawPointer, byteCount: Int) {
+        let size = roundedSize(byteCount)
+        if size >= minimumCachedBytes {
+            pthread_mutex_lock(&lock)
+            if cachedBytes + size <= capacityBytes {
+                free[size, default: []].append(p)
+                cachedBytes += size
+                pthread_mutex_unlock(&lock)
+                return
+            }
+            pthread_mutex_unlock(&lock)
+        }
+        systemFree(p)
+    }
+
+    /// Returns every cached buffer to the system.
+    func empty() {
+        pthread_mutex_lock(&lock)
+        for (_, list) in free { for p in list { systemFree(p) } }
+        free.removeAll()
+        cachedBytes = 0
+        pthread_mutex_unlock(&lock)
+    }
+}
+
+@inline(__always) private func systemFree(_ p: UnsafeMutableRawPointer) {
+    #if canImport(Glibc)
+    Glibc.free(p)
+    #else
+    Darwin.free(p)
+    #endif
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Neurone
+
+@main
+struct NeuroneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neurone",
+        abstract: "Neurone: tensors, autograd and neural networks in Swift.",
+        version: "0.1.0",
+        subcommands: [Bench.self, Info.self])
+}
+
+/// `neurone info`: which kernels and libraries this machine will use.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the BLAS library, kernels and thread count in use.")
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() {
+        let blas = Gemm.blasName ?? ""
+        if json {
+            print("{\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
+        } else {
+            print("BLAS library:     \(blas.isEmpty ? "none found" : blas)")
+            print("GEMM backend:     \(Gemm.backend.rawValue)")
+            print("built-in kernel:  \(Gemm.builtinKernelName)")
+            print("threads:          \(Threading.threadCount) (cores: \(Threading.coreCount); set NEURONE_NUM_THREADS to change)")
+            print(Gemm.pathDescription)
+        }
+    }
+}
