@@ -5,6 +5,7 @@
 #include "neurone_kernels.h"
 #include <math.h>
 #include <string.h>
+#include "cpu_level.h"
 
 #pragma STDC FP_CONTRACT ON
 
@@ -12,8 +13,9 @@
 #define NK_X86 1
 #endif
 
-#define EXP_HI 88.3762626647949f
-#define EXP_LO -87.3365447505531f
+// Above EXP_HI expf overflows; below EXP_LO even the smallest denormal rounds to 0.
+#define EXP_HI 88.72283935546875f
+#define EXP_LO -103.972084045410f
 
 static inline __attribute__((always_inline)) float nk_expf(float x) {
     float v = x > EXP_HI ? EXP_HI : x;
@@ -29,11 +31,15 @@ static inline __attribute__((always_inline)) float nk_expf(float x) {
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
     float y = p * (r * r) + r + 1.0f;
-    int32_t e = (int32_t)n + 127;
-    uint32_t bits = (uint32_t)e << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    y = y * scale;
+    // 2^n as two normal powers of two (n in [-150, 128]) so that results near overflow and
+    // in the denormal range are exact products rather than out-of-range exponents.
+    int32_t ni = (int32_t)n;
+    int32_t n1 = ni / 2, n2 = ni - n1;
+    uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    y = (y * s1) * s2;
     y = x > EXP_HI ? INFINITY : y;
     y = x < EXP_LO ? 0.0f : y;
     return y;
@@ -80,12 +86,7 @@ static inline __attribute__((always_inline)) float nk_tanhf(float x) {
     }
 #define NK_DISPATCH(NAME)                                                                     \
     do {                                                                                      \
-        static int level = -1;                                                                \
-        if (level < 0) {                                                                      \
-            __builtin_cpu_init();                                                             \
-            level = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) ? 2 \
-                  : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0; \
-        }                                                                                     \
+        int level = nk_cpu_level();                                                           \
         if (level == 2) { NAME##_avx512(x, y, n); return; }                                   \
         if (level == 1) { NAME##_avx2(x, y, n); return; }                                     \
     } while (0)

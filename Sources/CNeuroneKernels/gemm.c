@@ -12,6 +12,7 @@
 #include "neurone_kernels.h"
 #include <stdlib.h>
 #include <string.h>
+#include "cpu_level.h"
 
 #pragma STDC FP_CONTRACT ON
 
@@ -91,10 +92,10 @@ static const kernel_set *kernels(void) {
     if (!chosen_ready) {
         kernel_set k = {"generic", uk_f32_generic, 8, uk_f64_generic, 4};
 #ifdef NK_X86
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+        int level = nk_cpu_level();
+        if (level >= 2) {
             k = (kernel_set){"avx512", uk_f32_avx512, 32, uk_f64_avx512, 16};
-        } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        } else if (level == 1) {
             k = (kernel_set){"avx2", uk_f32_avx2, 16, uk_f64_avx2, 8};
         }
 #endif

@@ -1,0 +1,26 @@
+// Which vector instruction set the kernels use: 2 = AVX-512, 1 = AVX2+FMA, 0 = baseline.
+// Detected once from the CPU; NEURONE_KERNEL=generic|avx2|avx512 lowers it (never raises it
+// above what the CPU supports), so tests can exercise every variant on one machine.
+#ifndef NEURONE_CPU_LEVEL_H
+#define NEURONE_CPU_LEVEL_H
+#include <stdlib.h>
+#include <string.h>
+
+static inline int nk_cpu_level(void) {
+    static int level = -1;
+    if (level >= 0) return level;
+    int l = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) l = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) l = 1;
+#endif
+    const char *req = getenv("NEURONE_KERNEL");
+    if (req) {
+        int want = strcmp(req, "generic") == 0 ? 0 : strcmp(req, "avx2") == 0 ? 1 : 2;
+        if (want < l) l = want;
+    }
+    level = l;  // benign race: every thread computes the same value
+    return l;
+}
+#endif
