@@ -6,13 +6,13 @@ extension Tensor {
     ///   - gradient: ∂L/∂self. May be omitted only when self has one element (then 1).
     ///   - retainGraph: keep the graph so that `backward` can run through it again.
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
-        precondition(_requiresGrad, "backward: element 0 of tensors does not require grad and does not have a grad_fn (shape \(describeShape(shape)))")
+        check(_requiresGrad, "backward: element 0 of tensors does not require grad and does not have a grad_fn (shape \(describeShape(shape)))")
         let seed: Tensor
         if let g = gradient {
-            precondition(g.shape == shape, "backward: gradient has shape \(describeShape(g.shape)) but the tensor has shape \(describeShape(shape))")
+            check(g.shape == shape, "backward: gradient has shape \(describeShape(g.shape)) but the tensor has shape \(describeShape(shape))")
             seed = g.dtype == dtype ? g.detach() : g.to(dtype)
         } else {
-            precondition(count == 1, "backward: grad can be implicitly created only for scalar outputs, got shape \(describeShape(shape)); pass a gradient of that shape")
+            check(count == 1, "backward: grad can be implicitly created only for scalar outputs, got shape \(describeShape(shape)); pass a gradient of that shape")
             seed = Tensor.ones(shape, dtype: dtype)
         }
 
@@ -24,7 +24,7 @@ extension Tensor {
         while let (t, start) = stack.popLast() {
             var next = start
             if let node = t.gradFn {
-                precondition(!node.freed, "backward: trying to backward through the graph a second time (through \(node.name)); the saved tensors were freed after the first call. Pass retainGraph: true to the first backward to keep them")
+                check(!node.freed, "backward: trying to backward through the graph a second time (through \(node.name)); the saved tensors were freed after the first call. Pass retainGraph: true to the first backward to keep them")
                 var pushed = false
                 while next < node.inputs.count {
                     let input = node.inputs[next]
@@ -55,7 +55,7 @@ extension Tensor {
                 let inputGrads = fn(g)
                 for (input, ig) in zip(node.inputs, inputGrads) {
                     guard let ig = ig, input._requiresGrad else { continue }
-                    precondition(ig.shape == input.shape,
+                    check(ig.shape == input.shape,
                                  "internal error: \(node.name) backward produced a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))")
                     let key = ObjectIdentifier(input)
                     let cast = ig.dtype == input.dtype ? ig : ig.to(input.dtype)

@@ -140,7 +140,7 @@ final class CPUBackend: Backend {
             let s = src.assumingMemoryBound(to: UInt8.self), d = dst.assumingMemoryBound(to: UInt8.self)
             switch op {
             case .abs, .relu, .sign: for i in 0..<count { d[i] = s[i] }
-            default: preconditionFailure("\(op.rawValue): not supported for bool tensors")
+            default: fail("\(op.rawValue): not supported for bool tensors")
             }
         }
     }
@@ -173,7 +173,7 @@ final class CPUBackend: Backend {
         case .abs: for i in 0..<n { let x = s[i]; d[i] = x < 0 ? 0 &- x : x }
         case .relu: for i in 0..<n { let x = s[i]; d[i] = x < 0 ? 0 : x }
         case .sign: for i in 0..<n { let x = s[i]; d[i] = x > 0 ? 1 : (x < 0 ? -1 : 0) }
-        default: preconditionFailure("\(op.rawValue): not supported for integer tensors; cast to a floating-point dtype first")
+        default: fail("\(op.rawValue): not supported for integer tensors; cast to a floating-point dtype first")
         }
     }
 
@@ -237,7 +237,7 @@ final class CPUBackend: Backend {
             switch op {
             case .add, .maximum: loop2(x, aStep, y, bStep, o, count) { $0 | $1 }
             case .mul, .minimum: loop2(x, aStep, y, bStep, o, count) { $0 & $1 }
-            default: preconditionFailure("\(op.rawValue): not supported for two bool tensors")
+            default: fail("\(op.rawValue): not supported for two bool tensors")
             }
         }
     }
@@ -265,12 +265,12 @@ final class CPUBackend: Backend {
         case .maximum: loop2(a, aStep, b, bStep, o, n) { Swift.max($0, $1) }
         case .pow:
             loop2(a, aStep, b, bStep, o, n) { base, e in
-                precondition(e >= 0, "pow: integers to negative integer powers are not allowed")
+                check(e >= 0, "pow: integers to negative integer powers are not allowed")
                 var r: T = 1, p = base, k = e
                 while k > 0 { if k & 1 == 1 { r = r &* p }; p = p &* p; k >>= 1 }
                 return r
             }
-        case .div: preconditionFailure("div on integer tensors is promoted to float by the tensor layer")
+        case .div: fail("div on integer tensors is promoted to float by the tensor layer")
         }
     }
 
@@ -480,7 +480,7 @@ final class CPUBackend: Backend {
                            b: B + i * strideB, ldb: ldb, beta: beta, c: C + i * strideC, ldc: ldc)
             }
         default:
-            preconditionFailure("matmul: dtype \(dtype) is not supported (float32 or float64 expected)")
+            fail("matmul: dtype \(dtype) is not supported (float32 or float64 expected)")
         }
     }
 

@@ -32,7 +32,7 @@ public enum Gemm {
     public static var backend: GemmBackend {
         get { requested ?? (blasAvailable ? .blas : .builtin) }
         set {
-            precondition(newValue == .builtin || blasAvailable,
+            check(newValue == .builtin || blasAvailable,
                          "Gemm.backend = .blas, but no BLAS library was found. \(installHint)")
             requested = newValue
         }

@@ -23,7 +23,7 @@ public enum Threading {
     public static var threadCount: Int {
         get { _threadCount }
         set {
-            precondition(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
+            check(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
             _threadCount = newValue
             BLASLibrary.shared?.setThreads(newValue)
         }

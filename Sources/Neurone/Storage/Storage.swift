@@ -58,7 +58,7 @@ final class BufferCache: @unchecked Sendable {
         }
         var p: UnsafeMutableRawPointer?
         let rc = posix_memalign(&p, 64, size)
-        precondition(rc == 0 && p != nil, "Neurone: out of memory allocating \(bytes) bytes")
+        check(rc == 0 && p != nil, "Neurone: out of memory allocating \(bytes) bytes")
         return p!
     }
 

@@ -12,7 +12,7 @@ extension Tensor {
     static func binaryNoGrad(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
         var dt = DType.promote(a.dtype, b.dtype)
         if op == .div && !dt.isFloatingPoint { dt = .float32 }
-        if op == .sub { precondition(dt != .bool, "sub: subtraction with two bool tensors is not supported; use logicalXor or logicalNot") }
+        if op == .sub { check(dt != .bool, "sub: subtraction with two bool tensors is not supported; use logicalXor or logicalNot") }
         if op == .pow && dt == .bool { dt = .int64 }
         let backend = a.backend
         return broadcastKernel(a, b, computeType: dt, outType: dt, op: op.rawValue) { x, xs, y, ys, o, n in
@@ -57,7 +57,7 @@ extension Tensor {
 
     /// −a.
     public static prefix func - (a: Tensor) -> Tensor {
-        precondition(a.dtype != .bool, "neg: negation of a bool tensor is not supported; use logicalNot()")
+        check(a.dtype != .bool, "neg: negation of a bool tensor is not supported; use logicalNot()")
         return a.unaryOp(.neg, "NegBackward") { g, _, _ in -g }
     }
 

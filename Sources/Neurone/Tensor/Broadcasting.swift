@@ -6,7 +6,7 @@ public func broadcastShapes(_ a: [Int], _ b: [Int], op: String = "broadcast") ->
     for i in 0..<n {
         let x = i < n - a.count ? 1 : a[i - (n - a.count)]
         let y = i < n - b.count ? 1 : b[i - (n - b.count)]
-        precondition(x == y || x == 1 || y == 1,
+        check(x == y || x == 1 || y == 1,
                      "\(op): the size of tensor a (\(x)) must match the size of tensor b (\(y)) at non-singleton dimension \(i); shapes \(describeShape(a)) and \(describeShape(b)) cannot be broadcast")
         out[i] = x == 1 ? y : x
     }
@@ -18,7 +18,7 @@ extension Tensor {
     func sumTo(_ target: [Int]) -> Tensor {
         if shape == target { return self }
         let lead = rank - target.count
-        precondition(lead >= 0, "sumTo: cannot reduce shape \(describeShape(shape)) to \(describeShape(target))")
+        check(lead >= 0, "sumTo: cannot reduce shape \(describeShape(shape)) to \(describeShape(target))")
         var dims = Array(0..<lead)
         for i in 0..<target.count where target[i] == 1 && shape[lead + i] != 1 { dims.append(lead + i) }
         let s = dims.isEmpty ? self : sum(dims: dims, keepDim: true)

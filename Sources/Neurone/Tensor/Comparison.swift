@@ -42,7 +42,7 @@ extension Tensor {
     /// Picks `a` where `condition` is true and `b` elsewhere; the three broadcast together.
     /// Gradients flow to `a` and `b` through the positions each was picked at.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(condition.dtype == .bool, "where: condition must be a bool tensor, got \(condition.dtype)")
+        check(condition.dtype == .bool, "where: condition must be a bool tensor, got \(condition.dtype)")
         let dt = DType.promote(a.dtype, b.dtype)
         let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape, op: "where"), b.shape, op: "where")
         let out = Tensor.empty(shape, dtype: dt)
@@ -77,9 +77,9 @@ extension Tensor {
 
     /// `value` where `mask` is true, self elsewhere (mask broadcasts to self's shape).
     public func maskedFill(_ mask: Tensor, _ value: Double) -> Tensor {
-        precondition(mask.dtype == .bool, "maskedFill: mask must be a bool tensor, got \(mask.dtype)")
+        check(mask.dtype == .bool, "maskedFill: mask must be a bool tensor, got \(mask.dtype)")
         let b = broadcastShapes(shape, mask.shape, op: "maskedFill")
-        precondition(b == shape, "maskedFill: mask of shape \(describeShape(mask.shape)) does not broadcast to the tensor's shape \(describeShape(shape))")
+        check(b == shape, "maskedFill: mask of shape \(describeShape(mask.shape)) does not broadcast to the tensor's shape \(describeShape(shape))")
         return Tensor.where(mask, Tensor.full([], value, dtype: dtype), self)
     }
 }

@@ -12,8 +12,8 @@ extension Tensor {
     ///   - dtype: the element type (default: see `defaultDType`).
     public convenience init<T: TensorScalar>(_ values: [T], shape: [Int]? = nil, dtype: DType? = nil) {
         let shape = shape ?? [values.count]
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(_:shape:): negative dimension in shape \(describeShape(shape))")
-        precondition(shapeCount(shape) == values.count,
+        check(shape.allSatisfy { $0 >= 0 }, "Tensor(_:shape:): negative dimension in shape \(describeShape(shape))")
+        check(shapeCount(shape) == values.count,
                      "Tensor(_:shape:): shape \(describeShape(shape)) holds \(shapeCount(shape)) elements but \(values.count) values were given")
         let dt = dtype ?? Tensor.defaultDType(for: T.self)
         let storage = Storage(byteCount: values.count * dt.byteSize)
@@ -49,7 +49,7 @@ extension Tensor {
     public convenience init<T: TensorScalar>(rows: [[T]], dtype: DType? = nil) {
         let cols = rows.first?.count ?? 0
         for (i, r) in rows.enumerated() {
-            precondition(r.count == cols, "Tensor(rows:): row \(i) has \(r.count) values, row 0 has \(cols)")
+            check(r.count == cols, "Tensor(rows:): row \(i) has \(r.count) values, row 0 has \(cols)")
         }
         self.init(rows.flatMap { $0 }, shape: [rows.count, cols], dtype: dtype)
     }
@@ -58,7 +58,7 @@ extension Tensor {
 
     /// A tensor filled with `value`.
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
-        precondition(shape.allSatisfy { $0 >= 0 }, "full: negative dimension in shape \(describeShape(shape))")
+        check(shape.allSatisfy { $0 >= 0 }, "full: negative dimension in shape \(describeShape(shape))")
         let t = Tensor.empty(shape, dtype: dtype)
         t.backend.fill(t.data, dtype: dtype, count: t.count, value: value)
         if requiresGrad { t.requiresGrad = true }
@@ -67,7 +67,7 @@ extension Tensor {
 
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
-        precondition(shape.allSatisfy { $0 >= 0 }, "zeros: negative dimension in shape \(describeShape(shape))")
+        check(shape.allSatisfy { $0 >= 0 }, "zeros: negative dimension in shape \(describeShape(shape))")
         let n = shapeCount(shape)
         let t = Tensor(storage: Storage(zeroedByteCount: n * dtype.byteSize), shape: shape,
                        strides: contiguousStrides(shape), offset: 0, dtype: dtype)
@@ -92,8 +92,8 @@ extension Tensor {
     /// Values start, start+step, … below end (like `torch.arange`). Default dtype: int64 when all
     /// arguments are whole numbers, float32 otherwise.
     public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType? = nil) -> Tensor {
-        precondition(step != 0, "arange: step must be nonzero")
-        precondition(start.isFinite && end.isFinite && step.isFinite, "arange: start, end and step must be finite")
+        check(step != 0, "arange: step must be nonzero")
+        check(start.isFinite && end.isFinite && step.isFinite, "arange: start, end and step must be finite")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         let whole = start.rounded() == start && end.rounded() == end && step.rounded() == step
         let dt = dtype ?? (whole ? .int64 : .float32)
@@ -108,7 +108,7 @@ extension Tensor {
 
     /// `count` evenly spaced values from start to end inclusive.
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) -> Tensor {
-        precondition(count >= 0, "linspace: count must be non-negative, got \(count)")
+        check(count >= 0, "linspace: count must be non-negative, got \(count)")
         if count == 1 { return Tensor([start], dtype: dtype) }
         let step = count > 1 ? (end - start) / Double(count - 1) : 0
         // Like PyTorch: the first half counts up from start, the second half down from end.
@@ -120,7 +120,7 @@ extension Tensor {
     /// The n×m identity (m defaults to n).
     public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32) -> Tensor {
         let cols = m ?? n
-        precondition(n >= 0 && cols >= 0, "eye: sizes must be non-negative, got \(n)×\(cols)")
+        check(n >= 0 && cols >= 0, "eye: sizes must be non-negative, got \(n)×\(cols)")
         let t = zeros([n, cols], dtype: dtype)
         let one = Tensor.full([1], 1, dtype: dtype)
         for i in 0..<Swift.min(n, cols) {
@@ -139,8 +139,8 @@ extension Tensor {
     /// Uniform on [low, high).
     public static func uniform(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .float32,
                                generator: Generator? = nil) -> Tensor {
-        precondition(dtype.isFloatingPoint, "uniform: dtype must be float32 or float64, got \(dtype)")
-        precondition(low <= high, "uniform: low (\(low)) must not exceed high (\(high))")
+        check(dtype.isFloatingPoint, "uniform: dtype must be float32 or float64, got \(dtype)")
+        check(low <= high, "uniform: low (\(low)) must not exceed high (\(high))")
         let g = generator ?? Generator.default
         let t = Tensor.empty(shape, dtype: dtype)
         let n = t.count
@@ -163,8 +163,8 @@ extension Tensor {
     /// Normal samples with the given mean and standard deviation.
     public static func normal(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .float32,
                               generator: Generator? = nil) -> Tensor {
-        precondition(dtype.isFloatingPoint, "normal: dtype must be float32 or float64, got \(dtype)")
-        precondition(std >= 0, "normal: std must be non-negative, got \(std)")
+        check(dtype.isFloatingPoint, "normal: dtype must be float32 or float64, got \(dtype)")
+        check(std >= 0, "normal: std must be non-negative, got \(std)")
         let g = generator ?? Generator.default
         let t = Tensor.empty(shape, dtype: dtype)
         let n = t.count
@@ -181,7 +181,7 @@ extension Tensor {
     /// Uniform integers in [low, high), int64 by default.
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64,
                                generator: Generator? = nil) -> Tensor {
-        precondition(high > low, "randint: the range [\(low), \(high)) is empty")
+        check(high > low, "randint: the range [\(low), \(high)) is empty")
         let g = generator ?? Generator.default
         let n = shapeCount(shape)
         var values = [Int64](repeating: 0, count: n)
@@ -217,13 +217,13 @@ extension Tensor {
 
     /// The single element of a one-element tensor, as a Double.
     public func item() -> Double {
-        precondition(count == 1, "item: a Tensor with \(count) elements cannot be converted to a scalar (shape \(describeShape(shape)))")
+        check(count == 1, "item: a Tensor with \(count) elements cannot be converted to a scalar (shape \(describeShape(shape)))")
         return toArray(as: Double.self)[0]
     }
 
     /// The single element of a one-element tensor, as `T`.
     public func item<T: TensorScalar>(as type: T.Type) -> T {
-        precondition(count == 1, "item: a Tensor with \(count) elements cannot be converted to a scalar (shape \(describeShape(shape)))")
+        check(count == 1, "item: a Tensor with \(count) elements cannot be converted to a scalar (shape \(describeShape(shape)))")
         return toArray(as: T.self)[0]
     }
 

@@ -2,12 +2,12 @@
 extension Tensor {
     /// Checks an index tensor's dtype and every value against `bound`.
     private func checkIndices(_ index: Tensor, bound: Int, op: String, dim: Int) -> Tensor {
-        precondition(index.dtype == .int64 || index.dtype == .int32, "\(op): index must be int64 or int32, got \(index.dtype)")
+        check(index.dtype == .int64 || index.dtype == .int32, "\(op): index must be int64 or int32, got \(index.dtype)")
         let idx = index.to(.int64).contiguousCopyIfNeeded()
         let p = idx.data.assumingMemoryBound(to: Int64.self)
         for i in 0..<idx.count {
             let v = p[i]
-            precondition(v >= 0 && v < bound,
+            check(v >= 0 && v < bound,
                          "\(op): index \(v) is out of bounds for dimension \(dim) with size \(bound) (input shape \(describeShape(shape)))")
         }
         return idx
@@ -17,9 +17,9 @@ extension Tensor {
     /// `index` has the rank of self and the same sizes in the other dims.
     public func gather(dim: Int, index: Tensor) -> Tensor {
         let d = normalizeDim(dim, rank, "gather")
-        precondition(index.rank == rank, "gather: index tensor must have the same number of dimensions as input (\(rank)), got index shape \(describeShape(index.shape))")
+        check(index.rank == rank, "gather: index tensor must have the same number of dimensions as input (\(rank)), got index shape \(describeShape(index.shape))")
         for j in 0..<rank where j != d {
-            precondition(index.shape[j] == shape[j],
+            check(index.shape[j] == shape[j],
                          "gather: index shape \(describeShape(index.shape)) must match input shape \(describeShape(shape)) except in dimension \(d)")
         }
         let idx = checkIndices(index, bound: shape[d], op: "gather", dim: d)
@@ -41,13 +41,13 @@ extension Tensor {
     /// out[i][index[i][j][k]][k] += source[i][j][k] (for dim = 1), like torch.scatter_add.
     public func scatterAdd(dim: Int, index: Tensor, source: Tensor) -> Tensor {
         let d = normalizeDim(dim, rank, "scatterAdd")
-        precondition(index.shape == source.shape, "scatterAdd: index shape \(describeShape(index.shape)) must equal source shape \(describeShape(source.shape))")
-        precondition(index.rank == rank, "scatterAdd: index must have the rank of self (\(rank)), got shape \(describeShape(index.shape))")
+        check(index.shape == source.shape, "scatterAdd: index shape \(describeShape(index.shape)) must equal source shape \(describeShape(source.shape))")
+        check(index.rank == rank, "scatterAdd: index must have the rank of self (\(rank)), got shape \(describeShape(index.shape))")
         for j in 0..<rank where j != d {
-            precondition(index.shape[j] == shape[j],
+            check(index.shape[j] == shape[j],
                          "scatterAdd: index shape \(describeShape(index.shape)) must match self shape \(describeShape(shape)) except in dimension \(d)")
         }
-        precondition(source.dtype == dtype, "scatterAdd: source dtype \(source.dtype) must equal self dtype \(dtype)")
+        check(source.dtype == dtype, "scatterAdd: source dtype \(source.dtype) must equal self dtype \(dtype)")
         let idx = checkIndices(index, bound: shape[d], op: "scatterAdd", dim: d)
         let out = contiguousCopy()
         let src = source.contiguousCopyIfNeeded()
@@ -65,7 +65,7 @@ extension Tensor {
     /// The entries at `index` (1-D) along `dim`, like torch.index_select.
     public func indexSelect(dim: Int, index: Tensor) -> Tensor {
         let d = normalizeDim(dim, rank, "indexSelect")
-        precondition(index.rank <= 1, "indexSelect: index must be 1-D, got shape \(describeShape(index.shape))")
+        check(index.rank <= 1, "indexSelect: index must be 1-D, got shape \(describeShape(index.shape))")
         let idx = checkIndices(index.reshape([-1]), bound: shape[d], op: "indexSelect", dim: d)
         let c = contiguousCopyIfNeeded()
         var outShape = shape
@@ -90,17 +90,17 @@ extension Tensor {
     /// One-hot encoding of integer class indices: shape + [numClasses], int64 (like
     /// torch.nn.functional.one_hot). numClasses defaults to max + 1.
     public func oneHot(numClasses: Int? = nil) -> Tensor {
-        precondition(dtype == .int64 || dtype == .int32, "oneHot: class values must be int64 or int32, got \(dtype)")
+        check(dtype == .int64 || dtype == .int32, "oneHot: class values must be int64 or int32, got \(dtype)")
         let flat = to(.int64).contiguousCopyIfNeeded()
         let p = flat.data.assumingMemoryBound(to: Int64.self)
         var maxValue: Int64 = -1
         for i in 0..<flat.count {
-            precondition(p[i] >= 0, "oneHot: class values must be non-negative, got \(p[i])")
+            check(p[i] >= 0, "oneHot: class values must be non-negative, got \(p[i])")
             maxValue = Swift.max(maxValue, p[i])
         }
         let classes = numClasses ?? Int(maxValue + 1)
-        precondition(classes > 0 || flat.count == 0, "oneHot: numClasses must be positive, got \(classes)")
-        precondition(Int(maxValue) < classes, "oneHot: class value \(maxValue) is too large for numClasses \(classes)")
+        check(classes > 0 || flat.count == 0, "oneHot: numClasses must be positive, got \(classes)")
+        check(Int(maxValue) < classes, "oneHot: class value \(maxValue) is too large for numClasses \(classes)")
         let out = Tensor.zeros(shape + [classes], dtype: .int64)
         let o = out.data.assumingMemoryBound(to: Int64.self)
         for i in 0..<flat.count { o[i * classes + Int(p[i])] = 1 }
@@ -110,9 +110,9 @@ extension Tensor {
     /// Constant padding, like torch.nn.functional.pad: `pads` lists (before, after) pairs
     /// starting from the last dim: [left, right, top, bottom, …]. Pads must be non-negative.
     public func pad(_ pads: [Int], value: Double = 0) -> Tensor {
-        precondition(pads.count % 2 == 0 && pads.count / 2 <= rank,
+        check(pads.count % 2 == 0 && pads.count / 2 <= rank,
                      "pad: padding length must be even and at most 2×rank (\(2 * rank)), got \(pads.count) for shape \(describeShape(shape))")
-        precondition(pads.allSatisfy { $0 >= 0 }, "pad: negative padding \(pads) is not supported")
+        check(pads.allSatisfy { $0 >= 0 }, "pad: negative padding \(pads) is not supported")
         var outShape = shape
         var starts = [Int](repeating: 0, count: rank)
         for i in 0..<(pads.count / 2) {

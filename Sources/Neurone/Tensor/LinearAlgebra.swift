@@ -20,13 +20,13 @@ extension Tensor {
     /// the leading (batch) dims broadcast.
     public func matmul(_ other: Tensor) -> Tensor {
         let a = self, b = other
-        precondition(a.rank >= 1 && b.rank >= 1,
+        check(a.rank >= 1 && b.rank >= 1,
                      "matmul: both arguments need at least 1 dimension, got shapes \(describeShape(a.shape)) and \(describeShape(b.shape))")
-        precondition(a.dtype == b.dtype,
+        check(a.dtype == b.dtype,
                      "matmul: expected both operands to have the same dtype, got \(a.dtype) and \(b.dtype)")
-        precondition(a.dtype.isFloatingPoint, "matmul: dtype \(a.dtype) is not supported (float32 or float64 expected)")
+        check(a.dtype.isFloatingPoint, "matmul: dtype \(a.dtype) is not supported (float32 or float64 expected)")
         if a.rank == 1 && b.rank == 1 {
-            precondition(a.shape[0] == b.shape[0],
+            check(a.shape[0] == b.shape[0],
                          "matmul: 1-D tensors of sizes \(a.shape[0]) and \(b.shape[0]) cannot be multiplied (dot product needs equal sizes)")
             return a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape([])
         }
@@ -34,7 +34,7 @@ extension Tensor {
         if b.rank == 1 { return a.matmul(b.unsqueeze(-1)).squeeze(-1) }
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
-        precondition(k == k2,
+        check(k == k2,
                      "matmul: shapes \(describeShape(a.shape)) and \(describeShape(b.shape)) cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
         if a.rank == 2 && b.rank == 2 { return Tensor.mm(a, b) }
         // [..., M, K] · [K, N]: fold the batch into M when that needs no copy.

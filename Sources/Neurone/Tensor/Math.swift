@@ -47,7 +47,7 @@ extension Tensor {
 
     /// Limits values to [min, max] (either may be nil). The gradient flows where min ≤ x ≤ max.
     public func clamp(min lo: Double? = nil, max hi: Double? = nil) -> Tensor {
-        precondition(lo != nil || hi != nil, "clamp: at least one of min or max must be given")
+        check(lo != nil || hi != nil, "clamp: at least one of min or max must be given")
         let c = contiguousCopyIfNeeded()
         let out = Tensor.empty(shape, dtype: dtype)
         if out.count > 0 { backend.clamp(dtype: dtype, c.data, out.data, count: out.count, min: lo, max: hi) }

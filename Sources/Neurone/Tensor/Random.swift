@@ -70,7 +70,7 @@ public final class Generator {
 
     /// Uniform integer in 0..<bound (bound > 0), unbiased by rejection.
     public func nextInt(below bound: UInt64) -> UInt64 {
-        precondition(bound > 0, "random integer: the range is empty")
+        check(bound > 0, "random integer: the range is empty")
         let threshold = (0 &- bound) % bound
         while true {
             let r = nextUInt64()

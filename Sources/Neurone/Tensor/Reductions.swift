@@ -10,7 +10,7 @@ extension Tensor {
     func reductionDims(_ dims: [Int]?, _ op: String) -> [Int] {
         guard let dims = dims, !dims.isEmpty else { return Array(0..<rank) }
         let d = dims.map { normalizeDim($0, rank, op) }
-        precondition(Set(d).count == d.count, "\(op): dim \(dims) appears multiple times in the list of dims")
+        check(Set(d).count == d.count, "\(op): dim \(dims) appears multiple times in the list of dims")
         return d.sorted()
     }
 
@@ -105,7 +105,7 @@ extension Tensor {
         let name = op == .max ? "max" : "min"
         let d = rank == 0 ? 0 : normalizeDim(dim, rank, name)
         if rank == 0 { return (self, Tensor.zeros([], dtype: .int64)) }
-        precondition(shape[d] > 0, "\(name): cannot reduce over dim \(d) of size 0 (shape \(describeShape(shape)))")
+        check(shape[d] > 0, "\(name): cannot reduce over dim \(d) of size 0 (shape \(describeShape(shape)))")
         let outShape = reducedShape([d], keepDim: keepDim)
         let values = Tensor.empty(outShape, dtype: dtype)
         let indices = Tensor.empty(outShape, dtype: .int64)
@@ -127,7 +127,7 @@ extension Tensor {
     public func min() -> Tensor { extremeAll(.min) }
 
     private func extremeAll(_ op: ReduceOp) -> Tensor {
-        precondition(count > 0, "\(op.rawValue)(): cannot reduce an empty tensor (shape \(describeShape(shape)))")
+        check(count > 0, "\(op.rawValue)(): cannot reduce an empty tensor (shape \(describeShape(shape)))")
         let flat = withNoGrad { self.reshape([-1]) }
         let v = withNoGrad { op == .max ? flat.max(dim: 0).values : flat.min(dim: 0).values }
         if !Tensor.needsGrad(self) { return v }
@@ -144,7 +144,7 @@ extension Tensor {
     public func argmin(dim: Int? = nil, keepDim: Bool = false) -> Tensor { argExtreme(.argmin, dim: dim, keepDim: keepDim) }
 
     private func argExtreme(_ op: ReduceOp, dim: Int?, keepDim: Bool) -> Tensor {
-        precondition(count > 0, "\(op.rawValue): cannot reduce an empty tensor (shape \(describeShape(shape)))")
+        check(count > 0, "\(op.rawValue): cannot reduce an empty tensor (shape \(describeShape(shape)))")
         return withNoGrad {
             guard let dim = dim else {
                 let r = reshape([-1]).argExtreme(op, dim: 0, keepDim: false)
@@ -158,7 +158,7 @@ extension Tensor {
     /// The p-norm over `dims` (all when nil): (Σ|x|ᵖ)^(1/p); p = .infinity gives max |x|.
     /// At a zero vector the 2-norm's gradient is 0, as in PyTorch.
     public func norm(p: Double = 2, dims: [Int]? = nil, keepDim: Bool = false) -> Tensor {
-        precondition(p > 0, "norm: p must be positive, got \(p)")
+        check(p > 0, "norm: p must be positive, got \(p)")
         let d = reductionDims(dims, "norm")
         let x = dtype.isFloatingPoint ? self : to(.float32)
         if p == .infinity {

@@ -73,8 +73,8 @@ public final class Tensor {
     public var requiresGrad: Bool {
         get { _requiresGrad }
         set {
-            precondition(gradFn == nil, "requiresGrad can only be changed on leaf tensors; use detach() to get a leaf")
-            precondition(!newValue || dtype.isFloatingPoint,
+            check(gradFn == nil, "requiresGrad can only be changed on leaf tensors; use detach() to get a leaf")
+            check(!newValue || dtype.isFloatingPoint,
                          "requiresGrad: only floating-point tensors can require gradients, got \(dtype)")
             _requiresGrad = newValue
         }
@@ -118,7 +118,7 @@ func contiguousStrides(_ shape: [Int]) -> [Int] {
 /// Maps a possibly negative dim into 0..<rank, or stops with a message naming the op.
 func normalizeDim(_ d: Int, _ rank: Int, _ op: String) -> Int {
     let r = max(rank, 1)
-    precondition(d >= -r && d < r, "\(op): dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(d))")
+    check(d >= -r && d < r, "\(op): dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(d))")
     return d < 0 ? d + r : d
 }
 

@@ -30,15 +30,15 @@ extension Tensor {
     func inferShape(_ requested: [Int], _ op: String) -> [Int] {
         var shape = requested
         let unknown = shape.indices.filter { shape[$0] == -1 }
-        precondition(unknown.count <= 1, "\(op): only one dimension can be inferred (-1), got \(describeShape(requested))")
-        precondition(shape.allSatisfy { $0 >= -1 }, "\(op): invalid shape \(describeShape(requested))")
+        check(unknown.count <= 1, "\(op): only one dimension can be inferred (-1), got \(describeShape(requested))")
+        check(shape.allSatisfy { $0 >= -1 }, "\(op): invalid shape \(describeShape(requested))")
         if let u = unknown.first {
             let known = shape.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
-            precondition(known != 0 && count % known == 0,
+            check(known != 0 && count % known == 0,
                          "\(op): shape \(describeShape(requested)) is invalid for input of size \(count) (shape \(describeShape(self.shape)))")
             shape[u] = count / known
         }
-        precondition(shapeCount(shape) == count,
+        check(shapeCount(shape) == count,
                      "\(op): shape \(describeShape(requested)) is invalid for input of size \(count) (shape \(describeShape(self.shape)))")
         return shape
     }
@@ -58,7 +58,7 @@ extension Tensor {
 
     /// Like `reshape`, but only for contiguous tensors: always a view.
     public func view(_ shape: [Int]) -> Tensor {
-        precondition(isContiguous, "view: the tensor (shape \(describeShape(self.shape)), strides \(describeShape(strides))) is not contiguous; use reshape(_:) or contiguous() first")
+        check(isContiguous, "view: the tensor (shape \(describeShape(self.shape)), strides \(describeShape(strides))) is not contiguous; use reshape(_:) or contiguous() first")
         return reshape(shape)
     }
 
@@ -68,7 +68,7 @@ extension Tensor {
     public func flatten(startDim: Int = 0, endDim: Int = -1) -> Tensor {
         if rank == 0 { return reshape([1]) }
         let s = normalizeDim(startDim, rank, "flatten"), e = normalizeDim(endDim, rank, "flatten")
-        precondition(s <= e, "flatten: startDim (\(startDim)) must not come after endDim (\(endDim))")
+        check(s <= e, "flatten: startDim (\(startDim)) must not come after endDim (\(endDim))")
         let merged = shape[s...e].reduce(1, *)
         return reshape(Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
     }
@@ -77,9 +77,9 @@ extension Tensor {
 
     /// Reorders the dims: result dim i is input dim dims[i].
     public func permute(_ dims: [Int]) -> Tensor {
-        precondition(dims.count == rank, "permute: expected \(rank) dims for a tensor of shape \(describeShape(shape)), got \(dims)")
+        check(dims.count == rank, "permute: expected \(rank) dims for a tensor of shape \(describeShape(shape)), got \(dims)")
         let d = dims.map { normalizeDim($0, rank, "permute") }
-        precondition(Set(d).count == rank, "permute: repeated dim in \(dims)")
+        check(Set(d).count == rank, "permute: repeated dim in \(dims)")
         let out = restrided(d.map { shape[$0] }, d.map { strides[$0] }, offset)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, x) in d.enumerated() { inverse[x] = i }
@@ -98,13 +98,13 @@ extension Tensor {
 
     /// The transpose of a matrix (a vector or scalar is returned as is).
     public var T: Tensor {
-        precondition(rank <= 2, "T: expects a tensor with at most 2 dimensions, got shape \(describeShape(shape)); use mT or permute")
+        check(rank <= 2, "T: expects a tensor with at most 2 dimensions, got shape \(describeShape(shape)); use mT or permute")
         return rank < 2 ? self : transpose(0, 1)
     }
 
     /// The last two dims swapped (batched matrix transpose).
     public var mT: Tensor {
-        precondition(rank >= 2, "mT: expects at least 2 dimensions, got shape \(describeShape(shape))")
+        check(rank >= 2, "mT: expects at least 2 dimensions, got shape \(describeShape(shape))")
         return transpose(-2, -1)
     }
 
@@ -113,8 +113,8 @@ extension Tensor {
     /// Elements start, start+step, … below end along `dim` (Python slice semantics: negative
     /// start/end count from the end and out-of-range bounds are clamped). step > 0.
     public func slice(dim: Int, start: Int? = nil, end: Int? = nil, step: Int = 1) -> Tensor {
-        precondition(rank > 0, "slice: cannot slice a 0-dimensional tensor")
-        precondition(step > 0, "slice: step must be positive, got \(step)")
+        check(rank > 0, "slice: cannot slice a 0-dimensional tensor")
+        check(step > 0, "slice: step must be positive, got \(step)")
         let d = normalizeDim(dim, rank, "slice")
         let n = shape[d]
         func clampIndex(_ i: Int?, _ dflt: Int) -> Int {
@@ -138,7 +138,7 @@ extension Tensor {
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let d = normalizeDim(dim, rank, "narrow")
         let s = start < 0 ? start + shape[d] : start
-        precondition(s >= 0 && length >= 0 && s + length <= shape[d],
+        check(s >= 0 && length >= 0 && s + length <= shape[d],
                      "narrow: start (\(start)) + length (\(length)) exceeds dimension size (\(shape[d])) of dim \(dim), shape \(describeShape(shape))")
         return slice(dim: d, start: s, end: s + length)
     }
@@ -147,7 +147,7 @@ extension Tensor {
     public func select(dim: Int, index: Int) -> Tensor {
         let d = normalizeDim(dim, rank, "select")
         let n = shape[d]
-        precondition(index >= -n && index < n, "select: index \(index) is out of bounds for dimension \(d) with size \(n) (shape \(describeShape(shape)))")
+        check(index >= -n && index < n, "select: index \(index) is out of bounds for dimension \(d) with size \(n) (shape \(describeShape(shape)))")
         let i = index < 0 ? index + n : index
         var newShape = shape, newStrides = strides
         newShape.remove(at: d)
@@ -168,11 +168,11 @@ extension Tensor {
     /// NumPy-style indexing with an array of `TensorIndex`.
     public func index(_ indices: [TensorIndex]) -> Tensor {
         let ellipses = indices.filter { if case .ellipsis = $0 { return true } else { return false } }.count
-        precondition(ellipses <= 1, "index: at most one ellipsis is allowed")
+        check(ellipses <= 1, "index: at most one ellipsis is allowed")
         let consuming = indices.filter {
             switch $0 { case .newAxis, .ellipsis: return false; default: return true }
         }.count
-        precondition(consuming <= rank, "index: too many indices (\(consuming)) for a tensor of shape \(describeShape(shape))")
+        check(consuming <= rank, "index: too many indices (\(consuming)) for a tensor of shape \(describeShape(shape))")
         var expanded: [TensorIndex] = []
         for idx in indices {
             if case .ellipsis = idx {
@@ -250,14 +250,14 @@ extension Tensor {
     public func expand(as other: Tensor) -> Tensor { expand(other.shape) }
 
     func expandedNoGrad(_ target: [Int], op: String) -> Tensor {
-        precondition(target.count >= rank,
+        check(target.count >= rank,
                      "\(op): the number of sizes provided (\(target.count)) must be greater or equal to the number of dimensions in the tensor (\(rank)); shape \(describeShape(shape)) to \(describeShape(target))")
         let lead = target.count - rank
         var newShape = [Int](repeating: 0, count: target.count)
         var newStrides = [Int](repeating: 0, count: target.count)
         for i in 0..<target.count {
             if i < lead {
-                precondition(target[i] >= 0, "\(op): the expanded size \(target[i]) is not allowed in a leading, non-existing dimension \(i)")
+                check(target[i] >= 0, "\(op): the expanded size \(target[i]) is not allowed in a leading, non-existing dimension \(i)")
                 newShape[i] = target[i]
                 newStrides[i] = 0
             } else {
@@ -267,7 +267,7 @@ extension Tensor {
                     newShape[i] = t
                     newStrides[i] = strides[i - lead]
                 } else {
-                    precondition(src == 1,
+                    check(src == 1,
                                  "\(op): the expanded size of the tensor (\(t)) must match the existing size (\(src)) at non-singleton dimension \(i); shape \(describeShape(shape)) to \(describeShape(target))")
                     newShape[i] = t
                     newStrides[i] = 0
