@@ -8,11 +8,17 @@ struct Bench: ParsableCommand {
         subcommands: [BenchGemm.self, BenchOps.self])
 }
 
-/// Median wall time in seconds of `repeats` runs after `warmup` runs.
+/// Median wall time in seconds of `repeats` runs after at least `warmup` runs and 0.1 s of
+/// warm-up (which lets the thread pool and the scheduler settle).
 func medianSeconds(warmup: Int, repeats: Int, _ body: () -> Void) -> Double {
-    for _ in 0..<warmup { body() }
-    var times: [Double] = []
     let clock = ContinuousClock()
+    let warmStart = clock.now
+    var warmed = 0
+    while warmed < warmup || clock.now - warmStart < .milliseconds(100) {
+        body()
+        warmed += 1
+    }
+    var times: [Double] = []
     for _ in 0..<max(1, repeats) {
         let d = clock.measure { body() }
         times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)

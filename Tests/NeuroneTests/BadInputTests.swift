@@ -87,3 +87,19 @@ final class BadInputTests: XCTestCase {
         }
     }
 }
+
+final class ForkTests: XCTestCase {
+    /// Parallel kernels still work in a forked child (the pool forgets the parent's threads).
+    func testParallelKernelsWorkAfterFork() {
+        let x = Tensor.ones([1 << 20])
+        XCTAssertEqual(x.sum().item(), Double(1 << 20))  // starts the pool in the parent
+        let pid = fork()
+        if pid == 0 {
+            let ok = (x * 2.0).sum().item() == Double(1 << 21)
+            _exit(ok ? 0 : 1)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        XCTAssertEqual(status, 0, "the child could not run a parallel kernel")
+    }
+}

@@ -38,6 +38,14 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
                      const void *src, const int64_t *srcStrides,
                      void *dst, const int64_t *dstStrides);
 
+/// A task of a parallel region: index runs from 0 to tasks - 1.
+typedef void (*nk_task_fn)(void *ctx, int64_t index);
+
+/// Runs fn(ctx, i) for i in 0..<tasks, task 0 on the calling thread and task i on pool
+/// thread i, and returns when all are done. Nested calls and calls made while another thread
+/// holds the pool run the tasks serially on the caller.
+void nk_parallel_run(int64_t tasks, nk_task_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

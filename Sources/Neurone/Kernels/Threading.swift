@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
+import CNeuroneKernels
 
 /// How many threads Neurone's kernels use, and the helper that splits work across them.
 ///
@@ -39,10 +39,23 @@ public enum Threading {
             return
         }
         let per = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let start = c * per
-            let end = min(count, start + per)
-            if start < end { body(start, end) }
+        withoutActuallyEscaping(body) { body in
+            var region = Region(count: count, per: per, body: body)
+            withUnsafeMutablePointer(to: &region) { p in
+                nk_parallel_run(Int64(chunks), { ctx, index in
+                    let r = ctx!.assumingMemoryBound(to: Region.self)
+                    let start = Int(index) * r.pointee.per
+                    let end = min(r.pointee.count, start + r.pointee.per)
+                    if start < end { r.pointee.body(start, end) }
+                }, p)
+            }
         }
+    }
+
+    /// What one parallel loop hands to the C thread pool.
+    private struct Region {
+        let count: Int
+        let per: Int
+        let body: (Int, Int) -> Void
     }
 }
