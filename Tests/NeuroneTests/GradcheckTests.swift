@@ -159,6 +159,30 @@ final class GradcheckTests: XCTestCase {
         check("maskedFill", [r([3, 4])]) { x in x[0].maskedFill(x[0] .< 0.0, 0) * x[0] }
     }
 
+    /// The view, joining and indexing ops again over further shapes (rank 1 to 4).
+    func testShapeVariantsOfStructuralOps() {
+        for s in [[6], [2, 3], [2, 1, 3], [2, 2, 1, 3]] {
+            let n = s.count
+            check("reshape \(s)", [r(s)]) { $0[0].reshape([-1]).exp() }
+            check("permute reversed \(s)", [r(s)]) { $0[0].permute(Array((0..<n).reversed())).exp() }
+            check("slice last dim \(s)", [r(s)]) { $0[0].slice(dim: -1, start: 1, step: 2).exp() }
+            check("select first dim \(s)", [r(s)]) { $0[0].select(dim: 0, index: -1).exp() }
+            check("unsqueeze/squeeze \(s)", [r(s)]) { $0[0].unsqueeze(-1).squeeze().exp() }
+            check("expand leading \(s)", [r(s)]) { $0[0].expand([3] + s).sin() }
+            check("cat with itself \(s)", [r(s), r(s)]) { Tensor.cat($0, dim: -1).exp() }
+            check("stack \(s)", [r(s), r(s)]) { Tensor.stack($0, dim: 0).exp() }
+            check("chunk \(s)", [r(s)]) { x in let c = x[0].chunk(2, dim: -1); return c[0].exp().sum() - c.last!.sin().sum() }
+            check("pad \(s)", [r(s)]) { $0[0].pad([2, 1], value: -1).exp() }
+            check("where \(s)", [r(s), r(s)]) { x in Tensor.where(x[0] .> x[1], x[0], x[1] * 2.0) }
+            check("maskedFill \(s)", [r(s)]) { x in x[0].maskedFill(x[0] .> 0.5, 3) * x[0] }
+            check("flip by indexSelect \(s)", [r(s)]) { x in x[0].indexSelect(dim: -1, index: Tensor((0..<s.last!).reversed().map { $0 })) }
+            // gather/scatterAdd along the last dim with an index of the same shape
+            let idx = Tensor.randint(0, s.last!, s, generator: gen)
+            check("gather \(s)", [r(s)]) { $0[0].gather(dim: -1, index: idx).exp() }
+            check("scatterAdd \(s)", [r(s), r(s)]) { $0[0].scatterAdd(dim: -1, index: idx, source: $0[1]).exp() }
+        }
+    }
+
     func testCompositeFormulas() {
         // A softmax written from primitives and a two-layer network.
         check("softmax", [r([3, 5])]) { x in let e = (x[0] - x[0].logsumexp(dim: 1, keepDim: true)).exp(); return e }
