@@ -17,8 +17,8 @@
 #pragma STDC FP_CONTRACT ON
 
 #define MR 6
-#define KC 256
-#define MC 96
+#define KC 512
+#define MC 48
 #define NC 4096
 
 #if defined(__x86_64__) || defined(__i386__)
