@@ -1,6 +1,6 @@
 /// Elementwise functions of one tensor.
 public enum UnaryOp: String, Sendable {
-    case neg, abs, sqrt, exp, log, log1p, sin, cos, tanh, sigmoid, relu, sign, reciprocal
+    case neg, abs, sqrt, exp, log, log1p, sin, cos, tanh, sigmoid, relu, sign, reciprocal, erf
 }
 
 /// Elementwise functions of two tensors (after broadcasting).
@@ -59,4 +59,16 @@ protocol Backend {
     /// The adjoint of `gather`: dst[o, index[o, j, i], i] += src[o, j, i].
     func scatterAdd(dtype: DType, _ src: UnsafeRawPointer, outer: Int, idxSize: Int, inner: Int,
                     index: UnsafePointer<Int64>, shared: Bool, _ dst: UnsafeMutableRawPointer, dstSize: Int)
+    /// im2col: [N, C, H, W] → [N, C·kh·kw, outH·outW] (see `WindowGeometry`).
+    func im2col(dtype: DType, _ x: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
+                geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer)
+    /// col2im, the adjoint of im2col, accumulating into a zeroed `x`.
+    func col2im(dtype: DType, _ cols: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
+                geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer)
+    /// Max pooling with the flat index of each maximum.
+    func maxPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                   _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>)
+    /// Average pooling, forward or (with `backward`) its adjoint.
+    func avgPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                   countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: UnsafeMutableRawPointer)
 }

@@ -117,7 +117,7 @@ final class CPUBackend: Backend {
     // MARK: unary
 
     func unary(_ op: UnaryOp, dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int) {
-        let g = (op == .exp || op == .sigmoid || op == .tanh || op == .log || op == .log1p || op == .sin || op == .cos) ? mathGrain : grain
+        let g = (op == .exp || op == .sigmoid || op == .tanh || op == .log || op == .log1p || op == .sin || op == .cos || op == .erf) ? mathGrain : grain
         switch dtype {
         case .float32:
             let s = src.assumingMemoryBound(to: Float.self), d = dst.assumingMemoryBound(to: Float.self)
@@ -164,6 +164,7 @@ final class CPUBackend: Backend {
         case .relu: for i in 0..<n { let x = s[i]; d[i] = x < 0 ? 0 : x }
         case .sign: for i in 0..<n { let x = s[i]; d[i] = x > 0 ? 1 : (x < 0 ? -1 : x) }
         case .reciprocal: for i in 0..<n { d[i] = 1 / s[i] }
+        case .erf: for i in 0..<n { d[i] = T.ferf(s[i]) }
         }
     }
 

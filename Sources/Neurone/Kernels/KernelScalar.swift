@@ -52,6 +52,7 @@ protocol FloatKernel: BinaryFloatingPoint & KernelScalar {
     static func fcos(_ x: Self) -> Self
     static func ftanh(_ x: Self) -> Self
     static func fpow(_ x: Self, _ y: Self) -> Self
+    static func ferf(_ x: Self) -> Self
 }
 
 extension Float: FloatKernel {
@@ -62,6 +63,7 @@ extension Float: FloatKernel {
     @inline(__always) static func fcos(_ x: Float) -> Float { cosf(x) }
     @inline(__always) static func ftanh(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) static func fpow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+    @inline(__always) static func ferf(_ x: Float) -> Float { erff(x) }
 }
 extension Double: FloatKernel {
     @inline(__always) static func fexp(_ x: Double) -> Double { exp(x) }
@@ -71,4 +73,5 @@ extension Double: FloatKernel {
     @inline(__always) static func fcos(_ x: Double) -> Double { cos(x) }
     @inline(__always) static func ftanh(_ x: Double) -> Double { tanh(x) }
     @inline(__always) static func fpow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+    @inline(__always) static func ferf(_ x: Double) -> Double { erf(x) }
 }

@@ -2,7 +2,7 @@
 extension Tensor {
     /// Applies a unary kernel; float-only functions promote integer inputs to float32.
     func unaryNoGrad(_ op: UnaryOp) -> Tensor {
-        let floatOnly: Set<UnaryOp> = [.sqrt, .exp, .log, .log1p, .sin, .cos, .tanh, .sigmoid, .reciprocal]
+        let floatOnly: Set<UnaryOp> = [.sqrt, .exp, .log, .log1p, .sin, .cos, .tanh, .sigmoid, .reciprocal, .erf]
         let x = (floatOnly.contains(op) && !dtype.isFloatingPoint) ? withNoGrad { self.to(.float32) } : self
         let c = x.contiguousCopyIfNeeded()
         let out = Tensor.empty(c.shape, dtype: c.dtype)
@@ -42,6 +42,10 @@ extension Tensor {
     public func sign() -> Tensor { unaryOp(.sign, "SignBackward") { g, _, _ in Tensor.zeros(like: g) } }
     /// 1/x. Gradient −1/x².
     public func reciprocal() -> Tensor { unaryOp(.reciprocal, "ReciprocalBackward") { g, _, y in -(g * y * y) } }
+    /// The error function erf x = 2/√π ∫₀ˣ e^(−t²) dt. Gradient 2/√π · e^(−x²).
+    public func erf() -> Tensor {
+        unaryOp(.erf, "ErfBackward") { g, x, _ in g * (x * x * -1.0).exp() * 1.1283791670955126 }
+    }
     /// x². Gradient 2x.
     public func square() -> Tensor { self * self }
 

@@ -1,0 +1,113 @@
+/// Padding of a convolution: explicit sizes per side, or "same"/"valid" as in PyTorch.
+public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral {
+    /// The same padding on both sides of each spatial dim (height, width).
+    case explicit([Int])
+    /// Output size equals input size (stride 1 only); odd totals put the extra on the right.
+    case same
+    /// No padding.
+    case valid
+
+    public init(integerLiteral value: Int) { self = .explicit([value]) }
+}
+
+extension Tensor {
+    /// Output size of a sliding window along one dim (PyTorch's formula, with ceil mode).
+    static func windowOutput(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, ceilMode: Bool) -> Int {
+        let span = size + 2 * pad - dilation * (kernel - 1) - 1
+        if span < 0 { return 0 }
+        var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        // The last window must start inside the input or the left padding.
+        if ceilMode && (out - 1) * stride >= size + pad { out -= 1 }
+        return out
+    }
+
+    /// im2col as a differentiable op: [N, C, H, W] → [N, C·kh·kw, outH·outW] (torch.nn.functional.unfold).
+    func unfold2d(_ g: WindowGeometry) -> Tensor {
+        let x = contiguousCopyIfNeeded()
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let out = Tensor.empty([n, c * g.kernelH * g.kernelW, g.outH * g.outW], dtype: dtype)
+        if out.count > 0 { backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, out.data) }
+        if !Tensor.needsGrad(self) { return out }
+        let inShape = shape, dt = dtype
+        return out.recording("Im2ColBackward", [self]) { grad in
+            let gc = grad.contiguousCopyIfNeeded()
+            let dx = Tensor.zeros(inShape, dtype: dt)
+            if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data) }
+            return [dx]
+        }
+    }
+
+    /// 2-D convolution (cross-correlation, as in every deep-learning framework) like
+    /// `torch.nn.functional.conv2d`: input [N, C, H, W] (or [C, H, W]), weight [O, C/groups, kh, kw],
+    /// bias [O]. Computed as im2col followed by one matrix product per group.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: ConvPadding = .explicit([0]),
+                       dilation: [Int] = [1], groups: Int = 1) -> Tensor {
+        if rank == 3 { return unsqueeze(0).conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups).squeeze(0) }
+        check(rank == 4, "conv2d: expected a 3-D or 4-D input [N, C, H, W], got shape \(describeShape(shape))")
+        check(weight.rank == 4, "conv2d: weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(weight.shape))")
+        check(dtype == weight.dtype, "conv2d: input dtype \(dtype) and weight dtype \(weight.dtype) differ")
+        let pair = { (v: [Int], what: String) -> (Int, Int) in
+            check(v.count == 1 || v.count == 2, "conv2d: \(what) must have 1 or 2 values, got \(v)")
+            return (v[0], v.count == 2 ? v[1] : v[0])
+        }
+        let (sh, sw) = pair(stride, "stride"), (dh, dw) = pair(dilation, "dilation")
+        check(sh > 0 && sw > 0, "conv2d: stride must be positive, got \(stride)")
+        check(dh > 0 && dw > 0, "conv2d: dilation must be positive, got \(dilation)")
+        check(groups > 0, "conv2d: groups must be positive, got \(groups)")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        check(c % groups == 0 && o % groups == 0, "conv2d: in_channels (\(c)) and out_channels (\(o)) must be divisible by groups (\(groups))")
+        check(cg * groups == c,
+              "conv2d: weight of shape \(describeShape(weight.shape)) with groups=\(groups) expects input to have \(cg * groups) channels, but got \(c) channels (input shape \(describeShape(shape)))")
+        if let b = bias { check(b.shape == [o], "conv2d: bias must have shape [\(o)], got \(describeShape(b.shape))") }
+        var input = self
+        var (ph, pw) = (0, 0)
+        switch padding {
+        case .valid: break
+        case .explicit(let p): (ph, pw) = pair(p, "padding"); check(ph >= 0 && pw >= 0, "conv2d: padding must be non-negative, got \(p)")
+        case .same:
+            check(sh == 1 && sw == 1, "conv2d: padding='same' is not supported for strided convolutions (stride \(stride))")
+            let th = dh * (kh - 1), tw = dw * (kw - 1)
+            (ph, pw) = (th / 2, tw / 2)
+            if th % 2 == 1 || tw % 2 == 1 { input = input.pad([0, tw % 2, 0, th % 2]) }
+        }
+        let hIn = input.shape[2], wIn = input.shape[3]
+        let effH = dh * (kh - 1) + 1, effW = dw * (kw - 1) + 1
+        check(hIn + 2 * ph >= effH && wIn + 2 * pw >= effW,
+              "conv2d: kernel size (\(kh)×\(kw), dilated \(effH)×\(effW)) can't be greater than the padded input size (\(hIn + 2 * ph)×\(wIn + 2 * pw)); input shape \(describeShape(shape)), padding \(ph),\(pw)")
+        let oh = Tensor.windowOutput(hIn, kernel: kh, stride: sh, pad: ph, dilation: dh, ceilMode: false)
+        let ow = Tensor.windowOutput(wIn, kernel: kw, stride: sw, pad: pw, dilation: dw, ceilMode: false)
+        let g = WindowGeometry(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw,
+                               dilationH: dh, dilationW: dw, outH: oh, outW: ow)
+        let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
+        let k = cg * kh * kw, l = oh * ow
+        var y: Tensor
+        if groups == 1 {
+            y = weight.reshape([o, k]).matmul(cols)                    // [N, O, L]
+        } else {
+            let wg = weight.reshape([groups, o / groups, k])
+            y = wg.matmul(cols.reshape([n, groups, k, l])).reshape([n, o, l])
+        }
+        y = y.reshape([n, o, oh, ow])
+        if let b = bias { y = y + b.reshape([o, 1, 1]) }
+        _ = w; _ = h
+        return y
+    }
+
+    /// 1-D convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, k].
+    public func conv1d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: ConvPadding = .explicit([0]),
+                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+        if rank == 2 { return unsqueeze(0).conv1d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups).squeeze(0) }
+        check(rank == 3, "conv1d: expected a 2-D or 3-D input [N, C, L], got shape \(describeShape(shape))")
+        check(weight.rank == 3, "conv1d: weight must be 3-D [out, in/groups, k], got \(describeShape(weight.shape))")
+        let pad2: ConvPadding
+        switch padding {
+        case .explicit(let p):
+            check(p.count == 1, "conv1d: padding must be one value, got \(p)")
+            pad2 = .explicit([0, p[0]])
+        default: pad2 = padding
+        }
+        return unsqueeze(2).conv2d(weight: weight.unsqueeze(2), bias: bias, stride: [1, stride], padding: pad2,
+                                   dilation: [1, dilation], groups: groups).squeeze(2)
+    }
+}

@@ -1,0 +1,124 @@
+/// y = x·Wᵀ + b, like `torch.nn.Linear`. Weight [out, in], bias [out]; input [*, in].
+/// Default initialisation is PyTorch's: both drawn from U[−1/√in, 1/√in].
+public final class Linear: Module {
+    @Parameter public var weight: Tensor
+    @OptionalParameter public var bias: Tensor?
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32, generator: Generator? = nil) {
+        check(inFeatures > 0 && outFeatures > 0, "Linear: features must be positive, got in=\(inFeatures), out=\(outFeatures)")
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let w = Tensor.zeros([outFeatures, inFeatures], dtype: dtype)
+        Init.standard(w, fanIn: inFeatures, generator: generator)
+        self.weight = w
+        if bias {
+            let b = Tensor.zeros([outFeatures], dtype: dtype)
+            Init.standard(b, fanIn: inFeatures, generator: generator)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        check(input.rank >= 1 && input.shape[input.rank - 1] == inFeatures,
+              "Linear(in_features=\(inFeatures), out_features=\(outFeatures)): input of shape \(describeShape(input.shape)) has \(input.rank == 0 ? 0 : input.shape[input.rank - 1]) features in its last dim, expected \(inFeatures)")
+        let y = input.matmul(weight.T)
+        return bias.map { y + $0 } ?? y
+    }
+
+    public override var extraDescription: String { "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias == nil ? "False" : "True")" }
+}
+
+/// Returns its input.
+public final class Identity: Module {
+    public override init() { super.init() }
+    public override func forward(_ input: Tensor) -> Tensor { input }
+}
+
+/// Flattens dims startDim…endDim (1…−1 by default, keeping the batch dim).
+public final class Flatten: Module {
+    public let startDim: Int, endDim: Int
+    public init(startDim: Int = 1, endDim: Int = -1) {
+        self.startDim = startDim
+        self.endDim = endDim
+        super.init()
+    }
+    public override func forward(_ input: Tensor) -> Tensor { input.flatten(startDim: startDim, endDim: endDim) }
+    public override var extraDescription: String { "start_dim=\(startDim), end_dim=\(endDim)" }
+}
+
+/// Splits dim `dim` into `sizes`.
+public final class Unflatten: Module {
+    public let dim: Int, sizes: [Int]
+    public init(dim: Int, sizes: [Int]) {
+        self.dim = dim
+        self.sizes = sizes
+        super.init()
+    }
+    public override func forward(_ input: Tensor) -> Tensor {
+        let d = normalizeDim(dim, input.rank, "Unflatten")
+        check(sizes.reduce(1, *) == input.shape[d] || sizes.contains(-1),
+              "Unflatten: sizes \(sizes) do not multiply to the size \(input.shape[d]) of dim \(d) (input shape \(describeShape(input.shape)))")
+        return input.reshape(Array(input.shape[..<d]) + sizes + Array(input.shape[(d + 1)...]))
+    }
+    public override var extraDescription: String { "dim=\(dim), unflattened_size=\(sizes)" }
+}
+
+/// Zeroes elements with probability p during training and scales the rest by 1/(1 − p).
+/// Identity in evaluation mode.
+public final class Dropout: Module {
+    public let p: Double
+    let generator: Generator?
+    public init(_ p: Double = 0.5, generator: Generator? = nil) {
+        check(p >= 0 && p <= 1, "Dropout: probability has to be between 0 and 1, but got \(p)")
+        self.p = p
+        self.generator = generator
+        super.init()
+    }
+    public override func forward(_ input: Tensor) -> Tensor { input.dropout(p: p, training: isTraining, generator: generator) }
+    public override var extraDescription: String { "p=\(p)" }
+}
+
+/// Zeroes whole channels (dim 1 of [N, C, …]) with probability p during training.
+public final class Dropout2d: Module {
+    public let p: Double
+    let generator: Generator?
+    public init(_ p: Double = 0.5, generator: Generator? = nil) {
+        check(p >= 0 && p <= 1, "Dropout2d: probability has to be between 0 and 1, but got \(p)")
+        self.p = p
+        self.generator = generator
+        super.init()
+    }
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard isTraining, p > 0 else { return input }
+        check(input.rank >= 3, "Dropout2d: expected an input of shape [N, C, H, W] or [C, H, W], got \(describeShape(input.shape))")
+        var maskShape = input.shape
+        let channelDim = input.rank == 3 ? 0 : 1
+        for d in (channelDim + 1)..<input.rank { maskShape[d] = 1 }
+        if input.rank > 4 { for d in 0..<channelDim { maskShape[d] = input.shape[d] } }
+        let keep = Tensor.bernoulli(maskShape, p: 1 - p, dtype: input.dtype, generator: generator)
+        return p >= 1 ? input * 0.0 : input * keep / (1 - p)
+    }
+    public override var extraDescription: String { "p=\(p)" }
+}
+
+extension Tensor {
+    /// 1 with probability p, else 0.
+    public static func bernoulli(_ shape: [Int], p: Double, dtype: DType = .float32, generator: Generator? = nil) -> Tensor {
+        check(p >= 0 && p <= 1, "bernoulli: p must be in [0, 1], got \(p)")
+        return (Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float64, generator: generator) .< p).to(dtype)
+    }
+
+    /// Dropout as a function: in training, zeroes each element with probability p and scales the
+    /// rest by 1/(1 − p).
+    public func dropout(p: Double = 0.5, training: Bool = true, generator: Generator? = nil) -> Tensor {
+        guard training, p > 0 else { return self }
+        if p >= 1 { return self * 0.0 }
+        let keep = Tensor.bernoulli(shape, p: 1 - p, dtype: dtype, generator: generator)
+        return self * keep * (1 / (1 - p))
+    }
+}

@@ -1,0 +1,68 @@
+/// Marks a module property as a trainable parameter: found by `Module.namedParameters()`,
+/// saved by `stateDict()`, created with `requiresGrad = true`.
+///
+///     final class Affine: Module {
+///         @Parameter var weight: Tensor
+///         init() { weight = Tensor.ones([3]); super.init() }
+///     }
+///
+/// The state-dict name is the property name unless one is given: `@Parameter("in_proj_weight")`.
+@propertyWrapper
+public final class Parameter {
+    public var wrappedValue: Tensor {
+        didSet { if !wrappedValue.requiresGrad && wrappedValue.isLeaf && wrappedValue.dtype.isFloatingPoint { wrappedValue.requiresGrad = true } }
+    }
+    let stateName: String?
+
+    public init(wrappedValue: Tensor, _ name: String? = nil) {
+        self.wrappedValue = wrappedValue
+        self.stateName = name
+        if wrappedValue.isLeaf && wrappedValue.dtype.isFloatingPoint { wrappedValue.requiresGrad = true }
+    }
+
+    /// `@Parameter("name") var w: Tensor` without an initial value; assign it in `init`.
+    public init(_ name: String) {
+        self.wrappedValue = Tensor.zeros([0])
+        self.stateName = name
+    }
+}
+
+/// A parameter that may be absent, such as a layer's bias with `bias: false`.
+@propertyWrapper
+public final class OptionalParameter {
+    public var wrappedValue: Tensor? {
+        didSet { if let t = wrappedValue, t.isLeaf, t.dtype.isFloatingPoint { t.requiresGrad = true } }
+    }
+    let stateName: String?
+
+    public init(wrappedValue: Tensor?, _ name: String? = nil) {
+        self.wrappedValue = wrappedValue
+        self.stateName = name
+        if let t = wrappedValue, t.isLeaf, t.dtype.isFloatingPoint { t.requiresGrad = true }
+    }
+
+    /// `@OptionalParameter("name") var b: Tensor?` without an initial value; assign it in `init`.
+    public init(_ name: String) {
+        self.wrappedValue = nil
+        self.stateName = name
+    }
+}
+
+/// Marks a module property as a buffer: state that is saved and loaded but not trained
+/// (BatchNorm's running statistics).
+@propertyWrapper
+public final class Buffer {
+    public var wrappedValue: Tensor
+    let stateName: String?
+
+    public init(wrappedValue: Tensor, _ name: String? = nil) {
+        self.wrappedValue = wrappedValue
+        self.stateName = name
+    }
+
+    /// `@Buffer("name") var b: Tensor` without an initial value; assign it in `init`.
+    public init(_ name: String) {
+        self.wrappedValue = Tensor.zeros([0])
+        self.stateName = name
+    }
+}

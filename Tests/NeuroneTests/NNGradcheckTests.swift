@@ -1,0 +1,98 @@
+import XCTest
+@testable import Neurone
+
+/// Float64 finite-difference checks of every layer's and loss's gradients.
+final class NNGradcheckTests: XCTestCase {
+    let gen = Generator(seed: 21)
+
+    func r(_ shape: [Int], lo: Double = -1, hi: Double = 1) -> Tensor {
+        Tensor.uniform(shape, low: lo, high: hi, dtype: .float64, generator: gen)
+    }
+
+    func check(_ name: String, _ inputs: [Tensor], file: StaticString = #filePath, line: UInt = #line, _ f: @escaping ([Tensor]) -> Tensor) {
+        let result = gradcheck(f, inputs: inputs)
+        XCTAssertTrue(result.passed, "\(name): \(result)", file: file, line: line)
+    }
+
+    func testConvolutions() {
+        let configs: [([Int], [Int], [Int], ConvPadding, [Int], Int)] = [
+            ([1, 2, 5, 5], [3, 2, 3, 3], [1], .explicit([1]), [1], 1),
+            ([2, 2, 6, 5], [2, 2, 2, 3], [2, 1], .explicit([0, 1]), [1], 1),
+            ([1, 4, 5, 5], [4, 2, 3, 3], [1], .explicit([1]), [1], 2),
+            ([1, 1, 7, 7], [1, 1, 3, 3], [1], .explicit([2]), [2], 1),
+            ([1, 2, 5, 4], [2, 2, 4, 4], [1], .same, [1], 1),
+            ([1, 1, 8, 8], [2, 1, 2, 2], [3], .valid, [1], 1),
+        ]
+        for (xs, ws, s, p, d, g) in configs {
+            check("conv2d x\(xs) w\(ws) s\(s) \(p) d\(d) g\(g)", [r(xs), r(ws), r([ws[0]])]) {
+                $0[0].conv2d(weight: $0[1], bias: $0[2], stride: s, padding: p, dilation: d, groups: g)
+            }
+        }
+        check("conv1d", [r([2, 2, 7]), r([3, 2, 3]), r([3])]) { $0[0].conv1d(weight: $0[1], bias: $0[2], stride: 2, padding: .explicit([1])) }
+    }
+
+    func testPooling() {
+        check("maxpool k2", [r([1, 2, 4, 6])]) { $0[0].maxPool2d(kernel: [2]) }
+        check("maxpool k3 s2 p1 ceil", [r([1, 1, 7, 6])]) { $0[0].maxPool2d(kernel: [3], stride: [2], padding: [1], ceilMode: true) }
+        check("maxpool dilated", [r([1, 1, 5, 5])]) { $0[0].maxPool2d(kernel: [2], stride: [1], dilation: [2]) }
+        check("avgpool count pad", [r([1, 2, 5, 5])]) { $0[0].avgPool2d(kernel: [3], stride: [2], padding: [1]) }
+        check("avgpool exclude pad ceil", [r([1, 1, 6, 5])]) { $0[0].avgPool2d(kernel: [2], stride: [2], padding: [1], ceilMode: true, countIncludePad: false) }
+        check("adaptive avgpool", [r([1, 2, 7, 5])]) { $0[0].adaptiveAvgPool2d([3, 2]) }
+    }
+
+    func testNormalisationAndEmbedding() {
+        let bn = BatchNorm2d(2, dtype: .float64)
+        check("batchnorm2d train", [r([3, 2, 2, 3]), r([2]), r([2])]) { x in
+            (x[0] - x[0].mean(dims: [0, 2, 3], keepDim: true)) / (x[0].variance(dims: [0, 2, 3], correction: 0, keepDim: true) + 1e-5).sqrt()
+                * x[1].reshape([1, 2, 1, 1]) + x[2].reshape([1, 2, 1, 1])
+        }
+        check("BatchNorm2d module", [r([3, 2, 2, 2])]) { bn($0[0]) }
+        let ln = LayerNorm([3, 2], dtype: .float64)
+        check("LayerNorm module", [r([2, 3, 2])]) { ln($0[0]) }
+        let emb = Embedding(5, 3, dtype: .float64, generator: gen)
+        check("embedding weight", [emb.weight.detach()]) { w in w[0].indexSelect(dim: 0, index: Tensor([4, 0, 4, 2])) }
+    }
+
+    func testActivations() {
+        let x = r([3, 4], lo: -3, hi: 3)
+        check("leakyRelu", [x]) { $0[0].leakyRelu(negativeSlope: 0.2) }
+        check("elu", [x]) { $0[0].elu(alpha: 0.7) }
+        check("gelu", [x]) { $0[0].gelu() }
+        check("gelu tanh", [x]) { $0[0].gelu(approximateTanh: true) }
+        check("silu", [x]) { $0[0].silu() }
+        check("softplus", [x]) { $0[0].softplus(beta: 2, threshold: 4) }
+        check("softmax", [x]) { $0[0].softmax(dim: 1) }
+        check("logSoftmax", [x]) { $0[0].logSoftmax(dim: 0) }
+        check("logSigmoid", [x]) { $0[0].logSigmoid() }
+        check("erf", [x]) { $0[0].erf() }
+        check("prelu per channel", [r([2, 3, 2], lo: -2, hi: 2), r([3])]) { $0[0].prelu($0[1]) }
+        check("prelu shared", [r([4], lo: -2, hi: 2), r([1])]) { $0[0].prelu($0[1]) }
+    }
+
+    func testLosses() {
+        let a = r([4, 3]), b = r([4, 3])
+        check("mse", [a, b]) { Loss.mse($0[0], $0[1]) }
+        check("l1", [a, b]) { Loss.l1($0[0], $0[1], reduction: .sum) }
+        check("smoothL1", [a, b]) { Loss.smoothL1($0[0], $0[1], beta: 0.5) }
+        check("halfSSE", [a, b]) { Loss.halfSumSquaredError($0[0], $0[1]) }
+        let p = r([4, 3], lo: 0.1, hi: 0.9), y = Tensor.bernoulli([4, 3], p: 0.5, dtype: .float64, generator: gen)
+        check("bce", [p]) { Loss.binaryCrossEntropy($0[0], y) }
+        check("bce logits pos weight", [r([4, 3], lo: -3, hi: 3), r([3], lo: 0.5, hi: 2)]) {
+            Loss.binaryCrossEntropyWithLogits($0[0], y, posWeight: $0[1])
+        }
+        let t = Tensor([0, 2, 1, 1])
+        let w = Tensor([0.3, 1.0, 2.0], dtype: .float64)
+        check("crossEntropy", [r([4, 3], lo: -2, hi: 2)]) { Loss.crossEntropy($0[0], t) }
+        check("crossEntropy weighted smoothed", [r([4, 3], lo: -2, hi: 2)]) { Loss.crossEntropy($0[0], t, weight: w, labelSmoothing: 0.2) }
+        check("crossEntropy probabilities", [r([4, 3], lo: -2, hi: 2)]) { Loss.crossEntropy($0[0], probabilities: Tensor.full([4, 3], 1.0 / 3, dtype: .float64)) }
+        check("nll", [r([4, 3], lo: -3, hi: -0.1)]) { Loss.nll($0[0], t, weight: w) }
+        check("klDiv", [r([2, 3], lo: -3, hi: -0.1)]) { Loss.klDivergence($0[0], Tensor([0.2, 0.3, 0.5, 0.0, 0.5, 0.5], shape: [2, 3], dtype: .float64), reduction: .batchMean) }
+        check("hinge", [r([6])]) { Loss.hingeEmbedding($0[0], Tensor([1.0, -1, -1, 1, -1, 1], dtype: .float64)) }
+        check("contrastive", [r([4, 3]), r([4, 3])]) { Loss.contrastive($0[0], $0[1], label: Tensor([0.0, 1, 1, 0], dtype: .float64)) }
+        check("vae", [r([2, 3], lo: 0.1, hi: 0.9), r([2, 2]), r([2, 2])]) {
+            Loss.vae(reconstruction: $0[0], target: Tensor.full([2, 3], 0.3, dtype: .float64), mu: $0[1], logVar: $0[2])
+        }
+        check("l2 regulariser", [r([3]), r([2, 2])]) { Regularizer.l2($0, lambda: 0.1) }
+        check("kl sparsity", [r([5, 3], lo: 0.05, hi: 0.95)]) { Regularizer.klSparsity($0[0], rho: 0.1, beta: 3) }
+    }
+}
