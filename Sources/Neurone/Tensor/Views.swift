@@ -162,6 +162,9 @@ extension Tensor {
     /// NumPy-style indexing: `x[0, .all, .range(1..<5, step: 2), .newAxis]`.
     public subscript(_ indices: TensorIndex...) -> Tensor { index(indices) }
 
+    /// Selects by integer positions along the leading dims: `x[i, j]` (negative counts from the end).
+    public subscript(_ indices: Int...) -> Tensor { index(indices.map { TensorIndex.index($0) }) }
+
     /// Indexes dim 0 with a range: `x[1..<3]`.
     public subscript(_ range: Range<Int>) -> Tensor { slice(dim: 0, start: range.lowerBound, end: range.upperBound) }
 
