@@ -18,7 +18,13 @@ open class Module {
     }
 
     /// Runs `forward(_:)`.
-    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        guard let tracer = ModuleTracer.current else { return forward(input) }
+        tracer.enter()
+        let output = forward(input)
+        tracer.exit(self, input: input, output: output, isLeaf: namedChildren.isEmpty)
+        return output
+    }
 
     /// A short name of the layer type for summaries ("Linear", "Conv2d").
     open var typeName: String { String(describing: type(of: self)) }
@@ -101,6 +107,9 @@ open class Module {
     public func train(_ mode: Bool = true) {
         for (_, m) in namedModules() { m.isTraining = mode }
     }
+
+    /// Sets the mode of this module only (not its children).
+    func setOwnTrainingMode(_ mode: Bool) { isTraining = mode }
 
     /// Sets evaluation mode (`train(false)`).
     public func eval() { train(false) }

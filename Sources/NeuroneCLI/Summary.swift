@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Neurone
+
+/// `neurone summary`: layers, output shapes, parameters and multiplications of a model.
+struct Summary: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a model's layers, output shapes, parameter counts and multiplications.",
+        discussion: """
+        --model takes a named model (\(NamedModels.all.map { $0.name }.joined(separator: ", "))) or a one-line spec, e.g.
+          neurone summary --model "conv(4,3,padding=1) relu maxpool(2) flatten linear(10) softmax" --input 1x28x28
+        See docs/MODELS.md for the spec grammar and every layer name.
+        """)
+
+    @Option(help: "A named model or a quoted model spec.")
+    var model: String
+
+    @Option(help: "Input shape of one sample: C×H×W as 1x28x28, C×L as 3x100, or a feature count such as 784 (default: the named model's).")
+    var input: String?
+
+    @Flag(help: "Print one JSON object: {\"layers\":[…],\"totalParams\":N,\"trainableParams\":N,\"totalMultiplications\":N}.")
+    var json = false
+
+    func run() throws {
+        let shape = try input.map { try ModelSpec.parseShape($0) }
+        let (module, inputShape) = try NamedModels.make(model, input: shape, generator: Generator(seed: 0))
+        let summary = module.summary(input: inputShape)
+        print(json ? summary.json : summary.table)
+    }
+}
+
+/// `neurone models`: the named models.
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the named models that --model accepts.")
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    func run() {
+        for e in NamedModels.all {
+            if json {
+                print("{\"name\":\"\(e.name)\",\"input\":[\(e.input.map(String.init).joined(separator: ","))],\"summary\":\"\(e.summary)\"}")
+            } else {
+                print("\(e.name.padding(toLength: 12, withPad: " ", startingAt: 0)) input \(e.input.map(String.init).joined(separator: "x"))  \(e.summary)")
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import XCTest
+@testable import Neurone
+
+final class ModelSpecTests: XCTestCase {
+    func testCourseExamNetworkSummary() throws {
+        let (model, input) = try NamedModels.make("course-cnn", input: nil)
+        let s = model.summary(input: input)
+        XCTAssertEqual(s.layers.map { $0.type }, ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "ReLU", "Linear", "Softmax"])
+        XCTAssertEqual(s.layers.map { $0.outputShape }, [[4, 28, 28], [4, 28, 28], [4, 14, 14], [8, 4, 4], [8, 4, 4], [8, 2, 2], [32], [128], [128], [10], [10]])
+        // conv1: 4·(3·3·1) + 4 = 40; conv2: 8·(4·4·4) + 8 = 520; dense: 32·128 + 128; 128·10 + 10
+        XCTAssertEqual(s.layers.map { $0.params }, [40, 0, 0, 520, 0, 0, 0, 4224, 0, 1290, 0])
+        // multiplications: 28·28·4·9, 4·4·8·(4·4·4), 32·128, 128·10
+        XCTAssertEqual(s.layers.map { $0.multiplications }, [28_224, 0, 0, 8_192, 0, 0, 0, 4_096, 0, 1_280, 0])
+        XCTAssertEqual(s.totalParams, 6_074)
+        XCTAssertEqual(s.totalMultiplications, 41_792)
+        XCTAssertTrue(s.json.hasPrefix("{\"layers\":[{\"name\":\"0\",\"type\":\"Conv2d\",\"outputShape\":[4,28,28],\"params\":40,\"multiplications\":28224}"))
+        XCTAssertTrue(s.json.hasSuffix("\"totalParams\":6074,\"trainableParams\":6074,\"totalMultiplications\":41792}"))
+    }
+
+    func testNamedModels() throws {
+        let (cnn, input) = try NamedModels.make("mnist-cnn", input: nil)
+        XCTAssertEqual(input, [1, 28, 28])
+        XCTAssertEqual(cnn.parameterCount, 1_199_882)
+        XCTAssertEqual(cnn.stateDict().map { $0.0 }, ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        let s = cnn.summary(input: input)
+        XCTAssertEqual(s.layers.map { $0.name }, ["conv1", "conv2", "dropout1", "fc1", "dropout2", "fc2"])
+        XCTAssertTrue(cnn.isTraining, "summarising must not change the training mode")
+        XCTAssertEqual(try NamedModels.make("mlp", input: nil).0.parameterCount, 795_010)
+        XCTAssertEqual(try NamedModels.make("mlp", input: [784]).0.parameterCount, 795_010)
+        XCTAssertEqual(try NamedModels.make("lenet5", input: nil).0.parameterCount, 61_706)
+        XCTAssertThrowsError(try NamedModels.make("mnist-cnn", input: [3, 32, 32])) { e in
+            XCTAssertEqual("\(e)", "model 'mnist-cnn' takes inputs of shape 1×28×28, got 3×32×32")
+        }
+    }
+
+    func testSpecBuildsTheSameNetworkAsSwiftCode() throws {
+        let spec = try ModelSpec.build("conv(3,3,padding=same) relu maxpool(2,ceil=true) flatten linear(5) leakyrelu(0.2) dropout(0.1) linear(2) logsoftmax",
+                                       input: [2, 7, 7], generator: Generator(seed: 1))
+        let g = Generator(seed: 1)
+        let manual = Sequential(Conv2d(2, 3, kernelSize: 3, padding: .same, generator: g), ReLU(), MaxPool2d(2, ceilMode: true), Flatten(),
+                                Linear(48, 5, generator: g), LeakyReLU(negativeSlope: 0.2), Dropout(0.1), Linear(5, 2, generator: g), LogSoftmax(dim: 1))
+        spec.eval()
+        manual.eval()
+        let x = Tensor.randn([2, 2, 7, 7], generator: Generator(seed: 2))
+        XCTAssertEqual(withNoGrad { spec(x) }.floats, withNoGrad { manual(x) }.floats)
+        XCTAssertEqual(spec.stateDict().map { $0.0 }, manual.stateDict().map { $0.0 })
+    }
+
+    func testEveryLayerNameBuilds() throws {
+        let specs: [(String, [Int], [Int])] = [
+            ("conv2d(4,(3,2),stride=(2,1),padding=(1,0),dilation=1,groups=2,bias=false)", [2, 9, 8], [4, 5, 7]),
+            ("conv1d(6,3,stride=2,padding=1)", [3, 10], [6, 5]),
+            ("conv1d(4,3,padding=same)", [2, 9], [4, 9]),
+            ("maxpool2d(3,stride=2,padding=1,dilation=1,ceil=true)", [2, 7, 7], [2, 4, 4]),
+            ("avgpool(2,count_include_pad=false) avgpool2d(1)", [1, 5, 5], [1, 2, 2]),
+            ("adaptiveavgpool(3,2)", [2, 7, 5], [2, 3, 2]),
+            ("batchnorm dropout2d(0.2) prelu(per_channel=true) batchnorm flatten batchnorm layernorm", [3, 4, 4], [48]),
+            ("sigmoid tanh silu gelu gelu(approximate=tanh) elu(0.5) softplus(2,10) identity prelu softmax(dim=1)", [6], [6]),
+            ("linear(4,bias=false) batchnorm", [6], [4]),
+        ]
+        for (spec, input, output) in specs {
+            let model = try ModelSpec.build(spec, input: input)
+            let s = model.summary(input: input)
+            XCTAssertEqual(s.layers.last?.outputShape, output, spec)
+        }
+        XCTAssertEqual(try ModelSpec.build("prelu(per_channel=true)", input: [5, 2, 2]).parameterCount, 5)
+    }
+
+    func testBadSpecsNameTheTokenPositionAndShapes() {
+        func error(_ spec: String, _ input: [Int]) -> String {
+            do { _ = try ModelSpec.build(spec, input: input); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(error("conv(4,3) relu linear(10)", [1, 28, 28]),
+                       "layer 3 'linear(10)' (column 16): linear expects a flat input of features, but its input is 4×26×26; add 'flatten' before it")
+        XCTAssertEqual(error("conv(8,5) conv(8,30)", [1, 28, 28]),
+                       "layer 2 'conv(8,30)' (column 11): kernel 30×30 is larger than the padded input 24×24 (input 8×24×24, padding 0,0)")
+        XCTAssertTrue(error("relu wibble", [3]).hasPrefix("layer 2 'wibble' (column 6): unknown layer 'wibble'; known layers: linear, conv"))
+        XCTAssertEqual(error("conv(4,3,strid=2)", [1, 8, 8]),
+                       "layer 1 'conv(4,3,strid=2)' (column 1): unknown argument 'strid' for conv; it accepts out, kernel, stride, padding, dilation, groups, bias")
+        XCTAssertEqual(error("linear(ten)", [3]), "layer 1 'linear(ten)' (column 1): 'out' must be a positive integer, got 'ten'")
+        XCTAssertEqual(error("linear", [3]), "layer 1 'linear' (column 1): missing required argument 'out'")
+        XCTAssertEqual(error("linear(3", [3]), "unbalanced '(' in the model spec: 1 parenthesis not closed")
+        XCTAssertEqual(error("relu)", [3]), "unbalanced ')' at column 5 of the model spec")
+        XCTAssertEqual(error("maxpool(2)", [10]), "layer 1 'maxpool(2)' (column 1): maxpool expects a C×H×W input, but its input is 10")
+        XCTAssertEqual(error("maxpool(5)", [1, 4, 4]), "layer 1 'maxpool(5)' (column 1): window 5×5 does not fit in the input 1×4×4 (padding 0,0)")
+        XCTAssertEqual(error("conv(4,3,groups=2)", [3, 8, 8]),
+                       "layer 1 'conv(4,3,groups=2)' (column 1): input channels (3) and out channels (4) must be divisible by groups (2)")
+        XCTAssertEqual(error("conv(4,3,stride=2,padding=same)", [3, 8, 8]), "layer 1 'conv(4,3,stride=2,padding=same)' (column 1): padding=same needs stride 1, got stride [2, 2]")
+        XCTAssertEqual(error("dropout(1.5)", [3]), "layer 1 'dropout(1.5)' (column 1): dropout probability must be in [0, 1], got 1.5")
+        XCTAssertEqual(error("", [3]), "the model spec is empty")
+        XCTAssertEqual(error("linear(2,out=3)", [3]), "layer 1 'linear(2,out=3)' (column 1): argument 'out' given twice")
+        XCTAssertThrowsError(try ModelSpec.parseShape("1x0x28"))
+        XCTAssertEqual(try ModelSpec.parseShape("1x28x28"), [1, 28, 28])
+        XCTAssertEqual(try ModelSpec.parseShape("784"), [784])
+    }
+}
