@@ -83,6 +83,35 @@ print(json.dumps(out))
 """
 
 
+PY_LAYERS = r"""
+import os, sys, time, json
+import torch
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+torch.manual_seed(0)
+n, reps = int(sys.argv[1]), int(sys.argv[2])
+# The same layers and shapes as `neurone bench layers`; the first layer's input needs no gradient.
+cases = [("conv1 1→32 3×3 on 28×28", torch.nn.Conv2d(1, 32, 3), (n, 1, 28, 28), False),
+         ("conv2 32→64 3×3 on 26×26", torch.nn.Conv2d(32, 64, 3), (n, 32, 26, 26), True),
+         ("maxpool 2×2 on 64×24×24", torch.nn.MaxPool2d(2), (n, 64, 24, 24), True),
+         ("fc1 9216→128", torch.nn.Linear(9216, 128), (n, 9216), True),
+         ("fc2 128→10", torch.nn.Linear(128, 10), (n, 128), True)]
+out = {}
+for name, m, shape, ig in cases:
+    x = torch.randn(*shape, requires_grad=ig)
+    g = torch.randn_like(m(x))
+    def step():
+        y = m(x); y.backward(g); x.grad = None; m.zero_grad()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 0.1:
+        step()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
+    ts.sort(); out[name] = ts[len(ts) // 2] * 1e3
+print(json.dumps(out))
+"""
+
+
 def env_for(threads):
     e = dict(os.environ)
     for k in ("NEURONE_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -108,6 +137,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per configuration; the table shows the median round")
     ap.add_argument("--count", type=int, default=10_000_000, help="elements for the elementwise tests")
     ap.add_argument("--skip-ops", action="store_true")
+    ap.add_argument("--skip-gemm", action="store_true")
+    ap.add_argument("--layers", action="store_true", help="also time the mnist-cnn layers (forward + backward, batch 64) against PyTorch")
+    ap.add_argument("--only-layers", action="store_true", help="time only the layers")
     args = ap.parse_args()
     if not os.path.exists(NEURONE):
         sys.exit(f"{NEURONE} not found: run `swift build -c release` first")
@@ -115,6 +147,15 @@ def main():
     libs = ["numpy"] + (["torch"] if torch else [])
     print(f"# NumPy {subprocess.run([sys.executable, '-c', 'import numpy; print(numpy.__version__)'], capture_output=True, text=True).stdout.strip()}"
           + (", PyTorch installed" if torch else ", PyTorch not installed"))
+    if args.only_layers:
+        args.skip_gemm = args.skip_ops = True
+        args.layers = True
+    if args.layers:
+        layers(args, torch)
+    if args.skip_gemm:
+        if not args.skip_ops:
+            ops(args, libs, torch)
+        return
     print("\n## GEMM float32 N×N×N, GFLOP/s (median), ratio = Neurone / NumPy")
     print("| N | threads | NumPy | " + ("PyTorch | " if torch else "") + "Neurone BLAS | Neurone built-in | BLAS ratio | built-in ratio |")
     print("|---|---|---|" + ("---|" if torch else "") + "---|---|---|---|")
@@ -141,6 +182,33 @@ def main():
             print(row, flush=True)
     if args.skip_ops:
         return
+    ops(args, libs, torch)
+
+
+def layers(args, torch):
+    if not torch:
+        print("\n(layers: PyTorch is not installed; pip install torch)")
+        return
+    print("\n## mnist-cnn layers, forward + backward, batch 64, ms (median of rounds); ratio = PyTorch time / Neurone time")
+    for t in args.threads:
+        env = env_for(t)
+        samples_ours, samples_torch = {}, {}
+        for _ in range(args.rounds):
+            ref = json.loads(subprocess.run([sys.executable, "-c", PY_LAYERS, "64", "20"], env=env, check=True, capture_output=True, text=True).stdout)
+            for k, v in ref.items():
+                samples_torch.setdefault(k, []).append(v)
+            for r in run_json_lines([NEURONE, "bench", "layers", "--threads", str(t), "--json"], env):
+                samples_ours.setdefault(r["layer"], []).append(r["ms"])
+        print(f"\n### {t} thread(s)")
+        print("| layer | Neurone ms | PyTorch ms | speed vs PyTorch |")
+        print("|---|---|---|---|")
+        for name in samples_ours:
+            a = sorted(samples_ours[name])[len(samples_ours[name]) // 2]
+            b = sorted(samples_torch[name])[len(samples_torch[name]) // 2]
+            print(f"| {name} | {a:.2f} | {b:.2f} | {b / a:.2f}× |", flush=True)
+
+
+def ops(args, libs, torch):
     print(f"\n## Elementwise and reductions over {args.count:,} float32, GB/s (median); small-tensor chain µs/op")
     for t in args.threads:
         env = env_for(t)

@@ -22,12 +22,19 @@ final class NNGradcheckTests: XCTestCase {
             ([1, 1, 7, 7], [1, 1, 3, 3], [1], .explicit([2]), [2], 1),
             ([1, 2, 5, 4], [2, 2, 4, 4], [1], .same, [1], 1),
             ([1, 1, 8, 8], [2, 1, 2, 2], [3], .valid, [1], 1),
+            // columns of ≥ 32 entries take the one-GEMM-per-batch path
+            ([2, 4, 5, 5], [3, 4, 3, 3], [1], .explicit([1]), [1], 1),
+            ([2, 4, 7, 6], [2, 4, 3, 3], [2, 1], .explicit([0, 1]), [1, 2], 1),
+            ([1, 8, 4, 4], [2, 8, 2, 2], [1], .same, [1], 1),
         ]
         for (xs, ws, s, p, d, g) in configs {
             check("conv2d x\(xs) w\(ws) s\(s) \(p) d\(d) g\(g)", [r(xs), r(ws), r([ws[0]])]) {
                 $0[0].conv2d(weight: $0[1], bias: $0[2], stride: s, padding: p, dilation: d, groups: g)
             }
         }
+        check("conv2d one-GEMM path without bias", [r([2, 4, 4, 4]), r([2, 4, 3, 3])]) { $0[0].conv2d(weight: $0[1], padding: .explicit([1])) }
+        check("linear function 3-D input", [r([2, 3, 4]), r([5, 4]), r([5])]) { $0[0].linear(weight: $0[1], bias: $0[2]) }
+        check("linear function no bias", [r([3, 4]), r([2, 4])]) { $0[0].linear(weight: $0[1]) }
         check("conv1d", [r([2, 2, 7]), r([3, 2, 3]), r([3])]) { $0[0].conv1d(weight: $0[1], bias: $0[2], stride: 2, padding: .explicit([1])) }
     }
 

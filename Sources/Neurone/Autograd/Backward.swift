@@ -43,23 +43,41 @@ extension Tensor {
         }
 
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        // Gradients that own their storage outright (fresh results of a backward function, not
+        // the upstream gradient or a view of it) can become a leaf's `grad` without a copy.
+        var owned = Set<ObjectIdentifier>()
         withNoGrad {
             for t in order.reversed() {
                 let id = ObjectIdentifier(t)
                 guard let g = grads.removeValue(forKey: id) else { continue }
+                let isOwned = owned.remove(id) != nil
                 if t.gradFn == nil || t.retainsGrad {
-                    t.grad = t.grad.map { $0 + g } ?? g.contiguousCopy()
+                    if let existing = t.grad {
+                        t.grad = existing + g
+                    } else if isOwned && g.isContiguous && g.offset == 0 && g.storage.byteCount == g.count * g.dtype.byteSize && !t.retainsGrad {
+                        t.grad = g
+                    } else {
+                        t.grad = g.contiguousCopy()
+                    }
                 }
                 guard let node = t.gradFn else { continue }
                 guard let fn = node.backward else { continue }
                 let inputGrads = fn(g)
+                var seenStorage = Set<ObjectIdentifier>([ObjectIdentifier(g.storage)])
                 for (input, ig) in zip(node.inputs, inputGrads) {
                     guard let ig = ig, input._requiresGrad else { continue }
                     check(ig.shape == input.shape,
-                                 "internal error: \(node.name) backward produced a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))")
+                          "internal error: \(node.name) backward produced a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))")
                     let key = ObjectIdentifier(input)
                     let cast = ig.dtype == input.dtype ? ig : ig.to(input.dtype)
-                    if let existing = grads[key] { grads[key] = existing + cast } else { grads[key] = cast }
+                    let fresh = seenStorage.insert(ObjectIdentifier(cast.storage)).inserted
+                    if let existing = grads[key] {
+                        grads[key] = existing + cast
+                        owned.insert(key)
+                    } else {
+                        grads[key] = cast
+                        if fresh { owned.insert(key) } else { owned.remove(key) }
+                    }
                 }
                 if !retainGraph { node.free() }
             }

@@ -59,15 +59,19 @@ protocol Backend {
     /// The adjoint of `gather`: dst[o, index[o, j, i], i] += src[o, j, i].
     func scatterAdd(dtype: DType, _ src: UnsafeRawPointer, outer: Int, idxSize: Int, inner: Int,
                     index: UnsafePointer<Int64>, shared: Bool, _ dst: UnsafeMutableRawPointer, dstSize: Int)
-    /// im2col: [N, C, H, W] → [N, C·kh·kw, outH·outW] (see `WindowGeometry`).
+    /// im2col: [N, C, H, W] → columns, laid out [N, C·kh·kw, outH·outW] by default or with the
+    /// given strides (see `CPUBackend.im2col`).
     func im2col(dtype: DType, _ x: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
-                geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer)
+                geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer, sampleStride: Int?, rowStride: Int?)
     /// col2im, the adjoint of im2col, accumulating into a zeroed `x`.
     func col2im(dtype: DType, _ cols: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
-                geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer)
+                geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer, sampleStride: Int?, rowStride: Int?)
     /// Max pooling with the flat index of each maximum.
     func maxPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>)
+    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o] into a zeroed dx.
+    func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
+                           inCount: Int, _ dx: UnsafeMutableRawPointer)
     /// Average pooling, forward or (with `backward`) its adjoint.
     func avgPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: UnsafeMutableRawPointer)

@@ -9,18 +9,22 @@ public struct WindowGeometry: Equatable, Sendable {
 }
 
 extension CPUBackend {
-    /// Unfolds [planes = N·C, H, W] into columns [N, C·kh·kw, outH·outW] (im2col), zero outside
-    /// the input. Layout: row (c·kh + i)·kw + j of sample n holds x[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw].
+    /// Unfolds [N, C, H, W] into columns (im2col), zero outside the input: row r = (c·kh + i)·kw + j
+    /// of sample n holds x[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw] at position oh·outW + ow.
+    /// The row of (n, r) starts at n·sampleStride + r·rowStride: [N, K, L] when sampleStride = K·L
+    /// and rowStride = L (the default), [K, N·L] when sampleStride = L and rowStride = N·L.
     func im2col(dtype: DType, _ x: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
-                geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer) {
+                geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer, sampleStride: Int? = nil, rowStride: Int? = nil) {
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
+            let ss = sampleStride ?? channels * kk * l, rs = rowStride ?? l
             Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
                 for plane in p0..<p1 {
                     let inPlane = src + plane * height * width
+                    let (n, c) = plane.quotientAndRemainder(dividingBy: channels)
                     for i in 0..<g.kernelH {
                         for j in 0..<g.kernelW {
-                            let row = dst + (plane * kk + i * g.kernelW + j) * l
+                            let row = dst + n * ss + (c * kk + i * g.kernelW + j) * rs
                             for oh in 0..<g.outH {
                                 let y = oh * g.strideH - g.padH + i * g.dilationH
                                 let out = row + oh * g.outW
@@ -54,24 +58,31 @@ extension CPUBackend {
     /// The adjoint of `im2col` (col2im): adds every column entry back to the input position it
     /// was read from. `x` must be zeroed by the caller.
     func col2im(dtype: DType, _ cols: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
-                geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer) {
+                geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer, sampleStride: Int? = nil, rowStride: Int? = nil) {
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
+            let ss = sampleStride ?? channels * kk * l, rs = rowStride ?? l
             Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
                 for plane in p0..<p1 {
                     let outPlane = dst + plane * height * width
+                    let (n, c) = plane.quotientAndRemainder(dividingBy: channels)
                     for i in 0..<g.kernelH {
                         for j in 0..<g.kernelW {
-                            let row = src + (plane * kk + i * g.kernelW + j) * l
+                            let row = src + n * ss + (c * kk + i * g.kernelW + j) * rs
                             for oh in 0..<g.outH {
                                 let y = oh * g.strideH - g.padH + i * g.dilationH
                                 if y < 0 || y >= height { continue }
                                 let colRow = row + oh * g.outW
                                 let xRow = outPlane + y * width
                                 let x0 = j * g.dilationW - g.padW
-                                for ow in 0..<g.outW {
-                                    let xx = ow * g.strideW + x0
-                                    if xx >= 0 && xx < width { xRow[xx] += colRow[ow] }
+                                if g.strideW == 1 && x0 >= 0 && x0 + g.outW <= width {
+                                    let dstRow = xRow + x0
+                                    for ow in 0..<g.outW { dstRow[ow] += colRow[ow] }
+                                } else {
+                                    for ow in 0..<g.outW {
+                                        let xx = ow * g.strideW + x0
+                                        if xx >= 0 && xx < width { xRow[xx] += colRow[ow] }
+                                    }
                                 }
                             }
                         }
@@ -94,8 +105,50 @@ extension CPUBackend {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
                 for p in p0..<p1 {
                     let plane = src + p * height * width
+                    if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+                        && g.dilationH == 1 && g.dilationW == 1 && 2 * g.outH <= height && 2 * g.outW <= width {
+                        // The common 2×2/2 window: four candidates, first maximum wins, NaN wins.
+                        for oh in 0..<g.outH {
+                            let r0 = plane + 2 * oh * width, r1 = r0 + width
+                            let o = (p * g.outH + oh) * g.outW
+                            for ow in 0..<g.outW {
+                                let c = 2 * ow
+                                var best = r0[c], idx = 2 * oh * width + c
+                                let b = r0[c + 1], d0 = r1[c], d1 = r1[c + 1]
+                                if b > best || (b.isNaN && !best.isNaN) { best = b; idx = 2 * oh * width + c + 1 }
+                                if d0 > best || (d0.isNaN && !best.isNaN) { best = d0; idx = (2 * oh + 1) * width + c }
+                                if d1 > best || (d1.isNaN && !best.isNaN) { best = d1; idx = (2 * oh + 1) * width + c + 1 }
+                                dst[o + ow] = best
+                                indices[o + ow] = Int64(idx)
+                            }
+                        }
+                        continue
+                    }
                     for oh in 0..<g.outH {
+                        let y0 = oh * g.strideH - g.padH
+                        let rowsInside = y0 >= 0 && y0 + (g.kernelH - 1) * g.dilationH < height
                         for ow in 0..<g.outW {
+                            let x0 = ow * g.strideW - g.padW
+                            if rowsInside && x0 >= 0 && x0 + (g.kernelW - 1) * g.dilationW < width {
+                                // Window fully inside the input: no bounds checks.
+                                var bestIdx = y0 * width + x0
+                                var best = plane[bestIdx]
+                                if !best.isNaN {
+                                    search: for i in 0..<g.kernelH {
+                                        let rowBase = (y0 + i * g.dilationH) * width + x0
+                                        for j in 0..<g.kernelW {
+                                            let idx = rowBase + j * g.dilationW
+                                            let v = plane[idx]
+                                            if v > best { best = v; bestIdx = idx }
+                                            else if v.isNaN { best = v; bestIdx = idx; break search }
+                                        }
+                                    }
+                                }
+                                let o = (p * g.outH + oh) * g.outW + ow
+                                dst[o] = best
+                                indices[o] = Int64(bestIdx)
+                                continue
+                            }
                             var best = -T.infinity, bestIdx = -1
                             for i in 0..<g.kernelH {
                                 let y = oh * g.strideH - g.padH + i * g.dilationH
@@ -122,6 +175,25 @@ extension CPUBackend {
         case .float32: go(x.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
         case .float64: go(x.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
         default: fail("maxPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
+        }
+    }
+
+    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o] for every output o of each plane.
+    /// `dx` must be zeroed by the caller.
+    func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
+                           inCount: Int, _ dx: UnsafeMutableRawPointer) {
+        func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
+            Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
+                for p in p0..<p1 {
+                    let gp = src + p * outCount, ip = indices + p * outCount, dp = dst + p * inCount
+                    for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
+                }
+            }
+        }
+        switch dtype {
+        case .float32: go(g.assumingMemoryBound(to: Float.self), dx.assumingMemoryBound(to: Float.self))
+        case .float64: go(g.assumingMemoryBound(to: Double.self), dx.assumingMemoryBound(to: Double.self))
+        default: fail("maxPool2d backward: dtype \(dtype) is not supported (float32 or float64 expected)")
         }
     }
 

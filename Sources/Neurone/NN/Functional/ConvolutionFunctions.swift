@@ -26,13 +26,13 @@ extension Tensor {
         let x = contiguousCopyIfNeeded()
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let out = Tensor.empty([n, c * g.kernelH * g.kernelW, g.outH * g.outW], dtype: dtype)
-        if out.count > 0 { backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, out.data) }
+        if out.count > 0 { backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, out.data, sampleStride: nil, rowStride: nil) }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
         return out.recording("Im2ColBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             let dx = Tensor.zeros(inShape, dtype: dt)
-            if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data) }
+            if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data, sampleStride: nil, rowStride: nil) }
             return [dx]
         }
     }
@@ -79,6 +79,11 @@ extension Tensor {
         let ow = Tensor.windowOutput(wIn, kernel: kw, stride: sw, pad: pw, dilation: dw, ceilMode: false)
         let g = WindowGeometry(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw,
                                dilationH: dh, dilationW: dw, outH: oh, outW: ow)
+        // One GEMM over the whole batch pays off when each column is long enough; for very short
+        // columns (few input channels) a product per sample avoids two permuting copies.
+        if groups == 1 && cg * kh * kw >= 32 {
+            return input.conv2dSingleGemm(weight: weight, bias: bias, geometry: g)
+        }
         let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
         let k = cg * kh * kw, l = oh * ow
         var y: Tensor
@@ -92,6 +97,53 @@ extension Tensor {
         if let b = bias { y = y + b.reshape([o, 1, 1]) }
         _ = w; _ = h
         return y
+    }
+
+    /// Convolution with groups = 1 as one GEMM over the whole batch: columns laid out
+    /// [K = C·kh·kw, N·L], out[O, N·L] = W[O, K]·cols, then permuted to [N, O, outH, outW].
+    /// Backward: gW = g[O, N·L]·colsᵀ and gcols = Wᵀ·g, each one GEMM, then col2im.
+    func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let o = weight.shape[0]
+        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW, nl = n * l
+        let x = contiguousCopyIfNeeded()
+        let wt = weight.contiguousCopyIfNeeded()
+        let cols = Tensor.empty([k, nl], dtype: dtype)
+        if cols.count > 0 {
+            backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, cols.data, sampleStride: l, rowStride: nl)
+        }
+        // Rows start at the bias (one value per output channel), then the product is added (beta = 1).
+        let out2 = bias.map { b in withNoGrad { b.reshape([o, 1]).expand([o, nl]).contiguousCopy() } } ?? Tensor.empty([o, nl], dtype: dtype)
+        if out2.count > 0 {
+            backend.gemm(dtype: dtype, batch: 1, transA: false, transB: false, m: o, n: nl, k: k, alpha: 1,
+                         wt.data, lda: k, strideA: 0, cols.data, ldb: nl, strideB: 0, beta: bias == nil ? 0 : 1, out2.data, ldc: nl, strideC: 0)
+        }
+        let y = withNoGrad { out2.reshape([o, n, g.outH, g.outW]).permute(1, 0, 2, 3).contiguous() }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
+        let colsSaved = cols.detach(), wSaved = wt.detach(), dt = dtype, inShape = shape
+        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
+        return y.recording("ConvolutionBackward", inputs) { grad in
+            let g2 = grad.permute(1, 0, 2, 3).contiguousCopy().reshape([o, nl])
+            var grads: [Tensor?] = []
+            if needX {
+                let gcols = Tensor.empty([k, nl], dtype: dt)
+                gcols.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: nl, k: o, alpha: 1,
+                                   wSaved.data, lda: k, strideA: 0, g2.data, ldb: nl, strideB: 0, beta: 0, gcols.data, ldc: nl, strideC: 0)
+                let dx = Tensor.zeros(inShape, dtype: dt)
+                dx.backend.col2im(dtype: dt, gcols.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data,
+                                  sampleStride: l, rowStride: nl)
+                grads.append(dx)
+            } else { grads.append(nil) }
+            if needW {
+                let gw = Tensor.empty([o, k], dtype: dt)
+                gw.backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: nl, alpha: 1,
+                                g2.data, lda: nl, strideA: 0, colsSaved.data, ldb: nl, strideB: 0, beta: 0, gw.data, ldc: k, strideC: 0)
+                grads.append(gw.reshape(weight.shape))
+            } else { grads.append(nil) }
+            if bias != nil { grads.append(needB ? g2.sum(dim: 1) : nil) }
+            return grads
+        }
     }
 
     /// 1-D convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, k].

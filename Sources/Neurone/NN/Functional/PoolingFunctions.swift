@@ -40,8 +40,13 @@ extension Tensor {
         if !Tensor.needsGrad(self) { return (out, idx) }
         let inShape = shape, dt = dtype, l = g.outH * g.outW
         let v = out.recording("MaxPool2DWithIndicesBackward", [self]) { grad in
-            let z = Tensor.zeros([planes, h * w], dtype: dt)
-            return [z.scatterAdd(dim: 1, index: idx.reshape([planes, l]), source: grad.reshape([planes, l])).reshape(inShape)]
+            let gc = grad.contiguousCopyIfNeeded()
+            let dx = Tensor.zeros(inShape, dtype: dt)
+            if gc.count > 0 {
+                dx.backend.maxPool2dBackward(dtype: dt, gc.data, indices: idx.data.assumingMemoryBound(to: Int64.self), planes: planes,
+                                             outCount: l, inCount: h * w, dx.data)
+            }
+            return [dx]
         }
         return (v, idx)
     }

@@ -26,8 +26,7 @@ public final class Linear: Module {
     public override func forward(_ input: Tensor) -> Tensor {
         check(input.rank >= 1 && input.shape[input.rank - 1] == inFeatures,
               "Linear(in_features=\(inFeatures), out_features=\(outFeatures)): input of shape \(describeShape(input.shape)) has \(input.rank == 0 ? 0 : input.shape[input.rank - 1]) features in its last dim, expected \(inFeatures)")
-        let y = input.matmul(weight.T)
-        return bias.map { y + $0 } ?? y
+        return input.linear(weight: weight, bias: bias)
     }
 
     public override var extraDescription: String { "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias == nil ? "False" : "True")" }

@@ -1,0 +1,50 @@
+extension Tensor {
+    /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
+    /// [out, in], bias [out]. One GEMM forward and one per gradient; the weight gradient
+    /// gᵀ·x comes out in W's own [out, in] layout, with no transposed copy.
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
+        let (outF, inF) = (weight.shape[0], weight.shape[1])
+        check(rank >= 1 && shape[rank - 1] == inF,
+              "linear: input of shape \(describeShape(shape)) has \(rank == 0 ? 0 : shape[rank - 1]) features in its last dim, weight \(describeShape(weight.shape)) expects \(inF)")
+        check(dtype == weight.dtype, "linear: input dtype \(dtype) and weight dtype \(weight.dtype) differ")
+        check(dtype.isFloatingPoint, "linear: dtype \(dtype) is not supported (float32 or float64 expected)")
+        if let b = bias { check(b.shape == [outF] && b.dtype == dtype, "linear: bias must be [\(outF)] of dtype \(dtype), got \(describeShape(b.shape)) \(b.dtype)") }
+        let rows = count / Swift.max(inF, 1)
+        let x2 = withNoGrad { self.contiguousCopyIfNeeded().reshape([rows, inF]) }
+        let w = weight.contiguousCopyIfNeeded()
+        let out = Tensor.empty(Array(shape.dropLast()) + [outF], dtype: dtype)
+        if out.count > 0 {
+            if let b = bias {
+                // Start from the bias in every row, then accumulate the product on top (beta = 1).
+                let bc = b.contiguousCopyIfNeeded()
+                for r in 0..<rows { (out.data + r * outF * dtype.byteSize).copyMemory(from: bc.data, byteCount: outF * dtype.byteSize) }
+            }
+            backend.gemm(dtype: dtype, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1,
+                         x2.data, lda: inF, strideA: 0, w.data, ldb: inF, strideB: 0,
+                         beta: bias == nil ? 0 : 1, out.data, ldc: outF, strideC: 0)
+        }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return out }
+        let xd = x2.detach(), wd = w.detach(), inShape = shape, dt = dtype
+        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
+        return out.recording("LinearBackward", inputs) { g in
+            let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
+            var grads: [Tensor?] = []
+            if needX {
+                let gx = Tensor.empty([rows, inF], dtype: dt)
+                gx.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
+                                g2.data, lda: outF, strideA: 0, wd.data, ldb: inF, strideB: 0, beta: 0, gx.data, ldc: inF, strideC: 0)
+                grads.append(gx.reshape(inShape))
+            } else { grads.append(nil) }
+            if needW {
+                let gw = Tensor.empty([outF, inF], dtype: dt)
+                gw.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                                g2.data, lda: outF, strideA: 0, xd.data, ldb: inF, strideB: 0, beta: 0, gw.data, ldc: inF, strideC: 0)
+                grads.append(gw)
+            } else { grads.append(nil) }
+            if bias != nil { grads.append(needB ? g2.sum(dim: 0) : nil) }
+            return grads
+        }
+    }
+}
