@@ -100,6 +100,49 @@ for name, a, shape in [
     m = nn.Conv1d(a["i"], a["o"], a["k"], stride=a["s"], padding=a["p"] if a["p"] == "same" else a["p"][0], dilation=a["d"], groups=a["g"], bias=a["bias"])
     layer_case(f"conv1d {name}", "Conv1d", a, m, [r(*shape)])
 
+# ---- ConvTranspose2d --------------------------------------------------------------------------
+for name, a, shape in [
+    ("k3 s2", dict(i=3, o=2, k=[3, 3], s=[2, 2], p=[0, 0], op=[0, 0], d=[1, 1], g=1, bias=True), (2, 3, 4, 5)),
+    ("k4 s2 p1 (upsample x2)", dict(i=4, o=3, k=[4, 4], s=[2, 2], p=[1, 1], op=[0, 0], d=[1, 1], g=1, bias=True), (1, 4, 5, 5)),
+    ("output padding", dict(i=2, o=2, k=[3, 3], s=[2, 2], p=[1, 1], op=[1, 1], d=[1, 1], g=1, bias=False), (2, 2, 3, 4)),
+    ("groups dilation", dict(i=4, o=6, k=[2, 3], s=[1, 2], p=[0, 1], op=[0, 1], d=[2, 1], g=2, bias=True), (1, 4, 3, 3)),
+]:
+    m = nn.ConvTranspose2d(a["i"], a["o"], a["k"], stride=a["s"], padding=a["p"], output_padding=a["op"], dilation=a["d"], groups=a["g"], bias=a["bias"])
+    layer_case(f"convtranspose2d {name}", "ConvTranspose2d", a, m, [r(*shape)])
+
+# ---- MultiheadAttention ---------------------------------------------------------------------------
+def mha_case(name, a, q, k, v, kpm=None, am=None):
+    m = nn.MultiheadAttention(a["e"], a["h"], batch_first=a["batchFirst"], bias=a["bias"])
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn_like(p) * 0.5)
+    m.train(False)
+    state = {kk: T(vv) for kk, vv in m.state_dict().items()}
+    ins = [t.clone().requires_grad_(True) for t in (q, k, v)]
+    out, w = m(ins[0], ins[1], ins[2], key_padding_mask=kpm, attn_mask=am, need_weights=True)
+    g = torch.randn_like(out)
+    (out * g).sum().backward()
+    extra = [kpm, am]
+    cases.append({
+        "name": name, "kind": "layer", "layer": "MultiheadAttention", "args": dict(a, kpm=kpm is not None, am=am is not None), "train": False,
+        "state": state, "inputs": [T(x) for x in ins] + [T(x) for x in extra if x is not None], "gradOutput": T(g), "output": T(out),
+        "extraOutputs": [T(w)], "inputGrads": [T(x.grad) for x in ins],
+        "paramGrads": {kk: T(p.grad) for kk, p in m.named_parameters() if p.grad is not None},
+        "stateAfter": {kk: T(vv) for kk, vv in m.state_dict().items()},
+    })
+
+
+x = r(5, 2, 8)
+mha_case("mha self attention", dict(e=8, h=2, batchFirst=False, bias=True), x, x, x)
+qb, kb = r(2, 3, 6), r(2, 5, 6)
+mha_case("mha cross attention batch first", dict(e=6, h=3, batchFirst=True, bias=True), qb, kb, r(2, 5, 6))
+kpm = torch.tensor([[False, False, True, False, True], [False, False, False, False, True]])
+mha_case("mha key padding mask", dict(e=6, h=2, batchFirst=True, bias=False), qb, kb, r(2, 5, 6), kpm=kpm)
+causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), diagonal=1)
+xs = r(2, 4, 4)
+mha_case("mha causal bool mask", dict(e=4, h=1, batchFirst=True, bias=True), xs, xs, xs, am=causal)
+mha_case("mha float mask unbatched", dict(e=4, h=2, batchFirst=False, bias=True), r(3, 4), r(4, 4), r(4, 4), am=r(3, 4))
+
 # ---- pooling ----------------------------------------------------------------------------------
 for name, a, shape in [
     ("k2", dict(k=[2, 2], s=None, p=[0, 0], d=[1, 1], ceil=False), (2, 3, 6, 6)),

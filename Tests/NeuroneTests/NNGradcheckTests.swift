@@ -38,6 +38,23 @@ final class NNGradcheckTests: XCTestCase {
         check("conv1d", [r([2, 2, 7]), r([3, 2, 3]), r([3])]) { $0[0].conv1d(weight: $0[1], bias: $0[2], stride: 2, padding: .explicit([1])) }
     }
 
+    func testTransposedConvolutionAndAttention() {
+        check("convTranspose2d", [r([2, 3, 3, 2]), r([3, 2, 3, 3]), r([2])]) {
+            $0[0].convTranspose2d(weight: $0[1], bias: $0[2], stride: [2], padding: [1], outputPadding: [1])
+        }
+        check("convTranspose2d groups dilation", [r([1, 4, 3, 3]), r([4, 1, 2, 2])]) {
+            $0[0].convTranspose2d(weight: $0[1], stride: [1, 2], dilation: [2, 1], groups: 2)
+        }
+        let mha = MultiheadAttention(embedDim: 4, numHeads: 2, batchFirst: true, dtype: .float64, generator: gen)
+        let mask = Tensor([false, false, true], shape: [1, 3]).expand([2, 3]).contiguous()
+        check("multihead attention", [r([2, 2, 4]), r([2, 3, 4]), r([2, 3, 4])]) {
+            mha(query: $0[0], key: $0[1], value: $0[2], keyPaddingMask: mask).output
+        }
+        check("multihead attention weights", [r([2, 2, 4]), r([2, 3, 4])]) {
+            mha(query: $0[0], key: $0[1], value: $0[1]).weights
+        }
+    }
+
     func testPooling() {
         check("maxpool k2", [r([1, 2, 4, 6])]) { $0[0].maxPool2d(kernel: [2]) }
         check("maxpool k3 s2 p1 ceil", [r([1, 1, 7, 6])]) { $0[0].maxPool2d(kernel: [3], stride: [2], padding: [1], ceilMode: true) }

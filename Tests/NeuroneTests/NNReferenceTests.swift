@@ -20,6 +20,7 @@ final class NNReferenceTests: XCTestCase {
         let inputs: [RefTensor]
         let gradOutput: RefTensor
         let output: RefTensor
+        let extraOutputs: [RefTensor]?
         let inputGrads: [RefTensor?]
         let paramGrads: [String: RefTensor]
         let stateAfter: [String: RefTensor]
@@ -61,6 +62,11 @@ final class NNReferenceTests: XCTestCase {
             return AvgPool2d(kernelSize: ints(a["k"])!, stride: ints(a["s"]), padding: ints(a["p"])!, ceilMode: a["ceil"]!.bool,
                              countIncludePad: a["cip"]!.bool, divisorOverride: ints(a["div"])?.first)
         case "AdaptiveAvgPool2d": return AdaptiveAvgPool2d(ints(a["out"])!)
+        case "ConvTranspose2d":
+            return ConvTranspose2d(a["i"]!.int, a["o"]!.int, kernelSize: ints(a["k"])!, stride: ints(a["s"])!, padding: ints(a["p"])!,
+                                   outputPadding: ints(a["op"])!, dilation: ints(a["d"])!, groups: a["g"]!.int, bias: a["bias"]!.bool)
+        case "MultiheadAttention":
+            return MultiheadAttention(embedDim: a["e"]!.int, numHeads: a["h"]!.int, bias: a["bias"]!.bool, batchFirst: a["batchFirst"]!.bool)
         case "BatchNorm1d": return BatchNorm1d(a["features"]!.int)
         case "BatchNorm2d": return BatchNorm2d(a["features"]!.int)
         case "LayerNorm": return LayerNorm(ints(a["shape"])!)
@@ -148,7 +154,17 @@ final class NNReferenceTests: XCTestCase {
                 let state = c.state.mapValues { $0.tensor() }
                 do { try m.loadStateDict(state) } catch { XCTFail("\(c.name): \(error)"); continue }
                 m.train(c.train)
-                out = m(inputs[0])
+                if let mha = m as? MultiheadAttention {
+                    var rest = Array(inputs.dropFirst(3))
+                    let kpm = (c.args["kpm"]?.bool ?? false) ? rest.removeFirst() : nil
+                    let am = (c.args["am"]?.bool ?? false) ? rest.removeFirst() : nil
+                    for t in [kpm, am].compactMap({ $0 }) { t.requiresGrad = false }
+                    let (o, w) = mha(query: inputs[0], key: inputs[1], value: inputs[2], keyPaddingMask: kpm, attnMask: am)
+                    compare(w, c.extraOutputs?.first, "\(c.name) attention weights")
+                    out = o
+                } else {
+                    out = m(inputs[0])
+                }
             } else {
                 out = runLoss(c, inputs)
             }

@@ -163,3 +163,85 @@ extension Tensor {
                                    dilation: [1, dilation], groups: groups).squeeze(2)
     }
 }
+
+extension Tensor {
+    /// Transposed 2-D convolution (the gradient of `conv2d` with respect to its input), like
+    /// `torch.nn.functional.conv_transpose2d`: input [N, Cin, H, W] (or [Cin, H, W]), weight
+    /// [Cin, Cout/groups, kh, kw]; output size (H − 1)·stride − 2·padding + dilation·(k − 1) +
+    /// outputPadding + 1. Computed as one GEMM per group followed by col2im.
+    public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: [Int] = [0],
+                                outputPadding: [Int] = [0], dilation: [Int] = [1], groups: Int = 1) -> Tensor {
+        if rank == 3 {
+            return unsqueeze(0).convTranspose2d(weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
+                                                dilation: dilation, groups: groups).squeeze(0)
+        }
+        check(rank == 4, "convTranspose2d: expected a 3-D or 4-D input [N, C, H, W], got shape \(describeShape(shape))")
+        check(weight.rank == 4, "convTranspose2d: weight must be 4-D [in, out/groups, kh, kw], got \(describeShape(weight.shape))")
+        check(dtype == weight.dtype && dtype.isFloatingPoint, "convTranspose2d: input (\(dtype)) and weight (\(weight.dtype)) must share a floating-point dtype")
+        let pair = { (v: [Int], what: String) -> (Int, Int) in
+            check(v.count == 1 || v.count == 2, "convTranspose2d: \(what) must have 1 or 2 values, got \(v)")
+            return (v[0], v.count == 2 ? v[1] : v[0])
+        }
+        let (sh, sw) = pair(stride, "stride"), (ph, pw) = pair(padding, "padding")
+        let (oph, opw) = pair(outputPadding, "output padding"), (dh, dw) = pair(dilation, "dilation")
+        check(sh > 0 && sw > 0 && dh > 0 && dw > 0 && ph >= 0 && pw >= 0, "convTranspose2d: stride and dilation must be positive and padding non-negative")
+        check(oph >= 0 && opw >= 0 && (oph < sh || oph < dh) && (opw < sw || opw < dw),
+              "convTranspose2d: output padding must be smaller than either stride or dilation, got output padding \(outputPadding), stride \(stride), dilation \(dilation)")
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (cinW, coutG, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        check(groups > 0 && cin % groups == 0, "convTranspose2d: in_channels (\(cin)) must be divisible by groups (\(groups))")
+        check(cinW == cin, "convTranspose2d: weight of shape \(describeShape(weight.shape)) expects \(cinW) input channels, but the input has \(cin) (shape \(describeShape(shape)))")
+        let cout = coutG * groups
+        if let b = bias { check(b.shape == [cout], "convTranspose2d: bias must have shape [\(cout)], got \(describeShape(b.shape))") }
+        let oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+        let ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+        check(oh > 0 && ow > 0, "convTranspose2d: output size \(oh)×\(ow) is not positive (input \(describeShape(shape)), kernel \(kh)×\(kw), padding \(padding))")
+        if groups > 1 {
+            let xs = chunk(groups, dim: 1), ws = weight.chunk(groups, dim: 0)
+            let bs = bias?.chunk(groups, dim: 0)
+            let parts = (0..<groups).map { gi in
+                xs[gi].convTranspose2d(weight: ws[gi], bias: bs?[gi], stride: stride, padding: padding, outputPadding: outputPadding,
+                                       dilation: dilation, groups: 1)
+            }
+            return Tensor.cat(parts, dim: 1)
+        }
+        // The geometry of the forward convolution this op is the adjoint of: an oh×ow image whose
+        // windows produce the h×w input.
+        let g = WindowGeometry(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw,
+                               dilationH: dh, dilationW: dw, outH: h, outW: w)
+        let k = cout * kh * kw, l = h * w, nl = n * l
+        let x2 = withNoGrad { self.permute(1, 0, 2, 3).contiguousCopy() }          // [Cin, N·L]
+        let wt = weight.contiguousCopyIfNeeded()                                     // [Cin, K]
+        let cols = Tensor.empty([k, nl], dtype: dtype)
+        backend.gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: k, n: nl, k: cin, alpha: 1,
+                     wt.data, lda: k, strideA: 0, x2.data, ldb: nl, strideB: 0, beta: 0, cols.data, ldc: nl, strideC: 0)
+        var y = Tensor.zeros([n, cout, oh, ow], dtype: dtype)
+        backend.col2im(dtype: dtype, cols.data, batch: n, channels: cout, height: oh, width: ow, geometry: g, y.data, sampleStride: l, rowStride: nl)
+        if let b = bias { y = withNoGrad { y + b.reshape([cout, 1, 1]) } }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
+        let xSaved = x2.detach(), wSaved = wt.detach(), dt = dtype
+        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
+        return y.recording("ConvolutionTransposeBackward", inputs) { grad in
+            let gc = grad.contiguousCopyIfNeeded()
+            let gcols = Tensor.empty([k, nl], dtype: dt)                              // im2col of the output gradient
+            gcols.backend.im2col(dtype: dt, gc.data, batch: n, channels: cout, height: oh, width: ow, geometry: g, gcols.data,
+                                 sampleStride: l, rowStride: nl)
+            var grads: [Tensor?] = []
+            if needX {
+                let gx2 = Tensor.empty([cin, nl], dtype: dt)
+                gx2.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: cin, n: nl, k: k, alpha: 1,
+                                 wSaved.data, lda: k, strideA: 0, gcols.data, ldb: nl, strideB: 0, beta: 0, gx2.data, ldc: nl, strideC: 0)
+                grads.append(gx2.reshape([cin, n, h, w]).permute(1, 0, 2, 3).contiguousCopy())
+            } else { grads.append(nil) }
+            if needW {
+                let gw = Tensor.empty([cin, k], dtype: dt)
+                gw.backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: cin, n: k, k: nl, alpha: 1,
+                                xSaved.data, lda: nl, strideA: 0, gcols.data, ldb: nl, strideB: 0, beta: 0, gw.data, ldc: k, strideC: 0)
+                grads.append(gw.reshape(weight.shape))
+            } else { grads.append(nil) }
+            if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+}

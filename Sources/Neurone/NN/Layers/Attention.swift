@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Multi-head scaled dot-product attention like `torch.nn.MultiheadAttention` (query, key and
+/// value of the same embedding size): softmax(Q·Kᵀ/√d + mask)·V per head, then an output
+/// projection. State names match PyTorch: in_proj_weight [3E, E], in_proj_bias [3E],
+/// out_proj.weight, out_proj.bias.
+///
+/// Inputs are [L, N, E] (or [N, L, E] with `batchFirst`, or unbatched [L, E]).
+public final class MultiheadAttention: Module {
+    @Parameter("in_proj_weight") public var inProjWeight: Tensor
+    @OptionalParameter("in_proj_bias") public var inProjBias: Tensor?
+    public let outProj: Linear
+    public let embedDim: Int, numHeads: Int, dropout: Double, batchFirst: Bool
+    let generator: Generator?
+
+    public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
+                dtype: DType = .float32, generator: Generator? = nil) {
+        check(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,
+              "MultiheadAttention: embed_dim (\(embedDim)) must be divisible by num_heads (\(numHeads))")
+        check(dropout >= 0 && dropout <= 1, "MultiheadAttention: dropout must be in [0, 1], got \(dropout)")
+        self.embedDim = embedDim
+        self.numHeads = numHeads
+        self.dropout = dropout
+        self.batchFirst = batchFirst
+        self.generator = generator
+        self.outProj = Linear(embedDim, embedDim, bias: bias, dtype: dtype, generator: generator)
+        super.init()
+        // PyTorch: xavier_uniform_ on in_proj_weight, zero biases.
+        let w = Tensor.zeros([3 * embedDim, embedDim], dtype: dtype)
+        Init.xavierUniform(w, generator: generator)
+        inProjWeight = w
+        inProjBias = bias ? Tensor.zeros([3 * embedDim], dtype: dtype) : nil
+        if let b = outProj.bias { Init.zeros(b) }
+    }
+
+    public override var namedChildren: [(String, Module)] { [("out_proj", outProj)] }
+
+    /// Self-attention: query = key = value = x. Returns the attended output only.
+    public override func forward(_ x: Tensor) -> Tensor { callAsFunction(query: x, key: x, value: x).output }
+
+    /// Attention of `query` over `key`/`value`.
+    /// - Parameters:
+    ///   - keyPaddingMask: [N, S] (or [S]) bool, true where a key is padding and must be ignored.
+    ///   - attnMask: [L, S] or [N·heads, L, S]; bool (true = not allowed) or float (added to the scores).
+    /// - Returns: the output, shaped like `query`, and the attention weights [N, L, S]
+    ///   (averaged over heads, or [N, heads, L, S] when `averageAttnWeights` is false).
+    public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil, attnMask: Tensor? = nil,
+                               averageAttnWeights: Bool = true) -> (output: Tensor, weights: Tensor) {
+        let unbatched = query.rank == 2
+        check(query.rank == key.rank && key.rank == value.rank && (query.rank == 2 || query.rank == 3),
+              "MultiheadAttention: query, key and value must all be 2-D (unbatched) or 3-D, got \(describeShape(query.shape)), \(describeShape(key.shape)), \(describeShape(value.shape))")
+        // Bring everything to [N, T, E].
+        func batched(_ t: Tensor) -> Tensor { unbatched ? t.unsqueeze(0) : (batchFirst ? t : t.transpose(0, 1)) }
+        let q = batched(query), k = batched(key), v = batched(value)
+        let (n, l, e) = (q.shape[0], q.shape[1], q.shape[2])
+        let s = k.shape[1]
+        check(e == embedDim && k.shape[2] == embedDim && v.shape[2] == embedDim,
+              "MultiheadAttention: embedding size must be \(embedDim), got query \(describeShape(query.shape)), key \(describeShape(key.shape)), value \(describeShape(value.shape))")
+        check(k.shape[0] == n && v.shape[0] == n && v.shape[1] == s,
+              "MultiheadAttention: key \(describeShape(key.shape)) and value \(describeShape(value.shape)) must share batch and length, and match the query's batch")
+        let h = numHeads, d = embedDim / numHeads
+        let ws = inProjWeight.chunk(3, dim: 0)
+        let bs = inProjBias?.chunk(3, dim: 0)
+        func heads(_ t: Tensor, _ i: Int, _ len: Int) -> Tensor {
+            t.linear(weight: ws[i], bias: bs?[i]).reshape([n, len, h, d]).permute(0, 2, 1, 3)   // [N, H, T, D]
+        }
+        let qh = heads(q, 0, l), kh = heads(k, 1, s), vh = heads(v, 2, s)
+        var scores = qh.matmul(kh.transpose(-2, -1)) * (1 / Double(d).squareRoot())              // [N, H, L, S]
+        if let m = attnMask {
+            let m4: Tensor
+            if m.rank == 2 {
+                check(m.shape == [l, s], "MultiheadAttention: a 2-D attn_mask must be [\(l), \(s)], got \(describeShape(m.shape))")
+                m4 = m.reshape([1, 1, l, s])
+            } else {
+                check(m.shape == [n * h, l, s], "MultiheadAttention: a 3-D attn_mask must be [\(n * h), \(l), \(s)], got \(describeShape(m.shape))")
+                m4 = m.reshape([n, h, l, s])
+            }
+            scores = m.dtype == .bool ? scores.maskedFill(m4.expand(scores.shape), -.infinity) : scores + m4
+        }
+        if let p = keyPaddingMask {
+            let pm = unbatched ? p.reshape([1, s]) : p
+            check(pm.shape == [n, s], "MultiheadAttention: key_padding_mask must be [\(n), \(s)], got \(describeShape(p.shape))")
+            let m4 = (pm.dtype == .bool ? pm : pm .!= 0.0).reshape([n, 1, 1, s]).expand(scores.shape)
+            scores = scores.maskedFill(m4, -.infinity)
+        }
+        var attn = scores.softmax(dim: -1)
+        let weights = averageAttnWeights ? attn.mean(dim: 1) : attn
+        if dropout > 0 && isTraining { attn = attn.dropout(p: dropout, generator: generator) }
+        let ctx = attn.matmul(vh).permute(0, 2, 1, 3).reshape([n, l, e])                         // [N, L, E]
+        var out = outProj(ctx)
+        out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
+        return (out, unbatched ? weights.squeeze(0) : weights)
+    }
+
+    public override var extraDescription: String { "embed_dim=\(embedDim), num_heads=\(numHeads), batch_first=\(batchFirst)" }
+}
