@@ -18,6 +18,9 @@ struct BenchLayers: ParsableCommand {
     @Option(help: "Timed runs per layer.")
     var repeats: Int = 20
 
+    @Option(help: "Only the layers whose name contains this text (e.g. conv2).")
+    var only: String?
+
     @Flag(help: "Print one JSON object per line: {\"layer\":…,\"batch\":N,\"threads\":T,\"ms\":X}.")
     var json = false
 
@@ -42,7 +45,7 @@ struct BenchLayers: ParsableCommand {
     func run() {
         if let t = threads { Threading.threadCount = t }
         let g = Generator(seed: 0)
-        for (name, layer, shape, inputGrad) in Self.cases(batch: batch, generator: g) {
+        for (name, layer, shape, inputGrad) in Self.cases(batch: batch, generator: g) where only.map({ name.contains($0) }) ?? true {
             let x = Tensor.randn(shape, generator: g)
             if inputGrad { x.requiresGrad = true }
             let out = withNoGrad { layer(x) }
