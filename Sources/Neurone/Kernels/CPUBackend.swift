@@ -467,6 +467,24 @@ final class CPUBackend: Backend {
     func gemm(dtype: DType, batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
               _ a: UnsafeRawPointer, lda: Int, strideA: Int, _ b: UnsafeRawPointer, ldb: Int, strideB: Int,
               beta: Double, _ c: UnsafeMutableRawPointer, ldc: Int, strideC: Int) {
+        // Many small products: one per thread at a time, each on the built-in single-threaded
+        // kernel (a system BLAS may serialise concurrent calls).
+        if batch >= 2 && Threading.threadCount > 1 && m * n * k < (1 << 20) && (dtype == .float32 || dtype == .float64) {
+            Threading.parallelFor(batch, minChunk: 1) { b0, b1 in
+                for i in b0..<b1 {
+                    if dtype == .float32 {
+                        let A = a.assumingMemoryBound(to: Float.self), B = b.assumingMemoryBound(to: Float.self), C = c.assumingMemoryBound(to: Float.self)
+                        nk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), Float(alpha), A + i * strideA, Int64(lda),
+                                 B + i * strideB, Int64(ldb), Float(beta), C + i * strideC, Int64(ldc))
+                    } else {
+                        let A = a.assumingMemoryBound(to: Double.self), B = b.assumingMemoryBound(to: Double.self), C = c.assumingMemoryBound(to: Double.self)
+                        nk_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, A + i * strideA, Int64(lda),
+                                 B + i * strideB, Int64(ldb), beta, C + i * strideC, Int64(ldc))
+                    }
+                }
+            }
+            return
+        }
         switch dtype {
         case .float32:
             let A = a.assumingMemoryBound(to: Float.self), B = b.assumingMemoryBound(to: Float.self), C = c.assumingMemoryBound(to: Float.self)
