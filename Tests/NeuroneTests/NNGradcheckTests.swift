@@ -55,6 +55,35 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
+    /// long ones) agree with the float64 im2col path, forward and backward.
+    func testFloat32ConvolutionPathsMatchFloat64() {
+        let configs: [([Int], [Int], [Int], ConvPadding, [Int])] = [
+            ([3, 1, 9, 8], [4, 1, 3, 3], [1], .explicit([0]), [1]),      // direct
+            ([2, 2, 7, 7], [3, 2, 3, 3], [1], .explicit([1, 2]), [1]),   // direct, padded
+            ([2, 3, 8, 9], [2, 3, 2, 3], [1], .explicit([1]), [2, 1]),   // direct, dilated
+            ([2, 8, 6, 6], [5, 8, 3, 3], [1], .explicit([1]), [1]),      // one GEMM per chunk
+            ([3, 16, 5, 7], [4, 16, 2, 2], [2], .explicit([1]), [1]),    // one GEMM per chunk, strided
+        ]
+        for (xs, ws, st, p, d) in configs {
+            let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]]), g64 = r([1])
+            func run(_ dt: DType) -> [Tensor] {
+                let x = x64.to(dt).detach().requiringGrad(), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
+                let y = x.conv2d(weight: w, bias: b, stride: st, padding: p, dilation: d)
+                let seed = Tensor.uniform(y.shape, low: -1, high: 1, dtype: dt, generator: Generator(seed: 99))
+                y.backward(seed)
+                _ = g64
+                return [y, x.grad!, w.grad!, b.grad!]
+            }
+            let a = run(.float32), b = run(.float64)
+            for (i, (u, v)) in zip(a, b).enumerated() {
+                XCTAssertEqual(u.shape, v.shape)
+                let err = (u.to(.float64) - v).abs().max().item()
+                XCTAssertLessThan(err, 1e-4, "x\(xs) w\(ws) stride \(st) \(p) dilation \(d): output \(i) differs by \(err)")
+            }
+        }
+    }
+
     func testPooling() {
         check("maxpool k2", [r([1, 2, 4, 6])]) { $0[0].maxPool2d(kernel: [2]) }
         check("maxpool k3 s2 p1 ceil", [r([1, 1, 7, 6])]) { $0[0].maxPool2d(kernel: [3], stride: [2], padding: [1], ceilMode: true) }

@@ -38,6 +38,17 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
                      const void *src, const int64_t *srcStrides,
                      void *dst, const int64_t *dstStrides);
 
+/// Direct float32 convolution with stride 1 (groups = 1, NCHW) on a pre-padded input
+/// xpad [N, C, Hp, Wp]; dims = {N, C, Hp, Wp, O, kh, kw, dh, dw, outH, outW} (see conv_direct.c).
+/// Forward writes output planes [plane0, plane1) of the N·O planes of y [N, O, outH, outW]
+/// (bias may be NULL). The gradients take the output gradient widened to [N, O, outH, Wp] with
+/// zeros past outW: the weight gradient fills output channels [o0, o1) of gw [O, C, kh, kw];
+/// the input gradient accumulates planes [plane0, plane1) of the N·C planes of a zeroed gxpad.
+void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w, const float *bias, float *y,
+                          int64_t plane0, int64_t plane1);
+void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1);
+void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

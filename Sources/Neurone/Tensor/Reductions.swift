@@ -39,6 +39,15 @@ extension Tensor {
     /// Sum over `dims` (all when nil). Integer and bool inputs sum to int64.
     public func sum(dims: [Int]? = nil, keepDim: Bool = false) -> Tensor {
         let d = reductionDims(dims, "sum")
+        // Dims in several separate runs (e.g. [0, 2, 3] of NCHW): reduce run by run, last first,
+        // each without the permuting copy a single reduction would need.
+        if let first = d.first, d.last! - first + 1 != d.count, isContiguous {
+            var runs: [[Int]] = [[first]]
+            for x in d.dropFirst() { if x == runs[runs.count - 1].last! + 1 { runs[runs.count - 1].append(x) } else { runs.append([x]) } }
+            var t = self
+            for run in runs.reversed() { t = t.sum(dims: run, keepDim: true) }
+            return keepDim ? t : t.reshape(reducedShape(d, keepDim: false))
+        }
         let outShape = reducedShape(d, keepDim: keepDim)
         let outType: DType = dtype.isFloatingPoint ? dtype : .int64
         let out = Tensor.empty(outShape, dtype: outType)

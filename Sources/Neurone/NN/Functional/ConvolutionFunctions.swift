@@ -1,3 +1,5 @@
+import CNeuroneKernels
+
 /// Padding of a convolution: explicit sizes per side, or "same"/"valid" as in PyTorch.
 public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral {
     /// The same padding on both sides of each spatial dim (height, width).
@@ -84,6 +86,9 @@ extension Tensor {
         if groups == 1 && cg * kh * kw >= 32 {
             return input.conv2dSingleGemm(weight: weight, bias: bias, geometry: g)
         }
+        if groups == 1 && dtype == .float32 && sh == 1 && sw == 1 {
+            return input.conv2dDirect(weight: weight, bias: bias, geometry: g)
+        }
         let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
         let k = cg * kh * kw, l = oh * ow
         var y: Tensor
@@ -99,50 +104,140 @@ extension Tensor {
         return y
     }
 
-    /// Convolution with groups = 1 as one GEMM over the whole batch: columns laid out
-    /// [K = C·kh·kw, N·L], out[O, N·L] = W[O, K]·cols, then permuted to [N, O, outH, outW].
-    /// Backward: gW = g[O, N·L]·colsᵀ and gcols = Wᵀ·g, each one GEMM, then col2im.
+    /// Convolution with groups = 1 as one GEMM per chunk of samples: columns laid out
+    /// [K = C·kh·kw, nb·L] for nb samples at a time (nb chosen so that the columns stay in cache,
+    /// about 4 MB), out[O, nb·L] = W[O, K]·cols, then scattered to [N, O, outH, outW].
+    /// Backward, per chunk: the columns are rebuilt from the saved input (no 100 MB of saved
+    /// columns), gW += g[O, nb·L]·colsᵀ and gcols = Wᵀ·g, then col2im.
     func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let o = weight.shape[0]
-        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW, nl = n * l
+        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
+        let es = dtype.byteSize
+        let nb = Swift.max(1, Swift.min(n, (2 << 20) / Swift.max(1, k * l * es)))
         let x = contiguousCopyIfNeeded()
         let wt = weight.contiguousCopyIfNeeded()
-        let cols = Tensor.empty([k, nl], dtype: dtype)
-        if cols.count > 0 {
-            backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, cols.data, sampleStride: l, rowStride: nl)
+        let y = Tensor.empty([n, o, g.outH, g.outW], dtype: dtype)
+        let cols = Tensor.empty([k, nb * l], dtype: dtype)
+        let out2 = Tensor.empty([o, nb * l], dtype: dtype)
+        let bc = bias?.contiguousCopyIfNeeded()
+        let be = backend
+        for c0 in stride(from: 0, to: n, by: nb) {
+            let m = Swift.min(nb, n - c0), ml = m * l
+            be.im2col(dtype: dtype, x.data + c0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
+                      sampleStride: l, rowStride: ml)
+            if let b = bc {
+                // Rows start at the bias, then the product is added (beta = 1).
+                for oi in 0..<o {
+                    be.fill(out2.data + oi * ml * es, dtype: dtype, count: ml, value: 0)
+                    be.binary(.add, dtype: dtype, out2.data + oi * ml * es, aStep: 1, b.data + oi * es, bStep: 0, out2.data + oi * ml * es, count: ml)
+                }
+            }
+            be.gemm(dtype: dtype, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
+                    wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, out2.data, ldc: ml, strideC: 0)
+            Tensor.scatterRows(out2.data, rows: o, chunk: m, length: l, into: y.data + c0 * o * l * es, elemSize: es)
         }
-        // Rows start at the bias (one value per output channel), then the product is added (beta = 1).
-        let out2 = bias.map { b in withNoGrad { b.reshape([o, 1]).expand([o, nl]).contiguousCopy() } } ?? Tensor.empty([o, nl], dtype: dtype)
-        if out2.count > 0 {
-            backend.gemm(dtype: dtype, batch: 1, transA: false, transB: false, m: o, n: nl, k: k, alpha: 1,
-                         wt.data, lda: k, strideA: 0, cols.data, ldb: nl, strideB: 0, beta: bias == nil ? 0 : 1, out2.data, ldc: nl, strideC: 0)
-        }
-        let y = withNoGrad { out2.reshape([o, n, g.outH, g.outW]).permute(1, 0, 2, 3).contiguous() }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
-        let colsSaved = cols.detach(), wSaved = wt.detach(), dt = dtype, inShape = shape
+        let xSaved = x.detach(), wSaved = wt.detach(), dt = dtype, inShape = shape
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         return y.recording("ConvolutionBackward", inputs) { grad in
-            let g2 = grad.permute(1, 0, 2, 3).contiguousCopy().reshape([o, nl])
+            let gc = grad.contiguousCopyIfNeeded()
+            let dx: Tensor? = needX ? Tensor.zeros(inShape, dtype: dt) : nil
+            let gw: Tensor? = needW ? Tensor.zeros([o, k], dtype: dt) : nil
+            let cols = Tensor.empty([k, nb * l], dtype: dt)
+            let g2 = Tensor.empty([o, nb * l], dtype: dt)
+            let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
+            let be = gc.backend
+            for c0 in stride(from: 0, to: n, by: nb) {
+                let m = Swift.min(nb, n - c0), ml = m * l
+                Tensor.gatherRows(gc.data + c0 * o * l * es, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
+                if let gw = gw {
+                    be.im2col(dtype: dt, xSaved.data + c0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
+                              cols.data, sampleStride: l, rowStride: ml)
+                    be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
+                            g2.data, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, gw.data, ldc: k, strideC: 0)
+                }
+                if let dx = dx, let gcols = gcols {
+                    be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
+                            wSaved.data, lda: k, strideA: 0, g2.data, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                    be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
+                              dx.data + c0 * c * h * w * es, sampleStride: l, rowStride: ml)
+                }
+            }
+            var grads: [Tensor?] = [dx, gw.map { $0.reshape(weight.shape) }]
+            if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+
+    /// Direct convolution for short columns (C·kh·kw < 32, stride 1, float32, groups = 1): the C
+    /// kernels in conv_direct.c work on a padded copy of the input with "wide rows", one
+    /// contiguous multiply-add per tap, with no im2col and no GEMM packing.
+    func conv2dDirect(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        let hp = h + 2 * g.padH, wp = w + 2 * g.padW
+        let dims: [Int64] = [n, c, hp, wp, o, kh, kw, g.dilationH, g.dilationW, g.outH, g.outW].map { Int64($0) }
+        let xpad = withNoGrad { (g.padH > 0 || g.padW > 0) ? self.pad([g.padW, g.padW, g.padH, g.padH]) : self.contiguousCopyIfNeeded() }
+        let wt = weight.contiguousCopyIfNeeded(), bc = bias?.contiguousCopyIfNeeded()
+        let y = Tensor.empty([n, o, g.outH, g.outW], dtype: .float32)
+        let xp = xpad.data.assumingMemoryBound(to: Float.self), wptr = wt.data.assumingMemoryBound(to: Float.self)
+        let bp = bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }
+        let yp = y.data.assumingMemoryBound(to: Float.self)
+        let planeWork = g.outH * wp * c * kh * kw
+        Threading.parallelFor(n * o, minChunk: Swift.max(1, 65536 / Swift.max(1, planeWork))) { p0, p1 in
+            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(p0), Int64(p1))
+        }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
+        let xSaved = xpad.detach(), wSaved = wt.detach(), inShape = shape
+        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
+        return y.recording("ConvolutionBackward", inputs) { grad in
+            let gwide = withNoGrad { wp > g.outW ? grad.pad([0, wp - g.outW]) : grad.contiguousCopyIfNeeded() }
+            let gp = gwide.data.assumingMemoryBound(to: Float.self)
             var grads: [Tensor?] = []
             if needX {
-                let gcols = Tensor.empty([k, nl], dtype: dt)
-                gcols.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: nl, k: o, alpha: 1,
-                                   wSaved.data, lda: k, strideA: 0, g2.data, ldb: nl, strideB: 0, beta: 0, gcols.data, ldc: nl, strideC: 0)
-                let dx = Tensor.zeros(inShape, dtype: dt)
-                dx.backend.col2im(dtype: dt, gcols.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data,
-                                  sampleStride: l, rowStride: nl)
-                grads.append(dx)
+                let gxpad = Tensor.zeros([n, c, hp, wp], dtype: .float32)
+                let gxp = gxpad.data.assumingMemoryBound(to: Float.self), wsp = wSaved.data.assumingMemoryBound(to: Float.self)
+                Threading.parallelFor(n * c, minChunk: Swift.max(1, 65536 / Swift.max(1, g.outH * wp * o * kh * kw))) { p0, p1 in
+                    nk_conv2d_direct_bwd_input_f32(dims, gp, wsp, gxp, Int64(p0), Int64(p1))
+                }
+                grads.append(g.padH > 0 || g.padW > 0
+                             ? gxpad.narrowNoGrad(2, g.padH, h).narrowNoGrad(3, g.padW, w).contiguousCopy() : gxpad)
             } else { grads.append(nil) }
             if needW {
-                let gw = Tensor.empty([o, k], dtype: dt)
-                gw.backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: nl, alpha: 1,
-                                g2.data, lda: nl, strideA: 0, colsSaved.data, ldb: nl, strideB: 0, beta: 0, gw.data, ldc: k, strideC: 0)
-                grads.append(gw.reshape(weight.shape))
+                let gw = Tensor.empty(weight.shape, dtype: .float32)
+                let gwp = gw.data.assumingMemoryBound(to: Float.self), xsp = xSaved.data.assumingMemoryBound(to: Float.self)
+                Threading.parallelFor(o, minChunk: 1) { o0, o1 in
+                    nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(o0), Int64(o1))
+                }
+                grads.append(gw)
             } else { grads.append(nil) }
-            if bias != nil { grads.append(needB ? g2.sum(dim: 1) : nil) }
+            if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
             return grads
+        }
+    }
+
+    /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).
+    static func scatterRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
+        let bytes = length * elemSize
+        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
+            for idx in a..<b {
+                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
+                (dst + (s * rows + r) * bytes).copyMemory(from: src + (r * chunk + s) * bytes, byteCount: bytes)
+            }
+        }
+    }
+
+    /// The inverse reorder: [chunk, rows, length] → [rows, chunk·length].
+    static func gatherRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
+        let bytes = length * elemSize
+        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
+            for idx in a..<b {
+                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
+                (dst + (r * chunk + s) * bytes).copyMemory(from: src + (s * rows + r) * bytes, byteCount: bytes)
+            }
         }
     }
 
