@@ -77,8 +77,8 @@ public enum Safetensors {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try data.write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-            else { try FileManager.default.moveItem(at: tmp, to: url) }
+            // rename(2) replaces the destination atomically.
+            guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             throw SafetensorsError(message: "safetensors: cannot write \(path): \(error.localizedDescription)")

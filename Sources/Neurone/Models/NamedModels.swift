@@ -43,6 +43,8 @@ public enum NamedModels {
     }
 
     public static let all: [Entry] = [
+        Entry(name: "digits-cnn", summary: "a small CNN for the 8×8 digits: conv 16@3×3, ReLU, conv 32@3×3, ReLU, max-pool 2, dense 64 ReLU, dense 10",
+              input: [1, 8, 8], spec: "conv(16,3,padding=1) relu conv(32,3,padding=1) relu maxpool(2) flatten linear(64) relu linear(10)"),
         Entry(name: "mlp", summary: "784-1000-10 multilayer perceptron with ReLU (input flattened)", input: [1, 28, 28],
               spec: "flatten linear(1000) relu linear(10)"),
         Entry(name: "lenet5", summary: "LeNet-5: conv 6@5×5 (pad 2), tanh, avg-pool 2, conv 16@5×5, tanh, avg-pool 2, dense 120-84-10 with tanh",

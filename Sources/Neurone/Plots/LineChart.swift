@@ -1,0 +1,96 @@
+import Foundation
+
+/// A small SVG line chart: several series against a shared x axis, with axes, ticks and a legend.
+public struct LineChart {
+    public struct Series {
+        public let name: String
+        public let color: String
+        public let points: [(x: Double, y: Double)]
+        public let dashed: Bool
+        public init(name: String, color: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+            self.name = name; self.color = color; self.points = points; self.dashed = dashed
+        }
+    }
+
+    public let title: String, xLabel: String, yLabel: String
+    public let series: [Series]
+    public var yRange: ClosedRange<Double>?
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.yRange = yRange
+    }
+
+    /// The chart as an SVG group of the given size, placed at (x, y).
+    public func svgGroup(x: Double, y: Double, width: Double, height: Double) -> String {
+        let pts = series.flatMap { $0.points }.filter { $0.y.isFinite }
+        let xs = pts.map { $0.x }, ys = pts.map { $0.y }
+        let x0 = xs.min() ?? 0, x1 = Swift.max(xs.max() ?? 1, x0 + 1)
+        var y0 = yRange?.lowerBound ?? (ys.min() ?? 0), y1 = yRange?.upperBound ?? (ys.max() ?? 1)
+        if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
+        let left = 60.0, right = 15.0, top = 42.0, bottom = 45.0
+        let pw = width - left - right, ph = height - top - bottom
+        func px(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * pw }
+        func py(_ v: Double) -> Double { top + (1 - (v - y0) / (y1 - y0)) * ph }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        var s = "<g transform=\"translate(" + f(x) + "," + f(y) + ")\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<text x=\"\(f(left))\" y=\"18\" text-anchor=\"start\" font-size=\"14\">\(escape(title))</text>\n"
+        s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
+        for i in 0...4 {
+            let v = y0 + (y1 - y0) * Double(i) / 4
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(v)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(tick(v))</text>\n"
+        }
+        // Whole-number ticks on the x axis (epochs), at most about ten.
+        let stepX = Swift.max(1.0, ((x1 - x0) / 10).rounded(.up))
+        var v = x0
+        while v <= x1 + 1e-9 {
+            s += "<text x=\"\(f(px(v)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(v))</text>\n"
+            v += stepX
+        }
+        s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(escape(yLabel))</text>\n"
+        for (k, serie) in series.enumerated() {
+            let path = serie.points.filter { $0.y.isFinite }.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            s += "<polyline fill=\"none\" stroke=\"\(serie.color)\" stroke-width=\"2\"\(serie.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            for p in serie.points where p.y.isFinite {
+                s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.5\" fill=\"\(serie.color)\"/>\n"
+            }
+            // Legend in the top margin, right-aligned, one entry per series.
+            let lx = left + pw - Double(series.count - k) * 95
+            s += "<line x1=\"\(f(lx))\" y1=\"\(f(top - 14))\" x2=\"\(f(lx + 20))\" y2=\"\(f(top - 14))\" stroke=\"\(serie.color)\" stroke-width=\"2\"\(serie.dashed ? " stroke-dasharray=\"6 4\"" : "")/>\n"
+            s += "<text x=\"\(f(lx + 24))\" y=\"\(f(top - 10))\">\(escape(serie.name))</text>\n"
+        }
+        return s + "</g>\n"
+    }
+
+    func tick(_ v: Double) -> String {
+        if v.rounded() == v && Swift.abs(v) < 1e6 { return String(Int(v)) }
+        return Swift.abs(v) >= 0.01 || v == 0 ? String(format: "%.2f", v) : String(format: "%.1e", v)
+    }
+
+    func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// Several charts side by side in one SVG document.
+    public static func svg(_ charts: [LineChart], width: Double = 480, height: Double = 320) -> String {
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width) * charts.count)\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width) * charts.count) \(Int(height))\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        for (i, c) in charts.enumerated() { s += c.svgGroup(x: Double(i) * width, y: 0, width: width, height: height) }
+        return s + "</svg>\n"
+    }
+}
+
+/// Learning curves: loss and accuracy against the epoch, train and validation.
+public func learningCurvesSVG(_ history: [EpochRecord], title: String = "") -> String {
+    let e = history.map { Double($0.epoch) }
+    let loss = LineChart(title: title.isEmpty ? "Loss" : "\(title) — loss", xLabel: "epoch", yLabel: "loss", series: [
+        .init(name: "train", color: "#1f77b4", points: Array(zip(e, history.map { $0.trainLoss })).map { ($0.0, $0.1) }),
+        .init(name: "validation", color: "#ff7f0e", points: zip(e, history).compactMap { x, r in r.valLoss.map { (x, $0) } }, dashed: true),
+    ])
+    let acc = LineChart(title: title.isEmpty ? "Accuracy" : "\(title) — accuracy", xLabel: "epoch", yLabel: "accuracy", series: [
+        .init(name: "train", color: "#1f77b4", points: Array(zip(e, history.map { $0.trainAccuracy })).map { ($0.0, $0.1) }),
+        .init(name: "validation", color: "#ff7f0e", points: zip(e, history).compactMap { x, r in r.valAccuracy.map { (x, $0) } }, dashed: true),
+    ])
+    return LineChart.svg([loss, acc])
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// What a classifier's last layer produces, which decides the loss.
+public enum OutputKind: String, Sendable {
+    /// Raw scores: cross-entropy.
+    case logits
+    /// Log-softmax output (PyTorch's MNIST example): negative log-likelihood.
+    case logProbabilities
+    /// Softmax output: negative log of the probabilities (clamped).
+    case probabilities
+}
+
+/// One epoch of a training run.
+public struct EpochRecord: Sendable {
+    public let epoch: Int
+    public let trainLoss: Double
+    public let trainAccuracy: Double
+    public let valLoss: Double?
+    public let valAccuracy: Double?
+    public let learningRate: Double
+    public let seconds: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, learningRate: Double, seconds: Double) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.learningRate = learningRate; self.seconds = seconds
+    }
+}
+
+/// Loss and accuracy of a model on a data set.
+public struct Evaluation: Sendable {
+    public let loss: Double
+    public let accuracy: Double
+    public let count: Int
+    /// confusion[true][predicted]
+    public let confusion: [[Int]]
+}
+
+/// Training stopped because the loss became NaN or infinite.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Trains a classifier with an optimiser (and an optional schedule) on a `TensorDataset`.
+public final class Trainer {
+    public let model: Module
+    public let optimizer: Optimizer
+    public var scheduler: LRScheduler?
+    public let outputKind: OutputKind
+    /// Steps taken so far (batches).
+    public private(set) var steps = 0
+
+    public init(model: Module, optimizer: Optimizer, scheduler: LRScheduler? = nil) {
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.outputKind = Trainer.outputKind(of: model)
+    }
+
+    /// Decided from the last leaf module: LogSoftmax → log-probabilities, Softmax → probabilities,
+    /// `MnistCNN` (which ends with log-softmax) → log-probabilities, anything else → logits.
+    public static func outputKind(of model: Module) -> OutputKind {
+        if model is MnistCNN { return .logProbabilities }
+        let leaves = model.namedModules().map { $0.1 }.filter { $0.namedChildren.isEmpty }
+        switch leaves.last {
+        case is LogSoftmax: return .logProbabilities
+        case is Softmax: return .probabilities
+        default: return .logits
+        }
+    }
+
+    /// The classification loss for this model's kind of output (mean over the batch).
+    public func loss(_ output: Tensor, _ labels: Tensor) -> Tensor {
+        switch outputKind {
+        case .logits: return Loss.crossEntropy(output, labels)
+        case .logProbabilities: return Loss.nll(output, labels)
+        case .probabilities: return Loss.nll(output.clamp(min: 1e-12).log(), labels)
+        }
+    }
+
+    /// One pass over the loader. `progress(batch, batches, runningLoss)` is called after each batch.
+    public func trainEpoch(_ loader: DataLoader, progress: ((Int, Int, Double) -> Void)? = nil) throws -> (loss: Double, accuracy: Double) {
+        model.train()
+        var lossSum = 0.0, correct = 0, seen = 0
+        let batches = loader.count
+        for (i, batch) in loader.enumerated() {
+            optimizer.zeroGrad()
+            let out = model(batch.inputs)
+            let l = loss(out, batch.labels)
+            let value = l.item()
+            steps += 1
+            guard value.isFinite else {
+                throw TrainingError(message: "the loss became \(value) at step \(steps) (epoch batch \(i + 1) of \(batches)); stopping. Lower the learning rate or check the data")
+            }
+            l.backward()
+            optimizer.step()
+            let n = batch.labels.shape[0]
+            lossSum += value * Double(n)
+            seen += n
+            correct += withNoGrad { Int((out.argmax(dim: 1) .== batch.labels).to(.int64).sum().item()) }
+            progress?(i + 1, batches, lossSum / Double(seen))
+        }
+        scheduler?.step()
+        return (lossSum / Double(Swift.max(seen, 1)), Double(correct) / Double(Swift.max(seen, 1)))
+    }
+
+    /// Loss, accuracy and confusion matrix in evaluation mode, without gradients.
+    public func evaluate(_ data: TensorDataset, batchSize: Int = 256, classes: Int? = nil) -> Evaluation {
+        model.eval()
+        defer { model.train() }
+        let k = classes ?? Swift.max(data.classNames.count, 1)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        var lossSum = 0.0, correct = 0
+        withNoGrad {
+            for batch in DataLoader(data, batchSize: batchSize) {
+                let out = model(batch.inputs)
+                lossSum += loss(out, batch.labels).item() * Double(batch.labels.shape[0])
+                let pred = out.argmax(dim: 1).toArray(as: Int64.self), truth = batch.labels.toArray(as: Int64.self)
+                for (p, t) in zip(pred, truth) {
+                    if p == t { correct += 1 }
+                    if Int(t) < k && Int(p) < k { confusion[Int(t)][Int(p)] += 1 }
+                }
+            }
+        }
+        let n = Swift.max(data.count, 1)
+        return Evaluation(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n), count: data.count, confusion: confusion)
+    }
+}
+
+/// Writes the history as CSV: epoch, train_loss, train_accuracy, val_loss, val_accuracy, learning_rate, seconds.
+public func historyCSV(_ history: [EpochRecord]) -> String {
+    var lines = ["epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds"]
+    for r in history {
+        let v = { (x: Double?) in x.map { String(format: "%.6f", $0) } ?? "" }
+        lines.append("\(r.epoch),\(String(format: "%.6f", r.trainLoss)),\(String(format: "%.6f", r.trainAccuracy)),\(v(r.valLoss)),\(v(r.valAccuracy)),\(r.learningRate),\(String(format: "%.3f", r.seconds))")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Writes text to a file atomically (temporary file, then rename).
+public func writeAtomically(_ text: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+        try Data(text.utf8).write(to: tmp)
+        // rename(2) replaces the destination atomically.
+        guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+    } catch {
+        try? FileManager.default.removeItem(at: tmp)
+        throw TrainingError(message: "cannot write \(path): \(error.localizedDescription)")
+    }
+}
