@@ -17,6 +17,9 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")).")
     var dataset: String = "digits"
 
+    @Option(name: .customLong("data-dir"), help: "Directory holding data-set files (searched before $NEURONE_DATA and ~/.cache/neurone/NAME).")
+    var dataDir: String?
+
     @Option(help: "Epochs.")
     var epochs: Int = 15
 
@@ -95,7 +98,7 @@ struct Train: ParsableCommand {
         if let t = threads { Threading.threadCount = t }
         let start = Date()
         manualSeed(seed)
-        let data = try DataSets.load(dataset, seed: seed)
+        let data = try DataSets.load(dataset, seed: seed, dataDir: dataDir)
         let (model, inputShape) = try NamedModels.make(model, input: data.train.sampleShape, generator: Generator(seed: seed))
         let (train, val) = valSplit > 0 ? data.train.split(fraction: valSplit, generator: Generator(seed: seed &+ 1)) : (data.train, nil as TensorDataset?)
         let opt = makeOptimizer(model.parameters())

@@ -49,6 +49,11 @@ void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w
 void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1);
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);
 
+/// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
+/// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
+int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
+void nk_free(void *p);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

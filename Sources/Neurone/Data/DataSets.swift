@@ -24,19 +24,22 @@ public enum DataSets {
 
     public static let all: [Entry] = [
         Entry(name: "digits", summary: "UCI optical digits, 1,797 images 1×8×8, 10 classes, embedded in Neurone (no download); seeded 80/20 train/test split"),
+        Entry(name: "mnist", summary: "MNIST handwritten digits, 60,000 + 10,000 images 1×28×28, from the IDX files (gzip or raw)"),
+        Entry(name: "fashion-mnist", summary: "Fashion-MNIST clothing images, 60,000 + 10,000 images 1×28×28, from the IDX files (Debian: dataset-fashion-mnist)"),
         Entry(name: "xor", summary: "the four XOR points, 2 features, 2 classes (train = test)"),
         Entry(name: "moons", summary: "two interleaving half circles with noise, 2 features, 2 classes, 1,000 points (synthetic, seeded)"),
         Entry(name: "circles", summary: "two concentric circles with noise, 2 features, 2 classes, 1,000 points (synthetic, seeded)"),
     ]
 
     /// Loads a data set by name.
-    public static func load(_ name: String, seed: UInt64 = 0) throws -> DataSetSplits {
+    public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil) throws -> DataSetSplits {
         switch name.lowercased() {
         case "digits": return digits()
+        case "mnist", "fashion-mnist": return try mnistStyle(name.lowercased(), dataDir: dataDir)
         case "xor":
             let x = Tensor([0.0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2]), y = Tensor([0, 1, 1, 0])
             let d = TensorDataset(inputs: x, labels: y, classNames: ["0", "1"])
-            return DataSetSplits(name: "xor", train: d, test: d, description: all[1].summary)
+            return DataSetSplits(name: "xor", train: d, test: d, description: all.first { $0.name == "xor" }!.summary)
         case "moons", "circles":
             let g = Generator(seed: seed &+ 0x6d6f6f6e)
             let (x, y) = name.lowercased() == "moons" ? twoMoons(1000, noise: 0.1, g) : circles(1000, noise: 0.05, factor: 0.5, g)
