@@ -62,6 +62,9 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(csv.hasPrefix("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n1,"))
         let svg = learningCurvesSVG(h1)
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.hasSuffix("</svg>\n"))
+        let cm = confusionMatrixSVG(e1.confusion, classNames: DataSets.digits().train.classNames)
+        XCTAssertTrue(cm.hasPrefix("<svg") && cm.hasSuffix("</svg>\n"))
+        XCTAssertEqual(cm.components(separatedBy: "<rect ").count - 1, 1 + 100)
     }
 
     func testLossFollowsTheOutputLayer() {

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Neurone
+
+/// `neurone eval`: loss, accuracy and per-class accuracy of a checkpoint on a data set.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a checkpoint: loss, accuracy, per-class accuracy, optionally a confusion-matrix SVG.",
+        discussion: "neurone eval --checkpoint neurone-run   (model and data set are read from neurone-run/model.json)")
+
+    @Option(help: "The model (named or spec); default: the one recorded in the checkpoint directory's model.json.")
+    var model: String?
+
+    @Option(help: "A .safetensors file or a directory written by neurone train.")
+    var checkpoint: String
+
+    @Option(help: "Data set; default: the one recorded in model.json.")
+    var dataset: String?
+
+    @Option(help: "test or train.")
+    var split: String = "test"
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding data-set files.")
+    var dataDir: String?
+
+    @Option(help: "Write the confusion matrix to this SVG file.")
+    var confusion: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if split != "test" && split != "train" { throw ValidationError("--split must be 'test' or 'train', got '\(split)'") }
+    }
+
+    func run() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDir) else {
+            throw ValidationError("--checkpoint: \(checkpoint) does not exist")
+        }
+        let file = isDir.boolValue ? checkpoint + "/model.safetensors" : checkpoint
+        var recorded: [String: Any] = [:]
+        let metaPath = (isDir.boolValue ? checkpoint : URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path) + "/model.json"
+        if let data = FileManager.default.contents(atPath: metaPath),
+           let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] { recorded = obj }
+        guard let modelName = model ?? recorded["model"] as? String else {
+            throw ValidationError("no --model given and no model.json next to \(file) to say which model it holds")
+        }
+        let dataName = dataset ?? recorded["dataset"] as? String ?? "digits"
+        let data = try DataSets.load(dataName, dataDir: dataDir)
+        let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)
+        try net.load(from: file)
+        let trainer = Trainer(model: net, optimizer: SGD(net.parameters(), lr: 0))
+        let part = split == "test" ? data.test : data.train
+        let e = trainer.evaluate(part, classes: data.classCount)
+        let perClass = e.confusion.enumerated().map { i, row in Double(row[i]) / Double(Swift.max(1, row.reduce(0, +))) }
+        if let path = confusion {
+            try writeAtomically(confusionMatrixSVG(e.confusion, classNames: part.classNames, title: "\(modelName) on \(dataName) (\(split))"), to: path)
+        }
+        if json {
+            print("{\"loss\":\(e.loss),\"accuracy\":\(e.accuracy),\"count\":\(e.count),\"per_class_accuracy\":[\(perClass.map { String($0) }.joined(separator: ","))]}")
+        } else {
+            print("\(modelName) on \(dataName) \(split) (\(e.count) samples): loss \(String(format: "%.4f", e.loss)), accuracy \(String(format: "%.2f%%", e.accuracy * 100))")
+            for (i, a) in perClass.enumerated() {
+                let name = i < part.classNames.count ? part.classNames[i] : String(i)
+                print("  class \(i) \(name): \(String(format: "%.2f%%", a * 100))")
+            }
+            if let path = confusion { print("wrote \(path)") }
+        }
+    }
+}
