@@ -86,6 +86,10 @@ final class SafetensorsTests: XCTestCase {
         while header.count % 8 != 0 { header.append(32) }
         let f16 = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header + [0, 0]
         XCTAssertTrue(message(f16).contains("tensor 'w' has dtype F16"))
+        var h2 = Array("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}".utf8)
+        while h2.count % 8 != 0 { h2.append(32) }
+        let overlapping = withUnsafeBytes(of: UInt64(h2.count).littleEndian) { Array($0) } + h2 + [UInt8](repeating: 0, count: 8)
+        XCTAssertTrue(message(overlapping).contains("tensors 'a' and 'b' overlap in the data"))
         XCTAssertThrowsError(try Safetensors.read("/nonexistent/model.safetensors")) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/model.safetensors"))
         }

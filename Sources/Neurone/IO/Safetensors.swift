@@ -139,14 +139,14 @@ public enum Safetensors {
             guard offs[1] <= bodySize else {
                 throw bad("tensor '\(name)' ends at byte \(offs[1]) of the data but the data holds \(bodySize) bytes: the file is truncated")
             }
-            ranges.append((offs[0], offs[1], name))
+            if offs[1] > offs[0] { ranges.append((offs[0], offs[1], name)) }   // empty tensors overlap nothing
             let t = Tensor.empty(shape, dtype: dt)
             if count > 0 {
                 data.withUnsafeBytes { raw in t.data.copyMemory(from: raw.baseAddress! + base + offs[0], byteCount: offs[1] - offs[0]) }
             }
             tensors[name] = t
         }
-        ranges.sort { $0.0 < $1.0 }
+        ranges.sort { ($0.0, $0.2) < ($1.0, $1.2) }
         for i in 1..<Swift.max(1, ranges.count) where ranges[i].0 < ranges[i - 1].1 {
             throw bad("tensors '\(ranges[i - 1].2)' and '\(ranges[i].2)' overlap in the data")
         }
