@@ -191,7 +191,7 @@ extension Tensor {
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
-        let xSaved = xpad.detach(), wSaved = wt.detach(), inShape = shape
+        let xSaved = xpad.detach(), wSaved = wt.detach()
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         return y.recording("ConvolutionBackward", inputs) { grad in
             let gwide = withNoGrad { wp > g.outW ? grad.pad([0, wp - g.outW]) : grad.contiguousCopyIfNeeded() }
