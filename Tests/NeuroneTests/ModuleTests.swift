@@ -99,6 +99,17 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(d(Tensor.ones([100])).floats, [Float](repeating: 1, count: 100))
     }
 
+    /// The slides' 2×2-pixel images classified by a hand-wired network with ±1 weights, one call per layer.
+    func testHandWiredLayerInOneCall() {
+        let layer = Linear(4, 2)
+        layer.assign(weight: [[1, 1, -1, -1], [1, -1, 1, -1]], bias: [0])
+        XCTAssertEqual(layer.weight.floats, [1, 1, -1, -1, 1, -1, 1, -1])
+        XCTAssertEqual(layer.bias!.floats, [0, 0])
+        let horizontal = Tensor([1.0, 1.0, 0.0, 0.0], shape: [1, 4]), vertical = Tensor([1.0, 0.0, 1.0, 0.0], shape: [1, 4])
+        XCTAssertEqual(withNoGrad { layer(horizontal) }.floats, [2, 0])
+        XCTAssertEqual(withNoGrad { layer(vertical) }.floats, [0, 2])
+    }
+
     func testZeroGradAndParameterGradients() {
         let lin = Linear(3, 1)
         Loss.mse(lin(Tensor.ones([2, 3])), Tensor.zeros([2, 1])).backward()

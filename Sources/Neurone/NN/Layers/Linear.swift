@@ -30,6 +30,19 @@ public final class Linear: Module {
     }
 
     public override var extraDescription: String { "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias == nil ? "False" : "True")" }
+
+    /// Sets the layer by hand in one call: `weight` has one row per output neuron (out × in), as
+    /// the course writes a layer's weights, and `bias` one value per output (or one shared value).
+    public func assign(weight rows: [[Double]], bias values: [Double]? = nil) {
+        check(rows.count == outFeatures && rows.allSatisfy { $0.count == inFeatures },
+              "Linear.assign: weight must be \(outFeatures) rows of \(inFeatures) values, got \(rows.map { $0.count })")
+        withNoGrad { weight.copy(from: rows.flatMap { $0 }) }
+        if let v = values {
+            guard let b = bias else { fail("Linear.assign: this layer has no bias (created with bias: false)") }
+            check(v.count == outFeatures || v.count == 1, "Linear.assign: bias must have \(outFeatures) values (or 1 shared), got \(v.count)")
+            withNoGrad { b.copy(from: v.count == 1 ? [Double](repeating: v[0], count: outFeatures) : v) }
+        }
+    }
 }
 
 /// Returns its input.
