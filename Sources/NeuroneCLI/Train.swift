@@ -151,8 +151,10 @@ struct Train: ParsableCommand {
         "test_accuracy":\(test.accuracy),"test_loss":\(test.loss)}
         """
         try writeAtomically(meta + "\n", to: out + "/model.json")
+        let trainSeconds = history.reduce(0) { $0 + $1.seconds }
+        let throughput = Double(train.count * epochs) / Swift.max(trainSeconds, 1e-9)
         if json {
-            print("{\"test_accuracy\":\(test.accuracy),\"test_loss\":\(test.loss),\"epochs\":\(epochs),\"seconds\":\(String(format: "%.3f", seconds)),\"train_loss\":\(history.last!.trainLoss),\"out\":\(jsonString(out))}")
+            print("{\"test_accuracy\":\(test.accuracy),\"test_loss\":\(test.loss),\"epochs\":\(epochs),\"seconds\":\(String(format: "%.3f", seconds)),\"train_loss\":\(history.last!.trainLoss),\"samples_per_second\":\(String(format: "%.1f", throughput)),\"out\":\(jsonString(out))}")
         } else {
             print(String(format: "test loss %.4f  accuracy %.2f%% (%d samples)  —  %.1fs", test.loss, test.accuracy * 100, test.count, seconds))
             print("wrote \(out)/history.csv, \(out)/curves.svg, \(out)/model.safetensors, \(out)/model.json")
