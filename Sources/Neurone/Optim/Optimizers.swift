@@ -37,17 +37,24 @@ public final class SGD: Optimizer {
             for (params, o) in groups {
                 for p in params {
                     guard var g = p.grad else { continue }
-                    if o.maximize { g = -g }
-                    if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     if o.momentum != 0 {
-                        let buf: Tensor
-                        if !state.has(p, "momentum") {
-                            buf = state.tensor(p, "momentum") { g.clone() }
-                        } else {
-                            buf = state.tensor(p, "momentum") { g }
-                            buf.copy(from: buf * o.momentum + g * (1 - o.dampening))
-                        }
+                        let first = !state.has(p, "momentum")
+                        let buf = state.tensor(p, "momentum") { Tensor.zeros(like: p) }
+                        // One in-place pass when the buffers are contiguous (the usual case).
+                        if FusedUpdate.run(p, g, [buf], float: { a, b, pp, gp, sp in
+                            FusedUpdate.sgdMomentum(a, b, pp, gp, sp, momentum: Float(o.momentum), dampening: Float(o.dampening), lr: Float(o.lr),
+                                                    wd: Float(o.weightDecay), nesterov: o.nesterov, maximize: o.maximize, first: first)
+                        }, double: { a, b, pp, gp, sp in
+                            FusedUpdate.sgdMomentum(a, b, pp, gp, sp, momentum: o.momentum, dampening: o.dampening, lr: o.lr,
+                                                    wd: o.weightDecay, nesterov: o.nesterov, maximize: o.maximize, first: first)
+                        }) { continue }
+                        if o.maximize { g = -g }
+                        if o.weightDecay != 0 { g = g + p * o.weightDecay }
+                        buf.copy(from: first ? g : buf * o.momentum + g * (1 - o.dampening))
                         g = o.nesterov ? g + buf * o.momentum : buf
+                    } else {
+                        if o.maximize { g = -g }
+                        if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     }
                     p.copy(from: p - g * o.lr)
                 }
@@ -265,9 +272,14 @@ public final class Adadelta: Optimizer {
             for (params, o) in groups {
                 for p in params {
                     guard var g = p.grad else { continue }
-                    if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     let sq = state.tensor(p, "square_avg") { Tensor.zeros(like: p) }
                     let acc = state.tensor(p, "acc_delta") { Tensor.zeros(like: p) }
+                    if FusedUpdate.run(p, g, [sq, acc], float: { a, b, pp, gp, sp in
+                        FusedUpdate.adadelta(a, b, pp, gp, sp, rho: Float(o.rho), eps: Float(o.eps), lr: Float(o.lr), wd: Float(o.weightDecay))
+                    }, double: { a, b, pp, gp, sp in
+                        FusedUpdate.adadelta(a, b, pp, gp, sp, rho: o.rho, eps: o.eps, lr: o.lr, wd: o.weightDecay)
+                    }) { continue }
+                    if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     sq.copy(from: sq * o.rho + g * g * (1 - o.rho))
                     let delta = (acc + o.eps).sqrt() / (sq + o.eps).sqrt() * g
                     acc.copy(from: acc * o.rho + delta * delta * (1 - o.rho))
