@@ -112,8 +112,8 @@ public final class Dropout2d: Module {
         let channelDim = input.rank == 3 ? 0 : 1
         for d in (channelDim + 1)..<input.rank { maskShape[d] = 1 }
         if input.rank > 4 { for d in 0..<channelDim { maskShape[d] = input.shape[d] } }
-        let keep = Tensor.bernoulli(maskShape, p: 1 - p, dtype: input.dtype, generator: generator)
-        return p >= 1 ? input * 0.0 : input * keep / (1 - p)
+        if p >= 1 { return input * 0.0 }
+        return input * Tensor.dropoutMask(maskShape, keep: 1 - p, dtype: input.dtype, generator: generator)
     }
     public override var extraDescription: String { "p=\(p)" }
 }
@@ -130,7 +130,25 @@ extension Tensor {
     public func dropout(p: Double = 0.5, training: Bool = true, generator: Generator? = nil) -> Tensor {
         guard training, p > 0 else { return self }
         if p >= 1 { return self * 0.0 }
-        let keep = Tensor.bernoulli(shape, p: 1 - p, dtype: dtype, generator: generator)
-        return self * keep * (1 / (1 - p))
+        return self * Tensor.dropoutMask(shape, keep: 1 - p, dtype: dtype, generator: generator)
+    }
+
+    /// 1/keep with probability `keep`, else 0, in one pass over the generator's stream (the same
+    /// draws, in the same order, as `rand(shape) .< keep`).
+    static func dropoutMask(_ shape: [Int], keep: Double, dtype: DType, generator: Generator?) -> Tensor {
+        let g = generator ?? Generator.default
+        let out = Tensor.empty(shape, dtype: dtype)
+        let n = out.count
+        if dtype == .float32 {
+            let p = out.data.assumingMemoryBound(to: Float.self)
+            let k = Float(keep), scale = Float(1 / keep)
+            for i in 0..<n { p[i] = g.nextFloat() < k ? scale : 0 }
+        } else {
+            check(dtype == .float64, "dropout: dtype \(dtype) is not supported (float32 or float64 expected)")
+            let p = out.data.assumingMemoryBound(to: Double.self)
+            let scale = 1 / keep
+            for i in 0..<n { p[i] = g.nextDouble() < keep ? scale : 0 }
+        }
+        return out
     }
 }
