@@ -10,8 +10,9 @@ Writes, into Tests/NeuroneTests/Reference/:
   course_cnn_torch.safetensors  the course exam CNN built in PyTorch (nn.Sequential, so its
                                 state-dict names are 0.weight, 3.weight, ...), seeded weights, with
                                 "input" [2, 1, 28, 28] and PyTorch's "output" stored beside them.
---verify loads neurone_written.safetensors (written by the Swift test suite, compared there byte
-for byte) with the Python library and checks every tensor's values and the metadata.
+--verify loads neurone_written.safetensors (Neurone's encoding of the tensors below; the Swift test
+compares its encoder with it byte for byte and, when they differ, writes the new bytes to the
+temporary directory to be copied here) with the Python library and checks every value and the metadata.
 """
 import os
 import sys

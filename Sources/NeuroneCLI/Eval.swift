@@ -34,18 +34,9 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDir) else {
-            throw ValidationError("--checkpoint: \(checkpoint) does not exist")
-        }
-        let file = isDir.boolValue ? checkpoint + "/model.safetensors" : checkpoint
-        var recorded: [String: Any] = [:]
-        let metaPath = (isDir.boolValue ? checkpoint : URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path) + "/model.json"
-        if let data = FileManager.default.contents(atPath: metaPath),
-           let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] { recorded = obj }
-        guard let modelName = model ?? recorded["model"] as? String else {
-            throw ValidationError("no --model given and no model.json next to \(file) to say which model it holds")
-        }
+        let location = try CheckpointLocation(checkpoint)
+        let file = location.file, recorded = location.recorded
+        let modelName = try location.model(model)
         let dataName = dataset ?? recorded["dataset"] as? String ?? "digits"
         let data = try DataSets.load(dataName, dataDir: dataDir)
         let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)

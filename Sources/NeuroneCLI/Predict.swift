@@ -38,13 +38,9 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDir) else { throw ValidationError("--checkpoint: \(checkpoint) does not exist") }
-        let file = isDir.boolValue ? checkpoint + "/model.safetensors" : checkpoint
-        let metaPath = (isDir.boolValue ? checkpoint : URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path) + "/model.json"
-        var recorded: [String: Any] = [:]
-        if let d = FileManager.default.contents(atPath: metaPath), let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] { recorded = o }
-        guard let modelName = model ?? recorded["model"] as? String else { throw ValidationError("no --model given and no model.json next to \(file)") }
+        let location = try CheckpointLocation(checkpoint)
+        let file = location.file, recorded = location.recorded
+        let modelName = try location.model(model)
         let shape: [Int]
         if let s = input { shape = try ModelSpec.parseShape(s) }
         else if let s = recorded["input"] as? [Any] { shape = s.compactMap { ($0 as? NSNumber)?.intValue } }

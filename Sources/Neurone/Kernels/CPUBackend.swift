@@ -117,7 +117,7 @@ final class CPUBackend: Backend {
     // MARK: unary
 
     func unary(_ op: UnaryOp, dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int) {
-        let g = (op == .exp || op == .sigmoid || op == .tanh || op == .log || op == .log1p || op == .sin || op == .cos || op == .erf) ? mathGrain : grain
+        let g = op.isTranscendental ? mathGrain : grain
         switch dtype {
         case .float32:
             let s = src.assumingMemoryBound(to: Float.self), d = dst.assumingMemoryBound(to: Float.self)

@@ -19,6 +19,29 @@ extension Optimizer {
     public var parameters: [Tensor] { parameterGroups.flatMap { $0 } }
 }
 
+/// The settings of one parameter group; every optimiser's `Options` has a learning rate.
+public protocol OptimizerOptions {
+    var lr: Double { get set }
+}
+
+/// An optimiser whose parameter groups each carry their own `Options`: `parameterGroups` and
+/// `learningRates` come from `groups`.
+public protocol GroupedOptimizer: Optimizer {
+    associatedtype Options: OptimizerOptions
+    var groups: [(parameters: [Tensor], options: Options)] { get set }
+}
+
+extension GroupedOptimizer {
+    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
+    public var learningRates: [Double] {
+        get { groups.map { $0.options.lr } }
+        set {
+            check(newValue.count == groups.count, "learningRates: \(newValue.count) rates given for \(groups.count) parameter groups")
+            for i in groups.indices { groups[i].options.lr = newValue[i] }
+        }
+    }
+}
+
 /// Per-parameter optimiser state (moment estimates), keyed by the parameter's identity.
 final class OptimizerState {
     private var tensors: [ObjectIdentifier: [String: Tensor]] = [:]

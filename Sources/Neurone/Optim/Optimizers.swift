@@ -3,8 +3,8 @@
 ///   g ← ∇ + λ·w;  b ← μ·b + (1 − τ)·g (b = g on the first step);  g ← g + μ·b (Nesterov) or b;  w ← w − ε·g.
 /// The AlexNet paper's rule v ← 0.9·v − 0.0005·ε·w − ε·∂L/∂w, w ← w + v is `SGD(momentum: 0.9,
 /// weightDecay: 0.0005)` with v = −ε·b.
-public final class SGD: Optimizer {
-    public struct Options {
+public final class SGD: GroupedOptimizer {
+    public struct Options: OptimizerOptions {
         public var lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool, maximize: Bool
         public init(lr: Double = 0.001, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) {
             check(lr >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: lr, momentum and weight decay must be non-negative, got lr=\(lr), momentum=\(momentum), weightDecay=\(weightDecay)")
@@ -26,11 +26,6 @@ public final class SGD: Optimizer {
         self.init(groups: [(parameters, Options(lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, maximize: maximize))])
     }
 
-    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
-    public var learningRates: [Double] {
-        get { groups.map { $0.options.lr } }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
 
     public func step() {
         withNoGrad {
@@ -65,8 +60,8 @@ public final class SGD: Optimizer {
 
 /// Adam (Kingma & Ba), as `torch.optim.Adam`, with L2 weight decay added to the gradient and
 /// optional AMSGrad; `AdamW` decouples the weight decay.
-public class Adam: Optimizer {
-    public struct Options {
+public class Adam: GroupedOptimizer {
+    public struct Options: OptimizerOptions {
         public var lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, amsgrad: Bool, maximize: Bool
         public init(lr: Double = 0.001, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
                     amsgrad: Bool = false, maximize: Bool = false) {
@@ -94,11 +89,6 @@ public class Adam: Optimizer {
                   decoupled: false)
     }
 
-    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
-    public var learningRates: [Double] {
-        get { groups.map { $0.options.lr } }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
 
     public func step() {
         withNoGrad {
@@ -144,8 +134,8 @@ public final class AdamW: Adam {
 }
 
 /// RMSprop, as `torch.optim.RMSprop` (α = 0.99, ε = 1e-8, optional momentum and centring).
-public final class RMSprop: Optimizer {
-    public struct Options {
+public final class RMSprop: GroupedOptimizer {
+    public struct Options: OptimizerOptions {
         public var lr: Double, alpha: Double, eps: Double, weightDecay: Double, momentum: Double, centered: Bool
         public init(lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
             check(lr >= 0 && alpha >= 0 && eps >= 0 && weightDecay >= 0 && momentum >= 0, "RMSprop: lr, alpha, eps, weight decay and momentum must be non-negative")
@@ -162,11 +152,6 @@ public final class RMSprop: Optimizer {
     public convenience init(_ parameters: [Tensor], lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0,
                             momentum: Double = 0, centered: Bool = false) {
         self.init(groups: [(parameters, Options(lr: lr, alpha: alpha, eps: eps, weightDecay: weightDecay, momentum: momentum, centered: centered))])
-    }
-    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
-    public var learningRates: [Double] {
-        get { groups.map { $0.options.lr } }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
     }
 
     public func step() {
@@ -199,8 +184,8 @@ public final class RMSprop: Optimizer {
 }
 
 /// Adagrad, as `torch.optim.Adagrad` (learning-rate decay, initial accumulator, ε = 1e-10).
-public final class Adagrad: Optimizer {
-    public struct Options {
+public final class Adagrad: GroupedOptimizer {
+    public struct Options: OptimizerOptions {
         public var lr: Double, lrDecay: Double, weightDecay: Double, initialAccumulatorValue: Double, eps: Double
         public init(lr: Double = 0.01, lrDecay: Double = 0, weightDecay: Double = 0, initialAccumulatorValue: Double = 0, eps: Double = 1e-10) {
             check(lr >= 0 && lrDecay >= 0 && weightDecay >= 0 && initialAccumulatorValue >= 0 && eps >= 0, "Adagrad: settings must be non-negative")
@@ -217,11 +202,6 @@ public final class Adagrad: Optimizer {
     public convenience init(_ parameters: [Tensor], lr: Double = 0.01, lrDecay: Double = 0, weightDecay: Double = 0,
                             initialAccumulatorValue: Double = 0, eps: Double = 1e-10) {
         self.init(groups: [(parameters, Options(lr: lr, lrDecay: lrDecay, weightDecay: weightDecay, initialAccumulatorValue: initialAccumulatorValue, eps: eps))])
-    }
-    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
-    public var learningRates: [Double] {
-        get { groups.map { $0.options.lr } }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
     }
 
     public func step() {
@@ -243,8 +223,8 @@ public final class Adagrad: Optimizer {
 
 /// Adadelta (Zeiler), as `torch.optim.Adadelta` (lr 1.0, ρ = 0.9, ε = 1e-6) — the optimiser of
 /// PyTorch's MNIST example.
-public final class Adadelta: Optimizer {
-    public struct Options {
+public final class Adadelta: GroupedOptimizer {
+    public struct Options: OptimizerOptions {
         public var lr: Double, rho: Double, eps: Double, weightDecay: Double
         public init(lr: Double = 1.0, rho: Double = 0.9, eps: Double = 1e-6, weightDecay: Double = 0) {
             check(lr >= 0 && rho >= 0 && rho <= 1 && eps >= 0 && weightDecay >= 0, "Adadelta: lr, eps, weight decay must be non-negative and rho in [0, 1]")
@@ -260,11 +240,6 @@ public final class Adadelta: Optimizer {
     }
     public convenience init(_ parameters: [Tensor], lr: Double = 1.0, rho: Double = 0.9, eps: Double = 1e-6, weightDecay: Double = 0) {
         self.init(groups: [(parameters, Options(lr: lr, rho: rho, eps: eps, weightDecay: weightDecay))])
-    }
-    public var parameterGroups: [[Tensor]] { groups.map { $0.parameters } }
-    public var learningRates: [Double] {
-        get { groups.map { $0.options.lr } }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
     }
 
     public func step() {

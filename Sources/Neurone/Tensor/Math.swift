@@ -2,8 +2,7 @@
 extension Tensor {
     /// Applies a unary kernel; float-only functions promote integer inputs to float32.
     func unaryNoGrad(_ op: UnaryOp) -> Tensor {
-        let floatOnly: Set<UnaryOp> = [.sqrt, .exp, .log, .log1p, .sin, .cos, .tanh, .sigmoid, .reciprocal, .erf]
-        let x = (floatOnly.contains(op) && !dtype.isFloatingPoint) ? withNoGrad { self.to(.float32) } : self
+        let x = (op.needsFloatingPoint && !dtype.isFloatingPoint) ? withNoGrad { self.to(.float32) } : self
         let c = x.contiguousCopyIfNeeded()
         let out = Tensor.empty(c.shape, dtype: c.dtype)
         if out.count > 0 { c.backend.unary(op, dtype: c.dtype, c.data, out.data, count: out.count) }

@@ -63,6 +63,14 @@ public enum Init {
         uniform(t, low: -bound, high: bound, generator: generator)
     }
 
+    /// A new tensor drawn from the "standard" U[−1/√fan_in, 1/√fan_in]: PyTorch's default for the
+    /// weights and biases of Linear and convolution layers.
+    public static func standardTensor(_ shape: [Int], fanIn: Int, dtype: DType = .float32, generator: Generator? = nil) -> Tensor {
+        let t = Tensor.zeros(shape, dtype: dtype)
+        standard(t, fanIn: fanIn, generator: generator)
+        return t
+    }
+
     /// Glorot/Xavier "normalised" uniform: U[−a, a], a = gain·√(6/(fan_in + fan_out)).
     public static func xavierUniform(_ t: Tensor, gain: Double = 1, generator: Generator? = nil) {
         let (i, o) = fans(t.shape)

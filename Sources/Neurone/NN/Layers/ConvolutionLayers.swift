@@ -22,16 +22,8 @@ public final class Conv2d: Module {
         self.dilation = dilation
         self.groups = groups
         let fanIn = inChannels / groups * kh * kw
-        let w = Tensor.zeros([outChannels, inChannels / groups, kh, kw], dtype: dtype)
-        Init.standard(w, fanIn: fanIn, generator: generator)
-        self.weight = w
-        if bias {
-            let b = Tensor.zeros([outChannels], dtype: dtype)
-            Init.standard(b, fanIn: fanIn, generator: generator)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = Init.standardTensor([outChannels, inChannels / groups, kh, kw], fanIn: fanIn, dtype: dtype, generator: generator)
+        self.bias = bias ? Init.standardTensor([outChannels], fanIn: fanIn, dtype: dtype, generator: generator) : nil
         super.init()
     }
 
@@ -69,16 +61,8 @@ public final class Conv1d: Module {
         self.dilation = dilation
         self.groups = groups
         let fanIn = inChannels / groups * kernelSize
-        let w = Tensor.zeros([outChannels, inChannels / groups, kernelSize], dtype: dtype)
-        Init.standard(w, fanIn: fanIn, generator: generator)
-        self.weight = w
-        if bias {
-            let b = Tensor.zeros([outChannels], dtype: dtype)
-            Init.standard(b, fanIn: fanIn, generator: generator)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = Init.standardTensor([outChannels, inChannels / groups, kernelSize], fanIn: fanIn, dtype: dtype, generator: generator)
+        self.bias = bias ? Init.standardTensor([outChannels], fanIn: fanIn, dtype: dtype, generator: generator) : nil
         super.init()
     }
 
@@ -166,16 +150,8 @@ public final class ConvTranspose2d: Module {
         self.dilation = dilation
         self.groups = groups
         let fanIn = outChannels / groups * kh * kw
-        let w = Tensor.zeros([inChannels, outChannels / groups, kh, kw], dtype: dtype)
-        Init.standard(w, fanIn: fanIn, generator: generator)
-        self.weight = w
-        if bias {
-            let b = Tensor.zeros([outChannels], dtype: dtype)
-            Init.standard(b, fanIn: fanIn, generator: generator)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = Init.standardTensor([inChannels, outChannels / groups, kh, kw], fanIn: fanIn, dtype: dtype, generator: generator)
+        self.bias = bias ? Init.standardTensor([outChannels], fanIn: fanIn, dtype: dtype, generator: generator) : nil
         super.init()
     }
 

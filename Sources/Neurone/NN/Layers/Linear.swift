@@ -10,16 +10,8 @@ public final class Linear: Module {
         check(inFeatures > 0 && outFeatures > 0, "Linear: features must be positive, got in=\(inFeatures), out=\(outFeatures)")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        let w = Tensor.zeros([outFeatures, inFeatures], dtype: dtype)
-        Init.standard(w, fanIn: inFeatures, generator: generator)
-        self.weight = w
-        if bias {
-            let b = Tensor.zeros([outFeatures], dtype: dtype)
-            Init.standard(b, fanIn: inFeatures, generator: generator)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = Init.standardTensor([outFeatures, inFeatures], fanIn: inFeatures, dtype: dtype, generator: generator)
+        self.bias = bias ? Init.standardTensor([outFeatures], fanIn: inFeatures, dtype: dtype, generator: generator) : nil
         super.init()
     }
 

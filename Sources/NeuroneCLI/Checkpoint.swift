@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+/// A checkpoint named on the command line: a .safetensors file or a directory written by
+/// `neurone train`, with the settings recorded in the model.json beside it (empty when absent).
+struct CheckpointLocation {
+    let file: String
+    let recorded: [String: Any]
+
+    init(_ path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ValidationError("--checkpoint: \(path) does not exist")
+        }
+        file = isDir.boolValue ? path + "/model.safetensors" : path
+        let dir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if let data = FileManager.default.contents(atPath: dir + "/model.json"),
+           let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            recorded = obj
+        } else {
+            recorded = [:]
+        }
+    }
+
+    /// The model given on the command line, else the one recorded.
+    func model(_ given: String?) throws -> String {
+        guard let m = given ?? recorded["model"] as? String else {
+            throw ValidationError("no --model given and no model.json next to \(file) to say which model it holds")
+        }
+        return m
+    }
+}
