@@ -13,85 +13,103 @@ public protocol LRScheduler: AnyObject {
     var learningRates: [Double] { get }
 }
 
-/// Multiplies the learning rate by γ every `stepSize` epochs (the MNIST example uses StepLR(1, 0.7)).
-public final class StepLR: LRScheduler {
+/// A schedule that sets every group's rate from its initial rate and the epoch count; subclasses
+/// give the formula.
+public class EpochLRScheduler: LRScheduler {
     let optimizer: Optimizer
-    let baseLRs: [Double]
-    public let stepSize: Int, gamma: Double
+    /// Each group's learning rate when the schedule was created.
+    public let baseLearningRates: [Double]
+    /// Epochs completed (calls to `step()`).
     public private(set) var epoch = 0
 
-    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
-        check(stepSize > 0, "StepLR: step size must be positive, got \(stepSize)")
+    init(_ optimizer: Optimizer) {
         self.optimizer = optimizer
-        self.baseLRs = optimizer.learningRates
-        self.stepSize = stepSize
-        self.gamma = gamma
+        self.baseLearningRates = optimizer.learningRates
     }
 
+    /// The rate for a group whose initial rate is `base`, after `epoch` epochs.
+    func rate(base: Double, epoch: Int) -> Double { base }
+
+    /// Advances one epoch and sets every group's rate.
     public func step() {
         epoch += 1
-        let factor = pow(gamma, Double(epoch / stepSize))
-        optimizer.learningRates = baseLRs.map { $0 * factor }
+        optimizer.learningRates = baseLearningRates.map { rate(base: $0, epoch: epoch) }
     }
 
+    /// The current learning rate of each group.
     public var learningRates: [Double] { optimizer.learningRates }
 }
 
-/// Multiplies the learning rate by γ every epoch.
-public final class ExponentialLR: LRScheduler {
-    let optimizer: Optimizer
-    let baseLRs: [Double]
+/// Multiplies the learning rate by γ every `stepSize` epochs (the MNIST example uses StepLR(1, 0.7)).
+public final class StepLR: EpochLRScheduler {
+    /// Epochs between two multiplications by `gamma`.
+    public let stepSize: Int
+    /// The factor applied every `stepSize` epochs.
     public let gamma: Double
-    public private(set) var epoch = 0
 
-    public init(_ optimizer: Optimizer, gamma: Double) {
-        self.optimizer = optimizer
-        self.baseLRs = optimizer.learningRates
+    /// A step schedule on `optimizer`'s current rates.
+    public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
+        check(stepSize > 0, "StepLR: step size must be positive, got \(stepSize)")
+        self.stepSize = stepSize
         self.gamma = gamma
+        super.init(optimizer)
     }
 
-    public func step() {
-        epoch += 1
-        optimizer.learningRates = baseLRs.map { $0 * pow(gamma, Double(epoch)) }
+    override func rate(base: Double, epoch: Int) -> Double { base * pow(gamma, Double(epoch / stepSize)) }
+}
+
+/// Multiplies the learning rate by γ every epoch.
+public final class ExponentialLR: EpochLRScheduler {
+    /// The factor applied every epoch.
+    public let gamma: Double
+
+    /// An exponential schedule on `optimizer`'s current rates.
+    public init(_ optimizer: Optimizer, gamma: Double) {
+        self.gamma = gamma
+        super.init(optimizer)
     }
 
-    public var learningRates: [Double] { optimizer.learningRates }
+    override func rate(base: Double, epoch: Int) -> Double { base * pow(gamma, Double(epoch)) }
 }
 
 /// Cosine annealing from the initial rate to `etaMin` over `tMax` epochs:
 /// η = η_min + (η₀ − η_min)(1 + cos(π·t/T_max))/2 (continuing periodically past T_max, as PyTorch does).
-public final class CosineAnnealingLR: LRScheduler {
-    let optimizer: Optimizer
-    let baseLRs: [Double]
-    public let tMax: Int, etaMin: Double
-    public private(set) var epoch = 0
+public final class CosineAnnealingLR: EpochLRScheduler {
+    /// The half-period of the cosine, in epochs.
+    public let tMax: Int
+    /// The lowest rate.
+    public let etaMin: Double
 
+    /// A cosine schedule on `optimizer`'s current rates.
     public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0) {
         check(tMax > 0, "CosineAnnealingLR: T_max must be positive, got \(tMax)")
-        self.optimizer = optimizer
-        self.baseLRs = optimizer.learningRates
         self.tMax = tMax
         self.etaMin = etaMin
+        super.init(optimizer)
     }
 
-    public func step() {
-        epoch += 1
-        optimizer.learningRates = baseLRs.map { etaMin + ($0 - etaMin) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2 }
+    override func rate(base: Double, epoch: Int) -> Double {
+        etaMin + (base - etaMin) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2
     }
-
-    public var learningRates: [Double] { optimizer.learningRates }
 }
 
 /// Divides the learning rate by 1/factor when a monitored metric has stopped improving for
 /// `patience` epochs, as `torch.optim.lr_scheduler.ReduceLROnPlateau` (relative threshold).
 public final class ReduceLROnPlateau {
+    /// Whether a lower (`.min`, a loss) or higher (`.max`, an accuracy) metric is better.
     public enum Mode: Sendable { case min, max }
     let optimizer: Optimizer
+    /// The settings, as in PyTorch: direction, factor applied to the rate, epochs without
+    /// improvement tolerated, relative improvement threshold, epochs of cooldown after a
+    /// reduction, lowest rate, and the smallest change worth making.
     public let mode: Mode, factor: Double, patience: Int, threshold: Double, cooldown: Int, minLR: Double, eps: Double
+    /// The best metric seen so far.
     public private(set) var best: Double
+    /// Epochs since the metric last improved.
     public private(set) var badEpochs = 0
     private var cooldownCounter = 0
 
+    /// A plateau schedule on `optimizer`'s rates.
     public init(_ optimizer: Optimizer, mode: Mode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
                 cooldown: Int = 0, minLR: Double = 0, eps: Double = 1e-8) {
         check(factor < 1 && factor >= 0, "ReduceLROnPlateau: factor should be < 1.0, got \(factor)")
@@ -121,5 +139,6 @@ public final class ReduceLROnPlateau {
         }
     }
 
+    /// The current learning rate of each group.
     public var learningRates: [Double] { optimizer.learningRates }
 }
