@@ -2,26 +2,35 @@ import Foundation
 
 /// A problem finding or reading a data set: names the files looked for, where, and how to get them.
 public struct DataSetError: Error, CustomStringConvertible {
+    /// What went wrong, naming the files and directories involved.
     public let message: String
     public var description: String { message }
 }
 
 /// A data set split into training and test parts.
 public struct DataSetSplits {
+    /// The data set's name.
     public let name: String
+    /// The training part.
     public let train: TensorDataset
+    /// The test part.
     public let test: TensorDataset
     public let description: String
+    /// Number of classes.
     public var classCount: Int { train.classNames.count }
 }
 
 /// The data sets Neurone knows by name.
 public enum DataSets {
+    /// A data set's name and one-line description.
     public struct Entry: Sendable {
+        /// The name `--dataset` takes.
         public let name: String
+        /// What the data set is and where it comes from.
         public let summary: String
     }
 
+    /// Every data set `load(_:)` accepts.
     public static let all: [Entry] = [
         Entry(name: "digits", summary: "UCI optical digits, 1,797 images 1×8×8, 10 classes, embedded in Neurone (no download); seeded 80/20 train/test split"),
         Entry(name: "mnist", summary: "MNIST handwritten digits, 60,000 + 10,000 images 1×28×28, from the IDX files (gzip or raw)"),

@@ -2,11 +2,14 @@ import Foundation
 
 /// An in-memory labelled data set: inputs [N, …] and labels [N] (int64 class indices) or [N, …].
 public struct TensorDataset {
+    /// The samples, batch first.
     public let inputs: Tensor
+    /// One label per sample.
     public let labels: Tensor
     /// Class names, when the labels are class indices.
     public var classNames: [String]
 
+    /// A data set of `inputs` [N, …] and `labels` [N, …].
     public init(inputs: Tensor, labels: Tensor, classNames: [String] = []) {
         check(inputs.rank >= 1 && labels.rank >= 1 && inputs.shape[0] == labels.shape[0],
               "TensorDataset: inputs \(describeShape(inputs.shape)) and labels \(describeShape(labels.shape)) must have the same number of samples in dim 0")
@@ -15,6 +18,7 @@ public struct TensorDataset {
         self.classNames = classNames
     }
 
+    /// Number of samples.
     public var count: Int { inputs.shape[0] }
     /// The shape of one sample.
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
@@ -49,12 +53,17 @@ func permutation(_ n: Int, _ g: Generator) -> [Int] {
 /// Batches of a `TensorDataset`, like `torch.utils.data.DataLoader`: batch size (1 = online
 /// learning, the whole set = full batch), seeded shuffling each epoch, drop-last.
 public struct DataLoader: Sequence {
+    /// The data set batched.
     public let dataset: TensorDataset
+    /// Samples per batch.
     public let batchSize: Int
+    /// Whether each epoch visits the samples in a new seeded random order.
     public let shuffle: Bool
+    /// Whether a last, smaller batch is left out.
     public let dropLast: Bool
     let generator: Neurone.Generator
 
+    /// A loader over `dataset`; shuffling draws from `generator` (the default one when nil).
     public init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, generator: Neurone.Generator? = nil) {
         check(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
         self.dataset = dataset
@@ -67,6 +76,7 @@ public struct DataLoader: Sequence {
     /// Batches per epoch.
     public var count: Int { dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize }
 
+    /// The batches of one epoch, as (inputs, labels).
     public func makeIterator() -> AnyIterator<(inputs: Tensor, labels: Tensor)> {
         let order = shuffle ? permutation(dataset.count, generator) : Array(0..<dataset.count)
         var start = 0

@@ -70,6 +70,8 @@ public enum Gemm {
     /// Products smaller than this many multiply-adds stay on one thread.
     static let parallelThreshold = 64 * 64 * 64
 
+    /// float32 C[m,n] = alpha·op(A)[m,k]·op(B)[k,n] + beta·C, row-major with leading dimensions lda/ldb/ldc,
+    /// on the selected backend (the built-in kernel splits rows of C across threads).
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -86,6 +88,7 @@ public enum Gemm {
         }
     }
 
+    /// float64 version of `sgemm`.
     public static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                              a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {

@@ -3,13 +3,20 @@
 /// conv 3×3 → 32, ReLU, conv 3×3 → 64, ReLU, max-pool 2, dropout 0.25, flatten, dense 128, ReLU,
 /// dropout 0.5, dense 10, log-softmax. Input 1×28×28.
 public final class MnistCNN: Module {
+    /// conv 1→32, 3×3.
     public let conv1: Conv2d
+    /// conv 32→64, 3×3.
     public let conv2: Conv2d
+    /// dropout 0.25 after pooling.
     public let dropout1: Dropout
+    /// dropout 0.5 after fc1.
     public let dropout2: Dropout
+    /// dense 9216→128.
     public let fc1: Linear
+    /// dense 128→10.
     public let fc2: Linear
 
+    /// The network with PyTorch's default initialisation, drawn from `generator`.
     public init(generator: Generator? = nil) {
         conv1 = Conv2d(1, 32, kernelSize: 3, generator: generator)
         conv2 = Conv2d(32, 64, kernelSize: 3, generator: generator)
@@ -33,8 +40,11 @@ public final class MnistCNN: Module {
 
 /// Models known by name on the command line (`--model NAME`).
 public enum NamedModels {
+    /// A named model: its name, description, input shape and, for plain stacks, its spec.
     public struct Entry: Sendable {
+        /// The name `--model` takes.
         public let name: String
+        /// What the network is.
         public let summary: String
         /// The per-sample input shape the model is made for.
         public let input: [Int]
@@ -42,6 +52,7 @@ public enum NamedModels {
         public let spec: String?
     }
 
+    /// Every named model.
     public static let all: [Entry] = [
         Entry(name: "digits-cnn", summary: "a small CNN for the 8×8 digits: conv 16@3×3, ReLU, conv 32@3×3, ReLU, max-pool 2, dense 64 ReLU, dense 10",
               input: [1, 8, 8], spec: "conv(16,3,padding=1) relu conv(32,3,padding=1) relu maxpool(2) flatten linear(64) relu linear(10)"),
@@ -57,6 +68,7 @@ public enum NamedModels {
               spec: "conv(4,3,stride=1,padding=1) relu maxpool(2) conv(8,4,stride=4,padding=1) relu maxpool(2) flatten linear(128) relu linear(10) softmax"),
     ]
 
+    /// The named model called `name` (case-insensitive), if any.
     public static func entry(_ name: String) -> Entry? { all.first { $0.name == name.lowercased() } }
 
     /// A named model or, failing that, a spec, for per-sample inputs of shape `input`

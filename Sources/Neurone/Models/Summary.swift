@@ -16,10 +16,15 @@ public struct LayerSummary: Equatable, Sendable {
 
 /// A Keras/torchinfo-style summary: one row per layer called by the forward pass, and totals.
 public struct ModelSummary: Equatable, Sendable {
+    /// The per-sample input shape summarised.
     public let inputShape: [Int]
+    /// One row per leaf layer, in call order.
     public let layers: [LayerSummary]
+    /// Parameters of the whole model.
     public let totalParams: Int
+    /// Parameters that require grad.
     public let trainableParams: Int
+    /// Sum of the rows' multiplications.
     public let totalMultiplications: Int
 
     /// Runs the model once on a zero sample (batch 1, evaluation mode, no gradients) and records

@@ -10,6 +10,7 @@ open class Module {
     /// True in training mode (the default): dropout drops and batch norm uses batch statistics.
     public private(set) var isTraining = true
 
+    /// An empty module; subclasses declare their parameters and sub-modules as properties.
     public init() {}
 
     /// The computation. Subclasses override it.
@@ -173,8 +174,11 @@ open class Module {
 
 /// What went wrong when loading a state: every missing, unexpected and mis-shaped entry.
 public struct StateDictError: Error, CustomStringConvertible {
+    /// Names the module has but the state lacks.
     public let missing: [String]
+    /// Names the state has but the module lacks.
     public let unexpected: [String]
+    /// "name: expected shape …, found …" for each shape mismatch.
     public let mismatched: [String]
 
     public var description: String {
@@ -204,13 +208,16 @@ extension Module: CustomStringConvertible {
 
 /// Layers applied one after the other; sub-modules are named 0, 1, 2… as in PyTorch.
 public final class Sequential: Module {
+    /// The layers, in order.
     public let layers: [Module]
 
+    /// Layers applied in order.
     public init(_ layers: [Module]) {
         self.layers = layers
         super.init()
     }
 
+    /// Layers applied in order.
     public convenience init(_ layers: Module...) { self.init(layers) }
 
     public override var namedChildren: [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
@@ -221,5 +228,6 @@ public final class Sequential: Module {
 
     /// The layer at position i.
     public subscript(i: Int) -> Module { layers[i] }
+    /// Number of layers.
     public var count: Int { layers.count }
 }

@@ -9,11 +9,13 @@
 /// The state-dict name is the property name unless one is given: `@Parameter("in_proj_weight")`.
 @propertyWrapper
 public final class Parameter {
+    /// The parameter tensor; assigning a floating-point leaf makes it require grad.
     public var wrappedValue: Tensor {
         didSet { if !wrappedValue.requiresGrad && wrappedValue.isLeaf && wrappedValue.dtype.isFloatingPoint { wrappedValue.requiresGrad = true } }
     }
     let stateName: String?
 
+    /// A parameter holding `wrappedValue`, saved under `name` (default: the property name).
     public init(wrappedValue: Tensor, _ name: String? = nil) {
         self.wrappedValue = wrappedValue
         self.stateName = name
@@ -30,11 +32,13 @@ public final class Parameter {
 /// A parameter that may be absent, such as a layer's bias with `bias: false`.
 @propertyWrapper
 public final class OptionalParameter {
+    /// The parameter tensor, or nil when absent.
     public var wrappedValue: Tensor? {
         didSet { if let t = wrappedValue, t.isLeaf, t.dtype.isFloatingPoint { t.requiresGrad = true } }
     }
     let stateName: String?
 
+    /// An optional parameter, saved under `name` (default: the property name).
     public init(wrappedValue: Tensor?, _ name: String? = nil) {
         self.wrappedValue = wrappedValue
         self.stateName = name
@@ -52,9 +56,11 @@ public final class OptionalParameter {
 /// (BatchNorm's running statistics).
 @propertyWrapper
 public final class Buffer {
+    /// The buffer tensor.
     public var wrappedValue: Tensor
     let stateName: String?
 
+    /// A buffer holding `wrappedValue`, saved under `name` (default: the property name).
     public init(wrappedValue: Tensor, _ name: String? = nil) {
         self.wrappedValue = wrappedValue
         self.stateName = name

@@ -5,7 +5,9 @@
 /// weightDecay: 0.0005)` with v = −ε·b.
 public final class SGD: GroupedOptimizer {
     public struct Options: OptimizerOptions {
+        /// The settings of a parameter group, named and defaulted as in torch.optim.
         public var lr: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool, maximize: Bool
+        /// Settings with torch.optim's defaults; invalid values stop with a message naming them.
         public init(lr: Double = 0.001, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) {
             check(lr >= 0 && momentum >= 0 && weightDecay >= 0, "SGD: lr, momentum and weight decay must be non-negative, got lr=\(lr), momentum=\(momentum), weightDecay=\(weightDecay)")
             check(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires a momentum and zero dampening")
@@ -13,20 +15,24 @@ public final class SGD: GroupedOptimizer {
         }
     }
 
+    /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
     let state = OptimizerState()
 
+    /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
         checkGroups(groups.map { $0.parameters }, "SGD")
         self.groups = groups
     }
 
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 0.001, momentum: Double = 0, dampening: Double = 0,
                             weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) {
         self.init(groups: [(parameters, Options(lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, maximize: maximize))])
     }
 
 
+    /// Updates every parameter that has a gradient.
     public func step() {
         withNoGrad {
             for (params, o) in groups {
@@ -62,7 +68,9 @@ public final class SGD: GroupedOptimizer {
 /// optional AMSGrad; `AdamW` decouples the weight decay.
 public class Adam: GroupedOptimizer {
     public struct Options: OptimizerOptions {
+        /// The settings of a parameter group, named and defaulted as in torch.optim.
         public var lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, amsgrad: Bool, maximize: Bool
+        /// Settings with torch.optim's defaults; invalid values stop with a message naming them.
         public init(lr: Double = 0.001, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
                     amsgrad: Bool = false, maximize: Bool = false) {
             check(lr >= 0 && eps >= 0 && weightDecay >= 0, "Adam: lr, eps and weight decay must be non-negative")
@@ -71,6 +79,7 @@ public class Adam: GroupedOptimizer {
         }
     }
 
+    /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
     let state = OptimizerState()
     let decoupled: Bool
@@ -81,8 +90,10 @@ public class Adam: GroupedOptimizer {
         self.decoupled = decoupled
     }
 
+    /// An optimiser over several parameter groups with their own settings.
     public convenience init(groups: [(parameters: [Tensor], options: Options)]) { self.init(groups: groups, decoupled: false) }
 
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 0.001, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
                             weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false) {
         self.init(groups: [(parameters, Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize))],
@@ -90,6 +101,7 @@ public class Adam: GroupedOptimizer {
     }
 
 
+    /// Updates every parameter that has a gradient.
     public func step() {
         withNoGrad {
             for (params, o) in groups {
@@ -124,36 +136,44 @@ public class Adam: GroupedOptimizer {
 /// Adam with decoupled weight decay (Loshchilov & Hutter), as `torch.optim.AdamW`:
 /// w ← w·(1 − ε·λ) before the Adam step. Default weight decay 0.01.
 public final class AdamW: Adam {
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 0.001, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
                             weightDecay: Double = 0.01, amsgrad: Bool = false, maximize: Bool = false) {
         self.init(groups: [(parameters, Options(lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize))],
                   decoupled: true)
     }
 
+    /// An optimiser over several parameter groups with their own settings.
     public convenience init(adamWGroups groups: [(parameters: [Tensor], options: Options)]) { self.init(groups: groups, decoupled: true) }
 }
 
 /// RMSprop, as `torch.optim.RMSprop` (α = 0.99, ε = 1e-8, optional momentum and centring).
 public final class RMSprop: GroupedOptimizer {
     public struct Options: OptimizerOptions {
+        /// The settings of a parameter group, named and defaulted as in torch.optim.
         public var lr: Double, alpha: Double, eps: Double, weightDecay: Double, momentum: Double, centered: Bool
+        /// Settings with torch.optim's defaults; invalid values stop with a message naming them.
         public init(lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
             check(lr >= 0 && alpha >= 0 && eps >= 0 && weightDecay >= 0 && momentum >= 0, "RMSprop: lr, alpha, eps, weight decay and momentum must be non-negative")
             self.lr = lr; self.alpha = alpha; self.eps = eps; self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
         }
     }
+    /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
     let state = OptimizerState()
 
+    /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
         checkGroups(groups.map { $0.parameters }, "RMSprop")
         self.groups = groups
     }
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0,
                             momentum: Double = 0, centered: Bool = false) {
         self.init(groups: [(parameters, Options(lr: lr, alpha: alpha, eps: eps, weightDecay: weightDecay, momentum: momentum, centered: centered))])
     }
 
+    /// Updates every parameter that has a gradient.
     public func step() {
         withNoGrad {
             for (params, o) in groups {
@@ -186,24 +206,30 @@ public final class RMSprop: GroupedOptimizer {
 /// Adagrad, as `torch.optim.Adagrad` (learning-rate decay, initial accumulator, ε = 1e-10).
 public final class Adagrad: GroupedOptimizer {
     public struct Options: OptimizerOptions {
+        /// The settings of a parameter group, named and defaulted as in torch.optim.
         public var lr: Double, lrDecay: Double, weightDecay: Double, initialAccumulatorValue: Double, eps: Double
+        /// Settings with torch.optim's defaults; invalid values stop with a message naming them.
         public init(lr: Double = 0.01, lrDecay: Double = 0, weightDecay: Double = 0, initialAccumulatorValue: Double = 0, eps: Double = 1e-10) {
             check(lr >= 0 && lrDecay >= 0 && weightDecay >= 0 && initialAccumulatorValue >= 0 && eps >= 0, "Adagrad: settings must be non-negative")
             self.lr = lr; self.lrDecay = lrDecay; self.weightDecay = weightDecay; self.initialAccumulatorValue = initialAccumulatorValue; self.eps = eps
         }
     }
+    /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
     let state = OptimizerState()
 
+    /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
         checkGroups(groups.map { $0.parameters }, "Adagrad")
         self.groups = groups
     }
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 0.01, lrDecay: Double = 0, weightDecay: Double = 0,
                             initialAccumulatorValue: Double = 0, eps: Double = 1e-10) {
         self.init(groups: [(parameters, Options(lr: lr, lrDecay: lrDecay, weightDecay: weightDecay, initialAccumulatorValue: initialAccumulatorValue, eps: eps))])
     }
 
+    /// Updates every parameter that has a gradient.
     public func step() {
         withNoGrad {
             for (params, o) in groups {
@@ -225,23 +251,29 @@ public final class Adagrad: GroupedOptimizer {
 /// PyTorch's MNIST example.
 public final class Adadelta: GroupedOptimizer {
     public struct Options: OptimizerOptions {
+        /// The settings of a parameter group, named and defaulted as in torch.optim.
         public var lr: Double, rho: Double, eps: Double, weightDecay: Double
+        /// Settings with torch.optim's defaults; invalid values stop with a message naming them.
         public init(lr: Double = 1.0, rho: Double = 0.9, eps: Double = 1e-6, weightDecay: Double = 0) {
             check(lr >= 0 && rho >= 0 && rho <= 1 && eps >= 0 && weightDecay >= 0, "Adadelta: lr, eps, weight decay must be non-negative and rho in [0, 1]")
             self.lr = lr; self.rho = rho; self.eps = eps; self.weightDecay = weightDecay
         }
     }
+    /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
     let state = OptimizerState()
 
+    /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
         checkGroups(groups.map { $0.parameters }, "Adadelta")
         self.groups = groups
     }
+    /// An optimiser over one group of parameters.
     public convenience init(_ parameters: [Tensor], lr: Double = 1.0, rho: Double = 0.9, eps: Double = 1e-6, weightDecay: Double = 0) {
         self.init(groups: [(parameters, Options(lr: lr, rho: rho, eps: eps, weightDecay: weightDecay))])
     }
 
+    /// Updates every parameter that has a gradient.
     public func step() {
         withNoGrad {
             for (params, o) in groups {

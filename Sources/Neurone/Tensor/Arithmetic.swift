@@ -61,22 +61,38 @@ extension Tensor {
         return a.unaryOp(.neg, "NegBackward") { g, _, _ in -g }
     }
 
+    /// `a + b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func + (a: Tensor, b: Double) -> Tensor { a + a.scalarOperand(b, isIntegral: false) }
+    /// `a + b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func + (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a, isIntegral: false) + b }
+    /// `a − b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func - (a: Tensor, b: Double) -> Tensor { a - a.scalarOperand(b, isIntegral: false) }
+    /// `a − b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func - (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a, isIntegral: false) - b }
+    /// `a × b (elementwise)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func * (a: Tensor, b: Double) -> Tensor { a * a.scalarOperand(b, isIntegral: false) }
+    /// `a × b (elementwise)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func * (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a, isIntegral: false) * b }
+    /// `a ÷ b (true division)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func / (a: Tensor, b: Double) -> Tensor { a / a.scalarOperand(b, isIntegral: false) }
+    /// `a ÷ b (true division)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func / (a: Double, b: Tensor) -> Tensor { b.scalarOperand(a, isIntegral: false) / b }
 
+    /// `a + b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func + (a: Tensor, b: Int) -> Tensor { a + a.scalarOperand(Double(b), isIntegral: true) }
+    /// `a + b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func + (a: Int, b: Tensor) -> Tensor { b.scalarOperand(Double(a), isIntegral: true) + b }
+    /// `a − b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func - (a: Tensor, b: Int) -> Tensor { a - a.scalarOperand(Double(b), isIntegral: true) }
+    /// `a − b` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func - (a: Int, b: Tensor) -> Tensor { b.scalarOperand(Double(a), isIntegral: true) - b }
+    /// `a × b (elementwise)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func * (a: Tensor, b: Int) -> Tensor { a * a.scalarOperand(Double(b), isIntegral: true) }
+    /// `a × b (elementwise)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func * (a: Int, b: Tensor) -> Tensor { b.scalarOperand(Double(a), isIntegral: true) * b }
+    /// `a ÷ b (true division)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func / (a: Tensor, b: Int) -> Tensor { a / a.scalarOperand(Double(b), isIntegral: true) }
+    /// `a ÷ b (true division)` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func / (a: Int, b: Tensor) -> Tensor { b.scalarOperand(Double(a), isIntegral: true) / b }
 
     /// selfᵉˣᵖᵒⁿᵉⁿᵗ elementwise for a tensor exponent (broadcast).

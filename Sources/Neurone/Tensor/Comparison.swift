@@ -11,18 +11,30 @@ extension Tensor {
         }
     }
 
+    /// `a == b elementwise, as bool` with broadcasting.
     public static func .== (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.eq, a, b) }
+    /// `a != b elementwise, as bool` with broadcasting.
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.ne, a, b) }
+    /// `a < b elementwise, as bool` with broadcasting.
     public static func .< (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.lt, a, b) }
+    /// `a <= b elementwise, as bool` with broadcasting.
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.le, a, b) }
+    /// `a > b elementwise, as bool` with broadcasting.
     public static func .> (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.gt, a, b) }
+    /// `a >= b elementwise, as bool` with broadcasting.
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { compareNoGrad(.ge, a, b) }
 
+    /// `a == b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .== (a: Tensor, b: Double) -> Tensor { compareNoGrad(.eq, a, a.scalarOperand(b, isIntegral: false)) }
+    /// `a != b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .!= (a: Tensor, b: Double) -> Tensor { compareNoGrad(.ne, a, a.scalarOperand(b, isIntegral: false)) }
+    /// `a < b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .< (a: Tensor, b: Double) -> Tensor { compareNoGrad(.lt, a, a.scalarOperand(b, isIntegral: false)) }
+    /// `a <= b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .<= (a: Tensor, b: Double) -> Tensor { compareNoGrad(.le, a, a.scalarOperand(b, isIntegral: false)) }
+    /// `a > b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .> (a: Tensor, b: Double) -> Tensor { compareNoGrad(.gt, a, a.scalarOperand(b, isIntegral: false)) }
+    /// `a >= b elementwise, as bool` with a scalar, typed by PyTorch's promotion rules (`scalarOperand`).
     public static func .>= (a: Tensor, b: Double) -> Tensor { compareNoGrad(.ge, a, a.scalarOperand(b, isIntegral: false)) }
 
     /// Elementwise AND of two bool (or nonzero-as-true) tensors.
@@ -34,7 +46,9 @@ extension Tensor {
     /// Elementwise NOT.
     public func logicalNot() -> Tensor { asBool() .== Tensor.full([], 0, dtype: .bool) }
 
+    /// `logical AND of bool tensors` with broadcasting.
     public static func .&& (a: Tensor, b: Tensor) -> Tensor { a.logicalAnd(b) }
+    /// `logical OR of bool tensors` with broadcasting.
     public static func .|| (a: Tensor, b: Tensor) -> Tensor { a.logicalOr(b) }
 
     func asBool() -> Tensor { dtype == .bool ? self : (self .!= Tensor.full([], 0, dtype: dtype)) }

@@ -9,6 +9,7 @@ public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral {
     /// No padding.
     case valid
 
+    /// The same padding on every side: `padding: 1`.
     public init(integerLiteral value: Int) { self = .explicit([value]) }
 }
 

@@ -42,7 +42,9 @@ public enum Init {
 
     /// Every element set to `value`.
     public static func constant(_ t: Tensor, _ value: Double) { withNoGrad { t.fill(value) } }
+    /// Every element set to 0.
     public static func zeros(_ t: Tensor) { constant(t, 0) }
+    /// Every element set to 1.
     public static func ones(_ t: Tensor) { constant(t, 1) }
 
     /// U[low, high).

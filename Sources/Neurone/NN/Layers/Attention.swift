@@ -13,10 +13,13 @@ import Darwin
 public final class MultiheadAttention: Module {
     @Parameter("in_proj_weight") public var inProjWeight: Tensor
     @OptionalParameter("in_proj_bias") public var inProjBias: Tensor?
+    /// The output projection (state name `out_proj`).
     public let outProj: Linear
+    /// The `embedDim`, `numHeads`, `dropout`, `batchFirst` given at creation.
     public let embedDim: Int, numHeads: Int, dropout: Double, batchFirst: Bool
     let generator: Generator?
 
+    /// A `MultiheadAttention`; omitted arguments take `torch.nn.MultiheadAttention`'s defaults.
     public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = false,
                 dtype: DType = .float32, generator: Generator? = nil) {
         check(embedDim > 0 && numHeads > 0 && embedDim % numHeads == 0,

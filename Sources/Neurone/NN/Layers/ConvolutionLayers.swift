@@ -3,9 +3,12 @@
 public final class Conv2d: Module {
     @Parameter public var weight: Tensor
     @OptionalParameter public var bias: Tensor?
+    /// The `inChannels`, `outChannels` given at creation.
     public let inChannels: Int, outChannels: Int
+    /// The `kernelSize`, `stride`, `padding`, `dilation`, `groups` given at creation.
     public let kernelSize: [Int], stride: [Int], padding: ConvPadding, dilation: [Int], groups: Int
 
+    /// A `Conv2d`; omitted arguments take `torch.nn.Conv2d`'s defaults.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int] = [1], padding: ConvPadding = .explicit([0]),
                 dilation: [Int] = [1], groups: Int = 1, bias: Bool = true, dtype: DType = .float32, generator: Generator? = nil) {
         check(inChannels > 0 && outChannels > 0, "Conv2d: channels must be positive, got in=\(inChannels), out=\(outChannels)")
@@ -27,6 +30,7 @@ public final class Conv2d: Module {
         super.init()
     }
 
+    /// A `Conv2d`; omitted arguments take `torch.nn.Conv2d`'s defaults.
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = .explicit([0]),
                             dilation: Int = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32, generator: Generator? = nil) {
         self.init(inChannels, outChannels, kernelSize: [kernelSize], stride: [stride], padding: padding, dilation: [dilation],
@@ -46,8 +50,10 @@ public final class Conv2d: Module {
 public final class Conv1d: Module {
     @Parameter public var weight: Tensor
     @OptionalParameter public var bias: Tensor?
+    /// The `inChannels`, `outChannels`, `kernelSize`, `stride`, `padding`, `dilation`, `groups` given at creation.
     public let inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, padding: ConvPadding, dilation: Int, groups: Int
 
+    /// A `Conv1d`; omitted arguments take `torch.nn.Conv1d`'s defaults.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: ConvPadding = .explicit([0]),
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, dtype: DType = .float32, generator: Generator? = nil) {
         check(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv1d: channels and kernel size must be positive")
@@ -75,7 +81,9 @@ public final class Conv1d: Module {
 
 /// Max pooling layer like `torch.nn.MaxPool2d` (stride defaults to the kernel size).
 public final class MaxPool2d: Module {
+    /// The `kernelSize`, `stride`, `padding`, `dilation`, `ceilMode` given at creation.
     public let kernelSize: [Int], stride: [Int]?, padding: [Int], dilation: [Int], ceilMode: Bool
+    /// A `MaxPool2d`; omitted arguments take `torch.nn.MaxPool2d`'s defaults.
     public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1], ceilMode: Bool = false) {
         self.kernelSize = kernelSize
         self.stride = stride
@@ -84,6 +92,7 @@ public final class MaxPool2d: Module {
         self.ceilMode = ceilMode
         super.init()
     }
+    /// A `MaxPool2d`; omitted arguments take `torch.nn.MaxPool2d`'s defaults.
     public convenience init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
         self.init(kernelSize: [kernelSize], stride: stride.map { [$0] }, padding: [padding], ceilMode: ceilMode)
     }
@@ -95,7 +104,9 @@ public final class MaxPool2d: Module {
 
 /// Average pooling layer like `torch.nn.AvgPool2d`.
 public final class AvgPool2d: Module {
+    /// The `kernelSize`, `stride`, `padding`, `ceilMode`, `countIncludePad`, `divisorOverride` given at creation.
     public let kernelSize: [Int], stride: [Int]?, padding: [Int], ceilMode: Bool, countIncludePad: Bool, divisorOverride: Int?
+    /// A `AvgPool2d`; omitted arguments take `torch.nn.AvgPool2d`'s defaults.
     public init(kernelSize: [Int], stride: [Int]? = nil, padding: [Int] = [0], ceilMode: Bool = false, countIncludePad: Bool = true,
                 divisorOverride: Int? = nil) {
         self.kernelSize = kernelSize
@@ -106,6 +117,7 @@ public final class AvgPool2d: Module {
         self.divisorOverride = divisorOverride
         super.init()
     }
+    /// A `AvgPool2d`; omitted arguments take `torch.nn.AvgPool2d`'s defaults.
     public convenience init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
         self.init(kernelSize: [kernelSize], stride: stride.map { [$0] }, padding: [padding], ceilMode: ceilMode)
     }
@@ -118,7 +130,9 @@ public final class AvgPool2d: Module {
 
 /// Adaptive average pooling to a fixed output size, like `torch.nn.AdaptiveAvgPool2d`.
 public final class AdaptiveAvgPool2d: Module {
+    /// The `outputSize` given at creation.
     public let outputSize: [Int]
+    /// A `AdaptiveAvgPool2d`; omitted arguments take `torch.nn.AdaptiveAvgPool2d`'s defaults.
     public init(_ outputSize: [Int]) { self.outputSize = outputSize; super.init() }
     public override func forward(_ x: Tensor) -> Tensor { x.adaptiveAvgPool2d(outputSize) }
     public override var extraDescription: String { "output_size=\(outputSize)" }
@@ -130,9 +144,12 @@ public final class AdaptiveAvgPool2d: Module {
 public final class ConvTranspose2d: Module {
     @Parameter public var weight: Tensor
     @OptionalParameter public var bias: Tensor?
+    /// The `inChannels`, `outChannels` given at creation.
     public let inChannels: Int, outChannels: Int
+    /// The `kernelSize`, `stride`, `padding`, `outputPadding`, `dilation`, `groups` given at creation.
     public let kernelSize: [Int], stride: [Int], padding: [Int], outputPadding: [Int], dilation: [Int], groups: Int
 
+    /// A `ConvTranspose2d`; omitted arguments take `torch.nn.ConvTranspose2d`'s defaults.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: [Int], stride: [Int] = [1], padding: [Int] = [0],
                 outputPadding: [Int] = [0], dilation: [Int] = [1], groups: Int = 1, bias: Bool = true, dtype: DType = .float32,
                 generator: Generator? = nil) {

@@ -3,9 +3,12 @@
 public final class Linear: Module {
     @Parameter public var weight: Tensor
     @OptionalParameter public var bias: Tensor?
+    /// The `inFeatures` given at creation.
     public let inFeatures: Int
+    /// The `outFeatures` given at creation.
     public let outFeatures: Int
 
+    /// A `Linear`; omitted arguments take `torch.nn.Linear`'s defaults.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32, generator: Generator? = nil) {
         check(inFeatures > 0 && outFeatures > 0, "Linear: features must be positive, got in=\(inFeatures), out=\(outFeatures)")
         self.inFeatures = inFeatures
@@ -45,7 +48,9 @@ public final class Identity: Module {
 
 /// Flattens dims startDim…endDim (1…−1 by default, keeping the batch dim).
 public final class Flatten: Module {
+    /// The `startDim`, `endDim` given at creation.
     public let startDim: Int, endDim: Int
+    /// A `Flatten`; omitted arguments take `torch.nn.Flatten`'s defaults.
     public init(startDim: Int = 1, endDim: Int = -1) {
         self.startDim = startDim
         self.endDim = endDim
@@ -57,7 +62,9 @@ public final class Flatten: Module {
 
 /// Splits dim `dim` into `sizes`.
 public final class Unflatten: Module {
+    /// The `dim`, `sizes` given at creation.
     public let dim: Int, sizes: [Int]
+    /// A `Unflatten`; omitted arguments take `torch.nn.Unflatten`'s defaults.
     public init(dim: Int, sizes: [Int]) {
         self.dim = dim
         self.sizes = sizes
@@ -75,8 +82,10 @@ public final class Unflatten: Module {
 /// Zeroes elements with probability p during training and scales the rest by 1/(1 − p).
 /// Identity in evaluation mode.
 public final class Dropout: Module {
+    /// The `p` given at creation.
     public let p: Double
     let generator: Generator?
+    /// A `Dropout`; omitted arguments take `torch.nn.Dropout`'s defaults.
     public init(_ p: Double = 0.5, generator: Generator? = nil) {
         check(p >= 0 && p <= 1, "Dropout: probability has to be between 0 and 1, but got \(p)")
         self.p = p
@@ -89,8 +98,10 @@ public final class Dropout: Module {
 
 /// Zeroes whole channels (dim 1 of [N, C, …]) with probability p during training.
 public final class Dropout2d: Module {
+    /// The `p` given at creation.
     public let p: Double
     let generator: Generator?
+    /// A `Dropout2d`; omitted arguments take `torch.nn.Dropout2d`'s defaults.
     public init(_ p: Double = 0.5, generator: Generator? = nil) {
         check(p >= 0 && p <= 1, "Dropout2d: probability has to be between 0 and 1, but got \(p)")
         self.p = p

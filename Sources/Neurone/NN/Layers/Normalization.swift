@@ -8,7 +8,9 @@ public class BatchNorm: Module {
     @Buffer("running_mean") public var runningMean: Tensor
     @Buffer("running_var") public var runningVar: Tensor
     @Buffer("num_batches_tracked") public var numBatchesTracked: Tensor
+    /// The `numFeatures` given at creation.
     public let numFeatures: Int
+    /// The `eps` given at creation.
     public let eps: Double
     /// Weight of the new batch statistics in the running ones; nil gives a cumulative average.
     public let momentum: Double?
@@ -62,6 +64,7 @@ public class BatchNorm: Module {
 
 /// Batch normalisation of [N, C] or [N, C, L] inputs.
 public final class BatchNorm1d: BatchNorm {
+    /// A `BatchNorm1d`; omitted arguments take `torch.nn.BatchNorm1d`'s defaults.
     public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, dtype: DType = .float32) {
         super.init(numFeatures, eps: eps, momentum: momentum, affine: affine, dtype: dtype, expectedRanks: [2, 3])
     }
@@ -69,6 +72,7 @@ public final class BatchNorm1d: BatchNorm {
 
 /// Batch normalisation of [N, C, H, W] inputs.
 public final class BatchNorm2d: BatchNorm {
+    /// A `BatchNorm2d`; omitted arguments take `torch.nn.BatchNorm2d`'s defaults.
     public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, dtype: DType = .float32) {
         super.init(numFeatures, eps: eps, momentum: momentum, affine: affine, dtype: dtype, expectedRanks: [4])
     }
@@ -79,9 +83,12 @@ public final class BatchNorm2d: BatchNorm {
 public final class LayerNorm: Module {
     @OptionalParameter public var weight: Tensor?
     @OptionalParameter public var bias: Tensor?
+    /// The `normalizedShape` given at creation.
     public let normalizedShape: [Int]
+    /// The `eps` given at creation.
     public let eps: Double
 
+    /// A `LayerNorm`; omitted arguments take `torch.nn.LayerNorm`'s defaults.
     public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true, dtype: DType = .float32) {
         check(!normalizedShape.isEmpty && normalizedShape.allSatisfy { $0 > 0 }, "LayerNorm: normalized shape must be non-empty and positive, got \(normalizedShape)")
         self.normalizedShape = normalizedShape
@@ -91,6 +98,7 @@ public final class LayerNorm: Module {
         super.init()
     }
 
+    /// A `LayerNorm`; omitted arguments take `torch.nn.LayerNorm`'s defaults.
     public convenience init(_ features: Int, eps: Double = 1e-5) { self.init([features], eps: eps) }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -113,8 +121,10 @@ public final class LayerNorm: Module {
 /// the `paddingIdx` row starts at zero and receives no gradient.
 public final class Embedding: Module {
     @Parameter public var weight: Tensor
+    /// The `numEmbeddings`, `embeddingDim`, `paddingIdx` given at creation.
     public let numEmbeddings: Int, embeddingDim: Int, paddingIdx: Int?
 
+    /// A `Embedding`; omitted arguments take `torch.nn.Embedding`'s defaults.
     public init(_ numEmbeddings: Int, _ embeddingDim: Int, paddingIdx: Int? = nil, dtype: DType = .float32, generator: Generator? = nil) {
         check(numEmbeddings > 0 && embeddingDim > 0, "Embedding: sizes must be positive, got \(numEmbeddings)×\(embeddingDim)")
         if let p = paddingIdx { check(p >= -numEmbeddings && p < numEmbeddings, "Embedding: padding_idx \(p) must be within num_embeddings (\(numEmbeddings))") }

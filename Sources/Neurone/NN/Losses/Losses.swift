@@ -172,6 +172,7 @@ public enum Loss {
         }
     }
 
+    /// Reductions of `klDivergence`; `.batchMean` divides the sum by the batch size.
     public enum KLReduction: Sendable { case none, mean, sum, batchMean }
 
     /// Hinge embedding: x where y = 1, max(0, margin − x) where y = −1.
@@ -209,6 +210,7 @@ public enum Loss {
         return reduction == .mean ? total / Double(Swift.max(1, target.shape.first ?? 1)) : total
     }
 
+    /// The reconstruction term of `vae`.
     public enum VAEReconstruction: Sendable { case binaryCrossEntropy, squaredError }
 
     // MARK: helpers
