@@ -79,15 +79,25 @@ extension Tensor {
     }
 }
 
-/// Functional spellings, as in `torch.relu(x)`.
+/// Functional spellings, as in `torch.relu(x)`: each calls the tensor method of the same name.
 public func relu(_ x: Tensor) -> Tensor { x.relu() }
+/// `x.sigmoid()`.
 public func sigmoid(_ x: Tensor) -> Tensor { x.sigmoid() }
+/// `x.tanh()`.
 public func tanh(_ x: Tensor) -> Tensor { x.tanh() }
+/// `x.exp()`.
 public func exp(_ x: Tensor) -> Tensor { x.exp() }
+/// `x.log()`.
 public func log(_ x: Tensor) -> Tensor { x.log() }
+/// `x.sqrt()`.
 public func sqrt(_ x: Tensor) -> Tensor { x.sqrt() }
+/// `x.abs()`.
 public func abs(_ x: Tensor) -> Tensor { x.abs() }
+/// `x.pow(p)`.
 public func pow(_ x: Tensor, _ p: Double) -> Tensor { x.pow(p) }
+/// `x.pow(p)`.
 public func pow(_ x: Tensor, _ p: Tensor) -> Tensor { x.pow(p) }
+/// `a.minimum(b)`.
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { a.minimum(b) }
+/// `a.maximum(b)`.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { a.maximum(b) }

@@ -12,14 +12,22 @@ public enum OutputKind: String, Sendable {
 
 /// One epoch of a training run.
 public struct EpochRecord: Sendable {
+    /// The epoch, from 1.
     public let epoch: Int
+    /// Mean training loss over the epoch's batches.
     public let trainLoss: Double
+    /// Training accuracy over the epoch (in training mode, as the batches went by).
     public let trainAccuracy: Double
+    /// Validation loss after the epoch, when there is a validation set.
     public let valLoss: Double?
+    /// Validation accuracy after the epoch.
     public let valAccuracy: Double?
+    /// The learning rate (first group) during the epoch.
     public let learningRate: Double
+    /// Wall time of the epoch, validation included.
     public let seconds: Double
 
+    /// A record of one epoch.
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, learningRate: Double, seconds: Double) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
         self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.learningRate = learningRate; self.seconds = seconds
@@ -28,8 +36,11 @@ public struct EpochRecord: Sendable {
 
 /// Loss and accuracy of a model on a data set.
 public struct Evaluation: Sendable {
+    /// Mean loss.
     public let loss: Double
+    /// Fraction of correct predictions.
     public let accuracy: Double
+    /// Samples evaluated.
     public let count: Int
     /// confusion[true][predicted]
     public let confusion: [[Int]]
@@ -37,19 +48,25 @@ public struct Evaluation: Sendable {
 
 /// Training stopped because the loss became NaN or infinite.
 public struct TrainingError: Error, CustomStringConvertible {
+    /// What happened, with the step.
     public let message: String
     public var description: String { message }
 }
 
 /// Trains a classifier with an optimiser (and an optional schedule) on a `TensorDataset`.
 public final class Trainer {
+    /// The model trained.
     public let model: Module
+    /// Its optimiser.
     public let optimizer: Optimizer
+    /// An optional schedule, stepped after each epoch.
     public var scheduler: LRScheduler?
+    /// What the model outputs, which decides the loss.
     public let outputKind: OutputKind
     /// Steps taken so far (batches).
     public private(set) var steps = 0
 
+    /// A trainer; the loss follows `outputKind(of:)`.
     public init(model: Module, optimizer: Optimizer, scheduler: LRScheduler? = nil) {
         self.model = model
         self.optimizer = optimizer
