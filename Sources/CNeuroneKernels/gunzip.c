@@ -82,3 +82,57 @@ int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, ch
 }
 
 void nk_free(void *p) { free(p); }
+
+typedef unsigned long (*compress_bound_fn)(unsigned long);
+typedef int (*compress2_fn)(uint8_t *, unsigned long *, const uint8_t *, unsigned long, int);
+
+int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
+    *out = NULL;
+    *out_len = 0;
+    void *h = zlib_handle();
+    if (!h) { snprintf(err, (size_t)err_len, "zlib (libz.so.1) was not found; install zlib1g"); return -1; }
+    compress_bound_fn bound = (compress_bound_fn)dlsym(h, "compressBound");
+    compress2_fn compress2 = (compress2_fn)dlsym(h, "compress2");
+    if (!bound || !compress2) { snprintf(err, (size_t)err_len, "zlib lacks compress2"); return -1; }
+    unsigned long cap = bound((unsigned long)n);
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) { snprintf(err, (size_t)err_len, "out of memory"); return -1; }
+    int rc = compress2(buf, &cap, src, (unsigned long)n, level);
+    if (rc != 0) { free(buf); snprintf(err, (size_t)err_len, "compress2 failed (zlib error %d)", rc); return -1; }
+    *out = buf;
+    *out_len = (int64_t)cap;
+    return 0;
+}
+
+// libbz2's one-call API: the output size must be guessed, so the buffer doubles until it fits.
+typedef int (*bz_buff_decompress_fn)(char *, unsigned int *, char *, unsigned int, int, int);
+
+int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
+    *out = NULL;
+    *out_len = 0;
+    static void *h = NULL;
+    static int tried = 0;
+    if (!tried) {
+        tried = 1;
+        const char *names[] = {"libbz2.so.1.0", "libbz2.so.1", "libbz2.so", "libbz2.1.0.dylib", "/usr/lib/libbz2.1.0.dylib", NULL};
+        for (int i = 0; names[i] && !h; i++) h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    }
+    if (!h) { snprintf(err, (size_t)err_len, "libbz2 was not found; install libbz2-1.0 (or decompress the file with bunzip2)"); return -1; }
+    bz_buff_decompress_fn dec = (bz_buff_decompress_fn)dlsym(h, "BZ2_bzBuffToBuffDecompress");
+    if (!dec) { snprintf(err, (size_t)err_len, "libbz2 lacks BZ2_bzBuffToBuffDecompress"); return -1; }
+    size_t cap = (size_t)(n > 0 ? n : 1) * 6 + 4096;
+    for (;;) {
+        if (cap > 0xFFFFFFFFu) { snprintf(err, (size_t)err_len, "bzip2 data decompresses to more than 4 GiB"); return -1; }
+        uint8_t *buf = malloc(cap);
+        if (!buf) { snprintf(err, (size_t)err_len, "out of memory"); return -1; }
+        unsigned int len = (unsigned int)cap;
+        int rc = dec((char *)buf, &len, (char *)src, (unsigned int)n, 0, 0);
+        if (rc == 0) { *out = buf; *out_len = (int64_t)len; return 0; }
+        free(buf);
+        if (rc == -8) { cap *= 2; continue; }  // BZ_OUTBUFF_FULL
+        const char *why = rc == -7 ? "the compressed data ends early (truncated file)"
+                        : rc == -4 || rc == -5 ? "corrupted bzip2 data" : "bzip2 error";
+        snprintf(err, (size_t)err_len, "%s (libbz2 error %d)", why, rc);
+        return -1;
+    }
+}

@@ -23,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory holding data-set files.")
     var dataDir: String?
 
+    @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: model.json's, else the last).")
+    var labelColumn: String?
+
     @Option(help: "Write the confusion matrix to this SVG file.")
     var confusion: String?
 
@@ -38,7 +41,8 @@ struct Eval: ParsableCommand {
         let file = location.file, recorded = location.recorded
         let modelName = try location.model(model)
         let dataName = dataset ?? recorded["dataset"] as? String ?? "digits"
-        let data = try DataSets.load(dataName, dataDir: dataDir)
+        let seed = (recorded["seed"] as? NSNumber)?.uint64Value ?? 0
+        let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String)
         let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)
         try net.load(from: file)
         let trainer = Trainer(model: net, optimizer: SGD(net.parameters(), lr: 0))

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Neurone
 
-/// `neurone predict`: run a checkpoint on images (PGM) or on a tensor stored in safetensors.
+/// `neurone predict`: run a checkpoint on images (PNG, PGM) or on a tensor stored in safetensors.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify images, or run a model on a tensor file (evaluation mode).",
         discussion: """
         neurone predict --checkpoint neurone-run digit.pgm ...
-            prints each image's class probabilities (binary or ASCII PGM, resized by nearest neighbour to the model's input).
+            prints each image's class probabilities (PNG, or binary or ASCII PGM; resized by nearest neighbour to the
+            model's input, turned to grey or RGB as the model takes).
         neurone predict --model SPEC|NAME --input SHAPE --checkpoint FILE --inputs IN.safetensors --outputs OUT.safetensors
             runs the model on the tensor named "input" and writes the tensor "output": the way to compare Neurone
             with another framework on the same weights and inputs.
@@ -29,7 +30,7 @@ struct Predict: ParsableCommand {
     @Option(help: "Where to write the tensor \"output\" (safetensors).")
     var outputs: String?
 
-    @Argument(help: "PGM images to classify.")
+    @Argument(help: "PNG or PGM images to classify.")
     var images: [String] = []
 
     func validate() throws {
@@ -61,7 +62,10 @@ struct Predict: ParsableCommand {
         }
         let kind = Trainer.outputKind(of: net)
         for path in images {
-            let x = try readPGM(path, shape: shape)
+            guard shape.count == 3, shape[0] == 1 || shape[0] == 3 else {
+                throw ValidationError("the model takes inputs of shape \(shape), not images [1 or 3, H, W]; use --inputs/--outputs")
+            }
+            let x = try Image.read(path).resized(width: shape[2], height: shape[1]).tensor(channels: shape[0])
             var y = withNoGrad { net(x.unsqueeze(0)) }.squeeze(0)
             switch kind {
             case .logits: y = y.softmax(dim: 0)
@@ -74,42 +78,4 @@ struct Predict: ParsableCommand {
             print("\(path): class \(best) (\(String(format: "%.1f%%", p[best] * 100))); top: \(top.joined(separator: ", "))")
         }
     }
-}
-
-/// Reads a binary (P5) or ASCII (P2) grey-level PGM into [1, H, W] in [0, 1], resized by nearest
-/// neighbour to the model's input when the sizes differ.
-func readPGM(_ path: String, shape: [Int]) throws -> Tensor {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-    let bytes = [UInt8](data)
-    var pos = 0
-    func token() -> String? {
-        while pos < bytes.count {
-            if bytes[pos] == UInt8(ascii: "#") { while pos < bytes.count && bytes[pos] != 10 { pos += 1 } }
-            else if bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9 { pos += 1 }
-            else { break }
-        }
-        let start = pos
-        while pos < bytes.count && !(bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9) { pos += 1 }
-        return start < pos ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
-    }
-    guard let magic = token(), magic == "P5" || magic == "P2" else { throw ValidationError("\(path): not a PGM image (expected P5 or P2; PNG is not read yet)") }
-    guard let w = token().flatMap(Int.init), let h = token().flatMap(Int.init), let maxv = token().flatMap(Int.init), w > 0, h > 0, maxv > 0, maxv < 256 else {
-        throw ValidationError("\(path): malformed PGM header")
-    }
-    var pixels = [Float]()
-    if magic == "P5" {
-        pos += 1
-        guard bytes.count - pos >= w * h else { throw ValidationError("\(path): PGM data truncated (\(bytes.count - pos) of \(w * h) bytes)") }
-        pixels = bytes[pos..<(pos + w * h)].map { Float($0) / Float(maxv) }
-    } else {
-        for _ in 0..<(w * h) {
-            guard let v = token().flatMap(Int.init) else { throw ValidationError("\(path): PGM data truncated") }
-            pixels.append(Float(v) / Float(maxv))
-        }
-    }
-    guard shape.count == 3 && shape[0] == 1 else { throw ValidationError("\(path): the model takes \(shape) inputs, not 1-channel images") }
-    let (oh, ow) = (shape[1], shape[2])
-    var out = [Float](repeating: 0, count: oh * ow)
-    for y in 0..<oh { for x in 0..<ow { out[y * ow + x] = pixels[(y * h / oh) * w + (x * w / ow)] } }
-    return Tensor(out, shape: [1, oh, ow])
 }

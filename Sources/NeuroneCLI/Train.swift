@@ -14,8 +14,11 @@ struct Train: ParsableCommand {
     @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md).")
     var model: String = "digits-cnn"
 
-    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")).")
+    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), or a CSV file (PATH.csv).")
     var dataset: String = "digits"
+
+    @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: the last).")
+    var labelColumn: String?
 
     @Option(name: .customLong("data-dir"), help: "Directory holding data-set files (searched before $NEURONE_DATA and ~/.cache/neurone/NAME).")
     var dataDir: String?
@@ -98,7 +101,7 @@ struct Train: ParsableCommand {
         if let t = threads { Threading.threadCount = t }
         let start = Date()
         manualSeed(seed)
-        let data = try DataSets.load(dataset, seed: seed, dataDir: dataDir)
+        let data = try DataSets.load(dataset, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
         let (model, inputShape) = try NamedModels.make(model, input: data.train.sampleShape, generator: Generator(seed: seed))
         let (train, val) = valSplit > 0 ? data.train.split(fraction: valSplit, generator: Generator(seed: seed &+ 1)) : (data.train, nil as TensorDataset?)
         let opt = makeOptimizer(model.parameters())
@@ -147,7 +150,7 @@ struct Train: ParsableCommand {
         let meta = """
         {"model":\(jsonString(self.model)),"input":[\(inputShape.map(String.init).joined(separator: ","))],"dataset":\(jsonString(data.name)),\
         "optimizer":\(jsonString(optimizer.lowercased())),"lr":\(opt.learningRates[0]),"epochs":\(epochs),"batch_size":\(batchSize),\
-        "seed":\(seed),"threads":\(Threading.threadCount),"scheduler":\(jsonString(scheduler)),"val_split":\(valSplit),\
+        "seed":\(seed),\(labelColumn.map { "\"label_column\":\(jsonString($0))," } ?? "")"threads":\(Threading.threadCount),"scheduler":\(jsonString(scheduler)),"val_split":\(valSplit),\
         "test_accuracy":\(test.accuracy),"test_loss":\(test.loss)}
         """
         try writeAtomically(meta + "\n", to: out + "/model.json")

@@ -52,6 +52,11 @@ void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, con
 /// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
 /// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
 int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
+/// zlib-compresses src (a zlib stream, as PNG's IDAT wants) at `level` (0–9) into a malloc'ed buffer;
+/// −1 with a message in err when zlib is missing.
+int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
+/// Decompresses bzip2 data through the system libbz2 (found at run time), like nk_gunzip.
+int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
 void nk_free(void *p);
 
 /// A task of a parallel region: index runs from 0 to tasks - 1.

@@ -30,33 +30,72 @@ public enum DataSets {
         public let summary: String
     }
 
-    /// Every data set `load(_:)` accepts.
+    /// Every data set `load(_:)` accepts by name (a path ending in .csv, .csv.gz or .csv.bz2 is a CSV table).
     public static let all: [Entry] = [
         Entry(name: "digits", summary: "UCI optical digits, 1,797 images 1×8×8, 10 classes, embedded in Neurone (no download); seeded 80/20 train/test split"),
         Entry(name: "mnist", summary: "MNIST handwritten digits, 60,000 + 10,000 images 1×28×28, from the IDX files (gzip or raw)"),
         Entry(name: "fashion-mnist", summary: "Fashion-MNIST clothing images, 60,000 + 10,000 images 1×28×28, from the IDX files (Debian: dataset-fashion-mnist)"),
+        Entry(name: "usps", summary: "USPS handwritten digits, 7,291 + 2,007 images 1×16×16, from zip.train/zip.test[.gz] or LIBSVM usps/usps.t[.bz2]"),
         Entry(name: "xor", summary: "the four XOR points, 2 features, 2 classes (train = test)"),
         Entry(name: "moons", summary: "two interleaving half circles with noise, 2 features, 2 classes, 1,000 points (synthetic, seeded)"),
         Entry(name: "circles", summary: "two concentric circles with noise, 2 features, 2 classes, 1,000 points (synthetic, seeded)"),
+        Entry(name: "spirals", summary: "three interleaved spiral arms, 2 features, 3 classes, 900 points (synthetic, seeded)"),
+        Entry(name: "stars", summary: "stars (inside the centred square) vs circles (around it) in [-1,1]², 2 features, 2 classes, 1,000 points (course §1)"),
+        Entry(name: "patterns", summary: "the slides' 2×2-pixel images (solid, vertical, diagonal, horizontal) in ±1; train: 400 noisy copies, test: the 8 exact images"),
+        Entry(name: "x-centred", summary: "64×64 images of an X or an O drawn near the centre, 2 classes, 1,000 + 500 images (course §7)"),
+        Entry(name: "x-shifted", summary: "64×64 images of an X or an O anywhere in the image, 2 classes, 1,000 + 500 images (course §7)"),
     ]
 
-    /// Loads a data set by name.
-    public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil) throws -> DataSetSplits {
-        switch name.lowercased() {
+    /// Loads a data set by name, or a CSV table by path (`labelColumn`: its label column's name or
+    /// 0-based index, default the last; a seeded 80/20 train/test split). Synthetic sets are drawn
+    /// from `seed`.
+    public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil, labelColumn: String? = nil) throws -> DataSetSplits {
+        let key = name.lowercased()
+        func summary(_ n: String) -> String { all.first { $0.name == n }!.summary }
+        func synthetic(_ x: Tensor, _ y: Tensor, _ classes: [String], testFraction: Double = 0.2) -> DataSetSplits {
+            let d = TensorDataset(inputs: x, labels: y, classNames: classes)
+            let (train, test) = d.split(fraction: testFraction, generator: Generator(seed: seed))
+            return DataSetSplits(name: key, train: train, test: test, description: summary(key))
+        }
+        let g = Generator(seed: seed &+ 0x6d6f6f6e)
+        switch key {
         case "digits": return digits()
-        case "mnist", "fashion-mnist": return try mnistStyle(name.lowercased(), dataDir: dataDir)
+        case "mnist", "fashion-mnist": return try mnistStyle(key, dataDir: dataDir)
+        case "usps": return try usps(dataDir: dataDir)
         case "xor":
             let x = Tensor([0.0, 0, 0, 1, 1, 0, 1, 1], shape: [4, 2]), y = Tensor([0, 1, 1, 0])
             let d = TensorDataset(inputs: x, labels: y, classNames: ["0", "1"])
-            return DataSetSplits(name: "xor", train: d, test: d, description: all.first { $0.name == "xor" }!.summary)
-        case "moons", "circles":
-            let g = Generator(seed: seed &+ 0x6d6f6f6e)
-            let (x, y) = name.lowercased() == "moons" ? twoMoons(1000, noise: 0.1, g) : circles(1000, noise: 0.05, factor: 0.5, g)
-            let d = TensorDataset(inputs: x, labels: y, classNames: ["0", "1"])
-            let (train, test) = d.split(fraction: 0.2, generator: Generator(seed: seed))
-            return DataSetSplits(name: name.lowercased(), train: train, test: test, description: all.first { $0.name == name.lowercased() }!.summary)
+            return DataSetSplits(name: "xor", train: d, test: d, description: summary("xor"))
+        case "moons":
+            let (x, y) = SyntheticSets.twoMoons(1000, noise: 0.1, g)
+            return synthetic(x, y, ["0", "1"])
+        case "circles":
+            let (x, y) = SyntheticSets.circles(1000, noise: 0.05, factor: 0.5, g)
+            return synthetic(x, y, ["0", "1"])
+        case "spirals":
+            let (x, y) = SyntheticSets.spirals(perArm: 300, classes: 3, noise: 0.2, g)
+            return synthetic(x, y, ["0", "1", "2"])
+        case "stars":
+            let (x, y) = SyntheticSets.starsAndCircles(1000, g)
+            return synthetic(x, y, ["circle", "star"])
+        case "patterns":
+            let (x, y) = SyntheticSets.patterns2x2()
+            let copies = 50, idx = Tensor((0..<(8 * copies)).map { Int64($0 % 8) })
+            let noisy = x.indexSelect(dim: 0, index: idx) + Tensor.randn([8 * copies, 1, 2, 2], generator: g) * 0.1
+            let names = SyntheticSets.patternNames
+            return DataSetSplits(name: key, train: TensorDataset(inputs: noisy, labels: y.indexSelect(dim: 0, index: idx), classNames: names),
+                                 test: TensorDataset(inputs: x, labels: y, classNames: names), description: summary(key))
+        case "x-centred", "x-shifted":
+            let (x, y) = SyntheticSets.shapes64(1500, shifted: key == "x-shifted", g)
+            return synthetic(x, y, SyntheticSets.shapeNames, testFraction: 1.0 / 3)
         default:
-            throw DataSetError(message: "unknown data set '\(name)'; known data sets: \(all.map { $0.name }.joined(separator: ", "))")
+            if key.hasSuffix(".csv") || key.hasSuffix(".csv.gz") || key.hasSuffix(".csv.bz2") {
+                let table = try CSVTable.load(name, labelColumn: labelColumn)
+                let (train, test) = table.split(fraction: 0.2, generator: Generator(seed: seed))
+                return DataSetSplits(name: name, train: train, test: test,
+                                     description: "CSV table \(name): \(table.count) rows, \(table.sampleShape[0]) features, \(table.classNames.count) classes; seeded 80/20 train/test split")
+            }
+            throw DataSetError(message: "unknown data set '\(name)'; known data sets: \(all.map { $0.name }.joined(separator: ", ")), or a path to a .csv file")
         }
     }
 
@@ -75,31 +114,4 @@ public enum DataSets {
         let (train, test) = all.split(fraction: 0.2, generator: Generator(seed: 0))
         return DataSetSplits(name: "digits", train: train, test: test, description: Self.all[0].summary)
     }
-
-    static func twoMoons(_ n: Int, noise: Double, _ g: Generator) -> (Tensor, Tensor) {
-        var xs: [Double] = [], ys: [Int64] = []
-        for i in 0..<n {
-            let upper = i < n / 2
-            let t = Double.pi * g.nextDouble()
-            let (x, y) = upper ? (cosD(t), sinD(t)) : (1 - cosD(t), 0.5 - sinD(t))
-            xs += [x + noise * g.nextNormal(), y + noise * g.nextNormal()]
-            ys.append(upper ? 0 : 1)
-        }
-        return (Tensor(xs, shape: [n, 2], dtype: .float32), Tensor(ys))
-    }
-
-    static func circles(_ n: Int, noise: Double, factor: Double, _ g: Generator) -> (Tensor, Tensor) {
-        var xs: [Double] = [], ys: [Int64] = []
-        for i in 0..<n {
-            let outer = i < n / 2
-            let t = 2 * Double.pi * g.nextDouble()
-            let r = outer ? 1.0 : factor
-            xs += [r * cosD(t) + noise * g.nextNormal(), r * sinD(t) + noise * g.nextNormal()]
-            ys.append(outer ? 0 : 1)
-        }
-        return (Tensor(xs, shape: [n, 2], dtype: .float32), Tensor(ys))
-    }
 }
-
-@inline(__always) func cosD(_ x: Double) -> Double { Foundation.cos(x) }
-@inline(__always) func sinD(_ x: Double) -> Double { Foundation.sin(x) }

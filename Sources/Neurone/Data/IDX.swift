@@ -1,28 +1,10 @@
-import CNeuroneKernels
 import Foundation
 
 /// The IDX format of MNIST and Fashion-MNIST (raw or gzip-compressed): a magic number
 /// 0x00 0x00 TYPE DIMS, DIMS big-endian 32-bit sizes, then the values big-endian.
 public enum IDX {
-    /// Reads a file's bytes, decompressing gzip data (detected by its magic bytes).
-    public static func readBytes(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataSetError(message: "cannot read \(path)")
-        }
-        var bytes = [UInt8](data)
-        if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-            var out: UnsafeMutablePointer<UInt8>? = nil
-            var len: Int64 = 0
-            var err = [CChar](repeating: 0, count: 256)
-            let rc = bytes.withUnsafeBufferPointer { nk_gunzip($0.baseAddress, Int64($0.count), &out, &len, &err, 256) }
-            guard rc == 0, let p = out else {
-                throw DataSetError(message: "\(path): cannot decompress: \(String(cString: err))")
-            }
-            bytes = Array(UnsafeBufferPointer(start: p, count: Int(len)))
-            nk_free(p)
-        }
-        return bytes
-    }
+    /// Reads a file's bytes, decompressing gzip or bzip2 data (detected by its magic bytes).
+    public static func readBytes(_ path: String) throws -> [UInt8] { try CompressedFile.read(path) }
 
     /// Parses unsigned-byte IDX data into its shape and values; errors name the file.
     public static func parseUInt8(_ bytes: [UInt8], source: String, expectedRank: Int) throws -> (shape: [Int], values: [UInt8]) {

@@ -74,16 +74,8 @@ public enum Safetensors {
     /// Writes tensors to `path` atomically (temporary file, then rename).
     public static func write(_ tensors: [(String, Tensor)], to path: String, metadata: [String: String] = [:]) throws {
         let data = try encode(tensors, metadata: metadata)
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try data.write(to: tmp)
-            // rename(2) replaces the destination atomically.
-            guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw SafetensorsError(message: "safetensors: cannot write \(path): \(error.localizedDescription)")
-        }
+        do { try writeFileAtomically(data, to: path) }
+        catch let e as FileWriteError { throw SafetensorsError(message: "safetensors: \(e.message)") }
     }
 
     /// Reads every tensor of a file, and its metadata.

@@ -156,14 +156,6 @@ public func historyCSV(_ history: [EpochRecord]) -> String {
 
 /// Writes text to a file atomically (temporary file, then rename).
 public func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try Data(text.utf8).write(to: tmp)
-        // rename(2) replaces the destination atomically.
-        guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw TrainingError(message: "cannot write \(path): \(error.localizedDescription)")
-    }
+    do { try writeFileAtomically(Data(text.utf8), to: path) }
+    catch let e as FileWriteError { throw TrainingError(message: e.message) }
 }
