@@ -7,6 +7,12 @@ public protocol Optimizer: AnyObject {
     var parameterGroups: [[Tensor]] { get }
     /// The learning rate of each group.
     var learningRates: [Double] { get set }
+    /// The per-parameter state (moment estimates, step counts) as named tensors, for checkpoints:
+    /// `state.I.NAME` for the I-th parameter over all groups (PyTorch's numbering), step counts
+    /// as int64 scalars `state.I.step`.
+    func stateTensors() -> [(String, Tensor)]
+    /// Restores what `stateTensors()` gave, checking every name and shape before changing anything.
+    func loadStateTensors(_ tensors: [String: Tensor]) throws
 }
 
 extension Optimizer {
@@ -28,7 +34,10 @@ public protocol OptimizerOptions {
 /// `learningRates` come from `groups`.
 public protocol GroupedOptimizer: Optimizer {
     associatedtype Options: OptimizerOptions
+    /// The parameter groups and their settings.
     var groups: [(parameters: [Tensor], options: Options)] { get set }
+    /// The per-parameter state.
+    var state: OptimizerState { get }
 }
 
 extension GroupedOptimizer {
@@ -40,10 +49,20 @@ extension GroupedOptimizer {
             for i in groups.indices { groups[i].options.lr = newValue[i] }
         }
     }
+
+    public func stateTensors() -> [(String, Tensor)] { state.export(parameters) }
+    public func loadStateTensors(_ tensors: [String: Tensor]) throws { try state.load(tensors, into: parameters) }
+}
+
+/// A saved optimiser state that does not fit the optimiser: names each entry.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    /// What does not fit.
+    public let message: String
+    public var description: String { message }
 }
 
 /// Per-parameter optimiser state (moment estimates), keyed by the parameter's identity.
-final class OptimizerState {
+public final class OptimizerState {
     private var tensors: [ObjectIdentifier: [String: Tensor]] = [:]
     private var steps: [ObjectIdentifier: Int] = [:]
 
@@ -56,6 +75,40 @@ final class OptimizerState {
     }
 
     func has(_ p: Tensor, _ name: String) -> Bool { tensors[ObjectIdentifier(p)]?[name] != nil }
+
+    /// Copies of the state of `parameters`, named `state.I.NAME` and `state.I.step`.
+    func export(_ parameters: [Tensor]) -> [(String, Tensor)] {
+        var out: [(String, Tensor)] = []
+        for (i, p) in parameters.enumerated() {
+            let id = ObjectIdentifier(p)
+            for (name, t) in (tensors[id] ?? [:]).sorted(by: { $0.key < $1.key }) { out.append(("state.\(i).\(name)", t.clone())) }
+            if let s = steps[id] { out.append(("state.\(i).step", Tensor([Int64(s)]).reshape([]))) }
+        }
+        return out
+    }
+
+    /// Replaces the state of `parameters` with `saved` (names as `export` gives them).
+    func load(_ saved: [String: Tensor], into parameters: [Tensor]) throws {
+        var newTensors: [ObjectIdentifier: [String: Tensor]] = [:], newSteps: [ObjectIdentifier: Int] = [:]
+        var problems: [String] = []
+        for (key, t) in saved.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
+            guard parts.count == 3, parts[0] == "state", let i = Int(parts[1]) else { problems.append("unexpected entry \(key)"); continue }
+            guard i >= 0 && i < parameters.count else { problems.append("\(key): the optimiser has \(parameters.count) parameters"); continue }
+            let p = parameters[i], id = ObjectIdentifier(p)
+            if parts[2] == "step" {
+                guard t.count == 1 else { problems.append("\(key): a step count must be a scalar, found shape \(describeShape(t.shape))"); continue }
+                newSteps[id] = Int(t.item())
+            } else if t.shape != p.shape {
+                problems.append("\(key): expected shape \(describeShape(p.shape)) (parameter \(i)), found \(describeShape(t.shape))")
+            } else {
+                newTensors[id, default: [:]][parts[2]] = t.to(p.dtype).clone()
+            }
+        }
+        if !problems.isEmpty { throw OptimizerStateError(message: "optimizer state does not fit: " + problems.joined(separator: "; ")) }
+        tensors = newTensors
+        steps = newSteps
+    }
 
     /// Increments and returns the step count of a parameter (1 on the first step).
     func nextStep(_ p: Tensor) -> Int {

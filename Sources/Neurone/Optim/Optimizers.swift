@@ -17,7 +17,8 @@ public final class SGD: GroupedOptimizer {
 
     /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
-    let state = OptimizerState()
+    /// Per-parameter state (moment estimates, step counts).
+    public let state = OptimizerState()
 
     /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
@@ -81,7 +82,8 @@ public class Adam: GroupedOptimizer {
 
     /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
-    let state = OptimizerState()
+    /// Per-parameter state (moment estimates, step counts).
+    public let state = OptimizerState()
     let decoupled: Bool
 
     init(groups: [(parameters: [Tensor], options: Options)], decoupled: Bool) {
@@ -160,7 +162,8 @@ public final class RMSprop: GroupedOptimizer {
     }
     /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
-    let state = OptimizerState()
+    /// Per-parameter state (moment estimates, step counts).
+    public let state = OptimizerState()
 
     /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
@@ -216,7 +219,8 @@ public final class Adagrad: GroupedOptimizer {
     }
     /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
-    let state = OptimizerState()
+    /// Per-parameter state (moment estimates, step counts).
+    public let state = OptimizerState()
 
     /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {
@@ -261,7 +265,8 @@ public final class Adadelta: GroupedOptimizer {
     }
     /// The parameter groups, each with its own settings.
     public var groups: [(parameters: [Tensor], options: Options)]
-    let state = OptimizerState()
+    /// Per-parameter state (moment estimates, step counts).
+    public let state = OptimizerState()
 
     /// An optimiser over several parameter groups with their own settings.
     public init(groups: [(parameters: [Tensor], options: Options)]) {

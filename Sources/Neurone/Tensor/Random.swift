@@ -50,6 +50,26 @@ public final class Generator {
 
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    /// The generator's full state: the four xoshiro256** words and the spare normal of Box–Muller.
+    public struct State: Equatable, Sendable {
+        /// s0, s1, s2, s3.
+        public var words: [UInt64]
+        /// The second normal of the last Box–Muller pair, not yet used.
+        public var spareNormal: Double?
+        /// A state from its parts.
+        public init(words: [UInt64], spareNormal: Double?) { self.words = words; self.spareNormal = spareNormal }
+    }
+
+    /// The state, to save and restore a stream exactly where it was (checkpoints, `--resume`).
+    public var state: State {
+        get { State(words: [s0, s1, s2, s3], spareNormal: spareNormal) }
+        set {
+            check(newValue.words.count == 4, "Generator.state: 4 words expected, got \(newValue.words.count)")
+            s0 = newValue.words[0]; s1 = newValue.words[1]; s2 = newValue.words[2]; s3 = newValue.words[3]
+            spareNormal = newValue.spareNormal
+        }
+    }
+
     /// Uniform in [0, 1) with 24 random bits.
     @inline(__always) public func nextFloat() -> Float { Float(nextUInt64() >> 40) * 0x1p-24 }
     /// Uniform in [0, 1) with 53 random bits.
