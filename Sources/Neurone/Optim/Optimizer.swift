@@ -54,8 +54,8 @@ extension GroupedOptimizer {
     public func loadStateTensors(_ tensors: [String: Tensor]) throws { try state.load(tensors, into: parameters) }
 }
 
-/// A saved optimiser state that does not fit the optimiser: names each entry.
-public struct OptimizerStateError: Error, CustomStringConvertible {
+/// An unknown optimiser or schedule name, or a saved optimiser state that does not fit (naming each entry).
+public struct OptimizerError: Error, CustomStringConvertible {
     /// What does not fit.
     public let message: String
     public var description: String { message }
@@ -105,7 +105,7 @@ public final class OptimizerState {
                 newTensors[id, default: [:]][parts[2]] = t.to(p.dtype).clone()
             }
         }
-        if !problems.isEmpty { throw OptimizerStateError(message: "optimizer state does not fit: " + problems.joined(separator: "; ")) }
+        if !problems.isEmpty { throw OptimizerError(message: "optimizer state does not fit: " + problems.joined(separator: "; ")) }
         tensors = newTensors
         steps = newSteps
     }

@@ -11,7 +11,7 @@ public enum OutputKind: String, Sendable {
 }
 
 /// One epoch of a training run.
-public struct EpochRecord: Sendable {
+public struct EpochRecord: Sendable, Codable, Equatable {
     /// The epoch, from 1.
     public let epoch: Int
     /// Mean training loss over the epoch's batches.
@@ -32,6 +32,28 @@ public struct EpochRecord: Sendable {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
         self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.learningRate = learningRate; self.seconds = seconds
     }
+}
+
+/// How far a training epoch has gone, with its running sums.
+public struct EpochProgress: Sendable, Codable, Equatable {
+    /// Batches trained on.
+    public var batchesDone = 0
+    /// Σ batch loss × batch size.
+    public var lossSum = 0.0
+    /// Correct predictions so far.
+    public var correct = 0
+    /// Samples so far.
+    public var seen = 0
+    /// Wall time spent in the epoch so far (before an interruption).
+    public var seconds = 0.0
+
+    /// Nothing done yet.
+    public init() {}
+
+    /// Mean loss over the samples seen.
+    public var meanLoss: Double { lossSum / Double(Swift.max(seen, 1)) }
+    /// Accuracy over the samples seen.
+    public var accuracy: Double { Double(correct) / Double(Swift.max(seen, 1)) }
 }
 
 /// Loss and accuracy of a model on a data set.
@@ -97,10 +119,22 @@ public final class Trainer {
 
     /// One pass over the loader. `progress(batch, batches, runningLoss)` is called after each batch.
     public func trainEpoch(_ loader: DataLoader, progress: ((Int, Int, Double) -> Void)? = nil) throws -> (loss: Double, accuracy: Double) {
+        let p = try trainEpoch(loader, from: EpochProgress(), onBatch: progress).progress
+        return (p.meanLoss, p.accuracy)
+    }
+
+    /// One pass over the loader, or the rest of one: the first `start.batchesDone` batches are drawn
+    /// (so the loader's random streams advance as they did) but not trained on, and the sums go on
+    /// from `start`'s. After each batch `onBatch(batch, batches, runningLoss)` is called, then
+    /// `shouldStop()`: when it says yes the pass ends there, incomplete. The schedule steps only
+    /// when the epoch completes.
+    public func trainEpoch(_ loader: DataLoader, from start: EpochProgress, shouldStop: () -> Bool = { false },
+                           onBatch: ((Int, Int, Double) -> Void)? = nil) throws -> (progress: EpochProgress, completed: Bool) {
         model.train()
-        var lossSum = 0.0, correct = 0, seen = 0
+        var p = start
         let batches = loader.count
         for (i, batch) in loader.enumerated() {
+            if i < start.batchesDone { continue }
             optimizer.zeroGrad()
             let out = model(batch.inputs)
             let l = loss(out, batch.labels)
@@ -112,14 +146,19 @@ public final class Trainer {
             l.backward()
             optimizer.step()
             let n = batch.labels.shape[0]
-            lossSum += value * Double(n)
-            seen += n
-            correct += withNoGrad { Int((out.argmax(dim: 1) .== batch.labels).to(.int64).sum().item()) }
-            progress?(i + 1, batches, lossSum / Double(seen))
+            p.lossSum += value * Double(n)
+            p.seen += n
+            p.correct += withNoGrad { Int((out.argmax(dim: 1) .== batch.labels).to(.int64).sum().item()) }
+            p.batchesDone = i + 1
+            onBatch?(i + 1, batches, p.meanLoss)
+            if i + 1 < batches && shouldStop() { return (p, false) }
         }
         scheduler?.step()
-        return (lossSum / Double(Swift.max(seen, 1)), Double(correct) / Double(Swift.max(seen, 1)))
+        return (p, true)
     }
+
+    /// Sets the step counter (when a run resumes from a checkpoint).
+    public func restoreSteps(_ n: Int) { steps = n }
 
     /// Loss, accuracy and confusion matrix in evaluation mode, without gradients.
     public func evaluate(_ data: TensorDataset, batchSize: Int = 256, classes: Int? = nil) -> Evaluation {

@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+@testable import Neurone
+
+/// Checkpoints and --resume: a run stopped anywhere and resumed ends bit for bit where an
+/// uninterrupted run ends.
+final class TrainingRunTests: XCTestCase {
+    var dirs: [String] = []
+    func tempDir(_ name: String) -> String {
+        let d = NSTemporaryDirectory() + "neurone-run-\(name)-\(getpid())"
+        try? FileManager.default.removeItem(atPath: d)
+        dirs.append(d)
+        return d
+    }
+    override func tearDown() { for d in dirs { try? FileManager.default.removeItem(atPath: d) } }
+
+    /// Dropout (the default generator), augmentation (the loader's stream), Adam's moments and a
+    /// step schedule all have to come back exactly.
+    var settings: TrainingSettings {
+        var s = TrainingSettings()
+        s.model = "flatten linear(24) relu dropout(0.3) linear(10)"
+        s.epochs = 3
+        s.batchSize = 64
+        s.scheduler = "step:1:0.5"
+        s.augment = "shift:1"
+        s.seed = 11
+        return s
+    }
+
+    func testResumeAfterAStopInMidEpochEqualsAnUninterruptedRun() throws {
+        let straight = try TrainingRun(settings: settings, directory: tempDir("straight"))
+        guard case .finished(let expected) = try straight.run() else { return XCTFail("not finished") }
+
+        let dir = tempDir("stopped")
+        var batches = 0
+        let first = try TrainingRun(settings: settings, directory: dir)
+        let outcome = try first.run(shouldStop: { batches += 1; return batches == 27 })
+        guard case .interrupted(let epoch, let batch, let step) = outcome else { return XCTFail("not interrupted") }
+        // 21 batches an epoch; asked after every batch but an epoch's last, and between epochs.
+        XCTAssertEqual([epoch, batch, step], [2, 6, 27])
+        for f in ["model.safetensors", "optimizer.safetensors", "training-state.json", "history.csv", "model.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
+        }
+        let resumed = try TrainingRun.resume(from: dir)
+        XCTAssertEqual(resumed.history.count, 1)
+        XCTAssertEqual(resumed.optimizer.learningRates, [0.0005])
+        guard case .finished(let test) = try resumed.run() else { return XCTFail("not finished") }
+        XCTAssertEqual(test.loss, expected.loss)
+        XCTAssertEqual(resumed.history.map { [$0.trainLoss, $0.trainAccuracy, $0.valLoss!, $0.learningRate] },
+                       straight.history.map { [$0.trainLoss, $0.trainAccuracy, $0.valLoss!, $0.learningRate] })
+        for ((n, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
+            XCTAssertTrue(a.toArray(as: Float.self) == b.toArray(as: Float.self), n)
+        }
+        // More epochs than the first run asked for continue the same way.
+        let longer = try TrainingRun.resume(from: dir, epochs: 4)
+        XCTAssertEqual(longer.settings.epochs, 4)
+    }
+
+    func testBadCheckpointsAndSettingsNameTheProblem() throws {
+        XCTAssertThrowsError(try TrainingRun.resume(from: "/nonexistent")) {
+            XCTAssertEqual("\($0)", "--resume: /nonexistent/training-state.json not found; /nonexistent is not a checkpoint directory written by neurone train")
+        }
+        var s = settings
+        s.epochs = 1
+        let dir = tempDir("mixed")
+        _ = try TrainingRun(settings: s, directory: dir).run()
+        // A model file from another step (a run killed while writing its checkpoint).
+        let run = try TrainingRun(settings: s, directory: dir)
+        try run.model.save(to: dir + "/model.safetensors", metadata: ["steps": "3"])
+        XCTAssertThrowsError(try TrainingRun.resume(from: dir, epochs: 2)) {
+            XCTAssertTrue("\($0)".contains("come from different steps (training-state.json: 21, model.safetensors: 3, optimizer.safetensors: 21)"), "\($0)")
+        }
+        s.augment = "rotate:5"
+        XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("bad"))) {
+            XCTAssertEqual("\($0)", "invalid --augment item 'rotate:5'; valid: shift:N, crop:PADDING, flip (comma-separated, for image data sets; inputs here are [1, 8, 8])")
+        }
+        s.augment = "none"
+        s.optimizer = "lbfgs"
+        XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("bad"))) {
+            XCTAssertEqual("\($0)", "unknown optimizer 'lbfgs'; valid: sgd, adam, adamw, rmsprop, adagrad, adadelta")
+        }
+    }
+
+    func testNaNStopsAndKeepsTheLastGoodCheckpoint() throws {
+        var s = settings
+        s.model = "flatten linear(10)"
+        s.optimizer = "sgd"
+        s.lr = 1e38
+        s.momentum = 0.9
+        s.scheduler = "none"
+        s.augment = "none"
+        let dir = tempDir("nan")
+        XCTAssertThrowsError(try TrainingRun(settings: s, directory: dir).run()) {
+            XCTAssertEqual("\($0)", "the loss became inf at step 2 (epoch batch 2 of 21); stopping. Lower the learning rate or check the data; no checkpoint was written (it fails in the first epoch)")
+        }
+        // After a good epoch, the failure points at its checkpoint, which stays.
+        s.lr = 0.01
+        s.epochs = 1
+        let good = try TrainingRun(settings: s, directory: dir)
+        _ = try good.run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
+        let resumed = try TrainingRun.resume(from: dir, epochs: 2)
+        resumed.optimizer.learningRates = [1e38]
+        XCTAssertThrowsError(try resumed.run()) {
+            XCTAssertTrue("\($0)".hasSuffix("the last good checkpoint (epoch 1) is in \(dir)"), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors")), before)
+    }
+}
