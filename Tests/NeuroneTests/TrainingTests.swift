@@ -17,8 +17,21 @@ final class TrainingTests: XCTestCase {
         let first = Tensor.cat([d.train.inputs, d.test.inputs]).reshape([1797, 64])
         XCTAssertTrue(first.sum(dim: 1).toArray(as: Float.self).contains(Float(294) / 16))
         XCTAssertThrowsError(try DataSets.load("imagenet")) { e in
-            XCTAssertEqual("\(e)", "unknown data set 'imagenet'; known data sets: digits, mnist, fashion-mnist, usps, xor, moons, circles, spirals, stars, patterns, x-centred, x-shifted, or a path to a .csv file")
+            XCTAssertEqual("\(e)", "unknown data set 'imagenet'; known data sets: digits, mnist-5k, mnist, fashion-mnist, usps, xor, moons, circles, spirals, stars, patterns, x-centred, x-shifted, or a path to a .csv file")
         }
+    }
+
+    func testEmbeddedMNISTSample() throws {
+        let d = try DataSets.load("mnist-5k")
+        XCTAssertEqual([d.train.count, d.test.count], [4000, 1000])
+        XCTAssertEqual(d.train.sampleShape, [1, 28, 28])
+        let all = Tensor.cat([d.train.labels, d.test.labels])
+        XCTAssertEqual(all.oneHot(numClasses: 10).sum(dim: 0).toArray(as: Int.self), [Int](repeating: 500, count: 10))
+        XCTAssertEqual(d.train.inputs.max().item(), 1)
+        // The sample's first row (a 0) has 51, 159, 253, 159, 50 from pixel 127 on.
+        let first = Tensor.cat([d.train.inputs, d.test.inputs]).reshape([5000, 784])
+        let ink = first.narrow(dim: 1, start: 127, length: 5).sum(dim: 1).toArray(as: Float.self)
+        XCTAssertTrue(ink.contains { abs($0 - Float(51 + 159 + 253 + 159 + 50) / 255) < 1e-5 })
     }
 
     func testLoaderBatchesShuffleAndDropLast() {

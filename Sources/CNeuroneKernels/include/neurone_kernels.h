@@ -59,6 +59,10 @@ int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, in
 int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
 void nk_free(void *p);
 
+/// The embedded 5,000-image MNIST sample (scripts/embed_mnist5k.py): one gzip stream of 5,000
+/// labels then 5,000 × 784 pixels.
+const uint8_t *nk_mnist5k_gz(int64_t *length);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

