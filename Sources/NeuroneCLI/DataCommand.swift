@@ -6,8 +6,8 @@ import Neurone
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "List data sets, show where they are found, their sizes and classes, and draw samples.",
-        subcommands: [DataList.self, DataInfo.self, DataShow.self])
+        abstract: "List, download, describe and draw data sets.",
+        subcommands: [DataList.self, DataInfo.self, DataShow.self, DataDownload.self])
 }
 
 struct DataList: ParsableCommand {
@@ -33,12 +33,15 @@ struct DataInfo: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory holding data-set files.")
     var dataDir: String?
 
+    @Flag(help: "Download the files into ~/.cache/neurone/NAME when they are not found.")
+    var download = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
         let start = Date()
-        let d = try DataSets.load(name, dataDir: dataDir)
+        let d = try DataSets.load(name, dataDir: dataDir, download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let seconds = Date().timeIntervalSince(start)
         let counts = Tensor.cat([d.train.labels, d.test.labels]).oneHot(numClasses: Swift.max(d.classCount, 1)).sum(dim: 0).toArray(as: Int.self)
         if json {
@@ -84,6 +87,9 @@ struct DataShow: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "For a CSV file: the label column's name or 0-based index.")
     var labelColumn: String?
 
+    @Flag(help: "Download the files into ~/.cache/neurone/NAME when they are not found.")
+    var download = false
+
     func validate() throws {
         if split != "test" && split != "train" { throw ValidationError("--split must be 'test' or 'train', got '\(split)'") }
         if index < 0 { throw ValidationError("--index must be ≥ 0, got \(index)") }
@@ -93,7 +99,8 @@ struct DataShow: ParsableCommand {
     }
 
     func run() throws {
-        let d = try DataSets.load(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
+        let d = try DataSets.load(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn, download: download,
+                                  log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let part = split == "test" ? d.test : d.train
         guard index + count <= part.count else {
             throw ValidationError("\(d.name) \(split) has \(part.count) samples; --index \(index) --count \(count) asks for up to index \(index + count - 1)")
@@ -118,5 +125,26 @@ struct DataShow: ParsableCommand {
         let lo = picked.inputs.min().item() < 0 ? -1.0 : 0.0
         try PNG.write(imageGrid(picked.inputs, scale: scale, low: lo, high: 1), to: path)
         print("wrote \(path)")
+    }
+}
+
+struct DataDownload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download",
+        abstract: "Download a data set's files (checksums verified) into ~/.cache/neurone/NAME or --dir.",
+        discussion: "Downloadable: \(DataSets.sources.keys.sorted().joined(separator: ", ")). Needs curl or wget and a network; files already there with the right checksum are kept.")
+
+    @Argument(help: "The data set: \(DataSets.sources.keys.sorted().joined(separator: ", ")).")
+    var name: String
+
+    @Option(help: "Directory to download into (default: ~/.cache/neurone/NAME, where --dataset looks).")
+    var dir: String?
+
+    @Option(help: "A mirror (URL prefix ending in /) to use instead of the published ones; repeatable.")
+    var mirror: [String] = []
+
+    func run() throws {
+        let paths = try DataSets.download(name, into: dir, mirrors: mirror.isEmpty ? nil : mirror, log: { print($0) })
+        print("\(name): \(paths.count) files ready in \(URL(fileURLWithPath: paths[0]).deletingLastPathComponent().path)")
     }
 }

@@ -23,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory holding data-set files.")
     var dataDir: String?
 
+    @Flag(help: "Download MNIST, Fashion-MNIST or USPS into ~/.cache/neurone/NAME when not found.")
+    var download = false
+
     @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: model.json's, else the last).")
     var labelColumn: String?
 
@@ -42,7 +45,8 @@ struct Eval: ParsableCommand {
         let modelName = try location.model(model)
         let dataName = dataset ?? recorded["dataset"] as? String ?? "digits"
         let seed = (recorded["seed"] as? NSNumber)?.uint64Value ?? 0
-        let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String)
+        let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String,
+                                  download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)
         try net.load(from: file)
         let trainer = Trainer(model: net, optimizer: SGD(net.parameters(), lr: 0))

@@ -30,6 +30,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory holding data-set files (searched before $NEURONE_DATA and ~/.cache/neurone/NAME).")
     var dataDir: String?
 
+    @Flag(help: "Download MNIST, Fashion-MNIST or USPS into ~/.cache/neurone/NAME when not found (checksums verified).")
+    var download = false
+
     @Option(help: "Epochs (with --resume: the new total; default: the checkpoint's).")
     var epochs: Int?
 
@@ -90,7 +93,7 @@ struct Train: ParsableCommand {
         s.model = model; s.dataset = dataset; s.dataDir = dataDir; s.labelColumn = labelColumn
         s.epochs = epochs ?? s.epochs; s.batchSize = batchSize; s.optimizer = optimizer.lowercased(); s.lr = lr
         s.momentum = momentum; s.weightDecay = weightDecay; s.scheduler = scheduler; s.valSplit = valSplit
-        s.seed = seed; s.augment = augment
+        s.seed = seed; s.augment = augment; s.download = download
         return s
     }
 

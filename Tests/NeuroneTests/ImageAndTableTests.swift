@@ -150,3 +150,44 @@ final class ImageAndTableTests: XCTestCase {
         XCTAssertGreaterThan(cornerInk(shifted.train), 100)
     }
 }
+
+/// MD5 against RFC 1321's test suite; downloads from file:// mirrors.
+final class DownloadTests: XCTestCase {
+    func testMD5MatchesRFC1321() {
+        XCTAssertEqual(MD5.hex([]), "d41d8cd98f00b204e9800998ecf8427e")
+        XCTAssertEqual(MD5.hex(Array("abc".utf8)), "900150983cd24fb0d6963f7d28e17f72")
+        XCTAssertEqual(MD5.hex(Array("message digest".utf8)), "f96b697d7cb7938d525a2f31aaf161d0")
+        let digits = String(repeating: "1234567890", count: 8)
+        XCTAssertEqual(MD5.hex(Array(digits.utf8)), "57edf4a22be3c955ac49da2e2107b67a")
+        var m = MD5()  // the same bytes in uneven pieces, across the 64-byte blocks
+        let bytes = Array(digits.utf8)
+        for piece in [0..<3, 3..<64, 64..<65, 65..<80] { m.update(Array(bytes[piece])) }
+        XCTAssertEqual(m.hexDigest(), "57edf4a22be3c955ac49da2e2107b67a")
+    }
+
+    func testDownloadChecksMD5AndLeavesNoPartialFile() throws {
+        let base = NSTemporaryDirectory() + "neurone-dl-\(getpid())"
+        let mirror = base + "/mirror", out = base + "/out"
+        try FileManager.default.createDirectory(atPath: mirror, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try "abc".write(toFile: mirror + "/file.bin", atomically: true, encoding: .utf8)
+        guard Download.tool() != nil else {
+            XCTAssertThrowsError(try Download.fetch("file.bin", mirrors: ["file://\(mirror)/"], md5: "x", to: out + "/file.bin")) {
+                XCTAssertEqual("\($0)", "cannot download file.bin: neither curl nor wget is installed (apt-get install curl)")
+            }
+            return
+        }
+        XCTAssertThrowsError(try Download.fetch("file.bin", mirrors: ["file://\(mirror)/"], md5: "0123", to: out + "/file.bin")) {
+            XCTAssertEqual("\($0)", "could not download file.bin: file://\(mirror)/file.bin: checksum mismatch (MD5 900150983cd24fb0d6963f7d28e17f72, expected 0123); the file was discarded")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+        // The first mirror lacks the file; the second has it.
+        try Download.fetch("file.bin", mirrors: ["file://\(base)/nowhere/", "file://\(mirror)/"], md5: "900150983cd24fb0d6963f7d28e17f72", to: out + "/file.bin")
+        XCTAssertEqual(try String(contentsOfFile: out + "/file.bin", encoding: .utf8), "abc")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["file.bin"])
+        XCTAssertThrowsError(try DataSets.download("cifar10")) {
+            XCTAssertEqual("\($0)", "'cifar10' cannot be downloaded; downloadable data sets: fashion-mnist, mnist, usps")
+        }
+    }
+}

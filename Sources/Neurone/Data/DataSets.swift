@@ -5,6 +5,8 @@ import Foundation
 public struct DataSetError: Error, CustomStringConvertible {
     /// What went wrong, naming the files and directories involved.
     public let message: String
+    /// True when the files were not found at all (rather than found and bad).
+    public var filesMissing = false
     public var description: String { message }
 }
 
@@ -51,7 +53,19 @@ public enum DataSets {
     /// Loads a data set by name, or a CSV table by path (`labelColumn`: its label column's name or
     /// 0-based index, default the last; a seeded 80/20 train/test split). Synthetic sets are drawn
     /// from `seed`.
-    public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil, labelColumn: String? = nil) throws -> DataSetSplits {
+    /// With `download`, a data set of `sources` whose files are not found is first downloaded
+    /// into its cache directory (`log` hears of each file).
+    public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil, labelColumn: String? = nil,
+                            download: Bool = false, log: ((String) -> Void)? = nil) throws -> DataSetSplits {
+        do {
+            return try loadFound(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
+        } catch let e as DataSetError where download && e.filesMissing && sources[name.lowercased()] != nil {
+            try self.download(name, log: log)
+            return try loadFound(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
+        }
+    }
+
+    static func loadFound(_ name: String, seed: UInt64, dataDir: String?, labelColumn: String?) throws -> DataSetSplits {
         let key = name.lowercased()
         func summary(_ n: String) -> String { all.first { $0.name == n }!.summary }
         func synthetic(_ x: Tensor, _ y: Tensor, _ classes: [String], testFraction: Double = 0.2) -> DataSetSplits {

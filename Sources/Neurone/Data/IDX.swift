@@ -60,7 +60,7 @@ extension DataSets {
             let how = name == "fashion-mnist"
                 ? "On Debian/Ubuntu: apt-get install dataset-fashion-mnist (it puts them in /usr/share/datasets/fashion-mnist); elsewhere, copy the four files of the Fashion-MNIST project (zalandoresearch/fashion-mnist, folder data/fashion) into one of these directories"
                 : "Copy the four MNIST files (from any MNIST mirror) into one of these directories"
-            throw DataSetError(message: "\(name): could not find \(missing.joined(separator: ", ")); looked in \(dirs.joined(separator: ", ")). \(how), or pass --data-dir DIR.")
+            throw DataSetError(message: "\(name): could not find \(missing.joined(separator: ", ")); looked in \(dirs.joined(separator: ", ")). \(how), pass --data-dir DIR, or download them with: neurone data download \(name) (or --download)", filesMissing: true)
         }
         let classNames = name == "fashion-mnist"
             ? ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

@@ -73,6 +73,6 @@ extension DataSets {
                                      description: "usps from \(d): \(tr.count) train, \(te.count) test images 1×16×16, 10 classes")
             }
         }
-        throw DataSetError(message: "usps: could not find zip.train[.gz] + zip.test[.gz] or usps[.bz2] + usps.t[.bz2]; looked in \(dirs.joined(separator: ", ")). Copy either pair (the ESL book's zip.train.gz/zip.test.gz, or LIBSVM's usps.bz2/usps.t.bz2) into one of these directories, or pass --data-dir DIR.")
+        throw DataSetError(message: "usps: could not find zip.train[.gz] + zip.test[.gz] or usps[.bz2] + usps.t[.bz2]; looked in \(dirs.joined(separator: ", ")). Copy either pair (the ESL book's zip.train.gz/zip.test.gz, or LIBSVM's usps.bz2/usps.t.bz2) into one of these directories, pass --data-dir DIR, or download them with: neurone data download usps (or --download)", filesMissing: true)
     }
 }

@@ -29,6 +29,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var valSplit = 0.1
     /// Seed of every random number of the run.
     public var seed: UInt64 = 0
+    /// Download a missing MNIST, Fashion-MNIST or USPS into the cache first.
+    public var download = false
     /// Training-data augmentation, comma-separated: `shift:N`, `crop:PADDING`, `flip`; "none" for none.
     public var augment = "none"
 
@@ -104,7 +106,8 @@ public final class TrainingRun {
         self.settings = settings
         self.directory = directory
         manualSeed(settings.seed)
-        data = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn)
+        data = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
+                                 download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) })
         // The model's generator initialises the weights and then draws its dropout masks.
         modelGenerator = Generator(seed: settings.seed)
         (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, generator: modelGenerator)
