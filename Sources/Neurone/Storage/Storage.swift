@@ -36,6 +36,9 @@ final class BufferCache: @unchecked Sendable {
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var cachedBytes = 0
     private var lock = pthread_mutex_t()
+    /// Buffers obtained from the system (not reused from the cache), and their bytes.
+    private(set) var systemAllocations = 0
+    private(set) var systemAllocatedBytes = 0
 
     private init() { pthread_mutex_init(&lock, nil) }
 
@@ -56,6 +59,10 @@ final class BufferCache: @unchecked Sendable {
             }
             pthread_mutex_unlock(&lock)
         }
+        pthread_mutex_lock(&lock)
+        systemAllocations += 1
+        systemAllocatedBytes += size
+        pthread_mutex_unlock(&lock)
         var p: UnsafeMutableRawPointer?
         let rc = posix_memalign(&p, 64, size)
         check(rc == 0 && p != nil, "Neurone: out of memory allocating \(bytes) bytes")
@@ -93,4 +100,35 @@ final class BufferCache: @unchecked Sendable {
     #else
     Darwin.free(p)
     #endif
+}
+
+/// Counters of the tensor memory Neurone takes from the system, for benchmarks and tests: a
+/// training step that reuses its buffers adds nothing here once warmed up.
+public enum MemoryStats {
+    /// Tensor buffers obtained from the system so far (buffers reused from the cache not counted).
+    public static var systemAllocations: Int { BufferCache.shared.systemAllocations }
+    /// Their total size in bytes.
+    public static var systemAllocatedBytes: Int { BufferCache.shared.systemAllocatedBytes }
+
+    /// The process's peak resident set in MiB (VmHWM on Linux, ru_maxrss elsewhere).
+    public static var peakResidentMiB: Double {
+        #if os(Linux)
+        if let f = fopen("/proc/self/status", "r") {
+            defer { fclose(f) }
+            var line = [CChar](repeating: 0, count: 256)
+            while fgets(&line, 256, f) != nil {
+                let text = String(cString: line)
+                if text.hasPrefix("VmHWM:"), let kb = Double(text.dropFirst(6).split(separator: " ").first ?? "") { return kb / 1024 }
+            }
+        }
+        #endif
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / (1024 * 1024)
+        #endif
+    }
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""PyTorch's side of `neurone bench train|infer`: the same named models, batch sizes, thread
+counts, optimisers and measurement (synthetic data seeded the same way in spirit, two warm-up steps,
+then the median of REPEATS timings of STEPS steps), one JSON object per line in the same format.
+
+    pip install torch
+    python3 bench/torch_reference.py train --model mnist-cnn --batch-size 64 --threads 2 --optimizer adadelta
+"""
+import argparse
+import json
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MnistCNN(nn.Module):  # PyTorch's examples/mnist/main.py
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(self.dropout1(x), 1)
+        x = self.dropout2(F.relu(self.fc1(x)))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+def make(name):
+    """(model, input shape, loss) for each model `neurone models` lists under that name."""
+    if name == "mnist-cnn":
+        return MnistCNN(), (1, 28, 28), F.nll_loss
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10)), (1, 28, 28), F.cross_entropy
+    if name == "lenet5":
+        return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(),
+                             nn.AvgPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(),
+                             nn.Linear(84, 10)), (1, 28, 28), F.cross_entropy
+    raise SystemExit(f"unknown model {name}")
+
+
+def optimizer(name, params, lr):
+    table = {"sgd": (torch.optim.SGD, 0.01), "adam": (torch.optim.Adam, 0.001), "adamw": (torch.optim.AdamW, 0.001),
+             "rmsprop": (torch.optim.RMSprop, 0.001), "adagrad": (torch.optim.Adagrad, 0.01), "adadelta": (torch.optim.Adadelta, 1.0)}
+    cls, default = table[name]
+    return cls(params, lr=lr if lr is not None else default)
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["train", "infer"])
+    ap.add_argument("--model", default="mnist-cnn")
+    ap.add_argument("--batch-size", type=int, action="append")
+    ap.add_argument("--threads", type=int, action="append")
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--optimizer", default="sgd")
+    ap.add_argument("--lr", type=float)
+    a = ap.parse_args()
+    for t in a.threads or [torch.get_num_threads()]:
+        torch.set_num_threads(t)
+        for b in a.batch_size or [64]:
+            torch.manual_seed(0)
+            net, shape, loss_fn = make(a.model)
+            x = torch.randn(b, *shape)
+            out = net.eval()(x[:1])
+            y = torch.randint(0, out.shape[1], (b,))
+            if a.kind == "train":
+                net.train()
+                opt = optimizer(a.optimizer, net.parameters(), a.lr)
+
+                def step():
+                    opt.zero_grad()
+                    loss_fn(net(x), y).backward()
+                    opt.step()
+            else:
+                net.eval()
+
+                def step():
+                    with torch.no_grad():
+                        net(x)
+            step(); step()
+            times = []
+            start = time.perf_counter()
+            while time.perf_counter() - start < 0.1:  # warm-up, as neurone bench does
+                step()
+            for _ in range(a.repeats):
+                t0 = time.perf_counter()
+                for _ in range(a.steps):
+                    step()
+                times.append(time.perf_counter() - t0)
+            secs = statistics.median(times)
+            row = {"kind": a.kind, "model": a.model, "batch": b, "threads": t}
+            if a.kind == "train":
+                row["optimizer"] = a.optimizer
+            row.update({"samples_per_s": round(b * a.steps / secs, 1), "ms_per_step": round(secs / a.steps * 1e3, 3),
+                        "peak_rss_mb": round(peak_rss_mb(), 1), "framework": f"torch {torch.__version__}"})
+            print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
