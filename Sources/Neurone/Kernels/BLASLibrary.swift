@@ -63,7 +63,9 @@ final class BLASLibrary: @unchecked Sendable {
                 sgemm: unsafeBitCast(s, to: SgemmFn.self),
                 dgemm: unsafeBitCast(d, to: DgemmFn.self),
                 setThreads: threads.map { unsafeBitCast($0, to: SetThreadsFn.self) })
-            lib.setThreads(Threading.threadCount)
+            // Single-threaded: Gemm splits products across Neurone's own pool (two pools spinning
+            // on the same cores cost conv2 of mnist-cnn 17 % of its time in sched_yield).
+            lib.setThreads(1)
             return lib
         }
         return nil

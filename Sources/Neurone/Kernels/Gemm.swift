@@ -71,14 +71,18 @@ public enum Gemm {
     static let parallelThreshold = 64 * 64 * 64
 
     /// float32 C[m,n] = alpha·op(A)[m,k]·op(B)[k,n] + beta·C, row-major with leading dimensions lda/ldb/ldc,
-    /// on the selected backend (the built-in kernel splits rows of C across threads).
+    /// on the selected backend. Large products are split across Neurone's threads: the BLAS
+    /// library (single-threaded) gets one block of rows or columns of C per thread; the built-in
+    /// kernel one block of rows.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         announceOnce()
         if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
-            blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
-                       a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
+                blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                           a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))
+            }
             return
         }
         builtin(m: m, n: n, k: k) { r0, r1 in
@@ -94,14 +98,43 @@ public enum Gemm {
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         announceOnce()
         if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
-            blas.dgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
-                       a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
+                blas.dgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                           a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))
+            }
             return
         }
         builtin(m: m, n: n, k: k) { r0, r1 in
             let aOff = transA ? r0 : r0 * lda
             nk_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(n), Int64(k), alpha,
                      a + aOff, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))
+        }
+    }
+
+    /// Splits C into one block per thread along its longer side (rows of C when m ≥ n, columns
+    /// otherwise, in multiples of 16) and calls `block(rows, cols, aOffset, bOffset, cOffset)` for
+    /// each, in parallel; small products run as one block on the calling thread.
+    @inline(__always)
+    private static func blasBlocks(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int,
+                                   _ block: (Int, Int, Int, Int, Int) -> Void) {
+        let threads = Threading.threadCount
+        let byRows = m >= n
+        let units = ((byRows ? m : n) + 15) / 16
+        if threads == 1 || m * n * k < parallelThreshold || units < 2 {
+            block(m, n, 0, 0, 0)
+            return
+        }
+        let chunks = min(threads, units)
+        Threading.parallelFor(chunks, minChunk: 1) { c0, c1 in
+            for ch in c0..<c1 {
+                let lo = min(byRows ? m : n, 16 * (units * ch / chunks)), hi = min(byRows ? m : n, 16 * (units * (ch + 1) / chunks))
+                if lo >= hi { continue }
+                if byRows {
+                    block(hi - lo, n, transA ? lo : lo * lda, 0, lo * ldc)
+                } else {
+                    block(m, hi - lo, 0, transB ? lo * ldb : lo, lo)
+                }
+            }
         }
     }
 

@@ -8,8 +8,9 @@ import CNeuroneKernels
 /// How many threads Neurone's kernels use, and the helper that splits work across them.
 ///
 /// The count comes from the environment variable `NEURONE_NUM_THREADS` when set, otherwise
-/// from the number of online cores. Setting `Threading.threadCount` also updates the BLAS
-/// library's own thread pool.
+/// from the number of online cores. The BLAS library runs single-threaded: Neurone splits large
+/// products across its own pool (see `Gemm`), so one set of threads serves every kernel and no
+/// second pool spins on the same cores.
 public enum Threading {
     /// Number of cores online.
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -25,7 +26,6 @@ public enum Threading {
         set {
             check(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
             _threadCount = newValue
-            BLASLibrary.shared?.setThreads(newValue)
         }
     }
 

@@ -105,67 +105,94 @@ extension Tensor {
         return y
     }
 
-    /// Convolution with groups = 1 as one GEMM per chunk of samples: columns laid out
-    /// [K = C·kh·kw, nb·L] for nb samples at a time (nb chosen so that the columns stay in cache,
-    /// about 4 MB), out[O, nb·L] = W[O, K]·cols, then scattered to [N, O, outH, outW].
-    /// Backward, per chunk: the columns are rebuilt from the saved input (no 100 MB of saved
-    /// columns), gW += g[O, nb·L]·colsᵀ and gcols = Wᵀ·g, then col2im.
+    /// Convolution with groups = 1 as GEMMs over groups of samples, the groups spread over the
+    /// threads (each thread: im2col of its samples into its own column buffer, then a
+    /// single-threaded GEMM, both in cache). A group holds `nb` samples so that nb·L ≥ 256:
+    /// columns [K = C·kh·kw, nb·L], out[O, nb·L] = W[O, K]·cols; with nb = 1 the product goes
+    /// straight into y[s] = [O, L], otherwise it is scattered to [nb, O, L]. The bias is written
+    /// first and the product added (beta = 1).
+    /// Backward, per group: the columns are rebuilt from the saved input (no saved columns),
+    /// gW_thread += g[O, nb·L]·colsᵀ (one partial per thread, summed at the end) and
+    /// gcols = Wᵀ·g, then col2im into dx.
     func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let o = weight.shape[0]
         let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
-        let es = dtype.byteSize
-        let nb = Swift.max(1, Swift.min(n, (2 << 20) / Swift.max(1, k * l * es)))
+        let es = dtype.byteSize, dt = dtype
+        // Samples per GEMM: enough columns for an efficient product, columns within about 1 MB.
+        let nb = Swift.max(1, Swift.min(n, (255 + l) / Swift.max(1, l), (1 << 20) / Swift.max(1, k * l * es)))
+        let groupCount = (n + nb - 1) / nb
         let x = contiguousCopyIfNeeded()
         let wt = weight.contiguousCopyIfNeeded()
         let y = Tensor.empty([n, o, g.outH, g.outW], dtype: dtype)
-        let cols = Tensor.empty([k, nb * l], dtype: dtype)
-        let out2 = Tensor.empty([o, nb * l], dtype: dtype)
         let bc = bias?.contiguousCopyIfNeeded()
         let be = backend
-        for c0 in stride(from: 0, to: n, by: nb) {
-            let m = Swift.min(nb, n - c0), ml = m * l
-            be.im2col(dtype: dtype, x.data + c0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
-                      sampleStride: l, rowStride: ml)
-            if let b = bc {
-                // Rows start at the bias, then the product is added (beta = 1).
-                for oi in 0..<o {
-                    be.fill(out2.data + oi * ml * es, dtype: dtype, count: ml, value: 0)
-                    be.binary(.add, dtype: dtype, out2.data + oi * ml * es, aStep: 1, b.data + oi * es, bStep: 0, out2.data + oi * ml * es, count: ml)
+        let tasks = Swift.min(Threading.threadCount, groupCount)
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let cols = Tensor.empty([k, nb * l], dtype: dt)
+                let out2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
+                for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
+                    let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
+                    be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
+                              sampleStride: l, rowStride: ml)
+                    let target = out2?.data ?? (y.data + s0 * o * l * es)
+                    if let b = bc {
+                        for oi in 0..<o {
+                            be.fill(target + oi * ml * es, dtype: dt, count: ml, value: 0)
+                            be.binary(.add, dtype: dt, target + oi * ml * es, aStep: 1, b.data + oi * es, bStep: 0, target + oi * ml * es, count: ml)
+                        }
+                    }
+                    be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
+                            wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
+                    if out2 != nil {
+                        Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
+                    }
                 }
             }
-            be.gemm(dtype: dtype, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
-                    wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, out2.data, ldc: ml, strideC: 0)
-            Tensor.scatterRows(out2.data, rows: o, chunk: m, length: l, into: y.data + c0 * o * l * es, elemSize: es)
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
-        let xSaved = x.detach(), wSaved = wt.detach(), dt = dtype, inShape = shape
+        let xSaved = x.detach(), wSaved = wt.detach(), inShape = shape
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         return y.recording("ConvolutionBackward", inputs) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             let dx: Tensor? = needX ? Tensor.zeros(inShape, dtype: dt) : nil
-            let gw: Tensor? = needW ? Tensor.zeros([o, k], dtype: dt) : nil
-            let cols = Tensor.empty([k, nb * l], dtype: dt)
-            let g2 = Tensor.empty([o, nb * l], dtype: dt)
-            let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
+            let tasks = Swift.min(Threading.threadCount, groupCount)
+            // One weight-gradient partial per task, summed below.
+            let partials: [Tensor] = needW ? (0..<tasks).map { _ in Tensor.zeros([o, k], dtype: dt) } : []
             let be = gc.backend
-            for c0 in stride(from: 0, to: n, by: nb) {
-                let m = Swift.min(nb, n - c0), ml = m * l
-                Tensor.gatherRows(gc.data + c0 * o * l * es, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
-                if let gw = gw {
-                    be.im2col(dtype: dt, xSaved.data + c0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
-                              cols.data, sampleStride: l, rowStride: ml)
-                    be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
-                            g2.data, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, gw.data, ldc: k, strideC: 0)
-                }
-                if let dx = dx, let gcols = gcols {
-                    be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
-                            wSaved.data, lda: k, strideA: 0, g2.data, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
-                    be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
-                              dx.data + c0 * c * h * w * es, sampleStride: l, rowStride: ml)
+            Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+                for t in t0..<t1 {
+                    let cols = Tensor.empty([k, nb * l], dtype: dt)
+                    let g2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
+                    let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
+                    for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
+                        let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
+                        let gsrc: UnsafeMutableRawPointer
+                        if let g2 = g2 {
+                            Tensor.gatherRows(gc.data + s0 * o * l * es, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
+                            gsrc = g2.data
+                        } else {
+                            gsrc = gc.data + s0 * o * l * es
+                        }
+                        if needW {
+                            be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
+                                      cols.data, sampleStride: l, rowStride: ml)
+                            be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
+                                    gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
+                        }
+                        if let dx = dx, let gcols = gcols {
+                            be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
+                                    wSaved.data, lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                            be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
+                                      dx.data + s0 * c * h * w * es, sampleStride: l, rowStride: ml)
+                        }
+                    }
                 }
             }
+            let gw: Tensor? = needW ? (partials.first ?? Tensor.zeros([o, k], dtype: dt)) : nil
+            if let total = gw { for p in partials.dropFirst() { be.binary(.add, dtype: dt, total.data, aStep: 1, p.data, bStep: 1, total.data, count: o * k) } }
             var grads: [Tensor?] = [dx, gw.map { $0.reshape(weight.shape) }]
             if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
             return grads
