@@ -35,10 +35,26 @@ class MnistCNN(nn.Module):  # PyTorch's examples/mnist/main.py
         return F.log_softmax(self.fc2(x), dim=1)
 
 
+class AttentionClassifier(nn.Module):  # Neurone's named model "attention"
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(28, 64)
+        self.attn = nn.MultiheadAttention(64, 4, batch_first=True)
+        self.fc1 = nn.Linear(64, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        t = self.embed(x.reshape(x.shape[0], 28, 28))
+        a, _ = self.attn(t, t, t, need_weights=False)
+        return self.fc2(F.relu(self.fc1(a.mean(1))))
+
+
 def make(name):
     """(model, input shape, loss) for each model `neurone models` lists under that name."""
     if name == "mnist-cnn":
         return MnistCNN(), (1, 28, 28), F.nll_loss
+    if name == "attention":
+        return AttentionClassifier(), (1, 28, 28), F.cross_entropy
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10)), (1, 28, 28), F.cross_entropy
     if name == "lenet5":

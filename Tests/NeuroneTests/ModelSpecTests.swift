@@ -2,6 +2,16 @@ import XCTest
 @testable import Neurone
 
 final class ModelSpecTests: XCTestCase {
+    /// Attention is one row, its output projection included: 4·L·E² + 2·L²·E multiplications.
+    func testAttentionSummaryCountsTheWholeLayer() throws {
+        let (model, input) = try NamedModels.make("attention", input: nil)
+        let s = model.summary(input: input)
+        XCTAssertEqual(s.layers.map { $0.name }, ["embed", "attn", "fc1", "fc2"])
+        XCTAssertEqual(s.layers.map { $0.params }, [28 * 64 + 64, 3 * 64 * 64 + 3 * 64 + 64 * 64 + 64, 64 * 128 + 128, 128 * 10 + 10])
+        XCTAssertEqual(s.layers[1].multiplications, 4 * 28 * 64 * 64 + 2 * 28 * 28 * 64)
+        XCTAssertEqual(s.layers.reduce(0) { $0 + $1.params }, s.totalParams)
+    }
+
     func testCourseExamNetworkSummary() throws {
         let (model, input) = try NamedModels.make("course-cnn", input: nil)
         let s = model.summary(input: input)

@@ -92,6 +92,8 @@ final class OptimizerTests: XCTestCase {
             let makers: [(String, ([Tensor]) -> Optimizer)] = [
                 ("sgd momentum dampening wd", { SGD($0, lr: 0.1, momentum: 0.9, dampening: 0.2, weightDecay: 0.01) }),
                 ("sgd nesterov maximize", { SGD($0, lr: 0.1, momentum: 0.5, nesterov: true, maximize: true) }),
+                ("plain sgd wd", { SGD($0, lr: 0.1, weightDecay: 0.03) }),
+                ("plain sgd maximize", { SGD($0, lr: 0.2, maximize: true) }),
                 ("adadelta", { Adadelta($0, lr: 0.7, rho: 0.8, weightDecay: 0.02) }),
             ]
             for (name, make) in makers {

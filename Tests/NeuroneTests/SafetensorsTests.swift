@@ -80,6 +80,23 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"], "no temporary file left behind")
     }
 
+    /// The named model "attention" with PyTorch's weights (scripts/make_attention_reference.py):
+    /// same state-dict names, same output, same input gradient.
+    func testAttentionClassifierMatchesPyTorch() throws {
+        let (model, _) = try NamedModels.make("attention", input: nil)
+        var state = try Safetensors.read(ref("attention_torch")).tensors
+        let input = state.removeValue(forKey: "input")!, expected = state.removeValue(forKey: "output")!
+        let expectedGrad = state.removeValue(forKey: "input_grad")!
+        XCTAssertEqual(Set(model.stateDict().map { $0.0 }), Set(state.keys))
+        try model.loadStateDict(state)
+        model.eval()
+        let x = input.detach().requiringGrad()
+        let y = model(x)
+        XCTAssertLessThan((y - expected).abs().max().item(), 1e-5)
+        (y * y).sum().backward()
+        XCTAssertLessThan((x.grad! - expectedGrad).abs().max().item() / expectedGrad.abs().max().item(), 1e-5)
+    }
+
     func testBadFilesGiveClearErrors() throws {
         func message(_ bytes: [UInt8]) -> String {
             do { _ = try Safetensors.decode(Data(bytes), source: "bad.safetensors"); return "no error" } catch { return "\(error)" }

@@ -63,6 +63,8 @@ public enum NamedModels {
               spec: "conv(6,5,padding=2) tanh avgpool(2) conv(16,5) tanh avgpool(2) flatten linear(120) tanh linear(84) tanh linear(10)"),
         Entry(name: "mnist-cnn", summary: "the reference PyTorch MNIST example network (conv1, conv2, fc1, fc2; log-softmax output)",
               input: [1, 28, 28], spec: nil),
+        Entry(name: "attention", summary: "a small self-attention classifier: image rows as 28 tokens, embed 64, 4-head self-attention, mean over tokens, dense 128 ReLU, dense 10",
+              input: [1, 28, 28], spec: nil),
         Entry(name: "course-cnn", summary: "the course exam CNN: conv 4@3×3 pad 1, ReLU, max-pool 2, conv 8@4×4 stride 4 pad 1, ReLU, max-pool 2, dense 128 ReLU, dense 10 softmax",
               input: [1, 28, 28],
               spec: "conv(4,3,stride=1,padding=1) relu maxpool(2) conv(8,4,stride=4,padding=1) relu maxpool(2) flatten linear(128) relu linear(10) softmax"),
@@ -82,7 +84,7 @@ public enum NamedModels {
             guard shape == e.input else {
                 throw ModelSpecError("model '\(e.name)' takes inputs of shape \(ModelSpec.shapeText(e.input)), got \(ModelSpec.shapeText(shape))")
             }
-            return (MnistCNN(generator: generator), shape)
+            return (e.name == "attention" ? AttentionClassifier(generator: generator) : MnistCNN(generator: generator), shape)
         }
         guard let shape = input else {
             throw ModelSpecError("'\(nameOrSpec)' is not a named model (\(all.map { $0.name }.joined(separator: ", "))); a model spec needs an input shape (--input)")

@@ -62,6 +62,11 @@ public struct ModelSummary: Equatable, Sendable {
         case let l as Linear: return outCount / l.outFeatures * l.inFeatures * l.outFeatures
         case let c as Conv2d: return outCount * (c.inChannels / c.groups) * c.kernelSize[0] * c.kernelSize[1]
         case let c as Conv1d: return outCount * (c.inChannels / c.groups) * c.kernelSize
+        case let a as MultiheadAttention:
+            // Self-attention on L tokens of E features: Q, K, V and output projections (4·L·E²),
+            // the scores QKᵀ and the weighted sum of V (2·L²·E).
+            let e = a.embedDim, l = outCount / Swift.max(1, e)
+            return 4 * l * e * e + 2 * l * l * e
         default: return 0
         }
     }

@@ -21,11 +21,15 @@ open class Module {
     /// Runs `forward(_:)`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         guard let tracer = ModuleTracer.current else { return forward(input) }
-        tracer.enter()
+        tracer.enter(self)
         let output = forward(input)
-        tracer.exit(self, input: input, output: output, isLeaf: namedChildren.isEmpty)
+        tracer.exit(self, input: input, output: output)
         return output
     }
+
+    /// Whether summaries show this module as one row (true for leaves; a layer with inner modules,
+    /// like MultiheadAttention, overrides it).
+    open var summarizedAsOneLayer: Bool { namedChildren.isEmpty }
 
     /// A short name of the layer type for summaries ("Linear", "Conv2d").
     open var typeName: String { String(describing: type(of: self)) }

@@ -1,5 +1,7 @@
-/// Records the leaf modules a forward pass calls, with their input and output shapes, for
-/// summaries (like forward hooks in PyTorch).
+/// Records the layers a forward pass calls, with their input and output shapes, for summaries
+/// (like forward hooks in PyTorch): every leaf module, and every module that asks to be shown as
+/// one layer (`Module.summarizedAsOneLayer`, e.g. MultiheadAttention with its inner projection),
+/// without the modules it calls itself.
 final class ModuleTracer {
     struct Call {
         let module: Module
@@ -9,11 +11,20 @@ final class ModuleTracer {
 
     nonisolated(unsafe) static var current: ModuleTracer?
     private(set) var calls: [Call] = []
-    private var depth = 0
+    /// The module shown as one layer whose forward pass is running, if any.
+    private var unit: ObjectIdentifier?
 
-    func enter() { depth += 1 }
-    func exit(_ module: Module, input: Tensor, output: Tensor, isLeaf: Bool) {
-        depth -= 1
-        if isLeaf { calls.append(Call(module: module, inputShape: input.shape, outputShape: output.shape)) }
+    func enter(_ module: Module) {
+        if unit == nil && module.summarizedAsOneLayer { unit = ObjectIdentifier(module) }
+    }
+
+    func exit(_ module: Module, input: Tensor, output: Tensor) {
+        if let u = unit {
+            guard u == ObjectIdentifier(module) else { return }
+            unit = nil
+        } else if !module.summarizedAsOneLayer {
+            return
+        }
+        calls.append(Call(module: module, inputShape: input.shape, outputShape: output.shape))
     }
 }

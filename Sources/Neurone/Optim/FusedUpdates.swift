@@ -39,6 +39,16 @@ enum FusedUpdate {
     }
 
     @inline(__always)
+    static func sgd<T: FloatKernel>(_ a: Int, _ b: Int, _ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>,
+                                    lr: T, wd: T, maximize: Bool) {
+        for i in a..<b {
+            var gi = maximize ? -g[i] : g[i]
+            if wd != 0 { gi = gi + p[i] * wd }
+            p[i] = p[i] - gi * lr
+        }
+    }
+
+    @inline(__always)
     static func sgdMomentum<T: FloatKernel>(_ a: Int, _ b: Int, _ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ s: [UnsafeMutablePointer<T>],
                                             momentum: T, dampening: T, lr: T, wd: T, nesterov: Bool, maximize: Bool, first: Bool) {
         let buf = s[0]

@@ -55,6 +55,11 @@ public final class SGD: GroupedOptimizer {
                         buf.copy(from: first ? g : buf * o.momentum + g * (1 - o.dampening))
                         g = o.nesterov ? g + buf * o.momentum : buf
                     } else {
+                        if FusedUpdate.run(p, g, [], float: { a, b, pp, gp, _ in
+                            FusedUpdate.sgd(a, b, pp, gp, lr: Float(o.lr), wd: Float(o.weightDecay), maximize: o.maximize)
+                        }, double: { a, b, pp, gp, _ in
+                            FusedUpdate.sgd(a, b, pp, gp, lr: o.lr, wd: o.weightDecay, maximize: o.maximize)
+                        }) { continue }
                         if o.maximize { g = -g }
                         if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     }

@@ -26,12 +26,14 @@ final class Storage {
     deinit { BufferCache.shared.release(data, byteCount: byteCount) }
 }
 
-/// Keeps recently freed large buffers for reuse, as PyTorch's caching allocators do:
-/// a fresh multi-megabyte buffer costs a page fault per 4 KiB on first touch, which would
-/// otherwise dominate memory-bound ops. Small buffers go straight to malloc.
+/// Keeps freed buffers for reuse, as PyTorch's caching allocators do: a fresh multi-megabyte
+/// buffer costs a page fault per 4 KiB on first touch, which would otherwise dominate
+/// memory-bound ops, and a training step that reuses its buffers takes no new memory from the
+/// system once warmed up. Sizes are rounded up to 64 bytes (4 KiB from 64 KiB on); up to 1 GiB is
+/// kept.
 final class BufferCache: @unchecked Sendable {
     static let shared = BufferCache()
-    private let minimumCachedBytes = 1 << 16
+    private let pageRoundedFrom = 1 << 16
     private let capacityBytes = 1 << 30
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var cachedBytes = 0
@@ -44,22 +46,18 @@ final class BufferCache: @unchecked Sendable {
 
     private func roundedSize(_ bytes: Int) -> Int {
         let size = max(bytes, 1)
-        return size < minimumCachedBytes ? ((size + 63) & ~63) : ((size + 4095) & ~4095)
+        return size < pageRoundedFrom ? ((size + 63) & ~63) : ((size + 4095) & ~4095)
     }
 
     func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
         let size = roundedSize(bytes)
-        if size >= minimumCachedBytes {
-            pthread_mutex_lock(&lock)
-            if var list = free[size], let p = list.popLast() {
-                free[size] = list
-                cachedBytes -= size
-                pthread_mutex_unlock(&lock)
-                return p
-            }
-            pthread_mutex_unlock(&lock)
-        }
         pthread_mutex_lock(&lock)
+        // In place: popping from a copy of the list would copy the whole array each time.
+        if let p = free[size]?.popLast() {
+            cachedBytes -= size
+            pthread_mutex_unlock(&lock)
+            return p
+        }
         systemAllocations += 1
         systemAllocatedBytes += size
         pthread_mutex_unlock(&lock)
@@ -71,16 +69,14 @@ final class BufferCache: @unchecked Sendable {
 
     func release(_ p: UnsafeMutableRawPointer, byteCount: Int) {
         let size = roundedSize(byteCount)
-        if size >= minimumCachedBytes {
-            pthread_mutex_lock(&lock)
-            if cachedBytes + size <= capacityBytes {
-                free[size, default: []].append(p)
-                cachedBytes += size
-                pthread_mutex_unlock(&lock)
-                return
-            }
+        pthread_mutex_lock(&lock)
+        if cachedBytes + size <= capacityBytes {
+            free[size, default: []].append(p)
+            cachedBytes += size
             pthread_mutex_unlock(&lock)
+            return
         }
+        pthread_mutex_unlock(&lock)
         systemFree(p)
     }
 

@@ -42,6 +42,9 @@ public final class MultiheadAttention: Module {
 
     public override var namedChildren: [(String, Module)] { [("out_proj", outProj)] }
 
+    /// One row in summaries, its output projection included.
+    public override var summarizedAsOneLayer: Bool { true }
+
     /// Self-attention: query = key = value = x. Returns the attended output only.
     public override func forward(_ x: Tensor) -> Tensor { callAsFunction(query: x, key: x, value: x).output }
 
