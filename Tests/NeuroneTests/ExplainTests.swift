@@ -165,3 +165,70 @@ final class ExplainTests: XCTestCase {
         XCTAssertThrowsError(try bad.explain()) { XCTAssertEqual("\($0)", "3 hidden biases: expected 1 (shared) or 2") }
     }
 }
+
+/// explain activation / vanishing / init / conv: values against closed forms and known behaviour.
+final class ExplainFiguresTests: XCTestCase {
+    func testActivationDerivativesMatchClosedForms() throws {
+        let z: [Double] = [-3, -0.5, 0.25, 2]
+        func sig(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+        let expected: [String: (Double) -> (Double, Double)] = [
+            "sigmoid": { (sig($0), sig($0) * (1 - sig($0))) },
+            "tanh": { (Foundation.tanh($0), 1 - Foundation.tanh($0) * Foundation.tanh($0)) },
+            "relu": { (max($0, 0), $0 > 0 ? 1 : 0) },
+            "leakyrelu": { ($0 > 0 ? $0 : 0.01 * $0, $0 > 0 ? 1 : 0.01) },
+            "prelu": { ($0 > 0 ? $0 : 0.25 * $0, $0 > 0 ? 1 : 0.25) },
+            "elu": { ($0 > 0 ? $0 : exp($0) - 1, $0 > 0 ? 1 : exp($0)) },
+            "softplus": { (log(1 + exp($0)), sig($0)) },
+            "silu": { ($0 * sig($0), sig($0) * (1 + $0 * (1 - sig($0)))) },
+            "gelu": { x in (x * 0.5 * (1 + erf(x / 2.0.squareRoot())), 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()) },
+            "identity": { ($0, 1) },
+            "softmax": { (sig($0), sig($0) * (1 - sig($0))) },
+        ]
+        XCTAssertEqual(Set(ActivationFacts.all.map { $0.name }), Set(expected.keys))
+        for facts in ActivationFacts.all {
+            let (v, d) = facts.values(at: z)
+            for (i, x) in z.enumerated() {
+                let (ev, ed) = expected[facts.name]!(x)
+                XCTAssertEqual(v[i], ev, accuracy: 1e-12, "\(facts.name)(\(x))")
+                XCTAssertEqual(d[i], ed, accuracy: 1e-12, "\(facts.name)′(\(x))")
+            }
+        }
+        XCTAssertThrowsError(try ActivationFacts.named("swish2")) { XCTAssertTrue("\($0)".hasPrefix("unknown activation 'swish2'; known: sigmoid, tanh")) }
+        let svg = try ActivationFacts.named("sigmoid").chartSVG()
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("f′(z)") && svg.contains("<polyline"))
+    }
+
+    func testGradientsVanishThroughSigmoidLayersAndGlorotKeepsThemEven() throws {
+        let sigmoid = try GradientFlow.run(activation: .sigmoid, depth: 8)
+        let norms = sigmoid.map { $0.weightGradientNorm }
+        XCTAssertEqual(norms, norms.sorted(), "norms grow from the input side to the output side")
+        XCTAssertLessThan(norms[0] / norms[7], 1e-4)
+        let reluHe = try GradientFlow.run(activation: .relu, depth: 8, initialisation: .he)
+        XCTAssertGreaterThan(reluHe[0].weightGradientNorm / reluHe[7].weightGradientNorm, 0.05)
+        func spread(_ l: GradientFlow.Layer) -> Double {
+            let m = l.backpropagated.reduce(0, +) / Double(l.backpropagated.count)
+            return (l.backpropagated.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(l.backpropagated.count)).squareRoot()
+        }
+        let standard = try GradientFlow.run(activation: .tanh, depth: 5, width: 128, initialisation: .standard)
+        let glorot = try GradientFlow.run(activation: .tanh, depth: 5, width: 128, initialisation: .glorot)
+        let shrinkStandard = spread(standard[4]) / spread(standard[0]), shrinkGlorot = spread(glorot[4]) / spread(glorot[0])
+        XCTAssertGreaterThan(shrinkStandard, 3 * shrinkGlorot)
+        XCTAssertTrue(GradientFlow.histogramsSVG([("standard", standard), ("glorot", glorot)]).contains("layer 5"))
+        XCTAssertThrowsError(try GradientFlow.run(activation: .tanh, depth: 0)) { XCTAssertEqual("\($0)", "the depth must be in 1…100, got 0") }
+    }
+
+    func testConvArithmeticOfTheExamNetwork() throws {
+        let rows = try ConvArithmetic.explain("course-cnn", input: [1, 28, 28])
+        XCTAssertEqual(rows.map { $0.layer }, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+        XCTAssertEqual(rows[0].lines, [
+            "H_out = ⌊(H + 2p − k) / s⌋ + 1 = ⌊(28 + 2·1 − 3) / 1⌋ + 1 = 28",
+            "W_out = ⌊(W + 2p − k) / s⌋ + 1 = ⌊(28 + 2·1 − 3) / 1⌋ + 1 = 28",
+            "parameters = C_out·(C_in/groups·kh·kw + 1) = 4·(1·3·3 + 1) = 40",
+            "multiplications = C_out·H_out·W_out·C_in/groups·kh·kw = 4·28·28·1·3·3 = 28224"])
+        XCTAssertEqual(rows[3].lines[0], "H_out = ⌊(H + 2p − k) / s⌋ + 1 = ⌊(14 + 2·1 − 4) / 4⌋ + 1 = 4")
+        XCTAssertEqual(rows[3].params, 520)
+        XCTAssertEqual(rows[7].lines, ["parameters = in·out + out = 32·128 + 128 = 4224", "multiplications = in·out = 32·128 = 4096"])
+        XCTAssertEqual(rows.reduce(0) { $0 + $1.params }, 6_074)
+        XCTAssertEqual(rows.reduce(0) { $0 + $1.multiplications }, 41_792)
+    }
+}

@@ -7,14 +7,18 @@ public struct LineChart {
         public let color: String
         public let points: [(x: Double, y: Double)]
         public let dashed: Bool
-        public init(name: String, color: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
-            self.name = name; self.color = color; self.points = points; self.dashed = dashed
+        /// Whether each point gets a dot (off for dense curves).
+        public var markers: Bool
+        public init(name: String, color: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = true) {
+            self.name = name; self.color = color; self.points = points; self.dashed = dashed; self.markers = markers
         }
     }
 
     public let title: String, xLabel: String, yLabel: String
     public let series: [Series]
     public var yRange: ClosedRange<Double>?
+    /// A logarithmic y axis (values ≤ 0 are left out); ticks at powers of ten.
+    public var logY = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.yRange = yRange
@@ -22,10 +26,17 @@ public struct LineChart {
 
     /// The chart as an SVG group of the given size, placed at (x, y).
     public func svgGroup(x: Double, y: Double, width: Double, height: Double) -> String {
-        let pts = series.flatMap { $0.points }.filter { $0.y.isFinite }
-        let xs = pts.map { $0.x }, ys = pts.map { $0.y }
-        let x0 = xs.min() ?? 0, x1 = Swift.max(xs.max() ?? 1, x0 + 1)
-        var y0 = yRange?.lowerBound ?? (ys.min() ?? 0), y1 = yRange?.upperBound ?? (ys.max() ?? 1)
+        let logY = self.logY
+        // On a log axis the chart works with log10(y).
+        func ty(_ v: Double) -> Double { logY ? (v > 0 ? Foundation.log10(v) : .nan) : v }
+        let pts = series.flatMap { $0.points }.map { ($0.x, ty($0.y)) }.filter { $0.1.isFinite }
+        let xs = pts.map { $0.0 }, ys = pts.map { $0.1 }
+        // Whole-number x values (epochs, layers) keep whole-number ticks; others get "nice" ones.
+        let wholeX = xs.allSatisfy { $0 == $0.rounded() }
+        var x0 = xs.min() ?? 0, x1 = xs.max() ?? 1
+        if wholeX { x1 = Swift.max(x1, x0 + 1) } else if x1 - x0 < 1e-300 { x0 -= 0.5; x1 += 0.5 }
+        var y0 = yRange.map { ty($0.lowerBound) } ?? (ys.min() ?? 0), y1 = yRange.map { ty($0.upperBound) } ?? (ys.max() ?? 1)
+        if logY { y0 = y0.rounded(.down); y1 = Swift.max(y1.rounded(.up), y0 + 1) }
         if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
         let left = 60.0, right = 15.0, top = 42.0, bottom = 45.0
         let pw = width - left - right, ph = height - top - bottom
@@ -35,25 +46,35 @@ public struct LineChart {
         var s = "<g transform=\"translate(" + f(x) + "," + f(y) + ")\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<text x=\"\(f(left))\" y=\"18\" text-anchor=\"start\" font-size=\"14\">\(escape(title))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
-        for i in 0...4 {
-            let v = y0 + (y1 - y0) * Double(i) / 4
+        let yTicks: [Double] = logY
+            ? stride(from: y0, through: y1 + 1e-9, by: Swift.max(1, ((y1 - y0) / 8).rounded(.up))).map { $0 }
+            : (0...4).map { y0 + (y1 - y0) * Double($0) / 4 }
+        for v in yTicks {
             s += "<line x1=\"\(f(left))\" y1=\"\(f(py(v)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>\n"
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(tick(v))</text>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(logY ? "1e\(Int(v))" : tick(v))</text>\n"
         }
-        // Whole-number ticks on the x axis (epochs), at most about ten.
-        let stepX = Swift.max(1.0, ((x1 - x0) / 10).rounded(.up))
-        var v = x0
-        while v <= x1 + 1e-9 {
-            s += "<text x=\"\(f(px(v)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(v))</text>\n"
+        // At most about ten ticks on the x axis: whole numbers for whole-number data, else steps of 1, 2 or 5 × 10^k.
+        let stepX: Double
+        if wholeX {
+            stepX = Swift.max(1.0, ((x1 - x0) / 10).rounded(.up))
+        } else {
+            let raw = (x1 - x0) / 8, mag = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
+            stepX = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+        }
+        var v = wholeX ? x0 : (x0 / stepX).rounded(.up) * stepX
+        while v <= x1 + stepX * 1e-6 {
+            let shown = Swift.abs(v) < stepX * 1e-6 ? 0 : v
+            s += "<text x=\"\(f(px(shown)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(shown))</text>\n"
             v += stepX
         }
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(escape(yLabel))</text>\n"
         for (k, serie) in series.enumerated() {
-            let path = serie.points.filter { $0.y.isFinite }.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            let shown = serie.points.map { ($0.x, ty($0.y)) }.filter { $0.1.isFinite }
+            let path = shown.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
             s += "<polyline fill=\"none\" stroke=\"\(serie.color)\" stroke-width=\"2\"\(serie.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
-            for p in serie.points where p.y.isFinite {
-                s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.5\" fill=\"\(serie.color)\"/>\n"
+            for p in shown where serie.markers {
+                s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"2.5\" fill=\"\(serie.color)\"/>\n"
             }
             // Legend in the top margin, right-aligned, one entry per series.
             let lx = left + pw - Double(series.count - k) * 95
