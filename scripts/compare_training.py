@@ -3,7 +3,7 @@
 accuracy and training throughput side by side. Needs the IDX files (Debian: dataset-fashion-mnist)
 and `swift build -c release`.
 
-    python3 scripts/compare_training.py [--dataset fashion-mnist] [--epochs 3] [--threads 2] [--recipes mlp-sgd mnist-cnn-adadelta]
+    python3 scripts/compare_training.py [--dataset fashion-mnist] [--epochs 3] [--threads 2] [--seeds N] [--recipes mlp-sgd mnist-cnn-adadelta]
 
 Recipes (batch 64, full training set, no validation split):
   mlp-sgd             mlp (784-1000-10, ReLU), SGD lr 0.01 momentum 0.9
@@ -56,9 +56,9 @@ class MnistNet(nn.Module):  # examples/mnist/main.py
         return F.log_softmax(self.fc2(x), dim=1)
 
 
-def torch_run(recipe, data, epochs, threads):
+def torch_run(recipe, data, epochs, threads, seed=0):
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     (xtr, ytr), (xte, yte) = data
     if recipe == "mlp-sgd":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10))
@@ -90,8 +90,8 @@ def torch_run(recipe, data, epochs, threads):
     return correct / len(xte), len(xtr) * epochs / train_seconds
 
 
-def neurone_run(recipe, dataset, epochs, threads):
-    args = [NEURONE, "train", "--dataset", dataset, "--epochs", str(epochs), "--batch-size", "64", "--val-split", "0",
+def neurone_run(recipe, dataset, epochs, threads, seed=0):
+    args = [NEURONE, "train", "--dataset", dataset, "--epochs", str(epochs), "--batch-size", "64", "--val-split", "0", "--seed", str(seed),
             "--threads", str(threads), "--out", "/tmp/neurone-compare-" + recipe, "--json"]
     if recipe == "mlp-sgd":
         args += ["--model", "mlp", "--optimizer", "sgd", "--lr", "0.01", "--momentum", "0.9"]
@@ -109,18 +109,27 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--recipes", nargs="+", default=["mlp-sgd", "mnist-cnn-adadelta"])
+    ap.add_argument("--seeds", type=int, default=1, help="runs per framework with seeds 0…N−1; accuracies are averaged")
     a = ap.parse_args()
     d = a.dir
     xtr = torch.from_numpy(read_idx(d + "/train-images-idx3-ubyte").astype(np.float32) / 255).unsqueeze(1)
     ytr = torch.from_numpy(read_idx(d + "/train-labels-idx1-ubyte").astype(np.int64))
     xte = torch.from_numpy(read_idx(d + "/t10k-images-idx3-ubyte").astype(np.float32) / 255).unsqueeze(1)
     yte = torch.from_numpy(read_idx(d + "/t10k-labels-idx1-ubyte").astype(np.int64))
-    print(f"| recipe | epochs | threads | PyTorch test acc | Neurone test acc | PyTorch samples/s | Neurone samples/s | throughput ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| recipe | epochs | threads | seeds | PyTorch test acc | Neurone test acc | PyTorch samples/s | Neurone samples/s | throughput ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in a.recipes:
-        ta, ts = torch_run(r, ((xtr, ytr), (xte, yte)), a.epochs, a.threads)
-        na, ns = neurone_run(r, a.dataset, a.epochs, a.threads)
-        print(f"| {r} | {a.epochs} | {a.threads} | {ta * 100:.2f} % | {na * 100:.2f} % | {ts:.0f} | {ns:.0f} | {ns / ts:.2f} |", flush=True)
+        t_runs = [torch_run(r, ((xtr, ytr), (xte, yte)), a.epochs, a.threads, s) for s in range(a.seeds)]
+        n_runs = [neurone_run(r, a.dataset, a.epochs, a.threads, s) for s in range(a.seeds)]
+
+        def acc(runs):
+            v = [x[0] * 100 for x in runs]
+            m = sum(v) / len(v)
+            sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0
+            return f"{m:.2f} %" + (f" ± {sd:.2f}" if len(v) > 1 else "")
+        ts = sorted(x[1] for x in t_runs)[len(t_runs) // 2]
+        ns = sorted(x[1] for x in n_runs)[len(n_runs) // 2]
+        print(f"| {r} | {a.epochs} | {a.threads} | {a.seeds} | {acc(t_runs)} | {acc(n_runs)} | {ts:.0f} | {ns:.0f} | {ns / ts:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
