@@ -38,22 +38,16 @@ def read_idx(path):
     sys.exit(f"missing {path}[.gz]")
 
 
-class MnistNet(nn.Module):  # examples/mnist/main.py
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
+def _reference_models():
+    """bench/torch_reference.py holds the PyTorch versions of Neurone's named models."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("torch_reference", os.path.join(ROOT, "bench", "torch_reference.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(self.dropout1(x), 1)
-        x = self.dropout2(F.relu(self.fc1(x)))
-        return F.log_softmax(self.fc2(x), dim=1)
+
+MnistNet = _reference_models().MnistCNN  # PyTorch's examples/mnist/main.py network
 
 
 def torch_run(recipe, data, epochs, threads, seed=0):
