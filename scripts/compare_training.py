@@ -103,7 +103,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--recipes", nargs="+", default=["mlp-sgd", "mnist-cnn-adadelta"])
-    ap.add_argument("--seeds", type=int, default=1, help="runs per framework with seeds 0…N−1; accuracies are averaged")
+    ap.add_argument("--seeds", type=int, default=1, help="runs per framework with seeds FIRST…FIRST+N−1; accuracies are averaged")
+    ap.add_argument("--first-seed", type=int, default=0)
     a = ap.parse_args()
     d = a.dir
     xtr = torch.from_numpy(read_idx(d + "/train-images-idx3-ubyte").astype(np.float32) / 255).unsqueeze(1)
@@ -113,8 +114,11 @@ def main():
     print(f"| recipe | epochs | threads | seeds | PyTorch test acc | Neurone test acc | PyTorch samples/s | Neurone samples/s | throughput ratio |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in a.recipes:
-        t_runs = [torch_run(r, ((xtr, ytr), (xte, yte)), a.epochs, a.threads, s) for s in range(a.seeds)]
-        n_runs = [neurone_run(r, a.dataset, a.epochs, a.threads, s) for s in range(a.seeds)]
+        seeds = range(a.first_seed, a.first_seed + a.seeds)
+        t_runs = [torch_run(r, ((xtr, ytr), (xte, yte)), a.epochs, a.threads, s) for s in seeds]
+        n_runs = [neurone_run(r, a.dataset, a.epochs, a.threads, s) for s in seeds]
+        for s, (ta, _), (na, _) in zip(seeds, t_runs, n_runs):
+            print(f"<!-- {r} seed {s}: PyTorch {ta * 100:.2f} %, Neurone {na * 100:.2f} % -->", flush=True)
 
         def acc(runs):
             v = [x[0] * 100 for x in runs]
