@@ -22,6 +22,10 @@ let package = Package(
             name: "NeuroneCLI",
             dependencies: ["Neurone", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/NeuroneCLI"),
+        // The course's runnable examples (Examples/, docs/course/): swift run -c release NAME [--quick]
+        .executableTarget(name: "perceptron-xor", dependencies: ["Neurone"], path: "Examples/perceptron-xor"),
+        .executableTarget(name: "stars-circles", dependencies: ["Neurone"], path: "Examples/stars-circles"),
+        .executableTarget(name: "patterns-2x2", dependencies: ["Neurone"], path: "Examples/patterns-2x2"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
