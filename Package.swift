@@ -26,6 +26,8 @@ let package = Package(
         .executableTarget(name: "perceptron-xor", dependencies: ["Neurone"], path: "Examples/perceptron-xor"),
         .executableTarget(name: "stars-circles", dependencies: ["Neurone"], path: "Examples/stars-circles"),
         .executableTarget(name: "patterns-2x2", dependencies: ["Neurone"], path: "Examples/patterns-2x2"),
+        .executableTarget(name: "identity-network", dependencies: ["Neurone"], path: "Examples/identity-network"),
+        .executableTarget(name: "gradient-descent", dependencies: ["Neurone"], path: "Examples/gradient-descent"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
