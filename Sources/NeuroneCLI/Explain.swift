@@ -9,6 +9,14 @@ struct Explain: ParsableCommand {
         subcommands: [ExplainBackprop.self, ExplainActivationCommand.self, ExplainVanishing.self, ExplainInit.self, ExplainConv.self])
 }
 
+/// The activation named on the command line, or a usage error listing the valid names.
+func parseActivation(_ name: String) throws -> ExplainActivation {
+    guard let a = ExplainActivation(rawValue: name.lowercased()) else {
+        throw ValidationError("unknown activation '\(name)'; valid: \(ExplainActivation.allCases.map { $0.rawValue }.joined(separator: ", "))")
+    }
+    return a
+}
+
 /// Parses "0.05,0.10" (commas or spaces).
 func parseNumbers(_ text: String, _ option: String) throws -> [Double] {
     let parts = text.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
@@ -73,9 +81,7 @@ struct ExplainBackprop: ParsableCommand {
         if steps < 1 || steps > 10_000_000 { throw ValidationError("--steps must be in 1…10000000, got \(steps)") }
         if let e = every, e < 1 { throw ValidationError("--every must be positive, got \(e)") }
         if json && markdown { throw ValidationError("--json and --markdown exclude each other") }
-        if ExplainActivation(rawValue: activation.lowercased()) == nil {
-            throw ValidationError("unknown activation '\(activation)'; valid: \(ExplainActivation.allCases.map { $0.rawValue }.joined(separator: ", "))")
-        }
+        _ = try parseActivation(activation)
     }
 
     func run() throws {
@@ -86,7 +92,7 @@ struct ExplainBackprop: ParsableCommand {
         ex.outputWeights = try parseNumbers(outputWeights, "--output-weights")
         ex.hiddenBias = try parseNumbers(hiddenBias, "--hidden-bias")
         ex.outputBias = try parseNumbers(outputBias, "--output-bias")
-        ex.activation = ExplainActivation(rawValue: activation.lowercased())!
+        ex.activation = try parseActivation(activation)
         ex.learningRate = lr
         ex.freezeBias = freezeBias
         let result: BackpropExplanation
@@ -163,9 +169,7 @@ struct ExplainVanishing: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let act = ExplainActivation(rawValue: activation.lowercased()) else {
-            throw ValidationError("unknown activation '\(activation)'; valid: \(ExplainActivation.allCases.map { $0.rawValue }.joined(separator: ", "))")
-        }
+        let act = try parseActivation(activation)
         guard let ini = GradientFlow.Initialisation(rawValue: initialisation.lowercased()) else {
             throw ValidationError("unknown initialisation '\(initialisation)'; valid: standard, glorot, he")
         }
@@ -210,9 +214,7 @@ struct ExplainInit: ParsableCommand {
     var out: String = "init-histograms.svg"
 
     func run() throws {
-        guard let act = ExplainActivation(rawValue: activation.lowercased()) else {
-            throw ValidationError("unknown activation '\(activation)'; valid: \(ExplainActivation.allCases.map { $0.rawValue }.joined(separator: ", "))")
-        }
+        let act = try parseActivation(activation)
         var runs: [(String, [GradientFlow.Layer])] = []
         for ini in [GradientFlow.Initialisation.standard, .glorot] {
             do { runs.append((ini == .standard ? "standard" : "normalized (Glorot)", try GradientFlow.run(activation: act, depth: layers, width: width, batch: 256, initialisation: ini, seed: seed))) }

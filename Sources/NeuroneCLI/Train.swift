@@ -84,7 +84,7 @@ struct Train: ParsableCommand {
         if !OptimizerFactory.names.contains(optimizer.lowercased()) {
             throw ValidationError("unknown optimizer '\(optimizer)'; valid: \(OptimizerFactory.names.joined(separator: ", "))")
         }
-        do { _ = try OptimizerFactory.schedule(scheduler, optimizer: SGD([Tensor.zeros([1]).requiringGrad()], lr: 1)) }
+        do { _ = try OptimizerFactory.parseSchedule(scheduler) }
         catch { throw ValidationError("invalid --scheduler '\(scheduler)'; valid: \(OptimizerFactory.scheduleSyntax)") }
     }
 

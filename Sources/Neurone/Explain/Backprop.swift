@@ -2,7 +2,15 @@ import Foundation
 
 /// The activations `BackpropExample` can use, with the formulas it prints.
 public enum ExplainActivation: String, CaseIterable, Sendable {
-    case sigmoid, tanh, relu, identity
+    /// σ(z) = 1 / (1 + e^(−z)).
+    case sigmoid
+    /// tanh(z).
+    case tanh
+    /// max(0, z).
+    case relu
+    /// z.
+    case identity
+    /// z, or 0.01·z for z < 0.
     case leakyRelu = "leakyrelu"
 
     /// The activation applied to a tensor (Neurone's own ops, so autograd differentiates them).
@@ -157,43 +165,38 @@ public struct BackpropExample: Sendable {
         out.loss = .init(name: "E", formula: (0..<n2).map { "½(y\($0 + 1) − o\($0 + 1))²" }.joined(separator: " + "),
                          substituted: (0..<n2).map { "½(\(given(targets[$0])) − \(fmt(o[$0])))²" }.joined(separator: " + "), value: e)
 
-        // Output layer: ∂E/∂w = ∂E/∂o · ∂o/∂z · ∂z/∂w.
+        // Output layer: ∂E/∂param = ∂E/∂o_i · ∂o_i/∂z_o_i · ∂z_o_i/∂param (param: a weight or a per-neuron bias).
+        func outputChain(_ i: Int, _ param: String, _ input: String, _ inputValue: Double, _ autograd: Double) -> BackpropExplanation.Gradient {
+            .init(parameter: param, layer: 2, factors: [
+                .init(name: "∂E/∂o\(i + 1)", formula: "o\(i + 1) − y\(i + 1)", value: dEdo[i]),
+                .init(name: "∂o\(i + 1)/∂z_o\(i + 1)", formula: act.derivativeFormula(a: "o\(i + 1)", z: "z_o\(i + 1)"), value: dodz[i]),
+                .init(name: "∂z_o\(i + 1)/∂\(param)", formula: input, value: inputValue),
+            ], autograd: autograd)
+        }
+        // Hidden layer: ∂E/∂h_j = Σ_i ∂E/∂z_o_i · w_ij, then · ∂h_j/∂z_h_j · ∂z_h_j/∂param.
+        func hiddenChain(_ j: Int, _ param: String, _ input: String, _ inputValue: Double, _ autograd: Double) -> BackpropExplanation.Gradient {
+            let sum = (0..<n2).map { "∂E/∂z_o\($0 + 1)·\(weightName(layer: 2, row: $0, column: j))" }.joined(separator: " + ")
+            return .init(parameter: param, layer: 1, factors: [
+                .init(name: "∂E/∂h\(j + 1)", formula: sum, value: dEdh[j]),
+                .init(name: "∂h\(j + 1)/∂z_h\(j + 1)", formula: act.derivativeFormula(a: "h\(j + 1)", z: "z_h\(j + 1)"), value: dhdz[j]),
+                .init(name: "∂z_h\(j + 1)/∂\(param)", formula: input, value: inputValue),
+            ], autograd: autograd)
+        }
         for i in 0..<n2 {
-            for j in 0..<n1 {
-                let w = weightName(layer: 2, row: i, column: j)
-                out.gradients.append(.init(parameter: w, layer: 2, factors: [
-                    .init(name: "∂E/∂o\(i + 1)", formula: "o\(i + 1) − y\(i + 1)", value: dEdo[i]),
-                    .init(name: "∂o\(i + 1)/∂z_o\(i + 1)", formula: act.derivativeFormula(a: "o\(i + 1)", z: "z_o\(i + 1)"), value: dodz[i]),
-                    .init(name: "∂z_o\(i + 1)/∂\(w)", formula: "h\(j + 1)", value: h[j]),
-                ], autograd: gw2[i * n1 + j]))
-            }
+            for j in 0..<n1 { out.gradients.append(outputChain(i, weightName(layer: 2, row: i, column: j), "h\(j + 1)", h[j], gw2[i * n1 + j])) }
         }
         if let gb2 = gb2 {
             if outputBias.count == 1 {
+                // A shared bias feeds every output neuron: the sum of their ∂E/∂z.
                 out.gradients.append(.init(parameter: "b2", layer: 2, factors: (0..<n2).map {
                     .init(name: "∂E/∂z_o\($0 + 1)", formula: "(o\($0 + 1) − y\($0 + 1))·\(act.derivativeFormula(a: "o\($0 + 1)", z: "z_o\($0 + 1)"))", value: dEdz2[$0])
                 }, autograd: gb2[0], combination: .sum))
             } else {
-                for i in 0..<n2 {
-                    out.gradients.append(.init(parameter: biasName(layer: 2, neuron: i), layer: 2, factors: [
-                        .init(name: "∂E/∂o\(i + 1)", formula: "o\(i + 1) − y\(i + 1)", value: dEdo[i]),
-                        .init(name: "∂o\(i + 1)/∂z_o\(i + 1)", formula: act.derivativeFormula(a: "o\(i + 1)", z: "z_o\(i + 1)"), value: dodz[i]),
-                        .init(name: "∂z_o\(i + 1)/∂\(biasName(layer: 2, neuron: i))", formula: "1", value: 1),
-                    ], autograd: gb2[i]))
-                }
+                for i in 0..<n2 { out.gradients.append(outputChain(i, biasName(layer: 2, neuron: i), "1", 1, gb2[i])) }
             }
         }
-        // Hidden layer: ∂E/∂h_j = Σ_i ∂E/∂z_o_i · w_ij, then · ∂h/∂z · ∂z/∂w.
         for j in 0..<n1 {
-            let sumFormula = (0..<n2).map { "∂E/∂z_o\($0 + 1)·\(weightName(layer: 2, row: $0, column: j))" }.joined(separator: " + ")
-            for k in 0..<n0 {
-                let w = weightName(layer: 1, row: j, column: k)
-                out.gradients.append(.init(parameter: w, layer: 1, factors: [
-                    .init(name: "∂E/∂h\(j + 1)", formula: sumFormula, value: dEdh[j]),
-                    .init(name: "∂h\(j + 1)/∂z_h\(j + 1)", formula: act.derivativeFormula(a: "h\(j + 1)", z: "z_h\(j + 1)"), value: dhdz[j]),
-                    .init(name: "∂z_h\(j + 1)/∂\(w)", formula: "x\(k + 1)", value: xs[k]),
-                ], autograd: gw1[j * n0 + k]))
-            }
+            for k in 0..<n0 { out.gradients.append(hiddenChain(j, weightName(layer: 1, row: j, column: k), "x\(k + 1)", xs[k], gw1[j * n0 + k])) }
         }
         if let gb1 = gb1 {
             if hiddenBias.count == 1 {
@@ -201,16 +204,9 @@ public struct BackpropExample: Sendable {
                     .init(name: "∂E/∂z_h\($0 + 1)", formula: "∂E/∂h\($0 + 1)·\(act.derivativeFormula(a: "h\($0 + 1)", z: "z_h\($0 + 1)"))", value: dEdz1[$0])
                 }, autograd: gb1[0], combination: .sum))
             } else {
-                for j in 0..<n1 {
-                    out.gradients.append(.init(parameter: biasName(layer: 1, neuron: j), layer: 1, factors: [
-                        .init(name: "∂E/∂h\(j + 1)", formula: sumFormula(j), value: dEdh[j]),
-                        .init(name: "∂h\(j + 1)/∂z_h\(j + 1)", formula: act.derivativeFormula(a: "h\(j + 1)", z: "z_h\(j + 1)"), value: dhdz[j]),
-                        .init(name: "∂z_h\(j + 1)/∂\(biasName(layer: 1, neuron: j))", formula: "1", value: 1),
-                    ], autograd: gb1[j]))
-                }
+                for j in 0..<n1 { out.gradients.append(hiddenChain(j, biasName(layer: 1, neuron: j), "1", 1, gb1[j])) }
             }
         }
-        func sumFormula(_ j: Int) -> String { (0..<n2).map { "∂E/∂z_o\($0 + 1)·\(weightName(layer: 2, row: $0, column: j))" }.joined(separator: " + ") }
 
         // The update, by Neurone's SGD, and the new loss.
         let before: [String: Double] = Dictionary(uniqueKeysWithValues: parameterValues(w1, w2, b1, b2))
@@ -262,6 +258,7 @@ public struct ExplainError: Error, CustomStringConvertible {
     public let message: String
     /// An error saying `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 
@@ -269,13 +266,23 @@ public struct ExplainError: Error, CustomStringConvertible {
 public struct BackpropExplanation: Sendable {
     /// A named value with its formula and the formula with numbers put in.
     public struct Quantity: Sendable {
-        public let name: String, formula: String, substituted: String
+        /// The symbol ("z_h1", "w5").
+        public let name: String
+        /// The formula in symbols; "frozen" for a parameter that is not updated.
+        public let formula: String
+        /// The formula with the numbers put in.
+        public let substituted: String
+        /// The float64 value.
         public let value: Double
     }
 
     /// One factor of a chain-rule product.
     public struct Factor: Sendable {
-        public let name: String, formula: String
+        /// The partial derivative ("∂o1/∂z_o1").
+        public let name: String
+        /// What it equals in symbols ("o1(1 − o1)").
+        public let formula: String
+        /// Its float64 value, from autograd.
         public let value: Double
     }
 
@@ -283,12 +290,21 @@ public struct BackpropExplanation: Sendable {
     /// the gradient autograd gave.
     public struct Gradient: Sendable {
         /// How the factors combine.
-        public enum Combination: String, Sendable { case product, sum }
+        public enum Combination: String, Sendable {
+            /// ∂E/∂a · ∂a/∂z · ∂z/∂w.
+            case product
+            /// A bias shared by several neurons: Σ of their ∂E/∂z.
+            case sum
+        }
+        /// The parameter's name ("w5", "b1").
         public let parameter: String
         /// 1: hidden layer, 2: output layer.
         public let layer: Int
+        /// The chain-rule factors (or, for a shared bias, the terms of the sum).
         public let factors: [Factor]
+        /// The parameter's gradient as autograd computed it.
         public let autograd: Double
+        /// How the factors combine.
         public var combination: Combination = .product
 
         /// The product (or sum) of the factors' values.

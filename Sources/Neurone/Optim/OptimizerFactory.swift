@@ -30,16 +30,38 @@ public enum OptimizerFactory {
     /// The schedule spellings `schedule` accepts.
     public static let scheduleSyntax = "none, step:SIZE:GAMMA (e.g. step:1:0.7), exp:GAMMA, cosine:TMAX"
 
-    /// A per-epoch schedule from its spelling (`none` gives nil).
-    public static func schedule(_ spec: String, optimizer: Optimizer) throws -> LRScheduler? {
+    /// A parsed schedule spelling.
+    public enum Schedule: Equatable, Sendable {
+        /// A constant rate.
+        case none
+        /// StepLR: × gamma every `size` epochs.
+        case step(size: Int, gamma: Double)
+        /// ExponentialLR: × gamma every epoch.
+        case exponential(gamma: Double)
+        /// CosineAnnealingLR with half-period `tMax`.
+        case cosine(tMax: Int)
+    }
+
+    /// Parses a schedule spelling; the error lists the valid ones.
+    public static func parseSchedule(_ spec: String) throws -> Schedule {
         let parts = spec.lowercased().split(separator: ":").map(String.init)
         switch parts.first {
-        case "none"?: if parts.count == 1 { return nil }
-        case "step"? where parts.count == 3: if let s = Int(parts[1]), let g = Double(parts[2]), s > 0 { return StepLR(optimizer, stepSize: s, gamma: g) }
-        case "exp"? where parts.count == 2: if let g = Double(parts[1]) { return ExponentialLR(optimizer, gamma: g) }
-        case "cosine"? where parts.count == 2: if let t = Int(parts[1]), t > 0 { return CosineAnnealingLR(optimizer, tMax: t) }
+        case "none"? where parts.count == 1: return .none
+        case "step"? where parts.count == 3: if let s = Int(parts[1]), let g = Double(parts[2]), s > 0 { return .step(size: s, gamma: g) }
+        case "exp"? where parts.count == 2: if let g = Double(parts[1]) { return .exponential(gamma: g) }
+        case "cosine"? where parts.count == 2: if let t = Int(parts[1]), t > 0 { return .cosine(tMax: t) }
         default: break
         }
         throw OptimizerError(message: "invalid scheduler '\(spec)'; valid: \(scheduleSyntax)")
+    }
+
+    /// A per-epoch schedule from its spelling (`none` gives nil).
+    public static func schedule(_ spec: String, optimizer: Optimizer) throws -> LRScheduler? {
+        switch try parseSchedule(spec) {
+        case .none: return nil
+        case .step(let size, let gamma): return StepLR(optimizer, stepSize: size, gamma: gamma)
+        case .exponential(let gamma): return ExponentialLR(optimizer, gamma: gamma)
+        case .cosine(let tMax): return CosineAnnealingLR(optimizer, tMax: tMax)
+        }
     }
 }
