@@ -28,6 +28,7 @@ let package = Package(
         .executableTarget(name: "patterns-2x2", dependencies: ["Neurone"], path: "Examples/patterns-2x2"),
         .executableTarget(name: "identity-network", dependencies: ["Neurone"], path: "Examples/identity-network"),
         .executableTarget(name: "gradient-descent", dependencies: ["Neurone"], path: "Examples/gradient-descent"),
+        .executableTarget(name: "translation-invariance", dependencies: ["Neurone"], path: "Examples/translation-invariance"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),

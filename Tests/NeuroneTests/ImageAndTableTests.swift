@@ -190,4 +190,17 @@ final class DownloadTests: XCTestCase {
             XCTAssertEqual("\($0)", "'cifar10' cannot be downloaded; downloadable data sets: fashion-mnist, mnist, usps")
         }
     }
+
+    func testScatterAndHeatmapDrawWhatTheyAreGiven() {
+        XCTAssertEqual(niceTicks(-0.3, 2.1, count: 5), [0, 0.5, 1, 1.5, 2])
+        let svg = scatterSVG(points: [(0, 0, 0), (1, 2, 1), (.nan, 1, 0), (0.5, 1, 1)], classNames: ["a", "b"], title: "t<1>")
+        // Three finite points plus two legend dots; the NaN point is left out; the title is escaped.
+        XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 5)
+        XCTAssertEqual(svg.components(separatedBy: "fill=\"#ff7f0e\" fill-opacity").count - 1, 2)
+        XCTAssertTrue(svg.contains("t&lt;1&gt;"))
+        let map = heatmapSVG([[0, 1], [0.25, 0.75]], rowLabels: ["r0", "r1"], columnLabels: ["c0", "c1"], title: "m")
+        XCTAssertEqual(map.components(separatedBy: "<rect").count - 1, 5)          // background + 4 cells
+        XCTAssertTrue(map.contains("fill=\"rgb(255,255,255)\"") && map.contains("fill=\"rgb(8,48,107)\""))
+        XCTAssertTrue(map.contains(">0.75<") && map.contains(">r1<") && map.contains(">c1<"))
+    }
 }
