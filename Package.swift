@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(name: "identity-network", dependencies: ["Neurone"], path: "Examples/identity-network"),
         .executableTarget(name: "gradient-descent", dependencies: ["Neurone"], path: "Examples/gradient-descent"),
         .executableTarget(name: "translation-invariance", dependencies: ["Neurone"], path: "Examples/translation-invariance"),
+        .executableTarget(name: "digits-models", dependencies: ["Neurone"], path: "Examples/digits-models"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
