@@ -30,6 +30,7 @@ let package = Package(
         .executableTarget(name: "gradient-descent", dependencies: ["Neurone"], path: "Examples/gradient-descent"),
         .executableTarget(name: "translation-invariance", dependencies: ["Neurone"], path: "Examples/translation-invariance"),
         .executableTarget(name: "digits-models", dependencies: ["Neurone"], path: "Examples/digits-models"),
+        .executableTarget(name: "siamese", dependencies: ["Neurone"], path: "Examples/siamese"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
