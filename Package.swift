@@ -31,6 +31,7 @@ let package = Package(
         .executableTarget(name: "translation-invariance", dependencies: ["Neurone"], path: "Examples/translation-invariance"),
         .executableTarget(name: "digits-models", dependencies: ["Neurone"], path: "Examples/digits-models"),
         .executableTarget(name: "siamese", dependencies: ["Neurone"], path: "Examples/siamese"),
+        .executableTarget(name: "autoencoders", dependencies: ["Neurone"], path: "Examples/autoencoders"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),

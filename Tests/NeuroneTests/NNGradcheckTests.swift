@@ -122,6 +122,19 @@ final class NNGradcheckTests: XCTestCase {
         check("prelu shared", [r([4], lo: -2, hi: 2), r([1])]) { $0[0].prelu($0[1]) }
     }
 
+    func testBinaryCrossEntropyOfSaturatedProbabilitiesHasFiniteGradients() {
+        // float32 sigmoid(±30) is exactly 1 / 0: the composite log's gradient would be ∞·0 = NaN.
+        let x = Tensor([30, -30, 0.5] as [Float], shape: [3]).requiringGrad()
+        let p = x.sigmoid()
+        XCTAssertEqual(p.toArray(as: Float.self)[0], 1)
+        let loss = Loss.binaryCrossEntropy(p, Tensor([0, 1, 1] as [Float], shape: [3]), reduction: .sum)
+        XCTAssertEqual(loss.item(), 100 + 30 - log(1 / (1 + exp(-0.5))), accuracy: 1e-3)   // log(1 − 1) clamps at −100; σ(−30) ≈ e⁻³⁰ is not 0
+        loss.backward()
+        let g = x.grad!.toArray(as: Float.self)
+        XCTAssertTrue(g.allSatisfy { $0.isFinite }, "\(g)")
+        XCTAssertEqual(Double(g[2]), 1 / (1 + exp(-0.5)) - 1, accuracy: 1e-6)              // σ(x) − y away from saturation
+    }
+
     func testLosses() {
         let a = r([4, 3]), b = r([4, 3])
         check("mse", [a, b]) { Loss.mse($0[0], $0[1]) }
@@ -130,6 +143,7 @@ final class NNGradcheckTests: XCTestCase {
         check("halfSSE", [a, b]) { Loss.halfSumSquaredError($0[0], $0[1]) }
         let p = r([4, 3], lo: 0.1, hi: 0.9), y = Tensor.bernoulli([4, 3], p: 0.5, dtype: .float64, generator: gen)
         check("bce", [p]) { Loss.binaryCrossEntropy($0[0], y) }
+        check("bce target", [p, r([4, 3], lo: 0.1, hi: 0.9)]) { Loss.binaryCrossEntropy($0[0], $0[1], reduction: .sum) }
         check("bce logits pos weight", [r([4, 3], lo: -3, hi: 3), r([3], lo: 0.5, hi: 2)]) {
             Loss.binaryCrossEntropyWithLogits($0[0], y, posWeight: $0[1])
         }

@@ -1,5 +1,6 @@
 /// Lays out images [N, C, H, W] (C = 1 or 3) in a grid, for PNG files of samples, reconstructions
-/// and generated images. Values are clamped to [low, high] and mapped to 0…255; each image is
+/// and generated images. Values are clamped to [low, high] and mapped to 0…255 (NaN drawn as
+/// `low`); each image is
 /// enlarged `scale` times (nearest neighbour) and separated by `padding` grey pixels.
 public func imageGrid(_ images: Tensor, columns: Int? = nil, scale: Int = 1, padding: Int = 1,
                       low: Double = 0, high: Double = 1) -> Image {
@@ -18,7 +19,7 @@ public func imageGrid(_ images: Tensor, columns: Int? = nil, scale: Int = 1, pad
         let ox = padding + (i % cols) * (cellW + padding), oy = padding + (i / cols) * (cellH + padding)
         for y in 0..<cellH { for x in 0..<cellW { for ch in 0..<c {
             let value = v[((i * c + ch) * h + y / scale) * w + x / scale]
-            let t = Swift.min(Swift.max((value - low) / (high - low), 0), 1)
+            let t = value.isNaN ? 0 : Swift.min(Swift.max((value - low) / (high - low), 0), 1)
             px[((oy + y) * width + ox + x) * c + ch] = UInt8((t * 255).rounded())
         } } }
     }

@@ -50,11 +50,19 @@ public enum Loss {
 
     /// Binary cross-entropy on probabilities: −[y log p + (1 − y) log(1 − p)], with each log
     /// clamped at −100 as in PyTorch. `weight` rescales each element (broadcast).
+    ///
+    /// As in PyTorch, the gradient is (p − y) / max(p(1 − p), 10⁻¹²) for the input and
+    /// log(1 − p) − log p (clamped) for the target, so probabilities that saturate at exactly 0 or
+    /// 1 (a float32 sigmoid of a large logit) give a large finite gradient, not NaN.
     public static func binaryCrossEntropy(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil, reduction: Reduction = .mean) -> Tensor {
         sameShape(input, target, "binaryCrossEntropy")
-        let logP = input.log().clamp(min: -100)
-        let log1mP = (1.0 - input).log().clamp(min: -100)
-        var l = -(target * logP + (1.0 - target) * log1mP)
+        let (logP, log1mP) = withNoGrad { (input.log().clamp(min: -100), (1.0 - input).log().clamp(min: -100)) }
+        let elementwise = withNoGrad { -(target * logP + (1.0 - target) * log1mP) }
+            .recording("BinaryCrossEntropyBackward", [input, target]) { g in
+                [input._requiresGrad ? g * (input - target) / (input * (1.0 - input)).clamp(min: 1e-12) : nil,
+                 target._requiresGrad ? g * (log1mP - logP) : nil]
+            }
+        var l = elementwise
         if let w = weight { l = l * w }
         return l.reduced(reduction)
     }
