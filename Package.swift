@@ -32,6 +32,7 @@ let package = Package(
         .executableTarget(name: "digits-models", dependencies: ["Neurone"], path: "Examples/digits-models"),
         .executableTarget(name: "siamese", dependencies: ["Neurone"], path: "Examples/siamese"),
         .executableTarget(name: "autoencoders", dependencies: ["Neurone"], path: "Examples/autoencoders"),
+        .executableTarget(name: "self-attention", dependencies: ["Neurone"], path: "Examples/self-attention"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
