@@ -67,7 +67,7 @@ func pairs(_ labels: [Int64], _ count: Int, _ g: Generator) -> ([Int64], [Int64]
     return (a, b, l)
 }
 
-let sparsityTarget = 0.1, beta = 0.01
+let sparsityTarget = 0.1, beta = 0.001
 /// Contrastive loss + β·KL sparsity of both branches' layer 6 (its units' activity read as σ(s6)).
 func objective(_ s: Tensor, _ t: Tensor, _ l: Tensor) -> (total: Tensor, contrastive: Tensor) {
     let c = Loss.contrastive(s, t, label: l, margin: 1)
@@ -166,6 +166,8 @@ print("   after training  " + String(format: "%17.3g %18.3g %20.1f %%", mean(aft
 branchA.eval()
 let rhoHat = withNoGrad { branchA(testX[0..<500]).sigmoid().mean(dim: 0).mean().item() }
 branchA.train()
+let collapsed = Double(after.different.filter { $0 < 0.1 }.count) / Double(Swift.max(1, after.different.count))
+print("   different-digit pairs still at D < 0.1: \(String(format: "%.1f", collapsed * 100)) %")
 print("   mean σ(s6) over units and 500 test images: \(String(format: "%.3f", rhoHat)) (sparsity target \(sparsityTarget))")
 
 // Figure: the distribution of D for same-digit and different-digit test pairs after training.
@@ -175,17 +177,18 @@ func histogram(_ v: [Double]) -> [(x: Double, y: Double)] {
     for d in v { counts[Swift.min(bins - 1, Int(Swift.min(d, top - 1e-9) / top * Double(bins)))] += 1 }
     return counts.enumerated().map { (Double($0.offset) * top / Double(bins) + top / Double(2 * bins), $0.element / Double(Swift.max(1, v.count))) }
 }
+let (sameHist, differentHist) = (histogram(after.same), histogram(after.different))
 let hist = LineChart(title: "test pairs after training: D = ½‖s6 − s6'‖²", xLabel: "D (last bin: ≥ \(top - top / Double(bins)))", yLabel: "share of pairs", series: [
-    .init(name: "same digit", color: "#2ca02c", points: histogram(after.same)),
-    .init(name: "different", color: "#d62728", points: histogram(after.different), dashed: true),
-])
+    .init(name: "same digit", color: "#2ca02c", points: sameHist),
+    .init(name: "different", color: "#d62728", points: differentHist, dashed: true),
+], yRange: 0...((sameHist + differentHist).map { $0.y }.max()!))
 let lossChart = LineChart(title: "contrastive loss", xLabel: "epoch", yLabel: "mean loss", series: [.init(name: "train", color: "#1f77b4", points: lossCurve)])
 try writeAtomically(LineChart.svg([hist, lossChart]), to: "\(outDir)/distances.svg")
 print("\nwrote \(outDir)/distances.svg")
 
 // What the example shows must hold (CI runs it with --quick).
 guard sumDiff < 1e-4, maxDifference(branchA, branchB) == 0, maxDifference(untiedA, untiedB) > 1e-3,
-      mean(after.same) < mean(after.different), after.accuracy > before.accuracy, after.accuracy > (quick ? 0.6 : 0.75) else {
+      mean(after.same) < mean(after.different), after.accuracy > before.accuracy, after.accuracy > (quick ? 0.65 : 0.85) else {
     print("FAILED: expected tied branches to stay equal, untied ones to drift, and training to separate same from different pairs")
     exit(1)
 }
