@@ -191,6 +191,10 @@ final class DownloadTests: XCTestCase {
         }
     }
 
+}
+
+/// The SVG plots draw what they are given.
+final class PlotTests: XCTestCase {
     func testScatterAndHeatmapDrawWhatTheyAreGiven() {
         XCTAssertEqual(niceTicks(-0.3, 2.1, count: 5), [0, 0.5, 1, 1.5, 2])
         let svg = scatterSVG(points: [(0, 0, 0), (1, 2, 1), (.nan, 1, 0), (0.5, 1, 1)], classNames: ["a", "b"], title: "t<1>")
@@ -202,5 +206,16 @@ final class DownloadTests: XCTestCase {
         XCTAssertEqual(map.components(separatedBy: "<rect").count - 1, 5)          // background + 4 cells
         XCTAssertTrue(map.contains("fill=\"rgb(255,255,255)\"") && map.contains("fill=\"rgb(8,48,107)\""))
         XCTAssertTrue(map.contains(">0.75<") && map.contains(">r1<") && map.contains(">c1<"))
+    }
+
+    func testDecisionBoundaryDrawsOneRectanglePerRunOfEqualCells() {
+        // Class 1 right of x = 0 and above y = 0.5: columns 0–1 one run each, columns 2–3 two runs each.
+        let svg = decisionBoundarySVG(points: [(0.5, 0.5, 1), (-0.5, -0.5, 0)], classes: 2, xRange: -1...1, yRange: -1...1,
+                                      resolution: 4, title: "t") { x, y in x > 0 && y > 0.5 ? 1 : 0 }
+        let cells = svg.components(separatedBy: "\n").filter { $0.hasPrefix("<rect x=") && $0.contains("stroke=\"none\"") }
+        XCTAssertEqual(cells.count, 6)
+        XCTAssertEqual(cells.filter { $0.contains("#fdd0a2") }.count, 2)                         // class 1: the top cell of columns 2, 3
+        XCTAssertTrue(cells[0].contains("height=\"420.3\""))                                    // column 0: one full-height run
+        XCTAssertEqual(svg.components(separatedBy: "<polygon").count - 1, 1)                      // one star (class 1 point)
     }
 }

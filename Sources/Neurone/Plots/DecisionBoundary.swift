@@ -17,12 +17,19 @@ public func decisionBoundarySVG(points: [(x: Double, y: Double, label: Int)], cl
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"14\">\(title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;"))</text>\n"
     let cell = size / Double(resolution)
+    // One rectangle per run of equal cells in a column (the file stays small at high resolution).
     for i in 0..<resolution {
-        for j in 0..<resolution {
-            let x = xRange.lowerBound + (Double(i) + 0.5) / Double(resolution) * (xRange.upperBound - xRange.lowerBound)
-            let y = yRange.lowerBound + (Double(j) + 0.5) / Double(resolution) * (yRange.upperBound - yRange.lowerBound)
-            let c = classify(x, y)
-            s += "<rect x=\"\(f(left + Double(i) * cell))\" y=\"\(f(top + size - Double(j + 1) * cell))\" width=\"\(f(cell + 0.3))\" height=\"\(f(cell + 0.3))\" fill=\"\(light[((c % light.count) + light.count) % light.count])\" stroke=\"none\"/>\n"
+        let x = xRange.lowerBound + (Double(i) + 0.5) / Double(resolution) * (xRange.upperBound - xRange.lowerBound)
+        let classes = (0..<resolution).map { j in
+            classify(x, yRange.lowerBound + (Double(j) + 0.5) / Double(resolution) * (yRange.upperBound - yRange.lowerBound))
+        }
+        var j = 0
+        while j < resolution {
+            var end = j + 1
+            while end < resolution && classes[end] == classes[j] { end += 1 }
+            let c = classes[j]
+            s += "<rect x=\"\(f(left + Double(i) * cell))\" y=\"\(f(top + size - Double(end) * cell))\" width=\"\(f(cell + 0.3))\" height=\"\(f(Double(end - j) * cell + 0.3))\" fill=\"\(light[((c % light.count) + light.count) % light.count])\" stroke=\"none\"/>\n"
+            j = end
         }
     }
     for p in points {
