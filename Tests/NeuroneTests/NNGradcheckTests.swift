@@ -53,6 +53,22 @@ final class NNGradcheckTests: XCTestCase {
         check("multihead attention weights", [r([2, 2, 4]), r([2, 3, 4])]) {
             mha(query: $0[0], key: $0[1], value: $0[1]).weights
         }
+        check("multihead attention, fused path", [r([2, 2, 4]), r([2, 3, 4]), r([2, 3, 4])]) {
+            mha(query: $0[0], key: $0[1], value: $0[2], keyPaddingMask: mask, needWeights: false).output
+        }
+        check("multihead self-attention, fused path", [r([2, 3, 4])]) {
+            mha(query: $0[0], key: $0[0], value: $0[0], attnMask: Tensor.eye(3).to(.bool), needWeights: false).output
+        }
+        // The fused kernel on column blocks of one tensor (row stride 12, heads read in place), with
+        // a per-(sample, head) additive mask that hides some keys.
+        var hidden = [Double](repeating: 0, count: 2 * 2 * 3 * 4)
+        for i in stride(from: 0, to: hidden.count, by: 5) { hidden[i] = -.infinity }
+        let perHead = Tensor(hidden, shape: [4, 3, 4])
+        check("scaledDotProductAttention", [r([2, 3, 12]), r([2, 4, 12])]) {
+            let (q, kv) = ($0[0].narrow(dim: 2, start: 4, length: 4), $0[1])
+            return Tensor.scaledDotProductAttention(q: q, k: kv.narrow(dim: 2, start: 0, length: 4), v: kv.narrow(dim: 2, start: 8, length: 4),
+                                                    heads: 2, mask: perHead).output
+        }
     }
 
     /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for

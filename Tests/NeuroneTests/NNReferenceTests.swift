@@ -182,4 +182,31 @@ final class NNReferenceTests: XCTestCase {
         XCTAssertGreaterThan(comparisons, 250, "every case must compare its output and gradients")
         print("NNReferenceTests: \(cases.count) cases, \(comparisons) tensors compared with PyTorch")
     }
+
+    /// MultiheadAttention's fused kernel (taken when no weights are wanted while autograd records,
+    /// and whenever autograd is off) against the same PyTorch cases: output, input and parameter
+    /// gradients, and the weights under no-grad.
+    func testFusedAttentionAgainstPyTorch() throws {
+        var cases = 0
+        for c in try Self.load() where c.kind == "layer" {
+            guard let mha = makeLayer(c) as? MultiheadAttention, !(c.train && mha.dropout > 0) else { continue }
+            cases += 1
+            try mha.loadStateDict(c.state.mapValues { $0.tensor() })
+            mha.train(c.train)
+            let inputs = c.inputs.map { $0.tensor() }
+            var rest = Array(inputs.dropFirst(3))
+            let kpm = (c.args["kpm"]?.bool ?? false) ? rest.removeFirst() : nil
+            let am = (c.args["am"]?.bool ?? false) ? rest.removeFirst() : nil
+            for x in inputs.prefix(3) { x.requiresGrad = true }
+            let out = mha(query: inputs[0], key: inputs[1], value: inputs[2], keyPaddingMask: kpm, attnMask: am, needWeights: false).output
+            compare(out, c.output, "\(c.name) fused output")
+            out.backward(c.gradOutput.tensor())
+            for (i, want) in c.inputGrads.enumerated() where i < 3 { compare(inputs[i].grad, want, "\(c.name) fused grad of input \(i)") }
+            let params = Dictionary(uniqueKeysWithValues: mha.namedParameters())
+            for (name, want) in c.paramGrads { compare(params[name]?.grad, want, "\(c.name) fused grad of \(name)") }
+            let w = withNoGrad { mha(query: inputs[0], key: inputs[1], value: inputs[2], keyPaddingMask: kpm, attnMask: am).weights }
+            compare(w, c.extraOutputs?.first, "\(c.name) fused attention weights")
+        }
+        XCTAssertGreaterThan(cases, 1)
+    }
 }

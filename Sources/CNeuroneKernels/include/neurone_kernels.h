@@ -49,6 +49,22 @@ void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w
 void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1);
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);
 
+/// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
+/// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O
+/// are L or S rows of D contiguous values at the given row strides (in elements). With SP = S
+/// rounded up to a multiple of 8, work holds (D + 1)·SP values. The backward pass overwrites gq,
+/// gk, gv from the output gradient go and the saved P; its work holds (D + L)·SP values.
+void nk_attention_fwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
+                          const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work);
+void nk_attention_bwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
+                          const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+                          float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work);
+void nk_attention_fwd_f64(int64_t L, int64_t S, int64_t D, double scale, const double *q, int64_t qs, const double *k, int64_t ks,
+                          const double *v, int64_t vs, const double *mask, double *p, double *o, int64_t os, double *work);
+void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const double *q, int64_t qs, const double *k, int64_t ks,
+                          const double *v, int64_t vs, const double *p, const double *go, int64_t gos,
+                          double *gq, int64_t gqs, double *gk, int64_t gks, double *gv, int64_t gvs, double *work);
+
 /// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
 /// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
 int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);

@@ -45,17 +45,24 @@ public final class MultiheadAttention: Module {
     /// One row in summaries, its output projection included.
     public override var summarizedAsOneLayer: Bool { true }
 
-    /// Self-attention: query = key = value = x. Returns the attended output only.
-    public override func forward(_ x: Tensor) -> Tensor { callAsFunction(query: x, key: x, value: x).output }
+    /// Self-attention: query = key = value = x. Returns the attended output only (the fused
+    /// path: no attention weights are kept).
+    public override func forward(_ x: Tensor) -> Tensor { callAsFunction(query: x, key: x, value: x, needWeights: false).output }
 
     /// Attention of `query` over `key`/`value`.
     /// - Parameters:
     ///   - keyPaddingMask: [N, S] (or [S]) bool, true where a key is padding and must be ignored.
     ///   - attnMask: [L, S] or [N·heads, L, S]; bool (true = not allowed) or float (added to the scores).
+    ///   - needWeights: whether the attention weights are wanted (PyTorch's `need_weights`); when
+    ///     false `weights` is an empty tensor of shape [0].
     /// - Returns: the output, shaped like `query`, and the attention weights [N, L, S]
     ///   (averaged over heads, or [N, heads, L, S] when `averageAttnWeights` is false).
+    ///
+    /// Float32 and float64 run the fused kernel of `Tensor.scaledDotProductAttention` (heads read
+    /// in place, one pass per sample and head) unless the weights must carry gradients (they are
+    /// wanted while autograd records) or dropout is active; then the composite ops below run.
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil, attnMask: Tensor? = nil,
-                               averageAttnWeights: Bool = true) -> (output: Tensor, weights: Tensor) {
+                               averageAttnWeights: Bool = true, needWeights: Bool = true) -> (output: Tensor, weights: Tensor) {
         let unbatched = query.rank == 2
         check(query.rank == key.rank && key.rank == value.rank && (query.rank == 2 || query.rank == 3),
               "MultiheadAttention: query, key and value must all be 2-D (unbatched) or 3-D, got \(describeShape(query.shape)), \(describeShape(key.shape)), \(describeShape(value.shape))")
@@ -69,6 +76,11 @@ public final class MultiheadAttention: Module {
         check(k.shape[0] == n && v.shape[0] == n && v.shape[1] == s,
               "MultiheadAttention: key \(describeShape(key.shape)) and value \(describeShape(value.shape)) must share batch and length, and match the query's batch")
         let h = numHeads, d = embedDim / numHeads
+        let recording = GradMode.enabled && ([query, key, value] + parameters()).contains { $0._requiresGrad }
+        if !(needWeights && recording) && !(dropout > 0 && isTraining) && (query.dtype == .float32 || query.dtype == .float64) {
+            return fusedAttention(q, k, v, query: query, key: key, value: value, keyPaddingMask: keyPaddingMask, attnMask: attnMask,
+                                  averageAttnWeights: averageAttnWeights, needWeights: needWeights, unbatched: unbatched)
+        }
         let ws = inProjWeight.chunk(3, dim: 0)
         let bs = inProjBias?.chunk(3, dim: 0)
         func heads(_ t: Tensor, _ i: Int, _ len: Int) -> Tensor {
@@ -99,6 +111,47 @@ public final class MultiheadAttention: Module {
         let ctx = attn.matmul(vh).permute(0, 2, 1, 3).reshape([n, l, e])                         // [N, L, E]
         var out = outProj(ctx)
         out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
+        return (out, unbatched ? weights.squeeze(0) : weights)
+    }
+
+    /// The fused path of `callAsFunction`: one input projection for self-attention (q, k, v read as
+    /// column blocks of it), the masks folded into one additive mask, the fused kernel, the output
+    /// projection.
+    private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, query: Tensor, key: Tensor, value: Tensor,
+                                keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
+                                unbatched: Bool) -> (output: Tensor, weights: Tensor) {
+        let (n, l, e, s, h) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1], numHeads)
+        let qp: Tensor, kp: Tensor, vp: Tensor
+        if query === key && key === value {
+            let qkv = q.linear(weight: inProjWeight, bias: inProjBias)                                // [N, L, 3E]
+            (qp, kp, vp) = (qkv.narrow(dim: 2, start: 0, length: e), qkv.narrow(dim: 2, start: e, length: e),
+                            qkv.narrow(dim: 2, start: 2 * e, length: e))
+        } else {
+            let ws = inProjWeight.chunk(3, dim: 0), bs = inProjBias?.chunk(3, dim: 0)
+            (qp, kp, vp) = (q.linear(weight: ws[0], bias: bs?[0]), k.linear(weight: ws[1], bias: bs?[1]), v.linear(weight: ws[2], bias: bs?[2]))
+        }
+        // One additive mask: [L, S] when only a 2-D attn_mask is given, else [N·H, L, S].
+        var mask: Tensor? = nil
+        if let m = attnMask {
+            if m.rank == 2 {
+                check(m.shape == [l, s], "MultiheadAttention: a 2-D attn_mask must be [\(l), \(s)], got \(describeShape(m.shape))")
+            } else {
+                check(m.shape == [n * h, l, s], "MultiheadAttention: a 3-D attn_mask must be [\(n * h), \(l), \(s)], got \(describeShape(m.shape))")
+            }
+            mask = m.dtype == .bool ? Tensor.zeros(m.shape, dtype: q.dtype).maskedFill(m, -.infinity) : m.to(q.dtype)
+        }
+        if let p = keyPaddingMask {
+            let pm = unbatched ? p.reshape([1, s]) : p
+            check(pm.shape == [n, s], "MultiheadAttention: key_padding_mask must be [\(n), \(s)], got \(describeShape(p.shape))")
+            let hide = (pm.dtype == .bool ? pm : pm .!= 0.0).reshape([n, 1, 1, s]).expand([n, h, l, s])
+            let base = (mask ?? Tensor.zeros([l, s], dtype: q.dtype)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
+            mask = base.maskedFill(hide, -.infinity).reshape([n * h, l, s])
+        }
+        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask)
+        var out = outProj(ctx)
+        out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
+        guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
+        let weights = averageAttnWeights ? probs.mean(dim: 1) : probs
         return (out, unbatched ? weights.squeeze(0) : weights)
     }
 

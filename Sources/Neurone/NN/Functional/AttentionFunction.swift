@@ -1,0 +1,93 @@
+import CNeuroneKernels
+
+extension Tensor {
+    /// Multi-head scaled dot-product attention as one fused operation: for each sample n and head
+    /// h, P = softmax(Q·Kᵀ/√D + mask) and O = P·V, where Q, K, V are head h's D = E/heads columns
+    /// of `q` [N, L, E], `k` and `v` [N, S, E]. The heads are read in place (any batch and row
+    /// strides, contiguous last dim), so no permute or copy is made; the backward pass computes
+    /// the gradients of q, k and v from the saved P in the same way.
+    /// - Parameters:
+    ///   - mask: additive, [L, S] (every sample and head) or [N·heads, L, S]; −∞ hides a key.
+    /// - Returns: O [N, L, E] (heads side by side, as `MultiheadAttention` feeds its output
+    ///   projection) and P [N, heads, L, S].
+    public static func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, mask: Tensor? = nil) -> (output: Tensor, probabilities: Tensor) {
+        check(q.rank == 3 && k.rank == 3 && v.rank == 3,
+              "scaledDotProductAttention: q, k, v must be [N, L, E], [N, S, E], [N, S, E], got \(describeShape(q.shape)), \(describeShape(k.shape)), \(describeShape(v.shape))")
+        let (n, l, e, s) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1])
+        check(k.shape == [n, s, e] && v.shape == [n, s, e],
+              "scaledDotProductAttention: k and v must be [\(n), S, \(e)] with the same S, got \(describeShape(k.shape)) and \(describeShape(v.shape))")
+        check(heads > 0 && e % heads == 0, "scaledDotProductAttention: E = \(e) is not divisible by \(heads) heads")
+        check(q.dtype == k.dtype && k.dtype == v.dtype && (q.dtype == .float32 || q.dtype == .float64),
+              "scaledDotProductAttention: q, k, v must all be float32 or all float64, got \(q.dtype), \(k.dtype), \(v.dtype)")
+        let dt = q.dtype, h = heads, d = e / heads
+        var maskStride = 0
+        var m: Tensor? = nil
+        if let mk = mask {
+            check(mk.shape == [l, s] || mk.shape == [n * h, l, s],
+                  "scaledDotProductAttention: the mask must be [\(l), \(s)] or [\(n * h), \(l), \(s)], got \(describeShape(mk.shape))")
+            m = mk.to(dt).contiguousCopyIfNeeded()
+            maskStride = mk.rank == 3 ? l * s : 0
+        }
+        /// The tensor itself when its last dim is contiguous, else a contiguous copy.
+        func rows(_ t: Tensor) -> Tensor { t.strides[2] == 1 || t.shape[2] == 1 ? t : t.contiguousCopy() }
+        let (qr, kr, vr) = (rows(q), rows(k), rows(v))
+        let out = Tensor.empty([n, l, e], dtype: dt), probs = Tensor.empty([n, h, l, s], dtype: dt)
+        let es = dt.byteSize, scale = 1 / Double(d).squareRoot(), sp = (s + 7) / 8 * 8
+        let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let work = Tensor.empty([(d + 1) * sp], dtype: dt)
+                for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
+                    let (ni, hi) = (b / h, b % h)
+                    let qp = qr.data + (ni * qr.strides[0] + hi * d) * es, kp = kr.data + (ni * kr.strides[0] + hi * d) * es
+                    let vp = vr.data + (ni * vr.strides[0] + hi * d) * es, op = out.data + (ni * l * e + hi * d) * es
+                    let pp = probs.data + b * l * s * es, mp = m.map { $0.data + b * maskStride * es }
+                    if dt == .float32 {
+                        nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(qr.strides[1]),
+                                             kp.assumingMemoryBound(to: Float.self), Int64(kr.strides[1]), vp.assumingMemoryBound(to: Float.self), Int64(vr.strides[1]),
+                                             mp?.assumingMemoryBound(to: Float.self), pp.assumingMemoryBound(to: Float.self),
+                                             op.assumingMemoryBound(to: Float.self), Int64(e), work.data.assumingMemoryBound(to: Float.self))
+                    } else {
+                        nk_attention_fwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(qr.strides[1]),
+                                             kp.assumingMemoryBound(to: Double.self), Int64(kr.strides[1]), vp.assumingMemoryBound(to: Double.self), Int64(vr.strides[1]),
+                                             mp?.assumingMemoryBound(to: Double.self), pp.assumingMemoryBound(to: Double.self),
+                                             op.assumingMemoryBound(to: Double.self), Int64(e), work.data.assumingMemoryBound(to: Double.self))
+                    }
+                }
+            }
+        }
+        guard GradMode.enabled && (q._requiresGrad || k._requiresGrad || v._requiresGrad) else { return (out, probs) }
+        let (qs, ks, vs, ps) = (qr.detach(), kr.detach(), vr.detach(), probs.detach())
+        let output = out.recording("ScaledDotProductAttentionBackward", [q, k, v]) { grad in
+            let go = grad.contiguousCopyIfNeeded()
+            let gq = Tensor.empty([n, l, e], dtype: dt), gk = Tensor.empty([n, s, e], dtype: dt), gv = Tensor.empty([n, s, e], dtype: dt)
+            Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+                for t in t0..<t1 {
+                    let work = Tensor.empty([(d + l) * sp], dtype: dt)
+                    for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
+                        let (ni, hi) = (b / h, b % h)
+                        let qp = qs.data + (ni * qs.strides[0] + hi * d) * es, kp = ks.data + (ni * ks.strides[0] + hi * d) * es
+                        let vp = vs.data + (ni * vs.strides[0] + hi * d) * es, pp = ps.data + b * l * s * es
+                        let gop = go.data + (ni * l * e + hi * d) * es, gqp = gq.data + (ni * l * e + hi * d) * es
+                        let gkp = gk.data + (ni * s * e + hi * d) * es, gvp = gv.data + (ni * s * e + hi * d) * es
+                        if dt == .float32 {
+                            nk_attention_bwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(qs.strides[1]),
+                                                 kp.assumingMemoryBound(to: Float.self), Int64(ks.strides[1]), vp.assumingMemoryBound(to: Float.self), Int64(vs.strides[1]),
+                                                 pp.assumingMemoryBound(to: Float.self), gop.assumingMemoryBound(to: Float.self), Int64(e),
+                                                 gqp.assumingMemoryBound(to: Float.self), Int64(e), gkp.assumingMemoryBound(to: Float.self), Int64(e),
+                                                 gvp.assumingMemoryBound(to: Float.self), Int64(e), work.data.assumingMemoryBound(to: Float.self))
+                        } else {
+                            nk_attention_bwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(qs.strides[1]),
+                                                 kp.assumingMemoryBound(to: Double.self), Int64(ks.strides[1]), vp.assumingMemoryBound(to: Double.self), Int64(vs.strides[1]),
+                                                 pp.assumingMemoryBound(to: Double.self), gop.assumingMemoryBound(to: Double.self), Int64(e),
+                                                 gqp.assumingMemoryBound(to: Double.self), Int64(e), gkp.assumingMemoryBound(to: Double.self), Int64(e),
+                                                 gvp.assumingMemoryBound(to: Double.self), Int64(e), work.data.assumingMemoryBound(to: Double.self))
+                        }
+                    }
+                }
+            }
+            return [q._requiresGrad ? gq : nil, k._requiresGrad ? gk : nil, v._requiresGrad ? gv : nil]
+        }
+        return (output, probs)
+    }
+}
