@@ -80,6 +80,52 @@ static inline __attribute__((always_inline)) void rowtimes_##SUFFIX(int64_t D, c
         for (int jj = 0; jj < 8; jj++) out[j0 + jj] = acc[jj];                                         \
     }                                                                                                  \
 }                                                                                                      \
+/* two rows of rowtimes at once: every load of mt feeds two FMAs */                                    \
+static inline __attribute__((always_inline)) void rowtimes2_##SUFFIX(int64_t D, const T *x0, const T *x1,\
+    T scale, const T *mt, int64_t SP, T *out0, T *out1) {                                              \
+    int64_t j0 = 0;                                                                                    \
+    for (; j0 + 32 <= SP; j0 += 32) {                                                                  \
+        T c0[32] = {0}, c1[32] = {0};                                                                  \
+        for (int64_t d = 0; d < D; d++) {                                                              \
+            T a0 = x0[d] * scale, a1 = x1[d] * scale; const T *r = mt + d * SP + j0;                   \
+            for (int jj = 0; jj < 32; jj++) { c0[jj] += a0 * r[jj]; c1[jj] += a1 * r[jj]; }            \
+        }                                                                                              \
+        for (int jj = 0; jj < 32; jj++) { out0[j0 + jj] = c0[jj]; out1[j0 + jj] = c1[jj]; }            \
+    }                                                                                                  \
+    for (; j0 < SP; j0 += 8) {                                                                         \
+        T c0[8] = {0}, c1[8] = {0};                                                                    \
+        for (int64_t d = 0; d < D; d++) {                                                              \
+            T a0 = x0[d] * scale, a1 = x1[d] * scale; const T *r = mt + d * SP + j0;                   \
+            for (int jj = 0; jj < 8; jj++) { c0[jj] += a0 * r[jj]; c1[jj] += a1 * r[jj]; }             \
+        }                                                                                              \
+        for (int jj = 0; jj < 8; jj++) { out0[j0 + jj] = c0[jj]; out1[j0 + jj] = c1[jj]; }             \
+    }                                                                                                  \
+}                                                                                                      \
+/* two rows of lincomb at once (coefficient rows c0, c1): every load of src feeds two FMAs */          \
+static inline __attribute__((always_inline)) void lincomb2_##SUFFIX(int64_t n, const T *k0, const T *k1,\
+    int64_t cs, const T *src, int64_t ss, int64_t D, T *out0, T *out1) {                               \
+    int64_t d0 = 0;                                                                                    \
+    for (; d0 + 16 <= D; d0 += 16) {                                                                   \
+        T a0[16] = {0}, a1[16] = {0}, b0[16] = {0}, b1[16] = {0};                                      \
+        int64_t t = 0;                                                                                 \
+        for (; t + 2 <= n; t += 2) {                                                                   \
+            T p0 = k0[t * cs], p1 = k0[(t + 1) * cs], q0 = k1[t * cs], q1 = k1[(t + 1) * cs];          \
+            const T *r0 = src + t * ss + d0, *r1 = r0 + ss;                                            \
+            for (int dd = 0; dd < 16; dd++) {                                                          \
+                a0[dd] += p0 * r0[dd]; a1[dd] += p1 * r1[dd]; b0[dd] += q0 * r0[dd]; b1[dd] += q1 * r1[dd];\
+            }                                                                                          \
+        }                                                                                              \
+        for (; t < n; t++) {                                                                           \
+            T p0 = k0[t * cs], q0 = k1[t * cs]; const T *r0 = src + t * ss + d0;                       \
+            for (int dd = 0; dd < 16; dd++) { a0[dd] += p0 * r0[dd]; b0[dd] += q0 * r0[dd]; }          \
+        }                                                                                              \
+        for (int dd = 0; dd < 16; dd++) { out0[d0 + dd] = a0[dd] + a1[dd]; out1[d0 + dd] = b0[dd] + b1[dd]; }\
+    }                                                                                                  \
+    if (d0 < D) {                                                                                      \
+        lincomb_##SUFFIX(n, k0, cs, src + d0, ss, D - d0, out0 + d0);                                  \
+        lincomb_##SUFFIX(n, k1, cs, src + d0, ss, D - d0, out1 + d0);                                  \
+    }                                                                                                  \
+}                                                                                                      \
 /* mt[d·SP + j] = m[j·ms + d], zero for S ≤ j < SP */                                                  \
 static inline __attribute__((always_inline)) void transpose_##SUFFIX(int64_t S, int64_t D, const T *m, \
     int64_t ms, int64_t SP, T *mt) {                                                                   \
@@ -91,21 +137,37 @@ static inline __attribute__((always_inline)) void attn_fwd_body_##SUFFIX(       
     int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks,         \
     const T *v, int64_t vs, const T *mask, T *p, T *o, int64_t os, T *work) {                          \
     int64_t SP = (S + 7) & ~(int64_t)7;                                                                \
-    T *kt = work, *srow = work + D * SP; /* Kᵀ [D, SP], one score row [SP] */                          \
+    T *kt = work, *sc = work + D * SP; /* Kᵀ [D, SP], scores [L, SP] */                                \
     transpose_##SUFFIX(S, D, k, ks, SP, kt);                                                           \
+    int64_t i2 = 0;                                                                                    \
+    for (; i2 + 2 <= L; i2 += 2) rowtimes2_##SUFFIX(D, q + i2 * qs, q + (i2 + 1) * qs, scale, kt, SP, sc + i2 * SP, sc + (i2 + 1) * SP);\
+    if (i2 < L) rowtimes_##SUFFIX(D, q + i2 * qs, scale, kt, SP, sc + i2 * SP);                        \
     for (int64_t i = 0; i < L; i++) {                                                                  \
-        rowtimes_##SUFFIX(D, q + i * qs, scale, kt, SP, srow);                                         \
-        if (mask) { const T *mr = mask + i * S; for (int64_t j = 0; j < S; j++) srow[j] += mr[j]; }   \
-        T mx = srow[0];                                                                                \
-        for (int64_t j = 1; j < S; j++) mx = srow[j] > mx ? srow[j] : mx;                              \
-        if (mx == -INFINITY) mx = 0; /* a fully masked row gives NaN below, as in PyTorch */          \
-        for (int64_t j = 0; j < S; j++) srow[j] = EXP(srow[j] - mx);                                   \
-        T sum = 0;                                                                                     \
-        for (int64_t j = 0; j < S; j++) sum += srow[j];                                                \
+        T *srow = sc + i * SP;                                                                         \
+        if (mask) { const T *mr = mask + i * S; for (int64_t j = 0; j < S; j++) srow[j] += mr[j]; }    \
+        for (int64_t j = S; j < SP; j++) srow[j] = -INFINITY; /* padding: exp gives 0 */               \
+        /* the row max in 8 lanes (one scalar chain would be latency-bound), subtracted */             \
+        T m8[8];                                                                                       \
+        for (int jj = 0; jj < 8; jj++) m8[jj] = srow[jj];                                              \
+        for (int64_t j = 8; j < SP; j += 8)                                                            \
+            for (int jj = 0; jj < 8; jj++) m8[jj] = srow[j + jj] > m8[jj] ? srow[j + jj] : m8[jj];     \
+        T mx = m8[0];                                                                                  \
+        for (int jj = 1; jj < 8; jj++) mx = m8[jj] > mx ? m8[jj] : mx;                                 \
+        if (mx == -INFINITY) mx = 0; /* a fully masked row gives NaN below, as in PyTorch */           \
+        for (int64_t j = 0; j < SP; j++) srow[j] -= mx;                                                \
+    }                                                                                                  \
+    /* exp of every score in one long loop: its vector iterations overlap */                           \
+    for (int64_t j = 0; j < L * SP; j++) sc[j] = EXP(sc[j]);                                           \
+    for (int64_t i = 0; i < L; i++) {                                                                  \
+        T *srow = sc + i * SP, s8[8] = {0};                                                            \
+        for (int64_t j = 0; j < SP; j += 8)                                                            \
+            for (int jj = 0; jj < 8; jj++) s8[jj] += srow[j + jj];                                     \
+        T sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));             \
         T inv = (T)1 / sum, *row = p + i * S;                                                          \
         for (int64_t j = 0; j < S; j++) row[j] = srow[j] * inv;                                        \
-        lincomb_##SUFFIX(S, row, 1, v, vs, D, o + i * os);                                             \
     }                                                                                                  \
+    for (i2 = 0; i2 + 2 <= L; i2 += 2) lincomb2_##SUFFIX(S, p + i2 * S, p + (i2 + 1) * S, 1, v, vs, D, o + i2 * os, o + (i2 + 1) * os);\
+    if (i2 < L) lincomb_##SUFFIX(S, p + i2 * S, 1, v, vs, D, o + i2 * os);                             \
 }                                                                                                      \
 static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(                             \
     int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks,         \
@@ -118,9 +180,13 @@ static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(       
         /* dP[i] = dO[i]·Vᵀ;  dS[i] = P[i] ⊙ (dP[i] − P[i]·dP[i]) · scale */                          \
         const T *prow = p + i * S; T *dsr = ds + i * SP;                                               \
         rowtimes_##SUFFIX(D, go + i * gos, 1, vt, SP, dsr);                                            \
-        T dot = 0;                                                                                     \
-        for (int64_t j = 0; j < S; j++) dot += prow[j] * dsr[j];                                       \
-        for (int64_t j = 0; j < S; j++) dsr[j] = prow[j] * (dsr[j] - dot) * scale;                     \
+        T d8[8] = {0}, dot = 0;                                                                        \
+        int64_t j8 = 0;                                                                                \
+        for (; j8 + 8 <= S; j8 += 8)                                                                   \
+            for (int jj = 0; jj < 8; jj++) d8[jj] += prow[j8 + jj] * dsr[j8 + jj];                     \
+        for (; j8 < S; j8++) dot += prow[j8] * dsr[j8];                                                \
+        dot += ((d8[0] + d8[1]) + (d8[2] + d8[3])) + ((d8[4] + d8[5]) + (d8[6] + d8[7]));              \
+        for (int64_t j = 0; j < S; j++) dsr[j] = prow[j] * (dsr[j] - dot) * scale;                \
         /* dQ[i] = dS[i]·K */                                                                          \
         lincomb_##SUFFIX(S, dsr, 1, k, ks, D, gq + i * gqs);                                           \
     }                                                                                                  \

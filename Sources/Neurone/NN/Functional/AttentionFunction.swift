@@ -36,7 +36,7 @@ extension Tensor {
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let work = Tensor.empty([(d + 1) * sp], dtype: dt)
+                let work = Tensor.empty([(d + l) * sp], dtype: dt)
                 for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                     let (ni, hi) = (b / h, b % h)
                     let qp = qr.data + (ni * qr.strides[0] + hi * d) * es, kp = kr.data + (ni * kr.strides[0] + hi * d) * es
