@@ -176,26 +176,35 @@ static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(       
     int64_t SP = (S + 7) & ~(int64_t)7;                                                                \
     T *vt = work, *ds = work + D * SP; /* Vᵀ [D, SP], dS [L, SP] */                                    \
     transpose_##SUFFIX(S, D, v, vs, SP, vt);                                                           \
+    /* dP = dO·Vᵀ, two rows at a time, into dS */                                                      \
+    int64_t i2 = 0;                                                                                    \
+    for (; i2 + 2 <= L; i2 += 2) rowtimes2_##SUFFIX(D, go + i2 * gos, go + (i2 + 1) * gos, 1, vt, SP, ds + i2 * SP, ds + (i2 + 1) * SP);\
+    if (i2 < L) rowtimes_##SUFFIX(D, go + i2 * gos, 1, vt, SP, ds + i2 * SP);                          \
     for (int64_t i = 0; i < L; i++) {                                                                  \
-        /* dP[i] = dO[i]·Vᵀ;  dS[i] = P[i] ⊙ (dP[i] − P[i]·dP[i]) · scale */                          \
+        /* dS[i] = P[i] ⊙ (dP[i] − P[i]·dP[i]) · scale */                                              \
         const T *prow = p + i * S; T *dsr = ds + i * SP;                                               \
-        rowtimes_##SUFFIX(D, go + i * gos, 1, vt, SP, dsr);                                            \
         T d8[8] = {0}, dot = 0;                                                                        \
         int64_t j8 = 0;                                                                                \
         for (; j8 + 8 <= S; j8 += 8)                                                                   \
             for (int jj = 0; jj < 8; jj++) d8[jj] += prow[j8 + jj] * dsr[j8 + jj];                     \
         for (; j8 < S; j8++) dot += prow[j8] * dsr[j8];                                                \
         dot += ((d8[0] + d8[1]) + (d8[2] + d8[3])) + ((d8[4] + d8[5]) + (d8[6] + d8[7]));              \
-        for (int64_t j = 0; j < S; j++) dsr[j] = prow[j] * (dsr[j] - dot) * scale;                \
-        /* dQ[i] = dS[i]·K */                                                                          \
-        lincomb_##SUFFIX(S, dsr, 1, k, ks, D, gq + i * gqs);                                           \
+        for (int64_t j = 0; j < S; j++) dsr[j] = prow[j] * (dsr[j] - dot) * scale;                     \
     }                                                                                                  \
-    for (int64_t j = 0; j < S; j++) {                                                                  \
-        /* dV[j] = Σ_i P[i][j]·dO[i];  dK[j] = Σ_i dS[i][j]·Q[i] */                                   \
-        lincomb_##SUFFIX(L, p + j, S, go, gos, D, gv + j * gvs);                                       \
-        lincomb_##SUFFIX(L, ds + j, SP, q, qs, D, gk + j * gks);                                       \
+    /* dQ[i] = dS[i]·K */                                                                              \
+    for (i2 = 0; i2 + 2 <= L; i2 += 2) lincomb2_##SUFFIX(S, ds + i2 * SP, ds + (i2 + 1) * SP, 1, k, ks, D, gq + i2 * gqs, gq + (i2 + 1) * gqs);\
+    if (i2 < L) lincomb_##SUFFIX(S, ds + i2 * SP, 1, k, ks, D, gq + i2 * gqs);                         \
+    /* dV[j] = Σ_i P[i][j]·dO[i];  dK[j] = Σ_i dS[i][j]·Q[i]: columns of P and dS, two at a time */    \
+    int64_t j2 = 0;                                                                                    \
+    for (; j2 + 2 <= S; j2 += 2) {                                                                     \
+        lincomb2_##SUFFIX(L, p + j2, p + j2 + 1, S, go, gos, D, gv + j2 * gvs, gv + (j2 + 1) * gvs);   \
+        lincomb2_##SUFFIX(L, ds + j2, ds + j2 + 1, SP, q, qs, D, gk + j2 * gks, gk + (j2 + 1) * gks);  \
     }                                                                                                  \
-}
+    if (j2 < S) {                                                                                      \
+        lincomb_##SUFFIX(L, p + j2, S, go, gos, D, gv + j2 * gvs);                                     \
+        lincomb_##SUFFIX(L, ds + j2, SP, q, qs, D, gk + j2 * gks);                                     \
+    }                                                                                                  \
+}                                                                                                      \
 
 static inline __attribute__((always_inline)) double nk_exp_double(double x) { return exp(x); }
 ATTN_BODIES(float, nk_expf, f32)

@@ -71,6 +71,33 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// The fused attention kernel's wide paths (32- and 8-column score blocks, 16- and 8-wide
+    /// output blocks, odd row and column counts) against the composite ops, forward in float32 and
+    /// float64, and its gradients against finite differences.
+    func testFusedAttentionWidePathsMatchCompositeOps() {
+        let (n, l, s, h, d) = (2, 5, 37, 2, 27)                    // D = 27: a 16-block, an 8-block, 3 single columns
+        let q = r([n, l, h * d]), k = r([n, s, h * d]), v = r([n, s, h * d])
+        var hidden = [Double](repeating: 0, count: l * s)
+        for i in stride(from: 3, to: hidden.count, by: 7) { hidden[i] = -.infinity }
+        let mask = Tensor(hidden, shape: [l, s])
+        func composite(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Tensor {
+            func heads(_ t: Tensor) -> Tensor { t.reshape([n, t.shape[1], h, d]).permute(0, 2, 1, 3) }
+            let scores = heads(q).matmul(heads(k).transpose(-2, -1)) * (1 / Double(d).squareRoot()) + mask.to(q.dtype)
+            return scores.softmax(dim: -1).matmul(heads(v)).permute(0, 2, 1, 3).reshape([n, l, h * d])
+        }
+        for dt in [DType.float64, .float32] {
+            let (qd, kd, vd) = (q.to(dt), k.to(dt), v.to(dt))
+            let fused = withNoGrad { Tensor.scaledDotProductAttention(q: qd, k: kd, v: vd, heads: h, mask: mask.to(dt)) }
+            let diff = withNoGrad { (fused.output - composite(qd, kd, vd)).abs().max().item() }
+            XCTAssertLessThan(diff, dt == .float64 ? 1e-12 : 1e-5, "\(dt)")
+            let rowSums = withNoGrad { fused.probabilities.sum(dim: -1) }.to(.float64).toArray(as: Double.self)
+            XCTAssertTrue(rowSums.allSatisfy { Swift.abs($0 - 1) < 1e-5 })
+        }
+        check("scaledDotProductAttention wide", [r([1, 3, 2 * 27]), r([1, 37, 2 * 27]), r([1, 37, 2 * 27])]) {
+            Tensor.scaledDotProductAttention(q: $0[0], k: $0[1], v: $0[2], heads: 2, mask: mask.narrow(dim: 0, start: 0, length: 3)).output
+        }
+    }
+
     /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
     /// long ones) agree with the float64 im2col path, forward and backward.
     func testFloat32ConvolutionPathsMatchFloat64() {
