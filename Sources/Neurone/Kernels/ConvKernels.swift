@@ -233,10 +233,52 @@ extension CPUBackend {
                 }
             }
         }
+        // Every window inside the input (no padding, and ceil mode adds no partial window).
+        let inside = g.padH == 0 && g.padW == 0 && g.dilationH == 1 && g.dilationW == 1
+            && (g.outH - 1) * g.strideH + g.kernelH <= height && (g.outW - 1) * g.strideW + g.kernelW <= width
+        if dtype == .float32 && inside && divisorOverride != 0 {
+            avgPool2dUnpaddedF32(x.assumingMemoryBound(to: Float.self), planes: planes, height: height, width: width, geometry: g,
+                                 divisor: divisorOverride ?? g.kernelH * g.kernelW, backward: backward, out.assumingMemoryBound(to: Float.self))
+            return
+        }
         switch dtype {
         case .float32: go(x.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
         case .float64: go(x.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
         default: fail("avgPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
+        }
+    }
+
+    /// `avgPool2d` when every window lies inside the input (so every divisor is the same),
+    /// float32, non-generic: the common 2×2 stride-2 case of LeNet-style networks.
+    private func avgPool2dUnpaddedF32(_ src: UnsafePointer<Float>, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                                      divisor: Int, backward: Bool, _ dst: UnsafeMutablePointer<Float>) {
+        let (kh, kw, sh, sw, outH, outW) = (g.kernelH, g.kernelW, g.strideH, g.strideW, g.outH, g.outW)
+        let inv = 1 / Float(divisor)
+        Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
+            for p in p0..<p1 {
+                let plane = p * height * width, outPlane = p * outH * outW
+                for oh in 0..<outH {
+                    let top = plane + oh * sh * width, o = outPlane + oh * outW
+                    if backward {
+                        for ow in 0..<outW {
+                            let share = src[o + ow] * inv, left = top + ow * sw
+                            for y in 0..<kh { for xx in 0..<kw { dst[left + y * width + xx] += share } }
+                        }
+                    } else if kh == 2 && kw == 2 && sw == 2 {
+                        for ow in 0..<outW {
+                            let a = top + 2 * ow
+                            dst[o + ow] = ((src[a] + src[a + 1]) + (src[a + width] + src[a + width + 1])) * inv
+                        }
+                    } else {
+                        for ow in 0..<outW {
+                            let left = top + ow * sw
+                            var s: Float = 0
+                            for y in 0..<kh { for xx in 0..<kw { s += src[left + y * width + xx] } }
+                            dst[o + ow] = s * inv
+                        }
+                    }
+                }
+            }
         }
     }
 }
