@@ -8,9 +8,13 @@ extension Tensor {
     /// the gradients of q, k and v from the saved P in the same way.
     /// - Parameters:
     ///   - mask: additive, [L, S] (every sample and head) or [N·heads, L, S]; −∞ hides a key.
+    ///   - needProbabilities: false when P is not wanted: unless autograd records (the backward
+    ///     pass needs P), each block's P then stays in a scratch buffer and an empty [0] tensor is
+    ///     returned in its place.
     /// - Returns: O [N, L, E] (heads side by side, as `MultiheadAttention` feeds its output
     ///   projection) and P [N, heads, L, S].
-    public static func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, mask: Tensor? = nil) -> (output: Tensor, probabilities: Tensor) {
+    public static func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, mask: Tensor? = nil,
+                                                 needProbabilities: Bool = true) -> (output: Tensor, probabilities: Tensor) {
         check(q.rank == 3 && k.rank == 3 && v.rank == 3,
               "scaledDotProductAttention: q, k, v must be [N, L, E], [N, S, E], [N, S, E], got \(describeShape(q.shape)), \(describeShape(k.shape)), \(describeShape(v.shape))")
         let (n, l, e, s) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1])
@@ -31,17 +35,19 @@ extension Tensor {
         /// The tensor itself when its last dim is contiguous, else a contiguous copy.
         func rows(_ t: Tensor) -> Tensor { t.strides[2] == 1 || t.shape[2] == 1 ? t : t.contiguousCopy() }
         let (qr, kr, vr) = (rows(q), rows(k), rows(v))
-        let out = Tensor.empty([n, l, e], dtype: dt), probs = Tensor.empty([n, h, l, s], dtype: dt)
+        let recording = GradMode.enabled && (q._requiresGrad || k._requiresGrad || v._requiresGrad)
+        let keep = needProbabilities || recording
+        let out = Tensor.empty([n, l, e], dtype: dt), probs = Tensor.empty(keep ? [n, h, l, s] : [0], dtype: dt)
         let es = dt.byteSize, scale = 1 / Double(d).squareRoot(), sp = (s + 7) / 8 * 8
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let work = Tensor.empty([(d + l) * sp], dtype: dt)
+                let work = Tensor.empty([(d + l) * sp + (keep ? 0 : l * s)], dtype: dt)
                 for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                     let (ni, hi) = (b / h, b % h)
                     let qp = qr.data + (ni * qr.strides[0] + hi * d) * es, kp = kr.data + (ni * kr.strides[0] + hi * d) * es
                     let vp = vr.data + (ni * vr.strides[0] + hi * d) * es, op = out.data + (ni * l * e + hi * d) * es
-                    let pp = probs.data + b * l * s * es, mp = m.map { $0.data + b * maskStride * es }
+                    let pp = keep ? probs.data + b * l * s * es : work.data + (d + l) * sp * es, mp = m.map { $0.data + b * maskStride * es }
                     if dt == .float32 {
                         nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(qr.strides[1]),
                                              kp.assumingMemoryBound(to: Float.self), Int64(kr.strides[1]), vp.assumingMemoryBound(to: Float.self), Int64(vr.strides[1]),
@@ -56,7 +62,7 @@ extension Tensor {
                 }
             }
         }
-        guard GradMode.enabled && (q._requiresGrad || k._requiresGrad || v._requiresGrad) else { return (out, probs) }
+        guard recording else { return (out, probs) }
         let (qs, ks, vs, ps) = (qr.detach(), kr.detach(), vr.detach(), probs.detach())
         let output = out.recording("ScaledDotProductAttentionBackward", [q, k, v]) { grad in
             let go = grad.contiguousCopyIfNeeded()

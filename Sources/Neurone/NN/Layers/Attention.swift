@@ -147,7 +147,7 @@ public final class MultiheadAttention: Module {
             let base = (mask ?? Tensor.zeros([l, s], dtype: q.dtype)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
             mask = base.maskedFill(hide, -.infinity).reshape([n * h, l, s])
         }
-        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask)
+        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
         var out = outProj(ctx)
         out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
         guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
