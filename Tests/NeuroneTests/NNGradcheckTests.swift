@@ -71,6 +71,25 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// 2×2 max pooling, float32 (the C kernel) and float64 (the generic loop): the first maximum
+    /// wins on ties, NaN wins, indices are flat positions in the plane, and the gradient goes to them.
+    func testMaxPoolTiesNaNAndIndicesAgree() {
+        let values: [Double] = [1, 1, 5, .nan,
+                                0, 1, 2, 3,
+                                -1, -2, 7, 7,
+                                -3, -1, 7, 9]
+        for dt in [DType.float32, .float64] {
+            let x = Tensor(values, shape: [1, 1, 4, 4]).to(dt)
+            let (v, i) = x.maxPool2dWithIndices(kernel: [2])
+            let got = v.to(.float64).toArray(as: Double.self)
+            XCTAssertEqual(got[0], 1); XCTAssertTrue(got[1].isNaN); XCTAssertEqual(got[2], -1); XCTAssertEqual(got[3], 9)
+            XCTAssertEqual(i.toArray(as: Int64.self), [0, 3, 8, 15], "\(dt)")
+            let leaf = x.requiringGrad()
+            leaf.maxPool2d(kernel: [2]).sum().backward()
+            XCTAssertEqual(leaf.grad!.to(.float64).toArray(as: Double.self).enumerated().filter { $0.element != 0 }.map { $0.offset }, [0, 3, 8, 15])
+        }
+    }
+
     /// The fused attention kernel's wide paths (32- and 8-column score blocks, 16- and 8-wide
     /// output blocks, odd row and column counts) against the composite ops, forward in float32 and
     /// float64, and its gradients against finite differences.

@@ -65,6 +65,10 @@ void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const d
                           const double *v, int64_t vs, const double *p, const double *go, int64_t gos,
                           double *gq, int64_t gqs, double *gk, int64_t gks, double *gv, int64_t gvs, double *work);
 
+/// 2×2 stride-2 max pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
+/// 2·outW ≤ W) with the flat index of each maximum (first maximum wins, NaN wins).
+void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *out, int64_t *idx);
+
 /// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
 /// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
 int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);

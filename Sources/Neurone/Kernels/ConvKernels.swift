@@ -1,3 +1,4 @@
+import CNeuroneKernels
 /// Geometry of a 2-D sliding window (convolution or pooling) over an [H, W] plane.
 /// Output position (oh, ow) covers input rows oh·strideH − padH + i·dilationH, i < kernelH.
 public struct WindowGeometry: Equatable, Sendable {
@@ -176,10 +177,26 @@ extension CPUBackend {
                 }
             }
         }
+        if dtype == .float32 && g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+            && g.dilationH == 1 && g.dilationW == 1 && 2 * g.outH <= height && 2 * g.outW <= width {
+            maxPool2x2F32(x.assumingMemoryBound(to: Float.self), planes: planes, height: height, width: width, outH: g.outH, outW: g.outW,
+                          out.assumingMemoryBound(to: Float.self), indices: indices)
+            return
+        }
         switch dtype {
         case .float32: go(x.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
         case .float64: go(x.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
         default: fail("maxPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
+        }
+    }
+
+    /// The common 2×2 stride-2 max pooling, float32: the C kernel nk_maxpool2x2_f32 (branch-free,
+    /// vectorised) on each thread's planes.
+    private func maxPool2x2F32(_ src: UnsafePointer<Float>, planes: Int, height: Int, width: Int, outH: Int, outW: Int,
+                               _ dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>) {
+        Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
+            nk_maxpool2x2_f32(src + p0 * height * width, Int64(p1 - p0), Int64(height), Int64(width), Int64(outH), Int64(outW),
+                              dst + p0 * outH * outW, indices + p0 * outH * outW)
         }
     }
 
@@ -194,6 +211,16 @@ extension CPUBackend {
                     for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
                 }
             }
+        }
+        if dtype == .float32 {
+            let src = g.assumingMemoryBound(to: Float.self), dst = dx.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
+                for p in p0..<p1 {
+                    let gp = src + p * outCount, ip = indices + p * outCount, dp = dst + p * inCount
+                    for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
+                }
+            }
+            return
         }
         switch dtype {
         case .float32: go(g.assumingMemoryBound(to: Float.self), dx.assumingMemoryBound(to: Float.self))
