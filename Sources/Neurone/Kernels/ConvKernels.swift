@@ -286,7 +286,12 @@ extension CPUBackend {
                 let plane = p * height * width, outPlane = p * outH * outW
                 for oh in 0..<outH {
                     let top = plane + oh * sh * width, o = outPlane + oh * outW
-                    if backward {
+                    if backward && kh == 2 && kw == 2 && sw == 2 {
+                        for ow in 0..<outW {
+                            let share = src[o + ow] * inv, a = top + 2 * ow
+                            dst[a] += share; dst[a + 1] += share; dst[a + width] += share; dst[a + width + 1] += share
+                        }
+                    } else if backward {
                         for ow in 0..<outW {
                             let share = src[o + ow] * inv, left = top + ow * sw
                             for y in 0..<kh { for xx in 0..<kw { dst[left + y * width + xx] += share } }
