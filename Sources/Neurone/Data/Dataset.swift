@@ -29,7 +29,8 @@ public struct TensorDataset {
         return withNoGrad { TensorDataset(inputs: inputs.indexSelect(dim: 0, index: idx), labels: labels.indexSelect(dim: 0, index: idx), classNames: classNames) }
     }
 
-    /// A seeded random split into two parts, the second holding `fraction` of the samples.
+    /// A seeded random split into two parts, the second holding `fraction` of the samples; each
+    /// part keeps the samples in their original order.
     public func split(fraction: Double, generator: Generator) -> (TensorDataset, TensorDataset) {
         check(fraction >= 0 && fraction < 1, "split: the fraction must be in [0, 1), got \(fraction)")
         let order = permutation(count, generator)
