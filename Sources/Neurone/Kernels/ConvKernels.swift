@@ -111,25 +111,6 @@ extension CPUBackend {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
                 for p in p0..<p1 {
                     let plane = src + p * height * width
-                    if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
-                        && g.dilationH == 1 && g.dilationW == 1 && 2 * g.outH <= height && 2 * g.outW <= width {
-                        // The common 2×2/2 window: four candidates, first maximum wins, NaN wins.
-                        for oh in 0..<g.outH {
-                            let r0 = plane + 2 * oh * width, r1 = r0 + width
-                            let o = (p * g.outH + oh) * g.outW
-                            for ow in 0..<g.outW {
-                                let c = 2 * ow
-                                var best = r0[c], idx = 2 * oh * width + c
-                                let b = r0[c + 1], d0 = r1[c], d1 = r1[c + 1]
-                                if b > best || (b.isNaN && !best.isNaN) { best = b; idx = 2 * oh * width + c + 1 }
-                                if d0 > best || (d0.isNaN && !best.isNaN) { best = d0; idx = (2 * oh + 1) * width + c }
-                                if d1 > best || (d1.isNaN && !best.isNaN) { best = d1; idx = (2 * oh + 1) * width + c + 1 }
-                                dst[o + ow] = best
-                                indices[o + ow] = Int64(idx)
-                            }
-                        }
-                        continue
-                    }
                     for oh in 0..<g.outH {
                         let y0 = oh * g.strideH - g.padH
                         let rowsInside = y0 >= 0 && y0 + (g.kernelH - 1) * g.dilationH < height
@@ -190,8 +171,8 @@ extension CPUBackend {
         }
     }
 
-    /// The common 2×2 stride-2 max pooling, float32: the C kernel nk_maxpool2x2_f32 (branch-free,
-    /// vectorised) on each thread's planes.
+    /// The common 2×2 stride-2 max pooling, float32: the C kernel nk_maxpool2x2_f32 (pooling.c,
+    /// branch-free, vectorised) on each thread's planes.
     private func maxPool2x2F32(_ src: UnsafePointer<Float>, planes: Int, height: Int, width: Int, outH: Int, outW: Int,
                                _ dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>) {
         Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
@@ -211,16 +192,6 @@ extension CPUBackend {
                     for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
                 }
             }
-        }
-        if dtype == .float32 {
-            let src = g.assumingMemoryBound(to: Float.self), dst = dx.assumingMemoryBound(to: Float.self)
-            Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
-                for p in p0..<p1 {
-                    let gp = src + p * outCount, ip = indices + p * outCount, dp = dst + p * inCount
-                    for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
-                }
-            }
-            return
         }
         switch dtype {
         case .float32: go(g.assumingMemoryBound(to: Float.self), dx.assumingMemoryBound(to: Float.self))

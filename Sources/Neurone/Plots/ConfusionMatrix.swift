@@ -7,15 +7,14 @@ public func confusionMatrixSVG(_ confusion: [[Int]], classNames: [String], title
     let cell = 36.0, left = 110.0, top = 60.0
     let width = left + cell * Double(k) + 20, height = top + cell * Double(k) + 60
     func f(_ v: Double) -> String { String(format: "%.1f", v) }
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    s += "<text x=\"\(f(left))\" y=\"20\" font-size=\"14\">\(esc(title))</text>\n"
+    s += "<text x=\"\(f(left))\" y=\"20\" font-size=\"14\">\(svgEscape(title))</text>\n"
     s += "<text x=\"\(f(left + cell * Double(k) / 2))\" y=\"\(f(top - 28))\" text-anchor=\"middle\">predicted</text>\n"
     s += "<text x=\"14\" y=\"\(f(top + cell * Double(k) / 2))\" transform=\"rotate(-90 14 \(f(top + cell * Double(k) / 2)))\" text-anchor=\"middle\">true</text>\n"
     for i in 0..<k {
         let name = i < classNames.count ? classNames[i] : String(i)
-        s += "<text x=\"\(f(left - 6))\" y=\"\(f(top + cell * (Double(i) + 0.6)))\" text-anchor=\"end\">\(esc(name))</text>\n"
+        s += "<text x=\"\(f(left - 6))\" y=\"\(f(top + cell * (Double(i) + 0.6)))\" text-anchor=\"end\">\(svgEscape(name))</text>\n"
         s += "<text x=\"\(f(left + cell * (Double(i) + 0.5)))\" y=\"\(f(top - 8))\" text-anchor=\"middle\">\(i)</text>\n"
         let rowTotal = Swift.max(1, confusion[i].reduce(0, +))
         for j in 0..<k {

@@ -15,7 +15,7 @@ public func decisionBoundarySVG(points: [(x: Double, y: Double, label: Int)], cl
     func py(_ v: Double) -> Double { top + (1 - (v - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound)) * size }
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"14\">\(title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;"))</text>\n"
+    s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"14\">\(svgEscape(title))</text>\n"
     let cell = size / Double(resolution)
     // One rectangle per run of equal cells in a column (the file stays small at high resolution).
     for i in 0..<resolution {

@@ -44,7 +44,7 @@ public struct LineChart {
         func py(_ v: Double) -> Double { top + (1 - (v - y0) / (y1 - y0)) * ph }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var s = "<g transform=\"translate(" + f(x) + "," + f(y) + ")\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        s += "<text x=\"\(f(left))\" y=\"18\" text-anchor=\"start\" font-size=\"14\">\(escape(title))</text>\n"
+        s += "<text x=\"\(f(left))\" y=\"18\" text-anchor=\"start\" font-size=\"14\">\(svgEscape(title))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
         let yTicks: [Double] = logY
             ? stride(from: y0, through: y1 + 1e-9, by: Swift.max(1, ((y1 - y0) / 8).rounded(.up))).map { $0 }
@@ -54,21 +54,18 @@ public struct LineChart {
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(logY ? "1e\(Int(v))" : tick(v))</text>\n"
         }
         // At most about ten ticks on the x axis: whole numbers for whole-number data, else steps of 1, 2 or 5 × 10^k.
-        let stepX: Double
+        let xTicks: [Double]
         if wholeX {
-            stepX = Swift.max(1.0, ((x1 - x0) / 10).rounded(.up))
+            let stepX = Swift.max(1.0, ((x1 - x0) / 10).rounded(.up))
+            xTicks = Array(stride(from: x0, through: x1 + stepX * 1e-6, by: stepX))
         } else {
-            let raw = (x1 - x0) / 8, mag = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
-            stepX = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+            xTicks = niceTicks(x0, x1, count: 8)
         }
-        var v = wholeX ? x0 : (x0 / stepX).rounded(.up) * stepX
-        while v <= x1 + stepX * 1e-6 {
-            let shown = Swift.abs(v) < stepX * 1e-6 ? 0 : v
-            s += "<text x=\"\(f(px(shown)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(shown))</text>\n"
-            v += stepX
+        for v in xTicks {
+            s += "<text x=\"\(f(px(v)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(v))</text>\n"
         }
-        s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(escape(yLabel))</text>\n"
+        s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(svgEscape(xLabel))</text>\n"
+        s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(svgEscape(yLabel))</text>\n"
         for (k, serie) in series.enumerated() {
             let shown = serie.points.map { ($0.x, ty($0.y)) }.filter { $0.1.isFinite }
             let path = shown.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
@@ -79,7 +76,7 @@ public struct LineChart {
             // Legend in the top margin, right-aligned, one entry per series.
             let lx = left + pw - Double(series.count - k) * 95
             s += "<line x1=\"\(f(lx))\" y1=\"\(f(top - 14))\" x2=\"\(f(lx + 20))\" y2=\"\(f(top - 14))\" stroke=\"\(serie.color)\" stroke-width=\"2\"\(serie.dashed ? " stroke-dasharray=\"6 4\"" : "")/>\n"
-            s += "<text x=\"\(f(lx + 24))\" y=\"\(f(top - 10))\">\(escape(serie.name))</text>\n"
+            s += "<text x=\"\(f(lx + 24))\" y=\"\(f(top - 10))\">\(svgEscape(serie.name))</text>\n"
         }
         return s + "</g>\n"
     }
@@ -89,9 +86,6 @@ public struct LineChart {
         return Swift.abs(v) >= 0.01 || v == 0 ? String(format: "%.2f", v) : String(format: "%.1e", v)
     }
 
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
 
     /// Several charts side by side in one SVG document.
     public static func svg(_ charts: [LineChart], width: Double = 480, height: Double = 320) -> String {

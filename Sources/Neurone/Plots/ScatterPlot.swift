@@ -10,6 +10,11 @@ func niceTicks(_ lo: Double, _ hi: Double, count: Int = 6) -> [Double] {
     return ticks
 }
 
+/// Text escaped for SVG character data and attributes (&, <, >).
+func svgEscape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}
+
 /// The colours of the classes in scatter plots and heat maps (matplotlib's "tab10").
 public let plotPalette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -33,12 +38,11 @@ public func scatterSVG(points: [(x: Double, y: Double, label: Int)], classNames:
     func px(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * pw }
     func py(_ v: Double) -> Double { top + (1 - (v - y0) / (y1 - y0)) * ph }
     func f(_ v: Double) -> String { String(format: "%.1f", v) }
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") }
     func tick(_ v: Double) -> String { String(format: "%g", (v * 1e6).rounded() / 1e6) }
     func colour(_ k: Int) -> String { plotPalette[((k % plotPalette.count) + plotPalette.count) % plotPalette.count] }
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"14\">\(esc(title))</text>\n"
+    s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"14\">\(svgEscape(title))</text>\n"
     for v in niceTicks(x0, x1) {
         s += "<line x1=\"\(f(px(v)))\" y1=\"\(f(top))\" x2=\"\(f(px(v)))\" y2=\"\(f(top + ph))\" stroke=\"#eee\"/>\n"
         s += "<text x=\"\(f(px(v)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(tick(v))</text>\n"
@@ -48,15 +52,15 @@ public func scatterSVG(points: [(x: Double, y: Double, label: Int)], classNames:
         s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(tick(v))</text>\n"
     }
     s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
-    s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
-    s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(esc(yLabel))</text>\n"
+    s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(svgEscape(xLabel))</text>\n"
+    s += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(svgEscape(yLabel))</text>\n"
     for p in shown {
         s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.2\" fill=\"\(colour(p.label))\" fill-opacity=\"0.7\" stroke=\"none\"/>\n"
     }
     for (k, name) in classNames.enumerated() {
         let ly = top + 8 + Double(k) * 18
         s += "<circle cx=\"\(f(left + pw + 16))\" cy=\"\(f(ly))\" r=\"5\" fill=\"\(colour(k))\" stroke=\"none\"/>\n"
-        s += "<text x=\"\(f(left + pw + 26))\" y=\"\(f(ly + 4))\">\(esc(name))</text>\n"
+        s += "<text x=\"\(f(left + pw + 26))\" y=\"\(f(ly + 4))\">\(svgEscape(name))</text>\n"
     }
     return s + "</svg>\n"
 }
@@ -73,22 +77,21 @@ public func heatmapSVG(_ values: [[Double]], rowLabels: [String], columnLabels: 
     let left = 90.0, top = 70.0
     let width = left + cell * Double(cols) + 20, height = top + cell * Double(rows) + 30
     func f(_ v: Double) -> String { String(format: "%.1f", v) }
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") }
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    s += "<text x=\"10\" y=\"20\" font-size=\"14\">\(esc(title))</text>\n"
+    s += "<text x=\"10\" y=\"20\" font-size=\"14\">\(svgEscape(title))</text>\n"
     if !columnTitle.isEmpty {
-        s += "<text x=\"\(f(left + cell * Double(cols) / 2))\" y=\"\(f(top - 30))\" text-anchor=\"middle\">\(esc(columnTitle))</text>\n"
+        s += "<text x=\"\(f(left + cell * Double(cols) / 2))\" y=\"\(f(top - 30))\" text-anchor=\"middle\">\(svgEscape(columnTitle))</text>\n"
     }
     if !rowTitle.isEmpty {
-        s += "<text x=\"14\" y=\"\(f(top + cell * Double(rows) / 2))\" transform=\"rotate(-90 14 \(f(top + cell * Double(rows) / 2)))\" text-anchor=\"middle\">\(esc(rowTitle))</text>\n"
+        s += "<text x=\"14\" y=\"\(f(top + cell * Double(rows) / 2))\" transform=\"rotate(-90 14 \(f(top + cell * Double(rows) / 2)))\" text-anchor=\"middle\">\(svgEscape(rowTitle))</text>\n"
     }
     for j in 0..<cols where j < columnLabels.count {
-        s += "<text x=\"\(f(left + cell * (Double(j) + 0.5)))\" y=\"\(f(top - 8))\" text-anchor=\"middle\">\(esc(columnLabels[j]))</text>\n"
+        s += "<text x=\"\(f(left + cell * (Double(j) + 0.5)))\" y=\"\(f(top - 8))\" text-anchor=\"middle\">\(svgEscape(columnLabels[j]))</text>\n"
     }
     for i in 0..<rows {
         if i < rowLabels.count {
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(top + cell * (Double(i) + 0.6)))\" text-anchor=\"end\">\(esc(rowLabels[i]))</text>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(top + cell * (Double(i) + 0.6)))\" text-anchor=\"end\">\(svgEscape(rowLabels[i]))</text>\n"
         }
         for (j, v) in values[i].enumerated() {
             let t = v.isFinite ? Swift.min(1, Swift.max(0, (v - lo) / Swift.max(hi - lo, 1e-300))) : 0

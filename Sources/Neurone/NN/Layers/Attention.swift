@@ -88,22 +88,8 @@ public final class MultiheadAttention: Module {
         }
         let qh = heads(q, 0, l), kh = heads(k, 1, s), vh = heads(v, 2, s)
         var scores = qh.matmul(kh.transpose(-2, -1)) * (1 / Double(d).squareRoot())              // [N, H, L, S]
-        if let m = attnMask {
-            let m4: Tensor
-            if m.rank == 2 {
-                check(m.shape == [l, s], "MultiheadAttention: a 2-D attn_mask must be [\(l), \(s)], got \(describeShape(m.shape))")
-                m4 = m.reshape([1, 1, l, s])
-            } else {
-                check(m.shape == [n * h, l, s], "MultiheadAttention: a 3-D attn_mask must be [\(n * h), \(l), \(s)], got \(describeShape(m.shape))")
-                m4 = m.reshape([n, h, l, s])
-            }
-            scores = m.dtype == .bool ? scores.maskedFill(m4.expand(scores.shape), -.infinity) : scores + m4
-        }
-        if let p = keyPaddingMask {
-            let pm = unbatched ? p.reshape([1, s]) : p
-            check(pm.shape == [n, s], "MultiheadAttention: key_padding_mask must be [\(n), \(s)], got \(describeShape(p.shape))")
-            let m4 = (pm.dtype == .bool ? pm : pm .!= 0.0).reshape([n, 1, 1, s]).expand(scores.shape)
-            scores = scores.maskedFill(m4, -.infinity)
+        if let m = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: scores.dtype) {
+            scores = scores + m.reshape(m.rank == 3 ? [n, h, l, s] : [1, 1, l, s])
         }
         var attn = scores.softmax(dim: -1)
         let weights = averageAttnWeights ? attn.mean(dim: 1) : attn
@@ -130,7 +116,20 @@ public final class MultiheadAttention: Module {
             let ws = inProjWeight.chunk(3, dim: 0), bs = inProjBias?.chunk(3, dim: 0)
             (qp, kp, vp) = (q.linear(weight: ws[0], bias: bs?[0]), k.linear(weight: ws[1], bias: bs?[1]), v.linear(weight: ws[2], bias: bs?[2]))
         }
-        // One additive mask: [L, S] when only a 2-D attn_mask is given, else [N·H, L, S].
+        let mask = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
+        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
+        var out = outProj(ctx)
+        out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
+        guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
+        let weights = averageAttnWeights ? probs.mean(dim: 1) : probs
+        return (out, unbatched ? weights.squeeze(0) : weights)
+    }
+
+    /// The attention mask and the key-padding mask, checked and folded into one additive mask
+    /// (−∞ where a key is hidden): [L, S] when only a 2-D attn_mask is given, else [N·H, L, S];
+    /// nil when there is neither.
+    private func additiveMask(attnMask: Tensor?, keyPaddingMask: Tensor?, n: Int, l: Int, s: Int, unbatched: Bool, dtype: DType) -> Tensor? {
+        let h = numHeads
         var mask: Tensor? = nil
         if let m = attnMask {
             if m.rank == 2 {
@@ -138,21 +137,16 @@ public final class MultiheadAttention: Module {
             } else {
                 check(m.shape == [n * h, l, s], "MultiheadAttention: a 3-D attn_mask must be [\(n * h), \(l), \(s)], got \(describeShape(m.shape))")
             }
-            mask = m.dtype == .bool ? Tensor.zeros(m.shape, dtype: q.dtype).maskedFill(m, -.infinity) : m.to(q.dtype)
+            mask = m.dtype == .bool ? Tensor.zeros(m.shape, dtype: dtype).maskedFill(m, -.infinity) : m.to(dtype)
         }
         if let p = keyPaddingMask {
             let pm = unbatched ? p.reshape([1, s]) : p
             check(pm.shape == [n, s], "MultiheadAttention: key_padding_mask must be [\(n), \(s)], got \(describeShape(p.shape))")
             let hide = (pm.dtype == .bool ? pm : pm .!= 0.0).reshape([n, 1, 1, s]).expand([n, h, l, s])
-            let base = (mask ?? Tensor.zeros([l, s], dtype: q.dtype)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
+            let base = (mask ?? Tensor.zeros([l, s], dtype: dtype)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
             mask = base.maskedFill(hide, -.infinity).reshape([n * h, l, s])
         }
-        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
-        var out = outProj(ctx)
-        out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
-        guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
-        let weights = averageAttnWeights ? probs.mean(dim: 1) : probs
-        return (out, unbatched ? weights.squeeze(0) : weights)
+        return mask
     }
 
     public override var extraDescription: String { "embed_dim=\(embedDim), num_heads=\(numHeads), batch_first=\(batchFirst)" }
