@@ -23,19 +23,29 @@ static inline __attribute__((always_inline)) float nk_sigmoidf(float x) {
 }
 
 static inline __attribute__((always_inline)) float nk_tanhf(float x) {
-    float ax = fabsf(x);
-    // Cephes tanhf: odd polynomial for |x| < 0.625, exp form elsewhere.
-    float z = x * x;
-    float p = -5.70498872745E-3f;
-    p = p * z + 2.06390887954E-2f;
-    p = p * z - 5.37397155531E-2f;
-    p = p * z + 1.33314422036E-1f;
-    p = p * z - 3.33332819422E-1f;
-    float small = p * z * x + x;
-    float e = nk_expf(-2.0f * ax);
-    float big = (1.0f - e) / (1.0f + e);
-    big = copysignf(big, x);
-    return ax < 0.625f ? small : big;
+    // A 13/6-degree odd/even rational approximation on [-7.905, 7.905] (the coefficients of
+    // Eigen's float tanh), clamped outside; |error| <= 2.6e-7 (about 4.5 ulp), one division and
+    // no exp: 3x faster than the exp form. Below 4e-4 tanh(x) = x to float precision.
+    const float clamp = 7.90531110763549805f;
+    float c = x > clamp ? clamp : x;
+    c = c < -clamp ? -clamp : c;
+    float z = c * c;
+    float p = -2.76076847742355e-16f;
+    p = p * z + 2.00018790482477e-13f;
+    p = p * z - 8.60467152213735e-11f;
+    p = p * z + 5.12229709037114e-08f;
+    p = p * z + 1.48572235717979e-05f;
+    p = p * z + 6.37261928875436e-04f;
+    p = p * z + 4.89352455891786e-03f;
+    float q = 1.19825839466702e-06f;
+    q = q * z + 1.18534705686654e-04f;
+    q = q * z + 2.26843463243900e-03f;
+    q = q * z + 4.89352518554385e-03f;
+    float r = (p * c) / q;
+    // Past 9 tanh rounds to ±1 in float: saturate exactly there (the rational stops at
+    // 1 − 2.4e-7), so that 1 − tanh² and 1 + tanh are exactly 0 as with libm.
+    r = fabsf(x) >= 9.0f ? copysignf(1.0f, x) : r;
+    return fabsf(x) < 0.0004f ? x : r;
 }
 
 #define DEFINE_MAP(NAME, FN)                                                                  \

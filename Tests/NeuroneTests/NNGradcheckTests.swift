@@ -124,6 +124,9 @@ final class NNGradcheckTests: XCTestCase {
             ([3, 1, 9, 8], [4, 1, 3, 3], [1], .explicit([0]), [1]),      // direct
             ([2, 2, 7, 7], [3, 2, 3, 3], [1], .explicit([1, 2]), [1]),   // direct, padded
             ([2, 3, 8, 9], [2, 3, 2, 3], [1], .explicit([1]), [2, 1]),   // direct, dilated
+            ([2, 1, 28, 28], [6, 1, 5, 5], [1], .explicit([2]), [1]),    // direct, lenet5's conv1 (one block of 6)
+            ([2, 1, 12, 11], [13, 1, 3, 3], [1], .explicit([0]), [1]),   // direct, blocks of 4, 4, 5
+            ([1, 2, 10, 10], [7, 2, 3, 3], [1], .explicit([1]), [1]),    // direct, blocks of 3 and 4, two channels
             ([2, 8, 6, 6], [5, 8, 3, 3], [1], .explicit([1]), [1]),      // one GEMM per chunk
             ([3, 16, 5, 7], [4, 16, 2, 2], [2], .explicit([1]), [1]),    // one GEMM per chunk, strided
         ]

@@ -112,6 +112,30 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(x.isNaN().toArray(as: Bool.self), [true, false, false, false])
     }
 
+    /// The float32 kernels of exp, tanh and sigmoid against Foundation in double precision over a
+    /// dense sweep of [-20, 20] and tiny values: tanh (a rational approximation) within 3e-7 and
+    /// exactly ±1 past 9 and for ±inf, exp and sigmoid within 2 ulp-ish relative error.
+    func testFloat32TranscendentalsAreAccurate() {
+        var xs = stride(from: -20.0, through: 20.0, by: 0.0007).map { Float($0) }
+        xs += [1e-30, -1e-20, 1e-6, 3.9e-4, 4.1e-4, 8.99, 9, 9.01, 50, -9, .infinity, -.infinity, 0, -0.0]
+        let t = Tensor(xs)
+        let th = t.tanh().floats, ex = t.exp().floats, sg = t.sigmoid().floats
+        var worstTanh = 0.0, worstExp = 0.0, worstSigmoid = 0.0
+        for (i, x) in xs.enumerated() {
+            let d = Double(x)
+            worstTanh = max(worstTanh, abs(Double(th[i]) - Foundation.tanh(d)))
+            if x.isFinite { worstExp = max(worstExp, abs(Double(ex[i]) - Foundation.exp(d)) / Foundation.exp(d)) }
+            let s = 1 / (1 + Foundation.exp(-d))
+            worstSigmoid = max(worstSigmoid, abs(Double(sg[i]) - s) / s)
+            if abs(x) >= 9 { XCTAssertEqual(th[i], x > 0 ? 1 : -1, "tanh(\(x))") }
+            if abs(x) < 4e-4 { XCTAssertEqual(th[i], x, "tanh(\(x)) = x below 4e-4") }
+        }
+        XCTAssertLessThan(worstTanh, 3e-7)
+        XCTAssertLessThan(worstExp, 2.5e-7)
+        XCTAssertLessThan(worstSigmoid, 2.5e-7)
+        XCTAssertTrue(Tensor([Float.nan]).tanh().floats[0].isNaN)
+    }
+
     func testLargeReductionsAreAccurateAndThreadCountIndependent() {
         let n = 3_000_001
         let x = Tensor.arange(0, Double(n), dtype: .float32) * (1.0 / Double(n))

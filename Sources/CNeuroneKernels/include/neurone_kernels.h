@@ -40,14 +40,24 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
 
 /// Direct float32 convolution with stride 1 (groups = 1, NCHW) on a pre-padded input
 /// xpad [N, C, Hp, Wp]; dims = {N, C, Hp, Wp, O, kh, kw, dh, dw, outH, outW} (see conv_direct.c).
-/// Forward writes output planes [plane0, plane1) of the N·O planes of y [N, O, outH, outW]
-/// (bias may be NULL). The gradients take the output gradient widened to [N, O, outH, Wp] with
+/// Forward computes work items [item0, item1) of nk_conv2d_direct_items(dims) (one sample and a
+/// group of up to 6 output channels each) of y [N, O, outH, outW] (bias may be NULL). The gradients take the output gradient widened to [N, O, outH, Wp] with
 /// zeros past outW: the weight gradient fills output channels [o0, o1) of gw [O, C, kh, kw];
 /// the input gradient accumulates planes [plane0, plane1) of the N·C planes of a zeroed gxpad.
+int64_t nk_conv2d_direct_items(const int64_t *dims);
 void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w, const float *bias, float *y,
-                          int64_t plane0, int64_t plane1);
+                          int64_t item0, int64_t item1);
 void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1);
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);
+
+/// im2col over planes [plane0, plane1) of the N·C planes of x [N, C, H, W] (elements of elemSize
+/// 4 or 8 bytes): row (c·kh + i)·kw + j of sample n, at cols + n·sampleStride + row·rowStride,
+/// holds x[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] at oy·ow + ox (zero outside the input).
+/// g = {C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, sampleStride, rowStride}.
+void nk_im2col(int64_t elemSize, const void *x, const int64_t *g, void *cols, int64_t plane0, int64_t plane1);
+/// The adjoint of nk_im2col: adds each column entry into x at the position it was read from.
+void nk_col2im_f32(const float *cols, const int64_t *g, float *x, int64_t plane0, int64_t plane1);
+void nk_col2im_f64(const double *cols, const int64_t *g, double *x, int64_t plane0, int64_t plane1);
 
 /// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
 /// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O

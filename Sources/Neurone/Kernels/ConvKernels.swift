@@ -21,43 +21,13 @@ extension CPUBackend {
     /// and rowStride = L (the default), [K, N·L] when sampleStride = L and rowStride = N·L.
     func im2col(dtype: DType, _ x: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
                 geometry g: WindowGeometry, _ cols: UnsafeMutableRawPointer, sampleStride: Int? = nil, rowStride: Int? = nil) {
-        func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
-            let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
-            let ss = sampleStride ?? channels * kk * l, rs = rowStride ?? l
-            Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
-                for plane in p0..<p1 {
-                    let inPlane = src + plane * height * width
-                    let (n, c) = plane.quotientAndRemainder(dividingBy: channels)
-                    for i in 0..<g.kernelH {
-                        for j in 0..<g.kernelW {
-                            let row = dst + n * ss + (c * kk + i * g.kernelW + j) * rs
-                            for oh in 0..<g.outH {
-                                let y = oh * g.strideH - g.padH + i * g.dilationH
-                                let out = row + oh * g.outW
-                                if y < 0 || y >= height {
-                                    for ow in 0..<g.outW { out[ow] = 0 }
-                                    continue
-                                }
-                                let inRow = inPlane + y * width
-                                let x0 = j * g.dilationW - g.padW
-                                if g.strideW == 1 && x0 >= 0 && x0 + g.outW <= width {
-                                    out.update(from: inRow + x0, count: g.outW)
-                                } else {
-                                    for ow in 0..<g.outW {
-                                        let xx = ow * g.strideW + x0
-                                        out[ow] = (xx >= 0 && xx < width) ? inRow[xx] : 0
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        switch dtype {
-        case .float32: go(x.assumingMemoryBound(to: Float.self), cols.assumingMemoryBound(to: Float.self))
-        case .float64: go(x.assumingMemoryBound(to: Double.self), cols.assumingMemoryBound(to: Double.self))
-        default: fail("im2col: dtype \(dtype) is not supported (float32 or float64 expected)")
+        check(dtype == .float32 || dtype == .float64, "im2col: dtype \(dtype) is not supported (float32 or float64 expected)")
+        let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
+        let dims = Self.im2colDims(channels: channels, height: height, width: width, geometry: g,
+                                   sampleStride: sampleStride ?? channels * kk * l, rowStride: rowStride ?? l)
+        let es = Int64(dtype.byteSize)
+        Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
+            nk_im2col(es, x, dims, cols, Int64(p0), Int64(p1))
         }
     }
 
@@ -65,42 +35,24 @@ extension CPUBackend {
     /// was read from. `x` must be zeroed by the caller.
     func col2im(dtype: DType, _ cols: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
                 geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer, sampleStride: Int? = nil, rowStride: Int? = nil) {
-        func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
-            let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
-            let ss = sampleStride ?? channels * kk * l, rs = rowStride ?? l
-            Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
-                for plane in p0..<p1 {
-                    let outPlane = dst + plane * height * width
-                    let (n, c) = plane.quotientAndRemainder(dividingBy: channels)
-                    for i in 0..<g.kernelH {
-                        for j in 0..<g.kernelW {
-                            let row = src + n * ss + (c * kk + i * g.kernelW + j) * rs
-                            for oh in 0..<g.outH {
-                                let y = oh * g.strideH - g.padH + i * g.dilationH
-                                if y < 0 || y >= height { continue }
-                                let colRow = row + oh * g.outW
-                                let xRow = outPlane + y * width
-                                let x0 = j * g.dilationW - g.padW
-                                if g.strideW == 1 && x0 >= 0 && x0 + g.outW <= width {
-                                    let dstRow = xRow + x0
-                                    for ow in 0..<g.outW { dstRow[ow] += colRow[ow] }
-                                } else {
-                                    for ow in 0..<g.outW {
-                                        let xx = ow * g.strideW + x0
-                                        if xx >= 0 && xx < width { xRow[xx] += colRow[ow] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        check(dtype == .float32 || dtype == .float64, "col2im: dtype \(dtype) is not supported (float32 or float64 expected)")
+        let l = g.outH * g.outW, kk = g.kernelH * g.kernelW
+        let dims = Self.im2colDims(channels: channels, height: height, width: width, geometry: g,
+                                   sampleStride: sampleStride ?? channels * kk * l, rowStride: rowStride ?? l)
+        Threading.parallelFor(batch * channels, minChunk: Swift.max(1, 4096 / Swift.max(1, kk * l))) { p0, p1 in
+            if dtype == .float32 {
+                nk_col2im_f32(cols.assumingMemoryBound(to: Float.self), dims, x.assumingMemoryBound(to: Float.self), Int64(p0), Int64(p1))
+            } else {
+                nk_col2im_f64(cols.assumingMemoryBound(to: Double.self), dims, x.assumingMemoryBound(to: Double.self), Int64(p0), Int64(p1))
             }
         }
-        switch dtype {
-        case .float32: go(cols.assumingMemoryBound(to: Float.self), x.assumingMemoryBound(to: Float.self))
-        case .float64: go(cols.assumingMemoryBound(to: Double.self), x.assumingMemoryBound(to: Double.self))
-        default: fail("col2im: dtype \(dtype) is not supported (float32 or float64 expected)")
-        }
+    }
+
+    /// The geometry array of nk_im2col / nk_col2im.
+    private static func im2colDims(channels: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                                   sampleStride: Int, rowStride: Int) -> [Int64] {
+        [channels, height, width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW,
+         g.dilationH, g.dilationW, g.outH, g.outW, sampleStride, rowStride].map { Int64($0) }
     }
 
     /// Max pooling over [planes, H, W] → [planes, outH, outW], with the flat index (y·W + x) of

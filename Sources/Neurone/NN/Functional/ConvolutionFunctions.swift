@@ -213,9 +213,9 @@ extension Tensor {
         let xp = xpad.data.assumingMemoryBound(to: Float.self), wptr = wt.data.assumingMemoryBound(to: Float.self)
         let bp = bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }
         let yp = y.data.assumingMemoryBound(to: Float.self)
-        let planeWork = g.outH * wp * c * kh * kw
-        Threading.parallelFor(n * o, minChunk: Swift.max(1, 65536 / Swift.max(1, planeWork))) { p0, p1 in
-            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(p0), Int64(p1))
+        let items = Int(nk_conv2d_direct_items(dims)), itemWork = g.outH * wp * c * kh * kw * o * n / Swift.max(1, items)
+        Threading.parallelFor(items, minChunk: Swift.max(1, 65536 / Swift.max(1, itemWork))) { i0, i1 in
+            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(i0), Int64(i1))
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }

@@ -1,0 +1,151 @@
+// im2col and col2im for NCHW convolutions, float32 and float64.
+// g = {C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, sampleStride, rowStride} (see
+// neurone_kernels.h). Rows of the columns are short (oh·ow values split into ow-long runs, 10 to
+// 28 values for the course's networks), so runs are copied with fixed-size inline moves rather
+// than memcpy calls, and the zero borders of padded rows are filled around the copied middle.
+#include "neurone_kernels.h"
+#include <string.h>
+#include "cpu_level.h"
+
+#pragma STDC FP_CONTRACT ON
+
+typedef struct { int64_t c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, ss, rs; } geom;
+
+static geom geom_of(const int64_t *g) {
+    geom r = {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14]};
+    return r;
+}
+
+// Output columns [*lo, *hi) of a row whose first tap reads input column x0 (stride 1) lie
+// inside the input.
+static inline void valid_range(int64_t x0, int64_t ow, int64_t w, int64_t *lo, int64_t *hi) {
+    int64_t a = x0 < 0 ? -x0 : 0, b = w - x0 < ow ? w - x0 : ow;
+    if (b < a) b = a;
+    *lo = a < ow ? a : ow;
+    *hi = b;
+}
+
+// Copies n bytes (a multiple of 4), n usually 40 to 120: 32-byte moves and one last move that
+// overlaps the previous one, so there is no remainder loop (and no library call).
+static inline __attribute__((always_inline)) void copy_short(char *d, const char *s, int64_t n) {
+    if (n >= 32) {
+        int64_t k = 0;
+        for (; k + 32 < n; k += 32) __builtin_memcpy_inline(d + k, s + k, 32);
+        __builtin_memcpy_inline(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        __builtin_memcpy_inline(d, s, 16);
+        __builtin_memcpy_inline(d + n - 16, s + n - 16, 16);
+    } else {
+        for (int64_t k = 0; k < n; k += 4) __builtin_memcpy_inline(d + k, s + k, 4);
+    }
+}
+
+// One im2col per element type. With stride 1 along rows, each (c, i, j) row of the columns is
+// oh runs of ow values, run oy read from input row oy·sh − ph + i·dh at column x0 = j·dw − pw;
+// the copies are short element loops (no memcpy calls: no_builtin) that the compiler vectorises.
+#define DEFINE_IM2COL(SUFFIX, T)                                                                        \
+    __attribute__((no_builtin("memcpy", "memset", "memmove"))) static inline __attribute__((always_inline)) \
+    void im2col_##SUFFIX(const T *x, geom g, T *cols, int64_t plane0, int64_t plane1) {                \
+        const int64_t kk = g.kh * g.kw, ow = g.ow;                                                      \
+        for (int64_t plane = plane0; plane < plane1; plane++) {                                         \
+            const T *in = x + plane * g.h * g.w;                                                        \
+            const int64_t n = plane / g.c, c = plane % g.c;                                             \
+            for (int64_t i = 0; i < g.kh; i++) {                                                        \
+                /* rows oy in [yLo, yHi) read inside the input */                                       \
+                int64_t yLo = 0, yHi = g.oh;                                                            \
+                while (yLo < g.oh && yLo * g.sh - g.ph + i * g.dh < 0) yLo++;                           \
+                while (yHi > yLo && (yHi - 1) * g.sh - g.ph + i * g.dh >= g.h) yHi--;                   \
+                for (int64_t j = 0; j < g.kw; j++) {                                                    \
+                    T *row = cols + n * g.ss + (c * kk + i * g.kw + j) * g.rs;                          \
+                    const int64_t x0 = j * g.dw - g.pw;                                                 \
+                    for (int64_t t = 0; t < yLo * ow; t++) row[t] = 0;                                  \
+                    for (int64_t t = yHi * ow; t < g.oh * ow; t++) row[t] = 0;                          \
+                    if (g.sw == 1) {                                                                    \
+                        int64_t lo, hi;                                                                 \
+                        valid_range(x0, ow, g.w, &lo, &hi);                                             \
+                        if (lo == 0 && hi == ow) {                                                      \
+                            const T *src = in + (yLo * g.sh - g.ph + i * g.dh) * g.w + x0;              \
+                            const int64_t step = g.sh * g.w, bytes = ow * (int64_t)sizeof(T);           \
+                            T *out = row + yLo * ow;                                                    \
+                            for (int64_t oy = yLo; oy < yHi; oy++, src += step, out += ow)              \
+                                copy_short((char *)out, (const char *)src, bytes);                      \
+                            continue;                                                                   \
+                        }                                                                               \
+                        for (int64_t oy = yLo; oy < yHi; oy++) {                                        \
+                            const T *src = in + (oy * g.sh - g.ph + i * g.dh) * g.w + x0;               \
+                            T *out = row + oy * ow;                                                     \
+                            for (int64_t ox = 0; ox < lo; ox++) out[ox] = 0;                            \
+                            copy_short((char *)(out + lo), (const char *)(src + lo), (hi - lo) * (int64_t)sizeof(T)); \
+                            for (int64_t ox = hi; ox < ow; ox++) out[ox] = 0;                           \
+                        }                                                                               \
+                    } else {                                                                            \
+                        for (int64_t oy = yLo; oy < yHi; oy++) {                                        \
+                            const T *src = in + (oy * g.sh - g.ph + i * g.dh) * g.w;                    \
+                            T *out = row + oy * ow;                                                     \
+                            for (int64_t ox = 0; ox < ow; ox++) {                                       \
+                                const int64_t xx = ox * g.sw + x0;                                      \
+                                out[ox] = (xx >= 0 && xx < g.w) ? src[xx] : (T)0;                       \
+                            }                                                                           \
+                        }                                                                               \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+DEFINE_IM2COL(f32, float)
+DEFINE_IM2COL(f64, double)
+
+// The same code compiled for AVX2 (32-byte moves) and the baseline, chosen at run time.
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static void im2col_avx2(int64_t es, const void *x, geom g, void *cols, int64_t p0, int64_t p1) {
+    if (es == 4) im2col_f32((const float *)x, g, (float *)cols, p0, p1);
+    else im2col_f64((const double *)x, g, (double *)cols, p0, p1);
+}
+#endif
+static void im2col_base(int64_t es, const void *x, geom g, void *cols, int64_t p0, int64_t p1) {
+    if (es == 4) im2col_f32((const float *)x, g, (float *)cols, p0, p1);
+    else im2col_f64((const double *)x, g, (double *)cols, p0, p1);
+}
+
+void nk_im2col(int64_t elemSize, const void *x, const int64_t *gp, void *cols, int64_t plane0, int64_t plane1) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { im2col_avx2(elemSize, x, geom_of(gp), cols, plane0, plane1); return; }
+#endif
+    im2col_base(elemSize, x, geom_of(gp), cols, plane0, plane1);
+}
+
+#define DEFINE_COL2IM(SUFFIX, T)                                                                        \
+    void nk_col2im_##SUFFIX(const T *cols, const int64_t *gp, T *x, int64_t plane0, int64_t plane1) {   \
+        geom g = geom_of(gp);                                                                           \
+        const int64_t kk = g.kh * g.kw;                                                                 \
+        for (int64_t plane = plane0; plane < plane1; plane++) {                                         \
+            T *outPlane = x + plane * g.h * g.w;                                                        \
+            const int64_t n = plane / g.c, c = plane % g.c;                                             \
+            for (int64_t i = 0; i < g.kh; i++)                                                          \
+                for (int64_t j = 0; j < g.kw; j++) {                                                    \
+                    const T *row = cols + n * g.ss + (c * kk + i * g.kw + j) * g.rs;                    \
+                    const int64_t x0 = j * g.dw - g.pw;                                                 \
+                    int64_t lo = 0, hi = 0;                                                             \
+                    if (g.sw == 1) valid_range(x0, g.ow, g.w, &lo, &hi);                                \
+                    for (int64_t oy = 0; oy < g.oh; oy++) {                                             \
+                        const int64_t y = oy * g.sh - g.ph + i * g.dh;                                  \
+                        if (y < 0 || y >= g.h) continue;                                                \
+                        const T *src = row + oy * g.ow;                                                 \
+                        T *dst = outPlane + y * g.w;                                                    \
+                        if (g.sw == 1) {                                                                \
+                            T *d = dst + x0;                                                            \
+                            for (int64_t ox = lo; ox < hi; ox++) d[ox] += src[ox];                      \
+                        } else {                                                                        \
+                            for (int64_t ox = 0; ox < g.ow; ox++) {                                     \
+                                const int64_t xx = ox * g.sw + x0;                                      \
+                                if (xx >= 0 && xx < g.w) dst[xx] += src[ox];                            \
+                            }                                                                           \
+                        }                                                                               \
+                    }                                                                                   \
+                }                                                                                       \
+        }                                                                                               \
+    }
+
+DEFINE_COL2IM(f32, float)
+DEFINE_COL2IM(f64, double)
