@@ -207,7 +207,7 @@ static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(       
 }                                                                                                      \
 
 static inline __attribute__((always_inline)) double nk_exp_double(double x) { return exp(x); }
-ATTN_BODIES(float, nk_expf, f32)
+ATTN_BODIES(float, nk_expf_nonpos, f32)
 ATTN_BODIES(double, nk_exp_double, f64)
 
 #define FWD_ARGS int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks, \

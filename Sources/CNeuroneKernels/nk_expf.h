@@ -37,4 +37,27 @@ static inline __attribute__((always_inline)) float nk_expf(float x) {
     return y;
 }
 
+// exp for x <= 0 (softmax after subtracting the row maximum), same polynomial as nk_expf: the
+// result lies in [0, 1], so there is no overflow clamp and 2^n, n in [-126, 0], is one normal
+// power of two; below -87.3 (results under the smallest normal float) it is 0. NaN stays NaN.
+#define EXP_NONPOS_LO -87.33654475f
+static inline __attribute__((always_inline)) float nk_expf_nonpos(float x) {
+    float v = x < EXP_NONPOS_LO ? EXP_NONPOS_LO : x;
+    float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = v - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    float y = p * (r * r) + r + 1.0f;
+    uint32_t b = (uint32_t)((int32_t)n + 127) << 23;
+    float s;
+    memcpy(&s, &b, sizeof s);
+    y = y * s;
+    return x < EXP_NONPOS_LO ? 0.0f : y;
+}
+
 #endif

@@ -117,6 +117,33 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// Self-attention inference runs in chunks of samples (projections and attention per chunk);
+    /// it must give what the whole-batch path gives (needWeights forces that path) and what the
+    /// composite ops give with autograd on: 20 samples of 28 tokens are 3 chunks, the last one
+    /// partial; batch-first and sequence-first, with and without a 2-D mask, float32 and float64.
+    func testChunkedSelfAttentionInferenceMatchesWholeBatch() {
+        for dt in [DType.float64, .float32] {
+            for batchFirst in [true, false] {
+                let mha = MultiheadAttention(embedDim: 12, numHeads: 3, batchFirst: batchFirst, dtype: dt, generator: Generator(seed: 5))
+                for (i, p) in mha.parameters().enumerated() { withNoGrad { p.copy(from: Tensor.uniform(p.shape, low: -0.5, high: 0.5, dtype: dt, generator: Generator(seed: UInt64(10 + i)))) } }
+                let x = Tensor.uniform(batchFirst ? [20, 28, 12] : [28, 20, 12], low: -1, high: 1, dtype: dt, generator: Generator(seed: 3))
+                var causal = [Bool](repeating: false, count: 28 * 28)
+                for a in 0..<28 { for b in (a + 1)..<28 { causal[a * 28 + b] = true } }
+                for mask in [nil, Tensor(causal, shape: [28, 28])] {
+                    let chunked = withNoGrad { mha(query: x, key: x, value: x, attnMask: mask, needWeights: false).output }
+                    let whole = withNoGrad { mha(query: x, key: x, value: x, attnMask: mask, needWeights: true).output }
+                    let composite = mha(query: x.requiringGrad(), key: x, value: x, attnMask: mask, needWeights: true).output.detach()
+                    XCTAssertEqual(chunked.shape, x.shape)
+                    let tol = dt == .float64 ? 1e-12 : 2e-5
+                    for (name, other) in [("whole batch", whole), ("composite", composite)] {
+                        let diff = withNoGrad { (chunked - other).abs().max().item() }
+                        XCTAssertLessThan(diff, tol, "\(dt) batchFirst \(batchFirst) mask \(mask != nil): chunked vs \(name) differ by \(diff)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
     /// long ones) agree with the float64 im2col path, forward and backward.
     func testFloat32ConvolutionPathsMatchFloat64() {

@@ -48,17 +48,8 @@ extension Tensor {
                     let qp = qr.data + (ni * qr.strides[0] + hi * d) * es, kp = kr.data + (ni * kr.strides[0] + hi * d) * es
                     let vp = vr.data + (ni * vr.strides[0] + hi * d) * es, op = out.data + (ni * l * e + hi * d) * es
                     let pp = keep ? probs.data + b * l * s * es : work.data + (d + l) * sp * es, mp = m.map { $0.data + b * maskStride * es }
-                    if dt == .float32 {
-                        nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(qr.strides[1]),
-                                             kp.assumingMemoryBound(to: Float.self), Int64(kr.strides[1]), vp.assumingMemoryBound(to: Float.self), Int64(vr.strides[1]),
-                                             mp?.assumingMemoryBound(to: Float.self), pp.assumingMemoryBound(to: Float.self),
-                                             op.assumingMemoryBound(to: Float.self), Int64(e), work.data.assumingMemoryBound(to: Float.self))
-                    } else {
-                        nk_attention_fwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(qr.strides[1]),
-                                             kp.assumingMemoryBound(to: Double.self), Int64(kr.strides[1]), vp.assumingMemoryBound(to: Double.self), Int64(vr.strides[1]),
-                                             mp?.assumingMemoryBound(to: Double.self), pp.assumingMemoryBound(to: Double.self),
-                                             op.assumingMemoryBound(to: Double.self), Int64(e), work.data.assumingMemoryBound(to: Double.self))
-                    }
+                    attentionBlock(dt, l: l, s: s, d: d, scale: scale, q: qp, qs: qr.strides[1], k: kp, ks: kr.strides[1], v: vp, vs: vr.strides[1],
+                                   mask: mp, p: pp, o: op, os: e, work: work.data)
                 }
             }
         }
@@ -95,5 +86,70 @@ extension Tensor {
             return [q._requiresGrad ? gq : nil, k._requiresGrad ? gk : nil, v._requiresGrad ? gv : nil]
         }
         return (output, probs)
+    }
+
+    /// One (sample, head) block of the forward kernel (see nk_attention_fwd_f32): row strides in
+    /// elements, `p` receives the probabilities [L, S], `work` holds (D + L)·roundUp(S, 8) values.
+    static func attentionBlock(_ dt: DType, l: Int, s: Int, d: Int, scale: Double, q: UnsafeRawPointer, qs: Int,
+                               k: UnsafeRawPointer, ks: Int, v: UnsafeRawPointer, vs: Int, mask: UnsafeRawPointer?,
+                               p: UnsafeMutableRawPointer, o: UnsafeMutableRawPointer, os: Int, work: UnsafeMutableRawPointer) {
+        if dt == .float32 {
+            nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), q.assumingMemoryBound(to: Float.self), Int64(qs),
+                                 k.assumingMemoryBound(to: Float.self), Int64(ks), v.assumingMemoryBound(to: Float.self), Int64(vs),
+                                 mask?.assumingMemoryBound(to: Float.self), p.assumingMemoryBound(to: Float.self),
+                                 o.assumingMemoryBound(to: Float.self), Int64(os), work.assumingMemoryBound(to: Float.self))
+        } else {
+            nk_attention_fwd_f64(Int64(l), Int64(s), Int64(d), scale, q.assumingMemoryBound(to: Double.self), Int64(qs),
+                                 k.assumingMemoryBound(to: Double.self), Int64(ks), v.assumingMemoryBound(to: Double.self), Int64(vs),
+                                 mask?.assumingMemoryBound(to: Double.self), p.assumingMemoryBound(to: Double.self),
+                                 o.assumingMemoryBound(to: Double.self), Int64(os), work.assumingMemoryBound(to: Double.self))
+        }
+    }
+
+    /// Multi-head self-attention without autograd, in chunks of samples: per chunk of about 256
+    /// token rows, qkv = x·W_inᵀ + b_in, the attention blocks of its samples and heads, and
+    /// out = ctx·W_outᵀ + b_out, all in per-thread buffers that stay in cache (the whole-batch
+    /// path streams the [N, L, 3E] projection through memory three times). Chunks are spread over
+    /// the threads, each GEMM single-threaded. `x` [N, L, E] contiguous; `mask` nil or [L, L].
+    /// Used by `MultiheadAttention` in inference; the same arithmetic as the unchunked path.
+    static func chunkedSelfAttention(x: Tensor, inWeight: Tensor, inBias: Tensor?, outWeight: Tensor, outBias: Tensor?,
+                                     heads: Int, mask: Tensor?) -> Tensor {
+        let (n, l, e) = (x.shape[0], x.shape[1], x.shape[2])
+        let dt = x.dtype, es = dt.byteSize, d = e / heads, scale = 1 / Double(d).squareRoot(), sp = (l + 7) / 8 * 8
+        let (wi, wo) = (inWeight.contiguousCopyIfNeeded(), outWeight.contiguousCopyIfNeeded())
+        let (bi, bo) = (inBias?.contiguousCopyIfNeeded(), outBias?.contiguousCopyIfNeeded())
+        let m = mask?.to(dt).contiguousCopyIfNeeded()
+        let out = Tensor.empty([n, l, e], dtype: dt)
+        // At most about 256 rows per chunk; the number of chunks a multiple of the threads and
+        // the samples spread evenly over them (64 samples of 28 tokens: 8 chunks of 8).
+        let maxChunk = Swift.max(1, 256 / Swift.max(1, l)), tasks = Swift.max(1, Swift.min(Threading.threadCount, n))
+        let chunks = ((n + maxChunk - 1) / maxChunk + tasks - 1) / tasks * tasks, chunk = (n + chunks - 1) / chunks
+        let be = x.backend
+        /// rows of `dst` [rows, cols] = src [rows, k] · wᵀ + b.
+        func project(_ src: UnsafeRawPointer, rows: Int, k: Int, _ w: Tensor, _ b: Tensor?, cols: Int, into dst: UnsafeMutableRawPointer) {
+            if let b = b { for r in 0..<rows { (dst + r * cols * es).copyMemory(from: b.data, byteCount: cols * es) } }
+            be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: cols, k: k, alpha: 1, src, lda: k, strideA: 0,
+                    w.data, ldb: k, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: cols, strideC: 0)
+        }
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let qkv = Tensor.empty([chunk * l, 3 * e], dtype: dt), ctx = Tensor.empty([chunk * l, e], dtype: dt)
+                let work = Tensor.empty([(d + l) * sp + l * l], dtype: dt)
+                for c in (chunks * t / tasks)..<(chunks * (t + 1) / tasks) {
+                    let s0 = n * c / chunks, ms = n * (c + 1) / chunks - s0, rows = ms * l
+                    project(x.data + s0 * l * e * es, rows: rows, k: e, wi, bi, cols: 3 * e, into: qkv.data)
+                    for si in 0..<ms {
+                        for hi in 0..<heads {
+                            let base = qkv.data + (si * l * 3 * e + hi * d) * es
+                            attentionBlock(dt, l: l, s: l, d: d, scale: scale, q: base, qs: 3 * e, k: base + e * es, ks: 3 * e,
+                                           v: base + 2 * e * es, vs: 3 * e, mask: m?.data, p: work.data + (d + l) * sp * es,
+                                           o: ctx.data + (si * l * e + hi * d) * es, os: e, work: work.data)
+                        }
+                    }
+                    project(ctx.data, rows: rows, k: e, wo, bo, cols: e, into: out.data + s0 * l * e * es)
+                }
+            }
+        }
+        return out
     }
 }

@@ -107,6 +107,16 @@ public final class MultiheadAttention: Module {
                                 keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
                                 unbatched: Bool) -> (output: Tensor, weights: Tensor) {
         let (n, l, e, s, h) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1], numHeads)
+        let recording = GradMode.enabled && ([query] + parameters()).contains { $0._requiresGrad }
+        if query === key && key === value && !needWeights && !recording && keyPaddingMask == nil && (attnMask == nil || attnMask!.rank == 2) {
+            // Inference on self-attention: projections and attention in cache-sized chunks of samples.
+            let mask = additiveMask(attnMask: attnMask, keyPaddingMask: nil, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
+            let x = withNoGrad { q.contiguousCopyIfNeeded() }
+            var out = Tensor.chunkedSelfAttention(x: x, inWeight: inProjWeight, inBias: inProjBias, outWeight: outProj.weight,
+                                                  outBias: outProj.bias, heads: h, mask: mask)
+            out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
+            return (out, Tensor.empty([0], dtype: q.dtype))
+        }
         let qp: Tensor, kp: Tensor, vp: Tensor
         if query === key && key === value {
             let qkv = q.linear(weight: inProjWeight, bias: inProjBias)                                // [N, L, 3E]
