@@ -79,6 +79,21 @@ DEFINE_MAP(exp, nk_expf)
 DEFINE_MAP(sigmoid, nk_sigmoidf)
 DEFINE_MAP(tanh, nk_tanhf)
 
+// ---- activation gradients ----------------------------------------------------------------
+// out = g · f′ in one pass; `s` is the saved input x (relu: 0 where x <= 0, so that a NaN input
+// passes g, as PyTorch's threshold_backward) or output y (tanh: 1 − y², sigmoid: y(1 − y)).
+#define DEFINE_ACT_GRAD(SUFFIX, T)                                                                  \
+    void nk_activation_grad_##SUFFIX(int32_t op, const T *g, const T *s, T *out, int64_t n) {        \
+        switch (op) {                                                                               \
+        /* g is loaded unconditionally so that the select vectorises (no data-dependent branch) */ \
+        case 0: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = s[i] <= 0 ? (T)0 : gv; } break; \
+        case 1: for (int64_t i = 0; i < n; i++) out[i] = g[i] * (1 - s[i] * s[i]); break;           \
+        default: for (int64_t i = 0; i < n; i++) out[i] = g[i] * s[i] * (1 - s[i]); break;          \
+        }                                                                                           \
+    }
+DEFINE_ACT_GRAD(f32, float)
+DEFINE_ACT_GRAD(f64, double)
+
 // ---- strided copy ------------------------------------------------------------------------
 // Odometer over all dims but the last; the last dim is a tight loop per element size.
 #define COPY_INNER(T)                                                                         \

@@ -11,6 +11,28 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(x.grad!.doubles, [5, 7, 9])
     }
 
+    /// The fused activation gradients agree with PyTorch at the edges: relu passes the gradient
+    /// only where the input is > 0 or NaN (threshold_backward), tanh and sigmoid use the output.
+    func testActivationGradientsAtTheEdges() {
+        for dt in [DType.float32, .float64] {
+            let x = Tensor([Double.nan, -1, 0, 2, 30], shape: [5]).to(dt).requiringGrad()
+            x.relu().backward(Tensor.ones([5], dtype: dt))
+            XCTAssertEqual(x.grad!.to(.float64).toArray(as: Double.self), [1, 0, 0, 1, 1], "relu \(dt)")
+            let t = Tensor([0.5, -2, 30], shape: [3]).to(dt).requiringGrad()
+            t.tanh().backward(Tensor([2.0, 1, 1]).to(dt))
+            let gt = t.grad!.to(.float64).toArray(as: Double.self)
+            XCTAssertEqual(gt[0], 2 * (1 - Foundation.tanh(0.5) * Foundation.tanh(0.5)), accuracy: 1e-6)
+            XCTAssertEqual(gt[1], 1 - Foundation.tanh(2.0) * Foundation.tanh(2.0), accuracy: 1e-6)
+            XCTAssertEqual(gt[2], 0)
+            let s = Tensor([0.0, 3], shape: [2]).to(dt).requiringGrad()
+            s.sigmoid().backward(Tensor([1.0, 1]).to(dt))
+            let gs = s.grad!.to(.float64).toArray(as: Double.self)
+            XCTAssertEqual(gs[0], 0.25, accuracy: 1e-7)
+            let sg = 1 / (1 + Foundation.exp(-3.0))
+            XCTAssertEqual(gs[1], sg * (1 - sg), accuracy: 1e-6)
+        }
+    }
+
     func testExplicitUpstreamGradient() {
         let x = Tensor([1.0, 2.0], dtype: .float64).requiringGrad()
         let y = x * x

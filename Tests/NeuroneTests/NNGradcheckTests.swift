@@ -176,6 +176,46 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// Convolutions with long columns (≥ 256 output positions) run one sample per GEMM; forward,
+    /// input, weight and bias gradients against plain loops in double precision, strided + padded
+    /// and dilated, float32 and float64.
+    func testBandedConvolutionMatchesPlainLoops() {
+        let configs: [([Int], [Int], Int, Int, Int)] = [([2, 64, 40, 34], [4, 64, 3, 3], 2, 1, 1), ([1, 40, 30, 30], [3, 40, 3, 3], 1, 0, 2)]
+        for (xs, ws, st, pad, dil) in configs {
+            let (n, c, h, w) = (xs[0], xs[1], xs[2], xs[3]), (o, kh, kw) = (ws[0], ws[2], ws[3])
+            let oh = (h + 2 * pad - dil * (kh - 1) - 1) / st + 1, ow = (w + 2 * pad - dil * (kw - 1) - 1) / st + 1
+            XCTAssertGreaterThanOrEqual(oh * ow, 256, "one sample per GEMM")
+            let x = r(xs), wt = r(ws), b = r([o]), gy = r([n, o, oh, ow])
+            let X = x.toArray(as: Double.self), W = wt.toArray(as: Double.self), B = b.toArray(as: Double.self), G = gy.toArray(as: Double.self)
+            var Y = [Double](repeating: 0, count: n * o * oh * ow), DX = [Double](repeating: 0, count: X.count)
+            var DW = [Double](repeating: 0, count: W.count), DB = [Double](repeating: 0, count: o)
+            for ni in 0..<n { for oi in 0..<o { for oy in 0..<oh { for ox in 0..<ow {
+                let yi = ((ni * o + oi) * oh + oy) * ow + ox
+                var acc = B[oi]
+                DB[oi] += G[yi]
+                for ci in 0..<c { for i in 0..<kh { for j in 0..<kw {
+                    let yy = oy * st - pad + i * dil, xx = ox * st - pad + j * dil
+                    guard yy >= 0 && yy < h && xx >= 0 && xx < w else { continue }
+                    let xi = ((ni * c + ci) * h + yy) * w + xx, wi = ((oi * c + ci) * kh + i) * kw + j
+                    acc += X[xi] * W[wi]
+                    DX[xi] += G[yi] * W[wi]
+                    DW[wi] += G[yi] * X[xi]
+                } } }
+                Y[yi] = acc
+            } } } }
+            for dt in [DType.float32, .float64] {
+                let xl = x.to(dt).detach().requiringGrad(), wl = wt.to(dt).detach().requiringGrad(), bl = b.to(dt).detach().requiringGrad()
+                let y = xl.conv2d(weight: wl, bias: bl, stride: [st], padding: .explicit([pad]), dilation: [dil])
+                y.backward(gy.to(dt))
+                for (name, got, want) in [("output", y, Y), ("input grad", xl.grad!, DX), ("weight grad", wl.grad!, DW), ("bias grad", bl.grad!, DB)] {
+                    let g = got.to(.float64).toArray(as: Double.self)
+                    let err = zip(g, want).map { Swift.abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(err, dt == .float64 ? 1e-9 : 2e-3, "x\(xs) w\(ws) \(dt): \(name) differs by \(err)")
+                }
+            }
+        }
+    }
+
     func testPooling() {
         check("maxpool k2", [r([1, 2, 4, 6])]) { $0[0].maxPool2d(kernel: [2]) }
         check("maxpool k3 s2 p1 ceil", [r([1, 1, 7, 6])]) { $0[0].maxPool2d(kernel: [3], stride: [2], padding: [1], ceilMode: true) }

@@ -32,6 +32,11 @@ void nk_exp_f32(const float *x, float *y, int64_t n);
 void nk_sigmoid_f32(const float *x, float *y, int64_t n);
 void nk_tanh_f32(const float *x, float *y, int64_t n);
 
+/// Activation gradients, out = g · f′: op 0 = relu (s = input; 0 where s <= 0), 1 = tanh
+/// (s = output; 1 − s²), 2 = sigmoid (s = output; s(1 − s)).
+void nk_activation_grad_f32(int32_t op, const float *g, const float *s, float *out, int64_t n);
+void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n);
+
 /// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
 /// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.
 void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,

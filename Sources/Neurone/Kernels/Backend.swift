@@ -48,6 +48,10 @@ protocol Backend {
     func fill(_ dst: UnsafeMutableRawPointer, dtype: DType, count: Int, value: Double)
     /// dst[i] = op(src[i]).
     func unary(_ op: UnaryOp, dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int)
+    /// The gradient of a float activation in one pass: out = g · f′, with f′ from `saved`, the
+    /// input x for relu (0 where x ≤ 0, else 1: a NaN input passes g, as in PyTorch) and the output y for tanh (1 − y²) and sigmoid (y(1 − y)).
+    func activationGrad(_ op: UnaryOp, dtype: DType, _ g: UnsafeRawPointer, _ saved: UnsafeRawPointer,
+                        _ out: UnsafeMutableRawPointer, count: Int)
     /// dst[i] = clamp(src[i], lo, hi) (either bound may be nil).
     func clamp(dtype: DType, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, count: Int, min lo: Double?, max hi: Double?)
     /// out[i] = a[i·aStep] op b[i·bStep]; steps are 0 (broadcast scalar) or 1.

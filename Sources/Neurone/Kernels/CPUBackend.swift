@@ -145,6 +145,26 @@ final class CPUBackend: Backend {
         }
     }
 
+    func activationGrad(_ op: UnaryOp, dtype: DType, _ g: UnsafeRawPointer, _ saved: UnsafeRawPointer,
+                        _ out: UnsafeMutableRawPointer, count: Int) {
+        let code: Int32
+        switch op {
+        case .relu: code = 0
+        case .tanh: code = 1
+        case .sigmoid: code = 2
+        default: fail("activationGrad: \(op.rawValue) has no fused gradient")
+        }
+        switch dtype {
+        case .float32:
+            let (gp, sp, op) = (g.assumingMemoryBound(to: Float.self), saved.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
+            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f32(code, gp + a, sp + a, op + a, Int64(b - a)) }
+        case .float64:
+            let (gp, sp, op) = (g.assumingMemoryBound(to: Double.self), saved.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
+            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f64(code, gp + a, sp + a, op + a, Int64(b - a)) }
+        default: fail("activationGrad: dtype \(dtype) is not supported (float32 or float64 expected)")
+        }
+    }
+
     private func unaryFloat<T: FloatKernel>(_ op: UnaryOp, _ s: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, _ n: Int) {
         switch op {
         case .neg: for i in 0..<n { d[i] = -s[i] }

@@ -17,6 +17,16 @@ extension Tensor {
         return out.recording(name, [self]) { g in [derivative(g, x, y)] }
     }
 
+    /// The gradient g · f′ of relu, tanh or sigmoid in one fused pass for float tensors (`saved`
+    /// is x for relu, y for the others); `composite` gives the same for other dtypes.
+    static func activationGradient(_ op: UnaryOp, _ g: Tensor, _ saved: Tensor, composite: () -> Tensor) -> Tensor {
+        guard g.dtype == saved.dtype, g.dtype == .float32 || g.dtype == .float64, g.shape == saved.shape else { return composite() }
+        let gc = g.contiguousCopyIfNeeded(), sc = saved.contiguousCopyIfNeeded()
+        let out = Tensor.empty(g.shape, dtype: g.dtype)
+        if out.count > 0 { out.backend.activationGrad(op, dtype: g.dtype, gc.data, sc.data, out.data, count: out.count) }
+        return out
+    }
+
     /// |x|. Gradient sign(x) (0 at 0).
     public func abs() -> Tensor { unaryOp(.abs, "AbsBackward") { g, x, _ in g * x.sign() } }
     /// √x. Gradient 1/(2√x).
@@ -32,11 +42,17 @@ extension Tensor {
     /// cos x. Gradient −sin x.
     public func cos() -> Tensor { unaryOp(.cos, "CosBackward") { g, x, _ in -(g * x.sin()) } }
     /// tanh x. Gradient 1 − tanh² x.
-    public func tanh() -> Tensor { unaryOp(.tanh, "TanhBackward") { g, _, y in g * (1.0 - y * y) } }
+    public func tanh() -> Tensor {
+        unaryOp(.tanh, "TanhBackward") { g, _, y in Tensor.activationGradient(.tanh, g, y) { g * (1.0 - y * y) } }
+    }
     /// σ(x) = 1/(1 + e⁻ˣ). Gradient σ(x)(1 − σ(x)).
-    public func sigmoid() -> Tensor { unaryOp(.sigmoid, "SigmoidBackward") { g, _, y in g * y * (1.0 - y) } }
+    public func sigmoid() -> Tensor {
+        unaryOp(.sigmoid, "SigmoidBackward") { g, _, y in Tensor.activationGradient(.sigmoid, g, y) { g * y * (1.0 - y) } }
+    }
     /// Swift.max(x, 0). Gradient 1 where x > 0, else 0.
-    public func relu() -> Tensor { unaryOp(.relu, "ReluBackward") { g, x, _ in g * (x .> 0.0) } }
+    public func relu() -> Tensor {
+        unaryOp(.relu, "ReluBackward") { g, x, _ in Tensor.activationGradient(.relu, g, x) { g * (x .> 0.0) } }
+    }
     /// −1, 0 or 1. Gradient 0.
     public func sign() -> Tensor { unaryOp(.sign, "SignBackward") { g, _, _ in Tensor.zeros(like: g) } }
     /// 1/x. Gradient −1/x².
