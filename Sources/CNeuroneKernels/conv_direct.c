@@ -111,21 +111,71 @@ static inline __attribute__((always_inline)) void fwd_item(const wide_shape *s, 
     }
 }
 
-static inline __attribute__((always_inline)) void bwd_weight_channel(const wide_shape *s, const float *xpad, const float *gwide,
-                                                                     int64_t o, float *gw) {
-#pragma clang fp reassociate(on)
-    const int64_t len = (s->oh - 1) * s->wp + s->ow;
-    for (int64_t c = 0; c < s->c; c++)
-        for (int64_t i = 0; i < s->kh; i++)
-            for (int64_t j = 0; j < s->kw; j++) {
-                float acc = 0;
-                for (int64_t n = 0; n < s->n; n++) {
-                    const float *g = gwide + (n * s->o + o) * s->oh * s->wp;
-                    const float *src = xpad + (n * s->c + c) * s->hp * s->wp + i * s->dh * s->wp + j * s->dw;
-                    for (int64_t t = 0; t < len; t++) acc += g[t] * src[t];
-                }
-                gw[((o * s->c + c) * s->kh + i) * s->kw + j] = acc;
+// Weight gradient, register-blocked: gw[o, c, i, j] = Σ_n Σ_t gwide[n, o][t] · xpad[n, c][t + i·dh·Wp + j·dw]
+// (the garbage columns of gwide are zero). A block holds up to 4 output channels × 3 taps of one
+// kernel row in 12 vector accumulators: per 8 positions, 4 loads of the gradient and 3 of the
+// input feed 12 multiply-adds (the plain dot product needs 2 loads per multiply-add).
+// A work item is one group of output channels (balanced groups of at most 4) and one input channel.
+#define BWW_OB 4
+static int64_t bww_groups(int64_t o) { return (o + BWW_OB - 1) / BWW_OB; }
+
+static inline __attribute__((always_inline)) float hsum8(v8f v) {
+    float r = 0;
+    for (int k = 0; k < 8; k++) r += v[k];
+    return r;
+}
+
+#define DEFINE_BWW_BLOCK(OB, JB)                                                                      \
+    static inline __attribute__((always_inline)) void bww_block_##OB##_##JB(                         \
+        const wide_shape *s, const float *xpad, const float *gwide, int64_t o0, int64_t c, int64_t i,  \
+        int64_t j0, float *gw) {                                                                      \
+        const int64_t len = (s->oh - 1) * s->wp + s->ow, plane = s->oh * s->wp, xplane = s->hp * s->wp;\
+        v8f acc[OB][JB];                                                                              \
+        float tail[OB][JB];                                                                           \
+        for (int q = 0; q < OB; q++)                                                                  \
+            for (int jj = 0; jj < JB; jj++) { acc[q][jj] = (v8f){0}; tail[q][jj] = 0; }               \
+        for (int64_t n = 0; n < s->n; n++) {                                                          \
+            const float *g = gwide + (n * s->o + o0) * plane;                                         \
+            const float *x = xpad + (n * s->c + c) * xplane + i * s->dh * s->wp + j0 * s->dw;          \
+            int64_t t = 0;                                                                            \
+            for (; t + 8 <= len; t += 8) {                                                            \
+                v8f xv[JB];                                                                           \
+                for (int jj = 0; jj < JB; jj++) xv[jj] = load8(x + jj * s->dw + t);                   \
+                for (int q = 0; q < OB; q++) {                                                        \
+                    const v8f gv = load8(g + q * plane + t);                                          \
+                    for (int jj = 0; jj < JB; jj++) acc[q][jj] += gv * xv[jj];                        \
+                }                                                                                     \
+            }                                                                                         \
+            for (; t < len; t++)                                                                      \
+                for (int q = 0; q < OB; q++)                                                          \
+                    for (int jj = 0; jj < JB; jj++) tail[q][jj] += g[q * plane + t] * x[jj * s->dw + t];\
+        }                                                                                             \
+        for (int q = 0; q < OB; q++)                                                                  \
+            for (int jj = 0; jj < JB; jj++)                                                           \
+                gw[(((o0 + q) * s->c + c) * s->kh + i) * s->kw + j0 + jj] = hsum8(acc[q][jj]) + tail[q][jj];\
+    }
+
+DEFINE_BWW_BLOCK(1, 1) DEFINE_BWW_BLOCK(1, 2) DEFINE_BWW_BLOCK(1, 3)
+DEFINE_BWW_BLOCK(2, 1) DEFINE_BWW_BLOCK(2, 2) DEFINE_BWW_BLOCK(2, 3)
+DEFINE_BWW_BLOCK(3, 1) DEFINE_BWW_BLOCK(3, 2) DEFINE_BWW_BLOCK(3, 3)
+DEFINE_BWW_BLOCK(4, 1) DEFINE_BWW_BLOCK(4, 2) DEFINE_BWW_BLOCK(4, 3)
+
+static inline __attribute__((always_inline)) void bww_item(const wide_shape *s, const float *xpad, const float *gwide,
+                                                           int64_t item, float *gw) {
+    const int64_t ng = bww_groups(s->o), g = item % ng, c = item / ng;
+    const int64_t o0 = s->o * g / ng, ob = s->o * (g + 1) / ng - o0;
+    for (int64_t i = 0; i < s->kh; i++)
+        for (int64_t j0 = 0; j0 < s->kw; j0 += 3) {
+            const int64_t jb = s->kw - j0 < 3 ? s->kw - j0 : 3;
+#define BWW_CASE(OB, JB) case (OB) * 4 + (JB): bww_block_##OB##_##JB(s, xpad, gwide, o0, c, i, j0, gw); break;
+            switch (ob * 4 + jb) {
+                BWW_CASE(1, 1) BWW_CASE(1, 2) BWW_CASE(1, 3)
+                BWW_CASE(2, 1) BWW_CASE(2, 2) BWW_CASE(2, 3)
+                BWW_CASE(3, 1) BWW_CASE(3, 2) BWW_CASE(3, 3)
+                BWW_CASE(4, 1) BWW_CASE(4, 2) BWW_CASE(4, 3)
             }
+#undef BWW_CASE
+        }
 }
 
 static inline __attribute__((always_inline)) void bwd_input_plane(const wide_shape *s, const float *gwide, const float *w,
@@ -156,7 +206,7 @@ static inline __attribute__((always_inline)) void bwd_input_plane(const wide_sha
 
 VARIANTS(fwd, (const wide_shape *s, const float *x, const float *w, const float *b, int64_t item, float *wide, float *y),
          fwd_item(s, x, w, b, item, wide, y))
-VARIANTS(bww, (const wide_shape *s, const float *x, const float *g, int64_t o, float *gw), bwd_weight_channel(s, x, g, o, gw))
+VARIANTS(bww, (const wide_shape *s, const float *x, const float *g, int64_t item, float *gw), bww_item(s, x, g, item, gw))
 VARIANTS(bwi, (const wide_shape *s, const float *g, const float *w, int64_t n, int64_t c, float *gx), bwd_input_plane(s, g, w, n, c, gx))
 
 int64_t nk_conv2d_direct_items(const int64_t *dims) { return dims[0] * group_count(dims[4]); }
@@ -171,10 +221,12 @@ void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w
     free(wide);
 }
 
-void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1) {
+int64_t nk_conv2d_direct_bwd_weight_items(const int64_t *dims) { return bww_groups(dims[4]) * dims[1]; }
+
+void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t item0, int64_t item1) {
     wide_shape s = shape_of(dims);
     void (*f)(const wide_shape *, const float *, const float *, int64_t, float *) = PICK(bww);
-    for (int64_t o = o0; o < o1; o++) f(&s, xpad, gwide, o, gw);
+    for (int64_t item = item0; item < item1; item++) f(&s, xpad, gwide, item, gw);
 }
 
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1) {

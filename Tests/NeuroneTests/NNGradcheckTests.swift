@@ -154,6 +154,8 @@ final class NNGradcheckTests: XCTestCase {
             ([2, 1, 28, 28], [6, 1, 5, 5], [1], .explicit([2]), [1]),    // direct, lenet5's conv1 (one block of 6)
             ([2, 1, 12, 11], [13, 1, 3, 3], [1], .explicit([0]), [1]),   // direct, blocks of 4, 4, 5
             ([1, 2, 10, 10], [7, 2, 3, 3], [1], .explicit([1]), [1]),    // direct, blocks of 3 and 4, two channels
+            ([2, 1, 9, 9], [5, 1, 4, 4], [1], .explicit([1]), [1]),      // direct, weight-gradient taps in blocks of 3 and 1
+            ([1, 2, 6, 6], [1, 2, 3, 1], [1], .explicit([0]), [1]),      // direct, one output channel, one tap per row
             ([2, 8, 6, 6], [5, 8, 3, 3], [1], .explicit([1]), [1]),      // one GEMM per chunk
             ([3, 16, 5, 7], [4, 16, 2, 2], [2], .explicit([1]), [1]),    // one GEMM per chunk, strided
         ]

@@ -47,12 +47,14 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
 /// xpad [N, C, Hp, Wp]; dims = {N, C, Hp, Wp, O, kh, kw, dh, dw, outH, outW} (see conv_direct.c).
 /// Forward computes work items [item0, item1) of nk_conv2d_direct_items(dims) (one sample and a
 /// group of up to 6 output channels each) of y [N, O, outH, outW] (bias may be NULL). The gradients take the output gradient widened to [N, O, outH, Wp] with
-/// zeros past outW: the weight gradient fills output channels [o0, o1) of gw [O, C, kh, kw];
+/// zeros past outW: the weight gradient fills work items [item0, item1) of
+/// nk_conv2d_direct_bwd_weight_items(dims) (a group of output channels and one input channel) of gw [O, C, kh, kw];
 /// the input gradient accumulates planes [plane0, plane1) of the N·C planes of a zeroed gxpad.
 int64_t nk_conv2d_direct_items(const int64_t *dims);
 void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w, const float *bias, float *y,
                           int64_t item0, int64_t item1);
-void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t o0, int64_t o1);
+int64_t nk_conv2d_direct_bwd_weight_items(const int64_t *dims);
+void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t item0, int64_t item1);
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);
 
 /// im2col over planes [plane0, plane1) of the N·C planes of x [N, C, H, W] (elements of elemSize

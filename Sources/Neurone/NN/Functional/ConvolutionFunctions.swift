@@ -237,8 +237,8 @@ extension Tensor {
             if needW {
                 let gw = Tensor.empty(weight.shape, dtype: .float32)
                 let gwp = gw.data.assumingMemoryBound(to: Float.self), xsp = xSaved.data.assumingMemoryBound(to: Float.self)
-                Threading.parallelFor(o, minChunk: 1) { o0, o1 in
-                    nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(o0), Int64(o1))
+                Threading.parallelFor(Int(nk_conv2d_direct_bwd_weight_items(dims)), minChunk: 1) { i0, i1 in
+                    nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(i0), Int64(i1))
                 }
                 grads.append(gw)
             } else { grads.append(nil) }
