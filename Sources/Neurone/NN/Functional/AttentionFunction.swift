@@ -15,6 +15,25 @@ extension Tensor {
     ///   projection) and P [N, heads, L, S].
     public static func scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, mask: Tensor? = nil,
                                                  needProbabilities: Bool = true) -> (output: Tensor, probabilities: Tensor) {
+        attention(q: q, k: k, v: v, packed: nil, heads: heads, mask: mask, needProbabilities: needProbabilities)
+    }
+
+    /// Self-attention on a packed projection `qkv` [N, L, 3E] (Q, K, V its column blocks, as
+    /// `MultiheadAttention` computes them in one product): the same as
+    /// `scaledDotProductAttention` on the three views, but autograd sees one input, and the
+    /// backward pass writes dQ, dK, dV straight into one [N, L, 3E] gradient (no zero-filled
+    /// gradients per view to copy and add).
+    static func packedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor?, needProbabilities: Bool) -> (output: Tensor, probabilities: Tensor) {
+        check(qkv.rank == 3 && qkv.shape[2] % 3 == 0, "packedSelfAttention: qkv must be [N, L, 3E], got \(describeShape(qkv.shape))")
+        let x = withNoGrad { qkv.contiguousCopyIfNeeded() }, e = qkv.shape[2] / 3
+        let (q, k, v) = withNoGrad { (x.narrow(dim: 2, start: 0, length: e), x.narrow(dim: 2, start: e, length: e), x.narrow(dim: 2, start: 2 * e, length: e)) }
+        return attention(q: q, k: k, v: v, packed: qkv, heads: heads, mask: mask, needProbabilities: needProbabilities)
+    }
+
+    /// The forward and backward passes of both: with `packed`, q, k, v are no-grad views of it and
+    /// the gradient goes to `packed` as one tensor.
+    private static func attention(q: Tensor, k: Tensor, v: Tensor, packed: Tensor?, heads: Int, mask: Tensor?,
+                                  needProbabilities: Bool) -> (output: Tensor, probabilities: Tensor) {
         check(q.rank == 3 && k.rank == 3 && v.rank == 3,
               "scaledDotProductAttention: q, k, v must be [N, L, E], [N, S, E], [N, S, E], got \(describeShape(q.shape)), \(describeShape(k.shape)), \(describeShape(v.shape))")
         let (n, l, e, s) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1])
@@ -35,7 +54,7 @@ extension Tensor {
         /// The tensor itself when its last dim is contiguous, else a contiguous copy.
         func rows(_ t: Tensor) -> Tensor { t.strides[2] == 1 || t.shape[2] == 1 ? t : t.contiguousCopy() }
         let (qr, kr, vr) = (rows(q), rows(k), rows(v))
-        let recording = GradMode.enabled && (q._requiresGrad || k._requiresGrad || v._requiresGrad)
+        let recording = GradMode.enabled && (packed.map { $0._requiresGrad } ?? (q._requiresGrad || k._requiresGrad || v._requiresGrad))
         let keep = needProbabilities || recording
         let out = Tensor.empty([n, l, e], dtype: dt), probs = Tensor.empty(keep ? [n, h, l, s] : [0], dtype: dt)
         let es = dt.byteSize, scale = 1 / Double(d).squareRoot(), sp = (s + 7) / 8 * 8
@@ -55,9 +74,13 @@ extension Tensor {
         }
         guard recording else { return (out, probs) }
         let (qs, ks, vs, ps) = (qr.detach(), kr.detach(), vr.detach(), probs.detach())
-        let output = out.recording("ScaledDotProductAttentionBackward", [q, k, v]) { grad in
+        let output = out.recording("ScaledDotProductAttentionBackward", packed.map { [$0] } ?? [q, k, v]) { grad in
             let go = grad.contiguousCopyIfNeeded()
-            let gq = Tensor.empty([n, l, e], dtype: dt), gk = Tensor.empty([n, s, e], dtype: dt), gv = Tensor.empty([n, s, e], dtype: dt)
+            // Gradients of q, k, v: three tensors, or the column blocks of one [N, L, 3E] tensor.
+            let gPacked = packed != nil ? Tensor.empty([n, l, 3 * e], dtype: dt) : nil
+            let gq = gPacked ?? Tensor.empty([n, l, e], dtype: dt), gk = gPacked ?? Tensor.empty([n, s, e], dtype: dt)
+            let gv = gPacked ?? Tensor.empty([n, s, e], dtype: dt)
+            let gRow = gPacked != nil ? 3 * e : e, (gkOff, gvOff) = gPacked != nil ? (e, 2 * e) : (0, 0)
             Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
                 for t in t0..<t1 {
                     let work = Tensor.empty([(d + l) * sp], dtype: dt)
@@ -65,24 +88,25 @@ extension Tensor {
                         let (ni, hi) = (b / h, b % h)
                         let qp = qs.data + (ni * qs.strides[0] + hi * d) * es, kp = ks.data + (ni * ks.strides[0] + hi * d) * es
                         let vp = vs.data + (ni * vs.strides[0] + hi * d) * es, pp = ps.data + b * l * s * es
-                        let gop = go.data + (ni * l * e + hi * d) * es, gqp = gq.data + (ni * l * e + hi * d) * es
-                        let gkp = gk.data + (ni * s * e + hi * d) * es, gvp = gv.data + (ni * s * e + hi * d) * es
+                        let gop = go.data + (ni * l * e + hi * d) * es, gqp = gq.data + (ni * l * gRow + hi * d) * es
+                        let gkp = gk.data + (ni * s * gRow + gkOff + hi * d) * es, gvp = gv.data + (ni * s * gRow + gvOff + hi * d) * es
                         if dt == .float32 {
                             nk_attention_bwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(qs.strides[1]),
                                                  kp.assumingMemoryBound(to: Float.self), Int64(ks.strides[1]), vp.assumingMemoryBound(to: Float.self), Int64(vs.strides[1]),
                                                  pp.assumingMemoryBound(to: Float.self), gop.assumingMemoryBound(to: Float.self), Int64(e),
-                                                 gqp.assumingMemoryBound(to: Float.self), Int64(e), gkp.assumingMemoryBound(to: Float.self), Int64(e),
-                                                 gvp.assumingMemoryBound(to: Float.self), Int64(e), work.data.assumingMemoryBound(to: Float.self))
+                                                 gqp.assumingMemoryBound(to: Float.self), Int64(gRow), gkp.assumingMemoryBound(to: Float.self), Int64(gRow),
+                                                 gvp.assumingMemoryBound(to: Float.self), Int64(gRow), work.data.assumingMemoryBound(to: Float.self))
                         } else {
                             nk_attention_bwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(qs.strides[1]),
                                                  kp.assumingMemoryBound(to: Double.self), Int64(ks.strides[1]), vp.assumingMemoryBound(to: Double.self), Int64(vs.strides[1]),
                                                  pp.assumingMemoryBound(to: Double.self), gop.assumingMemoryBound(to: Double.self), Int64(e),
-                                                 gqp.assumingMemoryBound(to: Double.self), Int64(e), gkp.assumingMemoryBound(to: Double.self), Int64(e),
-                                                 gvp.assumingMemoryBound(to: Double.self), Int64(e), work.data.assumingMemoryBound(to: Double.self))
+                                                 gqp.assumingMemoryBound(to: Double.self), Int64(gRow), gkp.assumingMemoryBound(to: Double.self), Int64(gRow),
+                                                 gvp.assumingMemoryBound(to: Double.self), Int64(gRow), work.data.assumingMemoryBound(to: Double.self))
                         }
                     }
                 }
             }
+            if let g = gPacked { return [g] }
             return [q._requiresGrad ? gq : nil, k._requiresGrad ? gk : nil, v._requiresGrad ? gv : nil]
         }
         return (output, probs)

@@ -117,17 +117,18 @@ public final class MultiheadAttention: Module {
             out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
             return (out, Tensor.empty([0], dtype: q.dtype))
         }
-        let qp: Tensor, kp: Tensor, vp: Tensor
+        let mask = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
+        let ctx: Tensor, probs: Tensor
         if query === key && key === value {
-            let qkv = q.linear(weight: inProjWeight, bias: inProjBias)                                // [N, L, 3E]
-            (qp, kp, vp) = (qkv.narrow(dim: 2, start: 0, length: e), qkv.narrow(dim: 2, start: e, length: e),
-                            qkv.narrow(dim: 2, start: 2 * e, length: e))
+            // One projection [N, L, 3E]; the kernel reads Q, K, V as its column blocks and its
+            // backward pass returns one gradient for it.
+            let qkv = q.linear(weight: inProjWeight, bias: inProjBias)
+            (ctx, probs) = Tensor.packedSelfAttention(qkv: qkv, heads: h, mask: mask, needProbabilities: needWeights)
         } else {
             let ws = inProjWeight.chunk(3, dim: 0), bs = inProjBias?.chunk(3, dim: 0)
-            (qp, kp, vp) = (q.linear(weight: ws[0], bias: bs?[0]), k.linear(weight: ws[1], bias: bs?[1]), v.linear(weight: ws[2], bias: bs?[2]))
+            let (qp, kp, vp) = (q.linear(weight: ws[0], bias: bs?[0]), k.linear(weight: ws[1], bias: bs?[1]), v.linear(weight: ws[2], bias: bs?[2]))
+            (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
         }
-        let mask = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
-        let (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
         var out = outProj(ctx)
         out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
         guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
