@@ -9,9 +9,9 @@
 #define EXP_HI 88.72283935546875f
 #define EXP_LO -103.972084045410f
 
-static inline __attribute__((always_inline)) float nk_expf(float x) {
-    float v = x > EXP_HI ? EXP_HI : x;
-    v = v < EXP_LO ? EXP_LO : v;
+// e^v = 2^n · e^r with n = round(v / ln2) and |r| <= ln2/2: returns e^r (the Cephes degree-6
+// polynomial) and n. v must already be clamped to the caller's range.
+static inline __attribute__((always_inline)) float nk_exp_reduced(float v, float *n_out) {
     // round(v / ln2) with the 1.5*2^23 trick (no libm call, vectorisable)
     float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = v - n * 0.693359375f;
@@ -22,7 +22,15 @@ static inline __attribute__((always_inline)) float nk_expf(float x) {
     p = p * r + 4.1665795894E-2f;
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
-    float y = p * (r * r) + r + 1.0f;
+    *n_out = n;
+    return p * (r * r) + r + 1.0f;
+}
+
+static inline __attribute__((always_inline)) float nk_expf(float x) {
+    float v = x > EXP_HI ? EXP_HI : x;
+    v = v < EXP_LO ? EXP_LO : v;
+    float n;
+    float y = nk_exp_reduced(v, &n);
     // 2^n as two normal powers of two (n in [-150, 128]) so that results near overflow and
     // in the denormal range are exact products rather than out-of-range exponents.
     int32_t ni = (int32_t)n;
@@ -43,16 +51,8 @@ static inline __attribute__((always_inline)) float nk_expf(float x) {
 #define EXP_NONPOS_LO -87.33654475f
 static inline __attribute__((always_inline)) float nk_expf_nonpos(float x) {
     float v = x < EXP_NONPOS_LO ? EXP_NONPOS_LO : x;
-    float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = v - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500E-4f;
-    p = p * r + 1.3981999507E-3f;
-    p = p * r + 8.3334519073E-3f;
-    p = p * r + 4.1665795894E-2f;
-    p = p * r + 1.6666665459E-1f;
-    p = p * r + 5.0000001201E-1f;
-    float y = p * (r * r) + r + 1.0f;
+    float n;
+    float y = nk_exp_reduced(v, &n);
     uint32_t b = (uint32_t)((int32_t)n + 127) << 23;
     float s;
     memcpy(&s, &b, sizeof s);

@@ -156,11 +156,11 @@ final class CPUBackend: Backend {
         }
         switch dtype {
         case .float32:
-            let (gp, sp, op) = (g.assumingMemoryBound(to: Float.self), saved.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
-            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f32(code, gp + a, sp + a, op + a, Int64(b - a)) }
+            let (gp, sp, dp) = (g.assumingMemoryBound(to: Float.self), saved.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))
+            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f32(code, gp + a, sp + a, dp + a, Int64(b - a)) }
         case .float64:
-            let (gp, sp, op) = (g.assumingMemoryBound(to: Double.self), saved.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
-            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f64(code, gp + a, sp + a, op + a, Int64(b - a)) }
+            let (gp, sp, dp) = (g.assumingMemoryBound(to: Double.self), saved.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
+            Threading.parallelFor(count, minChunk: grain) { a, b in nk_activation_grad_f64(code, gp + a, sp + a, dp + a, Int64(b - a)) }
         default: fail("activationGrad: dtype \(dtype) is not supported (float32 or float64 expected)")
         }
     }

@@ -49,7 +49,7 @@ extension Tensor {
     public func sigmoid() -> Tensor {
         unaryOp(.sigmoid, "SigmoidBackward") { g, _, y in Tensor.activationGradient(.sigmoid, g, y) { g * y * (1.0 - y) } }
     }
-    /// Swift.max(x, 0). Gradient 1 where x > 0, else 0.
+    /// Swift.max(x, 0). Gradient 0 where x ≤ 0, else 1 (a NaN input passes the gradient, as in PyTorch).
     public func relu() -> Tensor {
         unaryOp(.relu, "ReluBackward") { g, x, _ in Tensor.activationGradient(.relu, g, x) { g * (x .> 0.0) } }
     }

@@ -79,7 +79,7 @@ public final class MultiheadAttention: Module {
         let recording = GradMode.enabled && ([query, key, value] + parameters()).contains { $0._requiresGrad }
         if !(needWeights && recording) && !(dropout > 0 && isTraining) && (query.dtype == .float32 || query.dtype == .float64) {
             return fusedAttention(q, k, v, query: query, key: key, value: value, keyPaddingMask: keyPaddingMask, attnMask: attnMask,
-                                  averageAttnWeights: averageAttnWeights, needWeights: needWeights, unbatched: unbatched)
+                                  averageAttnWeights: averageAttnWeights, needWeights: needWeights, unbatched: unbatched, recording: recording)
         }
         let ws = inProjWeight.chunk(3, dim: 0)
         let bs = inProjBias?.chunk(3, dim: 0)
@@ -105,9 +105,8 @@ public final class MultiheadAttention: Module {
     /// projection.
     private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, query: Tensor, key: Tensor, value: Tensor,
                                 keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
-                                unbatched: Bool) -> (output: Tensor, weights: Tensor) {
+                                unbatched: Bool, recording: Bool) -> (output: Tensor, weights: Tensor) {
         let (n, l, e, s, h) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1], numHeads)
-        let recording = GradMode.enabled && ([query] + parameters()).contains { $0._requiresGrad }
         if query === key && key === value && !needWeights && !recording && keyPaddingMask == nil && (attnMask == nil || attnMask!.rank == 2) {
             // Inference on self-attention: projections and attention in cache-sized chunks of samples.
             let mask = additiveMask(attnMask: attnMask, keyPaddingMask: nil, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
