@@ -24,7 +24,7 @@ static inline __attribute__((always_inline)) float nk_sigmoidf(float x) {
 
 static inline __attribute__((always_inline)) float nk_tanhf(float x) {
     // A 13/6-degree odd/even rational approximation on [-7.905, 7.905] (the coefficients of
-    // Eigen's float tanh), clamped outside; |error| <= 2.6e-7 (about 4.5 ulp), one division and
+    // Eigen's float tanh), clamped outside; |error| <= 2.6e-7 with FMA (3.2e-7 without), one division and
     // no exp: 3x faster than the exp form. Below 4e-4 tanh(x) = x to float precision.
     const float clamp = 7.90531110763549805f;
     float c = x > clamp ? clamp : x;

