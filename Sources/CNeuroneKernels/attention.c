@@ -226,6 +226,8 @@ ATTN_BODIES(double, nk_exp_double, f64)
 
 #define ATTN_EXPORTS(SUFFIX)                                                                           \
     void nk_attention_fwd_##SUFFIX(FWD_ARGS) {                                                         \
+        SHORT_FWD_##SUFFIX;                                                                            \
+        if (!p) p = work + (D + L) * ((S + 7) & ~(int64_t)7); /* probabilities not wanted: scratch */  \
         DISPATCH(attn_fwd_##SUFFIX, FWD_CALL);                                                         \
         attn_fwd_body_##SUFFIX(FWD_CALL);                                                              \
     }                                                                                                  \
@@ -251,6 +253,206 @@ ATTN_VARIANTS(f64)
 #define DISPATCH(NAME, ...) do { } while (0)
 #endif
 
+
+#ifdef NK_X86
+// The float32 forward for short key sequences (S ≤ 32) and head widths D = 8, 16, 24 or 32,
+// written with AVX2 intrinsics so that everything stays in registers: Kᵀ is built once with 8×8
+// register transposes; then for each pair of query rows the scores (NV = ⌈S/8⌉ vectors per row)
+// are accumulated over D, scaled, masked, their maximum subtracted and exponentiated without
+// leaving registers; O = (e·V)/Σe normalises the D outputs instead of the S probabilities, and
+// P is stored only when p is not NULL. The generic loops above pass scores through memory five
+// times; this is about twice as fast on the 28-token, D = 16 blocks of the attention model.
+#define AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+
+AVX2_INLINE float hmax8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+AVX2_INLINE float hsum8(__m256 v) {
+    __m128 m = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+}
+/* kt[d·SP + j] = k[j·ks + d] for d < D (a multiple of 8), zero for S ≤ j < SP: 8×8 blocks */
+AVX2_INLINE void transpose_k8(int64_t S, int64_t D, const float *k, int64_t ks, int64_t SP, float *kt) {
+    for (int64_t j0 = 0; j0 < SP; j0 += 8)
+        for (int64_t d0 = 0; d0 < D; d0 += 8) {
+            __m256 r[8];
+            for (int a = 0; a < 8; a++) r[a] = j0 + a < S ? _mm256_loadu_ps(k + (j0 + a) * ks + d0) : _mm256_setzero_ps();
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *o = kt + d0 * SP + j0;
+            _mm256_storeu_ps(o + 0 * SP, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(o + 1 * SP, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(o + 2 * SP, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(o + 3 * SP, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(o + 4 * SP, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(o + 5 * SP, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(o + 6 * SP, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(o + 7 * SP, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+}
+/* 2^x for x ≤ 0 on eight lanes (Cephes exp2f: 2^x = 2^n · (1 + r·P(r)), n = round(x), |r| ≤ ½;
+   relative error ≤ 1e-7); 0 below −125 (and for −inf), NaN stays NaN. 14 instructions, against
+   20 for e^x with its two-part ln 2 reduction: the softmax below works in base 2 throughout. */
+AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(-125.0f);
+    __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN */
+    __m256 n = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_sub_ps(v, n);
+    __m256 p = _mm256_set1_ps(1.535336188319500E-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.339887440266574E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.618437357674640E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.550332471162809E-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.402264791363012E-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.931472028550421E-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    /* p ∈ [2^-½, 2^½]: adding n to its exponent field multiplies by 2^n and stays normal for n ≥ −125 */
+    __m256i b = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvttps_epi32(n), 23));
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), _mm256_castsi256_ps(b));
+}
+/* Softmax numerators of query rows q0, q1 into e0, e1 (NV·8 values each, 0 past S) and the
+   reciprocals of their sums into inv[0], inv[1]; probability rows p0, p1 too unless NULL. m0, m1:
+   mask rows padded to NV·8 values, or NULL. pad: the lanes of the last score vector at or past S.
+   Scores are kept as log2 values, scale·log2(e)·q·k + log2(e)·mask, so that exp is exp2. */
+AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, const float *q0, const float *q1,
+    const float *kt, const float *m0, const float *m1, __m256 pad, __m256i live, float *p0, float *p1,
+    float *e0, float *e1, float *inv) {
+    __m256 s0[4], s1[4];
+    for (int c = 0; c < NV; c++) s0[c] = s1[c] = _mm256_setzero_ps();
+    for (int d = 0; d < 8 * DV; d++) {
+        __m256 a0 = _mm256_broadcast_ss(q0 + d), a1 = _mm256_broadcast_ss(q1 + d);
+        const float *r = kt + d * NV * 8;
+        for (int c = 0; c < NV; c++) {
+            __m256 kv = _mm256_loadu_ps(r + 8 * c);
+            s0[c] = _mm256_fmadd_ps(a0, kv, s0[c]);
+            s1[c] = _mm256_fmadd_ps(a1, kv, s1[c]);
+        }
+    }
+    const __m256 log2e = _mm256_set1_ps(NK_LOG2E), sc = _mm256_set1_ps(scale * NK_LOG2E), ninf = _mm256_set1_ps(-INFINITY);
+    for (int c = 0; c < NV; c++) {
+        s0[c] = _mm256_mul_ps(s0[c], sc);
+        s1[c] = _mm256_mul_ps(s1[c], sc);
+        if (m0) { s0[c] = _mm256_fmadd_ps(_mm256_loadu_ps(m0 + 8 * c), log2e, s0[c]); s1[c] = _mm256_fmadd_ps(_mm256_loadu_ps(m1 + 8 * c), log2e, s1[c]); }
+    }
+    s0[NV - 1] = _mm256_blendv_ps(s0[NV - 1], ninf, pad); /* padding: exp gives 0 */
+    s1[NV - 1] = _mm256_blendv_ps(s1[NV - 1], ninf, pad);
+    __m256 x0 = s0[0], x1 = s1[0];
+    for (int c = 1; c < NV; c++) { x0 = _mm256_max_ps(x0, s0[c]); x1 = _mm256_max_ps(x1, s1[c]); }
+    float mx0 = hmax8(x0), mx1 = hmax8(x1);
+    if (mx0 == -INFINITY) mx0 = 0; /* a fully masked row gives NaN below, as in PyTorch */
+    if (mx1 == -INFINITY) mx1 = 0;
+    const __m256 b0 = _mm256_set1_ps(mx0), b1 = _mm256_set1_ps(mx1);
+    __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps();
+    for (int c = 0; c < NV; c++) {
+        s0[c] = exp2_nonpos8(_mm256_sub_ps(s0[c], b0));
+        t0 = _mm256_add_ps(t0, s0[c]);
+        _mm256_storeu_ps(e0 + 8 * c, s0[c]);
+        s1[c] = exp2_nonpos8(_mm256_sub_ps(s1[c], b1));
+        t1 = _mm256_add_ps(t1, s1[c]);
+        _mm256_storeu_ps(e1 + 8 * c, s1[c]);
+    }
+    const float r0 = 1.0f / hsum8(t0), r1 = 1.0f / hsum8(t1);
+    inv[0] = r0; inv[1] = r1;
+    if (p0) {
+        const __m256 i0 = _mm256_set1_ps(r0), i1 = _mm256_set1_ps(r1);
+        for (int c = 0; c + 1 < NV; c++) {
+            _mm256_storeu_ps(p0 + 8 * c, _mm256_mul_ps(s0[c], i0));
+            _mm256_storeu_ps(p1 + 8 * c, _mm256_mul_ps(s1[c], i1));
+        }
+        _mm256_maskstore_ps(p0 + 8 * (NV - 1), live, _mm256_mul_ps(s0[NV - 1], i0));
+        _mm256_maskstore_ps(p1 + 8 * (NV - 1), live, _mm256_mul_ps(s1[NV - 1], i1));
+    }
+}
+/* Output rows o0 = inv0·Σ_t e0[t]·V[t] and o1 likewise; two key rows per step into separate
+   accumulators (independent FMA chains). */
+AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, const float *e1, float inv0, float inv1,
+    const float *v, int64_t vs, float *o0, float *o1) {
+    __m256 a0[4], a1[4], c0[4], c1[4];
+    for (int c = 0; c < DV; c++) a0[c] = a1[c] = c0[c] = c1[c] = _mm256_setzero_ps();
+    int64_t t = 0;
+    for (; t + 2 <= S; t += 2) {
+        const __m256 w0 = _mm256_broadcast_ss(e0 + t), w1 = _mm256_broadcast_ss(e1 + t);
+        const __m256 u0 = _mm256_broadcast_ss(e0 + t + 1), u1 = _mm256_broadcast_ss(e1 + t + 1);
+        const float *r0 = v + t * vs, *r1 = r0 + vs;
+        for (int c = 0; c < DV; c++) {
+            __m256 x = _mm256_loadu_ps(r0 + 8 * c), y = _mm256_loadu_ps(r1 + 8 * c);
+            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
+            c0[c] = _mm256_fmadd_ps(u0, y, c0[c]); c1[c] = _mm256_fmadd_ps(u1, y, c1[c]);
+        }
+    }
+    if (t < S) {
+        const __m256 w0 = _mm256_broadcast_ss(e0 + t), w1 = _mm256_broadcast_ss(e1 + t);
+        const float *r0 = v + t * vs;
+        for (int c = 0; c < DV; c++) {
+            __m256 x = _mm256_loadu_ps(r0 + 8 * c);
+            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
+        }
+    }
+    const __m256 i0 = _mm256_set1_ps(inv0), i1 = _mm256_set1_ps(inv1);
+    for (int c = 0; c < DV; c++) {
+        _mm256_storeu_ps(o0 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a0[c], c0[c]), i0));
+        _mm256_storeu_ps(o1 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a1[c], c1[c]), i1));
+    }
+}
+/* Two phases over the row pairs, so that consecutive pairs are independent work the CPU overlaps
+   (within one pair, scores → max → exp → e·V is one long dependency chain). */
+AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;
+    /* work: Kᵀ [D, SP], numerators [LE, SP], reciprocal sums [LE], padded mask rows [2, 32], spare rows */
+    float *kt = work, *e = kt + D * SP, *inv = e + LE * SP, *mp = inv + LE, *spare = mp + 64;
+    transpose_k8(S, D, k, ks, SP, kt);
+    int32_t lanes[8];
+    for (int a = 0; a < 8; a++) lanes[a] = SP - 8 + a >= S ? -1 : 0;
+    const __m256i padi = _mm256_loadu_si256((const __m256i *)lanes);
+    const __m256 pad = _mm256_castsi256_ps(padi);
+    const __m256i live = _mm256_xor_si256(padi, _mm256_set1_epi32(-1));
+    for (int64_t i = 0; i < L; i += 2) {
+        const int64_t i1 = i + 1 < L ? i + 1 : i; /* an odd last row is computed twice */
+        const float *m0 = NULL, *m1 = NULL;
+        if (mask) {
+            for (int64_t j = S; j < SP; j++) mp[j] = mp[32 + j] = 0;
+            memcpy(mp, mask + i * S, (size_t)S * sizeof(float));
+            memcpy(mp + 32, mask + i1 * S, (size_t)S * sizeof(float));
+            m0 = mp; m1 = mp + 32;
+        }
+        float *p0 = p ? p + i * S : NULL, *p1 = p ? (i1 == i ? spare : p + i1 * S) : NULL;
+        attn_softmax2_avx2(NV, DV, scale, q + i * qs, q + i1 * qs, kt, m0, m1, pad, live, p0, p1,
+                           e + i * SP, e + (i + 1) * SP, inv + i);
+    }
+    for (int64_t i = 0; i < L; i += 2)
+        attn_ev2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
+}
+/* One instantiation per (NV, DV) so that both loops unroll and the accumulators stay in registers. */
+#define SHORT_CASE(NV, DV) case (NV) * 8 + (DV): attn_fwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
+__attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    if (S < 1 || S > 32 || D < 8 || D > 32 || D % 8 != 0 || L < 1) return 0;
+    switch ((S + 7) / 8 * 8 + D / 8) {
+        SHORT_CASE(1, 1) SHORT_CASE(1, 2) SHORT_CASE(1, 3) SHORT_CASE(1, 4)
+        SHORT_CASE(2, 1) SHORT_CASE(2, 2) SHORT_CASE(2, 3) SHORT_CASE(2, 4)
+        SHORT_CASE(3, 1) SHORT_CASE(3, 2) SHORT_CASE(3, 3) SHORT_CASE(3, 4)
+        SHORT_CASE(4, 1) SHORT_CASE(4, 2) SHORT_CASE(4, 3) SHORT_CASE(4, 4)
+    }
+    return 0;
+}
+#endif
+
+#ifdef NK_X86
+/* the short-sequence AVX2 kernel when the CPU level allows it and the shape fits */
+#define SHORT_FWD_f32 do { if (nk_cpu_level() >= 1 && attn_fwd_short_f32(FWD_CALL)) return; } while (0)
+#else
+#define SHORT_FWD_f32 do { } while (0)
+#endif
+#define SHORT_FWD_f64 do { } while (0)
 #define T float
 ATTN_EXPORTS(f32)
 #undef T

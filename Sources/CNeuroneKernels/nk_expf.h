@@ -9,19 +9,32 @@
 #define EXP_HI 88.72283935546875f
 #define EXP_LO -103.972084045410f
 
+// The constants of the range reduction (ln 2 split in a high part exact in float and a low part)
+// and of the Cephes degree-6 polynomial, shared by the scalar and the AVX2 versions below.
+#define NK_LOG2E 1.44269504088896341f
+#define NK_ROUND_MAGIC 12582912.0f /* 1.5·2^23: (x + M) − M rounds x to an integer */
+#define NK_LN2_HI 0.693359375f
+#define NK_LN2_LO -2.12194440e-4f
+#define NK_EXP_P0 1.9875691500E-4f
+#define NK_EXP_P1 1.3981999507E-3f
+#define NK_EXP_P2 8.3334519073E-3f
+#define NK_EXP_P3 4.1665795894E-2f
+#define NK_EXP_P4 1.6666665459E-1f
+#define NK_EXP_P5 5.0000001201E-1f
+
 // e^v = 2^n · e^r with n = round(v / ln2) and |r| <= ln2/2: returns e^r (the Cephes degree-6
 // polynomial) and n. v must already be clamped to the caller's range.
 static inline __attribute__((always_inline)) float nk_exp_reduced(float v, float *n_out) {
     // round(v / ln2) with the 1.5*2^23 trick (no libm call, vectorisable)
-    float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = v - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500E-4f;
-    p = p * r + 1.3981999507E-3f;
-    p = p * r + 8.3334519073E-3f;
-    p = p * r + 4.1665795894E-2f;
-    p = p * r + 1.6666665459E-1f;
-    p = p * r + 5.0000001201E-1f;
+    float n = (v * NK_LOG2E + NK_ROUND_MAGIC) - NK_ROUND_MAGIC;
+    float r = v - n * NK_LN2_HI;
+    r = r - n * NK_LN2_LO;
+    float p = NK_EXP_P0;
+    p = p * r + NK_EXP_P1;
+    p = p * r + NK_EXP_P2;
+    p = p * r + NK_EXP_P3;
+    p = p * r + NK_EXP_P4;
+    p = p * r + NK_EXP_P5;
     *n_out = n;
     return p * (r * r) + r + 1.0f;
 }
@@ -59,5 +72,29 @@ static inline __attribute__((always_inline)) float nk_expf_nonpos(float x) {
     y = y * s;
     return x < EXP_NONPOS_LO ? 0.0f : y;
 }
+
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+// nk_expf_nonpos on eight lanes, for kernels written with AVX2 intrinsics: the same arithmetic
+// (the same reduction, polynomial and clamp), so both give the same results.
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) __m256 nk_expf_nonpos8(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(EXP_NONPOS_LO), magic = _mm256_set1_ps(NK_ROUND_MAGIC);
+    __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN: NaN stays NaN */
+    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(NK_LOG2E), magic), magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NK_LN2_HI), v);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NK_LN2_LO), r);
+    __m256 p = _mm256_set1_ps(NK_EXP_P0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P5));
+    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    __m256i b = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    y = _mm256_mul_ps(y, _mm256_castsi256_ps(b));
+    return _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+}
+#endif
 
 #endif

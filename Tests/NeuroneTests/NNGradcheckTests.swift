@@ -117,6 +117,48 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// The float32 kernel for short key sequences (S ≤ 32, D = 8, 16, 24, 32: one to four score
+    /// vectors per row, one to four output vectors, base-2 softmax in registers) against the
+    /// float64 composite ops: odd and even L, S at and between multiples of 8, strided rows, with
+    /// and without a mask (hidden keys get probability exactly 0; a fully hidden row gives NaN, as
+    /// in PyTorch), probabilities kept or not.
+    func testShortSequenceAttentionKernelMatchesFloat64() {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8)] {
+            let h = 2, n = 2
+            let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
+            var hidden = [Double](repeating: 0, count: l * s)
+            for i in stride(from: 1, to: hidden.count, by: 3) { hidden[i] = -.infinity }
+            for mask in [nil, Tensor(hidden, shape: [l, s])] {
+                func heads(_ t: Tensor) -> Tensor { t.reshape([n, t.shape[1], h, d]).permute(0, 2, 1, 3) }
+                var scores = heads(q).matmul(heads(k).transpose(-2, -1)) * (1 / Double(d).squareRoot())
+                if let m = mask { scores = scores + m }
+                let p64 = scores.softmax(dim: -1), o64 = p64.matmul(heads(v)).permute(0, 2, 1, 3).reshape([n, l, h * d])
+                for keep in [true, false] {
+                    // q, k, v as column blocks of one wider tensor: row strides larger than E
+                    let wide = Tensor.cat([q, Tensor.zeros([n, l, 3], dtype: .float64)], dim: 2).to(.float32).narrow(dim: 2, start: 0, length: h * d)
+                    let f = withNoGrad { Tensor.scaledDotProductAttention(q: wide, k: k.to(.float32), v: v.to(.float32), heads: h,
+                                                                          mask: mask?.to(.float32), needProbabilities: keep) }
+                    let tag = "L \(l) S \(s) D \(d) mask \(mask != nil) keep \(keep)"
+                    let allHidden = mask != nil && s == 1 // every key of a row hidden: NaN rows
+                    if allHidden { continue }
+                    XCTAssertLessThan((f.output.to(.float64) - o64).abs().max().item(), 2e-6, tag)
+                    if keep {
+                        XCTAssertLessThan((f.probabilities.to(.float64) - p64).abs().max().item(), 1e-6, tag)
+                        if mask != nil {
+                            let pr = f.probabilities.toArray(as: Float.self)
+                            for (i, x) in pr.enumerated() where hidden[i % (l * s)] == -.infinity { XCTAssertEqual(x, 0, tag) }
+                        }
+                    }
+                }
+            }
+        }
+        // a row with every key hidden: NaN output, as PyTorch's softmax of all −inf
+        let m = Tensor([0, -Double.infinity, -.infinity, -.infinity, -.infinity, -.infinity], shape: [2, 3]).to(.float32)
+        let out = withNoGrad { Tensor.scaledDotProductAttention(q: r([1, 2, 8]).to(.float32), k: r([1, 3, 8]).to(.float32), v: r([1, 3, 8]).to(.float32),
+                                                                heads: 1, mask: m).output }.toArray(as: Float.self)
+        XCTAssertTrue(out[0..<8].allSatisfy { $0.isFinite } && out[8..<16].allSatisfy { $0.isNaN }, "\(out)")
+    }
+
     /// Self-attention inference runs in chunks of samples (projections and attention per chunk);
     /// it must give what the whole-batch path gives (needWeights forces that path) and what the
     /// composite ops give with autograd on: 20 samples of 28 tokens are 3 chunks, the last one

@@ -61,12 +61,12 @@ extension Tensor {
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let work = Tensor.empty([(d + l) * sp + (keep ? 0 : l * s)], dtype: dt)
+                let work = Tensor.empty([attentionWorkCount(l: l, s: s, d: d)], dtype: dt)
                 for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                     let (ni, hi) = (b / h, b % h)
                     let qp = qr.data + (ni * qr.strides[0] + hi * d) * es, kp = kr.data + (ni * kr.strides[0] + hi * d) * es
                     let vp = vr.data + (ni * vr.strides[0] + hi * d) * es, op = out.data + (ni * l * e + hi * d) * es
-                    let pp = keep ? probs.data + b * l * s * es : work.data + (d + l) * sp * es, mp = m.map { $0.data + b * maskStride * es }
+                    let pp = keep ? probs.data + b * l * s * es : nil, mp = m.map { $0.data + b * maskStride * es }
                     attentionBlock(dt, l: l, s: s, d: d, scale: scale, q: qp, qs: qr.strides[1], k: kp, ks: kr.strides[1], v: vp, vs: vr.strides[1],
                                    mask: mp, p: pp, o: op, os: e, work: work.data)
                 }
@@ -112,20 +112,24 @@ extension Tensor {
         return (output, probs)
     }
 
+    /// Values of scratch one forward block needs (nk_attention_fwd_f32): (D + L)·roundUp(S, 8) + L·S + 192.
+    static func attentionWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l) * ((s + 7) / 8 * 8) + l * s + 192 }
+
     /// One (sample, head) block of the forward kernel (see nk_attention_fwd_f32): row strides in
-    /// elements, `p` receives the probabilities [L, S], `work` holds (D + L)·roundUp(S, 8) values.
+    /// elements, `p` receives the probabilities [L, S] (nil: not wanted), `work` holds
+    /// `attentionWorkCount` values.
     static func attentionBlock(_ dt: DType, l: Int, s: Int, d: Int, scale: Double, q: UnsafeRawPointer, qs: Int,
                                k: UnsafeRawPointer, ks: Int, v: UnsafeRawPointer, vs: Int, mask: UnsafeRawPointer?,
-                               p: UnsafeMutableRawPointer, o: UnsafeMutableRawPointer, os: Int, work: UnsafeMutableRawPointer) {
+                               p: UnsafeMutableRawPointer?, o: UnsafeMutableRawPointer, os: Int, work: UnsafeMutableRawPointer) {
         if dt == .float32 {
             nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), q.assumingMemoryBound(to: Float.self), Int64(qs),
                                  k.assumingMemoryBound(to: Float.self), Int64(ks), v.assumingMemoryBound(to: Float.self), Int64(vs),
-                                 mask?.assumingMemoryBound(to: Float.self), p.assumingMemoryBound(to: Float.self),
+                                 mask?.assumingMemoryBound(to: Float.self), p?.assumingMemoryBound(to: Float.self),
                                  o.assumingMemoryBound(to: Float.self), Int64(os), work.assumingMemoryBound(to: Float.self))
         } else {
             nk_attention_fwd_f64(Int64(l), Int64(s), Int64(d), scale, q.assumingMemoryBound(to: Double.self), Int64(qs),
                                  k.assumingMemoryBound(to: Double.self), Int64(ks), v.assumingMemoryBound(to: Double.self), Int64(vs),
-                                 mask?.assumingMemoryBound(to: Double.self), p.assumingMemoryBound(to: Double.self),
+                                 mask?.assumingMemoryBound(to: Double.self), p?.assumingMemoryBound(to: Double.self),
                                  o.assumingMemoryBound(to: Double.self), Int64(os), work.assumingMemoryBound(to: Double.self))
         }
     }
@@ -158,7 +162,7 @@ extension Tensor {
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
                 let qkv = Tensor.empty([chunk * l, 3 * e], dtype: dt), ctx = Tensor.empty([chunk * l, e], dtype: dt)
-                let work = Tensor.empty([(d + l) * sp + l * l], dtype: dt)
+                let work = Tensor.empty([attentionWorkCount(l: l, s: l, d: d)], dtype: dt)
                 for c in (chunks * t / tasks)..<(chunks * (t + 1) / tasks) {
                     let s0 = n * c / chunks, ms = n * (c + 1) / chunks - s0, rows = ms * l
                     project(x.data + s0 * l * e * es, rows: rows, k: e, wi, bi, cols: 3 * e, into: qkv.data)
@@ -166,7 +170,7 @@ extension Tensor {
                         for hi in 0..<heads {
                             let base = qkv.data + (si * l * 3 * e + hi * d) * es
                             attentionBlock(dt, l: l, s: l, d: d, scale: scale, q: base, qs: 3 * e, k: base + e * es, ks: 3 * e,
-                                           v: base + 2 * e * es, vs: 3 * e, mask: m?.data, p: work.data + (d + l) * sp * es,
+                                           v: base + 2 * e * es, vs: 3 * e, mask: m?.data, p: nil,
                                            o: ctx.data + (si * l * e + hi * d) * es, os: e, work: work.data)
                         }
                     }
