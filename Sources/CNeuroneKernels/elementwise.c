@@ -133,3 +133,19 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
         if (d < 0) return;
     }
 }
+
+// ---- row fill ----------------------------------------------------------------------------
+void nk_fill_rows(void *dst, const void *row, int64_t rows, int64_t rowBytes) {
+    const char *s = (const char *)row;
+    char *d = (char *)dst;
+    if (rowBytes < 32) {
+        for (int64_t r = 0; r < rows; r++) memcpy(d + r * rowBytes, s, (size_t)rowBytes);
+        return;
+    }
+    // 32-byte moves (inlined, no call per row); the last one overlaps the one before it
+    for (int64_t r = 0; r < rows; r++, d += rowBytes) {
+        int64_t i = 0;
+        for (; i + 32 <= rowBytes; i += 32) memcpy(d + i, s + i, 32);
+        if (i < rowBytes) memcpy(d + rowBytes - 32, s + rowBytes - 32, 32);
+    }
+}

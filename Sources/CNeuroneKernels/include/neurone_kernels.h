@@ -43,6 +43,10 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
                      const void *src, const int64_t *srcStrides,
                      void *dst, const int64_t *dstStrides);
 
+/// Copies the rowBytes bytes at `row` into each of `rows` consecutive rows of dst (a bias laid
+/// under a GEMM that accumulates onto it): inline 32-byte moves, not one memcpy call per row.
+void nk_fill_rows(void *dst, const void *row, int64_t rows, int64_t rowBytes);
+
 /// Direct float32 convolution with stride 1 (groups = 1, NCHW) on a pre-padded input
 /// xpad [N, C, Hp, Wp]; dims = {N, C, Hp, Wp, O, kh, kw, dh, dw, outH, outW} (see conv_direct.c).
 /// Forward computes work items [item0, item1) of nk_conv2d_direct_items(dims) (one sample and a

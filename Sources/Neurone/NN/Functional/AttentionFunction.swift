@@ -143,7 +143,7 @@ extension Tensor {
     static func chunkedSelfAttention(x: Tensor, inWeight: Tensor, inBias: Tensor?, outWeight: Tensor, outBias: Tensor?,
                                      heads: Int, mask: Tensor?) -> Tensor {
         let (n, l, e) = (x.shape[0], x.shape[1], x.shape[2])
-        let dt = x.dtype, es = dt.byteSize, d = e / heads, scale = 1 / Double(d).squareRoot(), sp = (l + 7) / 8 * 8
+        let dt = x.dtype, es = dt.byteSize, d = e / heads, scale = 1 / Double(d).squareRoot()
         let (wi, wo) = (inWeight.contiguousCopyIfNeeded(), outWeight.contiguousCopyIfNeeded())
         let (bi, bo) = (inBias?.contiguousCopyIfNeeded(), outBias?.contiguousCopyIfNeeded())
         let m = mask?.to(dt).contiguousCopyIfNeeded()
@@ -155,9 +155,7 @@ extension Tensor {
         let be = x.backend
         /// rows of `dst` [rows, cols] = src [rows, k] · wᵀ + b.
         func project(_ src: UnsafeRawPointer, rows: Int, k: Int, _ w: Tensor, _ b: Tensor?, cols: Int, into dst: UnsafeMutableRawPointer) {
-            if let b = b { for r in 0..<rows { (dst + r * cols * es).copyMemory(from: b.data, byteCount: cols * es) } }
-            be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: cols, k: k, alpha: 1, src, lda: k, strideA: 0,
-                    w.data, ldb: k, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: cols, strideC: 0)
+            linearRows(be, dt, src, rows: rows, inFeatures: k, weight: w.data, bias: b?.data, outFeatures: cols, into: dst)
         }
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {

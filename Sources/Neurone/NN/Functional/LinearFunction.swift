@@ -1,3 +1,5 @@
+import CNeuroneKernels
+
 extension Tensor {
     /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
     /// [out, in], bias [out]. One GEMM forward and one per gradient; the weight gradient
@@ -15,14 +17,10 @@ extension Tensor {
         let w = weight.contiguousCopyIfNeeded()
         let out = Tensor.empty(Array(shape.dropLast()) + [outF], dtype: dtype)
         if out.count > 0 {
-            if let b = bias {
-                // Start from the bias in every row, then accumulate the product on top (beta = 1).
-                let bc = b.contiguousCopyIfNeeded()
-                for r in 0..<rows { (out.data + r * outF * dtype.byteSize).copyMemory(from: bc.data, byteCount: outF * dtype.byteSize) }
+            let bc = bias?.contiguousCopyIfNeeded()
+            withExtendedLifetime(bc) {
+                Tensor.linearRows(backend, dtype, x2.data, rows: rows, inFeatures: inF, weight: w.data, bias: bc?.data, outFeatures: outF, into: out.data)
             }
-            backend.gemm(dtype: dtype, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1,
-                         x2.data, lda: inF, strideA: 0, w.data, ldb: inF, strideB: 0,
-                         beta: bias == nil ? 0 : 1, out.data, ldc: outF, strideC: 0)
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return out }
@@ -46,5 +44,16 @@ extension Tensor {
             if bias != nil { grads.append(needB ? g2.sum(dim: 0) : nil) }
             return grads
         }
+    }
+
+    /// dst [rows, outF] = src [rows, inF] · wᵀ + b on raw contiguous buffers (w [outF, inF], b
+    /// [outF] or nil): the bias is laid into every row first, then one GEMM accumulates on top of
+    /// it (beta = 1).
+    static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
+                           weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?, outFeatures outF: Int,
+                           into dst: UnsafeMutableRawPointer) {
+        if let b = b { nk_fill_rows(dst, b, Int64(rows), Int64(outF * dt.byteSize)) }
+        backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, src, lda: inF, strideA: 0,
+                     w, ldb: inF, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: outF, strideC: 0)
     }
 }

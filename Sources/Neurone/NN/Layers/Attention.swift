@@ -106,7 +106,7 @@ public final class MultiheadAttention: Module {
     private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, query: Tensor, key: Tensor, value: Tensor,
                                 keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
                                 unbatched: Bool, recording: Bool) -> (output: Tensor, weights: Tensor) {
-        let (n, l, e, s, h) = (q.shape[0], q.shape[1], q.shape[2], k.shape[1], numHeads)
+        let (n, l, s, h) = (q.shape[0], q.shape[1], k.shape[1], numHeads)
         if query === key && key === value && !needWeights && !recording && keyPaddingMask == nil && (attnMask == nil || attnMask!.rank == 2) {
             // Inference on self-attention: projections and attention in cache-sized chunks of samples.
             let mask = additiveMask(attnMask: attnMask, keyPaddingMask: nil, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
