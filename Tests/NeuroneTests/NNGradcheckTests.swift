@@ -1,5 +1,6 @@
 import XCTest
 @testable import Neurone
+import CNeuroneKernels
 
 /// Float64 finite-difference checks of every layer's and loss's gradients.
 final class NNGradcheckTests: XCTestCase {
@@ -182,6 +183,37 @@ final class NNGradcheckTests: XCTestCase {
                         XCTAssertLessThan(diff, tol, "\(dt) batchFirst \(batchFirst) mask \(mask != nil): chunked vs \(name) differ by \(diff)")
                     }
                 }
+            }
+        }
+    }
+
+    /// The float32 packed linear kernel (linear.c; reductions up to 400 long, AVX2) against float64:
+    /// tiles of 1–6 rows, 16-column panels with 1–15 live columns, reductions that are and are not
+    /// multiples of 8, with and without bias, rows split over threads; one reduction past the
+    /// limit takes the GEMM. The packing and the kernel are also called directly, so that the
+    /// plain loops that stand in for them below AVX2 are checked under NEURONE_KERNEL=generic.
+    func testPackedLinearKernelMatchesFloat64() {
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401)]
+        for (rows, outF, inF) in shapes {
+            let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
+            for bias in [b, nil] {
+                let want = x.linear(weight: w, bias: bias)
+                let got = withNoGrad { x.to(.float32).linear(weight: w.to(.float32), bias: bias?.to(.float32)) }
+                let err = (got.to(.float64) - want).abs().max().item()
+                XCTAssertLessThan(err, 1e-6 * Double(inF).squareRoot() * 4, "rows \(rows) out \(outF) in \(inF) bias \(bias != nil)")
+                // the C entry points themselves, on a row range in the middle
+                let (x32, w32, b32) = (x.to(.float32), w.to(.float32), bias?.to(.float32))
+                let pk = Tensor.packLinearWeight(w32.data, outFeatures: outF, inFeatures: inF)
+                let y = Tensor.zeros([rows, outF], dtype: .float32)
+                let (m0, m1) = (rows / 3, rows)
+                withExtendedLifetime(b32) {
+                    nk_linear_packed_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(inF), Int64(m0), Int64(m1), Int64(inF),
+                                         pk.data.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
+                                         Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF))
+                }
+                let direct = (y.to(.float64) - want).narrow(dim: 0, start: m0, length: m1 - m0).abs().max().item()
+                XCTAssertLessThan(direct, 1e-6 * Double(inF).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF)")
+                if m0 > 0 { XCTAssertEqual(y.narrow(dim: 0, start: 0, length: m0).abs().max().item(), 0, "rows before m0 untouched") }
             }
         }
     }

@@ -43,6 +43,15 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
                      const void *src, const int64_t *srcStrides,
                      void *dst, const int64_t *dstStrides);
 
+/// A float32 fully connected layer y = x·Wᵀ + b for short reductions (linear.c): W [N, K] is first
+/// packed by nk_linear_pack_f32 into ⌈N/16⌉·K·16 values; nk_linear_packed_f32 then computes rows
+/// [m0, m1) of y (row stride ldy) from x (row stride ldx); bias [N] or NULL. Fast with AVX2, which
+/// nk_linear_packed_available reports (elsewhere portable loops).
+int nk_linear_packed_available(void);
+void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
+void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
+                          int64_t N, float *y, int64_t ldy);
+
 /// Copies the rowBytes bytes at `row` into each of `rows` consecutive rows of dst (a bias laid
 /// under a GEMM that accumulates onto it): inline 32-byte moves, not one memcpy call per row.
 void nk_fill_rows(void *dst, const void *row, int64_t rows, int64_t rowBytes);

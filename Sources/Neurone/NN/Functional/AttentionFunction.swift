@@ -154,8 +154,11 @@ extension Tensor {
         let chunks = ((n + maxChunk - 1) / maxChunk + tasks - 1) / tasks * tasks, chunk = (n + chunks - 1) / chunks
         let be = x.backend
         /// rows of `dst` [rows, cols] = src [rows, k] · wᵀ + b.
-        func project(_ src: UnsafeRawPointer, rows: Int, k: Int, _ w: Tensor, _ b: Tensor?, cols: Int, into dst: UnsafeMutableRawPointer) {
-            linearRows(be, dt, src, rows: rows, inFeatures: k, weight: w.data, bias: b?.data, outFeatures: cols, into: dst)
+        // packed once for all chunks when the packed linear kernel takes these products
+        let (pi, po) = usesPackedLinear(dt, inFeatures: e)
+            ? (packLinearWeight(wi.data, outFeatures: 3 * e, inFeatures: e), packLinearWeight(wo.data, outFeatures: e, inFeatures: e)) : (nil, nil)
+        func project(_ src: UnsafeRawPointer, rows: Int, k: Int, _ w: Tensor, _ packed: Tensor?, _ b: Tensor?, cols: Int, into dst: UnsafeMutableRawPointer) {
+            linearRows(be, dt, src, rows: rows, inFeatures: k, weight: w.data, packed: packed, bias: b?.data, outFeatures: cols, into: dst)
         }
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
@@ -163,7 +166,7 @@ extension Tensor {
                 let work = Tensor.empty([attentionWorkCount(l: l, s: l, d: d)], dtype: dt)
                 for c in (chunks * t / tasks)..<(chunks * (t + 1) / tasks) {
                     let s0 = n * c / chunks, ms = n * (c + 1) / chunks - s0, rows = ms * l
-                    project(x.data + s0 * l * e * es, rows: rows, k: e, wi, bi, cols: 3 * e, into: qkv.data)
+                    project(x.data + s0 * l * e * es, rows: rows, k: e, wi, pi, bi, cols: 3 * e, into: qkv.data)
                     for si in 0..<ms {
                         for hi in 0..<heads {
                             let base = qkv.data + (si * l * 3 * e + hi * d) * es
@@ -172,7 +175,7 @@ extension Tensor {
                                            o: ctx.data + (si * l * e + hi * d) * es, os: e, work: work.data)
                         }
                     }
-                    project(ctx.data, rows: rows, k: e, wo, bo, cols: e, into: out.data + s0 * l * e * es)
+                    project(ctx.data, rows: rows, k: e, wo, po, bo, cols: e, into: out.data + s0 * l * e * es)
                 }
             }
         }

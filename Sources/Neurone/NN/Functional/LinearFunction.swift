@@ -46,12 +46,41 @@ extension Tensor {
         }
     }
 
+    /// Whether float32 products over `inFeatures` take the packed kernel of linear.c (AVX2 CPUs;
+    /// reductions up to 400 long, where its panel of W stays in L1 — it runs at about 90 % of
+    /// the FMA peak there, OpenBLAS at 60–77 % with its bias pass) instead of bias rows + GEMM.
+    static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
+        dt == .float32 && inFeatures > 0 && inFeatures <= 400 && packedLinearAvailable
+    }
+    private static let packedLinearAvailable = nk_linear_packed_available() != 0
+
+    /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_packed_f32.
+    static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Tensor {
+        let pk = Tensor.empty([(outF + 15) / 16 * 16 * inF], dtype: .float32)
+        nk_linear_pack_f32(w.assumingMemoryBound(to: Float.self), Int64(outF), Int64(inF), pk.data.assumingMemoryBound(to: Float.self))
+        return pk
+    }
+
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on raw contiguous buffers (w [outF, inF], b
-    /// [outF] or nil): the bias is laid into every row first, then one GEMM accumulates on top of
-    /// it (beta = 1).
+    /// [outF] or nil). Float32 with short reductions: the packed kernel (`packed`: W already
+    /// packed by `packLinearWeight`, else packed here), rows spread over the threads. Otherwise
+    /// the bias is laid into every row and one GEMM accumulates on top of it (beta = 1).
     static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
-                           weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?, outFeatures outF: Int,
+                           weight w: UnsafeRawPointer, packed: Tensor? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
                            into dst: UnsafeMutableRawPointer) {
+        if usesPackedLinear(dt, inFeatures: inF) {
+            let pk = packed ?? packLinearWeight(w, outFeatures: outF, inFeatures: inF)
+            let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
+            let p = pk.data.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
+            // tiles of 6 rows; at least ~64k multiply-adds per thread
+            let tiles = (rows + 5) / 6
+            withExtendedLifetime(pk) {
+                Threading.parallelFor(tiles, minChunk: Swift.max(1, 65536 / Swift.max(1, 6 * outF * inF))) { t0, t1 in
+                    nk_linear_packed_f32(x, Int64(inF), Int64(6 * t0), Int64(Swift.min(rows, 6 * t1)), Int64(inF), p, bias, Int64(outF), y, Int64(outF))
+                }
+            }
+            return
+        }
         if let b = b { nk_fill_rows(dst, b, Int64(rows), Int64(outF * dt.byteSize)) }
         backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, src, lda: inF, strideA: 0,
                      w, ldb: inF, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: outF, strideC: 0)

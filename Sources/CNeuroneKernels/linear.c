@@ -1,0 +1,136 @@
+// A fully connected layer's forward pass for float32 on AVX2, y = x·Wᵀ + b, for the short
+// reduction lengths of small networks (K up to a few hundred) where a general GEMM spends a good
+// part of its time packing both operands per call and reading C back: here W is packed once per
+// call into panels of 16 output features (or once per forward pass by the caller), x is read in
+// place, and each 6×16 tile of y starts from the bias in registers and is stored once (no bias
+// pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6
+// broadcasts of x per 12 multiply-adds. The AVX2 kernel runs on x86 CPUs that have it
+// (nk_linear_packed_available); elsewhere the same functions run plain loops, correct but slow,
+// so callers there use the GEMM.
+#include "neurone_kernels.h"
+#include <string.h>
+#include "cpu_level.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+
+// pk[(jp·K + p)·16 + jj] = w[(16·jp + jj)·K + p], 0 for 16·jp + jj ≥ N: 8×8 register transposes
+// where 8 rows and 8 columns are whole, element by element at the edges.
+__attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w, int64_t N, int64_t K, float *pk) {
+    const int64_t panels = (N + 15) / 16;
+    for (int64_t jp = 0; jp < panels; jp++) {
+        float *dst = pk + jp * K * 16;
+        for (int64_t h = 0; h < 2; h++) {
+            const int64_t j0 = 16 * jp + 8 * h;
+            int64_t p = 0;
+            if (j0 + 8 <= N) {
+                for (; p + 8 <= K; p += 8) {
+                    __m256 r[8];
+                    for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(w + (j0 + a) * K + p);
+                    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+                    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+                    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+                    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+                    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+                    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+                    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+                    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+                    float *o = dst + p * 16 + 8 * h;
+                    _mm256_storeu_ps(o + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
+                    _mm256_storeu_ps(o + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
+                    _mm256_storeu_ps(o + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+                    _mm256_storeu_ps(o + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
+                    _mm256_storeu_ps(o + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
+                    _mm256_storeu_ps(o + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
+                    _mm256_storeu_ps(o + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
+                    _mm256_storeu_ps(o + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+                }
+            }
+            for (; p < K; p++)
+                for (int64_t a = 0; a < 8; a++) dst[p * 16 + 8 * h + a] = j0 + a < N ? w[(j0 + a) * K + p] : 0.0f;
+        }
+    }
+}
+
+// One tile: MR rows (a compile-time constant in each instantiation) × the 16 columns of panel pb.
+// live0/live1: the columns of the two halves that exist (all of them except in the last panel).
+AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t K, const float *pb, __m256 b0, __m256 b1,
+                          float *y, int64_t ldy, int full, __m256i live0, __m256i live1) {
+    __m256 c0[6], c1[6];
+    for (int i = 0; i < MR; i++) { c0[i] = b0; c1[i] = b1; }
+    for (int64_t p = 0; p < K; p++) {
+        const __m256 w0 = _mm256_loadu_ps(pb + p * 16), w1 = _mm256_loadu_ps(pb + p * 16 + 8);
+        for (int i = 0; i < MR; i++) {
+            const __m256 a = _mm256_broadcast_ss(x + i * ldx + p);
+            c0[i] = _mm256_fmadd_ps(a, w0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(a, w1, c1[i]);
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        float *r = y + i * ldy;
+        if (full) { _mm256_storeu_ps(r, c0[i]); _mm256_storeu_ps(r + 8, c1[i]); }
+        else { _mm256_maskstore_ps(r, live0, c0[i]); _mm256_maskstore_ps(r + 8, live1, c1[i]); }
+    }
+}
+
+#define LIN_TILE_CASE(MR) case MR: lin_tile(MR, xr, ldx, K, pb, b0, b1, yr, ldy, full, live0, live1); break;
+
+__attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K,
+                                                              const float *pk, const float *bias, int64_t N, float *y, int64_t ldy) {
+    const int64_t panels = (N + 15) / 16;
+    for (int64_t jp = 0; jp < panels; jp++) {
+        const int64_t j0 = 16 * jp, left = N - j0;
+        const int full = left >= 16;
+        int32_t lanes[16];
+        for (int a = 0; a < 16; a++) lanes[a] = a < left ? -1 : 0;
+        const __m256i live0 = _mm256_loadu_si256((const __m256i *)lanes), live1 = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        if (bias) { b0 = _mm256_maskload_ps(bias + j0, live0); b1 = _mm256_maskload_ps(bias + j0 + 8, live1); }
+        const float *pb = pk + jp * K * 16;
+        for (int64_t i0 = m0; i0 < m1; i0 += 6) {
+            const float *xr = x + i0 * ldx;
+            float *yr = y + i0 * ldy + j0;
+            switch (m1 - i0 >= 6 ? 6 : (int)(m1 - i0)) {
+                LIN_TILE_CASE(6) LIN_TILE_CASE(5) LIN_TILE_CASE(4) LIN_TILE_CASE(3) LIN_TILE_CASE(2) LIN_TILE_CASE(1)
+            }
+        }
+    }
+}
+#endif
+
+// The same results with plain loops (the CPU level below AVX2, or not x86).
+static void linear_pack_portable(const float *w, int64_t N, int64_t K, float *pk) {
+    for (int64_t j = 0; j < (N + 15) / 16 * 16; j++)
+        for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * K + p] : 0.0f;
+}
+static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
+                                   const float *bias, int64_t N, float *y, int64_t ldy) {
+    for (int64_t i = m0; i < m1; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float acc = bias ? bias[j] : 0.0f;
+            for (int64_t p = 0; p < K; p++) acc += x[i * ldx + p] * pk[((j / 16) * K + p) * 16 + j % 16];
+            y[i * ldy + j] = acc;
+        }
+}
+
+int nk_linear_packed_available(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return nk_cpu_level() >= 1;
+#else
+    return 0;
+#endif
+}
+void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { linear_pack_avx2(w, N, K, pk); return; }
+#endif
+    linear_pack_portable(w, N, K, pk);
+}
+void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
+                          int64_t N, float *y, int64_t ldy) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, N, y, ldy); return; }
+#endif
+    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, N, y, ldy);
+}
