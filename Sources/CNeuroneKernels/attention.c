@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 #include "cpu_level.h"
+#include "nk_avx2.h"
 #include "nk_expf.h"
 
 #pragma STDC FP_CONTRACT ON
@@ -262,47 +263,30 @@ ATTN_VARIANTS(f64)
 // leaving registers; O = (e·V)/Σe normalises the D outputs instead of the S probabilities, and
 // P is stored only when p is not NULL. The generic loops above pass scores through memory five
 // times; this is about twice as fast on the 28-token, D = 16 blocks of the attention model.
-#define AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
 
-AVX2_INLINE float hmax8(__m256 v) {
+NK_AVX2_INLINE float hmax8(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
 }
-AVX2_INLINE float hsum8(__m256 v) {
+NK_AVX2_INLINE float hsum8(__m256 v) {
     __m128 m = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_add_ps(m, _mm_movehl_ps(m, m));
     return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
 }
 /* kt[d·SP + j] = k[j·ks + d] for d < D (a multiple of 8), zero for S ≤ j < SP: 8×8 blocks */
-AVX2_INLINE void transpose_k8(int64_t S, int64_t D, const float *k, int64_t ks, int64_t SP, float *kt) {
+NK_AVX2_INLINE void transpose_k8(int64_t S, int64_t D, const float *k, int64_t ks, int64_t SP, float *kt) {
     for (int64_t j0 = 0; j0 < SP; j0 += 8)
         for (int64_t d0 = 0; d0 < D; d0 += 8) {
             __m256 r[8];
             for (int a = 0; a < 8; a++) r[a] = j0 + a < S ? _mm256_loadu_ps(k + (j0 + a) * ks + d0) : _mm256_setzero_ps();
-            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            float *o = kt + d0 * SP + j0;
-            _mm256_storeu_ps(o + 0 * SP, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(o + 1 * SP, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(o + 2 * SP, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(o + 3 * SP, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(o + 4 * SP, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(o + 5 * SP, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(o + 6 * SP, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(o + 7 * SP, _mm256_permute2f128_ps(u3, u7, 0x31));
+            nk_transpose8x8_store(r, kt + d0 * SP + j0, SP);
         }
 }
 /* 2^x for x ≤ 0 on eight lanes (Cephes exp2f: 2^x = 2^n · (1 + r·P(r)), n = round(x), |r| ≤ ½;
    relative error ≤ 1e-7); 0 below −125 (and for −inf), NaN stays NaN. 14 instructions, against
    20 for e^x with its two-part ln 2 reduction: the softmax below works in base 2 throughout. */
-AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
+NK_AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
     const __m256 lo = _mm256_set1_ps(-125.0f);
     __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN */
     __m256 n = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -322,7 +306,7 @@ AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
    reciprocals of their sums into inv[0], inv[1]; probability rows p0, p1 too unless NULL. m0, m1:
    mask rows padded to NV·8 values, or NULL. pad: the lanes of the last score vector at or past S.
    Scores are kept as log2 values, scale·log2(e)·q·k + log2(e)·mask, so that exp is exp2. */
-AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, const float *q0, const float *q1,
+NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, const float *q0, const float *q1,
     const float *kt, const float *m0, const float *m1, __m256 pad, __m256i live, float *p0, float *p1,
     float *e0, float *e1, float *inv) {
     __m256 s0[4], s1[4];
@@ -373,7 +357,7 @@ AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, con
 }
 /* Output rows o0 = inv0·Σ_t e0[t]·V[t] and o1 likewise; two key rows per step into separate
    accumulators (independent FMA chains). */
-AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, const float *e1, float inv0, float inv1,
+NK_AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, const float *e1, float inv0, float inv1,
     const float *v, int64_t vs, float *o0, float *o1) {
     __m256 a0[4], a1[4], c0[4], c1[4];
     for (int c = 0; c < DV; c++) a0[c] = a1[c] = c0[c] = c1[c] = _mm256_setzero_ps();
@@ -404,7 +388,7 @@ AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, const f
 }
 /* Two phases over the row pairs, so that consecutive pairs are independent work the CPU overlaps
    (within one pair, scores → max → exp → e·V is one long dependency chain). */
-AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
+NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
     const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;
     /* work: Kᵀ [D, SP], numerators [LE, SP], reciprocal sums [LE], padded mask rows [2, 32], spare rows */

@@ -10,10 +10,10 @@
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
+#include "nk_avx2.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#define AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
 
 // pk[(jp·K + p)·16 + jj] = w[(16·jp + jj)·K + p], 0 for 16·jp + jj ≥ N: 8×8 register transposes
 // where 8 rows and 8 columns are whole, element by element at the edges.
@@ -28,23 +28,7 @@ __attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w,
                 for (; p + 8 <= K; p += 8) {
                     __m256 r[8];
                     for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(w + (j0 + a) * K + p);
-                    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-                    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-                    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-                    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-                    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-                    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-                    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-                    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-                    float *o = dst + p * 16 + 8 * h;
-                    _mm256_storeu_ps(o + 0 * 16, _mm256_permute2f128_ps(u0, u4, 0x20));
-                    _mm256_storeu_ps(o + 1 * 16, _mm256_permute2f128_ps(u1, u5, 0x20));
-                    _mm256_storeu_ps(o + 2 * 16, _mm256_permute2f128_ps(u2, u6, 0x20));
-                    _mm256_storeu_ps(o + 3 * 16, _mm256_permute2f128_ps(u3, u7, 0x20));
-                    _mm256_storeu_ps(o + 4 * 16, _mm256_permute2f128_ps(u0, u4, 0x31));
-                    _mm256_storeu_ps(o + 5 * 16, _mm256_permute2f128_ps(u1, u5, 0x31));
-                    _mm256_storeu_ps(o + 6 * 16, _mm256_permute2f128_ps(u2, u6, 0x31));
-                    _mm256_storeu_ps(o + 7 * 16, _mm256_permute2f128_ps(u3, u7, 0x31));
+                    nk_transpose8x8_store(r, dst + p * 16 + 8 * h, 16);
                 }
             }
             for (; p < K; p++)
@@ -55,7 +39,7 @@ __attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w,
 
 // One tile: MR rows (a compile-time constant in each instantiation) × the 16 columns of panel pb.
 // live0/live1: the columns of the two halves that exist (all of them except in the last panel).
-AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t K, const float *pb, __m256 b0, __m256 b1,
+NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t K, const float *pb, __m256 b0, __m256 b1,
                           float *y, int64_t ldy, int full, __m256i live0, __m256i live1) {
     __m256 c0[6], c1[6];
     for (int i = 0; i < MR; i++) { c0[i] = b0; c1[i] = b1; }
