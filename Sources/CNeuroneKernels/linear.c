@@ -1,6 +1,7 @@
 // A fully connected layer's forward pass for float32 on AVX2, y = x·Wᵀ + b, for the short
-// reduction lengths of small networks (K up to a few hundred) where a general GEMM spends a good
-// part of its time packing both operands per call and reading C back: here W is packed once per
+// reductions of small networks (Neurone uses it for K ≤ 96, where it measured faster than
+// OpenBLAS) where a general GEMM spends a good part of its time packing both operands per call
+// and reading C back: here W is packed once per
 // call into panels of 16 output features (or once per forward pass by the caller), x is read in
 // place, and each 6×16 tile of y starts from the bias in registers and is stored once (no bias
 // pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6

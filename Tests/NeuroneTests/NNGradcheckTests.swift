@@ -187,13 +187,15 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
-    /// The float32 packed linear kernel (linear.c; reductions up to 400 long, AVX2) against float64:
-    /// tiles of 1–6 rows, 16-column panels with 1–15 live columns, reductions that are and are not
-    /// multiples of 8, with and without bias, rows split over threads; one reduction past the
-    /// limit takes the GEMM. The packing and the kernel are also called directly, so that the
+    /// The float32 packed linear kernel (linear.c, AVX2) against float64, directly up to 400 inputs:
+    /// tiles of 1–6 rows, 16-column panels with 1–16 live columns, reductions that are and are not
+    /// multiples of 8, with and without bias, rows split over threads; shapes past the limits take
+    /// the GEMM. The packing and the kernel are also called directly, so that the
     /// plain loops that stand in for them below AVX2 are checked under NEURONE_KERNEL=generic.
     func testPackedLinearKernelMatchesFloat64() {
-        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401)]
+        // through linear(): the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401),
+                      (197, 17, 9), (193, 33, 400), (192, 5, 401)]
         for (rows, outF, inF) in shapes {
             let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
             for bias in [b, nil] {

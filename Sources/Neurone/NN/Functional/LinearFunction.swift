@@ -1,4 +1,9 @@
 import CNeuroneKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension Tensor {
     /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
@@ -46,13 +51,28 @@ extension Tensor {
         }
     }
 
-    /// Whether float32 products over `inFeatures` take the packed kernel of linear.c (AVX2 CPUs;
-    /// reductions up to 400 long, where its panel of W stays in L1 — it runs at about 90 % of
-    /// the FMA peak there, OpenBLAS at 60–77 % with its bias pass) instead of bias rows + GEMM.
+    /// Whether float32 products over `inFeatures` may take the packed kernel of linear.c (AVX2
+    /// CPUs, reductions up to 96 long) instead of bias rows + GEMM. `neurone bench linear`
+    /// measured it 1.0–1.3× OpenBLAS with its bias pass there (most at K = 28–48, where the
+    /// GEMM's packing and C traffic weigh most) and 0.88–0.95× at K = 120–400.
     static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
-        dt == .float32 && inFeatures > 0 && inFeatures <= 400 && packedLinearAvailable
+        dt == .float32 && inFeatures > 0 && inFeatures <= packedLinearMaxInFeatures && packedLinearEnabled && packedLinearAvailable
     }
-    private static let packedLinearAvailable = nk_linear_packed_available() != 0
+    /// The longest reduction (input features) and the fewest rows for which a float32 linear
+    /// product that packs its own weight takes the packed kernel: 96 and 192 by measurement on
+    /// AVX2 (docs/PERFORMANCE.md). `neurone bench linear` lifts them to time every shape.
+    nonisolated(unsafe) public static var packedLinearMaxInFeatures = 96
+    nonisolated(unsafe) public static var packedLinearMinRows = 192
+    /// Whether this CPU runs the packed linear kernel's fast path (AVX2 and FMA).
+    public static let packedLinearAvailable = nk_linear_packed_available() != 0
+
+    /// Whether float32 linear products may take the packed kernel (see `usesPackedLinear`); true
+    /// unless the environment sets NEURONE_LINEAR=gemm. `neurone bench linear` switches it to time
+    /// both paths in one run.
+    nonisolated(unsafe) public static var packedLinearEnabled: Bool = {
+        guard let s = getenv("NEURONE_LINEAR") else { return true }
+        return String(cString: s) != "gemm"
+    }()
 
     /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_packed_f32.
     static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Tensor {
@@ -62,13 +82,16 @@ extension Tensor {
     }
 
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on raw contiguous buffers (w [outF, inF], b
-    /// [outF] or nil). Float32 with short reductions: the packed kernel (`packed`: W already
-    /// packed by `packLinearWeight`, else packed here), rows spread over the threads. Otherwise
-    /// the bias is laid into every row and one GEMM accumulates on top of it (beta = 1).
+    /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
+    /// there are at least 192 rows to pay for packing it here: the packed kernel, rows spread over
+    /// the threads. Otherwise the bias is laid into every row and one GEMM accumulates on top of
+    /// it (beta = 1).
     static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
                            weight w: UnsafeRawPointer, packed: Tensor? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
                            into dst: UnsafeMutableRawPointer) {
-        if usesPackedLinear(dt, inFeatures: inF) {
+        // Packing W costs about as much as 10 rows of the product, so a call that packs it
+        // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
+        if usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= packedLinearMinRows) {
             let pk = packed ?? packLinearWeight(w, outFeatures: outF, inFeatures: inF)
             let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
             let p = pk.data.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
