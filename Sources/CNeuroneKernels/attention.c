@@ -386,8 +386,9 @@ NK_AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, cons
         _mm256_storeu_ps(o1 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a1[c], c1[c]), i1));
     }
 }
-/* Two phases over the row pairs, so that consecutive pairs are independent work the CPU overlaps
-   (within one pair, scores → max → exp → e·V is one long dependency chain). */
+/* Q [L, D] (rows at stride qs), K and V [S, D] (strides ks, vs) → O [L, D] (stride os) and, unless
+   p is NULL, P [L, S] contiguous. Two passes over the row pairs: softmax numerators of every row
+   into work, then e·V (measured as fast as doing both per pair, and simpler to read). */
 NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
     const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;

@@ -73,8 +73,7 @@ struct BenchLinear: ParsableCommand {
             if json {
                 print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"packed_gflops\":\(formatNumber(p)),\"gemm_gflops\":\(formatNumber(q))}")
             } else {
-                let note = ""
-                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %15.1f %13.1f %6.2f×", inF, outF, Threading.threadCount, p, q, p / q))\(note)")
+                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %15.1f %13.1f %6.2f×", inF, outF, Threading.threadCount, p, q, p / q))")
             }
         }
     }

@@ -7,8 +7,9 @@ import Darwin
 
 extension Tensor {
     /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
-    /// [out, in], bias [out]. One GEMM forward and one per gradient; the weight gradient
-    /// gᵀ·x comes out in W's own [out, in] layout, with no transposed copy.
+    /// [out, in], bias [out]. One product forward (the packed kernel or bias rows + GEMM, see
+    /// `linearRows`) and one GEMM per gradient; the weight gradient gᵀ·x comes out in W's own
+    /// [out, in] layout, with no transposed copy.
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
         check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
         let (outF, inF) = (weight.shape[0], weight.shape[1])
@@ -58,10 +59,14 @@ extension Tensor {
     static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
         dt == .float32 && inFeatures > 0 && inFeatures <= packedLinearMaxInFeatures && packedLinearEnabled && packedLinearAvailable
     }
-    /// The longest reduction (input features) and the fewest rows for which a float32 linear
-    /// product that packs its own weight takes the packed kernel: 96 and 192 by measurement on
-    /// AVX2 (docs/PERFORMANCE.md). `neurone bench linear` lifts them to time every shape.
+    /// The longest reduction (input features) for which a float32 linear product takes the packed
+    /// kernel: 96, by measurement on AVX2 (docs/PERFORMANCE.md). A process-wide setting, to change
+    /// only while no product runs; `neurone bench linear` lifts it to time every shape.
     nonisolated(unsafe) public static var packedLinearMaxInFeatures = 96
+    /// The fewest rows for which a float32 linear product that packs its own weight takes the
+    /// packed kernel (packing costs about 10 rows of the product): 192, by measurement. Products
+    /// given a packed weight (the chunked attention's projections) take it at any row count.
+    /// Process-wide, like `packedLinearMaxInFeatures`.
     nonisolated(unsafe) public static var packedLinearMinRows = 192
     /// Whether this CPU runs the packed linear kernel's fast path (AVX2 and FMA).
     public static let packedLinearAvailable = nk_linear_packed_available() != 0
@@ -83,7 +88,7 @@ extension Tensor {
 
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on raw contiguous buffers (w [outF, inF], b
     /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
-    /// there are at least 192 rows to pay for packing it here: the packed kernel, rows spread over
+    /// there are `packedLinearMinRows` rows to pay for packing it here: the packed kernel, rows spread over
     /// the threads. Otherwise the bias is laid into every row and one GEMM accumulates on top of
     /// it (beta = 1).
     static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
