@@ -84,6 +84,89 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
 }
 #endif
 
+// The weight gradient dW[M, N] (+)= Σ_k g[k, i]·x[k, j] of y = x·Wᵀ + b (g = dL/dy [K, M], x
+// [K, N], K = the rows of the batch): an outer-product GEMM whose operands both hold the
+// reduction in their rows, so packing them is copying runs of 6 and 16 values. GEMM libraries
+// clear dW in a separate pass when beta = 0 (OpenBLAS's sgemm_beta was 8 % of mlp training) and
+// read it back per block; here each 6×16 tile of dW is summed in registers and stored once.
+// Blocks: K in chunks of at most 256 (a 16-column panel of x, 16 KB, stays in L1) and dW rows
+// in groups whose packed g takes at most 192 KB (stays in L2); x is packed panel by panel as the
+// first group reaches it, while its rows are in cache.
+#define WG_KC 256
+#define WG_A_BLOCK_FLOATS 49152
+
+// x[k, j0 + c] for k in [k0, k0 + kc), c < 16 → pb[k·16 + c], 0 where j0 + c ≥ N.
+static inline void wg_pack_x_panel(const float *x, int64_t ldx, int64_t N, int64_t j0, int64_t k0, int64_t kc, float *pb) {
+    const int64_t live = N - j0 >= 16 ? 16 : N - j0;
+    if (live == 16) {
+        for (int64_t k = k0; k < k0 + kc; k++) memcpy(pb + 16 * k, x + k * ldx + j0, 16 * sizeof(float));
+    } else {
+        for (int64_t k = k0; k < k0 + kc; k++)
+            for (int64_t c = 0; c < 16; c++) pb[16 * k + c] = c < live ? x[k * ldx + j0 + c] : 0.0f;
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+NK_AVX2_INLINE void wg_tile(const float *a, const float *b, int64_t kc, float *c, int64_t ldc, int rows, int full,
+                            __m256i live0, __m256i live1, int load) {
+    __m256 c0[6], c1[6];
+    for (int i = 0; i < 6; i++) {
+        if (load && i < rows) {
+            c0[i] = full ? _mm256_loadu_ps(c + i * ldc) : _mm256_maskload_ps(c + i * ldc, live0);
+            c1[i] = full ? _mm256_loadu_ps(c + i * ldc + 8) : _mm256_maskload_ps(c + i * ldc + 8, live1);
+        } else { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const __m256 w0 = _mm256_loadu_ps(b + k * 16), w1 = _mm256_loadu_ps(b + k * 16 + 8);
+        for (int i = 0; i < 6; i++) {
+            const __m256 s = _mm256_broadcast_ss(a + k * 6 + i);
+            c0[i] = _mm256_fmadd_ps(s, w0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(s, w1, c1[i]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        float *r = c + i * ldc;
+        if (full) { _mm256_storeu_ps(r, c0[i]); _mm256_storeu_ps(r + 8, c1[i]); }
+        else { _mm256_maskstore_ps(r, live0, c0[i]); _mm256_maskstore_ps(r + 8, live1, c1[i]); }
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void wgrad_avx2(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M,
+                                                       int64_t N, int64_t K, int64_t p0, int64_t p1, float *c, int64_t ldc,
+                                                       int accumulate) {
+    const int64_t tiles = (M + 5) / 6, kblocks = (K + WG_KC - 1) / WG_KC, kc0 = (K + kblocks - 1) / kblocks;
+    // groups of rows whose packed g fits the L2 budget, of equal size
+    const int64_t maxTiles = WG_A_BLOCK_FLOATS / (6 * kc0) > 0 ? WG_A_BLOCK_FLOATS / (6 * kc0) : 1;
+    const int64_t groups = (tiles + maxTiles - 1) / maxTiles, groupTiles = (tiles + groups - 1) / groups;
+    for (int64_t k0 = 0; k0 < K; k0 += kc0) {
+        const int64_t kc = K - k0 < kc0 ? K - k0 : kc0;
+        const int load = accumulate || k0 > 0;
+        for (int64_t t0 = 0; t0 < tiles; t0 += groupTiles) {
+            const int64_t t1 = t0 + groupTiles < tiles ? t0 + groupTiles : tiles;
+            for (int64_t p = p0; p < p1; p++) {
+                const int64_t j0 = 16 * p, left = N - j0;
+                const int full = left >= 16;
+                int32_t lanes[16];
+                for (int q = 0; q < 16; q++) lanes[q] = q < left ? -1 : 0;
+                const __m256i live0 = _mm256_loadu_si256((const __m256i *)lanes), live1 = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+                if (t0 == 0) wg_pack_x_panel(x, ldx, N, j0, k0, kc, pb + p * K * 16);
+                const float *b = pb + (p * K + k0) * 16;
+                for (int64_t t = t0; t < t1; t++) {
+                    const int64_t i0 = 6 * t;
+                    const float *a = pa + (t * K + k0) * 6;
+                    float *ct = c + i0 * ldc + j0;
+                    // whole tiles with constant arguments, so that the stores need no branches
+                    if (M - i0 >= 6 && full) {
+                        if (load) wg_tile(a, b, kc, ct, ldc, 6, 1, live0, live1, 1);
+                        else wg_tile(a, b, kc, ct, ldc, 6, 1, live0, live1, 0);
+                    } else wg_tile(a, b, kc, ct, ldc, M - i0 >= 6 ? 6 : (int)(M - i0), full, live0, live1, load);
+                }
+            }
+        }
+    }
+}
+#endif
+
 // The same results with plain loops (the CPU level below AVX2, or not x86).
 static void linear_pack_portable(const float *w, int64_t N, int64_t K, float *pk) {
     for (int64_t j = 0; j < (N + 15) / 16 * 16; j++)
@@ -118,4 +201,35 @@ void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, i
     if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, N, y, ldy); return; }
 #endif
     linear_packed_portable(x, ldx, m0, m1, K, pk, bias, N, y, ldy);
+}
+
+// The weight gradient: g's pack (any CPU) and the product (AVX2, or plain loops).
+void nk_wgrad_pack_g_f32(const float *g, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1, float *pa) {
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i0 = 6 * t, live = M - i0 >= 6 ? 6 : M - i0;
+        float *dst = pa + t * K * 6;
+        if (live == 6) {
+            for (int64_t k = 0; k < K; k++) memcpy(dst + 6 * k, g + k * ldg + i0, 6 * sizeof(float));
+        } else {
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t r = 0; r < 6; r++) dst[6 * k + r] = r < live ? g[k * ldg + i0 + r] : 0.0f;
+        }
+    }
+}
+static void wgrad_portable(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0,
+                           int64_t p1, float *c, int64_t ldc, int accumulate) {
+    for (int64_t p = p0; p < p1; p++) wg_pack_x_panel(x, ldx, N, 16 * p, 0, K, pb + p * K * 16);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 16 * p0; j < N && j < 16 * p1; j++) {
+            float acc = accumulate ? c[i * ldc + j] : 0.0f;
+            for (int64_t k = 0; k < K; k++) acc += pa[((i / 6) * K + k) * 6 + i % 6] * pb[((j / 16) * K + k) * 16 + j % 16];
+            c[i * ldc + j] = acc;
+        }
+}
+void nk_wgrad_f32(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0, int64_t p1,
+                  float *dw, int64_t ldw, int accumulate) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { wgrad_avx2(pa, x, ldx, pb, M, N, K, p0, p1, dw, ldw, accumulate); return; }
+#endif
+    wgrad_portable(pa, x, ldx, pb, M, N, K, p0, p1, dw, ldw, accumulate);
 }

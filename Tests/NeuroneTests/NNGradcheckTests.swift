@@ -220,6 +220,42 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2) against float64, on
+    /// edge tiles (features not multiples of 6 and 16), reductions split into K blocks (rows over
+    /// 256) and a strided input; then nk_wgrad_f32 itself (portable loops under
+    /// NEURONE_KERNEL=generic) on a panel range, writing and accumulating.
+    func testLinearWeightGradientKernelMatchesFloat64() {
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401)]
+        for (rows, outF, inF) in shapes {
+            let x64 = r([rows, inF]), w64 = r([outF, inF]), g64 = r([rows, outF])
+            let want = g64.transpose(0, 1).matmul(x64)
+            for strided in [false, true] {
+                let w = w64.to(.float32).detach().requiringGrad()
+                // a strided input: the first inF columns of a tensor twice as wide, made contiguous by linear()
+                let x = strided ? Tensor.cat([x64, x64], dim: 1).to(.float32).narrow(dim: 1, start: 0, length: inF) : x64.to(.float32)
+                let y = x.linear(weight: w)
+                y.backward(g64.to(.float32))
+                let err = (w.grad!.to(.float64) - want).abs().max().item()
+                XCTAssertLessThan(err, 1e-6 * Double(rows).squareRoot() * 4, "rows \(rows) out \(outF) in \(inF) strided \(strided)")
+            }
+            // the C entry points: panels [p0, panels) written, then accumulated onto
+            let (g32, x32) = (g64.to(.float32), x64.to(.float32))
+            let tiles = (outF + 5) / 6, panels = (inF + 15) / 16, p0 = panels / 2
+            let pa = Tensor.zeros([tiles * 6 * rows], dtype: .float32), pb = Tensor.zeros([panels * 16 * rows], dtype: .float32)
+            let dw = Tensor.zeros([outF, inF], dtype: .float32)
+            let (gp, xp) = (g32.data.assumingMemoryBound(to: Float.self), x32.data.assumingMemoryBound(to: Float.self))
+            let (ap, bp, dp) = (pa.data.assumingMemoryBound(to: Float.self), pb.data.assumingMemoryBound(to: Float.self), dw.data.assumingMemoryBound(to: Float.self))
+            nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), 0, Int64(tiles), ap)
+            for accumulate: Int32 in [0, 1] {
+                nk_wgrad_f32(ap, xp, Int64(inF), bp, Int64(outF), Int64(inF), Int64(rows), Int64(p0), Int64(panels), dp, Int64(inF), accumulate)
+                let c0 = 16 * p0, scale = Double(accumulate + 1)
+                let part = (dw.to(.float64) - want * scale).narrow(dim: 1, start: c0, length: inF - c0).abs().max().item()
+                XCTAssertLessThan(part, 2e-6 * Double(rows).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF) accumulate \(accumulate)")
+                if c0 > 0 { XCTAssertEqual(dw.narrow(dim: 1, start: 0, length: c0).abs().max().item(), 0, "columns before panel p0 untouched") }
+            }
+        }
+    }
+
     /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
     /// long ones) agree with the float64 im2col path, forward and backward.
     func testFloat32ConvolutionPathsMatchFloat64() {

@@ -52,6 +52,16 @@ void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy);
 
+/// The weight gradient of that layer, dW [M, N] (+)= Σ_k g[k, i]·x[k, j] for g [K, M] (row stride
+/// ldg) and x [K, N] (row stride ldx), K the batch rows (linear.c). nk_wgrad_pack_g_f32 packs
+/// tiles [t0, t1) of g into pa (⌈M/6⌉·6·K values in all); nk_wgrad_f32 then writes columns
+/// [16·p0, 16·p1) of dW (row stride ldw), adding to what is there when `accumulate` is nonzero,
+/// and packs the same panels of x into pb (⌈N/16⌉·16·K values; calls for disjoint panel ranges may
+/// run at once). Fast with AVX2 (nk_linear_packed_available), portable loops elsewhere.
+void nk_wgrad_pack_g_f32(const float *g, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1, float *pa);
+void nk_wgrad_f32(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0, int64_t p1,
+                  float *dw, int64_t ldw, int accumulate);
+
 /// Copies the rowBytes bytes at `row` into each of `rows` consecutive rows of dst (a bias laid
 /// under a GEMM that accumulates onto it): inline 32-byte moves, not one memcpy call per row.
 void nk_fill_rows(void *dst, const void *row, int64_t rows, int64_t rowBytes);

@@ -8,8 +8,9 @@ import Darwin
 extension Tensor {
     /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
     /// [out, in], bias [out]. One product forward (the packed kernel or bias rows + GEMM, see
-    /// `linearRows`) and one GEMM per gradient; the weight gradient gᵀ·x comes out in W's own
-    /// [out, in] layout, with no transposed copy.
+    /// `linearRows`); backward, one GEMM for the input's gradient and, for the weight's, gᵀ·x in
+    /// W's own [out, in] layout with no transposed copy (the outer-product kernel of
+    /// `linearWeightGradient` in float32 on AVX2, a GEMM otherwise).
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
         check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
         let (outF, inF) = (weight.shape[0], weight.shape[1])
@@ -43,12 +44,39 @@ extension Tensor {
             } else { grads.append(nil) }
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt)
-                gw.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
-                                g2.data, lda: outF, strideA: 0, xd.data, ldb: inF, strideB: 0, beta: 0, gw.data, ldc: inF, strideC: 0)
+                if Tensor.usesPackedWeightGradient(dt) {
+                    Tensor.linearWeightGradient(g2.data, xd.data, rows: rows, outFeatures: outF, inFeatures: inF, into: gw.data)
+                } else {
+                    gw.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                                    g2.data, lda: outF, strideA: 0, xd.data, ldb: inF, strideB: 0, beta: 0, gw.data, ldc: inF, strideC: 0)
+                }
                 grads.append(gw)
             } else { grads.append(nil) }
             if bias != nil { grads.append(needB ? g2.sum(dim: 0) : nil) }
             return grads
+        }
+    }
+
+    /// dW [outF, inF] = gᵀ·x for float32 g [rows, outF] and x [rows, inF], contiguous: g packed
+    /// in tiles of 6 features, then the outer-product kernel of linear.c (nk_wgrad_f32), panels of
+    /// 16 input features spread over the threads, each tile of dW summed in registers and stored
+    /// once (no clearing pass, no read of dW).
+    static func linearWeightGradient(_ g: UnsafeRawPointer, _ x: UnsafeRawPointer, rows: Int, outFeatures outF: Int, inFeatures inF: Int,
+                                     into dst: UnsafeMutableRawPointer) {
+        let tiles = (outF + 5) / 6, panels = (inF + 15) / 16
+        let pa = Tensor.empty([tiles * 6 * rows], dtype: .float32), pb = Tensor.empty([panels * 16 * rows], dtype: .float32)
+        let gp = g.assumingMemoryBound(to: Float.self), xp = x.assumingMemoryBound(to: Float.self)
+        let ap = pa.data.assumingMemoryBound(to: Float.self), bp = pb.data.assumingMemoryBound(to: Float.self)
+        let out = dst.assumingMemoryBound(to: Float.self)
+        withExtendedLifetime((pa, pb)) {
+            // packing moves 6·rows values per tile: at least ~32k per thread
+            Threading.parallelFor(tiles, minChunk: Swift.max(1, 32768 / Swift.max(1, 6 * rows))) { t0, t1 in
+                nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), Int64(t0), Int64(t1), ap)
+            }
+            // at least ~64k multiply-adds per thread
+            Threading.parallelFor(panels, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * outF * rows))) { p0, p1 in
+                nk_wgrad_f32(ap, xp, Int64(inF), bp, Int64(outF), Int64(inF), Int64(rows), Int64(p0), Int64(p1), out, Int64(inF), 0)
+            }
         }
     }
 
@@ -78,6 +106,20 @@ extension Tensor {
         guard let s = getenv("NEURONE_LINEAR") else { return true }
         return String(cString: s) != "gemm"
     }()
+
+    /// Whether float32 weight gradients of linear() take the outer-product kernel of linear.c
+    /// (`nk_wgrad_f32`) instead of a GEMM with beta = 0; true unless the environment sets
+    /// NEURONE_LINEAR=gemm (both packed paths off) or NEURONE_LINEAR=forward (the packed forward
+    /// only), which is how docs/PERFORMANCE.md compares the two. Process-wide, like the others.
+    nonisolated(unsafe) public static var packedWeightGradientEnabled: Bool = {
+        guard let s = getenv("NEURONE_LINEAR") else { return true }
+        return !["gemm", "forward"].contains(String(cString: s))
+    }()
+
+    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, unless switched off).
+    static func usesPackedWeightGradient(_ dt: DType) -> Bool {
+        dt == .float32 && packedWeightGradientEnabled && packedLinearAvailable
+    }
 
     /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_packed_f32.
     static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Tensor {
