@@ -220,10 +220,10 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
-    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2) against float64, on
-    /// edge tiles (features not multiples of 6 and 16), reductions split into K blocks (rows over
-    /// 256) and a strided input; then nk_wgrad_f32 itself (portable loops under
-    /// NEURONE_KERNEL=generic) on a panel range, writing and accumulating.
+    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, the
+    /// GEMM beyond) against float64, on edge tiles (features not multiples of 6 and 16) and a
+    /// strided input; then nk_wgrad_f32 itself (portable loops under NEURONE_KERNEL=generic) on a
+    /// panel range, writing and accumulating, with reductions split into K blocks (rows over 256).
     func testLinearWeightGradientKernelMatchesFloat64() {
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401)]
         for (rows, outF, inF) in shapes {

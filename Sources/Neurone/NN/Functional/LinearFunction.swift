@@ -44,7 +44,7 @@ extension Tensor {
             } else { grads.append(nil) }
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt)
-                if Tensor.usesPackedWeightGradient(dt) {
+                if Tensor.usesPackedWeightGradient(dt, rows: rows, inFeatures: inF) {
                     Tensor.linearWeightGradient(g2.data, xd.data, rows: rows, outFeatures: outF, inFeatures: inF, into: gw.data)
                 } else {
                     gw.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
@@ -116,9 +116,12 @@ extension Tensor {
         return !["gemm", "forward"].contains(String(cString: s))
     }()
 
-    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, unless switched off).
-    static func usesPackedWeightGradient(_ dt: DType) -> Bool {
-        dt == .float32 && packedWeightGradientEnabled && packedLinearAvailable
+    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, unless switched
+    /// off): batches of up to 256 rows (one K block of the kernel) whose packed input takes at most
+    /// 4 MB, the shapes where it measured 0.94–1.3× OpenBLAS (linear.c); longer reductions (the
+    /// attention embedding's rows × tokens) and wider inputs ran 0.7–0.9× and stay with the GEMM.
+    static func usesPackedWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int) -> Bool {
+        dt == .float32 && rows <= 256 && (inF + 15) / 16 * 16 * rows <= 1 << 20 && packedWeightGradientEnabled && packedLinearAvailable
     }
 
     /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_packed_f32.
