@@ -3,23 +3,39 @@ import Foundation
 import Neurone
 
 /// `neurone bench linear`: a float32 Linear forward through the packed kernel and through bias
-/// rows + GEMM, side by side in one run.
+/// rows + GEMM, side by side in one run; with --weight-gradient, the weight gradient through the
+/// outer-product kernel and through a GEMM.
 struct BenchLinear: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "linear",
-        abstract: "GFLOP/s of a float32 Linear forward: the packed kernel (AVX2) against bias rows + GEMM.",
+        abstract: "GFLOP/s of a float32 Linear forward (or weight gradient): Neurone's packed kernels (AVX2) against the GEMM.",
         discussion: """
             Shapes are ROWSxINxOUT (rows of the input, input features, output features); the defaults \
             are the attention model's projections per chunk of 9 samples, its token embedding at \
             batch 256, and lenet5's first dense layer. Both paths run every shape here, although \
             Linear itself takes the packed kernel only for inputs of up to 96 features and at least \
-            192 rows (Tensor.packedLinearMaxInFeatures, packedLinearMinRows). The two paths alternate, one timed run each, and the medians are printed. \
-            NEURONE_LINEAR=gemm turns the packed kernel off everywhere.
+            192 rows (Tensor.linearKernels). The two paths alternate, one timed run each, and the \
+            medians are printed. NEURONE_LINEAR=gemm turns the kernels off everywhere.
+            With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
+            only W requiring a gradient, dW = gᵀ·x: the outer-product kernel (which Linear takes \
+            for weights of at least 32768 values, batches of up to 256 rows and up to 4 MB of \
+            packed input) against a GEMM with beta = 0; its default shapes are the first layers of \
+            the mlp, lenet5 and mnist-cnn's dense part at batch 64 and 256.
             Example: neurone bench linear --shape 252x64x192 --threads 1
+            Example: neurone bench linear --weight-gradient --shape 64x784x1000
             """)
 
     @Option(name: .customLong("shape"), help: "ROWSxINxOUT (repeatable).")
-    var shapes: [String] = ["252x64x192", "252x64x64", "7168x28x64", "256x400x120"]
+    var shapes: [String] = []
+
+    @Flag(help: "Time the weight gradient dW = gᵀ·x instead of the forward.")
+    var weightGradient = false
+
+    var shapeList: [String] {
+        if !shapes.isEmpty { return shapes }
+        return weightGradient ? ["64x784x1000", "256x784x1000", "64x400x120", "256x400x120", "64x9216x128", "256x9216x128"]
+                              : ["252x64x192", "252x64x64", "7168x28x64", "256x400x120"]
+    }
 
     @Option(help: "Thread count (default: NEURONE_NUM_THREADS or all cores).")
     var threads: Int?
@@ -27,11 +43,11 @@ struct BenchLinear: ParsableCommand {
     @Option(help: "Timed runs of each path per shape.")
     var repeats: Int = 31
 
-    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"packed_gflops\":X,\"gemm_gflops\":Y}.")
+    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"gemm_gflops\":Y}.")
     var json = false
 
     func parsed() throws -> [(Int, Int, Int)] {
-        try shapes.map { text in
+        try shapeList.map { text in
             let parts = text.lowercased().split(separator: "x").map { Int($0) }
             guard parts.count == 3, let r = parts[0], let i = parts[1], let o = parts[2], r > 0, i > 0, o > 0 else {
                 throw ValidationError("--shape must be ROWSxINxOUT with three positive integers, got '\(text)'")
@@ -52,26 +68,43 @@ struct BenchLinear: ParsableCommand {
         if !Tensor.packedLinearAvailable {
             FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): both columns are the GEMM path\n".data(using: .utf8)!)
         }
-        if !json { print("rows      in   out  threads  packed GFLOP/s  GEMM GFLOP/s  ratio") }
-        let saved = (Tensor.packedLinearEnabled, Tensor.packedLinearMaxInFeatures, Tensor.packedLinearMinRows)
-        defer { (Tensor.packedLinearEnabled, Tensor.packedLinearMaxInFeatures, Tensor.packedLinearMinRows) = saved }
-        (Tensor.packedLinearMaxInFeatures, Tensor.packedLinearMinRows) = (Int.max, 0)  // every shape takes the kernel when enabled
+        if !json { print("rows      in   out  threads  packed GFLOP/s  GEMM GFLOP/s  ratio\(weightGradient ? "   (weight gradient)" : "")") }
+        let saved = Tensor.linearKernels
+        defer { Tensor.linearKernels = saved }
+        // every shape takes the kernels when they are switched on
+        Tensor.linearKernels.forwardMaxInFeatures = Int.max
+        Tensor.linearKernels.forwardMinRows = 0
+        Tensor.linearKernels.weightGradientMaxRows = Int.max
+        Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
+        Tensor.linearKernels.weightGradientMinWeights = 0
         for (rows, inF, outF) in try parsed() {
             let layer = Linear(inF, outF, generator: g), x = Tensor.randn([rows, inF], generator: g)
-            var times: [Bool: [Double]] = [true: [], false: []]
-            for packed in [true, false] { Tensor.packedLinearEnabled = packed; for _ in 0..<3 { _ = withNoGrad { layer(x) } } }
-            for _ in 0..<repeats {
-                for packed in [true, false] {
-                    Tensor.packedLinearEnabled = packed
+            let w = Tensor.randn([outF, inF], generator: g).requiringGrad(), seed = Tensor.randn([rows, outF], generator: g)
+            // one run of the timed work with the kernel on or off; its seconds
+            func once(_ packed: Bool) -> Double {
+                if weightGradient {
+                    Tensor.linearKernels.weightGradient = packed
+                    let y = x.linear(weight: w)  // the forward is not timed
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    _ = withNoGrad { layer(x) }
-                    times[packed]!.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+                    y.backward(seed)
+                    let t = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+                    w.grad = nil
+                    return t
                 }
+                Tensor.linearKernels.forward = packed
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = withNoGrad { layer(x) }
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            }
+            var times: [Bool: [Double]] = [true: [], false: []]
+            for packed in [true, false] { for _ in 0..<3 { _ = once(packed) } }
+            for _ in 0..<repeats {
+                for packed in [true, false] { times[packed]!.append(once(packed)) }
             }
             func gflops(_ ts: [Double]) -> Double { 2.0 * Double(rows * inF * outF) / ts.sorted()[ts.count / 2] / 1e9 }
             let (p, q) = (gflops(times[true]!), gflops(times[false]!))
             if json {
-                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"packed_gflops\":\(formatNumber(p)),\"gemm_gflops\":\(formatNumber(q))}")
+                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"gemm_gflops\":\(formatNumber(q))}")
             } else {
                 print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %15.1f %13.1f %6.2f×", inF, outF, Threading.threadCount, p, q, p / q))")
             }

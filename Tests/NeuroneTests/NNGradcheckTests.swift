@@ -220,11 +220,15 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
-    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, the
-    /// GEMM beyond) against float64, on edge tiles (features not multiples of 6 and 16) and a
-    /// strided input; then nk_wgrad_f32 itself (portable loops under NEURONE_KERNEL=generic) on a
-    /// panel range, writing and accumulating, with reductions split into K blocks (rows over 256).
+    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, here
+    /// for weights of any size, the GEMM beyond) against float64, on edge tiles (features not
+    /// multiples of 6 and 16) and a strided input; then nk_wgrad_f32 itself (portable loops under
+    /// NEURONE_KERNEL=generic) on a panel range, writing and accumulating, with reductions split
+    /// into K blocks (rows over 256).
     func testLinearWeightGradientKernelMatchesFloat64() {
+        let saved = Tensor.linearKernels
+        defer { Tensor.linearKernels = saved }
+        Tensor.linearKernels.weightGradientMinWeights = 0
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401)]
         for (rows, outF, inF) in shapes {
             let x64 = r([rows, inF]), w64 = r([outF, inF]), g64 = r([rows, outF])

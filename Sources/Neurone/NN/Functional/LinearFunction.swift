@@ -44,7 +44,7 @@ extension Tensor {
             } else { grads.append(nil) }
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt)
-                if Tensor.usesPackedWeightGradient(dt, rows: rows, inFeatures: inF) {
+                if Tensor.usesPackedWeightGradient(dt, rows: rows, inFeatures: inF, outFeatures: outF) {
                     Tensor.linearWeightGradient(g2.data, xd.data, rows: rows, outFeatures: outF, inFeatures: inF, into: gw.data)
                 } else {
                     gw.backend.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
@@ -80,49 +80,23 @@ extension Tensor {
         }
     }
 
-    /// Whether float32 products over `inFeatures` may take the packed kernel of linear.c (AVX2
-    /// CPUs, reductions up to 96 long) instead of bias rows + GEMM. `neurone bench linear`
-    /// measured it 1.0–1.3× OpenBLAS with its bias pass there (most at K = 28–48, where the
-    /// GEMM's packing and C traffic weigh most) and 0.88–0.95× at K = 120–400.
+    /// Whether float32 products over `inFeatures` may take the packed forward kernel of linear.c
+    /// (AVX2 CPUs, within `linearKernels`) instead of bias rows + GEMM.
     static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
-        dt == .float32 && inFeatures > 0 && inFeatures <= packedLinearMaxInFeatures && packedLinearEnabled && packedLinearAvailable
+        dt == .float32 && inFeatures > 0 && inFeatures <= linearKernels.forwardMaxInFeatures && linearKernels.forward && packedLinearAvailable
     }
-    /// The longest reduction (input features) for which a float32 linear product takes the packed
-    /// kernel: 96, by measurement on AVX2 (docs/PERFORMANCE.md). A process-wide setting, to change
-    /// only while no product runs; `neurone bench linear` lifts it to time every shape.
-    nonisolated(unsafe) public static var packedLinearMaxInFeatures = 96
-    /// The fewest rows for which a float32 linear product that packs its own weight takes the
-    /// packed kernel (packing costs about 10 rows of the product): 192, by measurement. Products
-    /// given a packed weight (the chunked attention's projections) take it at any row count.
-    /// Process-wide, like `packedLinearMaxInFeatures`.
-    nonisolated(unsafe) public static var packedLinearMinRows = 192
-    /// Whether this CPU runs the packed linear kernel's fast path (AVX2 and FMA).
+    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, within `linearKernels`).
+    static func usesPackedWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int) -> Bool {
+        let k = linearKernels
+        return dt == .float32 && k.weightGradient && rows <= k.weightGradientMaxRows && (inF + 15) / 16 * 16 * rows <= k.weightGradientMaxPackedInput
+            && outF * inF >= k.weightGradientMinWeights && packedLinearAvailable
+    }
+    /// Whether this CPU runs the packed linear kernels' fast path (AVX2 and FMA).
     public static let packedLinearAvailable = nk_linear_packed_available() != 0
 
-    /// Whether float32 linear products may take the packed kernel (see `usesPackedLinear`); true
-    /// unless the environment sets NEURONE_LINEAR=gemm. `neurone bench linear` switches it to time
-    /// both paths in one run.
-    nonisolated(unsafe) public static var packedLinearEnabled: Bool = {
-        guard let s = getenv("NEURONE_LINEAR") else { return true }
-        return String(cString: s) != "gemm"
-    }()
-
-    /// Whether float32 weight gradients of linear() take the outer-product kernel of linear.c
-    /// (`nk_wgrad_f32`) instead of a GEMM with beta = 0; true unless the environment sets
-    /// NEURONE_LINEAR=gemm (both packed paths off) or NEURONE_LINEAR=forward (the packed forward
-    /// only), which is how docs/PERFORMANCE.md compares the two. Process-wide, like the others.
-    nonisolated(unsafe) public static var packedWeightGradientEnabled: Bool = {
-        guard let s = getenv("NEURONE_LINEAR") else { return true }
-        return !["gemm", "forward"].contains(String(cString: s))
-    }()
-
-    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, unless switched
-    /// off): batches of up to 256 rows (one K block of the kernel) whose packed input takes at most
-    /// 4 MB, the shapes where it measured 0.94–1.3× OpenBLAS (linear.c); longer reductions (the
-    /// attention embedding's rows × tokens) and wider inputs ran 0.7–0.9× and stay with the GEMM.
-    static func usesPackedWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int) -> Bool {
-        dt == .float32 && rows <= 256 && (inF + 15) / 16 * 16 * rows <= 1 << 20 && packedWeightGradientEnabled && packedLinearAvailable
-    }
+    /// Where float32 linear products take Neurone's own kernels; process-wide, to change only while
+    /// no product runs (`neurone bench linear` switches them to time both paths in one run).
+    nonisolated(unsafe) public static var linearKernels = LinearKernelSettings.fromEnvironment()
 
     /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_packed_f32.
     static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Tensor {
@@ -133,7 +107,7 @@ extension Tensor {
 
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on raw contiguous buffers (w [outF, inF], b
     /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
-    /// there are `packedLinearMinRows` rows to pay for packing it here: the packed kernel, rows spread over
+    /// there are `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows spread over
     /// the threads. Otherwise the bias is laid into every row and one GEMM accumulates on top of
     /// it (beta = 1).
     static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
@@ -141,7 +115,7 @@ extension Tensor {
                            into dst: UnsafeMutableRawPointer) {
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
-        if usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= packedLinearMinRows) {
+        if usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= linearKernels.forwardMinRows) {
             let pk = packed ?? packLinearWeight(w, outFeatures: outF, inFeatures: inF)
             let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
             let p = pk.data.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
@@ -157,5 +131,49 @@ extension Tensor {
         if let b = b { nk_fill_rows(dst, b, Int64(rows), Int64(outF * dt.byteSize)) }
         backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, src, lda: inF, strideA: 0,
                      w, ldb: inF, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: outF, strideC: 0)
+    }
+}
+
+/// Where float32 linear products (AVX2 CPUs) take the kernels of linear.c instead of the GEMM
+/// library; every limit is where `neurone bench linear` measured the kernel ahead on this project's
+/// AVX2 machine (docs/PERFORMANCE.md).
+public struct LinearKernelSettings: Sendable {
+    /// The forward y = x·Wᵀ + b by the packed kernel (W in 16-column panels, x read in place, tiles
+    /// started from the bias); off with NEURONE_LINEAR=gemm.
+    public var forward = true
+    /// Its longest reduction (input features): 96. It measured 1.0–1.3× OpenBLAS with its bias pass
+    /// up to there (most at 28–48, where the GEMM's packing and C traffic weigh most) and
+    /// 0.88–0.95× at 120–400.
+    public var forwardMaxInFeatures = 96
+    /// The fewest rows for which a product that packs its own weight takes it (packing costs about
+    /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
+    /// projections) take it at any row count.
+    public var forwardMinRows = 192
+    /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
+    /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
+    public var weightGradient = true
+    /// Its most rows (the reduction): 256, one K block of the kernel (0.7× OpenBLAS for the
+    /// attention embedding's 7168 rows).
+    public var weightGradientMaxRows = 256
+    /// Its most values of packed input (rows × input features rounded up to 16): 2²⁰, 4 MB (0.5–0.9×
+    /// for 256 rows of 9216 features).
+    public var weightGradientMaxPackedInput = 1 << 20
+    /// Its fewest weights (out × in features): 32768. It measured 1.05–1.4× OpenBLAS for the mlp's,
+    /// lenet5's and mnist-cnn's first layers, 0.87–1.2× for smaller ones, whose time is mostly
+    /// the call's own overhead.
+    public var weightGradientMinWeights = 32768
+
+    public init() {}
+
+    /// The defaults, with NEURONE_LINEAR=gemm (no kernel) or NEURONE_LINEAR=forward (the forward
+    /// kernel only) applied.
+    public static func fromEnvironment() -> LinearKernelSettings {
+        var k = LinearKernelSettings()
+        if let s = getenv("NEURONE_LINEAR") {
+            let v = String(cString: s)
+            k.forward = v != "gemm"
+            k.weightGradient = v != "gemm" && v != "forward"
+        }
+        return k
     }
 }
