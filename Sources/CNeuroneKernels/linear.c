@@ -7,7 +7,7 @@
 // stored once (no bias pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6
 // broadcasts of x per 12 multiply-adds. The AVX2 kernel runs on x86 CPUs that have it
 // (nk_linear_packed_available); elsewhere the same functions run plain loops, correct but slow,
-// so callers there use the GEMM.
+// so callers there use the GEMM. The same file has the layer's weight gradient (below).
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
@@ -93,9 +93,10 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
 // panel, 16 KB at K = 256, fits L1; all of them fit L2 at the mlp's 784 columns and K = 64), then
 // each 6-row tile of dW is filled across them, its stores running along the rows (1.2–1.3×
 // OpenBLAS at K = 64 for 1000×784 and 120×400; a panel-major order with row groups held in L2
-// measured 1.04× and 0.9×). Neurone takes it for batches of up to 256 rows and up to 4 MB of
-// packed x (Tensor.usesPackedWeightGradient): 0.94–1.3× OpenBLAS on the named models' layers there,
-// 0.7× for the attention embedding's 7168-row reduction and 0.89× for 9216 columns at 256 rows.
+// measured 1.04× and 0.9×). Neurone takes it within Tensor.linearKernels' limits (at least 32768
+// weights, at most 256 rows, at most 4 MB of packed x), where `neurone bench linear
+// --weight-gradient` measured it ahead of OpenBLAS; beyond them it lost (0.7× for the attention
+// embedding's 7168-row reduction, 0.5–0.9× for 9216 columns at 256 rows).
 #define WG_KC 256
 
 // x[k, j0 + c] for k in [k0, k0 + kc), c < 16 → pb[k·16 + c], 0 where j0 + c ≥ N.
