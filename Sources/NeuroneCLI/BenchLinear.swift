@@ -78,8 +78,10 @@ struct BenchLinear: ParsableCommand {
         Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
         Tensor.linearKernels.weightGradientMinWeights = 0
         for (rows, inF, outF) in try parsed() {
-            let layer = Linear(inF, outF, generator: g), x = Tensor.randn([rows, inF], generator: g)
-            let w = Tensor.randn([outF, inF], generator: g).requiringGrad(), seed = Tensor.randn([rows, outF], generator: g)
+            let x = Tensor.randn([rows, inF], generator: g)
+            let layer = Linear(inF, outF, generator: g)  // the forward's weight and bias
+            // the weight gradient's: W alone requires a gradient, and a fixed seed for dL/dy
+            let w = layer.weight.detach().requiringGrad(), seed = Tensor.randn([rows, outF], generator: g)
             // one run of the timed work with the kernel on or off; its seconds
             func once(_ packed: Bool) -> Double {
                 if weightGradient {
