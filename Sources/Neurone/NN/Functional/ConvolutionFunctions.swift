@@ -138,9 +138,17 @@ extension Tensor {
                               sampleStride: l, rowStride: ml)
                     let target = out2?.data ?? (y.data + s0 * o * l * es)
                     if let b = bc {
+                        // each output row starts as its bias: one pass for floating point (a
+                        // Double holds any float32 exactly), a fill and an add otherwise
                         for oi in 0..<o {
-                            be.fill(target + oi * ml * es, dtype: dt, count: ml, value: 0)
-                            be.binary(.add, dtype: dt, target + oi * ml * es, aStep: 1, b.data + oi * es, bStep: 0, target + oi * ml * es, count: ml)
+                            let row = target + oi * ml * es
+                            switch dt {
+                            case .float32: be.fill(row, dtype: dt, count: ml, value: Double(b.data.load(fromByteOffset: oi * es, as: Float.self)))
+                            case .float64: be.fill(row, dtype: dt, count: ml, value: b.data.load(fromByteOffset: oi * es, as: Double.self))
+                            default:
+                                be.fill(row, dtype: dt, count: ml, value: 0)
+                                be.binary(.add, dtype: dt, row, aStep: 1, b.data + oi * es, bStep: 0, row, count: ml)
+                            }
                         }
                     }
                     be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
