@@ -38,3 +38,30 @@ void nk_maxpool2x2_f32(MAXPOOL_ARGS) {
 #endif
     MAXPOOL_BODY
 }
+
+// 2×2 stride-2 average pooling of `planes` planes [H, W] → [outH, outW], float32, every window
+// inside the input: ((a + b) + (c + d))·inv, the order of the Swift loop it replaces, so the
+// results are the same bit for bit; a plain loop over each output row that vectorises.
+#define AVGPOOL_BODY                                                                                   \
+    for (int64_t p = 0; p < planes; p++) {                                                             \
+        const float *plane = x + p * H * W;                                                            \
+        for (int64_t oh = 0; oh < outH; oh++) {                                                        \
+            const float *r0 = plane + 2 * oh * W, *r1 = r0 + W;                                        \
+            float *y = out + (p * outH + oh) * outW;                                                   \
+            for (int64_t ow = 0; ow < outW; ow++)                                                      \
+                y[ow] = ((r0[2 * ow] + r0[2 * ow + 1]) + (r1[2 * ow] + r1[2 * ow + 1])) * inv;         \
+        }                                                                                              \
+    }
+#define AVGPOOL_ARGS const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) static void avgpool2x2_avx512(AVGPOOL_ARGS) { AVGPOOL_BODY }
+__attribute__((target("avx2,fma"))) static void avgpool2x2_avx2(AVGPOOL_ARGS) { AVGPOOL_BODY }
+#endif
+void nk_avgpool2x2_f32(AVGPOOL_ARGS) {
+#if defined(__x86_64__) || defined(__i386__)
+    int level = nk_cpu_level();
+    if (level == 2) { avgpool2x2_avx512(x, planes, H, W, outH, outW, inv, out); return; }
+    if (level == 1) { avgpool2x2_avx2(x, planes, H, W, outH, outW, inv, out); return; }
+#endif
+    AVGPOOL_BODY
+}

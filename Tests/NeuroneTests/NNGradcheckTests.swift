@@ -220,6 +220,18 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// Float32 2×2 stride-2 average pooling (the C kernel, its planes split over the threads) on
+    /// odd sizes against float64.
+    func testAvgPool2x2Float32MatchesFloat64() {
+        for shape in [[1, 1, 2, 2], [2, 3, 5, 7], [4, 8, 33, 31]] {
+            let x = r(shape)
+            let want = x.avgPool2d(kernel: [2])
+            let got = x.to(.float32).avgPool2d(kernel: [2])
+            XCTAssertEqual(got.shape, want.shape)
+            XCTAssertLessThan((got.to(.float64) - want).abs().max().item(), 1e-6, "shape \(shape)")
+        }
+    }
+
     /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, here
     /// for weights of any size, the GEMM beyond) against float64, on edge tiles (features not
     /// multiples of 6 and 16) and a strided input; then nk_wgrad_f32 itself (portable loops under
