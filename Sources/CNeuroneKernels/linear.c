@@ -67,9 +67,8 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
     for (int64_t jp = 0; jp < panels; jp++) {
         const int64_t j0 = 16 * jp, left = N - j0;
         const int full = left >= 16;
-        int32_t lanes[16];
-        for (int a = 0; a < 16; a++) lanes[a] = a < left ? -1 : 0;
-        const __m256i live0 = _mm256_loadu_si256((const __m256i *)lanes), live1 = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+        __m256i live0, live1;
+        nk_live_lanes16(left, &live0, &live1);
         __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
         if (bias) { b0 = _mm256_maskload_ps(bias + j0, live0); b1 = _mm256_maskload_ps(bias + j0 + 8, live1); }
         const float *pb = pk + jp * K * 16;
@@ -154,9 +153,8 @@ __attribute__((target("avx2,fma"))) static void wgrad_avx2(const float *pa, cons
                                                        int accumulate) {
     const int64_t tiles = (M + 5) / 6, kblocks = (K + WG_KC - 1) / WG_KC, kc0 = (K + kblocks - 1) / kblocks;
     // the lanes of the last panel that exist (N need not be a multiple of 16)
-    int32_t lanes[16];
-    for (int q = 0; q < 16; q++) lanes[q] = q < N - 16 * ((N - 1) / 16) ? -1 : 0;
-    const __m256i live0 = _mm256_loadu_si256((const __m256i *)lanes), live1 = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+    __m256i live0, live1;
+    nk_live_lanes16(N - 16 * ((N - 1) / 16), &live0, &live1);
     for (int64_t k0 = 0; k0 < K; k0 += kc0) {
         const int64_t kc = K - k0 < kc0 ? K - k0 : kc0;
         const int load = accumulate || k0 > 0;

@@ -28,5 +28,15 @@ NK_AVX2_INLINE void nk_transpose8x8_store(const __m256 r[8], float *dst, int64_t
     _mm256_storeu_ps(dst + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
     _mm256_storeu_ps(dst + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
+
+// Masks of the first `left` lanes (all 16 when left ≥ 16) of a 16-column panel split into two
+// 8-lane halves: the columns that exist in the last panel of a matrix whose width is not a
+// multiple of 16, for _mm256_maskload_ps / _mm256_maskstore_ps.
+NK_AVX2_INLINE void nk_live_lanes16(int64_t left, __m256i *live0, __m256i *live1) {
+    int32_t lanes[16];
+    for (int a = 0; a < 16; a++) lanes[a] = a < left ? -1 : 0;
+    *live0 = _mm256_loadu_si256((const __m256i *)lanes);
+    *live1 = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+}
 #endif
 #endif

@@ -109,8 +109,8 @@ void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const d
 /// 2×2 stride-2 max pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
 /// 2·outW ≤ W) with the flat index of each maximum (first maximum wins, NaN wins).
 void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *out, int64_t *idx);
-/// 2×2 stride-2 average pooling, float32, every window inside the input: out = sum of the window ·
-/// inv, summed as (a + b) + (c + d).
+/// 2×2 stride-2 average pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
+/// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.
 void nk_avgpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out);
 
 /// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0

@@ -163,6 +163,7 @@ public struct LinearKernelSettings: Sendable {
     /// the call's own overhead.
     public var weightGradientMinWeights = 32768
 
+    /// The defaults above, without reading the environment.
     public init() {}
 
     /// The defaults, with NEURONE_LINEAR=gemm (no kernel) or NEURONE_LINEAR=forward (the forward
