@@ -212,12 +212,19 @@ VARIANTS(bwi, (const wide_shape *s, const float *g, const float *w, int64_t n, i
 int64_t nk_conv2d_direct_items(const int64_t *dims) { return dims[0] * group_count(dims[4]); }
 
 void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w, const float *bias, float *y,
-                          int64_t item0, int64_t item1) {
+                          int64_t item0, int64_t item1, int32_t act) {
     wide_shape s = shape_of(dims);
     float *wide = malloc((size_t)(MAX_OB * s.oh * s.wp) * sizeof(float));
     if (!wide) abort();
     void (*f)(const wide_shape *, const float *, const float *, const float *, int64_t, float *, float *) = PICK(fwd);
-    for (int64_t item = item0; item < item1; item++) f(&s, xpad, w, bias, item, wide, y);
+    const int64_t ng = group_count(s.o), plane = s.oh * s.ow;
+    for (int64_t item = item0; item < item1; item++) {
+        f(&s, xpad, w, bias, item, wide, y);
+        if (act >= 0) {  // the item's planes, just written and still in cache
+            const int64_t n = item / ng, g = item % ng, o0 = s.o * g / ng, o1 = s.o * (g + 1) / ng;
+            nk_activation_f32(act, y + (n * s.o + o0) * plane, (o1 - o0) * plane);
+        }
+    }
     free(wide);
 }
 

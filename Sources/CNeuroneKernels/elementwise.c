@@ -50,6 +50,9 @@ static inline __attribute__((always_inline)) float nk_tanhf(float x) {
 
 #define DEFINE_MAP(NAME, FN)                                                                  \
     static inline __attribute__((always_inline)) void NAME##_body(const float *x, float *y, int64_t n) { \
+        /* in place as its own loop: with x == y the vector loop's overlap check fails and */  \
+        /* the two-pointer loop would run scalar */                                           \
+        if (x == y) { for (int64_t i = 0; i < n; i++) y[i] = FN(y[i]); return; }              \
         for (int64_t i = 0; i < n; i++) y[i] = FN(x[i]);                                      \
     }                                                                                         \
     NK_AVX512_VARIANT(NAME)                                                                   \
@@ -78,6 +81,18 @@ static inline __attribute__((always_inline)) float nk_tanhf(float x) {
 DEFINE_MAP(exp, nk_expf)
 DEFINE_MAP(sigmoid, nk_sigmoidf)
 DEFINE_MAP(tanh, nk_tanhf)
+
+// ---- activations in place ------------------------------------------------------------------
+// y[i] = f(y[i]) with the op codes of the gradients below (0 relu, 1 tanh, 2 sigmoid): the
+// epilogue of a layer that fuses its activation into its output pass. relu keeps NaN and −0
+// (y < 0 ? 0 : y), as the standalone op; tanh and sigmoid are the maps above.
+void nk_activation_f32(int32_t op, float *y, int64_t n) {
+    switch (op) {
+    case 0: for (int64_t i = 0; i < n; i++) { float v = y[i]; y[i] = v < 0 ? 0.0f : v; } break;
+    case 1: nk_tanh_f32(y, y, n); break;
+    default: nk_sigmoid_f32(y, y, n); break;
+    }
+}
 
 // ---- activation gradients ----------------------------------------------------------------
 // out = g · f′ in one pass; `s` is the saved input x (relu: 0 where x <= 0, so that a NaN input

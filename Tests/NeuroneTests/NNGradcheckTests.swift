@@ -306,6 +306,61 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// conv2d(…, activation:) against conv2d(…) followed by the activation as its own op, value
+    /// for value (outputs and all three gradients exactly equal in float32), on the direct path,
+    /// the GEMM path with several samples per GEMM (scattered output) and with one (output written
+    /// in place), and float64 (not fused); and Sequential's fusion of Conv2d + ReLU/Tanh/Sigmoid.
+    func testFusedConvolutionActivationsMatchUnfused() {
+        let configs: [([Int], [Int], ConvPadding)] = [
+            ([3, 1, 9, 8], [13, 1, 3, 3], .explicit([1])),   // direct, output channels in blocks of 4, 4, 5
+            ([3, 8, 6, 6], [5, 8, 3, 3], .explicit([1])),    // GEMM, 3 samples per product
+            ([2, 8, 18, 18], [7, 8, 3, 3], .explicit([0])),  // GEMM, one sample per product (16·16 positions)
+        ]
+        for (xs, ws, p) in configs {
+            for act in FusedActivation.allCases {
+                for dt in [DType.float32, .float64] {
+                    let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]])
+                    let seed = r([xs[0], ws[0], 1, 1]).to(dt)
+                    func run(_ fused: Bool) -> [Tensor] {
+                        let x = x64.to(dt).detach().requiringGrad(), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
+                        let y = fused ? x.conv2d(weight: w, bias: b, padding: p, activation: act) : act.apply(x.conv2d(weight: w, bias: b, padding: p))
+                        y.backward(seed.expand(y.shape).contiguousCopy() * y.detach())
+                        return [y.detach(), x.grad!, w.grad!, b.grad!]
+                    }
+                    let want = run(false), got = run(true)
+                    for (i, (u, v)) in zip(got, want).enumerated() {
+                        XCTAssertEqual(u.shape, v.shape)
+                        XCTAssertEqual((u - v).abs().max().item(), 0, "x\(xs) w\(ws) \(act) \(dt): output \(i) differs")
+                    }
+                    // relu zeroes a good share of the outputs, tanh and sigmoid none
+                    let zeros = (want[0] .== 0.0).to(.float64).mean().item()
+                    if act == .relu { XCTAssertGreaterThan(zeros, 0.1) } else { XCTAssertLessThan(zeros, 0.01) }
+                }
+            }
+        }
+        // the in-place kernel keeps NaN and −0 through relu, as the standalone op
+        var v: [Float] = [-1, .nan, -0.0, 2, -.infinity]
+        nk_activation_f32(0, &v, Int64(v.count))
+        XCTAssertEqual(v[0], 0); XCTAssertTrue(v[1].isNaN); XCTAssertEqual(v[2].sign, .minus); XCTAssertEqual(v[3], 2); XCTAssertEqual(v[4], 0)
+        // Sequential fuses a convolution with the activation layer after it: same output, same
+        // gradients as the layers run one by one; a tracer (summary) still sees every layer
+        let g = Generator(seed: 5)
+        let net = Sequential(Conv2d(1, 6, kernelSize: 3, generator: g), ReLU(), Conv2d(6, 8, kernelSize: 3, generator: g), Tanh(),
+                             Conv2d(8, 4, kernelSize: 2, generator: g), Sigmoid(), Flatten(), Linear(4 * 9 * 9, 3, generator: g))
+        let x = Tensor.uniform([2, 1, 14, 14], low: -1, high: 1, generator: g)
+        func grads(_ forward: () -> Tensor) -> [Tensor] {
+            for p in net.parameters() { p.grad = nil }
+            let y = forward()
+            (y * y).sum().backward()
+            return [y.detach()] + net.parameters().map { $0.grad! }
+        }
+        let fused = grads { net(x) }
+        let plain = grads { net.layers.reduce(x) { $1($0) } }
+        for (i, (u, v)) in zip(fused, plain).enumerated() { XCTAssertEqual((u - v).abs().max().item(), 0, "Sequential: tensor \(i) differs") }
+        let rows = net.summary(input: [1, 14, 14]).layers.map(\.type)
+        XCTAssertEqual(rows.filter { $0 == "ReLU" || $0 == "Tanh" || $0 == "Sigmoid" }.count, 3, "\(rows)")
+    }
+
     /// Convolutions with long columns (≥ 256 output positions) run one sample per GEMM; forward,
     /// input, weight and bias gradients against plain loops in double precision, strided + padded
     /// and dilated, float32 and float64.

@@ -32,6 +32,10 @@ void nk_exp_f32(const float *x, float *y, int64_t n);
 void nk_sigmoid_f32(const float *x, float *y, int64_t n);
 void nk_tanh_f32(const float *x, float *y, int64_t n);
 
+/// y[i] = f(y[i]) in place for i < n: op 0 = relu (NaN and −0 kept), 1 = tanh, 2 = sigmoid (the
+/// maps above); the epilogue of layers that fuse their activation.
+void nk_activation_f32(int32_t op, float *y, int64_t n);
+
 /// Activation gradients, out = g · f′: op 0 = relu (s = input; 0 where s <= 0), 1 = tanh
 /// (s = output; 1 − s²), 2 = sigmoid (s = output; s(1 − s)).
 void nk_activation_grad_f32(int32_t op, const float *g, const float *s, float *out, int64_t n);
@@ -69,13 +73,14 @@ void nk_fill_rows(void *dst, const void *row, int64_t rows, int64_t rowBytes);
 /// Direct float32 convolution with stride 1 (groups = 1, NCHW) on a pre-padded input
 /// xpad [N, C, Hp, Wp]; dims = {N, C, Hp, Wp, O, kh, kw, dh, dw, outH, outW} (see conv_direct.c).
 /// Forward computes work items [item0, item1) of nk_conv2d_direct_items(dims) (one sample and a
-/// group of up to 6 output channels each) of y [N, O, outH, outW] (bias may be NULL). The gradients take the output gradient widened to [N, O, outH, Wp] with
+/// group of up to 6 output channels each) of y [N, O, outH, outW] (bias may be NULL), then applies
+/// activation `act` to them in place (−1 none, else an op code of nk_activation_f32). The gradients take the output gradient widened to [N, O, outH, Wp] with
 /// zeros past outW: the weight gradient fills work items [item0, item1) of
 /// nk_conv2d_direct_bwd_weight_items(dims) (a group of output channels and one input channel) of gw [O, C, kh, kw];
 /// the input gradient accumulates planes [plane0, plane1) of the N·C planes of a zeroed gxpad.
 int64_t nk_conv2d_direct_items(const int64_t *dims);
 void nk_conv2d_direct_f32(const int64_t *dims, const float *xpad, const float *w, const float *bias, float *y,
-                          int64_t item0, int64_t item1);
+                          int64_t item0, int64_t item1, int32_t act);
 int64_t nk_conv2d_direct_bwd_weight_items(const int64_t *dims);
 void nk_conv2d_direct_bwd_weight_f32(const int64_t *dims, const float *xpad, const float *gwide, float *gw, int64_t item0, int64_t item1);
 void nk_conv2d_direct_bwd_input_f32(const int64_t *dims, const float *gwide, const float *w, float *gxpad, int64_t plane0, int64_t plane1);

@@ -30,8 +30,8 @@ public final class MnistCNN: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         check(x.rank == 4 && Array(x.shape.dropFirst()) == [1, 28, 28],
               "MnistCNN: expected input [N, 1, 28, 28], got \(describeShape(x.shape))")
-        var h = conv1(x).relu()
-        h = conv2(h).relu().maxPool2d(kernel: [2])
+        var h = conv1(x, activation: .relu)
+        h = conv2(h, activation: .relu).maxPool2d(kernel: [2])
         h = dropout1(h).flatten(startDim: 1)
         h = dropout2(fc1(h).relu())
         return fc2(h).logSoftmax(dim: 1)

@@ -27,6 +27,24 @@ open class Module {
         return output
     }
 
+    /// The output passed through `activation`: `forward(input)` and then the activation as its
+    /// own op, unless the layer overrides this to fuse it into its output pass (Conv2d does).
+    open func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        activation.apply(forward(input))
+    }
+
+    /// Runs the module and `activation` on its output (`conv1(x, activation: .relu)` for
+    /// `relu(conv1(x))`), fused where the layer can. Under a tracer (summary, explain) the module
+    /// runs alone and the activation after it, so that hooks see the layer's own output.
+    public func callAsFunction(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        if ModuleTracer.current != nil { return activation.apply(self(input)) }
+        return forward(input, activation: activation)
+    }
+
+    /// True for layers whose `forward(_:activation:)` fuses the activation (Sequential then fuses
+    /// a following activation layer into them).
+    open var fusesActivation: Bool { false }
+
     /// Whether summaries show this module as one row (true for leaves; a layer with inner modules,
     /// like MultiheadAttention, overrides it).
     open var summarizedAsOneLayer: Bool { namedChildren.isEmpty }
@@ -226,8 +244,22 @@ public final class Sequential: Module {
 
     public override var namedChildren: [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
 
+    /// Runs the layers in order; a layer followed by a `ReLU`, `Tanh` or `Sigmoid` layer runs with
+    /// that activation fused (`callAsFunction(_:activation:)`: the same values, one pass fewer),
+    /// except under a tracer, where every layer runs on its own.
     public override func forward(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        if ModuleTracer.current != nil { return layers.reduce(input) { $1($0) } }
+        var h = input, i = 0
+        while i < layers.count {
+            if i + 1 < layers.count, layers[i].fusesActivation, let a = FusedActivation(module: layers[i + 1]) {
+                h = layers[i](h, activation: a)
+                i += 2
+            } else {
+                h = layers[i](h)
+                i += 1
+            }
+        }
+        return h
     }
 
     /// The layer at position i.

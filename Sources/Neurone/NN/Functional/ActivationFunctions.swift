@@ -56,3 +56,68 @@ extension Tensor {
         return Tensor.where(self .> 0.0, self, w * self)
     }
 }
+
+/// An activation a layer can apply in its own output pass (Keras's `activation=` argument):
+/// `x.conv2d(…, activation: .relu)` equals `x.conv2d(…).relu()` value for value, with the
+/// activation applied to each block of the output while it is in cache and its gradient taken
+/// in the layer's backward (no separate pass, no second tensor).
+public enum FusedActivation: String, Sendable, CaseIterable {
+    case relu, tanh, sigmoid
+
+    /// The activation applied as its own op.
+    public func apply(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: return x.relu()
+        case .tanh: return x.tanh()
+        case .sigmoid: return x.sigmoid()
+        }
+    }
+
+    /// The activation a layer module stands for (`ReLU`, `Tanh`, `Sigmoid`), if any.
+    public init?(module: Module) {
+        switch module {
+        case is ReLU: self = .relu
+        case is Tanh: self = .tanh
+        case is Sigmoid: self = .sigmoid
+        default: return nil
+        }
+    }
+
+    /// The op code of nk_activation_f32 and nk_activation_grad_f32.
+    var kernelCode: Int32 {
+        switch self {
+        case .relu: return 0
+        case .tanh: return 1
+        case .sigmoid: return 2
+        }
+    }
+
+    var unaryOp: UnaryOp {
+        switch self {
+        case .relu: return .relu
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        }
+    }
+
+    /// The name in a fused node ("ConvolutionReluBackward").
+    var nodeName: String {
+        switch self {
+        case .relu: return "Relu"
+        case .tanh: return "Tanh"
+        case .sigmoid: return "Sigmoid"
+        }
+    }
+
+    /// ∂L/∂(pre-activation) from ∂L/∂y and the activation's output y: relu passes g where y > 0
+    /// or y is NaN (y > 0 exactly where x > 0), tanh g·(1 − y²), sigmoid g·y·(1 − y).
+    func gradient(_ g: Tensor, output y: Tensor) -> Tensor {
+        Tensor.activationGradient(unaryOp, g, y) {
+            switch self {
+            case .relu: return g * (y .> 0.0).logicalOr(y .!= y)
+            case .tanh: return g * (1.0 - y * y)
+            case .sigmoid: return g * y * (1.0 - y)
+            }
+        }
+    }
+}

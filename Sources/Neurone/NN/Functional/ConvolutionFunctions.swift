@@ -43,9 +43,16 @@ extension Tensor {
     /// 2-D convolution (cross-correlation, as in every deep-learning framework) like
     /// `torch.nn.functional.conv2d`: input [N, C, H, W] (or [C, H, W]), weight [O, C/groups, kh, kw],
     /// bias [O]. Computed as im2col followed by one matrix product per group.
+    ///
+    /// `activation` (Keras's `activation=`) gives `conv2d(…).relu()` (or `.tanh()`, `.sigmoid()`)
+    /// value for value; in float32 the GEMM and direct paths apply it to each block of the output
+    /// while it is in cache, and take its gradient in the convolution's backward.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: ConvPadding = .explicit([0]),
-                       dilation: [Int] = [1], groups: Int = 1) -> Tensor {
-        if rank == 3 { return unsqueeze(0).conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups).squeeze(0) }
+                       dilation: [Int] = [1], groups: Int = 1, activation: FusedActivation? = nil) -> Tensor {
+        if rank == 3 {
+            return unsqueeze(0).conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                                       activation: activation).squeeze(0)
+        }
         check(rank == 4, "conv2d: expected a 3-D or 4-D input [N, C, H, W], got shape \(describeShape(shape))")
         check(weight.rank == 4, "conv2d: weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(weight.shape))")
         check(dtype == weight.dtype, "conv2d: input dtype \(dtype) and weight dtype \(weight.dtype) differ")
@@ -84,11 +91,13 @@ extension Tensor {
                                dilationH: dh, dilationW: dw, outH: oh, outW: ow)
         // One GEMM over the whole batch pays off when each column is long enough; for very short
         // columns (few input channels) a product per sample avoids two permuting copies.
+        let fused = dtype == .float32 ? activation : nil
         if groups == 1 && cg * kh * kw >= 32 {
-            return input.conv2dSingleGemm(weight: weight, bias: bias, geometry: g)
+            let y = input.conv2dSingleGemm(weight: weight, bias: bias, geometry: g, activation: fused)
+            return fused == nil ? activation?.apply(y) ?? y : y
         }
         if groups == 1 && dtype == .float32 && sh == 1 && sw == 1 {
-            return input.conv2dDirect(weight: weight, bias: bias, geometry: g)
+            return input.conv2dDirect(weight: weight, bias: bias, geometry: g, activation: activation)
         }
         let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
         let k = cg * kh * kw, l = oh * ow
@@ -102,7 +111,7 @@ extension Tensor {
         y = y.reshape([n, o, oh, ow])
         if let b = bias { y = y + b.reshape([o, 1, 1]) }
         _ = w; _ = h
-        return y
+        return activation?.apply(y) ?? y
     }
 
     /// Convolution with groups = 1 as GEMMs over groups of samples, the groups spread over the
@@ -114,7 +123,10 @@ extension Tensor {
     /// Backward, per group: the columns are rebuilt from the saved input (no saved columns),
     /// gW_thread += g[O, nb·L]·colsᵀ (one partial per thread, summed at the end) and
     /// gcols = Wᵀ·g, then col2im into dx.
-    func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+    /// A fused `activation` (float32 only) is applied to each group's [O, nb·L] product in place
+    /// right after its GEMM; backward then starts from its gradient, taken from the saved output.
+    func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
+        precondition(act == nil || dtype == .float32, "conv2dSingleGemm: a fused activation needs float32")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let o = weight.shape[0]
         let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
@@ -153,6 +165,7 @@ extension Tensor {
                     }
                     be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
                             wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
+                    if let a = act { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
                     if out2 != nil {
                         Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
                     }
@@ -163,7 +176,9 @@ extension Tensor {
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
         let xSaved = x.detach(), wSaved = wt.detach(), inShape = shape
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
-        return y.recording("ConvolutionBackward", inputs) { grad in
+        let ySaved: Tensor? = act == nil ? nil : y.detach()
+        return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
+            let grad = act.map { $0.gradient(gradOut, output: ySaved!) } ?? gradOut
             let gc = grad.contiguousCopyIfNeeded()
             let dx: Tensor? = needX ? Tensor.zeros(inShape, dtype: dt) : nil
             let tasks = Swift.min(Threading.threadCount, groupCount)
@@ -209,8 +224,9 @@ extension Tensor {
 
     /// Direct convolution for short columns (C·kh·kw < 32, stride 1, float32, groups = 1): the C
     /// kernels in conv_direct.c work on a padded copy of the input with "wide rows", one
-    /// contiguous multiply-add per tap, with no im2col and no GEMM packing.
-    func conv2dDirect(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry) -> Tensor {
+    /// contiguous multiply-add per tap, with no im2col and no GEMM packing. A fused `activation`
+    /// is applied to each work item's output planes as they are written.
+    func conv2dDirect(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
         let hp = h + 2 * g.padH, wp = w + 2 * g.padW
@@ -223,13 +239,15 @@ extension Tensor {
         let yp = y.data.assumingMemoryBound(to: Float.self)
         let items = Int(nk_conv2d_direct_items(dims)), itemWork = g.outH * wp * c * kh * kw * o * n / Swift.max(1, items)
         Threading.parallelFor(items, minChunk: Swift.max(1, 65536 / Swift.max(1, itemWork))) { i0, i1 in
-            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(i0), Int64(i1))
+            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(i0), Int64(i1), act?.kernelCode ?? -1)
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
         let xSaved = xpad.detach(), wSaved = wt.detach()
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
-        return y.recording("ConvolutionBackward", inputs) { grad in
+        let ySaved: Tensor? = act == nil ? nil : y.detach()
+        return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
+            let grad = act.map { $0.gradient(gradOut, output: ySaved!) } ?? gradOut
             let gwide = withNoGrad { wp > g.outW ? grad.pad([0, wp - g.outW]) : grad.contiguousCopyIfNeeded() }
             let gp = gwide.data.assumingMemoryBound(to: Float.self)
             var grads: [Tensor?] = []

@@ -41,6 +41,13 @@ public final class Conv2d: Module {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 
+    /// The convolution with `activation` applied in its output pass (`Tensor.conv2d(…, activation:)`).
+    public override func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, activation: activation)
+    }
+
+    public override var fusesActivation: Bool { true }
+
     public override var extraDescription: String {
         "\(inChannels), \(outChannels), kernel_size=(\(kernelSize[0]), \(kernelSize[1])), stride=\(stride)"
     }
