@@ -309,8 +309,9 @@ final class NNGradcheckTests: XCTestCase {
     /// conv2d(…, activation:) against conv2d(…) followed by the activation as its own op, value
     /// for value (outputs and all three gradients exactly equal in float32), on the direct path,
     /// the GEMM path with several samples per GEMM (scattered output) and with one (output written
-    /// in place), and float64 (not fused); and Sequential's fusion of Conv2d + ReLU/Tanh/Sigmoid.
-    func testFusedConvolutionActivationsMatchUnfused() {
+    /// in place), and float64 (not fused); the same for linear(…, activation:); and Sequential's
+    /// fusion of Conv2d or Linear with the ReLU/Tanh/Sigmoid layer after it.
+    func testFusedActivationsMatchUnfused() {
         let configs: [([Int], [Int], ConvPadding)] = [
             ([3, 1, 9, 8], [13, 1, 3, 3], .explicit([1])),   // direct, output channels in blocks of 4, 4, 5
             ([3, 8, 6, 6], [5, 8, 3, 3], .explicit([1])),    // GEMM, 3 samples per product
@@ -338,6 +339,26 @@ final class NNGradcheckTests: XCTestCase {
                 }
             }
         }
+        // linear(…, activation:): the packed kernel (≤ 96 input features, ≥ 192 rows), the GEMM
+        // (more input features, or few rows), a 3-D input; float64 not fused
+        for (xs, outF) in [([200, 40], 37), ([5, 40], 37), ([64, 130], 20), ([3, 70, 28], 64)] {
+            for act in FusedActivation.allCases {
+                for dt in [DType.float32, .float64] {
+                    let x64 = r(xs), w64 = r([outF, xs.last!]), b64 = r([outF])
+                    func run(_ fused: Bool) -> [Tensor] {
+                        let x = x64.to(dt).detach().requiringGrad(), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
+                        let y = fused ? x.linear(weight: w, bias: b, activation: act) : act.apply(x.linear(weight: w, bias: b))
+                        (y * y).sum().backward()
+                        return [y.detach(), x.grad!, w.grad!, b.grad!]
+                    }
+                    let want = run(false), got = run(true)
+                    for (i, (u, v)) in zip(got, want).enumerated() {
+                        XCTAssertEqual(u.shape, v.shape)
+                        XCTAssertEqual((u - v).abs().max().item(), 0, "linear x\(xs) out \(outF) \(act) \(dt): output \(i) differs")
+                    }
+                }
+            }
+        }
         // the in-place kernel keeps NaN and −0 through relu, as the standalone op
         var v: [Float] = [-1, .nan, -0.0, 2, -.infinity]
         nk_activation_f32(0, &v, Int64(v.count))
@@ -346,7 +367,8 @@ final class NNGradcheckTests: XCTestCase {
         // gradients as the layers run one by one; a tracer (summary) still sees every layer
         let g = Generator(seed: 5)
         let net = Sequential(Conv2d(1, 6, kernelSize: 3, generator: g), ReLU(), Conv2d(6, 8, kernelSize: 3, generator: g), Tanh(),
-                             Conv2d(8, 4, kernelSize: 2, generator: g), Sigmoid(), Flatten(), Linear(4 * 9 * 9, 3, generator: g))
+                             Conv2d(8, 4, kernelSize: 2, generator: g), Sigmoid(), Flatten(), Linear(4 * 9 * 9, 5, generator: g), ReLU(),
+                             Linear(5, 3, generator: g))
         let x = Tensor.uniform([2, 1, 14, 14], low: -1, high: 1, generator: g)
         func grads(_ forward: () -> Tensor) -> [Tensor] {
             for p in net.parameters() { p.grad = nil }
@@ -358,7 +380,7 @@ final class NNGradcheckTests: XCTestCase {
         let plain = grads { net.layers.reduce(x) { $1($0) } }
         for (i, (u, v)) in zip(fused, plain).enumerated() { XCTAssertEqual((u - v).abs().max().item(), 0, "Sequential: tensor \(i) differs") }
         let rows = net.summary(input: [1, 14, 14]).layers.map(\.type)
-        XCTAssertEqual(rows.filter { $0 == "ReLU" || $0 == "Tanh" || $0 == "Sigmoid" }.count, 3, "\(rows)")
+        XCTAssertEqual(rows.filter { $0 == "ReLU" || $0 == "Tanh" || $0 == "Sigmoid" }.count, 4, "\(rows)")
     }
 
     /// Convolutions with long columns (≥ 256 output positions) run one sample per GEMM; forward,

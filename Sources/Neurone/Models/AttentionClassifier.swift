@@ -27,6 +27,6 @@ public final class AttentionClassifier: Module {
               "AttentionClassifier: expected input [N, 1, 28, 28], got \(describeShape(x.shape))")
         let tokens = embed(x.reshape([x.shape[0], 28, 28]))
         let attended = attn(tokens)
-        return fc2(fc1(attended.mean(dim: 1)).relu())
+        return fc2(fc1(attended.mean(dim: 1), activation: .relu))
     }
 }

@@ -33,7 +33,7 @@ public final class MnistCNN: Module {
         var h = conv1(x, activation: .relu)
         h = conv2(h, activation: .relu).maxPool2d(kernel: [2])
         h = dropout1(h).flatten(startDim: 1)
-        h = dropout2(fc1(h).relu())
+        h = dropout2(fc1(h, activation: .relu))
         return fc2(h).logSoftmax(dim: 1)
     }
 }

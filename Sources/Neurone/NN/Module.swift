@@ -28,7 +28,7 @@ open class Module {
     }
 
     /// The output passed through `activation`: `forward(input)` and then the activation as its
-    /// own op, unless the layer overrides this to fuse it into its output pass (Conv2d does).
+    /// own op, unless the layer overrides this to fuse it into its output pass (Conv2d and Linear do).
     open func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {
         activation.apply(forward(input))
     }

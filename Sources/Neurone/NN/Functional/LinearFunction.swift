@@ -11,13 +11,18 @@ extension Tensor {
     /// `linearRows`); backward, one GEMM for the input's gradient and, for the weight's, gᵀ·x in
     /// W's own [out, in] layout with no transposed copy (the outer-product kernel of
     /// `linearWeightGradient` in float32 on AVX2, a GEMM otherwise).
-    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    ///
+    /// `activation` (Keras's `activation=`) gives `linear(…).relu()` (or `.tanh()`, `.sigmoid()`)
+    /// value for value; in float32 it is applied to each block of rows right after its product,
+    /// and its gradient is taken in this backward.
+    public func linear(weight: Tensor, bias: Tensor? = nil, activation: FusedActivation? = nil) -> Tensor {
         check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
         let (outF, inF) = (weight.shape[0], weight.shape[1])
         check(rank >= 1 && shape[rank - 1] == inF,
               "linear: input of shape \(describeShape(shape)) has \(rank == 0 ? 0 : shape[rank - 1]) features in its last dim, weight \(describeShape(weight.shape)) expects \(inF)")
         check(dtype == weight.dtype, "linear: input dtype \(dtype) and weight dtype \(weight.dtype) differ")
         check(dtype.isFloatingPoint, "linear: dtype \(dtype) is not supported (float32 or float64 expected)")
+        if let a = activation, dtype != .float32 { return a.apply(linear(weight: weight, bias: bias)) }
         if let b = bias { check(b.shape == [outF] && b.dtype == dtype, "linear: bias must be [\(outF)] of dtype \(dtype), got \(describeShape(b.shape)) \(b.dtype)") }
         let rows = count / Swift.max(inF, 1)
         let x2 = withNoGrad { self.contiguousCopyIfNeeded().reshape([rows, inF]) }
@@ -26,14 +31,17 @@ extension Tensor {
         if out.count > 0 {
             let bc = bias?.contiguousCopyIfNeeded()
             withExtendedLifetime(bc) {
-                Tensor.linearRows(backend, dtype, x2.data, rows: rows, inFeatures: inF, weight: w.data, bias: bc?.data, outFeatures: outF, into: out.data)
+                Tensor.linearRows(backend, dtype, x2.data, rows: rows, inFeatures: inF, weight: w.data, bias: bc?.data, outFeatures: outF,
+                                  into: out.data, activation: activation)
             }
         }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return out }
         let xd = x2.detach(), wd = w.detach(), inShape = shape, dt = dtype
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
-        return out.recording("LinearBackward", inputs) { g in
+        let ySaved: Tensor? = activation == nil ? nil : out.detach()
+        return out.recording("Linear\(activation?.nodeName ?? "")Backward", inputs) { gOut in
+            let g = activation.map { $0.gradient(gOut, output: ySaved!) } ?? gOut
             let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
             var grads: [Tensor?] = []
             if needX {
@@ -112,7 +120,9 @@ extension Tensor {
     /// it (beta = 1).
     static func linearRows(_ backend: Backend, _ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
                            weight w: UnsafeRawPointer, packed: Tensor? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
-                           into dst: UnsafeMutableRawPointer) {
+                           into dst: UnsafeMutableRawPointer, activation: FusedActivation? = nil) {
+        precondition(activation == nil || dt == .float32, "linearRows: a fused activation needs float32")
+        let act = activation?.kernelCode
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
         if usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= linearKernels.forwardMinRows) {
@@ -123,7 +133,9 @@ extension Tensor {
             let tiles = (rows + 5) / 6
             withExtendedLifetime(pk) {
                 Threading.parallelFor(tiles, minChunk: Swift.max(1, 65536 / Swift.max(1, 6 * outF * inF))) { t0, t1 in
-                    nk_linear_packed_f32(x, Int64(inF), Int64(6 * t0), Int64(Swift.min(rows, 6 * t1)), Int64(inF), p, bias, Int64(outF), y, Int64(outF))
+                    let r0 = 6 * t0, r1 = Swift.min(rows, 6 * t1)
+                    nk_linear_packed_f32(x, Int64(inF), Int64(r0), Int64(r1), Int64(inF), p, bias, Int64(outF), y, Int64(outF))
+                    if let a = act { nk_activation_f32(a, y + r0 * outF, Int64((r1 - r0) * outF)) }
                 }
             }
             return
@@ -131,6 +143,10 @@ extension Tensor {
         if let b = b { nk_fill_rows(dst, b, Int64(rows), Int64(outF * dt.byteSize)) }
         backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, src, lda: inF, strideA: 0,
                      w, ldb: inF, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: outF, strideC: 0)
+        if let a = act {  // in place after the product: no second tensor
+            let y = dst.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(rows * outF, minChunk: 32768) { i0, i1 in nk_activation_f32(a, y + i0, Int64(i1 - i0)) }
+        }
     }
 }
 

@@ -19,9 +19,21 @@ public final class Linear: Module {
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
+        checkInput(input)
+        return input.linear(weight: weight, bias: bias)
+    }
+
+    /// The layer with `activation` applied in its output pass (`Tensor.linear(…, activation:)`).
+    public override func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        checkInput(input)
+        return input.linear(weight: weight, bias: bias, activation: activation)
+    }
+
+    public override var fusesActivation: Bool { true }
+
+    private func checkInput(_ input: Tensor) {
         check(input.rank >= 1 && input.shape[input.rank - 1] == inFeatures,
               "Linear(in_features=\(inFeatures), out_features=\(outFeatures)): input of shape \(describeShape(input.shape)) has \(input.rank == 0 ? 0 : input.shape[input.rank - 1]) features in its last dim, expected \(inFeatures)")
-        return input.linear(weight: weight, bias: bias)
     }
 
     public override var extraDescription: String { "in_features=\(inFeatures), out_features=\(outFeatures), bias=\(bias == nil ? "False" : "True")" }
