@@ -233,6 +233,7 @@ ATTN_BODIES(double, nk_exp_double, f64)
         attn_fwd_body_##SUFFIX(FWD_CALL);                                                              \
     }                                                                                                  \
     void nk_attention_bwd_##SUFFIX(BWD_ARGS) {                                                         \
+        SHORT_BWD_##SUFFIX;                                                                            \
         DISPATCH(attn_bwd_##SUFFIX, BWD_CALL);                                                         \
         attn_bwd_body_##SUFFIX(BWD_CALL);                                                              \
     }
@@ -416,6 +417,98 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
     for (int64_t i = 0; i < L; i += 2)
         attn_ev2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
 }
+/* o0 = Σ_t c0[t·cs]·src[t] and o1 likewise for t < n (rows of src at stride ss, DV vectors wide):
+   attn_ev2_avx2 with strided coefficients (columns of a row-major matrix) and no final scale. */
+NK_AVX2_INLINE void attn_colcomb2_avx2(const int DV, int64_t n, const float *c0, const float *c1, int64_t cs,
+    const float *src, int64_t ss, float *o0, float *o1) {
+    __m256 a0[4], a1[4], b0[4], b1[4];
+    for (int c = 0; c < DV; c++) a0[c] = a1[c] = b0[c] = b1[c] = _mm256_setzero_ps();
+    int64_t t = 0;
+    for (; t + 2 <= n; t += 2) {
+        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
+        const __m256 u0 = _mm256_broadcast_ss(c0 + (t + 1) * cs), u1 = _mm256_broadcast_ss(c1 + (t + 1) * cs);
+        const float *r0 = src + t * ss, *r1 = r0 + ss;
+        for (int c = 0; c < DV; c++) {
+            __m256 x = _mm256_loadu_ps(r0 + 8 * c), y = _mm256_loadu_ps(r1 + 8 * c);
+            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
+            b0[c] = _mm256_fmadd_ps(u0, y, b0[c]); b1[c] = _mm256_fmadd_ps(u1, y, b1[c]);
+        }
+    }
+    if (t < n) {
+        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
+        const float *r0 = src + t * ss;
+        for (int c = 0; c < DV; c++) {
+            __m256 x = _mm256_loadu_ps(r0 + 8 * c);
+            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
+        }
+    }
+    for (int c = 0; c < DV; c++) {
+        _mm256_storeu_ps(o0 + 8 * c, _mm256_add_ps(a0[c], b0[c]));
+        _mm256_storeu_ps(o1 + 8 * c, _mm256_add_ps(a1[c], b1[c]));
+    }
+}
+/* Backward of one block for S ≤ 32 keys and D = 8…32 (NV = ⌈S/8⌉ score vectors, DV = D/8), with
+   every accumulator in registers: per pair of query rows, dP = dO·Vᵀ, dS = P ⊙ (dP − P·dP)·scale
+   (stored as rows [LE, SP], padded columns 0) and dQ = dS·K; then per pair of key rows,
+   dV = Pᵀ·dO and dK = dSᵀ·Q from columns of P and dS (broadcasts at a row stride). The generic
+   loops above spilled their accumulators and transposed V one scalar at a time (10 GFLOP/s on
+   the attention model's 28×28×16 blocks). work: Vᵀ [D, SP], dS [LE, SP], 2 spare rows. */
+NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale,
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p,
+    const float *go, int64_t gos, float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
+    const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;
+    float *vt = work, *ds = vt + D * SP, *spare = ds + LE * SP;
+    transpose_k8(S, D, v, vs, SP, vt);
+    __m256i live;
+    { int32_t lanes[8]; for (int a = 0; a < 8; a++) lanes[a] = SP - 8 + a < S ? -1 : 0; live = _mm256_loadu_si256((const __m256i *)lanes); }
+    const __m256 sc = _mm256_set1_ps(scale);
+    for (int64_t i = 0; i < L; i += 2) {
+        const int64_t i1 = i + 1 < L ? i + 1 : i; /* an odd last row is computed twice */
+        const float *g0 = go + i * gos, *g1 = go + i1 * gos;
+        __m256 d0[4], d1[4];
+        for (int c = 0; c < NV; c++) d0[c] = d1[c] = _mm256_setzero_ps();
+        for (int d = 0; d < D; d++) {
+            const __m256 a0 = _mm256_broadcast_ss(g0 + d), a1 = _mm256_broadcast_ss(g1 + d);
+            const float *r = vt + d * SP;
+            for (int c = 0; c < NV; c++) {
+                const __m256 w = _mm256_loadu_ps(r + 8 * c);
+                d0[c] = _mm256_fmadd_ps(a0, w, d0[c]);
+                d1[c] = _mm256_fmadd_ps(a1, w, d1[c]);
+            }
+        }
+        __m256 p0[4], p1[4];
+        for (int c = 0; c + 1 < NV; c++) { p0[c] = _mm256_loadu_ps(p + i * S + 8 * c); p1[c] = _mm256_loadu_ps(p + i1 * S + 8 * c); }
+        p0[NV - 1] = _mm256_maskload_ps(p + i * S + 8 * (NV - 1), live); /* 0 past S */
+        p1[NV - 1] = _mm256_maskload_ps(p + i1 * S + 8 * (NV - 1), live);
+        __m256 t0 = _mm256_mul_ps(p0[0], d0[0]), t1 = _mm256_mul_ps(p1[0], d1[0]);
+        for (int c = 1; c < NV; c++) { t0 = _mm256_fmadd_ps(p0[c], d0[c], t0); t1 = _mm256_fmadd_ps(p1[c], d1[c], t1); }
+        const __m256 dot0 = _mm256_set1_ps(hsum8(t0)), dot1 = _mm256_set1_ps(hsum8(t1));
+        float *s0 = ds + i * SP, *s1 = ds + (i + 1) * SP;
+        for (int c = 0; c < NV; c++) {
+            _mm256_storeu_ps(s0 + 8 * c, _mm256_mul_ps(_mm256_mul_ps(p0[c], _mm256_sub_ps(d0[c], dot0)), sc));
+            _mm256_storeu_ps(s1 + 8 * c, _mm256_mul_ps(_mm256_mul_ps(p1[c], _mm256_sub_ps(d1[c], dot1)), sc));
+        }
+        attn_colcomb2_avx2(DV, S, s0, s1, 1, k, ks, gq + i * gqs, i + 1 < L ? gq + (i + 1) * gqs : spare);
+    }
+    for (int64_t j = 0; j < S; j += 2) {
+        const int64_t j1 = j + 1 < S ? j + 1 : j; /* an odd last key is computed twice */
+        attn_colcomb2_avx2(DV, L, p + j, p + j1, S, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
+        attn_colcomb2_avx2(DV, L, ds + j, ds + j1, SP, q, qs, gk + j * gks, j + 1 < S ? gk + (j + 1) * gks : spare);
+    }
+}
+#define SHORT_BWD_CASE(NV, DV) case (NV) * 8 + (DV): attn_bwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
+__attribute__((target("avx2,fma"))) static int attn_bwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+    float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
+    if (S < 1 || S > 32 || D < 8 || D > 32 || D % 8 != 0 || L < 1) return 0;
+    switch ((S + 7) / 8 * 8 + D / 8) {
+        SHORT_BWD_CASE(1, 1) SHORT_BWD_CASE(1, 2) SHORT_BWD_CASE(1, 3) SHORT_BWD_CASE(1, 4)
+        SHORT_BWD_CASE(2, 1) SHORT_BWD_CASE(2, 2) SHORT_BWD_CASE(2, 3) SHORT_BWD_CASE(2, 4)
+        SHORT_BWD_CASE(3, 1) SHORT_BWD_CASE(3, 2) SHORT_BWD_CASE(3, 3) SHORT_BWD_CASE(3, 4)
+        SHORT_BWD_CASE(4, 1) SHORT_BWD_CASE(4, 2) SHORT_BWD_CASE(4, 3) SHORT_BWD_CASE(4, 4)
+    }
+    return 0;
+}
 /* One instantiation per (NV, DV) so that both loops unroll and the accumulators stay in registers. */
 #define SHORT_CASE(NV, DV) case (NV) * 8 + (DV): attn_fwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
 __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
@@ -434,10 +527,13 @@ __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int
 #ifdef NK_X86
 /* the short-sequence AVX2 kernel when the CPU level allows it and the shape fits */
 #define SHORT_FWD_f32 do { if (nk_cpu_level() >= 1 && attn_fwd_short_f32(FWD_CALL)) return; } while (0)
+#define SHORT_BWD_f32 do { if (nk_cpu_level() >= 1 && attn_bwd_short_f32(BWD_CALL)) return; } while (0)
 #else
 #define SHORT_FWD_f32 do { } while (0)
+#define SHORT_BWD_f32 do { } while (0)
 #endif
 #define SHORT_FWD_f64 do { } while (0)
+#define SHORT_BWD_f64 do { } while (0)
 #define T float
 ATTN_EXPORTS(f32)
 #undef T

@@ -160,6 +160,46 @@ final class NNGradcheckTests: XCTestCase {
         XCTAssertTrue(out[0..<8].allSatisfy { $0.isFinite } && out[8..<16].allSatisfy { $0.isNaN }, "\(out)")
     }
 
+    /// The float32 backward for short key sequences (S ≤ 32, D = 8…32: dP, dS and dQ per pair of
+    /// query rows, dK and dV per pair of keys, all in registers) against the float64 kernel (itself
+    /// gradient-checked): odd and even L and S, S at and between multiples of 8, separate q, k, v
+    /// with strided rows and a mask, and the packed [N, L, 3E] projection of self-attention whose
+    /// one gradient holds the three (row stride 3E).
+    func testShortSequenceAttentionBackwardMatchesFloat64() {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8), (9, 3, 16)] {
+            let h = 2, n = 2
+            let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
+            let seed = r([n, l, h * d])
+            var hidden = [Double](repeating: 0, count: l * s)
+            for i in stride(from: 1, to: hidden.count, by: 3) where s > 1 { hidden[i] = -.infinity }
+            let mask = Tensor(hidden, shape: [l, s])
+            func grads(_ dt: DType) -> [Tensor] {
+                // q as a column block of a wider tensor: a row stride larger than E
+                let qw = Tensor.cat([q, Tensor.zeros([n, l, 3], dtype: .float64)], dim: 2).to(dt).detach().requiringGrad()
+                let kk = k.to(dt).detach().requiringGrad(), vv = v.to(dt).detach().requiringGrad()
+                let out = Tensor.scaledDotProductAttention(q: qw.narrow(dim: 2, start: 0, length: h * d), k: kk, v: vv, heads: h,
+                                                           mask: mask.to(dt)).output
+                (out * seed.to(dt)).sum().backward()
+                return [qw.grad!, kk.grad!, vv.grad!]
+            }
+            let want = grads(.float64), got = grads(.float32)
+            for (i, (u, w)) in zip(got, want).enumerated() {
+                let err = (u.to(.float64) - w).abs().max().item(), scale = w.abs().max().item()
+                XCTAssertLessThan(err, 2e-5 * Swift.max(1, scale), "L \(l) S \(s) D \(d): gradient \(i) differs by \(err)")
+            }
+            if l == s {  // self-attention through one packed projection
+                let qkv = Tensor.cat([q, k, v], dim: 2)
+                func packed(_ dt: DType) -> Tensor {
+                    let x = qkv.to(dt).detach().requiringGrad()
+                    (Tensor.packedSelfAttention(qkv: x, heads: h, mask: nil, needProbabilities: false).output * seed.to(dt)).sum().backward()
+                    return x.grad!
+                }
+                let err = (packed(.float32).to(.float64) - packed(.float64)).abs().max().item()
+                XCTAssertLessThan(err, 2e-5 * Swift.max(1, packed(.float64).abs().max().item()), "packed L \(l) D \(d): \(err)")
+            }
+        }
+    }
+
     /// Self-attention inference runs in chunks of samples (projections and attention per chunk);
     /// it must give what the whole-batch path gives (needWeights forces that path) and what the
     /// composite ops give with autograd on: 20 samples of 28 tokens are 3 chunks, the last one

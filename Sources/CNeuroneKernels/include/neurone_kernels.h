@@ -99,7 +99,7 @@ void nk_col2im_f64(const double *cols, const int64_t *g, double *x, int64_t plan
 /// are L or S rows of D contiguous values at the given row strides (in elements). p may be NULL
 /// when the probabilities are not wanted. With SP = S rounded up to a multiple of 8, the forward
 /// pass's work holds (D + L)·SP + L·S + 192 values. The backward pass overwrites gq, gk, gv from
-/// the output gradient go and the saved P; its work holds (D + L)·SP values.
+/// the output gradient go and the saved P; its work holds (D + L + 1)·SP + 32 values.
 void nk_attention_fwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
                           const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work);
 void nk_attention_bwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,

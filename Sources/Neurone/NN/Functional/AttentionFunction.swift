@@ -83,7 +83,7 @@ extension Tensor {
             let gRow = gPacked != nil ? 3 * e : e, (gkOff, gvOff) = gPacked != nil ? (e, 2 * e) : (0, 0)
             Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
                 for t in t0..<t1 {
-                    let work = Tensor.empty([(d + l) * sp], dtype: dt)
+                    let work = Tensor.empty([(d + l + 1) * sp + 32], dtype: dt)
                     for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                         let (ni, hi) = (b / h, b % h)
                         let qp = qs.data + (ni * qs.strides[0] + hi * d) * es, kp = ks.data + (ni * ks.strides[0] + hi * d) * es
