@@ -356,26 +356,27 @@ NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, 
         _mm256_maskstore_ps(p1 + 8 * (NV - 1), live, _mm256_mul_ps(s1[NV - 1], i1));
     }
 }
-/* Output rows o0 = inv0·Σ_t e0[t]·V[t] and o1 likewise; two key rows per step into separate
-   accumulators (independent FMA chains). */
-NK_AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, const float *e1, float inv0, float inv1,
-    const float *v, int64_t vs, float *o0, float *o1) {
-    __m256 a0[4], a1[4], c0[4], c1[4];
-    for (int c = 0; c < DV; c++) a0[c] = a1[c] = c0[c] = c1[c] = _mm256_setzero_ps();
+/* Output rows o0 = inv0·Σ_t c0[t·cs]·src[t] and o1 likewise, t < n (rows of src at stride ss, DV
+   vectors wide; coefficients at stride cs: rows of numerators, or columns of a row-major matrix);
+   two source rows per step into separate accumulators (independent FMA chains). */
+NK_AVX2_INLINE void attn_comb2_avx2(const int DV, int64_t n, const float *c0, const float *c1, int64_t cs,
+    float inv0, float inv1, const float *src, int64_t ss, float *o0, float *o1) {
+    __m256 a0[4], a1[4], b0[4], b1[4];
+    for (int c = 0; c < DV; c++) a0[c] = a1[c] = b0[c] = b1[c] = _mm256_setzero_ps();
     int64_t t = 0;
-    for (; t + 2 <= S; t += 2) {
-        const __m256 w0 = _mm256_broadcast_ss(e0 + t), w1 = _mm256_broadcast_ss(e1 + t);
-        const __m256 u0 = _mm256_broadcast_ss(e0 + t + 1), u1 = _mm256_broadcast_ss(e1 + t + 1);
-        const float *r0 = v + t * vs, *r1 = r0 + vs;
+    for (; t + 2 <= n; t += 2) {
+        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
+        const __m256 u0 = _mm256_broadcast_ss(c0 + (t + 1) * cs), u1 = _mm256_broadcast_ss(c1 + (t + 1) * cs);
+        const float *r0 = src + t * ss, *r1 = r0 + ss;
         for (int c = 0; c < DV; c++) {
             __m256 x = _mm256_loadu_ps(r0 + 8 * c), y = _mm256_loadu_ps(r1 + 8 * c);
             a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
-            c0[c] = _mm256_fmadd_ps(u0, y, c0[c]); c1[c] = _mm256_fmadd_ps(u1, y, c1[c]);
+            b0[c] = _mm256_fmadd_ps(u0, y, b0[c]); b1[c] = _mm256_fmadd_ps(u1, y, b1[c]);
         }
     }
-    if (t < S) {
-        const __m256 w0 = _mm256_broadcast_ss(e0 + t), w1 = _mm256_broadcast_ss(e1 + t);
-        const float *r0 = v + t * vs;
+    if (t < n) {
+        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
+        const float *r0 = src + t * ss;
         for (int c = 0; c < DV; c++) {
             __m256 x = _mm256_loadu_ps(r0 + 8 * c);
             a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
@@ -383,8 +384,8 @@ NK_AVX2_INLINE void attn_ev2_avx2(const int DV, int64_t S, const float *e0, cons
     }
     const __m256 i0 = _mm256_set1_ps(inv0), i1 = _mm256_set1_ps(inv1);
     for (int c = 0; c < DV; c++) {
-        _mm256_storeu_ps(o0 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a0[c], c0[c]), i0));
-        _mm256_storeu_ps(o1 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a1[c], c1[c]), i1));
+        _mm256_storeu_ps(o0 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a0[c], b0[c]), i0));
+        _mm256_storeu_ps(o1 + 8 * c, _mm256_mul_ps(_mm256_add_ps(a1[c], b1[c]), i1));
     }
 }
 /* Q [L, D] (rows at stride qs), K and V [S, D] (strides ks, vs) → O [L, D] (stride os) and, unless
@@ -415,37 +416,7 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
                            e + i * SP, e + (i + 1) * SP, inv + i);
     }
     for (int64_t i = 0; i < L; i += 2)
-        attn_ev2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
-}
-/* o0 = Σ_t c0[t·cs]·src[t] and o1 likewise for t < n (rows of src at stride ss, DV vectors wide):
-   attn_ev2_avx2 with strided coefficients (columns of a row-major matrix) and no final scale. */
-NK_AVX2_INLINE void attn_colcomb2_avx2(const int DV, int64_t n, const float *c0, const float *c1, int64_t cs,
-    const float *src, int64_t ss, float *o0, float *o1) {
-    __m256 a0[4], a1[4], b0[4], b1[4];
-    for (int c = 0; c < DV; c++) a0[c] = a1[c] = b0[c] = b1[c] = _mm256_setzero_ps();
-    int64_t t = 0;
-    for (; t + 2 <= n; t += 2) {
-        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
-        const __m256 u0 = _mm256_broadcast_ss(c0 + (t + 1) * cs), u1 = _mm256_broadcast_ss(c1 + (t + 1) * cs);
-        const float *r0 = src + t * ss, *r1 = r0 + ss;
-        for (int c = 0; c < DV; c++) {
-            __m256 x = _mm256_loadu_ps(r0 + 8 * c), y = _mm256_loadu_ps(r1 + 8 * c);
-            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
-            b0[c] = _mm256_fmadd_ps(u0, y, b0[c]); b1[c] = _mm256_fmadd_ps(u1, y, b1[c]);
-        }
-    }
-    if (t < n) {
-        const __m256 w0 = _mm256_broadcast_ss(c0 + t * cs), w1 = _mm256_broadcast_ss(c1 + t * cs);
-        const float *r0 = src + t * ss;
-        for (int c = 0; c < DV; c++) {
-            __m256 x = _mm256_loadu_ps(r0 + 8 * c);
-            a0[c] = _mm256_fmadd_ps(w0, x, a0[c]); a1[c] = _mm256_fmadd_ps(w1, x, a1[c]);
-        }
-    }
-    for (int c = 0; c < DV; c++) {
-        _mm256_storeu_ps(o0 + 8 * c, _mm256_add_ps(a0[c], b0[c]));
-        _mm256_storeu_ps(o1 + 8 * c, _mm256_add_ps(a1[c], b1[c]));
-    }
+        attn_comb2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, 1, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
 }
 /* Backward of one block for S ≤ 32 keys and D = 8…32 (NV = ⌈S/8⌉ score vectors, DV = D/8), with
    every accumulator in registers: per pair of query rows, dP = dO·Vᵀ, dS = P ⊙ (dP − P·dP)·scale
@@ -488,12 +459,12 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
             _mm256_storeu_ps(s0 + 8 * c, _mm256_mul_ps(_mm256_mul_ps(p0[c], _mm256_sub_ps(d0[c], dot0)), sc));
             _mm256_storeu_ps(s1 + 8 * c, _mm256_mul_ps(_mm256_mul_ps(p1[c], _mm256_sub_ps(d1[c], dot1)), sc));
         }
-        attn_colcomb2_avx2(DV, S, s0, s1, 1, k, ks, gq + i * gqs, i + 1 < L ? gq + (i + 1) * gqs : spare);
+        attn_comb2_avx2(DV, S, s0, s1, 1, 1.0f, 1.0f, k, ks, gq + i * gqs, i + 1 < L ? gq + (i + 1) * gqs : spare);
     }
     for (int64_t j = 0; j < S; j += 2) {
         const int64_t j1 = j + 1 < S ? j + 1 : j; /* an odd last key is computed twice */
-        attn_colcomb2_avx2(DV, L, p + j, p + j1, S, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
-        attn_colcomb2_avx2(DV, L, ds + j, ds + j1, SP, q, qs, gk + j * gks, j + 1 < S ? gk + (j + 1) * gks : spare);
+        attn_comb2_avx2(DV, L, p + j, p + j1, S, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
+        attn_comb2_avx2(DV, L, ds + j, ds + j1, SP, 1.0f, 1.0f, q, qs, gk + j * gks, j + 1 < S ? gk + (j + 1) * gks : spare);
     }
 }
 #define SHORT_BWD_CASE(NV, DV) case (NV) * 8 + (DV): attn_bwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
