@@ -38,8 +38,9 @@ static int64_t group_count(int64_t o) { return (o + MAX_OB - 1) / MAX_OB; }
 #define DEFINE_FWD_BLOCK(OB)                                                                         \
     static inline __attribute__((always_inline)) void fwd_block_##OB(                              \
         const wide_shape *s, const float *xs, const float *w, const float *bias, int64_t o0,         \
-        float *wide, int64_t stride) {                                                               \
+        float *wide, int64_t stride, const int KWC) {                                                \
         const int64_t len = (s->oh - 1) * s->wp + s->ow, kk = s->kh * s->kw, taps = s->c * kk;       \
+        const int64_t kw = KWC ? KWC : s->kw; /* a constant for the common widths: unrolled taps */ \
         int64_t t = 0;                                                                               \
         for (; t + 16 <= len; t += 16) {                                                             \
             v8f acc[OB][2];                                                                          \
@@ -52,10 +53,10 @@ static int64_t group_count(int64_t o) { return (o + MAX_OB - 1) / MAX_OB; }
                 const float *plane = xs + c * s->hp * s->wp + t;                                     \
                 const float *wc = w + o0 * taps + c * kk;                                            \
                 for (int64_t i = 0; i < s->kh; i++)                                                  \
-                    for (int64_t j = 0; j < s->kw; j++) {                                            \
+                    for (int64_t j = 0; j < kw; j++) {                                               \
                         const float *src = plane + i * s->dh * s->wp + j * s->dw;                    \
                         const v8f x0 = load8(src), x1 = load8(src + 8);                              \
-                        const float *wt = wc + i * s->kw + j;                                        \
+                        const float *wt = wc + i * kw + j;                                           \
                         for (int q = 0; q < OB; q++) {                                               \
                             const float wv = wt[q * taps];                                           \
                             acc[q][0] += x0 * wv;                                                    \
@@ -95,14 +96,19 @@ static inline __attribute__((always_inline)) void fwd_item(const wide_shape *s, 
     const int64_t o0 = s->o * g / ng, ob = s->o * (g + 1) / ng - o0;
     const int64_t stride = s->oh * s->wp;
     const float *xs = xpad + n * s->c * s->hp * s->wp;
-    switch (ob) {
-    case 1: fwd_block_1(s, xs, w, bias, o0, wide, stride); break;
-    case 2: fwd_block_2(s, xs, w, bias, o0, wide, stride); break;
-    case 3: fwd_block_3(s, xs, w, bias, o0, wide, stride); break;
-    case 4: fwd_block_4(s, xs, w, bias, o0, wide, stride); break;
-    case 5: fwd_block_5(s, xs, w, bias, o0, wide, stride); break;
-    default: fwd_block_6(s, xs, w, bias, o0, wide, stride); break;
+    /* kernel widths 3 and 5 as constants, so that each row of taps unrolls (the loop's own
+       instructions otherwise weigh on the front end, as in linear.c) */
+#define FWD_BLOCKS(KWC)                                                                   \
+    switch (ob) {                                                                         \
+    case 1: fwd_block_1(s, xs, w, bias, o0, wide, stride, KWC); break;                    \
+    case 2: fwd_block_2(s, xs, w, bias, o0, wide, stride, KWC); break;                    \
+    case 3: fwd_block_3(s, xs, w, bias, o0, wide, stride, KWC); break;                    \
+    case 4: fwd_block_4(s, xs, w, bias, o0, wide, stride, KWC); break;                    \
+    case 5: fwd_block_5(s, xs, w, bias, o0, wide, stride, KWC); break;                    \
+    default: fwd_block_6(s, xs, w, bias, o0, wide, stride, KWC); break;                   \
     }
+    if (s->kw == 3) { FWD_BLOCKS(3) } else if (s->kw == 5) { FWD_BLOCKS(5) } else { FWD_BLOCKS(0) }
+#undef FWD_BLOCKS
     for (int64_t q = 0; q < ob; q++) {
         float *out = y + (n * s->o + o0 + q) * s->oh * s->ow;
         const float *wq = wide + q * stride;
