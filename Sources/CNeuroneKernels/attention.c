@@ -468,29 +468,27 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
     }
 }
 #define SHORT_BWD_CASE(NV, DV) case (NV) * 8 + (DV): attn_bwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
+/* The shapes the register-resident kernels take (S ≤ 32 keys, D = 8, 16, 24 or 32) and one
+   instantiation per (NV, DV), so that their loops unroll and the accumulators stay in registers:
+   SHORT_DISPATCH(CASE) returns 1 from the enclosing function after running CASE(NV, DV), or falls
+   through when the block does not fit. */
+#define SHORT_DISPATCH(CASE)                                                                           \
+    if (S >= 1 && S <= 32 && D >= 8 && D <= 32 && D % 8 == 0 && L >= 1) {                             \
+        switch ((S + 7) / 8 * 8 + D / 8) {                                                             \
+            CASE(1, 1) CASE(1, 2) CASE(1, 3) CASE(1, 4) CASE(2, 1) CASE(2, 2) CASE(2, 3) CASE(2, 4)    \
+            CASE(3, 1) CASE(3, 2) CASE(3, 3) CASE(3, 4) CASE(4, 1) CASE(4, 2) CASE(4, 3) CASE(4, 4)    \
+        }                                                                                              \
+    }
 __attribute__((target("avx2,fma"))) static int attn_bwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
     float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
-    if (S < 1 || S > 32 || D < 8 || D > 32 || D % 8 != 0 || L < 1) return 0;
-    switch ((S + 7) / 8 * 8 + D / 8) {
-        SHORT_BWD_CASE(1, 1) SHORT_BWD_CASE(1, 2) SHORT_BWD_CASE(1, 3) SHORT_BWD_CASE(1, 4)
-        SHORT_BWD_CASE(2, 1) SHORT_BWD_CASE(2, 2) SHORT_BWD_CASE(2, 3) SHORT_BWD_CASE(2, 4)
-        SHORT_BWD_CASE(3, 1) SHORT_BWD_CASE(3, 2) SHORT_BWD_CASE(3, 3) SHORT_BWD_CASE(3, 4)
-        SHORT_BWD_CASE(4, 1) SHORT_BWD_CASE(4, 2) SHORT_BWD_CASE(4, 3) SHORT_BWD_CASE(4, 4)
-    }
+    SHORT_DISPATCH(SHORT_BWD_CASE)
     return 0;
 }
-/* One instantiation per (NV, DV) so that both loops unroll and the accumulators stay in registers. */
 #define SHORT_CASE(NV, DV) case (NV) * 8 + (DV): attn_fwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
 __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
-    if (S < 1 || S > 32 || D < 8 || D > 32 || D % 8 != 0 || L < 1) return 0;
-    switch ((S + 7) / 8 * 8 + D / 8) {
-        SHORT_CASE(1, 1) SHORT_CASE(1, 2) SHORT_CASE(1, 3) SHORT_CASE(1, 4)
-        SHORT_CASE(2, 1) SHORT_CASE(2, 2) SHORT_CASE(2, 3) SHORT_CASE(2, 4)
-        SHORT_CASE(3, 1) SHORT_CASE(3, 2) SHORT_CASE(3, 3) SHORT_CASE(3, 4)
-        SHORT_CASE(4, 1) SHORT_CASE(4, 2) SHORT_CASE(4, 3) SHORT_CASE(4, 4)
-    }
+    SHORT_DISPATCH(SHORT_CASE)
     return 0;
 }
 #endif

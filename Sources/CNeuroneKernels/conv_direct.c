@@ -26,6 +26,10 @@ static wide_shape shape_of(const int64_t *d) {
 // buffer [ob][oh·Wp] and then compacted into y (dropping the garbage columns); positions past
 // the last full strip take a plain loop.
 typedef float v8f __attribute__((vector_size(32)));
+// load8/store8 and the blocks are static and always inlined, so no 32-byte vector crosses a call
+// in the baseline (non-AVX) variant; clang nevertheless warns at each use there (-Wpsabi, 60
+// warnings since the fused-activation epilogue joined nk_conv2d_direct_f32).
+#pragma clang diagnostic ignored "-Wpsabi"
 
 static inline __attribute__((always_inline)) v8f load8(const float *p) { v8f r; __builtin_memcpy(&r, p, 32); return r; }
 static inline __attribute__((always_inline)) void store8(float *p, v8f v) { __builtin_memcpy(p, &v, 32); }

@@ -47,7 +47,7 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
                      const void *src, const int64_t *srcStrides,
                      void *dst, const int64_t *dstStrides);
 
-/// A float32 fully connected layer y = x·Wᵀ + b for short reductions (linear.c): W [N, K] is first
+/// A float32 fully connected layer y = x·Wᵀ + b for reductions of small layers (linear.c): W [N, K] is first
 /// packed by nk_linear_pack_f32 into ⌈N/16⌉·K·16 values; nk_linear_packed_f32 then computes rows
 /// [m0, m1) of y (row stride ldy) from x (row stride ldx); bias [N] or NULL. Fast with AVX2, which
 /// nk_linear_packed_available reports (elsewhere portable loops).

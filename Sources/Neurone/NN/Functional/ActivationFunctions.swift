@@ -62,7 +62,12 @@ extension Tensor {
 /// activation applied to each block of the output while it is in cache and its gradient taken
 /// in the layer's backward (no separate pass, no second tensor).
 public enum FusedActivation: String, Sendable, CaseIterable {
-    case relu, tanh, sigmoid
+    /// max(x, 0), as `Tensor.relu()`.
+    case relu
+    /// tanh x, as `Tensor.tanh()`.
+    case tanh
+    /// 1/(1 + e⁻ˣ), as `Tensor.sigmoid()`.
+    case sigmoid
 
     /// The activation applied as its own op.
     public func apply(_ x: Tensor) -> Tensor {

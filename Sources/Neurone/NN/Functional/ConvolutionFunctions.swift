@@ -97,7 +97,7 @@ extension Tensor {
             return fused == nil ? activation?.apply(y) ?? y : y
         }
         if groups == 1 && dtype == .float32 && sh == 1 && sw == 1 {
-            return input.conv2dDirect(weight: weight, bias: bias, geometry: g, activation: activation)
+            return input.conv2dDirect(weight: weight, bias: bias, geometry: g, activation: fused)
         }
         let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
         let k = cg * kh * kw, l = oh * ow
