@@ -109,6 +109,25 @@ void nk_activation_f32(int32_t op, float *y, int64_t n) {
 DEFINE_ACT_GRAD(f32, float)
 DEFINE_ACT_GRAD(f64, double)
 
+// Rows × len values: out = g · f′(s) as above (op ≥ 0) and, when rowSum is not NULL, rowSum[r] +=
+// the sum of row r of out (of g when op < 0, which then writes nothing). A convolution's backward
+// takes its fused activation's gradient and its bias gradient this way, one sample at a time in
+// cache. Eight running sums per row, added in a fixed order.
+void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, float *rowSum) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *src = g + r * len;
+        if (op >= 0) { nk_activation_grad_f32(op, src, s + r * len, out + r * len, len); src = out + r * len; }
+        if (!rowSum) continue;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 8 <= len; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += src[i + j];
+        float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < len; i++) total += src[i];
+        rowSum[r] += total;
+    }
+}
+
 // ---- strided copy ------------------------------------------------------------------------
 // Odometer over all dims but the last; the last dim is a tight loop per element size.
 #define COPY_INNER(T)                                                                         \

@@ -347,7 +347,8 @@ final class NNGradcheckTests: XCTestCase {
     }
 
     /// conv2d(…, activation:) against conv2d(…) followed by the activation as its own op, value
-    /// for value (outputs and all three gradients exactly equal in float32), on the direct path,
+    /// for value (outputs and all three gradients exactly equal in float32, but for the GEMM path's
+    /// bias gradient, the same sum in another order), on the direct path,
     /// the GEMM path with several samples per GEMM (scattered output) and with one (output written
     /// in place), and float64 (not fused); the same for linear(…, activation:); and Sequential's
     /// fusion of Conv2d or Linear with the ReLU/Tanh/Sigmoid layer after it.
@@ -371,7 +372,10 @@ final class NNGradcheckTests: XCTestCase {
                     let want = run(false), got = run(true)
                     for (i, (u, v)) in zip(got, want).enumerated() {
                         XCTAssertEqual(u.shape, v.shape)
-                        XCTAssertEqual((u - v).abs().max().item(), 0, "x\(xs) w\(ws) \(act) \(dt): output \(i) differs")
+                        // the GEMM path's fused backward sums the bias gradient per group of
+                        // samples in cache: the same terms added in another order (float32)
+                        let tol = i == 3 && dt == .float32 && xs[1] * 9 >= 32 ? 1e-6 * v.abs().max().item() : 0
+                        XCTAssertLessThanOrEqual((u - v).abs().max().item(), tol, "x\(xs) w\(ws) \(act) \(dt): output \(i) differs")
                     }
                     // relu zeroes a good share of the outputs, tanh and sigmoid none
                     let zeros = (want[0] .== 0.0).to(.float64).mean().item()
@@ -418,7 +422,11 @@ final class NNGradcheckTests: XCTestCase {
         }
         let fused = grads { net(x) }
         let plain = grads { net.layers.reduce(x) { $1($0) } }
-        for (i, (u, v)) in zip(fused, plain).enumerated() { XCTAssertEqual((u - v).abs().max().item(), 0, "Sequential: tensor \(i) differs") }
+        for (i, (u, v)) in zip(fused, plain).enumerated() {
+            // tensors 4 and 6: the bias gradients of the GEMM-path convolutions (summed in another order)
+            let tol = i == 4 || i == 6 ? 1e-6 * v.abs().max().item() : 0
+            XCTAssertLessThanOrEqual((u - v).abs().max().item(), tol, "Sequential: tensor \(i) differs")
+        }
         let rows = net.summary(input: [1, 14, 14]).layers.map(\.type)
         XCTAssertEqual(rows.filter { $0 == "ReLU" || $0 == "Tanh" || $0 == "Sigmoid" }.count, 4, "\(rows)")
     }

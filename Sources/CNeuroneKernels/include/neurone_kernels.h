@@ -40,6 +40,9 @@ void nk_activation_f32(int32_t op, float *y, int64_t n);
 /// (s = output; 1 − s²), 2 = sigmoid (s = output; s(1 − s)).
 void nk_activation_grad_f32(int32_t op, const float *g, const float *s, float *out, int64_t n);
 void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n);
+/// rows × len: out = g·f′(s) per row (op ≥ 0; nothing written when op < 0) and rowSum[r] += the
+/// row's sum of out (of g when op < 0) when rowSum is not NULL.
+void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, float *rowSum);
 
 /// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
 /// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.

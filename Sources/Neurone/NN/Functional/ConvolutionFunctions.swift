@@ -124,7 +124,9 @@ extension Tensor {
     /// gW_thread += g[O, nb·L]·colsᵀ (one partial per thread, summed at the end) and
     /// gcols = Wᵀ·g, then col2im into dx.
     /// A fused `activation` (float32 only) is applied to each group's [O, nb·L] product in place
-    /// right after its GEMM; backward then starts from its gradient, taken from the saved output.
+    /// right after its GEMM; backward takes its gradient (from the saved output) per group, with
+    /// the bias gradient's row sums in the same pass (per-thread partials), so that no full-size
+    /// masked gradient is made (mnist-cnn training at batch 256: peak RSS 294 → 258 MB).
     func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
         precondition(act == nil || dtype == .float32, "conv2dSingleGemm: a fused activation needs float32")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
@@ -178,28 +180,42 @@ extension Tensor {
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         let ySaved: Tensor? = act == nil ? nil : y.detach()
         return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
-            let grad = act.map { $0.gradient(gradOut, output: ySaved!) } ?? gradOut
-            let gc = grad.contiguousCopyIfNeeded()
+            let gc = gradOut.contiguousCopyIfNeeded()
+            // A fused activation's gradient (float32) is taken per group in the loop below, with
+            // the bias gradient's row sums in the same pass, while the group's gradient is in cache.
+            let actCode = act?.kernelCode
+            let fusedBias = actCode != nil && needB
             let dx: Tensor? = needX ? Tensor.zeros(inShape, dtype: dt) : nil
             let tasks = Swift.min(Threading.threadCount, groupCount)
-            // One weight-gradient partial per task, summed below.
+            // One weight-gradient (and fused bias-gradient) partial per task, summed below.
             let partials: [Tensor] = needW ? (0..<tasks).map { _ in Tensor.zeros([o, k], dtype: dt) } : []
+            let biasPartials: [Tensor] = fusedBias ? (0..<tasks).map { _ in Tensor.zeros([o], dtype: .float32) } : []
             let be = gc.backend
             Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
                 for t in t0..<t1 {
-                    let cols = Tensor.empty([k, nb * l], dtype: dt)
-                    let g2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
+                    let cols: Tensor? = needW ? Tensor.empty([k, nb * l], dtype: dt) : nil
                     let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
+                    let g2: Tensor? = nb > 1 || actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
+                    let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                         let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
-                        let gsrc: UnsafeMutableRawPointer
-                        if let g2 = g2 {
-                            Tensor.gatherRows(gc.data + s0 * o * l * es, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
-                            gsrc = g2.data
-                        } else {
-                            gsrc = gc.data + s0 * o * l * es
+                        var gsrc = UnsafeRawPointer(gc.data + s0 * o * l * es)
+                        if nb > 1, let g2 = g2 {
+                            Tensor.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
+                            gsrc = UnsafeRawPointer(g2.data)
                         }
-                        if needW {
+                        if let code = actCode, let g2 = g2, let ys = ySaved {
+                            var ysrc = UnsafeRawPointer(ys.data + s0 * o * l * es)
+                            if let y2 = y2 {
+                                Tensor.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.data, elemSize: es)
+                                ysrc = UnsafeRawPointer(y2.data)
+                            }
+                            nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self), ysrc.assumingMemoryBound(to: Float.self),
+                                                        g2.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
+                                                        fusedBias ? biasPartials[t].data.assumingMemoryBound(to: Float.self) : nil)
+                            gsrc = UnsafeRawPointer(g2.data)
+                        }
+                        if let cols = cols {
                             be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
                                       cols.data, sampleStride: l, rowStride: ml)
                             be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
@@ -217,7 +233,17 @@ extension Tensor {
             let gw: Tensor? = needW ? (partials.first ?? Tensor.zeros([o, k], dtype: dt)) : nil
             if let total = gw { for p in partials.dropFirst() { be.binary(.add, dtype: dt, total.data, aStep: 1, p.data, bStep: 1, total.data, count: o * k) } }
             var grads: [Tensor?] = [dx, gw.map { $0.reshape(weight.shape) }]
-            if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
+            if bias != nil {
+                if !needB {
+                    grads.append(nil)
+                } else if fusedBias {
+                    let gb = biasPartials.first ?? Tensor.zeros([o], dtype: .float32)
+                    for p in biasPartials.dropFirst() { be.binary(.add, dtype: dt, gb.data, aStep: 1, p.data, bStep: 1, gb.data, count: o) }
+                    grads.append(gb)
+                } else {
+                    grads.append(gradOut.sum(dims: [0, 2, 3]))
+                }
+            }
             return grads
         }
     }
