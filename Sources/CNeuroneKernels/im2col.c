@@ -115,6 +115,43 @@ void nk_im2col(int64_t elemSize, const void *x, const int64_t *gp, void *cols, i
     im2col_base(elemSize, x, geom_of(gp), cols, plane0, plane1);
 }
 
+// Per channel: the kh·kw rows of the m samples into scratch (rows m·L long, in L1 for the course's
+// shapes), then 16-column pieces of each row copied to their panels with inline 64-byte moves.
+static inline __attribute__((always_inline)) void im2col_panels(const float *x, geom g, int64_t m, float *scratch, float *pk, int avx2) {
+    const int64_t kk = g.kh * g.kw, l = g.oh * g.ow, ml = m * l, K = g.c * kk, full = ml / 16;
+    geom one = g;
+    one.c = 1; one.ss = 0; one.rs = ml;
+    for (int64_t c = 0; c < g.c; c++) {
+        for (int64_t s = 0; s < m; s++) {
+            const float *plane = x + (s * g.c + c) * g.h * g.w;
+#if defined(__x86_64__) || defined(__i386__)
+            if (avx2) { im2col_avx2(4, plane, one, scratch + s * l, 0, 1); continue; }
+#endif
+            im2col_base(4, plane, one, scratch + s * l, 0, 1);
+        }
+        for (int64_t r = 0; r < kk; r++) {
+            const float *src = scratch + r * ml;
+            float *dst = pk + (c * kk + r) * 16;
+            for (int64_t jp = 0; jp < full; jp++) __builtin_memcpy_inline(dst + jp * K * 16, src + 16 * jp, 16 * sizeof(float));
+            if (full * 16 < ml) {
+                const int64_t live = ml - 16 * full;
+                for (int64_t q = 0; q < 16; q++) dst[full * K * 16 + q] = q < live ? src[16 * full + q] : 0.0f;
+            }
+        }
+    }
+}
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static void im2col_panels_avx2(const float *x, geom g, int64_t m, float *scratch, float *pk) {
+    im2col_panels(x, g, m, scratch, pk, 1);
+}
+#endif
+void nk_im2col_panels_f32(const float *x, const int64_t *gp, int64_t m, float *scratch, float *pk) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { im2col_panels_avx2(x, geom_of(gp), m, scratch, pk); return; }
+#endif
+    im2col_panels(x, geom_of(gp), m, scratch, pk, 0);
+}
+
 #define DEFINE_COL2IM(SUFFIX, T)                                                                        \
     void nk_col2im_##SUFFIX(const T *cols, const int64_t *gp, T *x, int64_t plane0, int64_t plane1) {   \
         geom g = geom_of(gp);                                                                           \

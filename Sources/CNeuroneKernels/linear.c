@@ -41,11 +41,16 @@ __attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w,
 
 // One tile: MR rows (a compile-time constant in each instantiation) × the 16 columns of panel pb.
 // live0/live1: the columns of the two halves that exist (all of them except in the last panel).
+// rb: NULL, or a bias per row (these MR rows' values) that replaces b0 and b1.
 NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t K, const float *pb, __m256 b0, __m256 b1,
-                          float *y, int64_t ldy, int full, __m256i live0, __m256i live1) {
+                          const float *rb, float *y, int64_t ldy, int full, __m256i live0, __m256i live1) {
     __m256 c0[6], c1[6];
     const float *xr[6]; /* one pointer per row: each broadcast is a base + index address */
-    for (int i = 0; i < MR; i++) { c0[i] = b0; c1[i] = b1; xr[i] = x + i * ldx; }
+    for (int i = 0; i < MR; i++) {
+        c0[i] = rb ? _mm256_broadcast_ss(rb + i) : b0;
+        c1[i] = rb ? c0[i] : b1;
+        xr[i] = x + i * ldx;
+    }
     /* Unrolled by 4: the loop's own instructions (address arithmetic, counter) otherwise make
        28 per step of 12 FMAs, and on this project's shared cores the front end, not the FMA
        units, set the pace (1.11–1.16× at the attention model's shapes, measured in C). */
@@ -65,10 +70,11 @@ NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t 
     }
 }
 
-#define LIN_TILE_CASE(MR) case MR: lin_tile(MR, xr, ldx, K, pb, b0, b1, yr, ldy, full, live0, live1); break;
+#define LIN_TILE_CASE(MR) case MR: lin_tile(MR, xr, ldx, K, pb, b0, b1, rowBias ? rowBias + i0 : NULL, yr, ldy, full, live0, live1); break;
 
 __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K,
-                                                              const float *pk, const float *bias, int64_t N, float *y, int64_t ldy) {
+                                                              const float *pk, const float *bias, const float *rowBias, int64_t N,
+                                                              float *y, int64_t ldy) {
     const int64_t panels = (N + 15) / 16;
     for (int64_t jp = 0; jp < panels; jp++) {
         const int64_t j0 = 16 * jp, left = N - j0;
@@ -178,10 +184,10 @@ static void linear_pack_portable(const float *w, int64_t N, int64_t K, float *pk
         for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * K + p] : 0.0f;
 }
 static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
-                                   const float *bias, int64_t N, float *y, int64_t ldy) {
+                                   const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy) {
     for (int64_t i = m0; i < m1; i++)
         for (int64_t j = 0; j < N; j++) {
-            float acc = bias ? bias[j] : 0.0f;
+            float acc = rowBias ? rowBias[i] : bias ? bias[j] : 0.0f;
             for (int64_t p = 0; p < K; p++) acc += x[i * ldx + p] * pk[((j / 16) * K + p) * 16 + j % 16];
             y[i * ldy + j] = acc;
         }
@@ -203,9 +209,28 @@ void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) {
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, N, y, ldy); return; }
+    if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy); return; }
 #endif
-    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, N, y, ldy);
+    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy);
+}
+void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
+                        int64_t N, float *c, int64_t ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc); return; }
+#endif
+    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc);
+}
+void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk) {
+    for (int64_t jp = 0; jp < (N + 15) / 16; jp++) {
+        const int64_t j0 = 16 * jp, live = N - j0 >= 16 ? 16 : N - j0;
+        float *dst = pk + jp * K * 16;
+        if (live == 16) {
+            for (int64_t p = 0; p < K; p++) __builtin_memcpy_inline(dst + 16 * p, b + p * ldb + j0, 16 * sizeof(float));
+        } else {
+            for (int64_t p = 0; p < K; p++)
+                for (int64_t c = 0; c < 16; c++) dst[16 * p + c] = c < live ? b[p * ldb + j0 + c] : 0.0f;
+        }
+    }
 }
 
 // The weight gradient: g's pack (any CPU) and the product (AVX2, or plain loops).

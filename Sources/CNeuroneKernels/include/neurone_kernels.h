@@ -58,6 +58,14 @@ int nk_linear_packed_available(void);
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy);
+/// The same kernel as a matrix product with its right operand packed: c[i, j] = rowBias[i] (0 when
+/// rowBias is NULL) + Σ_p a[i·lda + p]·B[p, j] for rows i in [m0, m1), B [K, N] in the panel
+/// layout pk[(j/16·K + p)·16 + j%16] (nk_pack_panels16_f32, nk_im2col_panels_f32); c at row
+/// stride ldc. The convolution's forward (a = the weight) and input gradient (a = its transpose).
+void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
+                        int64_t N, float *c, int64_t ldc);
+/// b [K, N] (row stride ldb) → the panel layout above, 0 past column N.
+void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk);
 
 /// The weight gradient of that layer, dW [M, N] (+)= Σ_k g[k, i]·x[k, j] for g [K, M] (row stride
 /// ldg) and x [K, N] (row stride ldx), K the batch rows (linear.c). nk_wgrad_pack_g_f32 packs
@@ -96,6 +104,11 @@ void nk_im2col(int64_t elemSize, const void *x, const int64_t *g, void *cols, in
 /// The adjoint of nk_im2col: adds each column entry into x at the position it was read from.
 void nk_col2im_f32(const float *cols, const int64_t *g, float *x, int64_t plane0, int64_t plane1);
 void nk_col2im_f64(const double *cols, const int64_t *g, double *x, int64_t plane0, int64_t plane1);
+/// im2col of m samples straight into the panel layout of nk_gemm_packed_f32: column q = s·L +
+/// position of sample s, row r = (c·kh + i)·kw + j, K = C·kh·kw rows, m·L columns padded with 0
+/// to a multiple of 16. x points at the first sample [C, H, W]; g as for nk_im2col (its two
+/// strides are ignored); scratch holds kh·kw·m·L floats.
+void nk_im2col_panels_f32(const float *x, const int64_t *g, int64_t m, float *scratch, float *pk);
 
 /// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
 /// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O

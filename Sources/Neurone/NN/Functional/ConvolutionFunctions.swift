@@ -142,15 +142,35 @@ extension Tensor {
         let bc = bias?.contiguousCopyIfNeeded()
         let be = backend
         let tasks = Swift.min(Threading.threadCount, groupCount)
+        let packed = Tensor.usesPackedConvolution(dt)
+        // im2col geometry (nk_im2col_panels_f32 ignores the two strides)
+        let dims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, 0, 0]
+            .map { Int64($0) }
+        let panelColumns = (nb * l + 15) / 16 * 16
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let cols = Tensor.empty([k, nb * l], dtype: dt)
+                let cols = Tensor.empty([k, packed ? panelColumns : nb * l], dtype: dt)
+                let scratch: Tensor? = packed ? Tensor.empty([g.kernelH * g.kernelW * nb * l], dtype: dt) : nil
                 let out2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
+                    let target = out2?.data ?? (y.data + s0 * o * l * es)
+                    if let scratch = scratch {
+                        // columns straight into 16-column panels, the product started from the bias
+                        let xs = (x.data + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
+                        let pk = cols.data.assumingMemoryBound(to: Float.self)
+                        nk_im2col_panels_f32(xs, dims, Int64(m), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                        nk_gemm_packed_f32(wt.data.assumingMemoryBound(to: Float.self), Int64(k), 0, Int64(o), Int64(k), pk,
+                                           bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }, Int64(ml),
+                                           target.assumingMemoryBound(to: Float.self), Int64(ml))
+                        if let a = act { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
+                        if out2 != nil {
+                            Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
+                        }
+                        continue
+                    }
                     be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
                               sampleStride: l, rowStride: ml)
-                    let target = out2?.data ?? (y.data + s0 * o * l * es)
                     if let b = bc {
                         // each output row starts as its bias: one pass for floating point (a
                         // Double holds any float32 exactly), a fill and an add otherwise
@@ -191,12 +211,15 @@ extension Tensor {
             let partials: [Tensor] = needW ? (0..<tasks).map { _ in Tensor.zeros([o, k], dtype: dt) } : []
             let biasPartials: [Tensor] = fusedBias ? (0..<tasks).map { _ in Tensor.zeros([o], dtype: .float32) } : []
             let be = gc.backend
+            // the input gradient's product by the packed kernel: Wᵀ [K, O] times g in panels
+            let wT: Tensor? = needX && packed ? withNoGrad { wSaved.reshape([o, k]).T.contiguousCopy() } : nil
             Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
                 for t in t0..<t1 {
                     let cols: Tensor? = needW ? Tensor.empty([k, nb * l], dtype: dt) : nil
                     let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
                     let g2: Tensor? = nb > 1 || actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
+                    let gPanels: Tensor? = wT != nil ? Tensor.empty([o, panelColumns], dtype: dt) : nil
                     for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                         let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                         var gsrc = UnsafeRawPointer(gc.data + s0 * o * l * es)
@@ -222,8 +245,15 @@ extension Tensor {
                                     gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
                         }
                         if let dx = dx, let gcols = gcols {
-                            be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
-                                    wSaved.data, lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                            if let wT = wT, let gp = gPanels {
+                                let pk = gp.data.assumingMemoryBound(to: Float.self)
+                                nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
+                                nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), 0, Int64(k), Int64(o), pk, nil,
+                                                   Int64(ml), gcols.data.assumingMemoryBound(to: Float.self), Int64(ml))
+                            } else {
+                                be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
+                                        wSaved.data, lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                            }
                             be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
                                       dx.data + s0 * c * h * w * es, sampleStride: l, rowStride: ml)
                         }

@@ -93,6 +93,11 @@ extension Tensor {
     static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
         dt == .float32 && inFeatures > 0 && inFeatures <= linearKernels.forwardMaxInFeatures && linearKernels.forward && packedLinearAvailable
     }
+    /// Whether the single-GEMM convolution's forward and input-gradient products take
+    /// nk_gemm_packed_f32 (float32, AVX2 CPUs, `linearKernels.convolution`).
+    static func usesPackedConvolution(_ dt: DType) -> Bool {
+        dt == .float32 && linearKernels.convolution && packedLinearAvailable
+    }
     /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, within `linearKernels`).
     static func usesPackedWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int) -> Bool {
         let k = linearKernels
@@ -180,6 +185,11 @@ public struct LinearKernelSettings: Sendable {
     /// the call's own overhead.
     public var weightGradientMinWeights = 32768
 
+    /// The single-GEMM convolution's forward product and input-gradient product by the same
+    /// kernel (columns written by im2col straight into 16-column panels, the forward's tiles
+    /// started from the bias); off with NEURONE_LINEAR=gemm.
+    public var convolution = true
+
     /// The defaults above, without reading the environment.
     public init() {}
 
@@ -190,6 +200,7 @@ public struct LinearKernelSettings: Sendable {
         if let s = getenv("NEURONE_LINEAR") {
             let v = String(cString: s)
             k.forward = v != "gemm"
+            k.convolution = v != "gemm"
             k.weightGradient = v != "gemm" && v != "forward"
         }
         return k
