@@ -329,6 +329,9 @@ final class NNGradcheckTests: XCTestCase {
             ([2, 4, 20, 19], [9, 4, 3, 3], [1], .explicit([1]), [1]),    // one sample per product: 380 columns (panels of 16 and a tail of 12), 9 rows (tiles of 6 and 3)
             ([2, 5, 11, 11], [7, 5, 3, 3], [1], .explicit([2]), [2]),    // two samples per product, dilated
             ([1, 32, 12, 12], [64, 32, 3, 3], [1], .explicit([0]), [1]), // mnist-cnn's conv2 shape (smaller image): 64 rows, K = 288
+            ([1, 32, 20, 20], [8, 32, 3, 3], [1], .explicit([1]), [1]),  // K = 288, padded, 400 columns
+            ([1, 32, 23, 23], [4, 32, 3, 3], [2], .explicit([1]), [1]),  // K = 288, strided, 4 rows (one short tile)
+            ([7, 4, 16, 17], [6, 4, 3, 3], [1], .explicit([0]), [1]),    // four groups of two samples: several per thread (weight-gradient partials added)
         ]
         for (xs, ws, st, p, d) in configs {
             let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]]), g64 = r([1])

@@ -220,6 +220,9 @@ extension Tensor {
                     let g2: Tensor? = nb > 1 || actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let gPanels: Tensor? = wT != nil ? Tensor.empty([o, panelColumns], dtype: dt) : nil
+                    let colsPanels: Tensor? = needW && packed ? Tensor.empty([(k + 15) / 16 * 16, nb * l], dtype: dt) : nil
+                    let gwGroup: Tensor? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1
+                        ? Tensor.empty([o, k], dtype: dt) : nil
                     for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                         let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                         var gsrc = UnsafeRawPointer(gc.data + s0 * o * l * es)
@@ -241,8 +244,24 @@ extension Tensor {
                         if let cols = cols {
                             be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
                                       cols.data, sampleStride: l, rowStride: ml)
-                            be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
-                                    gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
+                            if let cp = colsPanels {
+                                // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
+                                // of 16 of its rows, transposed), g's rows broadcast; the task's first group
+                                // writes its partial directly, later ones add theirs
+                                let pk = cp.data.assumingMemoryBound(to: Float.self)
+                                nk_linear_pack_f32(cols.data.assumingMemoryBound(to: Float.self), Int64(k), Int64(ml), pk)
+                                let first = grp == groupCount * t / tasks
+                                let gwPart = first ? nil : gwGroup                // there when the task has several groups
+                                let dst = gwPart?.data ?? partials[t].data
+                                nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil, Int64(k),
+                                                   dst.assumingMemoryBound(to: Float.self), Int64(k))
+                                if let part = gwPart {
+                                    be.binary(.add, dtype: dt, partials[t].data, aStep: 1, part.data, bStep: 1, partials[t].data, count: o * k)
+                                }
+                            } else {
+                                be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
+                                        gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
+                            }
                         }
                         if let dx = dx, let gcols = gcols {
                             if let wT = wT, let gp = gPanels {
