@@ -8,7 +8,9 @@
 // stored once (no bias pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6
 // broadcasts of x per 12 multiply-adds. The AVX2 kernel runs on x86 CPUs that have it
 // (nk_linear_packed_available); elsewhere the same functions run plain loops, correct but slow,
-// so callers there use the GEMM. The same file has the layer's weight gradient (below).
+// so callers there use the GEMM. The same file has the layer's weight gradient (below), and
+// exports the kernel as a general product with a per-row bias (nk_gemm_packed_f32), which the
+// convolution's forward, input gradient and weight gradient use.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
