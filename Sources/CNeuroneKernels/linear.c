@@ -116,7 +116,7 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
 static inline void wg_pack_x_panel(const float *x, int64_t ldx, int64_t N, int64_t j0, int64_t k0, int64_t kc, float *pb) {
     const int64_t live = N - j0 >= 16 ? 16 : N - j0;
     if (live == 16) {
-        for (int64_t k = k0; k < k0 + kc; k++) memcpy(pb + 16 * k, x + k * ldx + j0, 16 * sizeof(float));
+        for (int64_t k = k0; k < k0 + kc; k++) __builtin_memcpy_inline(pb + 16 * k, x + k * ldx + j0, 16 * sizeof(float));
     } else {
         for (int64_t k = k0; k < k0 + kc; k++)
             for (int64_t c = 0; c < 16; c++) pb[16 * k + c] = c < live ? x[k * ldx + j0 + c] : 0.0f;
@@ -223,16 +223,8 @@ void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int
     linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc);
 }
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk) {
-    for (int64_t jp = 0; jp < (N + 15) / 16; jp++) {
-        const int64_t j0 = 16 * jp, live = N - j0 >= 16 ? 16 : N - j0;
-        float *dst = pk + jp * K * 16;
-        if (live == 16) {
-            for (int64_t p = 0; p < K; p++) __builtin_memcpy_inline(dst + 16 * p, b + p * ldb + j0, 16 * sizeof(float));
-        } else {
-            for (int64_t p = 0; p < K; p++)
-                for (int64_t c = 0; c < 16; c++) dst[16 * p + c] = c < live ? b[p * ldb + j0 + c] : 0.0f;
-        }
-    }
+    // the weight gradient's x panels have this layout already
+    for (int64_t jp = 0; jp < (N + 15) / 16; jp++) wg_pack_x_panel(b, ldb, N, 16 * jp, 0, K, pk + jp * K * 16);
 }
 
 // The weight gradient: g's pack (any CPU) and the product (AVX2, or plain loops).

@@ -169,30 +169,26 @@ extension Tensor {
                         nk_gemm_packed_f32(wt.data.assumingMemoryBound(to: Float.self), Int64(k), 0, Int64(o), Int64(k), pk,
                                            bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }, Int64(ml),
                                            target.assumingMemoryBound(to: Float.self), Int64(ml))
-                        if let a = act { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
-                        if out2 != nil {
-                            Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
-                        }
-                        continue
-                    }
-                    be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
-                              sampleStride: l, rowStride: ml)
-                    if let b = bc {
-                        // each output row starts as its bias: one pass for floating point (a
-                        // Double holds any float32 exactly), a fill and an add otherwise
-                        for oi in 0..<o {
-                            let row = target + oi * ml * es
-                            switch dt {
-                            case .float32: be.fill(row, dtype: dt, count: ml, value: Double(b.data.load(fromByteOffset: oi * es, as: Float.self)))
-                            case .float64: be.fill(row, dtype: dt, count: ml, value: b.data.load(fromByteOffset: oi * es, as: Double.self))
-                            default:
-                                be.fill(row, dtype: dt, count: ml, value: 0)
-                                be.binary(.add, dtype: dt, row, aStep: 1, b.data + oi * es, bStep: 0, row, count: ml)
+                    } else {
+                        be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
+                                  sampleStride: l, rowStride: ml)
+                        if let b = bc {
+                            // each output row starts as its bias: one pass for floating point (a
+                            // Double holds any float32 exactly), a fill and an add otherwise
+                            for oi in 0..<o {
+                                let row = target + oi * ml * es
+                                switch dt {
+                                case .float32: be.fill(row, dtype: dt, count: ml, value: Double(b.data.load(fromByteOffset: oi * es, as: Float.self)))
+                                case .float64: be.fill(row, dtype: dt, count: ml, value: b.data.load(fromByteOffset: oi * es, as: Double.self))
+                                default:
+                                    be.fill(row, dtype: dt, count: ml, value: 0)
+                                    be.binary(.add, dtype: dt, row, aStep: 1, b.data + oi * es, bStep: 0, row, count: ml)
+                                }
                             }
                         }
+                        be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
+                                wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
                     }
-                    be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
-                            wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
                     if let a = act { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
                     if out2 != nil {
                         Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
