@@ -6,6 +6,22 @@
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
+#include "nk_avx2.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+// dst[q·16 + r] = rows[r][q] for the columns q < n that fill whole 8-column blocks; returns how
+// many columns it wrote.
+__attribute__((target("avx2,fma"))) static inline int64_t nk_transpose_rows16_avx2(const float *const rows[16], int64_t n, float *dst) {
+    int64_t q = 0;
+    for (; q + 8 <= n; q += 8)
+        for (int h = 0; h < 2; h++) {
+            __m256 r[8];
+            for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(rows[8 * h + a] + q);
+            nk_transpose8x8_store(r, dst + q * 16 + 8 * h, 16);
+        }
+    return q;
+}
+#endif
 
 #pragma STDC FP_CONTRACT ON
 
@@ -150,6 +166,72 @@ void nk_im2col_panels_f32(const float *x, const int64_t *gp, int64_t m, float *s
     if (nk_cpu_level() >= 1) { im2col_panels_avx2(x, geom_of(gp), m, scratch, pk); return; }
 #endif
     im2col_panels(x, geom_of(gp), m, scratch, pk, 0);
+}
+
+// im2col of m samples straight into the weight gradient's transposed panels (the layout of
+// nk_linear_pack_f32 applied to the columns [K, m·L]), read from x itself: for each panel of 16
+// rows and each output row oy of a sample, the 16 source runs (ow values each) are transposed
+// into the panel, by 8×8 register transposes on AVX2. A run that lies inside the input (stride 1
+// along rows) is read in place; one that touches the padding, or strided, is first gathered into
+// scratch; rows past K read zeros. No columns are written and read back, no rows copied twice.
+// scratch: 17·ow floats.
+static inline __attribute__((always_inline)) void im2col_kpanels(const float *x, geom g, int64_t m, int64_t kp0, int64_t kp1, float *scratch,
+                                                                  float *pk, int avx2) {
+    const int64_t kk = g.kh * g.kw, l = g.oh * g.ow, ml = m * l, K = g.c * kk, ow = g.ow;
+    float *zeros = scratch + 16 * ow;
+    for (int64_t q = 0; q < ow; q++) zeros[q] = 0.0f;
+    for (int64_t kp = kp0; kp < kp1; kp++) {
+        float *dst = pk + (kp - kp0) * ml * 16;
+        /* per row of the panel: its channel's plane offset, its first input row (at oy = 0) and column */
+        int64_t planeOff[16], y0[16], x0s[16], live = K - 16 * kp < 16 ? K - 16 * kp : 16;
+        for (int64_t r = 0; r < live; r++) {
+            const int64_t k = 16 * kp + r, c = k / kk, i = (k % kk) / g.kw, j = k % g.kw;
+            planeOff[r] = c * g.h * g.w;
+            y0[r] = i * g.dh - g.ph;
+            x0s[r] = j * g.dw - g.pw;
+        }
+        for (int64_t s = 0; s < m; s++)
+            for (int64_t oy = 0; oy < g.oh; oy++) {
+                const float *rows[16];
+                for (int64_t r = 0; r < 16; r++) {
+                    rows[r] = zeros;
+                    if (r >= live) continue;
+                    const int64_t y = oy * g.sh + y0[r], x0 = x0s[r];
+                    if (y < 0 || y >= g.h) continue;
+                    const float *src = x + s * g.c * g.h * g.w + planeOff[r] + y * g.w;
+                    if (g.sw == 1 && x0 >= 0 && x0 + ow <= g.w) { rows[r] = src + x0; continue; }
+                    float *run = scratch + r * ow;
+                    for (int64_t ox = 0; ox < ow; ox++) {
+                        const int64_t xx = ox * g.sw + x0;
+                        run[ox] = (xx >= 0 && xx < g.w) ? src[xx] : 0.0f;
+                    }
+                    rows[r] = run;
+                }
+                float *d = dst + (s * l + oy * ow) * 16;
+                int64_t q = 0;
+#if defined(__x86_64__) || defined(__i386__)
+                if (avx2) q = nk_transpose_rows16_avx2(rows, ow, d);
+#endif
+                for (; q < ow; q++)
+                    for (int64_t r = 0; r < 16; r++) d[q * 16 + r] = rows[r][q];
+            }
+    }
+}
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) static void im2col_kpanels_avx2(const float *x, geom g, int64_t m, int64_t kp0, int64_t kp1,
+                                                                float *scratch, float *pk) {
+    im2col_kpanels(x, g, m, kp0, kp1, scratch, pk, 1);
+}
+#endif
+void nk_im2col_kpanels_f32(const float *x, const int64_t *gp, int64_t m, int64_t kp0, int64_t kp1, float *scratch, float *pk) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { im2col_kpanels_avx2(x, geom_of(gp), m, kp0, kp1, scratch, pk); return; }
+#endif
+    im2col_kpanels(x, geom_of(gp), m, kp0, kp1, scratch, pk, 0);
+}
+int64_t nk_im2col_kpanels_scratch(const int64_t *gp, int64_t m) {
+    (void)m;
+    return 17 * geom_of(gp).ow;
 }
 
 #define DEFINE_COL2IM(SUFFIX, T)                                                                        \

@@ -332,6 +332,8 @@ final class NNGradcheckTests: XCTestCase {
             ([1, 32, 20, 20], [8, 32, 3, 3], [1], .explicit([1]), [1]),  // K = 288, padded, 400 columns
             ([1, 32, 23, 23], [4, 32, 3, 3], [2], .explicit([1]), [1]),  // K = 288, strided, 4 rows (one short tile)
             ([7, 4, 16, 17], [6, 4, 3, 3], [1], .explicit([0]), [1]),    // four groups of two samples: several per thread (weight-gradient partials added)
+            ([2, 6, 14, 14], [16, 6, 5, 5], [1], .explicit([0]), [1]),   // lenet5's conv2: 25 rows per channel (panels of 16 span two channels), K = 150
+            ([2, 40, 5, 5], [8, 40, 1, 1], [1], .explicit([0]), [1]),    // 1×1: one row per channel (a panel spans 16), 50 columns (a tail of 2 past 8-column blocks)
         ]
         for (xs, ws, st, p, d) in configs {
             let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]]), g64 = r([1])

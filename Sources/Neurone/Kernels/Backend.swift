@@ -90,7 +90,7 @@ protocol Backend {
     /// Max pooling with the flat index of each maximum.
     func maxPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>)
-    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o] into a zeroed dx.
+    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o], each plane of dx cleared first.
     func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
                            inCount: Int, _ dx: UnsafeMutableRawPointer)
     /// Average pooling, forward or (with `backward`) its adjoint.

@@ -133,14 +133,17 @@ extension CPUBackend {
         }
     }
 
-    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o] for every output o of each plane.
-    /// `dx` must be zeroed by the caller.
+    /// The adjoint of max pooling: dx[plane, indices[o]] = Σ g[o] over the outputs o of each plane
+    /// whose maximum sits there, 0 elsewhere (`dx` is overwritten, each plane cleared just before
+    /// its sums while it is in cache).
     func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
                            inCount: Int, _ dx: UnsafeMutableRawPointer) {
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
                 for p in p0..<p1 {
                     let gp = src + p * outCount, ip = indices + p * outCount, dp = dst + p * inCount
+                    // each plane cleared just before its sums, while it is in cache (no full-size clearing pass)
+                    dp.update(repeating: 0, count: inCount)
                     for o in 0..<outCount { dp[Int(ip[o])] += gp[o] }
                 }
             }
@@ -155,12 +158,14 @@ extension CPUBackend {
     /// Average pooling with PyTorch's divisor rules: the window is clipped to the padded input
     /// (ceil mode can run past it); the divisor is the clipped window's size when padding counts,
     /// else the number of real input elements in it, unless `divisorOverride` is given.
-    /// With `backward`, `x` is the output gradient and `out` (zeroed) the input gradient.
+    /// With `backward`, `x` is the output gradient and `out` the input gradient (overwritten: each
+    /// plane is cleared just before its sums).
     func avgPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: UnsafeMutableRawPointer) {
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
                 for p in p0..<p1 {
+                    if backward { (dst + p * height * width).update(repeating: 0, count: height * width) }
                     for oh in 0..<g.outH {
                         for ow in 0..<g.outW {
                             var h0 = oh * g.strideH - g.padH, w0 = ow * g.strideW - g.padW
@@ -213,6 +218,7 @@ extension CPUBackend {
             }
             for p in p0..<p1 {
                 let plane = p * height * width, outPlane = p * outH * outW
+                if backward { (dst + plane).update(repeating: 0, count: height * width) }
                 for oh in 0..<outH {
                     let top = plane + oh * sh * width, o = outPlane + oh * outW
                     if backward && kh == 2 && kw == 2 && sw == 2 {

@@ -131,8 +131,10 @@ extension Tensor {
     /// packed kernel instead of the GEMM library (1.18–1.25× OpenBLAS on mnist-cnn's conv2 shapes,
     /// measured in C): the forward's columns are written by im2col straight into 16-column panels
     /// and its tiles start from the bias (no bias pass); gcols = Wᵀ·g takes Wᵀ (transposed once per
-    /// backward) times g packed in panels (no clearing pass for beta = 0); gW takes g's rows times
-    /// the columns packed as panels of 16 rows.
+    /// backward) times g packed in panels (no clearing pass for beta = 0), in blocks of whole
+    /// channels each followed by its col2im while in cache, dx cleared plane by plane just before;
+    /// gW takes g's rows times the columns as panels of 16 rows, each panel written from x by
+    /// nk_im2col_kpanels_f32 and multiplied at once (no full-size columns built in backward).
     func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
         precondition(act == nil || dtype == .float32, "conv2dSingleGemm: a fused activation needs float32")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
@@ -207,7 +209,8 @@ extension Tensor {
             // the bias gradient's row sums in the same pass, while the group's gradient is in cache.
             let actCode = act?.kernelCode
             let fusedBias = actCode != nil && needB
-            let dx: Tensor? = needX ? Tensor.zeros(inShape, dtype: dt) : nil
+            // every group clears its samples' planes of dx just before adding into them
+            let dx: Tensor? = needX ? Tensor.empty(inShape, dtype: dt) : nil
             let tasks = Swift.min(Threading.threadCount, groupCount)
             // One weight-gradient (and fused bias-gradient) partial per task, summed below.
             let partials: [Tensor] = needW ? (0..<tasks).map { _ in Tensor.zeros([o, k], dtype: dt) } : []
@@ -215,14 +218,18 @@ extension Tensor {
             let be = gc.backend
             // the input gradient's product by the packed kernel: Wᵀ [K, O] times g in panels
             let wT: Tensor? = needX && packed ? withNoGrad { wSaved.reshape([o, k]).T.contiguousCopy() } : nil
+            // col2im's geometry for a group's gcols [K, m·L] (sample s at column s·L; row stride m·L set per group)
+            let backDims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, l, 0]
+                .map { Int64($0) }
             Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
                 for t in t0..<t1 {
-                    let cols: Tensor? = needW ? Tensor.empty([k, nb * l], dtype: dt) : nil
+                    let cols: Tensor? = needW && !packed ? Tensor.empty([k, nb * l], dtype: dt) : nil
                     let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
                     let g2: Tensor? = nb > 1 || actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let gPanels: Tensor? = wT != nil ? Tensor.empty([o, panelColumns], dtype: dt) : nil
-                    let colsPanels: Tensor? = needW && packed ? Tensor.empty([(k + 15) / 16 * 16, nb * l], dtype: dt) : nil
+                    let colsPanels: Tensor? = needW && packed ? Tensor.empty([16, nb * l], dtype: dt) : nil
+                    let colsScratch: Tensor? = needW && packed ? Tensor.empty([Int(nk_im2col_kpanels_scratch(dims, Int64(nb)))], dtype: dt) : nil
                     let gwGroup: Tensor? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1
                         ? Tensor.empty([o, k], dtype: dt) : nil
                     for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
@@ -243,40 +250,61 @@ extension Tensor {
                                                         fusedBias ? biasPartials[t].data.assumingMemoryBound(to: Float.self) : nil)
                             gsrc = UnsafeRawPointer(g2.data)
                         }
-                        if let cols = cols {
-                            be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
-                                      cols.data, sampleStride: l, rowStride: ml)
-                            if let cp = colsPanels {
+                        if needW {
+                            if let cp = colsPanels, let scratch = colsScratch {
                                 // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
-                                // of 16 of its rows, transposed), g's rows broadcast; the task's first group
-                                // writes its partial directly, later ones add theirs
+                                // of 16 of its rows, transposed), g's rows broadcast; each panel written by
+                                // im2col from x and multiplied at once, while in cache; the task's first
+                                // group writes its partial directly, later ones add theirs
                                 let pk = cp.data.assumingMemoryBound(to: Float.self)
-                                nk_linear_pack_f32(cols.data.assumingMemoryBound(to: Float.self), Int64(k), Int64(ml), pk)
                                 let first = grp == groupCount * t / tasks
                                 let gwPart = first ? nil : gwGroup                // there when the task has several groups
-                                let dst = gwPart?.data ?? partials[t].data
-                                nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil, Int64(k),
-                                                   dst.assumingMemoryBound(to: Float.self), Int64(k))
+                                let dst = (gwPart?.data ?? partials[t].data).assumingMemoryBound(to: Float.self)
+                                let xs = (xSaved.data + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
+                                for kp in 0..<(k + 15) / 16 {
+                                    nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                                    nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
+                                                       Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k))
+                                }
                                 if let part = gwPart {
                                     be.binary(.add, dtype: dt, partials[t].data, aStep: 1, part.data, bStep: 1, partials[t].data, count: o * k)
                                 }
-                            } else {
+                            } else if let cols = cols {
+                                be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
+                                          cols.data, sampleStride: l, rowStride: ml)
                                 be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
                                         gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
                             }
                         }
                         if let dx = dx, let gcols = gcols {
+                            let dxGroup = dx.data + s0 * c * h * w * es
                             if let wT = wT, let gp = gPanels {
                                 let pk = gp.data.assumingMemoryBound(to: Float.self)
                                 nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
-                                nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), 0, Int64(k), Int64(o), pk, nil,
-                                                   Int64(ml), gcols.data.assumingMemoryBound(to: Float.self), Int64(ml))
+                                // gcols = Wᵀ·g by blocks of whole channels (about 48 rows), each block's
+                                // col2im right after its product, while its rows are in cache; each
+                                // input plane cleared just before its sums
+                                let gcp = gcols.data.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
+                                let perBlock = Swift.max(1, 48 / (g.kernelH * g.kernelW))
+                                var colDims = backDims
+                                colDims[14] = Int64(ml)
+                                for c0 in stride(from: 0, to: c, by: perBlock) {
+                                    let c1 = Swift.min(c, c0 + perBlock), kk = g.kernelH * g.kernelW
+                                    nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
+                                                       Int64(o), pk, nil, Int64(ml), gcp, Int64(ml))
+                                    for sm in 0..<m {
+                                        let p0 = sm * c + c0, p1 = sm * c + c1
+                                        (dxp + p0 * h * w).update(repeating: 0, count: (p1 - p0) * h * w)
+                                        nk_col2im_f32(gcp, colDims, dxp, Int64(p0), Int64(p1))
+                                    }
+                                }
                             } else {
                                 be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
                                         wSaved.data, lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                                be.fill(dxGroup, dtype: dt, count: m * c * h * w, value: 0)
+                                be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
+                                          dxGroup, sampleStride: l, rowStride: ml)
                             }
-                            be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
-                                      dx.data + s0 * c * h * w * es, sampleStride: l, rowStride: ml)
                         }
                     }
                 }

@@ -41,7 +41,8 @@ extension Tensor {
         let inShape = shape, dt = dtype, l = g.outH * g.outW
         let v = out.recording("MaxPool2DWithIndicesBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
-            let dx = Tensor.zeros(inShape, dtype: dt)
+            // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
+            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
             if gc.count > 0 {
                 dx.backend.maxPool2dBackward(dtype: dt, gc.data, indices: idx.data.assumingMemoryBound(to: Int64.self), planes: planes,
                                              outCount: l, inCount: h * w, dx.data)
@@ -75,7 +76,8 @@ extension Tensor {
         let inShape = shape, dt = dtype
         return out.recording("AvgPool2DBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
-            let dx = Tensor.zeros(inShape, dtype: dt)
+            // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
+            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
             if gc.count > 0 {
                 dx.backend.avgPool2d(dtype: dt, gc.data, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
                                      divisorOverride: divisorOverride, backward: true, dx.data)
