@@ -133,6 +133,59 @@ void nk_im2col(int64_t elemSize, const void *x, const int64_t *gp, void *cols, i
 
 // Per channel: the kh·kw rows of the m samples into scratch (rows m·L long, in L1 for the course's
 // shapes), then 16-column pieces of each row copied to their panels with inline 64-byte moves.
+// Rows a multiple of 8 wide (mnist-cnn's 24), columns [q0, q1) only (q0 a multiple of 16, q1 of
+// 8), panel by panel: each 8 columns (one run of an output row) are written for all K rows in
+// turn, every value read straight from x (8 at a time where they lie inside the input with stride
+// 1 along rows, one by one at the borders), so that the panels are written sequentially, each
+// line whole. (The row-by-row order, im2col_panels below, writes each row across every panel, a
+// line at a time 18 KB apart: 1.7× slower for mnist-cnn's conv2, measured in C.) A range of
+// columns lets the caller keep its panels in L2 and multiply them at once.
+static inline __attribute__((always_inline)) void panels8_piece(const float *x, geom g, int64_t s, int64_t oy, int64_t ox, float *dst) {
+    int64_t rowOff[32], colOff[32];
+    int yok[32], xok[32];
+    for (int64_t i = 0; i < g.kh; i++) {
+        const int64_t y = oy * g.sh - g.ph + i * g.dh;
+        yok[i] = y >= 0 && y < g.h;
+        rowOff[i] = y * g.w;
+    }
+    for (int64_t j = 0; j < g.kw; j++) {
+        const int64_t x0 = ox * g.sw + j * g.dw - g.pw;
+        colOff[j] = x0;
+        xok[j] = g.sw == 1 && x0 >= 0 && x0 + 8 <= g.w;
+    }
+    for (int64_t c = 0; c < g.c; c++) {
+        const float *plane = x + (s * g.c + c) * g.h * g.w;
+        for (int64_t i = 0; i < g.kh; i++)
+            for (int64_t j = 0; j < g.kw; j++, dst += 16) {
+                if (yok[i] && xok[j]) { __builtin_memcpy_inline(dst, plane + rowOff[i] + colOff[j], 8 * sizeof(float)); continue; }
+                for (int64_t a = 0; a < 8; a++) {
+                    const int64_t xx = colOff[j] + a * g.sw;
+                    dst[a] = yok[i] && xx >= 0 && xx < g.w ? plane[rowOff[i] + xx] : 0.0f;
+                }
+            }
+    }
+}
+static inline __attribute__((always_inline)) void im2col_panels8(const float *x, geom g, int64_t q0, int64_t q1, float *pk) {
+    const int64_t l = g.oh * g.ow, K = g.c * g.kh * g.kw;
+    for (int64_t q = q0; q < q1; q += 8)
+        panels8_piece(x, g, q / l, (q % l) / g.ow, q % g.ow, pk + ((q - q0) >> 4) * K * 16 + ((q - q0) & 15));
+    if ((q1 - q0) & 15) { /* the last panel's second half */
+        float *dst = pk + ((q1 - q0) >> 4) * K * 16 + 8;
+        for (int64_t k = 0; k < K; k++) memset(dst + k * 16, 0, 8 * sizeof(float));
+    }
+}
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static void im2col_panels8_avx2(const float *x, geom g, int64_t q0, int64_t q1, float *pk) {
+    im2col_panels8(x, g, q0, q1, pk);
+}
+#endif
+void nk_im2col_panels_range_f32(const float *x, const int64_t *gp, int64_t q0, int64_t q1, float *pk) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 1) { im2col_panels8_avx2(x, geom_of(gp), q0, q1, pk); return; }
+#endif
+    im2col_panels8(x, geom_of(gp), q0, q1, pk);
+}
+
 static inline __attribute__((always_inline)) void im2col_panels(const float *x, geom g, int64_t m, float *scratch, float *pk, int avx2) {
     const int64_t kk = g.kh * g.kw, l = g.oh * g.ow, ml = m * l, K = g.c * kk, full = ml / 16;
     geom one = g;

@@ -44,8 +44,9 @@ __attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w,
 // One tile: MR rows (a compile-time constant in each instantiation) × the 16 columns of panel pb.
 // live0/live1: the columns of the two halves that exist (all of them except in the last panel).
 // rb: NULL, or a bias per row (these MR rows' values) that replaces b0 and b1.
+// relu: y < 0 ? 0 : y on the registers before they are stored (NaN and −0 kept, as nk_activation_f32).
 NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t K, const float *pb, __m256 b0, __m256 b1,
-                          const float *rb, float *y, int64_t ldy, int full, __m256i live0, __m256i live1) {
+                          const float *rb, float *y, int64_t ldy, int full, __m256i live0, __m256i live1, int relu) {
     __m256 c0[6], c1[6];
     const float *xr[6]; /* one pointer per row: each broadcast is a base + index address */
     for (int i = 0; i < MR; i++) {
@@ -65,6 +66,13 @@ NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t 
             c1[i] = _mm256_fmadd_ps(a, w1, c1[i]);
         }
     }
+    if (relu) {
+        const __m256 zero = _mm256_setzero_ps();
+        for (int i = 0; i < MR; i++) {
+            c0[i] = _mm256_andnot_ps(_mm256_cmp_ps(c0[i], zero, _CMP_LT_OQ), c0[i]);
+            c1[i] = _mm256_andnot_ps(_mm256_cmp_ps(c1[i], zero, _CMP_LT_OQ), c1[i]);
+        }
+    }
     for (int i = 0; i < MR; i++) {
         float *r = y + i * ldy;
         if (full) { _mm256_storeu_ps(r, c0[i]); _mm256_storeu_ps(r + 8, c1[i]); }
@@ -72,11 +80,11 @@ NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t 
     }
 }
 
-#define LIN_TILE_CASE(MR) case MR: lin_tile(MR, xr, ldx, K, pb, b0, b1, rowBias ? rowBias + i0 : NULL, yr, ldy, full, live0, live1); break;
+#define LIN_TILE_CASE(MR) case MR: lin_tile(MR, xr, ldx, K, pb, b0, b1, rowBias ? rowBias + i0 : NULL, yr, ldy, full, live0, live1, relu); break;
 
 __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K,
                                                               const float *pk, const float *bias, const float *rowBias, int64_t N,
-                                                              float *y, int64_t ldy) {
+                                                              float *y, int64_t ldy, int relu) {
     const int64_t panels = (N + 15) / 16;
     for (int64_t jp = 0; jp < panels; jp++) {
         const int64_t j0 = 16 * jp, left = N - j0;
@@ -186,12 +194,12 @@ static void linear_pack_portable(const float *w, int64_t N, int64_t K, float *pk
         for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * K + p] : 0.0f;
 }
 static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
-                                   const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy) {
+                                   const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu) {
     for (int64_t i = m0; i < m1; i++)
         for (int64_t j = 0; j < N; j++) {
             float acc = rowBias ? rowBias[i] : bias ? bias[j] : 0.0f;
             for (int64_t p = 0; p < K; p++) acc += x[i * ldx + p] * pk[((j / 16) * K + p) * 16 + j % 16];
-            y[i * ldy + j] = acc;
+            y[i * ldy + j] = relu && acc < 0 ? 0.0f : acc;
         }
 }
 
@@ -209,18 +217,18 @@ void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) {
     linear_pack_portable(w, N, K, pk);
 }
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
-                          int64_t N, float *y, int64_t ldy) {
+                          int64_t N, float *y, int64_t ldy, int32_t relu) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy); return; }
+    if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0); return; }
 #endif
-    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy);
+    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0);
 }
 void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
-                        int64_t N, float *c, int64_t ldc) {
+                        int64_t N, float *c, int64_t ldc, int32_t relu) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc); return; }
+    if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0); return; }
 #endif
-    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc);
+    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0);
 }
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk) {
     // the weight gradient's x panels have this layout already

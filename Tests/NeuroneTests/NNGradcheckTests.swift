@@ -251,7 +251,7 @@ final class NNGradcheckTests: XCTestCase {
                 withExtendedLifetime(b32) {
                     nk_linear_packed_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(inF), Int64(m0), Int64(m1), Int64(inF),
                                          pk.data.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
-                                         Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF))
+                                         Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF), 0)
                 }
                 let direct = (y.to(.float64) - want).narrow(dim: 0, start: m0, length: m1 - m0).abs().max().item()
                 XCTAssertLessThan(direct, 1e-6 * Double(inF).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF)")
@@ -334,6 +334,13 @@ final class NNGradcheckTests: XCTestCase {
             ([7, 4, 16, 17], [6, 4, 3, 3], [1], .explicit([0]), [1]),    // four groups of two samples: several per thread (weight-gradient partials added)
             ([2, 6, 14, 14], [16, 6, 5, 5], [1], .explicit([0]), [1]),   // lenet5's conv2: 25 rows per channel (panels of 16 span two channels), K = 150
             ([2, 40, 5, 5], [8, 40, 1, 1], [1], .explicit([0]), [1]),    // 1×1: one row per channel (a panel spans 16), 50 columns (a tail of 2 past 8-column blocks)
+            ([2, 4, 10, 10], [6, 4, 3, 3], [1], .explicit([0]), [1]),   // rows 8 wide (forward columns in pieces of 8), two samples, 128 columns
+            ([3, 4, 8, 8], [5, 4, 3, 3], [1], .explicit([1]), [1]),      // 8 wide, padded (runs gathered, zero rows), three samples
+            ([1, 4, 9, 10], [6, 4, 3, 3], [1], .explicit([0]), [1]),     // 8 wide, 56 columns: the last panel half empty
+            ([2, 4, 16, 16], [3, 4, 3, 3], [2], .explicit([1]), [1]),    // 8 wide, strided
+            ([1, 4, 12, 12], [3, 4, 3, 3], [1], .explicit([0]), [2]),    // 8 wide, dilated
+            ([1, 32, 8, 26], [4, 32, 3, 3], [1], .explicit([0]), [1]),   // 24 wide, K = 288: forward columns in chunks of 112 and 32, the second from mid-row
+            ([2, 32, 10, 10], [5, 32, 3, 3], [1], .explicit([1]), [1]),  // 8 wide, K = 288, padded: two samples in a chunk of 112, then one of 16
         ]
         for (xs, ws, st, p, d) in configs {
             let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]]), g64 = r([1])
@@ -415,6 +422,13 @@ final class NNGradcheckTests: XCTestCase {
         var v: [Float] = [-1, .nan, -0.0, 2, -.infinity]
         nk_activation_f32(0, &v, Int64(v.count))
         XCTAssertEqual(v[0], 0); XCTAssertTrue(v[1].isNaN); XCTAssertEqual(v[2].sign, .minus); XCTAssertEqual(v[3], 2); XCTAssertEqual(v[4], 0)
+        // and so does the packed kernel's relu on its tiles: y = 1·w + b for w = [−1, NaN, −0, 2, −∞], b = [0, 0, −0, 0, 0]
+        var one: [Float] = [1], wv: [Float] = [-1, .nan, -0.0, 2, -.infinity], bv: [Float] = [0, 0, -0.0, 0, 0]
+        var pk = [Float](repeating: 0, count: 16), yv = [Float](repeating: 7, count: 5)
+        nk_linear_pack_f32(&wv, 5, 1, &pk)
+        nk_linear_packed_f32(&one, 1, 0, 1, 1, &pk, &bv, 5, &yv, 5, 1)
+        XCTAssertEqual(yv[0], 0); XCTAssertTrue(yv[1].isNaN); XCTAssertEqual(yv[2], 0); XCTAssertEqual(yv[2].sign, .minus)
+        XCTAssertEqual(yv[3], 2); XCTAssertEqual(yv[4], 0)
         // Sequential fuses a convolution with the activation layer after it: same output, same
         // gradients as the layers run one by one; a tracer (summary) still sees every layer
         let g = Generator(seed: 5)

@@ -52,18 +52,20 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
 
 /// A float32 fully connected layer y = x·Wᵀ + b for reductions of small layers (linear.c): W [N, K] is first
 /// packed by nk_linear_pack_f32 into ⌈N/16⌉·K·16 values; nk_linear_packed_f32 then computes rows
-/// [m0, m1) of y (row stride ldy) from x (row stride ldx); bias [N] or NULL. Fast with AVX2, which
-/// nk_linear_packed_available reports (elsewhere portable loops).
+/// [m0, m1) of y (row stride ldy) from x (row stride ldx); bias [N] or NULL; relu ≠ 0 applies
+/// y < 0 ? 0 : y to each tile before it is stored (NaN and −0 kept, as nk_activation_f32). Fast
+/// with AVX2, which nk_linear_packed_available reports (elsewhere portable loops).
 int nk_linear_packed_available(void);
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
-                          int64_t N, float *y, int64_t ldy);
+                          int64_t N, float *y, int64_t ldy, int32_t relu);
 /// The same kernel as a matrix product with its right operand packed: c[i, j] = rowBias[i] (0 when
 /// rowBias is NULL) + Σ_p a[i·lda + p]·B[p, j] for rows i in [m0, m1), B [K, N] in the panel
 /// layout pk[(j/16·K + p)·16 + j%16] (nk_pack_panels16_f32, nk_im2col_panels_f32); c at row
-/// stride ldc. The convolution's forward (a = the weight) and input gradient (a = its transpose).
+/// stride ldc; relu as above. The convolution's forward (a = the weight), input gradient (a = its
+/// transpose) and weight gradient.
 void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
-                        int64_t N, float *c, int64_t ldc);
+                        int64_t N, float *c, int64_t ldc, int32_t relu);
 /// b [K, N] (row stride ldb) → the panel layout above, 0 past column N.
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk);
 
@@ -109,6 +111,10 @@ void nk_col2im_f64(const double *cols, const int64_t *g, double *x, int64_t plan
 /// to a multiple of 16. x points at the first sample [C, H, W]; g as for nk_im2col (its two
 /// strides are ignored); scratch holds kh·kw·m·L floats.
 void nk_im2col_panels_f32(const float *x, const int64_t *g, int64_t m, float *scratch, float *pk);
+/// The same for output rows a multiple of 8 wide (ow % 8 = 0) and kernels of at most 32×32,
+/// columns [q0, q1) only (q0 a multiple of 16, q1 of 8; the first panel at pk, columns past q1 in
+/// the last one 0), written panel by panel from x (no scratch).
+void nk_im2col_panels_range_f32(const float *x, const int64_t *g, int64_t q0, int64_t q1, float *pk);
 /// im2col of m samples straight into the transposed panels that the convolution's weight gradient
 /// reads (nk_linear_pack_f32 of the columns [K, m·L]), panels [kp0, kp1) of them:
 /// pk[((r/16 − kp0)·m·L + q)·16 + r%16] = column q's row r (rows as in nk_im2col_panels_f32), 0

@@ -155,22 +155,36 @@ extension Tensor {
         let dims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, 0, 0]
             .map { Int64($0) }
         let panelColumns = (nb * l + 15) / 16 * 16
+        // Output rows a multiple of 8 wide: the packed forward's columns in chunks whose panels fit
+        // L2 (about 128 KB), each written from x and multiplied at once
+        let chunked = packed && g.outW % 8 == 0 && g.kernelH <= 32 && g.kernelW <= 32, chunkColumns = Swift.max(16, 32768 / Swift.max(1, k) / 16 * 16)
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let cols = Tensor.empty([k, packed ? panelColumns : nb * l], dtype: dt)
-                let scratch: Tensor? = packed ? Tensor.empty([g.kernelH * g.kernelW * nb * l], dtype: dt) : nil
+                let cols = Tensor.empty([k, packed ? (chunked ? Swift.min(chunkColumns, panelColumns) : panelColumns) : nb * l], dtype: dt)
+                let scratch: Tensor? = packed && !chunked ? Tensor.empty([g.kernelH * g.kernelW * nb * l], dtype: dt) : nil
                 let out2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                     let target = out2?.data ?? (y.data + s0 * o * l * es)
-                    if let scratch = scratch {
+                    // a relu is applied by the packed kernel to its tiles in registers; others after the product
+                    var pendingAct = act
+                    if packed {
                         // columns straight into 16-column panels, the product started from the bias
                         let xs = (x.data + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
                         let pk = cols.data.assumingMemoryBound(to: Float.self)
-                        nk_im2col_panels_f32(xs, dims, Int64(m), scratch.data.assumingMemoryBound(to: Float.self), pk)
-                        nk_gemm_packed_f32(wt.data.assumingMemoryBound(to: Float.self), Int64(k), 0, Int64(o), Int64(k), pk,
-                                           bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }, Int64(ml),
-                                           target.assumingMemoryBound(to: Float.self), Int64(ml))
+                        let wp = wt.data.assumingMemoryBound(to: Float.self), yp = target.assumingMemoryBound(to: Float.self)
+                        let bp = bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }, relu: Int32 = act == .relu ? 1 : 0
+                        if chunked {
+                            for q0 in stride(from: 0, to: ml, by: chunkColumns) {
+                                let q1 = Swift.min(ml, q0 + chunkColumns)
+                                nk_im2col_panels_range_f32(xs, dims, Int64(q0), Int64(q1), pk)
+                                nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(q1 - q0), yp + q0, Int64(ml), relu)
+                            }
+                        } else if let scratch = scratch {
+                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                            nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(ml), yp, Int64(ml), relu)
+                        }
+                        if act == .relu { pendingAct = nil }
                     } else {
                         be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
                                   sampleStride: l, rowStride: ml)
@@ -191,7 +205,7 @@ extension Tensor {
                         be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
                                 wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
                     }
-                    if let a = act { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
+                    if let a = pendingAct { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
                     if out2 != nil {
                         Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
                     }
@@ -264,7 +278,7 @@ extension Tensor {
                                 for kp in 0..<(k + 15) / 16 {
                                     nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.data.assumingMemoryBound(to: Float.self), pk)
                                     nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
-                                                       Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k))
+                                                       Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
                                 }
                                 if let part = gwPart {
                                     be.binary(.add, dtype: dt, partials[t].data, aStep: 1, part.data, bStep: 1, partials[t].data, count: o * k)
@@ -291,7 +305,7 @@ extension Tensor {
                                 for c0 in stride(from: 0, to: c, by: perBlock) {
                                     let c1 = Swift.min(c, c0 + perBlock), kk = g.kernelH * g.kernelW
                                     nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
-                                                       Int64(o), pk, nil, Int64(ml), gcp, Int64(ml))
+                                                       Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
                                     for sm in 0..<m {
                                         let p0 = sm * c + c0, p1 = sm * c + c1
                                         (dxp + p0 * h * w).update(repeating: 0, count: (p1 - p0) * h * w)

@@ -139,8 +139,9 @@ extension Tensor {
             withExtendedLifetime(pk) {
                 Threading.parallelFor(tiles, minChunk: Swift.max(1, 65536 / Swift.max(1, 6 * outF * inF))) { t0, t1 in
                     let r0 = 6 * t0, r1 = Swift.min(rows, 6 * t1)
-                    nk_linear_packed_f32(x, Int64(inF), Int64(r0), Int64(r1), Int64(inF), p, bias, Int64(outF), y, Int64(outF))
-                    if let a = act { nk_activation_f32(a, y + r0 * outF, Int64((r1 - r0) * outF)) }
+                    // a relu on the tiles in registers; tanh and sigmoid on the block's rows right after
+                    nk_linear_packed_f32(x, Int64(inF), Int64(r0), Int64(r1), Int64(inF), p, bias, Int64(outF), y, Int64(outF), act == 0 ? 1 : 0)
+                    if let a = act, a != 0 { nk_activation_f32(a, y + r0 * outF, Int64((r1 - r0) * outF)) }
                 }
             }
             return
