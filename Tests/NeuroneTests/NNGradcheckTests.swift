@@ -88,6 +88,14 @@ final class NNGradcheckTests: XCTestCase {
             let leaf = x.requiringGrad()
             leaf.maxPool2d(kernel: [2]).sum().backward()
             XCTAssertEqual(leaf.grad!.to(.float64).toArray(as: Double.self).enumerated().filter { $0.element != 0 }.map { $0.offset }, [0, 3, 8, 15])
+            // without a gradient to take, maxPool2d writes no indices (the values-only kernels): the same values,
+            // on the 2×2 kernel and on the general path (3×3, stride 1, padded)
+            for (k, st, p) in [([2], [2], [0]), ([3], [1], [1])] {
+                let want = x.maxPool2dWithIndices(kernel: k, stride: st, padding: p).values.to(.float64).toArray(as: Double.self)
+                let got = x.maxPool2d(kernel: k, stride: st, padding: p).to(.float64).toArray(as: Double.self)
+                XCTAssertEqual(got.count, want.count)
+                for (a, b) in zip(got, want) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(dt) kernel \(k): \(got) vs \(want)") }
+            }
         }
     }
 

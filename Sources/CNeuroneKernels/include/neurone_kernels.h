@@ -141,7 +141,8 @@ void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const d
                           double *gq, int64_t gqs, double *gk, int64_t gks, double *gv, int64_t gvs, double *work);
 
 /// 2×2 stride-2 max pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
-/// 2·outW ≤ W) with the flat index of each maximum (first maximum wins, NaN wins).
+/// 2·outW ≤ W) with the flat index of each maximum (first maximum wins, NaN wins); idx NULL: the
+/// values only.
 void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *out, int64_t *idx);
 /// 2×2 stride-2 average pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
 /// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.

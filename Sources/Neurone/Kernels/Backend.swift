@@ -87,9 +87,9 @@ protocol Backend {
     /// col2im, the adjoint of im2col, accumulating into a zeroed `x`.
     func col2im(dtype: DType, _ cols: UnsafeRawPointer, batch: Int, channels: Int, height: Int, width: Int,
                 geometry g: WindowGeometry, _ x: UnsafeMutableRawPointer, sampleStride: Int?, rowStride: Int?)
-    /// Max pooling with the flat index of each maximum.
+    /// Max pooling with the flat index of each maximum (none written when `indices` is nil).
     func maxPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
-                   _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>)
+                   _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>?)
     /// The adjoint of max pooling: dx[plane, indices[o]] += g[o], each plane of dx cleared first.
     func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
                            inCount: Int, _ dx: UnsafeMutableRawPointer)

@@ -58,7 +58,7 @@ extension CPUBackend {
     /// Max pooling over [planes, H, W] → [planes, outH, outW], with the flat index (y·W + x) of
     /// each maximum (the first on ties; NaN wins). Positions outside the input are skipped.
     func maxPool2d(dtype: DType, _ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
-                   _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>) {
+                   _ out: UnsafeMutableRawPointer, indices: UnsafeMutablePointer<Int64>?) {
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
                 for p in p0..<p1 {
@@ -85,7 +85,7 @@ extension CPUBackend {
                                 }
                                 let o = (p * g.outH + oh) * g.outW + ow
                                 dst[o] = best
-                                indices[o] = Int64(bestIdx)
+                                indices?[o] = Int64(bestIdx)
                                 continue
                             }
                             var best = -T.infinity, bestIdx = -1
@@ -104,7 +104,7 @@ extension CPUBackend {
                             }
                             let o = (p * g.outH + oh) * g.outW + ow
                             dst[o] = best
-                            indices[o] = Int64(Swift.max(bestIdx, 0))
+                            indices?[o] = Int64(Swift.max(bestIdx, 0))
                         }
                     }
                 }
@@ -126,10 +126,10 @@ extension CPUBackend {
     /// The common 2×2 stride-2 max pooling, float32: the C kernel nk_maxpool2x2_f32 (pooling.c,
     /// branch-free, vectorised) on each thread's planes.
     private func maxPool2x2F32(_ src: UnsafePointer<Float>, planes: Int, height: Int, width: Int, outH: Int, outW: Int,
-                               _ dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>) {
+                               _ dst: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>?) {
         Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, height * width))) { p0, p1 in
             nk_maxpool2x2_f32(src + p0 * height * width, Int64(p1 - p0), Int64(height), Int64(width), Int64(outH), Int64(outW),
-                              dst + p0 * outH * outW, indices + p0 * outH * outW)
+                              dst + p0 * outH * outW, indices.map { $0 + p0 * outH * outW })
         }
     }
 

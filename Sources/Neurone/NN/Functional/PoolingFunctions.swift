@@ -24,6 +24,14 @@ extension Tensor {
     /// kernel size), returning the values and the flat (y·W + x) index of each maximum.
     public func maxPool2dWithIndices(kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1],
                                      ceilMode: Bool = false) -> (values: Tensor, indices: Tensor) {
+        let (v, i) = maxPool2dValues(kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode, indices: true)
+        return (v, i!)
+    }
+
+    /// Max pooling's values, and its indices when asked for or when the backward needs them
+    /// (without, the kernel writes no index: less memory traffic in evaluation).
+    private func maxPool2dValues(kernel: [Int], stride: [Int]?, padding: [Int], dilation: [Int], ceilMode: Bool,
+                                 indices wanted: Bool) -> (Tensor, Tensor?) {
         check(rank == 3 || rank == 4, "maxPool2d: expected a 3-D or 4-D input, got shape \(describeShape(shape))")
         check(dtype.isFloatingPoint, "maxPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
         let g = poolGeometry("maxPool2d", kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
@@ -32,12 +40,13 @@ extension Tensor {
         let outShape = Array(shape.dropLast(2)) + [g.outH, g.outW]
         let x = contiguousCopyIfNeeded()
         let out = Tensor.empty(outShape, dtype: dtype)
-        let idx = Tensor.empty(outShape, dtype: .int64)
+        let needsGrad = Tensor.needsGrad(self)
+        let idx: Tensor? = wanted || needsGrad ? Tensor.empty(outShape, dtype: .int64) : nil
         if out.count > 0 {
             backend.maxPool2d(dtype: dtype, x.data, planes: planes, height: h, width: w, geometry: g, out.data,
-                              indices: idx.data.assumingMemoryBound(to: Int64.self))
+                              indices: idx?.data.assumingMemoryBound(to: Int64.self))
         }
-        if !Tensor.needsGrad(self) { return (out, idx) }
+        guard needsGrad, let idx = idx else { return (out, idx) }
         let inShape = shape, dt = dtype, l = g.outH * g.outW
         let v = out.recording("MaxPool2DWithIndicesBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
@@ -54,7 +63,7 @@ extension Tensor {
 
     /// 2-D max pooling (see `maxPool2dWithIndices`).
     public func maxPool2d(kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1], ceilMode: Bool = false) -> Tensor {
-        maxPool2dWithIndices(kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode).values
+        maxPool2dValues(kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode, indices: false).0
     }
 
     /// 2-D average pooling with PyTorch's padding, ceil-mode and divisor rules.
