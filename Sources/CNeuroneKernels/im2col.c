@@ -131,8 +131,6 @@ void nk_im2col(int64_t elemSize, const void *x, const int64_t *gp, void *cols, i
     im2col_base(elemSize, x, geom_of(gp), cols, plane0, plane1);
 }
 
-// Per channel: the kh·kw rows of the m samples into scratch (rows m·L long, in L1 for the course's
-// shapes), then 16-column pieces of each row copied to their panels with inline 64-byte moves.
 // Rows a multiple of 8 wide (mnist-cnn's 24), columns [q0, q1) only (q0 a multiple of 16, q1 of
 // 8), panel by panel: each 8 columns (one run of an output row) are written for all K rows in
 // turn, every value read straight from x (8 at a time where they lie inside the input with stride
@@ -186,6 +184,8 @@ void nk_im2col_panels_range_f32(const float *x, const int64_t *gp, int64_t q0, i
     im2col_panels8(x, geom_of(gp), q0, q1, pk);
 }
 
+// Per channel: the kh·kw rows of the m samples into scratch (rows m·L long, in L1 for the course's
+// shapes), then 16-column pieces of each row copied to their panels with inline 64-byte moves.
 static inline __attribute__((always_inline)) void im2col_panels(const float *x, geom g, int64_t m, float *scratch, float *pk, int avx2) {
     const int64_t kk = g.kh * g.kw, l = g.oh * g.ow, ml = m * l, K = g.c * kk, full = ml / 16;
     geom one = g;
@@ -282,10 +282,7 @@ void nk_im2col_kpanels_f32(const float *x, const int64_t *gp, int64_t m, int64_t
 #endif
     im2col_kpanels(x, geom_of(gp), m, kp0, kp1, scratch, pk, 0);
 }
-int64_t nk_im2col_kpanels_scratch(const int64_t *gp, int64_t m) {
-    (void)m;
-    return 17 * geom_of(gp).ow;
-}
+int64_t nk_im2col_kpanels_scratch(const int64_t *gp) { return 17 * geom_of(gp).ow; }
 
 #define DEFINE_COL2IM(SUFFIX, T)                                                                        \
     void nk_col2im_##SUFFIX(const T *cols, const int64_t *gp, T *x, int64_t plane0, int64_t plane1) {   \

@@ -119,9 +119,9 @@ void nk_im2col_panels_range_f32(const float *x, const int64_t *g, int64_t q0, in
 /// reads (nk_linear_pack_f32 of the columns [K, m·L]), panels [kp0, kp1) of them:
 /// pk[((r/16 − kp0)·m·L + q)·16 + r%16] = column q's row r (rows as in nk_im2col_panels_f32), 0
 /// for r ≥ K up to a multiple of 16, read from x in place. scratch holds
-/// nk_im2col_kpanels_scratch(g, m) floats (17 runs of ow values).
+/// nk_im2col_kpanels_scratch(g) floats (17 runs of ow values).
 void nk_im2col_kpanels_f32(const float *x, const int64_t *g, int64_t m, int64_t kp0, int64_t kp1, float *scratch, float *pk);
-int64_t nk_im2col_kpanels_scratch(const int64_t *g, int64_t m);
+int64_t nk_im2col_kpanels_scratch(const int64_t *g);
 
 /// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
 /// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O

@@ -180,8 +180,8 @@ extension Tensor {
                                 nk_im2col_panels_range_f32(xs, dims, Int64(q0), Int64(q1), pk)
                                 nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(q1 - q0), yp + q0, Int64(ml), relu)
                             }
-                        } else if let scratch = scratch {
-                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                        } else {
+                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch!.data.assumingMemoryBound(to: Float.self), pk)  // allocated when packed and not chunked
                             nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(ml), yp, Int64(ml), relu)
                         }
                         if act == .relu { pendingAct = nil }
@@ -243,7 +243,7 @@ extension Tensor {
                     let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
                     let gPanels: Tensor? = wT != nil ? Tensor.empty([o, panelColumns], dtype: dt) : nil
                     let colsPanels: Tensor? = needW && packed ? Tensor.empty([16, nb * l], dtype: dt) : nil
-                    let colsScratch: Tensor? = needW && packed ? Tensor.empty([Int(nk_im2col_kpanels_scratch(dims, Int64(nb)))], dtype: dt) : nil
+                    let colsScratch: Tensor? = needW && packed ? Tensor.empty([Int(nk_im2col_kpanels_scratch(dims))], dtype: dt) : nil
                     let gwGroup: Tensor? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1
                         ? Tensor.empty([o, k], dtype: dt) : nil
                     for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
@@ -299,11 +299,11 @@ extension Tensor {
                                 // col2im right after its product, while its rows are in cache; each
                                 // input plane cleared just before its sums
                                 let gcp = gcols.data.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
-                                let perBlock = Swift.max(1, 48 / (g.kernelH * g.kernelW))
+                                let kk = g.kernelH * g.kernelW, perBlock = Swift.max(1, 48 / kk)
                                 var colDims = backDims
                                 colDims[14] = Int64(ml)
                                 for c0 in stride(from: 0, to: c, by: perBlock) {
-                                    let c1 = Swift.min(c, c0 + perBlock), kk = g.kernelH * g.kernelW
+                                    let c1 = Swift.min(c, c0 + perBlock)
                                     nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
                                                        Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
                                     for sm in 0..<m {
