@@ -253,7 +253,7 @@ final class NNGradcheckTests: XCTestCase {
                 XCTAssertLessThan(err, 1e-6 * Double(inF).squareRoot() * 4, "rows \(rows) out \(outF) in \(inF) bias \(bias != nil)")
                 // the C entry points themselves, on a row range in the middle
                 let (x32, w32, b32) = (x.to(.float32), w.to(.float32), bias?.to(.float32))
-                let pk = Tensor.packLinearWeight(w32.data, outFeatures: outF, inFeatures: inF)
+                let pk = CPUBackend.packLinearWeight(w32.data, outFeatures: outF, inFeatures: inF)
                 let y = Tensor.zeros([rows, outF], dtype: .float32)
                 let (m0, m1) = (rows / 3, rows)
                 withExtendedLifetime(b32) {

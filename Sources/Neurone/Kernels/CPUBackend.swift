@@ -3,7 +3,7 @@ import CNeuroneKernels
 /// The CPU implementation of `Backend`: Swift loops over unsafe buffers (vectorised by the
 /// optimiser), C kernels for float32 transcendentals and GEMM, and work split across
 /// `Threading.threadCount` threads once a buffer is large enough to pay for it.
-final class CPUBackend: Backend {
+final class CPUBackend {
     static let shared = CPUBackend()
 
     /// Memory-bound elementwise work below this many elements stays on one thread.

@@ -43,23 +43,14 @@ public final class SGD: GroupedOptimizer {
                         let first = !state.has(p, "momentum")
                         let buf = state.tensor(p, "momentum") { Tensor.zeros(like: p) }
                         // One in-place pass when the buffers are contiguous (the usual case).
-                        if FusedUpdate.run(p, g, [buf], float: { a, b, pp, gp, sp in
-                            FusedUpdate.sgdMomentum(a, b, pp, gp, sp, momentum: Float(o.momentum), dampening: Float(o.dampening), lr: Float(o.lr),
-                                                    wd: Float(o.weightDecay), nesterov: o.nesterov, maximize: o.maximize, first: first)
-                        }, double: { a, b, pp, gp, sp in
-                            FusedUpdate.sgdMomentum(a, b, pp, gp, sp, momentum: o.momentum, dampening: o.dampening, lr: o.lr,
-                                                    wd: o.weightDecay, nesterov: o.nesterov, maximize: o.maximize, first: first)
-                        }) { continue }
+                        if FusedUpdate.run(.sgdMomentum(momentum: o.momentum, dampening: o.dampening, lr: o.lr, weightDecay: o.weightDecay,
+                                                        nesterov: o.nesterov, maximize: o.maximize, first: first), p, g, [buf]) { continue }
                         if o.maximize { g = -g }
                         if o.weightDecay != 0 { g = g + p * o.weightDecay }
                         buf.copy(from: first ? g : buf * o.momentum + g * (1 - o.dampening))
                         g = o.nesterov ? g + buf * o.momentum : buf
                     } else {
-                        if FusedUpdate.run(p, g, [], float: { a, b, pp, gp, _ in
-                            FusedUpdate.sgd(a, b, pp, gp, lr: Float(o.lr), wd: Float(o.weightDecay), maximize: o.maximize)
-                        }, double: { a, b, pp, gp, _ in
-                            FusedUpdate.sgd(a, b, pp, gp, lr: o.lr, wd: o.weightDecay, maximize: o.maximize)
-                        }) { continue }
+                        if FusedUpdate.run(.sgd(lr: o.lr, weightDecay: o.weightDecay, maximize: o.maximize), p, g, []) { continue }
                         if o.maximize { g = -g }
                         if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     }
@@ -291,11 +282,7 @@ public final class Adadelta: GroupedOptimizer {
                     guard var g = p.grad else { continue }
                     let sq = state.tensor(p, "square_avg") { Tensor.zeros(like: p) }
                     let acc = state.tensor(p, "acc_delta") { Tensor.zeros(like: p) }
-                    if FusedUpdate.run(p, g, [sq, acc], float: { a, b, pp, gp, sp in
-                        FusedUpdate.adadelta(a, b, pp, gp, sp, rho: Float(o.rho), eps: Float(o.eps), lr: Float(o.lr), wd: Float(o.weightDecay))
-                    }, double: { a, b, pp, gp, sp in
-                        FusedUpdate.adadelta(a, b, pp, gp, sp, rho: o.rho, eps: o.eps, lr: o.lr, wd: o.weightDecay)
-                    }) { continue }
+                    if FusedUpdate.run(.adadelta(rho: o.rho, eps: o.eps, lr: o.lr, weightDecay: o.weightDecay), p, g, [sq, acc]) { continue }
                     if o.weightDecay != 0 { g = g + p * o.weightDecay }
                     sq.copy(from: sq * o.rho + g * g * (1 - o.rho))
                     let delta = (acc + o.eps).sqrt() / (sq + o.eps).sqrt() * g

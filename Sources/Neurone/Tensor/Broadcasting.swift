@@ -37,7 +37,7 @@ extension Tensor {
     /// Runs a two-input kernel over broadcast operands. When one operand is a contiguous block
     /// repeated along leading dims (a bias row), it is used in place, block by block.
     static func broadcastKernel(_ a: Tensor, _ b: Tensor, computeType: DType, outType: DType, op: String,
-                                _ kernel: (UnsafeRawPointer, Int, UnsafeRawPointer, Int, UnsafeMutableRawPointer, Int) -> Void) -> Tensor {
+                                _ kernel: (DeviceBuffer, Int, DeviceBuffer, Int, DeviceBuffer, Int) -> Void) -> Tensor {
         let outShape = a.shape == b.shape ? a.shape : broadcastShapes(a.shape, b.shape, op: op)
         let out = Tensor.empty(outShape, dtype: outType)
         let n = out.count
@@ -51,22 +51,22 @@ extension Tensor {
             return Array(outShape.suffix(s.count)) == s ? t.count : nil
         }
         if a.shape == outShape && a.isContiguous && a.dtype == computeType, let inner = trailing(b), inner >= 16 {
+            let (ab, bb, ob) = (a.buffer, b.buffer, out.buffer)
             for blk in 0..<(n / inner) {
-                kernel(a.data + blk * inner * computeType.byteSize, 1, b.data, 1,
-                       out.data + blk * inner * outType.byteSize, inner)
+                kernel(ab + blk * inner * computeType.byteSize, 1, bb, 1, ob + blk * inner * outType.byteSize, inner)
             }
             return out
         }
         if b.shape == outShape && b.isContiguous && b.dtype == computeType, let inner = trailing(a), inner >= 16 {
+            let (ab, bb, ob) = (a.buffer, b.buffer, out.buffer)
             for blk in 0..<(n / inner) {
-                kernel(a.data, 1, b.data + blk * inner * computeType.byteSize, 1,
-                       out.data + blk * inner * outType.byteSize, inner)
+                kernel(ab, 1, bb + blk * inner * computeType.byteSize, 1, ob + blk * inner * outType.byteSize, inner)
             }
             return out
         }
         let (x, xs) = a.kernelOperand(dtype: computeType, shape: outShape)
         let (y, ys) = b.kernelOperand(dtype: computeType, shape: outShape)
-        kernel(x.data, xs, y.data, ys, out.data, n)
+        kernel(x.buffer, xs, y.buffer, ys, out.buffer, n)
         return out
     }
 }

@@ -64,7 +64,7 @@ extension Tensor {
             let (c, _) = condition.kernelOperandFull(dtype: .bool, shape: shape)
             let (x, _) = a.kernelOperandFull(dtype: dt, shape: shape)
             let (y, _) = b.kernelOperandFull(dtype: dt, shape: shape)
-            out.backend.select(dtype: dt, cond: c.data, x.data, y.data, out.data, count: out.count)
+            out.backend.select(dtype: dt, cond: c.buffer, x.buffer, y.buffer, out.buffer, count: out.count)
         }
         if !needsGrad(a, b) { return out }
         let cond = condition.detach()

@@ -60,7 +60,7 @@ extension Tensor {
     public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
         check(shape.allSatisfy { $0 >= 0 }, "full: negative dimension in shape \(describeShape(shape))")
         let t = Tensor.empty(shape, dtype: dtype)
-        t.backend.fill(t.data, dtype: dtype, count: t.count, value: value)
+        t.backend.fill(t.buffer, dtype: dtype, count: t.count, value: value)
         if requiresGrad { t.requiresGrad = true }
         return t
     }
@@ -205,7 +205,7 @@ extension Tensor {
         }
         var doubles = [Double](repeating: 0, count: n)
         doubles.withUnsafeMutableBufferPointer { d in
-            c.backend.cast(c.data, from: dtype, UnsafeMutableRawPointer(d.baseAddress!), to: .float64, count: n)
+            CPUBackend.shared.cast(UnsafeRawPointer(c.data), from: dtype, UnsafeMutableRawPointer(d.baseAddress!), to: .float64, count: n)
         }
         return doubles.map { T(fromDouble: $0) }
     }
@@ -234,8 +234,8 @@ extension Tensor {
     func contiguousCopy() -> Tensor {
         let out = Tensor.empty(shape, dtype: dtype, device: device)
         if out.count > 0 {
-            backend.copyStrided(elemSize: dtype.byteSize, shape: shape, src: data, srcStrides: strides,
-                                dst: out.data, dstStrides: out.strides)
+            backend.copyStrided(elemSize: dtype.byteSize, shape: shape, src: buffer, srcStrides: strides,
+                                dst: out.buffer, dstStrides: out.strides)
         }
         return out
     }

@@ -27,8 +27,8 @@ extension Tensor {
         let out = Tensor.empty(index.shape, dtype: dtype)
         let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
         if out.count > 0 {
-            backend.gather(elemSize: dtype.byteSize, c.data, outer: outer, srcSize: shape[d], inner: inner,
-                           index: idx.data.assumingMemoryBound(to: Int64.self), idxSize: index.shape[d], shared: false, out.data)
+            backend.gather(elemSize: dtype.byteSize, c.buffer, outer: outer, srcSize: shape[d], inner: inner,
+                           index: idx.buffer, idxSize: index.shape[d], shared: false, out.buffer)
         }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
@@ -53,8 +53,8 @@ extension Tensor {
         let src = source.contiguousCopyIfNeeded()
         let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
         if src.count > 0 {
-            backend.scatterAdd(dtype: dtype, src.data, outer: outer, idxSize: index.shape[d], inner: inner,
-                               index: idx.data.assumingMemoryBound(to: Int64.self), shared: false, out.data, dstSize: shape[d])
+            backend.scatterAdd(dtype: dtype, src.buffer, outer: outer, idxSize: index.shape[d], inner: inner,
+                               index: idx.buffer, shared: false, out.buffer, dstSize: shape[d])
         }
         if !Tensor.needsGrad(self, source) { return out }
         return out.recording("ScatterAddBackward", [self, source]) { g in
@@ -73,16 +73,16 @@ extension Tensor {
         let out = Tensor.empty(outShape, dtype: dtype)
         let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
         if out.count > 0 {
-            backend.gather(elemSize: dtype.byteSize, c.data, outer: outer, srcSize: shape[d], inner: inner,
-                           index: idx.data.assumingMemoryBound(to: Int64.self), idxSize: idx.count, shared: true, out.data)
+            backend.gather(elemSize: dtype.byteSize, c.buffer, outer: outer, srcSize: shape[d], inner: inner,
+                           index: idx.buffer, idxSize: idx.count, shared: true, out.buffer)
         }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype, n = idx.count
         return out.recording("IndexSelectBackward", [self]) { g in
             let z = Tensor.zeros(inShape, dtype: dt)
             let gc = g.contiguousCopyIfNeeded()
-            z.backend.scatterAdd(dtype: dt, gc.data, outer: outer, idxSize: n, inner: inner,
-                                 index: idx.data.assumingMemoryBound(to: Int64.self), shared: true, z.data, dstSize: inShape[d])
+            z.backend.scatterAdd(dtype: dt, gc.buffer, outer: outer, idxSize: n, inner: inner,
+                                 index: idx.buffer, shared: true, z.buffer, dstSize: inShape[d])
             return [z]
         }
     }

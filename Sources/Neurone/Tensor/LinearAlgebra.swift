@@ -61,14 +61,14 @@ extension Tensor {
         let out = Tensor.empty(outShape, dtype: a.dtype)
         if out.count > 0 {
             if k == 0 {
-                out.backend.fill(out.data, dtype: out.dtype, count: out.count, value: 0)
+                out.backend.fill(out.buffer, dtype: out.dtype, count: out.count, value: 0)
             } else {
                 let (x, la) = a.matrixLayout().map { (a, $0) } ?? { let c = a.contiguousCopy(); return (c, c.matrixLayout()!) }()
                 let (y, lb) = b.matrixLayout().map { (b, $0) } ?? { let c = b.contiguousCopy(); return (c, c.matrixLayout()!) }()
                 out.backend.gemm(dtype: a.dtype, batch: batch, transA: la.trans, transB: lb.trans, m: m, n: n, k: k, alpha: 1,
-                                 x.data, lda: la.ld, strideA: r == 3 ? x.strides[0] : 0,
-                                 y.data, ldb: lb.ld, strideB: r == 3 ? y.strides[0] : 0,
-                                 beta: 0, out.data, ldc: n, strideC: m * n)
+                                 x.buffer, lda: la.ld, strideA: r == 3 ? x.strides[0] : 0,
+                                 y.buffer, ldb: lb.ld, strideB: r == 3 ? y.strides[0] : 0,
+                                 beta: 0, out.buffer, ldc: n, strideC: m * n)
             }
         }
         if !needsGrad(a, b) { return out }

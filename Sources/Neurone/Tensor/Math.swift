@@ -5,7 +5,7 @@ extension Tensor {
         let x = (op.needsFloatingPoint && !dtype.isFloatingPoint) ? withNoGrad { self.to(.float32) } : self
         let c = x.contiguousCopyIfNeeded()
         let out = Tensor.empty(c.shape, dtype: c.dtype)
-        if out.count > 0 { c.backend.unary(op, dtype: c.dtype, c.data, out.data, count: out.count) }
+        if out.count > 0 { c.backend.unary(op, dtype: c.dtype, c.buffer, out.buffer, count: out.count) }
         return out
     }
 
@@ -23,7 +23,7 @@ extension Tensor {
         guard g.dtype == saved.dtype, g.dtype == .float32 || g.dtype == .float64, g.shape == saved.shape else { return composite() }
         let gc = g.contiguousCopyIfNeeded(), sc = saved.contiguousCopyIfNeeded()
         let out = Tensor.empty(g.shape, dtype: g.dtype)
-        if out.count > 0 { out.backend.activationGrad(op, dtype: g.dtype, gc.data, sc.data, out.data, count: out.count) }
+        if out.count > 0 { out.backend.activationGrad(op, dtype: g.dtype, gc.buffer, sc.buffer, out.buffer, count: out.count) }
         return out
     }
 
@@ -69,7 +69,7 @@ extension Tensor {
         check(lo != nil || hi != nil, "clamp: at least one of min or max must be given")
         let c = contiguousCopyIfNeeded()
         let out = Tensor.empty(shape, dtype: dtype)
-        if out.count > 0 { backend.clamp(dtype: dtype, c.data, out.data, count: out.count, min: lo, max: hi) }
+        if out.count > 0 { backend.clamp(dtype: dtype, c.buffer, out.buffer, count: out.count, min: lo, max: hi) }
         if !Tensor.needsGrad(self) { return out }
         let x = detach()
         return out.recording("ClampBackward", [self]) { g in
@@ -88,7 +88,7 @@ extension Tensor {
         if dtype == self.dtype { return self }
         let c = contiguousCopyIfNeeded()
         let out = Tensor.empty(shape, dtype: dtype)
-        if out.count > 0 { backend.cast(c.data, from: self.dtype, out.data, to: dtype, count: out.count) }
+        if out.count > 0 { backend.cast(c.buffer, from: self.dtype, out.buffer, to: dtype, count: out.count) }
         if !Tensor.needsGrad(self) || !dtype.isFloatingPoint { return out }
         let from = self.dtype
         return out.recording("ToCopyBackward", [self]) { g in [g.to(from)] }

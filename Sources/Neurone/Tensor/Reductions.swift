@@ -53,9 +53,9 @@ extension Tensor {
         let out = Tensor.empty(outShape, dtype: outType)
         let (c, outer, size, inner) = reductionLayout(d)
         if size == 0 || c.count == 0 {
-            backend.fill(out.data, dtype: outType, count: out.count, value: 0)
+            backend.fill(out.buffer, dtype: outType, count: out.count, value: 0)
         } else {
-            backend.reduce(.sum, dtype: dtype, c.data, outer: outer, size: size, inner: inner, out.data, indices: nil)
+            backend.reduce(.sum, dtype: dtype, c.buffer, outer: outer, size: size, inner: inner, out.buffer, indices: nil)
         }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, keptShape = reducedShape(d, keepDim: true)
@@ -119,8 +119,8 @@ extension Tensor {
         let values = Tensor.empty(outShape, dtype: dtype)
         let indices = Tensor.empty(outShape, dtype: .int64)
         let (c, outer, size, inner) = reductionLayout([d])
-        backend.reduce(op, dtype: dtype, c.data, outer: outer, size: size, inner: inner, values.data,
-                       indices: indices.data.assumingMemoryBound(to: Int64.self))
+        backend.reduce(op, dtype: dtype, c.buffer, outer: outer, size: size, inner: inner, values.buffer,
+                       indices: indices.buffer)
         if !Tensor.needsGrad(self) { return (values, indices) }
         let inShape = shape, keptShape = reducedShape([d], keepDim: true), dt = dtype
         let idx = indices.reshape(keptShape)

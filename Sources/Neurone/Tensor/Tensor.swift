@@ -62,8 +62,11 @@ public final class Tensor {
     /// Size of dimension `d` (negative counts from the end).
     public func size(_ d: Int) -> Int { shape[normalizeDim(d, rank, "size")] }
 
-    /// Address of element [0, 0, …].
+    /// Address of element [0, 0, …] (host memory: CPU tensors only).
     var data: UnsafeMutableRawPointer { storage.data + offset * dtype.byteSize }
+
+    /// Element [0, 0, …] as a place in the device's memory, for the backend's kernels.
+    var buffer: DeviceBuffer { DeviceBuffer(storage: storage, byteOffset: offset * dtype.byteSize) }
 
     var backend: Backend { storage.device.backend }
 

@@ -20,8 +20,8 @@ extension Tensor {
         let s = src.dtype == dtype ? src : withNoGrad { src.to(dtype) }
         let e = s.shape == shape ? s : s.expandedNoGrad(shape, op: "copy")
         if count == 0 { return }
-        backend.copyStrided(elemSize: dtype.byteSize, shape: shape, src: e.data, srcStrides: e.strides,
-                            dst: data, dstStrides: strides)
+        backend.copyStrided(elemSize: dtype.byteSize, shape: shape, src: e.buffer, srcStrides: e.strides,
+                            dst: buffer, dstStrides: strides)
     }
 
     // MARK: reshape

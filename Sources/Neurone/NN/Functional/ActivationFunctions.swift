@@ -88,15 +88,6 @@ public enum FusedActivation: String, Sendable, CaseIterable {
         }
     }
 
-    /// The op code of nk_activation_f32 and nk_activation_grad_f32.
-    var kernelCode: Int32 {
-        switch self {
-        case .relu: return 0
-        case .tanh: return 1
-        case .sigmoid: return 2
-        }
-    }
-
     var unaryOp: UnaryOp {
         switch self {
         case .relu: return .relu

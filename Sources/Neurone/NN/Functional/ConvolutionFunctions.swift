@@ -1,5 +1,3 @@
-import CNeuroneKernels
-
 /// Padding of a convolution: explicit sizes per side, or "same"/"valid" as in PyTorch.
 public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral {
     /// The same padding on both sides of each spatial dim (height, width).
@@ -29,13 +27,13 @@ extension Tensor {
         let x = contiguousCopyIfNeeded()
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let out = Tensor.empty([n, c * g.kernelH * g.kernelW, g.outH * g.outW], dtype: dtype)
-        if out.count > 0 { backend.im2col(dtype: dtype, x.data, batch: n, channels: c, height: h, width: w, geometry: g, out.data, sampleStride: nil, rowStride: nil) }
+        if out.count > 0 { backend.im2col(dtype: dtype, x.buffer, batch: n, channels: c, height: h, width: w, geometry: g, out.buffer, sampleStride: nil, rowStride: nil) }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
         return out.recording("Im2ColBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             let dx = Tensor.zeros(inShape, dtype: dt)
-            if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.data, batch: n, channels: c, height: h, width: w, geometry: g, dx.data, sampleStride: nil, rowStride: nil) }
+            if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.buffer, batch: n, channels: c, height: h, width: w, geometry: g, dx.buffer, sampleStride: nil, rowStride: nil) }
             return [dx]
         }
     }
@@ -89,15 +87,13 @@ extension Tensor {
         let ow = Tensor.windowOutput(wIn, kernel: kw, stride: sw, pad: pw, dilation: dw, ceilMode: false)
         let g = WindowGeometry(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw,
                                dilationH: dh, dilationW: dw, outH: oh, outW: ow)
-        // One GEMM over the whole batch pays off when each column is long enough; for very short
-        // columns (few input channels) a product per sample avoids two permuting copies.
-        let fused = dtype == .float32 ? activation : nil
-        if groups == 1 && cg * kh * kw >= 32 {
-            let y = input.conv2dSingleGemm(weight: weight, bias: bias, geometry: g, activation: fused)
+        // The device's own convolution when it has one for this problem; otherwise im2col and a
+        // matrix product per group.
+        let fused = backend.fusesActivation(dtype: dtype) ? activation : nil
+        let problem = Conv2dProblem(dtype: dtype, batch: n, channels: c, height: hIn, width: wIn, outChannels: o, geometry: g)
+        if groups == 1 && backend.supportsConv2d(problem) {
+            let y = input.deviceConv2d(problem, weight: weight, bias: bias, activation: fused)
             return fused == nil ? activation?.apply(y) ?? y : y
-        }
-        if groups == 1 && dtype == .float32 && sh == 1 && sw == 1 {
-            return input.conv2dDirect(weight: weight, bias: bias, geometry: g, activation: fused)
         }
         let cols = input.unfold2d(g)                                   // [N, C·kh·kw, L]
         let k = cg * kh * kw, l = oh * ow
@@ -114,303 +110,29 @@ extension Tensor {
         return activation?.apply(y) ?? y
     }
 
-    /// Convolution with groups = 1 as GEMMs over groups of samples, the groups spread over the
-    /// threads (each thread: im2col of its samples into its own column buffer, then a
-    /// single-threaded GEMM, both in cache). A group holds `nb` samples so that nb·L ≥ 256:
-    /// columns [K = C·kh·kw, nb·L], out[O, nb·L] = W[O, K]·cols; with nb = 1 the product goes
-    /// straight into y[s] = [O, L], otherwise it is scattered to [nb, O, L]. The bias is written
-    /// first and the product added (beta = 1).
-    /// Backward, per group: the columns are rebuilt from the saved input (no saved columns),
-    /// gW_thread += g[O, nb·L]·colsᵀ (one partial per thread, summed at the end) and
-    /// gcols = Wᵀ·g, then col2im into dx.
-    /// A fused `activation` (float32 only) is applied to each group's [O, nb·L] product in place
-    /// right after its GEMM; backward takes its gradient (from the saved output) per group, with
-    /// the bias gradient's row sums in the same pass (per-thread partials), so that no full-size
-    /// masked gradient is made (mnist-cnn training at batch 256: peak RSS 294 → 258 MB).
-    /// In float32 on AVX2 CPUs (`Tensor.usesPackedConvolution`) the three products take linear.c's
-    /// packed kernel instead of the GEMM library (1.18–1.25× OpenBLAS on mnist-cnn's conv2 shapes,
-    /// measured in C): the forward's columns are written by im2col straight into 16-column panels
-    /// and its tiles start from the bias (no bias pass); gcols = Wᵀ·g takes Wᵀ (transposed once per
-    /// backward) times g packed in panels (no clearing pass for beta = 0), in blocks of whole
-    /// channels each followed by its col2im while in cache, dx cleared plane by plane just before;
-    /// gW takes g's rows times the columns as panels of 16 rows, each panel written from x by
-    /// nk_im2col_kpanels_f32 and multiplied at once (no full-size columns built in backward).
-    func conv2dSingleGemm(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
-        precondition(act == nil || dtype == .float32, "conv2dSingleGemm: a fused activation needs float32")
-        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let o = weight.shape[0]
-        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
-        let es = dtype.byteSize, dt = dtype
-        // Samples per GEMM: enough columns for an efficient product, columns within about 1 MB.
-        let nb = Swift.max(1, Swift.min(n, (255 + l) / Swift.max(1, l), (1 << 20) / Swift.max(1, k * l * es)))
-        let groupCount = (n + nb - 1) / nb
-        let x = contiguousCopyIfNeeded()
-        let wt = weight.contiguousCopyIfNeeded()
-        let y = Tensor.empty([n, o, g.outH, g.outW], dtype: dtype)
-        let bc = bias?.contiguousCopyIfNeeded()
-        let be = backend
-        let tasks = Swift.min(Threading.threadCount, groupCount)
-        let packed = Tensor.usesPackedConvolution(dt)
-        // im2col geometry (nk_im2col_panels_f32 ignores the two strides)
-        let dims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, 0, 0]
-            .map { Int64($0) }
-        let panelColumns = (nb * l + 15) / 16 * 16
-        // Output rows a multiple of 8 wide: the packed forward's columns in chunks whose panels fit
-        // L2 (about 128 KB), each written from x and multiplied at once
-        let chunked = packed && g.outW % 8 == 0 && g.kernelH <= 32 && g.kernelW <= 32, chunkColumns = Swift.max(16, 32768 / Swift.max(1, k) / 16 * 16)
-        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
-            for t in t0..<t1 {
-                let cols = Tensor.empty([k, packed ? (chunked ? Swift.min(chunkColumns, panelColumns) : panelColumns) : nb * l], dtype: dt)
-                let scratch: Tensor? = packed && !chunked ? Tensor.empty([g.kernelH * g.kernelW * nb * l], dtype: dt) : nil
-                let out2: Tensor? = nb > 1 ? Tensor.empty([o, nb * l], dtype: dt) : nil
-                for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
-                    let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
-                    let target = out2?.data ?? (y.data + s0 * o * l * es)
-                    // a relu is applied by the packed kernel to its tiles in registers; others after the product
-                    var pendingAct = act
-                    if packed {
-                        // columns straight into 16-column panels, the product started from the bias
-                        let xs = (x.data + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
-                        let pk = cols.data.assumingMemoryBound(to: Float.self)
-                        let wp = wt.data.assumingMemoryBound(to: Float.self), yp = target.assumingMemoryBound(to: Float.self)
-                        let bp = bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }, relu: Int32 = act == .relu ? 1 : 0
-                        if chunked {
-                            for q0 in stride(from: 0, to: ml, by: chunkColumns) {
-                                let q1 = Swift.min(ml, q0 + chunkColumns)
-                                nk_im2col_panels_range_f32(xs, dims, Int64(q0), Int64(q1), pk)
-                                nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(q1 - q0), yp + q0, Int64(ml), relu)
-                            }
-                        } else {
-                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch!.data.assumingMemoryBound(to: Float.self), pk)  // allocated when packed and not chunked
-                            nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(ml), yp, Int64(ml), relu)
-                        }
-                        if act == .relu { pendingAct = nil }
-                    } else {
-                        be.im2col(dtype: dt, x.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g, cols.data,
-                                  sampleStride: l, rowStride: ml)
-                        if let b = bc {
-                            // each output row starts as its bias: one pass for floating point (a
-                            // Double holds any float32 exactly), a fill and an add otherwise
-                            for oi in 0..<o {
-                                let row = target + oi * ml * es
-                                switch dt {
-                                case .float32: be.fill(row, dtype: dt, count: ml, value: Double(b.data.load(fromByteOffset: oi * es, as: Float.self)))
-                                case .float64: be.fill(row, dtype: dt, count: ml, value: b.data.load(fromByteOffset: oi * es, as: Double.self))
-                                default:
-                                    be.fill(row, dtype: dt, count: ml, value: 0)
-                                    be.binary(.add, dtype: dt, row, aStep: 1, b.data + oi * es, bStep: 0, row, count: ml)
-                                }
-                            }
-                        }
-                        be.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
-                                wt.data, lda: k, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: bc == nil ? 0 : 1, target, ldc: ml, strideC: 0)
-                    }
-                    if let a = pendingAct { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
-                    if out2 != nil {
-                        Tensor.scatterRows(target, rows: o, chunk: m, length: l, into: y.data + s0 * o * l * es, elemSize: es)
-                    }
-                }
-            }
-        }
+    /// The device's convolution (`Backend.conv2d`) of self [N, C, H, W] with groups = 1, and its
+    /// gradients: the activation, when given, is fused by the device and its gradient taken in the
+    /// device's backward from the saved output.
+    func deviceConv2d(_ p: Conv2dProblem, weight: Tensor, bias: Tensor?, activation act: FusedActivation?) -> Tensor {
+        let x = contiguousCopyIfNeeded(), wt = weight.contiguousCopyIfNeeded(), bc = bias?.contiguousCopyIfNeeded()
+        let g = p.geometry
+        let y = Tensor.empty([p.batch, p.outChannels, g.outH, g.outW], dtype: dtype)
+        let saved = backend.conv2d(p, x: x.buffer, weight: wt.buffer, bias: bc?.buffer, activation: act, out: y.buffer)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
-        let xSaved = x.detach(), wSaved = wt.detach(), inShape = shape
+        let xSaved = x.detach(), wSaved = wt.detach(), inShape = shape, dt = dtype
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         let ySaved: Tensor? = act == nil ? nil : y.detach()
         return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
             let gc = gradOut.contiguousCopyIfNeeded()
-            // A fused activation's gradient (float32) is taken per group in the loop below, with
-            // the bias gradient's row sums in the same pass, while the group's gradient is in cache.
-            let actCode = act?.kernelCode
-            let fusedBias = actCode != nil && needB
-            // every group clears its samples' planes of dx just before adding into them
             let dx: Tensor? = needX ? Tensor.empty(inShape, dtype: dt) : nil
-            let tasks = Swift.min(Threading.threadCount, groupCount)
-            // One weight-gradient (and fused bias-gradient) partial per task, summed below.
-            let partials: [Tensor] = needW ? (0..<tasks).map { _ in Tensor.zeros([o, k], dtype: dt) } : []
-            let biasPartials: [Tensor] = fusedBias ? (0..<tasks).map { _ in Tensor.zeros([o], dtype: .float32) } : []
-            let be = gc.backend
-            // the input gradient's product by the packed kernel: Wᵀ [K, O] times g in panels
-            let wT: Tensor? = needX && packed ? withNoGrad { wSaved.reshape([o, k]).T.contiguousCopy() } : nil
-            // col2im's geometry for a group's gcols [K, m·L] (sample s at column s·L; row stride m·L set per group)
-            let backDims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, l, 0]
-                .map { Int64($0) }
-            Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
-                for t in t0..<t1 {
-                    let cols: Tensor? = needW && !packed ? Tensor.empty([k, nb * l], dtype: dt) : nil
-                    let gcols: Tensor? = needX ? Tensor.empty([k, nb * l], dtype: dt) : nil
-                    let g2: Tensor? = nb > 1 || actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
-                    let y2: Tensor? = nb > 1 && actCode != nil ? Tensor.empty([o, nb * l], dtype: dt) : nil
-                    let gPanels: Tensor? = wT != nil ? Tensor.empty([o, panelColumns], dtype: dt) : nil
-                    let colsPanels: Tensor? = needW && packed ? Tensor.empty([16, nb * l], dtype: dt) : nil
-                    let colsScratch: Tensor? = needW && packed ? Tensor.empty([Int(nk_im2col_kpanels_scratch(dims))], dtype: dt) : nil
-                    let gwGroup: Tensor? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1
-                        ? Tensor.empty([o, k], dtype: dt) : nil
-                    for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
-                        let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
-                        var gsrc = UnsafeRawPointer(gc.data + s0 * o * l * es)
-                        if nb > 1, let g2 = g2 {
-                            Tensor.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
-                            gsrc = UnsafeRawPointer(g2.data)
-                        }
-                        if let code = actCode, let g2 = g2, let ys = ySaved {
-                            var ysrc = UnsafeRawPointer(ys.data + s0 * o * l * es)
-                            if let y2 = y2 {
-                                Tensor.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.data, elemSize: es)
-                                ysrc = UnsafeRawPointer(y2.data)
-                            }
-                            nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self), ysrc.assumingMemoryBound(to: Float.self),
-                                                        g2.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
-                                                        fusedBias ? biasPartials[t].data.assumingMemoryBound(to: Float.self) : nil)
-                            gsrc = UnsafeRawPointer(g2.data)
-                        }
-                        if needW {
-                            if let cp = colsPanels, let scratch = colsScratch {
-                                // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
-                                // of 16 of its rows, transposed), g's rows broadcast; each panel written by
-                                // im2col from x and multiplied at once, while in cache; the task's first
-                                // group writes its partial directly, later ones add theirs
-                                let pk = cp.data.assumingMemoryBound(to: Float.self)
-                                let first = grp == groupCount * t / tasks
-                                let gwPart = first ? nil : gwGroup                // there when the task has several groups
-                                let dst = (gwPart?.data ?? partials[t].data).assumingMemoryBound(to: Float.self)
-                                let xs = (xSaved.data + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
-                                for kp in 0..<(k + 15) / 16 {
-                                    nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.data.assumingMemoryBound(to: Float.self), pk)
-                                    nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
-                                                       Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
-                                }
-                                if let part = gwPart {
-                                    be.binary(.add, dtype: dt, partials[t].data, aStep: 1, part.data, bStep: 1, partials[t].data, count: o * k)
-                                }
-                            } else if let cols = cols {
-                                be.im2col(dtype: dt, xSaved.data + s0 * c * h * w * es, batch: m, channels: c, height: h, width: w, geometry: g,
-                                          cols.data, sampleStride: l, rowStride: ml)
-                                be.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
-                                        gsrc, lda: ml, strideA: 0, cols.data, ldb: ml, strideB: 0, beta: 1, partials[t].data, ldc: k, strideC: 0)
-                            }
-                        }
-                        if let dx = dx, let gcols = gcols {
-                            let dxGroup = dx.data + s0 * c * h * w * es
-                            if let wT = wT, let gp = gPanels {
-                                let pk = gp.data.assumingMemoryBound(to: Float.self)
-                                nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
-                                // gcols = Wᵀ·g by blocks of whole channels (about 48 rows), each block's
-                                // col2im right after its product, while its rows are in cache; each
-                                // input plane cleared just before its sums
-                                let gcp = gcols.data.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
-                                let kk = g.kernelH * g.kernelW, perBlock = Swift.max(1, 48 / kk)
-                                var colDims = backDims
-                                colDims[14] = Int64(ml)
-                                for c0 in stride(from: 0, to: c, by: perBlock) {
-                                    let c1 = Swift.min(c, c0 + perBlock)
-                                    nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
-                                                       Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
-                                    for sm in 0..<m {
-                                        let p0 = sm * c + c0, p1 = sm * c + c1
-                                        (dxp + p0 * h * w).update(repeating: 0, count: (p1 - p0) * h * w)
-                                        nk_col2im_f32(gcp, colDims, dxp, Int64(p0), Int64(p1))
-                                    }
-                                }
-                            } else {
-                                be.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
-                                        wSaved.data, lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
-                                be.fill(dxGroup, dtype: dt, count: m * c * h * w, value: 0)
-                                be.col2im(dtype: dt, gcols.data, batch: m, channels: c, height: h, width: w, geometry: g,
-                                          dxGroup, sampleStride: l, rowStride: ml)
-                            }
-                        }
-                    }
-                }
-            }
-            let gw: Tensor? = needW ? (partials.first ?? Tensor.zeros([o, k], dtype: dt)) : nil
-            if let total = gw { for p in partials.dropFirst() { be.binary(.add, dtype: dt, total.data, aStep: 1, p.data, bStep: 1, total.data, count: o * k) } }
-            var grads: [Tensor?] = [dx, gw.map { $0.reshape(weight.shape) }]
-            if bias != nil {
-                if !needB {
-                    grads.append(nil)
-                } else if fusedBias {
-                    let gb = biasPartials.first ?? Tensor.zeros([o], dtype: .float32)
-                    for p in biasPartials.dropFirst() { be.binary(.add, dtype: dt, gb.data, aStep: 1, p.data, bStep: 1, gb.data, count: o) }
-                    grads.append(gb)
-                } else {
-                    grads.append(gradOut.sum(dims: [0, 2, 3]))
-                }
-            }
+            let dw: Tensor? = needW ? Tensor.empty(weight.shape, dtype: dt) : nil
+            let db: Tensor? = bias != nil && needB ? Tensor.empty([p.outChannels], dtype: dt) : nil
+            gc.backend.conv2dBackward(p, saved: saved, x: xSaved.buffer, weight: wSaved.buffer, output: ySaved?.buffer, activation: act,
+                                      gradOut: gc.buffer, dx: dx?.buffer, dweight: dw?.buffer, dbias: db?.buffer)
+            var grads: [Tensor?] = [dx, dw]
+            if bias != nil { grads.append(db) }
             return grads
-        }
-    }
-
-    /// Direct convolution for short columns (C·kh·kw < 32, stride 1, float32, groups = 1): the C
-    /// kernels in conv_direct.c work on a padded copy of the input with "wide rows", one
-    /// contiguous multiply-add per tap, with no im2col and no GEMM packing. A fused `activation`
-    /// is applied to each work item's output planes as they are written.
-    func conv2dDirect(weight: Tensor, bias: Tensor?, geometry g: WindowGeometry, activation act: FusedActivation? = nil) -> Tensor {
-        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
-        let hp = h + 2 * g.padH, wp = w + 2 * g.padW
-        let dims: [Int64] = [n, c, hp, wp, o, kh, kw, g.dilationH, g.dilationW, g.outH, g.outW].map { Int64($0) }
-        let xpad = withNoGrad { (g.padH > 0 || g.padW > 0) ? self.pad([g.padW, g.padW, g.padH, g.padH]) : self.contiguousCopyIfNeeded() }
-        let wt = weight.contiguousCopyIfNeeded(), bc = bias?.contiguousCopyIfNeeded()
-        let y = Tensor.empty([n, o, g.outH, g.outW], dtype: .float32)
-        let xp = xpad.data.assumingMemoryBound(to: Float.self), wptr = wt.data.assumingMemoryBound(to: Float.self)
-        let bp = bc.map { UnsafePointer($0.data.assumingMemoryBound(to: Float.self)) }
-        let yp = y.data.assumingMemoryBound(to: Float.self)
-        let items = Int(nk_conv2d_direct_items(dims)), itemWork = g.outH * wp * c * kh * kw * o * n / Swift.max(1, items)
-        Threading.parallelFor(items, minChunk: Swift.max(1, 65536 / Swift.max(1, itemWork))) { i0, i1 in
-            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(i0), Int64(i1), act?.kernelCode ?? -1)
-        }
-        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
-        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
-        let xSaved = xpad.detach(), wSaved = wt.detach()
-        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
-        let ySaved: Tensor? = act == nil ? nil : y.detach()
-        return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
-            let grad = act.map { $0.gradient(gradOut, output: ySaved!) } ?? gradOut
-            let gwide = withNoGrad { wp > g.outW ? grad.pad([0, wp - g.outW]) : grad.contiguousCopyIfNeeded() }
-            let gp = gwide.data.assumingMemoryBound(to: Float.self)
-            var grads: [Tensor?] = []
-            if needX {
-                let gxpad = Tensor.zeros([n, c, hp, wp], dtype: .float32)
-                let gxp = gxpad.data.assumingMemoryBound(to: Float.self), wsp = wSaved.data.assumingMemoryBound(to: Float.self)
-                Threading.parallelFor(n * c, minChunk: Swift.max(1, 65536 / Swift.max(1, g.outH * wp * o * kh * kw))) { p0, p1 in
-                    nk_conv2d_direct_bwd_input_f32(dims, gp, wsp, gxp, Int64(p0), Int64(p1))
-                }
-                grads.append(g.padH > 0 || g.padW > 0
-                             ? gxpad.narrowNoGrad(2, g.padH, h).narrowNoGrad(3, g.padW, w).contiguousCopy() : gxpad)
-            } else { grads.append(nil) }
-            if needW {
-                let gw = Tensor.empty(weight.shape, dtype: .float32)
-                let gwp = gw.data.assumingMemoryBound(to: Float.self), xsp = xSaved.data.assumingMemoryBound(to: Float.self)
-                Threading.parallelFor(Int(nk_conv2d_direct_bwd_weight_items(dims)), minChunk: 1) { i0, i1 in
-                    nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(i0), Int64(i1))
-                }
-                grads.append(gw)
-            } else { grads.append(nil) }
-            if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }
-            return grads
-        }
-    }
-
-    /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).
-    static func scatterRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
-        let bytes = length * elemSize
-        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
-            for idx in a..<b {
-                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
-                (dst + (s * rows + r) * bytes).copyMemory(from: src + (r * chunk + s) * bytes, byteCount: bytes)
-            }
-        }
-    }
-
-    /// The inverse reorder: [chunk, rows, length] → [rows, chunk·length].
-    static func gatherRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
-        let bytes = length * elemSize
-        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
-            for idx in a..<b {
-                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
-                (dst + (r * chunk + s) * bytes).copyMemory(from: src + (s * rows + r) * bytes, byteCount: bytes)
-            }
         }
     }
 
@@ -482,9 +204,9 @@ extension Tensor {
         let wt = weight.contiguousCopyIfNeeded()                                     // [Cin, K]
         let cols = Tensor.empty([k, nl], dtype: dtype)
         backend.gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: k, n: nl, k: cin, alpha: 1,
-                     wt.data, lda: k, strideA: 0, x2.data, ldb: nl, strideB: 0, beta: 0, cols.data, ldc: nl, strideC: 0)
+                     wt.buffer, lda: k, strideA: 0, x2.buffer, ldb: nl, strideB: 0, beta: 0, cols.buffer, ldc: nl, strideC: 0)
         var y = Tensor.zeros([n, cout, oh, ow], dtype: dtype)
-        backend.col2im(dtype: dtype, cols.data, batch: n, channels: cout, height: oh, width: ow, geometry: g, y.data, sampleStride: l, rowStride: nl)
+        backend.col2im(dtype: dtype, cols.buffer, batch: n, channels: cout, height: oh, width: ow, geometry: g, y.buffer, sampleStride: l, rowStride: nl)
         if let b = bias { y = withNoGrad { y + b.reshape([cout, 1, 1]) } }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
@@ -493,19 +215,19 @@ extension Tensor {
         return y.recording("ConvolutionTransposeBackward", inputs) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             let gcols = Tensor.empty([k, nl], dtype: dt)                              // im2col of the output gradient
-            gcols.backend.im2col(dtype: dt, gc.data, batch: n, channels: cout, height: oh, width: ow, geometry: g, gcols.data,
+            gcols.backend.im2col(dtype: dt, gc.buffer, batch: n, channels: cout, height: oh, width: ow, geometry: g, gcols.buffer,
                                  sampleStride: l, rowStride: nl)
             var grads: [Tensor?] = []
             if needX {
                 let gx2 = Tensor.empty([cin, nl], dtype: dt)
                 gx2.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: cin, n: nl, k: k, alpha: 1,
-                                 wSaved.data, lda: k, strideA: 0, gcols.data, ldb: nl, strideB: 0, beta: 0, gx2.data, ldc: nl, strideC: 0)
+                                 wSaved.buffer, lda: k, strideA: 0, gcols.buffer, ldb: nl, strideB: 0, beta: 0, gx2.buffer, ldc: nl, strideC: 0)
                 grads.append(gx2.reshape([cin, n, h, w]).permute(1, 0, 2, 3).contiguousCopy())
             } else { grads.append(nil) }
             if needW {
                 let gw = Tensor.empty([cin, k], dtype: dt)
                 gw.backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: cin, n: k, k: nl, alpha: 1,
-                                xSaved.data, lda: nl, strideA: 0, gcols.data, ldb: nl, strideB: 0, beta: 0, gw.data, ldc: k, strideC: 0)
+                                xSaved.buffer, lda: nl, strideA: 0, gcols.buffer, ldb: nl, strideB: 0, beta: 0, gw.buffer, ldc: k, strideC: 0)
                 grads.append(gw.reshape(weight.shape))
             } else { grads.append(nil) }
             if bias != nil { grads.append(needB ? grad.sum(dims: [0, 2, 3]) : nil) }

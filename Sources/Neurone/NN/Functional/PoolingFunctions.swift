@@ -43,8 +43,8 @@ extension Tensor {
         let needsGrad = Tensor.needsGrad(self)
         let idx: Tensor? = wanted || needsGrad ? Tensor.empty(outShape, dtype: .int64) : nil
         if out.count > 0 {
-            backend.maxPool2d(dtype: dtype, x.data, planes: planes, height: h, width: w, geometry: g, out.data,
-                              indices: idx?.data.assumingMemoryBound(to: Int64.self))
+            backend.maxPool2d(dtype: dtype, x.buffer, planes: planes, height: h, width: w, geometry: g, out.buffer,
+                              indices: idx?.buffer)
         }
         guard needsGrad, let idx = idx else { return (out, idx) }
         let inShape = shape, dt = dtype, l = g.outH * g.outW
@@ -53,8 +53,8 @@ extension Tensor {
             // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
             let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
             if gc.count > 0 {
-                dx.backend.maxPool2dBackward(dtype: dt, gc.data, indices: idx.data.assumingMemoryBound(to: Int64.self), planes: planes,
-                                             outCount: l, inCount: h * w, dx.data)
+                dx.backend.maxPool2dBackward(dtype: dt, gc.buffer, indices: idx.buffer, planes: planes,
+                                             outCount: l, inCount: h * w, dx.buffer)
             }
             return [dx]
         }
@@ -78,8 +78,8 @@ extension Tensor {
         let x = contiguousCopyIfNeeded()
         let out = Tensor.empty(Array(shape.dropLast(2)) + [g.outH, g.outW], dtype: dtype)
         if out.count > 0 {
-            backend.avgPool2d(dtype: dtype, x.data, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
-                              divisorOverride: divisorOverride, backward: false, out.data)
+            backend.avgPool2d(dtype: dtype, x.buffer, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
+                              divisorOverride: divisorOverride, backward: false, out.buffer)
         }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
@@ -88,8 +88,8 @@ extension Tensor {
             // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
             let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
             if gc.count > 0 {
-                dx.backend.avgPool2d(dtype: dt, gc.data, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
-                                     divisorOverride: divisorOverride, backward: true, dx.data)
+                dx.backend.avgPool2d(dtype: dt, gc.buffer, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
+                                     divisorOverride: divisorOverride, backward: true, dx.buffer)
             }
             return [dx]
         }

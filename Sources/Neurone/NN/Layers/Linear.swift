@@ -147,23 +147,4 @@ extension Tensor {
         if p >= 1 { return self * 0.0 }
         return self * Tensor.dropoutMask(shape, keep: 1 - p, dtype: dtype, generator: generator)
     }
-
-    /// 1/keep with probability `keep`, else 0, in one pass over the generator's stream (the same
-    /// draws, in the same order, as `rand(shape) .< keep`).
-    static func dropoutMask(_ shape: [Int], keep: Double, dtype: DType, generator: Generator?) -> Tensor {
-        let g = generator ?? Generator.default
-        let out = Tensor.empty(shape, dtype: dtype)
-        let n = out.count
-        if dtype == .float32 {
-            let p = out.data.assumingMemoryBound(to: Float.self)
-            let k = Float(keep), scale = Float(1 / keep)
-            for i in 0..<n { p[i] = g.nextFloat() < k ? scale : 0 }
-        } else {
-            check(dtype == .float64, "dropout: dtype \(dtype) is not supported (float32 or float64 expected)")
-            let p = out.data.assumingMemoryBound(to: Double.self)
-            let scale = 1 / keep
-            for i in 0..<n { p[i] = g.nextDouble() < keep ? scale : 0 }
-        }
-        return out
-    }
 }
