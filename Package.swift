@@ -1,10 +1,21 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Layers (see docs/ARCHITECTURE.md):
-//   CNeuroneKernels  — C kernels (GEMM micro-kernels, vectorised transcendentals), no dependencies.
-//   Neurone          — Storage/ Kernels/ (may import CNeuroneKernels), Tensor/, Autograd/.
-//   NeuroneCLI       — the `neurone` command; imports Neurone and ArgumentParser only.
+// One target per layer (docs/ARCHITECTURE.md); each may import only the targets listed as its
+// dependencies, so the compiler refuses an upward import:
+//   CNeuroneKernels   C compute kernels (libc only)        CNeuroneData   gzip/bzip2, embedded MNIST bytes (libc only)
+//   NeuroneDevice     DType, Device, Storage, the Backend protocol and its op descriptions
+//   NeuroneCPU        the CPU backend: its kernels, BLAS loading, threads        (Device, CNeuroneKernels)
+//   NeuroneTensor     Tensor, autograd, the device registry                      (Device, CPU)
+//   NeuroneNN         modules, layers, functional ops, losses, init, models     (Tensor)
+//   NeuroneOptim      optimisers, schedules, clipping                            (NN)
+//   NeuroneIO         files: safetensors, PNG/PGM, compressed files             (NN, CNeuroneData)
+//   NeuroneData       data sets, formats, transforms, loaders, downloads         (IO)
+//   NeuronePlots      SVG charts and image grids                                 (IO)
+//   NeuroneTraining   the training loop, runs, checkpoints, learning curves      (Optim, Data, Plots)
+//   NeuroneExplain    the course companion                                       (Training)
+//   Neurone           the umbrella: re-exports all of the above (`import Neurone`)
+//   NeuroneCLI        the `neurone` command (Neurone, ArgumentParser)
 let package = Package(
     name: "Neurone",
     platforms: [.macOS(.v13)],
@@ -17,7 +28,20 @@ let package = Package(
     ],
     targets: [
         .target(name: "CNeuroneKernels", path: "Sources/CNeuroneKernels"),
-        .target(name: "Neurone", dependencies: ["CNeuroneKernels"], path: "Sources/Neurone"),
+        .target(name: "CNeuroneData", path: "Sources/CNeuroneData"),
+        .target(name: "NeuroneDevice", path: "Sources/NeuroneDevice"),
+        .target(name: "NeuroneCPU", dependencies: ["NeuroneDevice", "CNeuroneKernels"], path: "Sources/NeuroneCPU"),
+        .target(name: "NeuroneTensor", dependencies: ["NeuroneDevice", "NeuroneCPU"], path: "Sources/NeuroneTensor"),
+        .target(name: "NeuroneNN", dependencies: ["NeuroneTensor"], path: "Sources/NeuroneNN"),
+        .target(name: "NeuroneOptim", dependencies: ["NeuroneNN"], path: "Sources/NeuroneOptim"),
+        .target(name: "NeuroneIO", dependencies: ["NeuroneNN", "CNeuroneData"], path: "Sources/NeuroneIO"),
+        .target(name: "NeuroneData", dependencies: ["NeuroneIO", "CNeuroneData"], path: "Sources/NeuroneData"),
+        .target(name: "NeuronePlots", dependencies: ["NeuroneIO"], path: "Sources/NeuronePlots"),
+        .target(name: "NeuroneTraining", dependencies: ["NeuroneOptim", "NeuroneData", "NeuronePlots"], path: "Sources/NeuroneTraining"),
+        .target(name: "NeuroneExplain", dependencies: ["NeuroneTraining"], path: "Sources/NeuroneExplain"),
+        .target(name: "Neurone", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneTensor", "NeuroneNN", "NeuroneOptim", "NeuroneIO",
+                                                "NeuroneData", "NeuronePlots", "NeuroneTraining", "NeuroneExplain"],
+                path: "Sources/Neurone"),
         .executableTarget(
             name: "NeuroneCLI",
             dependencies: ["Neurone", .product(name: "ArgumentParser", package: "swift-argument-parser")],

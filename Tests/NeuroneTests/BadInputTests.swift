@@ -5,6 +5,16 @@ import Darwin
 #endif
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// Programming errors stop the program with a message naming the op, the shapes and what was
 /// expected. Each case runs in a forked child process whose stderr and exit are checked.

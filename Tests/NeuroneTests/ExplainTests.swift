@@ -1,6 +1,16 @@
 import Foundation
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// `neurone explain backprop` against hand-written derivatives (the oracle below is plain Double
 /// arithmetic, no tensors) and the published numbers of the course's worked example.

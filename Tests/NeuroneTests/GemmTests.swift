@@ -1,5 +1,15 @@
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// Both GEMM paths (system BLAS when present, and the built-in kernel) against a naive triple
 /// loop in float64, over odd sizes that exercise every edge of the blocking.

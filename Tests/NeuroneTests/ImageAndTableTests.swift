@@ -1,6 +1,16 @@
 import Foundation
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// PNG/PGM images, compressed files, USPS and CSV tables, against files written by Pillow, gzip
 /// and bz2 (scripts/make_image_reference.py) and hand-built bad input.

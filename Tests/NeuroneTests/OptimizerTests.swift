@@ -1,6 +1,16 @@
 import Foundation
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// Optimisers, schedules and clipping against torch.optim (scripts/make_optim_reference.py).
 final class OptimizerTests: XCTestCase {

@@ -1,6 +1,16 @@
 import Foundation
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// Compares every op against values computed by NumPy (scripts/make_reference.py), once with
 /// contiguous inputs and once with the same values laid out non-contiguously.

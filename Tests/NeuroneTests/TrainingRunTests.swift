@@ -1,6 +1,16 @@
 import Foundation
 import XCTest
 @testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
 
 /// Checkpoints and --resume: a run stopped anywhere and resumed ends bit for bit where an
 /// uninterrupted run ends.

@@ -148,20 +148,6 @@ void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int
 /// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.
 void nk_avgpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out);
 
-/// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
-/// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
-int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
-/// zlib-compresses src (a zlib stream, as PNG's IDAT wants) at `level` (0–9) into a malloc'ed buffer;
-/// −1 with a message in err when zlib is missing.
-int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
-/// Decompresses bzip2 data through the system libbz2 (found at run time), like nk_gunzip.
-int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
-void nk_free(void *p);
-
-/// The embedded 5,000-image MNIST sample (scripts/embed_mnist5k.py): one gzip stream of 5,000
-/// labels then 5,000 × 784 pixels.
-const uint8_t *nk_mnist5k_gz(int64_t *length);
-
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

@@ -1,0 +1,420 @@
+import NeuroneDevice
+import CNeuroneKernels
+
+/// What the direct convolution keeps for its backward pass: the zero-padded copy of x it ran on.
+final class PaddedConvolutionInput {
+    let storage: Storage
+    init(_ storage: Storage) { self.storage = storage }
+}
+
+/// The CPU's 2-D convolution (groups = 1), one of two paths:
+/// - single GEMM (C·kh·kw ≥ 32): GEMMs over groups of samples, see `conv2dSingleGemm`;
+/// - direct (shorter columns, float32, stride 1): conv_direct.c on a zero-padded copy of x with
+///   "wide rows", one contiguous multiply-add per tap, no im2col and no GEMM packing.
+/// Other convolutions (groups > 1, short strided columns) are composed by the tensor layer from
+/// im2col and matmul.
+extension CPUBackend {
+    package func supportsConv2d(_ p: Conv2dProblem) -> Bool {
+        usesSingleGemmConvolution(p) || (p.dtype == .float32 && p.geometry.strideH == 1 && p.geometry.strideW == 1)
+    }
+
+    /// One GEMM over groups of samples pays off when each column is long enough; for very short
+    /// columns (few input channels) the direct kernels avoid two permuting copies.
+    private func usesSingleGemmConvolution(_ p: Conv2dProblem) -> Bool {
+        p.channels * p.geometry.kernelH * p.geometry.kernelW >= 32
+    }
+
+    package func fusesActivation(dtype: DType) -> Bool { dtype == .float32 }
+
+    package func conv2d(_ p: Conv2dProblem, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, activation: FusedActivation?,
+                out: DeviceBuffer) -> AnyObject? {
+        precondition(activation == nil || p.dtype == .float32, "conv2d: a fused activation needs float32")
+        if usesSingleGemmConvolution(p) {
+            conv2dSingleGemm(p, x.pointer, weight.pointer, bias?.pointer, activation, out.pointer)
+            return nil
+        }
+        return conv2dDirect(p, x.pointer, weight.pointer, bias?.pointer, activation, out.pointer)
+    }
+
+    package func conv2dBackward(_ p: Conv2dProblem, saved: AnyObject?, x: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer?,
+                        activation: FusedActivation?, gradOut: DeviceBuffer, dx: DeviceBuffer?, dweight: DeviceBuffer?, dbias: DeviceBuffer?) {
+        if usesSingleGemmConvolution(p) {
+            conv2dSingleGemmBackward(p, x.pointer, weight.pointer, output?.pointer, activation, gradOut.pointer, dx?.pointer, dweight?.pointer, dbias?.pointer)
+        } else {
+            let xPadded = (saved as? PaddedConvolutionInput)?.storage
+            conv2dDirectBackward(p, xPadded?.data ?? x.pointer, weight.pointer, output?.pointer, activation, gradOut.pointer,
+                                 dx?.pointer, dweight?.pointer, dbias?.pointer)
+            withExtendedLifetime(xPadded) {}
+        }
+    }
+
+    /// A new uninitialised buffer of `count` values for a kernel's own use.
+    func scratch(_ count: Int, _ dt: DType) -> Storage { Storage(byteCount: count * dt.byteSize) }
+
+    /// The bias gradient db [O] = Σ over n, y, x of g [N, O, L] (contiguous), summed as the tensor
+    /// layer's `sum(dims: [0, 2, 3])` sums a contiguous tensor: over L first, then over N.
+    func convolutionBiasGradient(_ dt: DType, _ g: UnsafeRawPointer, n: Int, o: Int, l: Int, into db: UnsafeMutableRawPointer) {
+        if n * o * l == 0 { fill(db, dtype: dt, count: o, value: 0); return }
+        let rowSums = scratch(n * o, dt)
+        reduce(.sum, dtype: dt, g, outer: n * o, size: l, inner: 1, rowSums.data, indices: nil)
+        reduce(.sum, dtype: dt, UnsafeRawPointer(rowSums.data), outer: 1, size: n, inner: o, db, indices: nil)
+        withExtendedLifetime(rowSums) {}
+    }
+
+    // MARK: single GEMM
+
+    /// Convolution as GEMMs over groups of samples, the groups spread over the threads (each
+    /// thread: im2col of its samples into its own column buffer, then a single-threaded GEMM,
+    /// both in cache). A group holds `nb` samples so that nb·L ≥ 256: columns [K = C·kh·kw, nb·L],
+    /// out[O, nb·L] = W[O, K]·cols; with nb = 1 the product goes straight into y[s] = [O, L],
+    /// otherwise it is scattered to [nb, O, L]. The bias is written first and the product added
+    /// (beta = 1).
+    /// A fused `activation` (float32 only) is applied to each group's [O, nb·L] product in place
+    /// right after its GEMM.
+    /// In float32 on AVX2 CPUs (`usesPackedConvolution`) the three products take linear.c's
+    /// packed kernel instead of the GEMM library (1.18–1.25× OpenBLAS on mnist-cnn's conv2 shapes,
+    /// measured in C): the forward's columns are written by im2col straight into 16-column panels
+    /// and its tiles start from the bias (no bias pass); see `conv2dSingleGemmBackward` for the
+    /// gradients.
+    private func conv2dSingleGemm(_ p: Conv2dProblem, _ x: UnsafeMutableRawPointer, _ wt: UnsafeMutableRawPointer,
+                                  _ bias: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ y: UnsafeMutableRawPointer) {
+        let (n, c, h, w, o, g) = (p.batch, p.channels, p.height, p.width, p.outChannels, p.geometry)
+        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
+        let dt = p.dtype, es = dt.byteSize
+        let (nb, groupCount) = Self.convolutionGroups(p)
+        let tasks = Swift.min(Threading.threadCount, groupCount)
+        let packed = Self.usesPackedConvolution(dt)
+        // im2col geometry (nk_im2col_panels_f32 ignores the two strides)
+        let dims = Self.im2colPanelDims(p)
+        let panelColumns = (nb * l + 15) / 16 * 16
+        // Output rows a multiple of 8 wide: the packed forward's columns in chunks whose panels fit
+        // L2 (about 128 KB), each written from x and multiplied at once
+        let chunked = packed && g.outW % 8 == 0 && g.kernelH <= 32 && g.kernelW <= 32, chunkColumns = Swift.max(16, 32768 / Swift.max(1, k) / 16 * 16)
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let cols = self.scratch(k * (packed ? (chunked ? Swift.min(chunkColumns, panelColumns) : panelColumns) : nb * l), dt)
+                let scratch: Storage? = packed && !chunked ? self.scratch(g.kernelH * g.kernelW * nb * l, dt) : nil
+                let out2: Storage? = nb > 1 ? self.scratch(o * nb * l, dt) : nil
+                for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
+                    let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
+                    let target = out2?.data ?? (y + s0 * o * l * es)
+                    // a relu is applied by the packed kernel to its tiles in registers; others after the product
+                    var pendingAct = act
+                    if packed {
+                        // columns straight into 16-column panels, the product started from the bias
+                        let xs = (x + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
+                        let pk = cols.data.assumingMemoryBound(to: Float.self)
+                        let wp = wt.assumingMemoryBound(to: Float.self), yp = target.assumingMemoryBound(to: Float.self)
+                        let bp = bias.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }, relu: Int32 = act == .relu ? 1 : 0
+                        if chunked {
+                            for q0 in stride(from: 0, to: ml, by: chunkColumns) {
+                                let q1 = Swift.min(ml, q0 + chunkColumns)
+                                nk_im2col_panels_range_f32(xs, dims, Int64(q0), Int64(q1), pk)
+                                nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(q1 - q0), yp + q0, Int64(ml), relu)
+                            }
+                        } else {
+                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch!.data.assumingMemoryBound(to: Float.self), pk)  // allocated when packed and not chunked
+                            nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(ml), yp, Int64(ml), relu)
+                        }
+                        if act == .relu { pendingAct = nil }
+                    } else {
+                        self.im2col(dtype: dt, UnsafeRawPointer(x + s0 * c * h * w * es), batch: m, channels: c, height: h, width: w, geometry: g,
+                                    cols.data, sampleStride: l, rowStride: ml)
+                        if let b = bias {
+                            // each output row starts as its bias: one pass for floating point (a
+                            // Double holds any float32 exactly), a fill and an add otherwise
+                            for oi in 0..<o {
+                                let row = target + oi * ml * es
+                                switch dt {
+                                case .float32: self.fill(row, dtype: dt, count: ml, value: Double(b.load(fromByteOffset: oi * es, as: Float.self)))
+                                case .float64: self.fill(row, dtype: dt, count: ml, value: b.load(fromByteOffset: oi * es, as: Double.self))
+                                default:
+                                    self.fill(row, dtype: dt, count: ml, value: 0)
+                                    self.binary(.add, dtype: dt, UnsafeRawPointer(row), aStep: 1, UnsafeRawPointer(b + oi * es), bStep: 0, row, count: ml)
+                                }
+                            }
+                        }
+                        self.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
+                                  UnsafeRawPointer(wt), lda: k, strideA: 0, UnsafeRawPointer(cols.data), ldb: ml, strideB: 0, beta: bias == nil ? 0 : 1,
+                                  target, ldc: ml, strideC: 0)
+                    }
+                    if let a = pendingAct { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
+                    if out2 != nil {
+                        Self.scatterRows(target, rows: o, chunk: m, length: l, into: y + s0 * o * l * es, elemSize: es)
+                    }
+                }
+                withExtendedLifetime((cols, scratch, out2)) {}
+            }
+        }
+    }
+
+    /// Samples per GEMM of the single-GEMM convolution (enough columns for an efficient product,
+    /// columns within about 1 MB) and the number of such groups.
+    private static func convolutionGroups(_ p: Conv2dProblem) -> (samples: Int, groups: Int) {
+        let k = p.channels * p.geometry.kernelH * p.geometry.kernelW, l = p.geometry.outH * p.geometry.outW
+        let nb = Swift.max(1, Swift.min(p.batch, (255 + l) / Swift.max(1, l), (1 << 20) / Swift.max(1, k * l * p.dtype.byteSize)))
+        return (nb, (p.batch + nb - 1) / nb)
+    }
+
+    /// The geometry array of nk_im2col_panels_f32 and nk_im2col_kpanels_f32.
+    private static func im2colPanelDims(_ p: Conv2dProblem) -> [Int64] {
+        let g = p.geometry
+        return [p.channels, p.height, p.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
+                g.outH, g.outW, 0, 0].map { Int64($0) }
+    }
+
+    /// The single-GEMM convolution's backward, per group of samples: the columns are rebuilt from
+    /// the saved input (no saved columns), gW_thread += g[O, nb·L]·colsᵀ (one partial per thread,
+    /// summed at the end) and gcols = Wᵀ·g, then col2im into dx.
+    /// A fused activation's gradient (from the saved output) is taken per group, with the bias
+    /// gradient's row sums in the same pass (per-thread partials), so that no full-size masked
+    /// gradient is made (mnist-cnn training at batch 256: peak RSS 294 → 258 MB).
+    /// With the packed kernel: gcols = Wᵀ·g takes Wᵀ (transposed once per backward) times g packed
+    /// in panels (no clearing pass for beta = 0), in blocks of whole channels each followed by its
+    /// col2im while in cache, dx cleared plane by plane just before; gW takes g's rows times the
+    /// columns as panels of 16 rows, each panel written from x by nk_im2col_kpanels_f32 and
+    /// multiplied at once (no full-size columns built in backward).
+    private func conv2dSingleGemmBackward(_ p: Conv2dProblem, _ xSaved: UnsafeMutableRawPointer, _ wSaved: UnsafeMutableRawPointer,
+                                          _ ySaved: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ gc: UnsafeMutableRawPointer,
+                                          _ dxOut: UnsafeMutableRawPointer?, _ dwOut: UnsafeMutableRawPointer?, _ dbOut: UnsafeMutableRawPointer?) {
+        let (n, c, h, w, o, g) = (p.batch, p.channels, p.height, p.width, p.outChannels, p.geometry)
+        let k = c * g.kernelH * g.kernelW, l = g.outH * g.outW
+        let dt = p.dtype, es = dt.byteSize
+        let (nb, groupCount) = Self.convolutionGroups(p)
+        let packed = Self.usesPackedConvolution(dt)
+        let dims = Self.im2colPanelDims(p)
+        let panelColumns = (nb * l + 15) / 16 * 16
+        let needX = dxOut != nil, needW = dwOut != nil, needB = dbOut != nil
+        // A fused activation's gradient (float32) is taken per group in the loop below, with
+        // the bias gradient's row sums in the same pass, while the group's gradient is in cache.
+        let actCode = act?.kernelCode
+        let fusedBias = actCode != nil && needB
+        let tasks = Swift.min(Threading.threadCount, groupCount)
+        // One weight-gradient (and fused bias-gradient) partial per task, zeroed, summed below;
+        // the first is the result itself.
+        var partialStorage: [Storage] = []
+        if needW {
+            partialStorage = (1..<Swift.max(1, tasks)).map { _ in Storage(zeroedByteCount: o * k * es) }
+            fill(dwOut!, dtype: dt, count: o * k, value: 0)
+        }
+        let wPartials: [UnsafeMutableRawPointer] = needW ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].data } : []
+        var biasStorage: [Storage] = []
+        if fusedBias {
+            biasStorage = (1..<Swift.max(1, tasks)).map { _ in Storage(zeroedByteCount: o * es) }
+            fill(dbOut!, dtype: dt, count: o, value: 0)
+        }
+        let biasPartials: [UnsafeMutableRawPointer] = fusedBias ? (0..<tasks).map { $0 == 0 ? dbOut! : biasStorage[$0 - 1].data } : []
+        // the input gradient's product by the packed kernel: Wᵀ [K, O] times g in panels
+        let wT: Storage? = needX && packed ? scratch(k * o, dt) : nil
+        if let wT = wT {
+            copyStrided(elemSize: es, shape: [k, o], src: UnsafeRawPointer(wSaved), srcStrides: [1, k], dst: wT.data, dstStrides: [o, 1])
+        }
+        // col2im's geometry for a group's gcols [K, m·L] (sample s at column s·L; row stride m·L set per group)
+        let backDims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, l, 0]
+            .map { Int64($0) }
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let cols: Storage? = needW && !packed ? self.scratch(k * nb * l, dt) : nil
+                let gcols: Storage? = needX ? self.scratch(k * nb * l, dt) : nil
+                let g2: Storage? = nb > 1 || actCode != nil ? self.scratch(o * nb * l, dt) : nil
+                let y2: Storage? = nb > 1 && actCode != nil ? self.scratch(o * nb * l, dt) : nil
+                let gPanels: Storage? = wT != nil ? self.scratch(o * panelColumns, dt) : nil
+                let colsPanels: Storage? = needW && packed ? self.scratch(16 * nb * l, dt) : nil
+                let colsScratch: Storage? = needW && packed ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
+                let gwGroup: Storage? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1 ? self.scratch(o * k, dt) : nil
+                for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
+                    let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
+                    var gsrc = UnsafeRawPointer(gc + s0 * o * l * es)
+                    if nb > 1, let g2 = g2 {
+                        Self.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
+                        gsrc = UnsafeRawPointer(g2.data)
+                    }
+                    if let code = actCode, let g2 = g2, let ys = ySaved {
+                        var ysrc = UnsafeRawPointer(ys + s0 * o * l * es)
+                        if let y2 = y2 {
+                            Self.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.data, elemSize: es)
+                            ysrc = UnsafeRawPointer(y2.data)
+                        }
+                        nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self), ysrc.assumingMemoryBound(to: Float.self),
+                                                    g2.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
+                                                    fusedBias ? biasPartials[t].assumingMemoryBound(to: Float.self) : nil)
+                        gsrc = UnsafeRawPointer(g2.data)
+                    }
+                    if needW {
+                        if let cp = colsPanels, let scratch = colsScratch {
+                            // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
+                            // of 16 of its rows, transposed), g's rows broadcast; each panel written by
+                            // im2col from x and multiplied at once, while in cache; the task's first
+                            // group writes its partial directly, later ones add theirs
+                            let pk = cp.data.assumingMemoryBound(to: Float.self)
+                            let first = grp == groupCount * t / tasks
+                            let gwPart = first ? nil : gwGroup                // there when the task has several groups
+                            let dst = (gwPart?.data ?? wPartials[t]).assumingMemoryBound(to: Float.self)
+                            let xs = (xSaved + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
+                            for kp in 0..<(k + 15) / 16 {
+                                nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                                nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
+                                                   Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
+                            }
+                            if let part = gwPart {
+                                self.binary(.add, dtype: dt, UnsafeRawPointer(wPartials[t]), aStep: 1, UnsafeRawPointer(part.data), bStep: 1,
+                                            wPartials[t], count: o * k)
+                            }
+                        } else if let cols = cols {
+                            self.im2col(dtype: dt, UnsafeRawPointer(xSaved + s0 * c * h * w * es), batch: m, channels: c, height: h, width: w,
+                                        geometry: g, cols.data, sampleStride: l, rowStride: ml)
+                            self.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
+                                      gsrc, lda: ml, strideA: 0, UnsafeRawPointer(cols.data), ldb: ml, strideB: 0, beta: 1, wPartials[t], ldc: k, strideC: 0)
+                        }
+                    }
+                    if let dx = dxOut, let gcols = gcols {
+                        let dxGroup = dx + s0 * c * h * w * es
+                        if let wT = wT, let gp = gPanels {
+                            let pk = gp.data.assumingMemoryBound(to: Float.self)
+                            nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
+                            // gcols = Wᵀ·g by blocks of whole channels (about 48 rows), each block's
+                            // col2im right after its product, while its rows are in cache; each
+                            // input plane cleared just before its sums
+                            let gcp = gcols.data.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
+                            let kk = g.kernelH * g.kernelW, perBlock = Swift.max(1, 48 / kk)
+                            var colDims = backDims
+                            colDims[14] = Int64(ml)
+                            for c0 in stride(from: 0, to: c, by: perBlock) {
+                                let c1 = Swift.min(c, c0 + perBlock)
+                                nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
+                                                   Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
+                                for sm in 0..<m {
+                                    let p0 = sm * c + c0, p1 = sm * c + c1
+                                    (dxp + p0 * h * w).update(repeating: 0, count: (p1 - p0) * h * w)
+                                    nk_col2im_f32(gcp, colDims, dxp, Int64(p0), Int64(p1))
+                                }
+                            }
+                        } else {
+                            self.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
+                                      UnsafeRawPointer(wSaved), lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                            self.fill(dxGroup, dtype: dt, count: m * c * h * w, value: 0)
+                            self.col2im(dtype: dt, UnsafeRawPointer(gcols.data), batch: m, channels: c, height: h, width: w, geometry: g,
+                                        dxGroup, sampleStride: l, rowStride: ml)
+                        }
+                    }
+                }
+                withExtendedLifetime((cols, gcols, g2, y2, gPanels, colsPanels, colsScratch, gwGroup)) {}
+            }
+        }
+        if let dw = dwOut {
+            for part in wPartials.dropFirst() { binary(.add, dtype: dt, UnsafeRawPointer(dw), aStep: 1, UnsafeRawPointer(part), bStep: 1, dw, count: o * k) }
+        }
+        if let db = dbOut {
+            if fusedBias {
+                for part in biasPartials.dropFirst() { binary(.add, dtype: dt, UnsafeRawPointer(db), aStep: 1, UnsafeRawPointer(part), bStep: 1, db, count: o) }
+            } else {
+                convolutionBiasGradient(dt, UnsafeRawPointer(gc), n: n, o: o, l: l, into: db)
+            }
+        }
+        withExtendedLifetime((partialStorage, biasStorage, wT)) {}
+    }
+
+    // MARK: direct
+
+    /// The direct convolution: the C kernels in conv_direct.c work on a zero-padded copy of the
+    /// input with "wide rows" (padded width wp), one contiguous multiply-add per tap. A fused
+    /// `activation` is applied to each work item's output planes as they are written. Returns the
+    /// padded copy (when padding was needed) for the backward pass.
+    private func conv2dDirect(_ p: Conv2dProblem, _ x: UnsafeMutableRawPointer, _ wt: UnsafeMutableRawPointer,
+                              _ bias: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ y: UnsafeMutableRawPointer) -> PaddedConvolutionInput? {
+        let (n, c, h, w, o, g) = (p.batch, p.channels, p.height, p.width, p.outChannels, p.geometry)
+        let (kh, kw) = (g.kernelH, g.kernelW)
+        let hp = h + 2 * g.padH, wp = w + 2 * g.padW
+        let dims = Self.directDims(p)
+        let padded = g.padH > 0 || g.padW > 0 ? padPlanes(x, planes: n * c, height: h, width: w, top: g.padH, left: g.padW, toHeight: hp, toWidth: wp) : nil
+        let xp = (padded?.data ?? x).assumingMemoryBound(to: Float.self), wptr = wt.assumingMemoryBound(to: Float.self)
+        let bp = bias.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
+        let yp = y.assumingMemoryBound(to: Float.self)
+        let items = Int(nk_conv2d_direct_items(dims)), itemWork = g.outH * wp * c * kh * kw * o * n / Swift.max(1, items)
+        Threading.parallelFor(items, minChunk: Swift.max(1, 65536 / Swift.max(1, itemWork))) { i0, i1 in
+            nk_conv2d_direct_f32(dims, xp, wptr, bp, yp, Int64(i0), Int64(i1), act?.kernelCode ?? -1)
+        }
+        return padded.map(PaddedConvolutionInput.init)
+    }
+
+    /// The geometry array of conv_direct.c: padded input sizes, kernel, dilation, output.
+    private static func directDims(_ p: Conv2dProblem) -> [Int64] {
+        let g = p.geometry
+        return [p.batch, p.channels, p.height + 2 * g.padH, p.width + 2 * g.padW, p.outChannels, g.kernelH, g.kernelW,
+                g.dilationH, g.dilationW, g.outH, g.outW].map { Int64($0) }
+    }
+
+    /// planes [P, H, W] (float32) copied into zeros [P, toHeight, toWidth] at (top, left).
+    private func padPlanes(_ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, top: Int, left: Int,
+                           toHeight: Int, toWidth: Int) -> Storage {
+        let out = scratch(planes * toHeight * toWidth, .float32)
+        fill(out.data, dtype: .float32, count: planes * toHeight * toWidth, value: 0)
+        copyStrided(elemSize: 4, shape: [planes, height, width], src: x, srcStrides: [height * width, width, 1],
+                    dst: out.data + (top * toWidth + left) * 4, dstStrides: [toHeight * toWidth, toWidth, 1])
+        return out
+    }
+
+    /// The direct convolution's gradients: a fused activation's gradient first (full size), the
+    /// output gradient widened to the padded rows, then conv_direct.c's input-gradient kernel into
+    /// a zero-padded dx (cropped after) and its weight-gradient kernel.
+    private func conv2dDirectBackward(_ p: Conv2dProblem, _ xSaved: UnsafeMutableRawPointer, _ wSaved: UnsafeMutableRawPointer,
+                                      _ ySaved: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ gradOut: UnsafeMutableRawPointer,
+                                      _ dxOut: UnsafeMutableRawPointer?, _ dwOut: UnsafeMutableRawPointer?, _ dbOut: UnsafeMutableRawPointer?) {
+        let (n, c, h, w, o, g) = (p.batch, p.channels, p.height, p.width, p.outChannels, p.geometry)
+        let (kh, kw) = (g.kernelH, g.kernelW)
+        let hp = h + 2 * g.padH, wp = w + 2 * g.padW, l = g.outH * g.outW
+        let dims = Self.directDims(p)
+        var grad = gradOut
+        let activated: Storage? = act.map { a in
+            let s = scratch(n * o * l, .float32)
+            activationGrad(a.unaryOp, dtype: .float32, UnsafeRawPointer(gradOut), UnsafeRawPointer(ySaved!), s.data, count: n * o * l)
+            return s
+        }
+        if let s = activated { grad = s.data }
+        let wide: Storage? = wp > g.outW ? padPlanes(grad, planes: n * o, height: g.outH, width: g.outW, top: 0, left: 0, toHeight: g.outH, toWidth: wp) : nil
+        let gp = (wide?.data ?? grad).assumingMemoryBound(to: Float.self)
+        if let dx = dxOut {
+            let padded = g.padH > 0 || g.padW > 0
+            let gxpad = padded ? scratch(n * c * hp * wp, .float32).data : dx
+            fill(gxpad, dtype: .float32, count: n * c * hp * wp, value: 0)
+            let gxp = gxpad.assumingMemoryBound(to: Float.self), wsp = wSaved.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(n * c, minChunk: Swift.max(1, 65536 / Swift.max(1, g.outH * wp * o * kh * kw))) { p0, p1 in
+                nk_conv2d_direct_bwd_input_f32(dims, gp, wsp, gxp, Int64(p0), Int64(p1))
+            }
+            if padded {
+                copyStrided(elemSize: 4, shape: [n * c, h, w], src: UnsafeRawPointer(gxpad + (g.padH * wp + g.padW) * 4), srcStrides: [hp * wp, wp, 1],
+                            dst: dx, dstStrides: [h * w, w, 1])
+            }
+        }
+        if let dw = dwOut {
+            let gwp = dw.assumingMemoryBound(to: Float.self), xsp = xSaved.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(Int(nk_conv2d_direct_bwd_weight_items(dims)), minChunk: 1) { i0, i1 in
+                nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(i0), Int64(i1))
+            }
+        }
+        if let db = dbOut { convolutionBiasGradient(.float32, UnsafeRawPointer(grad), n: n, o: o, l: l, into: db) }
+        withExtendedLifetime((activated, wide)) {}
+    }
+
+    /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).
+    static func scatterRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
+        let bytes = length * elemSize
+        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
+            for idx in a..<b {
+                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
+                (dst + (s * rows + r) * bytes).copyMemory(from: src + (r * chunk + s) * bytes, byteCount: bytes)
+            }
+        }
+    }
+
+    /// The inverse reorder: [chunk, rows, length] → [rows, chunk·length].
+    static func gatherRows(_ src: UnsafeRawPointer, rows: Int, chunk: Int, length: Int, into dst: UnsafeMutableRawPointer, elemSize: Int) {
+        let bytes = length * elemSize
+        Threading.parallelFor(rows * chunk, minChunk: Swift.max(1, 16384 / Swift.max(1, length))) { a, b in
+            for idx in a..<b {
+                let (r, s) = idx.quotientAndRemainder(dividingBy: chunk)
+                (dst + (r * chunk + s) * bytes).copyMemory(from: src + (s * rows + r) * bytes, byteCount: bytes)
+            }
+        }
+    }
+}

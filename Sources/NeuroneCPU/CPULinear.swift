@@ -1,0 +1,136 @@
+import NeuroneDevice
+import CNeuroneKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The CPU's fully connected layer: the packed kernel of linear.c for short reductions in
+/// float32 (AVX2), bias rows + GEMM otherwise; its weight gradient by linear.c's outer-product
+/// kernel or a GEMM.
+extension CPUBackend {
+    package func linear(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                activation: FusedActivation?, out: DeviceBuffer) {
+        linearRows(dtype, UnsafeRawPointer(x.pointer), rows: rows, inFeatures: inFeatures, weight: UnsafeRawPointer(weight.pointer),
+                   bias: bias.map { UnsafeRawPointer($0.pointer) }, outFeatures: outFeatures, into: out.pointer, activation: activation)
+    }
+
+    package func linearWeightGradient(dtype: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
+                              into dweight: DeviceBuffer) {
+        if Self.usesPackedWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+            linearWeightGradient(UnsafeRawPointer(gradOut.pointer), UnsafeRawPointer(x.pointer), rows: rows, outFeatures: outF, inFeatures: inF,
+                                 into: dweight.pointer)
+        } else {
+            gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
+                 gradOut, lda: outF, strideA: 0, x, ldb: inF, strideB: 0, beta: 0, dweight, ldc: inF, strideC: 0)
+        }
+    }
+
+    package func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int) {
+        precondition(dtype == .float32, "activate: a fused activation needs float32")
+        let y = x.pointer.assumingMemoryBound(to: Float.self), code = activation.kernelCode
+        Threading.parallelFor(count, minChunk: 32768) { i0, i1 in nk_activation_f32(code, y + i0, Int64(i1 - i0)) }
+    }
+
+    /// dW [outF, inF] = gᵀ·x for float32 g [rows, outF] and x [rows, inF], contiguous: g packed
+    /// in tiles of 6 features, then the outer-product kernel of linear.c (nk_wgrad_f32), panels of
+    /// 16 input features spread over the threads, each tile of dW summed in registers and stored
+    /// once (no clearing pass, no read of dW).
+    package func linearWeightGradient(_ g: UnsafeRawPointer, _ x: UnsafeRawPointer, rows: Int, outFeatures outF: Int, inFeatures inF: Int,
+                              into dst: UnsafeMutableRawPointer) {
+        let tiles = (outF + 5) / 6, panels = (inF + 15) / 16
+        let pa = scratch(tiles * 6 * rows, .float32), pb = scratch(panels * 16 * rows, .float32)
+        let gp = g.assumingMemoryBound(to: Float.self), xp = x.assumingMemoryBound(to: Float.self)
+        let ap = pa.data.assumingMemoryBound(to: Float.self), bp = pb.data.assumingMemoryBound(to: Float.self)
+        let out = dst.assumingMemoryBound(to: Float.self)
+        withExtendedLifetime((pa, pb)) {
+            // packing moves 6·rows values per tile: at least ~32k per thread
+            Threading.parallelFor(tiles, minChunk: Swift.max(1, 32768 / Swift.max(1, 6 * rows))) { t0, t1 in
+                nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), Int64(t0), Int64(t1), ap)
+            }
+            // at least ~64k multiply-adds per thread
+            Threading.parallelFor(panels, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * outF * rows))) { p0, p1 in
+                nk_wgrad_f32(ap, xp, Int64(inF), bp, Int64(outF), Int64(inF), Int64(rows), Int64(p0), Int64(p1), out, Int64(inF), 0)
+            }
+        }
+    }
+
+    /// Whether float32 products over `inFeatures` may take the packed forward kernel of linear.c
+    /// (AVX2 CPUs, within `linearKernels`) instead of bias rows + GEMM.
+    static func usesPackedLinear(_ dt: DType, inFeatures: Int) -> Bool {
+        dt == .float32 && inFeatures > 0 && inFeatures <= linearKernels.forwardMaxInFeatures && linearKernels.forward && packedLinearAvailable
+    }
+    /// Whether the single-GEMM convolution's forward and input-gradient products take
+    /// nk_gemm_packed_f32 (float32, AVX2 CPUs, `linearKernels.convolution`).
+    static func usesPackedConvolution(_ dt: DType) -> Bool {
+        dt == .float32 && linearKernels.convolution && packedLinearAvailable
+    }
+    /// Whether a float32 weight gradient takes `linearWeightGradient` (AVX2 CPUs, within `linearKernels`).
+    static func usesPackedWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int) -> Bool {
+        let k = linearKernels
+        return dt == .float32 && k.weightGradient && rows <= k.weightGradientMaxRows && (inF + 15) / 16 * 16 * rows <= k.weightGradientMaxPackedInput
+            && outF * inF >= k.weightGradientMinWeights && packedLinearAvailable
+    }
+    /// Whether this CPU runs the packed linear kernels' fast path (AVX2 and FMA).
+    package static let packedLinearAvailable = nk_linear_packed_available() != 0
+
+    /// Where float32 linear products take Neurone's own kernels; process-wide, to change only while
+    /// no product runs (`neurone bench linear` switches them to time both paths in one run).
+    package nonisolated(unsafe) static var linearKernels = LinearKernelSettings.fromEnvironment()
+
+    /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_pack_f32.
+    static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Storage {
+        let pk = Storage(byteCount: (outF + 15) / 16 * 16 * inF * 4)
+        nk_linear_pack_f32(w.assumingMemoryBound(to: Float.self), Int64(outF), Int64(inF), pk.data.assumingMemoryBound(to: Float.self))
+        return pk
+    }
+
+    /// dst [rows, outF] = src [rows, inF] · wᵀ + b on contiguous buffers (w [outF, inF], b
+    /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
+    /// there are `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows spread over
+    /// the threads. Otherwise the bias is laid into every row and one GEMM accumulates on top of
+    /// it (beta = 1).
+    func linearRows(_ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
+                    weight w: UnsafeRawPointer, packed: Storage? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
+                    into dst: UnsafeMutableRawPointer, activation: FusedActivation? = nil) {
+        precondition(activation == nil || dt == .float32, "linearRows: a fused activation needs float32")
+        let act = activation?.kernelCode
+        // Packing W costs about as much as 10 rows of the product, so a call that packs it
+        // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
+        if Self.usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= Self.linearKernels.forwardMinRows) {
+            let pk = packed ?? Self.packLinearWeight(w, outFeatures: outF, inFeatures: inF)
+            let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
+            let p = pk.data.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
+            // tiles of 6 rows; at least ~64k multiply-adds per thread
+            let tiles = (rows + 5) / 6
+            withExtendedLifetime(pk) {
+                Threading.parallelFor(tiles, minChunk: Swift.max(1, 65536 / Swift.max(1, 6 * outF * inF))) { t0, t1 in
+                    let r0 = 6 * t0, r1 = Swift.min(rows, 6 * t1)
+                    // a relu on the tiles in registers; tanh and sigmoid on the block's rows right after
+                    nk_linear_packed_f32(x, Int64(inF), Int64(r0), Int64(r1), Int64(inF), p, bias, Int64(outF), y, Int64(outF), act == 0 ? 1 : 0)
+                    if let a = act, a != 0 { nk_activation_f32(a, y + r0 * outF, Int64((r1 - r0) * outF)) }
+                }
+            }
+            return
+        }
+        if let b = b { nk_fill_rows(dst, b, Int64(rows), Int64(outF * dt.byteSize)) }
+        gemm(dtype: dt, batch: 1, transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, src, lda: inF, strideA: 0,
+             w, ldb: inF, strideB: 0, beta: b == nil ? 0 : 1, dst, ldc: outF, strideC: 0)
+        if let a = act {  // in place after the product: no second tensor
+            let y = dst.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(rows * outF, minChunk: 32768) { i0, i1 in nk_activation_f32(a, y + i0, Int64(i1 - i0)) }
+        }
+    }
+}
+
+extension FusedActivation {
+    /// The op code of nk_activation_f32, nk_activation_grad_f32 and the layer kernels.
+    var kernelCode: Int32 {
+        switch self {
+        case .relu: return 0
+        case .tanh: return 1
+        case .sigmoid: return 2
+        }
+    }
+}

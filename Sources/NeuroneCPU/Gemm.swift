@@ -1,0 +1,161 @@
+import NeuroneDevice
+import CNeuroneKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which implementation runs matrix products.
+public enum GemmBackend: String, CaseIterable, Sendable {
+    /// The system BLAS (OpenBLAS on Linux, Accelerate on macOS), found at run time.
+    case blas
+    /// Neurone's own blocked, vectorised kernel (CNeuroneKernels/gemm.c).
+    case builtin
+}
+
+/// Row-major GEMM entry points: C[M,N] = alpha·op(A)·op(B) + beta·C.
+public enum Gemm {
+    nonisolated(unsafe) private static var requested: GemmBackend?
+    nonisolated(unsafe) private static var announced = false
+
+    /// True when a BLAS library was found (and not disabled with NEURONE_BLAS=none).
+    public static var blasAvailable: Bool { BLASLibrary.shared != nil }
+
+    /// The BLAS library's file name, if one was loaded.
+    public static var blasName: String? { BLASLibrary.shared?.name }
+
+    /// The built-in micro-kernel chosen for this CPU ("avx512", "avx2" or "generic").
+    public static var builtinKernelName: String { String(cString: nk_gemm_kernel_name()) }
+
+    /// The backend in use. Defaults to `.blas` when a BLAS library was found, else `.builtin`.
+    /// Asking for `.blas` when none is available is a programming error (check `blasAvailable`).
+    public static var backend: GemmBackend {
+        get { requested ?? (blasAvailable ? .blas : .builtin) }
+        set {
+            check(newValue == .builtin || blasAvailable,
+                         "Gemm.backend = .blas, but no BLAS library was found. \(installHint)")
+            requested = newValue
+        }
+    }
+
+    static var installHint: String {
+        #if os(macOS)
+        return "Accelerate should always be present on macOS."
+        #else
+        return "For the fast path install OpenBLAS: apt-get install libopenblas0 (Debian/Ubuntu) or dnf install openblas (Fedora)."
+        #endif
+    }
+
+    /// One line saying which path matrix products take.
+    public static var pathDescription: String {
+        switch backend {
+        case .blas:
+            return "neurone: matrix products use \(blasName ?? "BLAS") (\(Threading.threadCount) threads)"
+        case .builtin:
+            if blasAvailable {
+                return "neurone: matrix products use the built-in \(builtinKernelName) kernel (BLAS \(blasName ?? "") present but not selected)"
+            }
+            let why = BLASLibrary.disabledByEnvironment ? "BLAS disabled by NEURONE_BLAS" : "no BLAS library found"
+            return "neurone: \(why); matrix products use the built-in \(builtinKernelName) kernel. \(installHint)"
+        }
+    }
+
+    private static func announceOnce() {
+        if announced { return }
+        announced = true
+        if getenv("NEURONE_QUIET") != nil { return }
+        fputs(pathDescription + "\n", stderr)
+    }
+
+    /// Products smaller than this many multiply-adds stay on one thread.
+    static let parallelThreshold = 64 * 64 * 64
+
+    /// float32 C[m,n] = alpha·op(A)[m,k]·op(B)[k,n] + beta·C, row-major with leading dimensions lda/ldb/ldc,
+    /// on the selected backend. Large products are split across Neurone's threads: the BLAS
+    /// library (single-threaded) gets one block of rows or columns of C per thread; the built-in
+    /// kernel one block of rows.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        announceOnce()
+        if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
+            blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
+                blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                           a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))
+            }
+            return
+        }
+        builtin(m: m, n: n, k: k) { r0, r1 in
+            let aOff = transA ? r0 : r0 * lda
+            nk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(n), Int64(k), alpha,
+                     a + aOff, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))
+        }
+    }
+
+    /// float64 version of `sgemm`.
+    public static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        announceOnce()
+        if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
+            blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
+                blas.dgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                           a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))
+            }
+            return
+        }
+        builtin(m: m, n: n, k: k) { r0, r1 in
+            let aOff = transA ? r0 : r0 * lda
+            nk_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(n), Int64(k), alpha,
+                     a + aOff, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))
+        }
+    }
+
+    /// Splits C into one block per thread along its longer side (rows of C when m ≥ n, columns
+    /// otherwise, in multiples of 16) and calls `block(rows, cols, aOffset, bOffset, cOffset)` for
+    /// each, in parallel; small products run as one block on the calling thread.
+    @inline(__always)
+    private static func blasBlocks(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int,
+                                   _ block: (Int, Int, Int, Int, Int) -> Void) {
+        let threads = Threading.threadCount
+        let byRows = m >= n
+        let units = ((byRows ? m : n) + 15) / 16
+        if threads == 1 || m * n * k < parallelThreshold || units < 2 {
+            block(m, n, 0, 0, 0)
+            return
+        }
+        let chunks = min(threads, units)
+        Threading.parallelFor(chunks, minChunk: 1) { c0, c1 in
+            for ch in c0..<c1 {
+                let lo = min(byRows ? m : n, 16 * (units * ch / chunks)), hi = min(byRows ? m : n, 16 * (units * (ch + 1) / chunks))
+                if lo >= hi { continue }
+                if byRows {
+                    block(hi - lo, n, transA ? lo : lo * lda, 0, lo * ldc)
+                } else {
+                    block(m, hi - lo, 0, transB ? lo * ldb : lo, lo)
+                }
+            }
+        }
+    }
+
+    /// Splits the rows of C across threads in multiples of the micro-tile height.
+    @inline(__always)
+    private static func builtin(m: Int, n: Int, k: Int, _ rows: (Int, Int) -> Void) {
+        let threads = Threading.threadCount
+        if threads == 1 || m * n * k < parallelThreshold || m < 2 * Int(nk_gemm_mr()) {
+            rows(0, m)
+            return
+        }
+        let mr = Int(nk_gemm_mr())
+        let tiles = (m + mr - 1) / mr
+        let chunks = min(threads, tiles)
+        Threading.parallelFor(chunks, minChunk: 1) { c0, c1 in
+            for c in c0..<c1 {
+                let t0 = tiles * c / chunks, t1 = tiles * (c + 1) / chunks
+                let r0 = t0 * mr, r1 = min(m, t1 * mr)
+                if r0 < r1 { rows(r0, r1) }
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import NeuroneDevice
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where float32 linear products (AVX2 CPUs) take the kernels of linear.c instead of the GEMM
+/// library; every limit is where `neurone bench linear` measured the kernel ahead on this project's
+/// AVX2 machine (docs/PERFORMANCE.md).
+public struct LinearKernelSettings: Sendable {
+    /// The forward y = x·Wᵀ + b by the packed kernel (W in 16-column panels, x read in place, tiles
+    /// started from the bias); off with NEURONE_LINEAR=gemm.
+    public var forward = true
+    /// Its longest reduction (input features): 512 (a 16-column panel of W then fills L1). With
+    /// its loop unrolled by 4 it measured 1.04–1.21× OpenBLAS with its bias pass at 120–512 input
+    /// features on one thread and 1.06–1.64× on two (0.88–0.95× at 120–400 before the unrolling),
+    /// 1.1–1.2× at 28–64, and 1.00–1.05× at 784 and 9216, left to the GEMM.
+    public var forwardMaxInFeatures = 512
+    /// The fewest rows for which a product that packs its own weight takes it (packing costs about
+    /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
+    /// projections) take it at any row count.
+    public var forwardMinRows = 192
+    /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
+    /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
+    public var weightGradient = true
+    /// Its most rows (the reduction): 256, one K block of the kernel (0.7× OpenBLAS for the
+    /// attention embedding's 7168 rows).
+    public var weightGradientMaxRows = 256
+    /// Its most values of packed input (rows × input features rounded up to 16): 2²⁰, 4 MB (0.5–0.9×
+    /// for 256 rows of 9216 features).
+    public var weightGradientMaxPackedInput = 1 << 20
+    /// Its fewest weights (out × in features): 32768. It measured 1.05–1.4× OpenBLAS for the mlp's,
+    /// lenet5's and mnist-cnn's first layers, 0.87–1.2× for smaller ones, whose time is mostly
+    /// the call's own overhead.
+    public var weightGradientMinWeights = 32768
+
+    /// The single-GEMM convolution's forward product and input-gradient product by the same
+    /// kernel (columns written by im2col straight into 16-column panels, the forward's tiles
+    /// started from the bias); off with NEURONE_LINEAR=gemm.
+    public var convolution = true
+
+    /// The defaults above, without reading the environment.
+    public init() {}
+
+    /// The defaults, with NEURONE_LINEAR=gemm (no kernel) or NEURONE_LINEAR=forward (the forward
+    /// kernel only) applied.
+    public static func fromEnvironment() -> LinearKernelSettings {
+        var k = LinearKernelSettings()
+        if let s = getenv("NEURONE_LINEAR") {
+            let v = String(cString: s)
+            k.forward = v != "gemm"
+            k.convolution = v != "gemm"
+            k.weightGradient = v != "gemm" && v != "forward"
+        }
+        return k
+    }
+}

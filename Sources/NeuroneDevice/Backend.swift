@@ -1,0 +1,213 @@
+/// Elementwise functions of one tensor.
+public enum UnaryOp: String, Sendable {
+    case neg, abs, sqrt, exp, log, log1p, sin, cos, tanh, sigmoid, relu, sign, reciprocal, erf
+
+    /// True for the functions only defined on floating-point values (integer inputs are promoted).
+    public var needsFloatingPoint: Bool {
+        switch self {
+        case .neg, .abs, .relu, .sign: return false
+        default: return true
+        }
+    }
+
+    /// True for the functions whose cost is arithmetic rather than memory (they split across
+    /// threads at smaller sizes).
+    package var isTranscendental: Bool {
+        switch self {
+        case .exp, .sigmoid, .tanh, .log, .log1p, .sin, .cos, .erf: return true
+        default: return false
+        }
+    }
+}
+
+/// Elementwise functions of two tensors (after broadcasting).
+public enum BinaryOp: String, Sendable {
+    case add, sub, mul, div, pow, minimum, maximum
+}
+
+/// Elementwise comparisons; the result is a bool tensor.
+public enum CompareOp: String, Sendable {
+    case eq, ne, lt, le, gt, ge
+}
+
+/// Reductions along one axis of a contiguous [outer, size, inner] block.
+public enum ReduceOp: String, Sendable {
+    case sum, max, min, argmax, argmin
+}
+
+/// A place in one device's memory: a storage and a byte offset into it. The layers above the
+/// device hand these to its backend and never read through them; only the backend that owns the
+/// storage does (`CPUBackend` through `pointer`), so a device may keep its memory where the host
+/// cannot see it.
+package struct DeviceBuffer {
+    /// The device memory.
+    package let storage: Storage
+    /// Where the buffer starts in it, in bytes.
+    package let byteOffset: Int
+
+    package init(storage: Storage, byteOffset: Int) {
+        self.storage = storage
+        self.byteOffset = byteOffset
+    }
+
+    /// The buffer `bytes` further on in the same storage.
+    @inline(__always) package static func + (b: DeviceBuffer, bytes: Int) -> DeviceBuffer {
+        DeviceBuffer(storage: b.storage, byteOffset: b.byteOffset + bytes)
+    }
+}
+
+/// The kernels a device must provide. Every buffer is a `DeviceBuffer` of the device's own
+/// memory, typed by `dtype` and contiguous unless strides are given; shapes and strides are in
+/// elements. The tensor layer (Tensor/, Autograd/, NN/, Optim/) talks to devices only through
+/// this protocol and never reads a buffer itself.
+package protocol Backend {
+    /// dst[idx] = src[idx] over `shape`, with arbitrary element strides on both sides.
+    func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int],
+                     dst: DeviceBuffer, dstStrides: [Int])
+    /// Converts `count` elements between dtypes.
+    func cast(_ src: DeviceBuffer, from: DType, _ dst: DeviceBuffer, to: DType, count: Int)
+    /// Sets `count` elements to `value`.
+    func fill(_ dst: DeviceBuffer, dtype: DType, count: Int, value: Double)
+    /// dst[i] = op(src[i]).
+    func unary(_ op: UnaryOp, dtype: DType, _ src: DeviceBuffer, _ dst: DeviceBuffer, count: Int)
+    /// The gradient of a float activation in one pass: out = g · f′, with f′ from `saved`, the
+    /// input x for relu (0 where x ≤ 0, else 1: a NaN input passes g, as in PyTorch) and the output y for tanh (1 − y²) and sigmoid (y(1 − y)).
+    func activationGrad(_ op: UnaryOp, dtype: DType, _ g: DeviceBuffer, _ saved: DeviceBuffer,
+                        _ out: DeviceBuffer, count: Int)
+    /// dst[i] = clamp(src[i], lo, hi) (either bound may be nil).
+    func clamp(dtype: DType, _ src: DeviceBuffer, _ dst: DeviceBuffer, count: Int, min lo: Double?, max hi: Double?)
+    /// out[i] = a[i·aStep] op b[i·bStep]; steps are 0 (broadcast scalar) or 1.
+    func binary(_ op: BinaryOp, dtype: DType, _ a: DeviceBuffer, aStep: Int, _ b: DeviceBuffer, bStep: Int,
+                _ out: DeviceBuffer, count: Int)
+    /// out[i] = a[i·aStep] op b[i·bStep] as bool.
+    func compare(_ op: CompareOp, dtype: DType, _ a: DeviceBuffer, aStep: Int, _ b: DeviceBuffer, bStep: Int,
+                 _ out: DeviceBuffer, count: Int)
+    /// out[i] = cond[i] ? a[i] : b[i].
+    func select(dtype: DType, cond: DeviceBuffer, _ a: DeviceBuffer, _ b: DeviceBuffer,
+                _ out: DeviceBuffer, count: Int)
+    /// Reduces axis 1 of a contiguous [outer, size, inner] buffer into [outer, inner].
+    /// argmax/argmin write int64 indices to `out`; max/min also write them to `indices` when given.
+    func reduce(_ op: ReduceOp, dtype: DType, _ src: DeviceBuffer, outer: Int, size: Int, inner: Int,
+                _ out: DeviceBuffer, indices: DeviceBuffer?)
+    /// Batched GEMM on float32/float64: for each batch b, C_b = alpha·op(A_b)·op(B_b) + beta·C_b,
+    /// with A_b at a + b·strideA (elements); a stride of 0 reuses one matrix for every batch.
+    func gemm(dtype: DType, batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+              _ a: DeviceBuffer, lda: Int, strideA: Int, _ b: DeviceBuffer, ldb: Int, strideB: Int,
+              beta: Double, _ c: DeviceBuffer, ldc: Int, strideC: Int)
+    /// Gathers along axis 1 of [outer, srcSize, inner]: out[o, j, i] = src[o, index[o, j, i], i]
+    /// with index and out shaped [outer, idxSize, inner]. When `shared` is true the index is one
+    /// vector of length idxSize used for every (o, i) (index_select).
+    func gather(elemSize: Int, _ src: DeviceBuffer, outer: Int, srcSize: Int, inner: Int,
+                index: DeviceBuffer, idxSize: Int, shared: Bool, _ out: DeviceBuffer)
+    /// The adjoint of `gather`: dst[o, index[o, j, i], i] += src[o, j, i].
+    func scatterAdd(dtype: DType, _ src: DeviceBuffer, outer: Int, idxSize: Int, inner: Int,
+                    index: DeviceBuffer, shared: Bool, _ dst: DeviceBuffer, dstSize: Int)
+    /// im2col: [N, C, H, W] → columns, laid out [N, C·kh·kw, outH·outW] by default or with the
+    /// given strides (see `CPUBackend.im2col`).
+    func im2col(dtype: DType, _ x: DeviceBuffer, batch: Int, channels: Int, height: Int, width: Int,
+                geometry g: WindowGeometry, _ cols: DeviceBuffer, sampleStride: Int?, rowStride: Int?)
+    /// col2im, the adjoint of im2col, accumulating into a zeroed `x`.
+    func col2im(dtype: DType, _ cols: DeviceBuffer, batch: Int, channels: Int, height: Int, width: Int,
+                geometry g: WindowGeometry, _ x: DeviceBuffer, sampleStride: Int?, rowStride: Int?)
+    /// Max pooling with the flat index of each maximum (none written when `indices` is nil).
+    func maxPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                   _ out: DeviceBuffer, indices: DeviceBuffer?)
+    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o], each plane of dx cleared first.
+    func maxPool2dBackward(dtype: DType, _ g: DeviceBuffer, indices: DeviceBuffer, planes: Int, outCount: Int,
+                           inCount: Int, _ dx: DeviceBuffer)
+    /// Average pooling, forward or (with `backward`) its adjoint.
+    func avgPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                   countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: DeviceBuffer)
+
+    // MARK: layers, each one op at the level a GPU library works at
+
+    /// Whether `conv2d`/`conv2dBackward` run this convolution (groups = 1); when not, the tensor
+    /// layer composes it from im2col and a matrix product.
+    func supportsConv2d(_ p: Conv2dProblem) -> Bool
+    /// Whether the layer ops (`conv2d`, `linear`) apply a fused activation themselves for `dtype`;
+    /// when not, the tensor layer applies it as its own op.
+    func fusesActivation(dtype: DType) -> Bool
+    /// y [N, O, outH, outW] = x [N, C, H, W] ⋆ w [O, C, kh, kw] + bias [O], then `activation`
+    /// (x and w contiguous). Returns what the device keeps for the backward pass besides x and w
+    /// (e.g. a padded copy of x), opaque to the caller, which hands it back to `conv2dBackward`.
+    func conv2d(_ p: Conv2dProblem, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, activation: FusedActivation?,
+                out: DeviceBuffer) -> AnyObject?
+    /// The convolution's gradients from gradOut [N, O, outH, outW] (contiguous): dx [N, C, H, W],
+    /// dweight [O, C, kh, kw] and dbias [O], each written when given. `output` is the forward's y,
+    /// given when `activation` is (its gradient is taken from y).
+    func conv2dBackward(_ p: Conv2dProblem, saved: AnyObject?, x: DeviceBuffer, weight: DeviceBuffer, output: DeviceBuffer?,
+                        activation: FusedActivation?, gradOut: DeviceBuffer, dx: DeviceBuffer?, dweight: DeviceBuffer?, dbias: DeviceBuffer?)
+    /// y [rows, outF] = x [rows, inF] · wᵀ + bias, then `activation` (all contiguous, float).
+    func linear(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                activation: FusedActivation?, out: DeviceBuffer)
+    /// dW [outF, inF] = gᵀ · x for g [rows, outF] and x [rows, inF] (contiguous, float).
+    func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
+                              into dweight: DeviceBuffer)
+    /// Applies `activation` to `count` float32 values in place.
+    func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int)
+    /// Scaled dot-product attention per (sample, head): P = softmax(Q·Kᵀ/√D + mask), O = P·V for
+    /// head h's D columns of q [N, L, E], k and v [N, S, E] (rows at the operands' strides). `mask`
+    /// [L, S] is read at block b·`maskBlockStride`; P [N, heads, L, S] is written when given.
+    func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?, maskBlockStride: Int,
+                   probabilities: DeviceBuffer?, out: DeviceBuffer)
+    /// Attention's gradients from the saved P and gradOut [N, L, E] (contiguous) into gq, gk, gv
+    /// (rows at their strides).
+    func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
+                           gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows)
+    /// Multi-head self-attention for inference, x [N, L, E] → out [N, L, E] (contiguous): qkv =
+    /// x·W_inᵀ + b_in, the attention of each head, out = ctx·W_outᵀ + b_out; `mask` nil or [L, L].
+    func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?, outWeight: DeviceBuffer,
+                       outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer)
+    /// One optimiser step in place over `count` values of a parameter, its gradient and its state
+    /// buffers (all contiguous, of one float dtype), as `rule` gives it.
+    func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer, gradient: DeviceBuffer,
+                         states: [DeviceBuffer])
+}
+
+/// The sizes of a 2-D convolution with groups = 1: x [batch, channels, height, width], w
+/// [outChannels, channels, kh, kw], y [batch, outChannels, outH, outW] (kh, kw, outH, outW in
+/// `geometry`).
+package struct Conv2dProblem {
+    package var dtype: DType
+    package var batch: Int, channels: Int, height: Int, width: Int
+    package var outChannels: Int
+    package var geometry: WindowGeometry
+
+    package init(dtype: DType, batch: Int, channels: Int, height: Int, width: Int, outChannels: Int, geometry: WindowGeometry) {
+        (self.dtype, self.batch, self.channels, self.height, self.width) = (dtype, batch, channels, height, width)
+        (self.outChannels, self.geometry) = (outChannels, geometry)
+    }
+}
+
+/// The sizes of multi-head attention: q [batch, queries, heads·headDim], k and v [batch, keys,
+/// heads·headDim].
+package struct AttentionProblem {
+    package var dtype: DType
+    package var batch: Int, queries: Int, keys: Int, heads: Int, headDim: Int
+
+    package init(dtype: DType, batch: Int, queries: Int, keys: Int, heads: Int, headDim: Int) {
+        (self.dtype, self.batch, self.queries, self.keys, self.heads, self.headDim) = (dtype, batch, queries, keys, heads, headDim)
+    }
+}
+
+/// Rows of a 3-D operand [N, rows, E] whose last dim is contiguous: sample n's row i starts at
+/// buffer + (n·batchStride + i·rowStride) elements.
+package struct StridedRows {
+    package var buffer: DeviceBuffer
+    package var batchStride: Int, rowStride: Int
+
+    package init(buffer: DeviceBuffer, batchStride: Int, rowStride: Int) {
+        (self.buffer, self.batchStride, self.rowStride) = (buffer, batchStride, rowStride)
+    }
+}
+
+/// An optimiser's per-value update, as torch.optim computes it (the same arithmetic, in the same
+/// order, as the tensor-op formulation in Optim/).
+package enum OptimizerUpdateRule {
+    /// p −= lr·(±g + wd·p).
+    case sgd(lr: Double, weightDecay: Double, maximize: Bool)
+    /// b = first ? g′ : momentum·b + (1 − dampening)·g′ with g′ = ±g + wd·p; p −= lr·(nesterov ? g′ + momentum·b : b). States: [b].
+    case sgdMomentum(momentum: Double, dampening: Double, lr: Double, weightDecay: Double, nesterov: Bool, maximize: Bool, first: Bool)
+    /// Adadelta (states: square average, accumulated delta).
+    case adadelta(rho: Double, eps: Double, lr: Double, weightDecay: Double)
+}

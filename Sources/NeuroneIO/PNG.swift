@@ -1,0 +1,262 @@
+import NeuroneDevice
+import NeuroneTensor
+import NeuroneNN
+import Foundation
+
+/// An 8-bit image in memory: `channels` interleaved values per pixel, rows top to bottom.
+public struct Image: Equatable, Sendable {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA).
+    public let channels: Int
+    /// height × width × channels bytes, row-major.
+    public var pixels: [UInt8]
+
+    /// An image of the given size; `pixels` must hold height × width × channels bytes.
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        check(width > 0 && height > 0 && (1...4).contains(channels) && pixels.count == width * height * channels,
+              "Image: \(width)×\(height)×\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
+    }
+
+    /// The image as a float32 tensor [C, H, W] in [0, 1] with `channels` channels: RGB is turned
+    /// into grey with the ITU-R 601 weights (as PIL's `convert("L")`), grey is repeated into RGB,
+    /// and alpha is dropped.
+    public func tensor(channels wanted: Int) -> Tensor {
+        check(wanted == 1 || wanted == 3, "Image.tensor: 1 or 3 channels, got \(wanted)")
+        let n = width * height
+        var out = [Float](repeating: 0, count: wanted * n)
+        let colour = channels >= 3
+        for i in 0..<n {
+            let p = i * channels
+            if wanted == 1 {
+                out[i] = colour
+                    ? (0.299 * Float(pixels[p]) + 0.587 * Float(pixels[p + 1]) + 0.114 * Float(pixels[p + 2])) / 255
+                    : Float(pixels[p]) / 255
+            } else {
+                for c in 0..<3 { out[c * n + i] = Float(pixels[p + (colour ? c : 0)]) / 255 }
+            }
+        }
+        return Tensor(out, shape: [wanted, height, width])
+    }
+}
+
+/// PNG files (ISO/IEC 15948): writing 8-bit grey, RGB and RGBA; reading every non-interlaced colour
+/// type at bit depths 1–16 (16-bit samples keep their high byte, palettes are expanded to RGB(A)).
+public enum PNG {
+    static let signature: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+    /// The bytes of a PNG file holding `image`.
+    public static func encode(_ image: Image) -> [UInt8] {
+        let colourType: UInt8 = [1: 0, 2: 4, 3: 2, 4: 6][image.channels]!
+        var ihdr = be32(image.width) + be32(image.height)
+        ihdr += [8, colourType, 0, 0, 0]
+        // Filter type 0 (None) on every row: simple and exact; zlib does the compressing.
+        let row = image.width * image.channels
+        var raw = [UInt8](); raw.reserveCapacity((row + 1) * image.height)
+        for y in 0..<image.height { raw.append(0); raw += image.pixels[(y * row)..<((y + 1) * row)] }
+        var out = signature
+        out += chunk("IHDR", ihdr)
+        out += chunk("IDAT", CompressedFile.zlibCompress(raw))
+        out += chunk("IEND", [])
+        return out
+    }
+
+    /// Writes `image` to `path` as PNG, through a temporary file and a rename.
+    public static func write(_ image: Image, to path: String) throws {
+        try writeFileAtomically(Data(encode(image)), to: path)
+    }
+
+    /// Reads a PNG file; errors name the file and what is wrong with it.
+    public static func read(_ path: String) throws -> Image {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataSetError(message: "cannot read \(path)") }
+        return try decode([UInt8](data), source: path)
+    }
+
+    /// Decodes PNG bytes; `source` names them in errors.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
+        func bad(_ why: String) -> DataSetError { DataSetError(message: "\(source): \(why)") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw bad("not a PNG file (wrong signature)") }
+        var pos = 8
+        var width = 0, height = 0, depth = 0, colourType = -1, interlace = 0
+        var palette: [UInt8] = [], paletteAlpha: [UInt8] = [], idat: [UInt8] = []
+        var sawEnd = false
+        while pos < bytes.count {
+            guard pos + 8 <= bytes.count else { throw bad("a chunk header is cut off at byte \(pos) (truncated file)") }
+            let len = Int(readBE32(bytes, pos)), type = String(decoding: bytes[(pos + 4)..<(pos + 8)], as: UTF8.self)
+            guard len >= 0, pos + 12 + len <= bytes.count else { throw bad("chunk \(type) runs past the end of the file (truncated)") }
+            let body = Array(bytes[(pos + 8)..<(pos + 8 + len)])
+            let crc = readBE32(bytes, pos + 8 + len)
+            guard crc32(Array(bytes[(pos + 4)..<(pos + 8 + len)])) == crc else { throw bad("chunk \(type) has a wrong CRC (corrupted file)") }
+            switch type {
+            case "IHDR":
+                guard len == 13 else { throw bad("IHDR has \(len) bytes; expected 13") }
+                width = Int(readBE32(body, 0)); height = Int(readBE32(body, 4))
+                depth = Int(body[8]); colourType = Int(body[9]); interlace = Int(body[12])
+            case "PLTE": palette = body
+            case "tRNS": paletteAlpha = body
+            case "IDAT": idat += body
+            case "IEND": sawEnd = true
+            default: break
+            }
+            pos += 12 + len
+            if sawEnd { break }
+        }
+        guard colourType >= 0 else { throw bad("no IHDR chunk") }
+        guard sawEnd else { throw bad("no IEND chunk (truncated file)") }
+        guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else { throw bad("image size \(width)×\(height) out of range") }
+        let samples: Int
+        switch colourType {
+        case 0: samples = 1
+        case 2: samples = 3
+        case 3: samples = 1
+        case 4: samples = 2
+        case 6: samples = 4
+        default: throw bad("unknown colour type \(colourType)")
+        }
+        let validDepths: [Int] = colourType == 0 ? [1, 2, 4, 8, 16] : colourType == 3 ? [1, 2, 4, 8] : [8, 16]
+        guard validDepths.contains(depth) else { throw bad("bit depth \(depth) is not valid for colour type \(colourType)") }
+        guard interlace == 0 else { throw bad("Adam7-interlaced PNG is not supported; save the image without interlacing") }
+        if colourType == 3 && palette.isEmpty { throw bad("palette image without a PLTE chunk") }
+        let raw = try CompressedFile.inflate(idat, source: source)
+        let bitsPerPixel = samples * depth
+        let stride = (width * bitsPerPixel + 7) / 8, bpp = Swift.max(1, bitsPerPixel / 8)
+        guard raw.count >= (stride + 1) * height else { throw bad("image data holds \(raw.count) bytes; expected \((stride + 1) * height) (truncated)") }
+        // Undo the per-row filters (None, Sub, Up, Average, Paeth).
+        var rows = [UInt8](repeating: 0, count: stride * height)
+        for y in 0..<height {
+            let filter = raw[y * (stride + 1)], src = y * (stride + 1) + 1, dst = y * stride
+            for x in 0..<stride {
+                let a = x >= bpp ? Int(rows[dst + x - bpp]) : 0
+                let b = y > 0 ? Int(rows[dst - stride + x]) : 0
+                let c = (x >= bpp && y > 0) ? Int(rows[dst - stride + x - bpp]) : 0
+                let v = Int(raw[src + x])
+                let predicted: Int
+                switch filter {
+                case 0: predicted = 0
+                case 1: predicted = a
+                case 2: predicted = b
+                case 3: predicted = (a + b) / 2
+                case 4:
+                    let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    predicted = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
+                default: throw bad("row \(y) has unknown filter type \(filter)")
+                }
+                rows[dst + x] = UInt8((v + predicted) & 0xff)
+            }
+        }
+        // Samples to 8 bits.
+        func sample(_ y: Int, _ i: Int) -> Int {
+            switch depth {
+            case 8: return Int(rows[y * stride + i])
+            case 16: return Int(rows[y * stride + 2 * i])
+            default:
+                let bit = i * depth, byte = Int(rows[y * stride + bit / 8])
+                return (byte >> (8 - depth - bit % 8)) & ((1 << depth) - 1)
+            }
+        }
+        if colourType == 3 {
+            let hasAlpha = !paletteAlpha.isEmpty, ch = hasAlpha ? 4 : 3
+            var px = [UInt8](repeating: 0, count: width * height * ch)
+            for y in 0..<height { for x in 0..<width {
+                let k = sample(y, x)
+                guard 3 * k + 2 < palette.count else { throw bad("pixel (\(x), \(y)) uses palette entry \(k) of \(palette.count / 3)") }
+                let o = (y * width + x) * ch
+                px[o] = palette[3 * k]; px[o + 1] = palette[3 * k + 1]; px[o + 2] = palette[3 * k + 2]
+                if hasAlpha { px[o + 3] = k < paletteAlpha.count ? paletteAlpha[k] : 255 }
+            } }
+            return Image(width: width, height: height, channels: ch, pixels: px)
+        }
+        let scale = depth < 8 ? 255 / ((1 << depth) - 1) : 1
+        var px = [UInt8](repeating: 0, count: width * height * samples)
+        for y in 0..<height { for i in 0..<(width * samples) { px[y * width * samples + i] = UInt8(sample(y, i) * scale) } }
+        return Image(width: width, height: height, channels: samples, pixels: px)
+    }
+
+    static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+        let typed = Array(type.utf8) + body
+        return be32(body.count) + typed + be32(Int(crc32(typed)))
+    }
+
+    static func be32(_ v: Int) -> [UInt8] { [UInt8((v >> 24) & 0xff), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)] }
+
+    static func readBE32(_ b: [UInt8], _ o: Int) -> UInt32 {
+        UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
+    }
+
+    static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    /// CRC-32 (ISO 3309, as PNG and gzip use it).
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+        return c ^ 0xFFFF_FFFF
+    }
+}
+
+/// Reads PGM (P2 ASCII or P5 binary, 8-bit) grey images.
+public enum PGM {
+    /// Decodes a PGM file's bytes; `source` names it in errors.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
+        func bad(_ why: String) -> DataSetError { DataSetError(message: "\(source): \(why)") }
+        var pos = 0
+        func token() -> String? {
+            while pos < bytes.count {
+                if bytes[pos] == UInt8(ascii: "#") { while pos < bytes.count && bytes[pos] != 10 { pos += 1 } }
+                else if bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9 { pos += 1 }
+                else { break }
+            }
+            let start = pos
+            while pos < bytes.count && !(bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9) { pos += 1 }
+            return start < pos ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
+        }
+        guard let magic = token(), magic == "P5" || magic == "P2" else { throw bad("not a PGM image (expected P5 or P2)") }
+        guard let w = token().flatMap(Int.init), let h = token().flatMap(Int.init), let maxv = token().flatMap(Int.init),
+              w > 0, h > 0, maxv > 0, maxv < 256 else {
+            throw bad("malformed PGM header (width, height and a maximum value below 256 expected)")
+        }
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(w * h)
+        if magic == "P5" {
+            pos += 1
+            guard bytes.count - pos >= w * h else { throw bad("PGM data truncated (\(Swift.max(0, bytes.count - pos)) of \(w * h) bytes)") }
+            pixels = bytes[pos..<(pos + w * h)].map { UInt8((Int($0) * 255 + maxv / 2) / maxv) }
+        } else {
+            for i in 0..<(w * h) {
+                guard let v = token().flatMap(Int.init), (0...maxv).contains(v) else { throw bad("PGM data truncated or invalid at value \(i + 1) of \(w * h)") }
+                pixels.append(UInt8((v * 255 + maxv / 2) / maxv))
+            }
+        }
+        return Image(width: w, height: h, channels: 1, pixels: pixels)
+    }
+}
+
+extension Image {
+    /// Reads a PNG or PGM file, recognised by its first bytes.
+    public static func read(_ path: String) throws -> Image {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataSetError(message: "cannot read \(path)") }
+        let bytes = [UInt8](data)
+        if bytes.count >= 8 && Array(bytes[0..<8]) == PNG.signature { return try PNG.decode(bytes, source: path) }
+        if bytes.count >= 2 && bytes[0] == UInt8(ascii: "P") && (bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2")) {
+            return try PGM.decode(bytes, source: path)
+        }
+        throw DataSetError(message: "\(path): not a PNG or PGM image")
+    }
+
+    /// Nearest-neighbour resize.
+    public func resized(width w: Int, height h: Int) -> Image {
+        if w == width && h == height { return self }
+        var px = [UInt8](repeating: 0, count: w * h * channels)
+        for y in 0..<h { for x in 0..<w {
+            let sy = y * height / h, sx = x * width / w
+            for c in 0..<channels { px[(y * w + x) * channels + c] = pixels[(sy * width + sx) * channels + c] }
+        } }
+        return Image(width: w, height: h, channels: channels, pixels: px)
+    }
+}

@@ -1,0 +1,56 @@
+import NeuroneDevice
+import NeuroneTensor
+
+extension Tensor {
+    /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
+    /// [out, in], bias [out]. One product forward (the packed kernel or bias rows + GEMM, see
+    /// `Backend.linear`); backward, one GEMM for the input's gradient and, for the weight's, gᵀ·x in
+    /// W's own [out, in] layout with no transposed copy (`Backend.linearWeightGradient`).
+    ///
+    /// `activation` (Keras's `activation=`) gives `linear(…).relu()` (or `.tanh()`, `.sigmoid()`)
+    /// value for value; in float32 it is applied to each block of rows right after its product,
+    /// and its gradient is taken in this backward.
+    public func linear(weight: Tensor, bias: Tensor? = nil, activation: FusedActivation? = nil) -> Tensor {
+        check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
+        let (outF, inF) = (weight.shape[0], weight.shape[1])
+        check(rank >= 1 && shape[rank - 1] == inF,
+              "linear: input of shape \(describeShape(shape)) has \(rank == 0 ? 0 : shape[rank - 1]) features in its last dim, weight \(describeShape(weight.shape)) expects \(inF)")
+        check(dtype == weight.dtype, "linear: input dtype \(dtype) and weight dtype \(weight.dtype) differ")
+        check(dtype.isFloatingPoint, "linear: dtype \(dtype) is not supported (float32 or float64 expected)")
+        if let a = activation, !backend.fusesActivation(dtype: dtype) { return a.apply(linear(weight: weight, bias: bias)) }
+        if let b = bias { check(b.shape == [outF] && b.dtype == dtype, "linear: bias must be [\(outF)] of dtype \(dtype), got \(describeShape(b.shape)) \(b.dtype)") }
+        let rows = count / Swift.max(inF, 1)
+        let x2 = withNoGrad { self.contiguousCopyIfNeeded().reshape([rows, inF]) }
+        let w = weight.contiguousCopyIfNeeded()
+        let out = Tensor.empty(Array(shape.dropLast()) + [outF], dtype: dtype)
+        if out.count > 0 {
+            let bc = bias?.contiguousCopyIfNeeded()
+            backend.linear(dtype: dtype, rows: rows, inFeatures: inF, outFeatures: outF, x: x2.buffer, weight: w.buffer, bias: bc?.buffer,
+                           activation: activation, out: out.buffer)
+        }
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return out }
+        let xd = x2.detach(), wd = w.detach(), inShape = shape, dt = dtype
+        let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
+        let ySaved: Tensor? = activation == nil ? nil : out.detach()
+        return out.recording("Linear\(activation?.nodeName ?? "")Backward", inputs) { gOut in
+            let g = activation.map { $0.gradient(gOut, output: ySaved!) } ?? gOut
+            let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
+            var grads: [Tensor?] = []
+            if needX {
+                let gx = Tensor.empty([rows, inF], dtype: dt)
+                gx.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
+                                g2.buffer, lda: outF, strideA: 0, wd.buffer, ldb: inF, strideB: 0, beta: 0, gx.buffer, ldc: inF, strideC: 0)
+                grads.append(gx.reshape(inShape))
+            } else { grads.append(nil) }
+            if needW {
+                let gw = Tensor.empty([outF, inF], dtype: dt)
+                gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
+                                                into: gw.buffer)
+                grads.append(gw)
+            } else { grads.append(nil) }
+            if bias != nil { grads.append(needB ? g2.sum(dim: 0) : nil) }
+            return grads
+        }
+    }
+}

@@ -1,0 +1,350 @@
+import NeuroneDevice
+import NeuroneTensor
+
+/// An error in a model spec, an input shape or a model name: the message names the token, its
+/// position and the shapes involved.
+public struct ModelSpecError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong, naming the layer, its position and the shapes.
+    public let message: String
+    public var description: String { message }
+    init(_ message: String) { self.message = message }
+}
+
+/// One-line sequential model specs, e.g.
+/// `conv(4,3,stride=1,padding=1) relu maxpool(2) flatten linear(10) softmax`.
+/// Layers are separated by spaces; arguments are positional or `key=value`, PyTorch-like.
+/// Input channels and features are inferred from the input shape, and every shape is checked
+/// before any layer is built. The grammar and every layer name are in docs/MODELS.md.
+public enum ModelSpec {
+    /// Parses "1x28x28" (C×H×W), "3x32" (C×L) or "784" (features) into a per-sample shape.
+    public static func parseShape(_ text: String) throws -> [Int] {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        let dims = parts.map { Int($0.trimmed) }
+        guard !parts.isEmpty, dims.allSatisfy({ $0 != nil && $0! > 0 }) else {
+            throw ModelSpecError("invalid input shape '\(text)': expected positive sizes separated by 'x', such as 1x28x28 or 784")
+        }
+        return dims.map { $0! }
+    }
+
+    struct Token {
+        let text: String
+        let index: Int     // 1-based position among the layers
+        let column: Int    // 1-based character position in the spec
+        let name: String
+        let positional: [String]
+        let keywords: [(String, String)]
+
+        var location: String { "layer \(index) '\(text)' (column \(column))" }
+    }
+
+    /// Splits at top-level spaces and commas, keeping parenthesised groups together.
+    static func splitTopLevel(_ s: Substring, separator: Character) -> [(Substring, Int)] {
+        var out: [(Substring, Int)] = []
+        var depth = 0
+        var start: String.Index? = nil
+        var offset = 0, startOffset = 0
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if c == "(" { depth += 1 }
+            if c == ")" { depth -= 1 }
+            let isSep = depth == 0 && (c == separator || (separator == " " && c.isWhitespace))
+            if isSep {
+                if let st = start { out.append((s[st..<i], startOffset)); start = nil }
+            } else if start == nil {
+                start = i
+                startOffset = offset
+            }
+            i = s.index(after: i)
+            offset += 1
+        }
+        if let st = start { out.append((s[st..<s.endIndex], startOffset)) }
+        return out
+    }
+
+    static func tokenize(_ spec: String) throws -> [Token] {
+        var depth = 0
+        for (i, c) in spec.enumerated() {
+            if c == "(" { depth += 1 }
+            if c == ")" { depth -= 1 }
+            if depth < 0 { throw ModelSpecError("unbalanced ')' at column \(i + 1) of the model spec") }
+        }
+        if depth != 0 { throw ModelSpecError("unbalanced '(' in the model spec: \(depth) parenthesis not closed") }
+        let pieces = splitTopLevel(Substring(spec), separator: " ")
+        if pieces.isEmpty { throw ModelSpecError("the model spec is empty") }
+        return try pieces.enumerated().map { (n, piece) in
+            let (text, offset) = piece
+            let loc = "layer \(n + 1) '\(text)' (column \(offset + 1))"
+            var name = text
+            var positional: [String] = [], keywords: [(String, String)] = []
+            if let open = text.firstIndex(of: "(") {
+                guard text.last == ")" else { throw ModelSpecError("\(loc): expected ')' at the end of the arguments") }
+                name = text[text.startIndex..<open]
+                let inner = text[text.index(after: open)..<text.index(before: text.endIndex)]
+                for (arg, _) in splitTopLevel(inner, separator: ",") {
+                    let a = arg.trimmed
+                    if a.isEmpty { continue }
+                    if let eq = a.firstIndex(of: "=") {
+                        let key = a[a.startIndex..<eq].trimmed.lowercased()
+                        let value = a[a.index(after: eq)...].trimmed
+                        if key.isEmpty || value.isEmpty { throw ModelSpecError("\(loc): malformed argument '\(a)'") }
+                        keywords.append((key, value))
+                    } else {
+                        if !keywords.isEmpty { throw ModelSpecError("\(loc): positional argument '\(a)' follows a keyword argument") }
+                        positional.append(a)
+                    }
+                }
+            }
+            return Token(text: String(text), index: n + 1, column: offset + 1, name: name.lowercased(),
+                         positional: positional, keywords: keywords)
+        }
+    }
+
+    /// The arguments of one layer, matched against its parameter names.
+    struct Args {
+        let token: Token
+        var values: [String: String] = [:]
+
+        init(_ token: Token, _ names: [String]) throws {
+            self.token = token
+            if token.positional.count > names.count {
+                throw ModelSpecError("\(token.location): \(token.name) takes at most \(names.count) positional arguments (\(names.joined(separator: ", "))), got \(token.positional.count)")
+            }
+            for (i, v) in token.positional.enumerated() { values[names[i]] = v }
+            for (k, v) in token.keywords {
+                guard names.contains(k) else {
+                    throw ModelSpecError("\(token.location): unknown argument '\(k)' for \(token.name); it accepts \(names.joined(separator: ", "))")
+                }
+                if values[k] != nil { throw ModelSpecError("\(token.location): argument '\(k)' given twice") }
+                values[k] = v
+            }
+        }
+
+        func int(_ k: String, _ dflt: Int? = nil) throws -> Int {
+            guard let s = values[k] else {
+                if let d = dflt { return d }
+                throw ModelSpecError("\(token.location): missing required argument '\(k)'")
+            }
+            guard let v = Int(s), v > 0 else { throw ModelSpecError("\(token.location): '\(k)' must be a positive integer, got '\(s)'") }
+            return v
+        }
+
+        func nonNegativeInt(_ k: String, _ dflt: Int) throws -> Int {
+            guard let s = values[k] else { return dflt }
+            guard let v = Int(s), v >= 0 else { throw ModelSpecError("\(token.location): '\(k)' must be a non-negative integer, got '\(s)'") }
+            return v
+        }
+
+        func double(_ k: String, _ dflt: Double) throws -> Double {
+            guard let s = values[k] else { return dflt }
+            guard let v = Double(s), v.isFinite else { throw ModelSpecError("\(token.location): '\(k)' must be a number, got '\(s)'") }
+            return v
+        }
+
+        func bool(_ k: String, _ dflt: Bool) throws -> Bool {
+            guard let s = values[k]?.lowercased() else { return dflt }
+            switch s {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw ModelSpecError("\(token.location): '\(k)' must be true or false, got '\(s)'")
+            }
+        }
+
+        /// An int or a pair "(a,b)".
+        func pair(_ k: String, _ dflt: [Int]?, allowZero: Bool = false) throws -> [Int] {
+            guard let s = values[k] else {
+                if let d = dflt { return d }
+                throw ModelSpecError("\(token.location): missing required argument '\(k)'")
+            }
+            let inner = s.hasPrefix("(") && s.hasSuffix(")") ? String(s.dropFirst().dropLast()) : s
+            let parts = inner.split(separator: ",").map { Int($0.trimmed) }
+            guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 != nil && ($0! > 0 || (allowZero && $0! == 0)) }) else {
+                throw ModelSpecError("\(token.location): '\(k)' must be \(allowZero ? "a non-negative" : "a positive") integer or a pair (h,w), got '\(s)'")
+            }
+            let v = parts.map { $0! }
+            return v.count == 1 ? [v[0], v[0]] : v
+        }
+    }
+
+    /// The layer names the spec accepts.
+    public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
+                                    "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
+                                    "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
+                                    "softmax", "logsoftmax", "identity"]
+
+    /// Builds the `Sequential` a spec describes for per-sample inputs of shape `input`, checking
+    /// every shape first. Throws `ModelSpecError` naming the offending layer.
+    public static func build(_ spec: String, input: [Int], dtype: DType = .float32, generator: Generator? = nil) throws -> Sequential {
+        let tokens = try tokenize(spec)
+        var shape = input
+        var layers: [Module] = []
+        for t in tokens {
+            let (layer, out) = try makeLayer(t, shape, dtype, generator)
+            layers.append(layer)
+            shape = out
+        }
+        return Sequential(layers)
+    }
+
+    static func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
+
+    static func makeLayer(_ t: Token, _ shape: [Int], _ dtype: DType, _ g: Generator?) throws -> (Module, [Int]) {
+        func need(_ ranks: [Int], _ what: String) throws {
+            if !ranks.contains(shape.count) {
+                throw ModelSpecError("\(t.location): \(t.name) expects \(what), but its input is \(shapeText(shape))"
+                                     + (t.name == "linear" ? "; add 'flatten' before it" : ""))
+            }
+        }
+        switch t.name {
+        case "linear":
+            let a = try Args(t, ["out", "bias"])
+            try need([1], "a flat input of features")
+            let out = try a.int("out")
+            return (Linear(shape[0], out, bias: try a.bool("bias", true), dtype: dtype, generator: g), [out])
+        case "conv", "conv2d":
+            let a = try Args(t, ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"])
+            try need([3], "a C×H×W input")
+            let out = try a.int("out"), k = try a.pair("kernel", nil), s = try a.pair("stride", [1, 1])
+            let d = try a.pair("dilation", [1, 1]), groups = try a.int("groups", 1)
+            let padding: ConvPadding
+            var pad = [0, 0]
+            switch a.values["padding"]?.lowercased() {
+            case "same"?:
+                if s != [1, 1] { throw ModelSpecError("\(t.location): padding=same needs stride 1, got stride \(s)") }
+                padding = .same
+                pad = [d[0] * (k[0] - 1) / 2, d[1] * (k[1] - 1) / 2]
+            case "valid"?: padding = .valid
+            default:
+                pad = try a.pair("padding", [0, 0], allowZero: true)
+                padding = .explicit(pad)
+            }
+            if shape[0] % groups != 0 || out % groups != 0 {
+                throw ModelSpecError("\(t.location): input channels (\(shape[0])) and out channels (\(out)) must be divisible by groups (\(groups))")
+            }
+            var outHW = [0, 0]
+            for i in 0..<2 {
+                let size = shape[i + 1]
+                if case .same = padding { outHW[i] = size; continue }
+                let eff = d[i] * (k[i] - 1) + 1
+                if size + 2 * pad[i] < eff {
+                    throw ModelSpecError("\(t.location): kernel \(k[0])×\(k[1])\(d != [1, 1] ? " (dilated to \(d[0] * (k[0] - 1) + 1)×\(d[1] * (k[1] - 1) + 1))" : "") is larger than the padded input \(shape[1] + 2 * pad[0])×\(shape[2] + 2 * pad[1]) (input \(shapeText(shape)), padding \(pad[0]),\(pad[1]))")
+                }
+                outHW[i] = Tensor.windowOutput(size, kernel: k[i], stride: s[i], pad: pad[i], dilation: d[i], ceilMode: false)
+            }
+            let layer = Conv2d(shape[0], out, kernelSize: k, stride: s, padding: padding, dilation: d, groups: groups,
+                               bias: try a.bool("bias", true), dtype: dtype, generator: g)
+            return (layer, [out] + outHW)
+        case "conv1d":
+            let a = try Args(t, ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"])
+            try need([2], "a C×L input")
+            let out = try a.int("out"), k = try a.int("kernel"), s = try a.int("stride", 1), d = try a.int("dilation", 1)
+            let groups = try a.int("groups", 1)
+            let same = a.values["padding"]?.lowercased() == "same"
+            let p = same ? d * (k - 1) / 2 : (a.values["padding"]?.lowercased() == "valid" ? 0 : try a.nonNegativeInt("padding", 0))
+            if same && s != 1 { throw ModelSpecError("\(t.location): padding=same needs stride 1, got stride \(s)") }
+            if shape[0] % groups != 0 || out % groups != 0 {
+                throw ModelSpecError("\(t.location): input channels (\(shape[0])) and out channels (\(out)) must be divisible by groups (\(groups))")
+            }
+            if !same && shape[1] + 2 * p < d * (k - 1) + 1 {
+                throw ModelSpecError("\(t.location): kernel \(k) is larger than the padded input length \(shape[1] + 2 * p) (input \(shapeText(shape)))")
+            }
+            let len = same ? shape[1] : Tensor.windowOutput(shape[1], kernel: k, stride: s, pad: p, dilation: d, ceilMode: false)
+            let layer = Conv1d(shape[0], out, kernelSize: k, stride: s, padding: same ? .same : .explicit([p]), dilation: d,
+                               groups: groups, bias: try a.bool("bias", true), dtype: dtype, generator: g)
+            return (layer, [out, len])
+        case "maxpool", "maxpool2d", "avgpool", "avgpool2d":
+            let isMax = t.name.hasPrefix("max")
+            let a = try Args(t, isMax ? ["kernel", "stride", "padding", "dilation", "ceil"] : ["kernel", "stride", "padding", "ceil", "count_include_pad"])
+            try need([3], "a C×H×W input")
+            let k = try a.pair("kernel", nil), s = try a.pair("stride", k), p = try a.pair("padding", [0, 0], allowZero: true)
+            let d = isMax ? try a.pair("dilation", [1, 1]) : [1, 1]
+            let ceil = try a.bool("ceil", false)
+            var outHW = [0, 0]
+            for i in 0..<2 {
+                if p[i] > k[i] / 2 {
+                    throw ModelSpecError("\(t.location): padding \(p[i]) should be at most half of the kernel size \(k[i])")
+                }
+                outHW[i] = Tensor.windowOutput(shape[i + 1], kernel: k[i], stride: s[i], pad: p[i], dilation: d[i], ceilMode: ceil)
+                if outHW[i] <= 0 {
+                    throw ModelSpecError("\(t.location): window \(k[0])×\(k[1]) does not fit in the input \(shapeText(shape)) (padding \(p[0]),\(p[1]))")
+                }
+            }
+            let layer: Module = isMax
+                ? MaxPool2d(kernelSize: k, stride: s, padding: p, dilation: d, ceilMode: ceil)
+                : AvgPool2d(kernelSize: k, stride: s, padding: p, ceilMode: ceil, countIncludePad: try a.bool("count_include_pad", true))
+            return (layer, [shape[0]] + outHW)
+        case "adaptiveavgpool":
+            let a = try Args(t, ["h", "w"])
+            try need([3], "a C×H×W input")
+            let h = try a.int("h", 1)
+            let size = [h, try a.int("w", h)]
+            return (AdaptiveAvgPool2d(size), [shape[0]] + size)
+        case "flatten":
+            _ = try Args(t, [])
+            return (Flatten(), [shape.reduce(1, *)])
+        case "dropout", "dropout2d":
+            let a = try Args(t, ["p"])
+            let p = try a.double("p", 0.5)
+            if p < 0 || p > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(p)") }
+            if t.name == "dropout2d" { try need([3], "a C×H×W input") }
+            return (t.name == "dropout" ? Dropout(p, generator: g) : Dropout2d(p, generator: g), shape)
+        case "batchnorm":
+            let a = try Args(t, ["eps", "momentum"])
+            let eps = try a.double("eps", 1e-5), m = try a.double("momentum", 0.1)
+            switch shape.count {
+            case 1: return (BatchNorm1d(shape[0], eps: eps, momentum: m, dtype: dtype), shape)
+            case 2: return (BatchNorm1d(shape[0], eps: eps, momentum: m, dtype: dtype), shape)
+            case 3: return (BatchNorm2d(shape[0], eps: eps, momentum: m, dtype: dtype), shape)
+            default: throw ModelSpecError("\(t.location): batchnorm expects features, C×L or C×H×W, got \(shapeText(shape))")
+            }
+        case "layernorm":
+            let a = try Args(t, ["eps"])
+            return (LayerNorm([shape.last!], eps: try a.double("eps", 1e-5), dtype: dtype), shape)
+        case "relu": _ = try Args(t, []); return (ReLU(), shape)
+        case "sigmoid": _ = try Args(t, []); return (Sigmoid(), shape)
+        case "tanh": _ = try Args(t, []); return (Tanh(), shape)
+        case "silu": _ = try Args(t, []); return (SiLU(), shape)
+        case "identity": _ = try Args(t, []); return (Identity(), shape)
+        case "leakyrelu":
+            let a = try Args(t, ["slope"])
+            return (LeakyReLU(negativeSlope: try a.double("slope", 0.01)), shape)
+        case "prelu":
+            let a = try Args(t, ["per_channel", "init"])
+            let perChannel = try a.bool("per_channel", false)
+            return (PReLU(numParameters: perChannel ? shape[0] : 1, initialValue: try a.double("init", 0.25), dtype: dtype), shape)
+        case "elu":
+            let a = try Args(t, ["alpha"])
+            return (ELU(alpha: try a.double("alpha", 1)), shape)
+        case "gelu":
+            let a = try Args(t, ["approximate"])
+            let approx = a.values["approximate"]?.lowercased()
+            if let v = approx, v != "tanh" && v != "none" {
+                throw ModelSpecError("\(t.location): approximate must be 'none' or 'tanh', got '\(v)'")
+            }
+            return (GELU(approximateTanh: approx == "tanh"), shape)
+        case "softplus":
+            let a = try Args(t, ["beta", "threshold"])
+            return (Softplus(beta: try a.double("beta", 1), threshold: try a.double("threshold", 20)), shape)
+        case "softmax", "logsoftmax":
+            let a = try Args(t, ["dim"])
+            let dim = a.values["dim"].flatMap { Int($0) } ?? 1
+            if dim < -(shape.count + 1) || dim > shape.count {
+                throw ModelSpecError("\(t.location): dim \(dim) is out of range for a batched input of rank \(shape.count + 1)")
+            }
+            return (t.name == "softmax" ? Softmax(dim: dim) : LogSoftmax(dim: dim), shape)
+        default:
+            throw ModelSpecError("\(t.location): unknown layer '\(t.name)'; known layers: \(layerNames.joined(separator: ", "))")
+        }
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing whitespace.
+    var trimmed: String {
+        let scalars = Array(self)
+        var lo = 0, hi = scalars.count
+        while lo < hi && scalars[lo].isWhitespace { lo += 1 }
+        while hi > lo && scalars[hi - 1].isWhitespace { hi -= 1 }
+        return String(scalars[lo..<hi])
+    }
+}

@@ -1,0 +1,97 @@
+import NeuroneDevice
+import NeuroneTensor
+
+/// The network of PyTorch's reference MNIST example (examples/mnist/main.py), with its attribute
+/// names, so that its state dicts interchange with that example's checkpoints:
+/// conv 3×3 → 32, ReLU, conv 3×3 → 64, ReLU, max-pool 2, dropout 0.25, flatten, dense 128, ReLU,
+/// dropout 0.5, dense 10, log-softmax. Input 1×28×28.
+public final class MnistCNN: Module {
+    /// conv 1→32, 3×3.
+    public let conv1: Conv2d
+    /// conv 32→64, 3×3.
+    public let conv2: Conv2d
+    /// dropout 0.25 after pooling.
+    public let dropout1: Dropout
+    /// dropout 0.5 after fc1.
+    public let dropout2: Dropout
+    /// dense 9216→128.
+    public let fc1: Linear
+    /// dense 128→10.
+    public let fc2: Linear
+
+    /// The network with PyTorch's default initialisation, drawn from `generator`.
+    public init(generator: Generator? = nil) {
+        conv1 = Conv2d(1, 32, kernelSize: 3, generator: generator)
+        conv2 = Conv2d(32, 64, kernelSize: 3, generator: generator)
+        dropout1 = Dropout(0.25, generator: generator)
+        dropout2 = Dropout(0.5, generator: generator)
+        fc1 = Linear(9216, 128, generator: generator)
+        fc2 = Linear(128, 10, generator: generator)
+        super.init()
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        check(x.rank == 4 && Array(x.shape.dropFirst()) == [1, 28, 28],
+              "MnistCNN: expected input [N, 1, 28, 28], got \(describeShape(x.shape))")
+        var h = conv1(x, activation: .relu)
+        h = conv2(h, activation: .relu).maxPool2d(kernel: [2])
+        h = dropout1(h).flatten(startDim: 1)
+        h = dropout2(fc1(h, activation: .relu))
+        return fc2(h).logSoftmax(dim: 1)
+    }
+}
+
+/// Models known by name on the command line (`--model NAME`).
+public enum NamedModels {
+    /// A named model: its name, description, input shape and, for plain stacks, its spec.
+    public struct Entry: Sendable {
+        /// The name `--model` takes.
+        public let name: String
+        /// What the network is.
+        public let summary: String
+        /// The per-sample input shape the model is made for.
+        public let input: [Int]
+        /// A spec for models that are plain stacks; nil for custom modules.
+        public let spec: String?
+    }
+
+    /// Every named model.
+    public static let all: [Entry] = [
+        Entry(name: "digits-cnn", summary: "a small CNN for the 8×8 digits: conv 16@3×3, ReLU, conv 32@3×3, ReLU, max-pool 2, dense 64 ReLU, dense 10",
+              input: [1, 8, 8], spec: "conv(16,3,padding=1) relu conv(32,3,padding=1) relu maxpool(2) flatten linear(64) relu linear(10)"),
+        Entry(name: "mlp", summary: "784-1000-10 multilayer perceptron with ReLU (input flattened)", input: [1, 28, 28],
+              spec: "flatten linear(1000) relu linear(10)"),
+        Entry(name: "lenet5", summary: "LeNet-5: conv 6@5×5 (pad 2), tanh, avg-pool 2, conv 16@5×5, tanh, avg-pool 2, dense 120-84-10 with tanh",
+              input: [1, 28, 28],
+              spec: "conv(6,5,padding=2) tanh avgpool(2) conv(16,5) tanh avgpool(2) flatten linear(120) tanh linear(84) tanh linear(10)"),
+        Entry(name: "mnist-cnn", summary: "the reference PyTorch MNIST example network (conv1, conv2, fc1, fc2; log-softmax output)",
+              input: [1, 28, 28], spec: nil),
+        Entry(name: "attention", summary: "a small self-attention classifier: image rows as 28 tokens, embed 64, 4-head self-attention, mean over tokens, dense 128 ReLU, dense 10",
+              input: [1, 28, 28], spec: nil),
+        Entry(name: "course-cnn", summary: "the course exam CNN: conv 4@3×3 pad 1, ReLU, max-pool 2, conv 8@4×4 stride 4 pad 1, ReLU, max-pool 2, dense 128 ReLU, dense 10 softmax",
+              input: [1, 28, 28],
+              spec: "conv(4,3,stride=1,padding=1) relu maxpool(2) conv(8,4,stride=4,padding=1) relu maxpool(2) flatten linear(128) relu linear(10) softmax"),
+    ]
+
+    /// The named model called `name` (case-insensitive), if any.
+    public static func entry(_ name: String) -> Entry? { all.first { $0.name == name.lowercased() } }
+
+    /// A named model or, failing that, a spec, for per-sample inputs of shape `input`
+    /// (the named model's own input when nil).
+    public static func make(_ nameOrSpec: String, input: [Int]?, dtype: DType = .float32, generator: Generator? = nil) throws -> (Module, [Int]) {
+        if let e = entry(nameOrSpec.trimmed) {
+            let shape = input ?? e.input
+            if let spec = e.spec {
+                return (try ModelSpec.build(spec, input: shape, dtype: dtype, generator: generator), shape)
+            }
+            guard shape == e.input else {
+                throw ModelSpecError("model '\(e.name)' takes inputs of shape \(ModelSpec.shapeText(e.input)), got \(ModelSpec.shapeText(shape))")
+            }
+            return (e.name == "attention" ? AttentionClassifier(generator: generator) : MnistCNN(generator: generator), shape)
+        }
+        guard let shape = input else {
+            throw ModelSpecError("'\(nameOrSpec)' is not a named model (\(all.map { $0.name }.joined(separator: ", "))); a model spec needs an input shape (--input)")
+        }
+        return (try ModelSpec.build(nameOrSpec, input: shape, dtype: dtype, generator: generator), shape)
+    }
+}

@@ -1,0 +1,272 @@
+import NeuroneDevice
+import NeuroneTensor
+
+/// The base class of every layer and network, like `torch.nn.Module`.
+///
+/// Parameters (`@Parameter`), buffers (`@Buffer`) and sub-modules (stored properties whose value
+/// is a `Module`, an optional `Module` or an array of modules) are found by reflection, in
+/// declaration order: no registration. Their hierarchical names are PyTorch's `state_dict` names
+/// for the same structure (`conv1.weight`, `layers.0.bias`; `0.weight` inside a `Sequential`).
+///
+/// Subclasses override `forward(_:)`; calling a module (`model(x)`) runs it.
+open class Module {
+    /// True in training mode (the default): dropout drops and batch norm uses batch statistics.
+    public private(set) var isTraining = true
+
+    /// An empty module; subclasses declare their parameters and sub-modules as properties.
+    public init() {}
+
+    /// The computation. Subclasses override it.
+    open func forward(_ input: Tensor) -> Tensor {
+        fail("\(type(of: self)) does not implement forward(_:)")
+    }
+
+    /// Runs `forward(_:)`.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        guard let tracer = ModuleTracer.current else { return forward(input) }
+        tracer.enter(self)
+        let output = forward(input)
+        tracer.exit(self, input: input, output: output)
+        return output
+    }
+
+    /// The output passed through `activation`: `forward(input)` and then the activation as its
+    /// own op, unless the layer overrides this to fuse it into its output pass (Conv2d and Linear do).
+    open func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        activation.apply(forward(input))
+    }
+
+    /// Runs the module and `activation` on its output (`conv1(x, activation: .relu)` for
+    /// `relu(conv1(x))`), fused where the layer can. Under a tracer (summary, explain) the module
+    /// runs alone and the activation after it, so that hooks see the layer's own output.
+    public func callAsFunction(_ input: Tensor, activation: FusedActivation) -> Tensor {
+        if ModuleTracer.current != nil { return activation.apply(self(input)) }
+        return forward(input, activation: activation)
+    }
+
+    /// True for layers whose `forward(_:activation:)` fuses the activation (Sequential then fuses
+    /// a following activation layer into them).
+    open var fusesActivation: Bool { false }
+
+    /// Whether summaries show this module as one row (true for leaves; a layer with inner modules,
+    /// like MultiheadAttention, overrides it).
+    open var summarizedAsOneLayer: Bool { namedChildren.isEmpty }
+
+    /// A short name of the layer type for summaries ("Linear", "Conv2d").
+    open var typeName: String { String(describing: type(of: self)) }
+
+    /// The layer's arguments as PyTorch prints them ("in_features=784, out_features=10").
+    open var extraDescription: String { "" }
+
+    // MARK: discovery
+
+    private struct Slots {
+        var parameters: [(String, Tensor?)] = []
+        var buffers: [(String, Tensor)] = []
+        var children: [(String, Module)] = []
+    }
+
+    private func slots() -> Slots {
+        var result = Slots()
+        var mirrors: [Mirror] = []
+        var m: Mirror? = Mirror(reflecting: self)
+        while let mirror = m {
+            mirrors.append(mirror)
+            m = mirror.superclassMirror
+        }
+        for mirror in mirrors.reversed() {
+            for child in mirror.children {
+                guard var label = child.label else { continue }
+                if label.hasPrefix("_") { label.removeFirst() }
+                switch child.value {
+                case let p as Parameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
+                case let p as OptionalParameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
+                case let b as Buffer: result.buffers.append((b.stateName ?? label, b.wrappedValue))
+                case let module as Module: result.children.append((label, module))
+                case let list as [Module]:
+                    for (i, module) in list.enumerated() { result.children.append(("\(label).\(i)", module)) }
+                case let optional as Module?:
+                    if let module = optional { result.children.append((label, module)) }
+                default: break
+                }
+            }
+        }
+        return result
+    }
+
+    /// Direct sub-modules with their names. `Sequential` overrides this to name them 0, 1, 2…
+    open var namedChildren: [(String, Module)] { slots().children }
+
+    /// This module's own parameters (not those of sub-modules), absent optional ones included as nil.
+    var ownParameters: [(String, Tensor?)] { slots().parameters }
+    var ownBuffers: [(String, Tensor)] { slots().buffers }
+
+    /// Every module in the tree, depth first, with its dotted name ("" for self).
+    public func namedModules(prefix: String = "") -> [(String, Module)] {
+        var out: [(String, Module)] = [(prefix, self)]
+        for (name, child) in namedChildren {
+            out += child.namedModules(prefix: prefix.isEmpty ? name : prefix + "." + name)
+        }
+        return out
+    }
+
+    /// Every parameter with its PyTorch state-dict name, in PyTorch's order.
+    public func namedParameters() -> [(String, Tensor)] {
+        namedModules().flatMap { (prefix, module) in
+            module.ownParameters.compactMap { name, t in t.map { (prefix.isEmpty ? name : prefix + "." + name, $0) } }
+        }
+    }
+
+    /// Every parameter tensor.
+    public func parameters() -> [Tensor] { namedParameters().map { $0.1 } }
+
+    /// Every buffer with its state-dict name.
+    public func namedBuffers() -> [(String, Tensor)] {
+        namedModules().flatMap { (prefix, module) in
+            module.ownBuffers.map { (prefix.isEmpty ? $0.0 : prefix + "." + $0.0, $0.1) }
+        }
+    }
+
+    // MARK: modes
+
+    /// Sets training mode on this module and every sub-module.
+    public func train(_ mode: Bool = true) {
+        for (_, m) in namedModules() { m.isTraining = mode }
+    }
+
+    /// Sets the mode of this module only (not its children).
+    func setOwnTrainingMode(_ mode: Bool) { isTraining = mode }
+
+    /// Sets evaluation mode (`train(false)`).
+    public func eval() { train(false) }
+
+    /// Stops gradients to every parameter (`requiresGrad = false`).
+    public func freeze() { for p in parameters() { p.requiresGrad = false } }
+    /// Lets gradients flow to every parameter again.
+    public func unfreeze() { for p in parameters() { p.requiresGrad = true } }
+
+    /// Clears the gradients of every parameter.
+    public func zeroGrad() { for p in parameters() { p.grad = nil } }
+
+    /// Number of parameter elements.
+    public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
+    /// Number of parameter elements that require grad.
+    public var trainableParameterCount: Int { parameters().filter { $0.requiresGrad }.reduce(0) { $0 + $1.count } }
+
+    // MARK: state
+
+    /// Parameters then buffers of each module, in PyTorch's `state_dict()` order and naming.
+    public func stateDict() -> [(String, Tensor)] {
+        namedModules().flatMap { (prefix, module) -> [(String, Tensor)] in
+            let full = { (n: String) in prefix.isEmpty ? n : prefix + "." + n }
+            let params = module.ownParameters.compactMap { n, t in t.map { (full(n), $0.detach()) } }
+            return params + module.ownBuffers.map { (full($0.0), $0.1.detach()) }
+        }
+    }
+
+    /// Copies tensors into this module's parameters and buffers by name, in place.
+    ///
+    /// Throws `StateDictError` naming every missing, unexpected (when `strict`) and mis-shaped
+    /// entry before changing anything.
+    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true) throws {
+        let own = stateDict()
+        var missing: [String] = [], mismatched: [String] = []
+        for (name, t) in own {
+            guard let src = state[name] else { missing.append(name); continue }
+            if src.shape != t.shape {
+                mismatched.append("\(name): expected shape \(describeShape(t.shape)), found \(describeShape(src.shape))")
+            }
+        }
+        let ownNames = Set(own.map { $0.0 })
+        let unexpected = strict ? state.keys.filter { !ownNames.contains($0) }.sorted() : []
+        if !mismatched.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
+            throw StateDictError(missing: strict ? missing : [], unexpected: unexpected, mismatched: mismatched)
+        }
+        withNoGrad {
+            for (name, t) in own { if let src = state[name] { t.copy(from: src) } }
+        }
+    }
+
+    /// Sets the named parameter or buffer from Swift values (row-major), e.g. the hand-wired
+    /// weights of a course exercise: `net.set("0.weight", to: [1, -1, -1, 1])`.
+    public func set<T: TensorScalar>(_ name: String, to values: [T]) {
+        guard let t = stateDict().first(where: { $0.0 == name })?.1 else {
+            fail("set(_:to:): no parameter or buffer named '\(name)'; the names are \(stateDict().map { $0.0 })")
+        }
+        withNoGrad { t.copy(from: values) }
+    }
+}
+
+/// What went wrong when loading a state: every missing, unexpected and mis-shaped entry.
+public struct StateDictError: Error, CustomStringConvertible {
+    /// Names the module has but the state lacks.
+    public let missing: [String]
+    /// Names the state has but the module lacks.
+    public let unexpected: [String]
+    /// "name: expected shape …, found …" for each shape mismatch.
+    public let mismatched: [String]
+
+    public var description: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing keys: " + missing.joined(separator: ", ")) }
+        if !unexpected.isEmpty { parts.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+        if !mismatched.isEmpty { parts.append("size mismatch: " + mismatched.joined(separator: "; ")) }
+        return "Error loading state dict: " + parts.joined(separator: "; ")
+    }
+}
+
+extension Module: CustomStringConvertible {
+    /// PyTorch-style tree: `Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n …)`.
+    public var description: String {
+        let children = namedChildren
+        if children.isEmpty { return "\(typeName)(\(extraDescription))" }
+        var lines = ["\(typeName)(" + extraDescription]
+        for (name, child) in children {
+            let text = child.description.split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated().map { $0.offset == 0 ? String($0.element) : "  " + $0.element }.joined(separator: "\n")
+            lines.append("  (\(name)): " + text)
+        }
+        lines.append(")")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Layers applied one after the other; sub-modules are named 0, 1, 2… as in PyTorch.
+public final class Sequential: Module {
+    /// The layers, in order.
+    public let layers: [Module]
+
+    /// Layers applied in order.
+    public init(_ layers: [Module]) {
+        self.layers = layers
+        super.init()
+    }
+
+    /// Layers applied in order.
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override var namedChildren: [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+
+    /// Runs the layers in order; a layer followed by a `ReLU`, `Tanh` or `Sigmoid` layer runs with
+    /// that activation fused (`callAsFunction(_:activation:)`: the same values, one pass fewer),
+    /// except under a tracer, where every layer runs on its own.
+    public override func forward(_ input: Tensor) -> Tensor {
+        if ModuleTracer.current != nil { return layers.reduce(input) { $1($0) } }
+        var h = input, i = 0
+        while i < layers.count {
+            if i + 1 < layers.count, layers[i].fusesActivation, let a = FusedActivation(module: layers[i + 1]) {
+                h = layers[i](h, activation: a)
+                i += 2
+            } else {
+                h = layers[i](h)
+                i += 1
+            }
+        }
+        return h
+    }
+
+    /// The layer at position i.
+    public subscript(i: Int) -> Module { layers[i] }
+    /// Number of layers.
+    public var count: Int { layers.count }
+}

@@ -1,0 +1,88 @@
+import NeuroneDevice
+
+extension Tensor {
+    /// Computes the gradient of this tensor with respect to every leaf that requires grad and
+    /// adds it to that leaf's `grad` (gradients accumulate; zero them between steps).
+    ///
+    /// - Parameters:
+    ///   - gradient: ∂L/∂self. May be omitted only when self has one element (then 1).
+    ///   - retainGraph: keep the graph so that `backward` can run through it again.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
+        check(_requiresGrad, "backward: element 0 of tensors does not require grad and does not have a grad_fn (shape \(describeShape(shape)))")
+        let seed: Tensor
+        if let g = gradient {
+            check(g.shape == shape, "backward: gradient has shape \(describeShape(g.shape)) but the tensor has shape \(describeShape(shape))")
+            seed = g.dtype == dtype ? g.detach() : g.to(dtype)
+        } else {
+            check(count == 1, "backward: grad can be implicitly created only for scalar outputs, got shape \(describeShape(shape)); pass a gradient of that shape")
+            seed = Tensor.ones(shape, dtype: dtype)
+        }
+
+        // Topological order by iterative post-order DFS over tensors that require grad.
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (t, start) = stack.popLast() {
+            var next = start
+            if let node = t.gradFn {
+                check(!node.freed, "backward: trying to backward through the graph a second time (through \(node.name)); the saved tensors were freed after the first call. Pass retainGraph: true to the first backward to keep them")
+                var pushed = false
+                while next < node.inputs.count {
+                    let input = node.inputs[next]
+                    next += 1
+                    if input._requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                        visited.insert(ObjectIdentifier(input))
+                        stack.append((t, next))
+                        stack.append((input, 0))
+                        pushed = true
+                        break
+                    }
+                }
+                if pushed { continue }
+            }
+            order.append(t)
+        }
+
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        // Gradients that own their storage outright (fresh results of a backward function, not
+        // the upstream gradient or a view of it) can become a leaf's `grad` without a copy.
+        var owned = Set<ObjectIdentifier>()
+        withNoGrad {
+            for t in order.reversed() {
+                let id = ObjectIdentifier(t)
+                guard let g = grads.removeValue(forKey: id) else { continue }
+                let isOwned = owned.remove(id) != nil
+                if t.gradFn == nil || t.retainsGrad {
+                    if let existing = t.grad {
+                        t.grad = existing + g
+                    } else if isOwned && g.isContiguous && g.offset == 0 && g.storage.byteCount == g.count * g.dtype.byteSize && !t.retainsGrad {
+                        t.grad = g
+                    } else {
+                        t.grad = g.contiguousCopy()
+                    }
+                }
+                guard let node = t.gradFn else { continue }
+                guard let fn = node.backward else { continue }
+                let inputGrads = fn(g)
+                var seenStorage = Set<ObjectIdentifier>([ObjectIdentifier(g.storage)])
+                for (input, ig) in zip(node.inputs, inputGrads) {
+                    guard let ig = ig, input._requiresGrad else { continue }
+                    check(ig.shape == input.shape,
+                          "internal error: \(node.name) backward produced a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))")
+                    let key = ObjectIdentifier(input)
+                    let cast = ig.dtype == input.dtype ? ig : ig.to(input.dtype)
+                    let fresh = seenStorage.insert(ObjectIdentifier(cast.storage)).inserted
+                    if let existing = grads[key] {
+                        grads[key] = existing + cast
+                        owned.insert(key)
+                    } else {
+                        grads[key] = cast
+                        if fresh { owned.insert(key) } else { owned.remove(key) }
+                    }
+                }
+                if !retainGraph { node.free() }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import NeuroneDevice
+import NeuroneTensor
+import NeuroneNN
+import NeuroneOptim
+import NeuroneIO
+import NeuroneData
+import NeuronePlots
+import Foundation
+
+/// What a classifier's last layer produces, which decides the loss.
+public enum OutputKind: String, Sendable {
+    /// Raw scores: cross-entropy.
+    case logits
+    /// Log-softmax output (PyTorch's MNIST example): negative log-likelihood.
+    case logProbabilities
+    /// Softmax output: negative log of the probabilities (clamped).
+    case probabilities
+}
+
+/// One epoch of a training run.
+public struct EpochRecord: Sendable, Codable, Equatable {
+    /// The epoch, from 1.
+    public let epoch: Int
+    /// Mean training loss over the epoch's batches.
+    public let trainLoss: Double
+    /// Training accuracy over the epoch (in training mode, as the batches went by).
+    public let trainAccuracy: Double
+    /// Validation loss after the epoch, when there is a validation set.
+    public let valLoss: Double?
+    /// Validation accuracy after the epoch.
+    public let valAccuracy: Double?
+    /// The learning rate (first group) during the epoch.
+    public let learningRate: Double
+    /// Wall time of the epoch, validation included.
+    public let seconds: Double
+
+    /// A record of one epoch.
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, learningRate: Double, seconds: Double) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.learningRate = learningRate; self.seconds = seconds
+    }
+}
+
+/// How far a training epoch has gone, with its running sums.
+public struct EpochProgress: Sendable, Codable, Equatable {
+    /// Batches trained on.
+    public var batchesDone = 0
+    /// Σ batch loss × batch size.
+    public var lossSum = 0.0
+    /// Correct predictions so far.
+    public var correct = 0
+    /// Samples so far.
+    public var seen = 0
+    /// Wall time spent in the epoch so far (before an interruption).
+    public var seconds = 0.0
+
+    /// Nothing done yet.
+    public init() {}
+
+    /// Mean loss over the samples seen.
+    public var meanLoss: Double { lossSum / Double(Swift.max(seen, 1)) }
+    /// Accuracy over the samples seen.
+    public var accuracy: Double { Double(correct) / Double(Swift.max(seen, 1)) }
+}
+
+/// Loss and accuracy of a model on a data set.
+public struct Evaluation: Sendable {
+    /// Mean loss.
+    public let loss: Double
+    /// Fraction of correct predictions.
+    public let accuracy: Double
+    /// Samples evaluated.
+    public let count: Int
+    /// confusion[true][predicted]
+    public let confusion: [[Int]]
+}
+
+/// Training stopped because the loss became NaN or infinite.
+public struct TrainingError: Error, CustomStringConvertible {
+    /// What happened, with the step.
+    public let message: String
+    public var description: String { message }
+}
+
+/// Trains a classifier with an optimiser (and an optional schedule) on a `TensorDataset`.
+public final class Trainer {
+    /// The model trained.
+    public let model: Module
+    /// Its optimiser.
+    public let optimizer: Optimizer
+    /// An optional schedule, stepped after each epoch.
+    public var scheduler: LRScheduler?
+    /// What the model outputs, which decides the loss.
+    public let outputKind: OutputKind
+    /// Steps taken so far (batches).
+    public private(set) var steps = 0
+
+    /// A trainer; the loss follows `outputKind(of:)`.
+    public init(model: Module, optimizer: Optimizer, scheduler: LRScheduler? = nil) {
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.outputKind = Trainer.outputKind(of: model)
+    }
+
+    /// Decided from the last leaf module: LogSoftmax → log-probabilities, Softmax → probabilities,
+    /// `MnistCNN` (which ends with log-softmax) → log-probabilities, anything else → logits.
+    public static func outputKind(of model: Module) -> OutputKind {
+        if model is MnistCNN { return .logProbabilities }
+        let leaves = model.namedModules().map { $0.1 }.filter { $0.namedChildren.isEmpty }
+        switch leaves.last {
+        case is LogSoftmax: return .logProbabilities
+        case is Softmax: return .probabilities
+        default: return .logits
+        }
+    }
+
+    /// The classification loss for this model's kind of output (mean over the batch).
+    public func loss(_ output: Tensor, _ labels: Tensor) -> Tensor {
+        switch outputKind {
+        case .logits: return Loss.crossEntropy(output, labels)
+        case .logProbabilities: return Loss.nll(output, labels)
+        case .probabilities: return Loss.nll(output.clamp(min: 1e-12).log(), labels)
+        }
+    }
+
+    /// One pass over the loader. `progress(batch, batches, runningLoss)` is called after each batch.
+    public func trainEpoch(_ loader: DataLoader, progress: ((Int, Int, Double) -> Void)? = nil) throws -> (loss: Double, accuracy: Double) {
+        let p = try trainEpoch(loader, from: EpochProgress(), onBatch: progress).progress
+        return (p.meanLoss, p.accuracy)
+    }
+
+    /// One pass over the loader, or the rest of one: the first `start.batchesDone` batches are drawn
+    /// (so the loader's random streams advance as they did) but not trained on, and the sums go on
+    /// from `start`'s. After each batch `onBatch(batch, batches, runningLoss)` is called, then
+    /// `shouldStop()`: when it says yes the pass ends there, incomplete. The schedule steps only
+    /// when the epoch completes.
+    public func trainEpoch(_ loader: DataLoader, from start: EpochProgress, shouldStop: () -> Bool = { false },
+                           onBatch: ((Int, Int, Double) -> Void)? = nil) throws -> (progress: EpochProgress, completed: Bool) {
+        model.train()
+        var p = start
+        let batches = loader.count
+        for (i, batch) in loader.enumerated() {
+            if i < start.batchesDone { continue }
+            optimizer.zeroGrad()
+            let out = model(batch.inputs)
+            let l = loss(out, batch.labels)
+            let value = l.item()
+            steps += 1
+            guard value.isFinite else {
+                throw TrainingError(message: "the loss became \(value) at step \(steps) (epoch batch \(i + 1) of \(batches)); stopping. Lower the learning rate or check the data")
+            }
+            l.backward()
+            optimizer.step()
+            let n = batch.labels.shape[0]
+            p.lossSum += value * Double(n)
+            p.seen += n
+            p.correct += withNoGrad { Int((out.argmax(dim: 1) .== batch.labels).to(.int64).sum().item()) }
+            p.batchesDone = i + 1
+            onBatch?(i + 1, batches, p.meanLoss)
+            if i + 1 < batches && shouldStop() { return (p, false) }
+        }
+        scheduler?.step()
+        return (p, true)
+    }
+
+    /// Sets the step counter (when a run resumes from a checkpoint).
+    public func restoreSteps(_ n: Int) { steps = n }
+
+    /// Loss, accuracy and confusion matrix in evaluation mode, without gradients.
+    public func evaluate(_ data: TensorDataset, batchSize: Int = 256, classes: Int? = nil) -> Evaluation {
+        model.eval()
+        defer { model.train() }
+        let k = classes ?? Swift.max(data.classNames.count, 1)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        var lossSum = 0.0, correct = 0
+        withNoGrad {
+            for batch in DataLoader(data, batchSize: batchSize) {
+                let out = model(batch.inputs)
+                lossSum += loss(out, batch.labels).item() * Double(batch.labels.shape[0])
+                let pred = out.argmax(dim: 1).toArray(as: Int64.self), truth = batch.labels.toArray(as: Int64.self)
+                for (p, t) in zip(pred, truth) {
+                    if p == t { correct += 1 }
+                    if Int(t) < k && Int(p) < k { confusion[Int(t)][Int(p)] += 1 }
+                }
+            }
+        }
+        let n = Swift.max(data.count, 1)
+        return Evaluation(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n), count: data.count, confusion: confusion)
+    }
+}
+
+/// Writes the history as CSV: epoch, train_loss, train_accuracy, val_loss, val_accuracy, learning_rate, seconds.
+public func historyCSV(_ history: [EpochRecord]) -> String {
+    var lines = ["epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds"]
+    for r in history {
+        let v = { (x: Double?) in x.map { String(format: "%.6f", $0) } ?? "" }
+        lines.append("\(r.epoch),\(String(format: "%.6f", r.trainLoss)),\(String(format: "%.6f", r.trainAccuracy)),\(v(r.valLoss)),\(v(r.valAccuracy)),\(r.learningRate),\(String(format: "%.3f", r.seconds))")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Writes text to a file atomically (temporary file, then rename).
+public func writeAtomically(_ text: String, to path: String) throws {
+    do { try writeFileAtomically(Data(text.utf8), to: path) }
+    catch let e as FileWriteError { throw TrainingError(message: e.message) }
+}

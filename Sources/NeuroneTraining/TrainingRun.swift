@@ -1,0 +1,283 @@
+import NeuroneDevice
+import NeuroneTensor
+import NeuroneNN
+import NeuroneOptim
+import NeuroneIO
+import NeuroneData
+import NeuronePlots
+import Foundation
+
+/// The settings of a training run: what `neurone train` takes, and what a checkpoint directory
+/// records so that `--resume` rebuilds the same run.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    /// A named model or a model spec.
+    public var model = "digits-cnn"
+    /// A data-set name or a CSV path.
+    public var dataset = "digits"
+    /// Directory searched first for data files.
+    public var dataDir: String?
+    /// A CSV data set's label column (name or index).
+    public var labelColumn: String?
+    /// Total epochs.
+    public var epochs = 15
+    /// Samples per batch.
+    public var batchSize = 32
+    /// Optimiser name (`OptimizerFactory.names`).
+    public var optimizer = "adam"
+    /// Learning rate; nil: the optimiser's default.
+    public var lr: Double?
+    /// Momentum (SGD, RMSprop).
+    public var momentum = 0.0
+    /// Weight decay.
+    public var weightDecay = 0.0
+    /// Schedule spelling (`OptimizerFactory.scheduleSyntax`).
+    public var scheduler = "none"
+    /// Fraction of the training set held out for validation.
+    public var valSplit = 0.1
+    /// Seed of every random number of the run.
+    public var seed: UInt64 = 0
+    /// Download a missing MNIST, Fashion-MNIST or USPS into the cache first.
+    public var download = false
+    /// Training-data augmentation, comma-separated: `shift:N`, `crop:PADDING`, `flip`; "none" for none.
+    public var augment = "none"
+
+    /// The defaults of `neurone train`.
+    public init() {}
+
+    /// The transforms `augment` names, for inputs of shape `sampleShape`.
+    public func transforms(sampleShape: [Int]) throws -> [Transform] {
+        if augment.lowercased() == "none" || augment.isEmpty { return [] }
+        var out: [Transform] = []
+        for item in augment.lowercased().split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let parts = item.split(separator: ":").map(String.init)
+            let image = sampleShape.count == 3
+            switch (parts.first, parts.count) {
+            case ("shift"?, 2) where Int(parts[1]).map { $0 >= 0 } == true && image: out.append(RandomShift(maxShift: Int(parts[1])!))
+            case ("crop"?, 2) where Int(parts[1]).map { $0 >= 0 } == true && image:
+                out.append(RandomCrop(height: sampleShape[1], width: sampleShape[2], padding: Int(parts[1])!))
+            case ("flip"?, 1) where image: out.append(RandomHorizontalFlip())
+            default:
+                throw TrainingError(message: "invalid --augment item '\(item)'; valid: shift:N, crop:PADDING, flip (comma-separated, for image data sets; inputs here are \(sampleShape))")
+            }
+        }
+        return out
+    }
+}
+
+/// A training run with its files: builds the data, model, optimiser and schedule from
+/// `TrainingSettings`, trains epoch by epoch, and after every epoch (and when stopped) writes a
+/// checkpoint to its directory from which `resume(from:)` continues exactly as if never stopped:
+/// - `model.safetensors`: the weights (PyTorch names), also the last good model after a failure;
+/// - `optimizer.safetensors`: the optimiser state (`Optimizer.stateTensors()`);
+/// - `training-state.json`: settings, history, position in the epoch, random-generator states;
+/// - `history.csv`, `model.json`, and at the end `curves.svg`.
+/// All files are written through a temporary file and a rename; the three checkpoint files carry the
+/// same step count, checked on resume.
+public final class TrainingRun {
+    /// The run's settings.
+    public private(set) var settings: TrainingSettings
+    /// The data set.
+    public let data: DataSetSplits
+    /// The part trained on, and the validation part (nil without one).
+    public let train: TensorDataset, validation: TensorDataset?
+    /// The model.
+    public let model: Module
+    /// The per-sample input shape.
+    public let inputShape: [Int]
+    /// The optimiser.
+    public let optimizer: Optimizer
+    /// The trainer (loss choice, steps).
+    public let trainer: Trainer
+    /// The training batches.
+    public let loader: DataLoader
+    /// The epochs completed so far.
+    public private(set) var history: [EpochRecord] = []
+    /// Where the files go.
+    public let directory: String
+
+    let loaderGenerator: Generator
+    let modelGenerator: Generator
+    var epochStartLoaderState: Generator.State
+    var position = EpochProgress()
+
+    /// How a call to `run` ended.
+    public enum Outcome {
+        /// Every epoch done; the test evaluation.
+        case finished(test: Evaluation)
+        /// Stopped by `shouldStop` after a batch; a checkpoint was written.
+        case interrupted(epoch: Int, batch: Int, step: Int)
+    }
+
+    /// A new run writing into `directory` (created if needed).
+    public init(settings: TrainingSettings, directory: String) throws {
+        self.settings = settings
+        self.directory = directory
+        manualSeed(settings.seed)
+        data = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
+                                 download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) })
+        // The model's generator initialises the weights and then draws its dropout masks.
+        modelGenerator = Generator(seed: settings.seed)
+        (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, generator: modelGenerator)
+        if settings.valSplit > 0 {
+            let (t, v) = data.train.split(fraction: settings.valSplit, generator: Generator(seed: settings.seed &+ 1))
+            (train, validation) = (t, v)
+        } else {
+            (train, validation) = (data.train, nil)
+        }
+        optimizer = try OptimizerFactory.make(settings.optimizer, parameters: model.parameters(), lr: settings.lr,
+                                              momentum: settings.momentum, weightDecay: settings.weightDecay)
+        let schedule = try OptimizerFactory.schedule(settings.scheduler, optimizer: optimizer)
+        trainer = Trainer(model: model, optimizer: optimizer, scheduler: schedule)
+        loaderGenerator = Generator(seed: settings.seed &+ 2)
+        epochStartLoaderState = loaderGenerator.state
+        loader = DataLoader(train, batchSize: settings.batchSize, shuffle: true,
+                            transforms: try settings.transforms(sampleShape: train.sampleShape), generator: loaderGenerator)
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        catch { throw TrainingError(message: "cannot create the output directory \(directory): \(error.localizedDescription)") }
+    }
+
+    /// Continues the run checkpointed in `directory`: same settings (`epochs` may raise the total),
+    /// weights, optimiser state, schedule, history, position in the epoch and random streams.
+    /// Files are then written to `output` (default: `directory`).
+    public static func resume(from directory: String, epochs: Int? = nil, output: String? = nil) throws -> TrainingRun {
+        let statePath = directory + "/training-state.json"
+        guard let bytes = FileManager.default.contents(atPath: statePath) else {
+            throw TrainingError(message: "--resume: \(statePath) not found; \(directory) is not a checkpoint directory written by neurone train")
+        }
+        let saved: SavedState
+        do { saved = try JSONDecoder().decode(SavedState.self, from: bytes) }
+        catch { throw TrainingError(message: "--resume: \(statePath) is not a valid training state: \(error)") }
+        guard saved.version == SavedState.currentVersion else {
+            throw TrainingError(message: "--resume: \(statePath) has format version \(saved.version); this Neurone reads version \(SavedState.currentVersion)")
+        }
+        var settings = saved.settings
+        if let e = epochs { settings.epochs = e }
+        guard settings.epochs >= saved.history.count else {
+            throw TrainingError(message: "--resume: the checkpoint has already done \(saved.history.count) epochs; --epochs \(settings.epochs) is fewer")
+        }
+        let run = try TrainingRun(settings: settings, directory: output ?? directory)
+        let (weights, wmeta) = try Safetensors.read(directory + "/model.safetensors")
+        let (optState, ometa) = try Safetensors.read(directory + "/optimizer.safetensors")
+        guard wmeta["steps"] == String(saved.steps), ometa["steps"] == String(saved.steps) else {
+            throw TrainingError(message: "--resume: the checkpoint files in \(directory) come from different steps (training-state.json: \(saved.steps), model.safetensors: \(wmeta["steps"] ?? "none"), optimizer.safetensors: \(ometa["steps"] ?? "none")); the run was stopped while writing them")
+        }
+        try run.model.loadStateDict(weights)
+        try run.optimizer.loadStateTensors(optState)
+        // The schedule is a function of the epoch: replay its steps from the settings' base rates.
+        for _ in 0..<saved.history.count { run.trainer.scheduler?.step() }
+        run.optimizer.learningRates = saved.learningRates
+        run.trainer.restoreSteps(saved.steps)
+        run.history = saved.history
+        run.position = saved.position
+        run.loaderGenerator.state = try saved.loaderGenerator.state()
+        Generator.default.state = try saved.defaultGenerator.state()
+        run.modelGenerator.state = try saved.modelGenerator.state()
+        return run
+    }
+
+    /// Trains the remaining epochs. `onBatch(epoch, batch, batches, runningLoss)` follows each
+    /// batch, `onEpoch(record)` each epoch; `shouldStop()` is asked after each batch, and a yes
+    /// ends the call with a checkpoint. A NaN or infinite loss throws, naming the step and the
+    /// last good checkpoint.
+    public func run(shouldStop: () -> Bool = { false },
+                    onBatch: ((Int, Int, Int, Double) -> Void)? = nil,
+                    onEpoch: ((EpochRecord) -> Void)? = nil) throws -> Outcome {
+        try writeModelJSON(test: nil)
+        while history.count < settings.epochs {
+            let epoch = history.count + 1
+            // The loader's stream is at this epoch's start (also after a resume in mid-epoch: the
+            // batches already done are drawn again and skipped), which the checkpoint records.
+            epochStartLoaderState = loaderGenerator.state
+            let lrNow = optimizer.learningRates[0]
+            let t0 = Date()
+            let before = position
+            let result: (progress: EpochProgress, completed: Bool)
+            do {
+                result = try trainer.trainEpoch(loader, from: before, shouldStop: shouldStop) { b, n, l in onBatch?(epoch, b, n, l) }
+            } catch let e as TrainingError {
+                let last = history.isEmpty ? "no checkpoint was written (it fails in the first epoch)" : "the last good checkpoint (epoch \(history.count)) is in \(directory)"
+                throw TrainingError(message: "\(e.message); \(last)")
+            }
+            var p = result.progress
+            p.seconds = before.seconds + Date().timeIntervalSince(t0)
+            if !result.completed {
+                position = p
+                try writeCheckpoint()
+                return .interrupted(epoch: epoch, batch: p.batchesDone, step: trainer.steps)
+            }
+            let v = validation.map { trainer.evaluate($0, classes: data.classCount) }
+            let record = EpochRecord(epoch: epoch, trainLoss: p.meanLoss, trainAccuracy: p.accuracy, valLoss: v?.loss, valAccuracy: v?.accuracy,
+                                     learningRate: lrNow, seconds: before.seconds + Date().timeIntervalSince(t0))
+            history.append(record)
+            position = EpochProgress()
+            epochStartLoaderState = loaderGenerator.state
+            try writeAtomically(historyCSV(history), to: directory + "/history.csv")
+            try writeCheckpoint()
+            onEpoch?(record)
+            if history.count < settings.epochs && shouldStop() {
+                return .interrupted(epoch: epoch + 1, batch: 0, step: trainer.steps)
+            }
+        }
+        let test = trainer.evaluate(data.test, classes: data.classCount)
+        try writeAtomically(learningCurvesSVG(history, title: "\(settings.model) on \(data.name)"), to: directory + "/curves.svg")
+        try writeModelJSON(test: test)
+        return .finished(test: test)
+    }
+
+    /// Writes model.safetensors, optimizer.safetensors and training-state.json for the current step.
+    func writeCheckpoint() throws {
+        let steps = String(trainer.steps)
+        try model.save(to: directory + "/model.safetensors", metadata: ["format": "pt", "producer": "neurone", "model": settings.model, "steps": steps])
+        try Safetensors.write(optimizer.stateTensors(), to: directory + "/optimizer.safetensors", metadata: ["producer": "neurone", "optimizer": settings.optimizer, "steps": steps])
+        let state = SavedState(settings: settings, steps: trainer.steps, history: history, position: position,
+                               learningRates: optimizer.learningRates,
+                               loaderGenerator: .init(epochStartLoaderState), defaultGenerator: .init(Generator.default.state),
+                               modelGenerator: .init(modelGenerator.state))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(String(decoding: try encoder.encode(state), as: UTF8.self) + "\n", to: directory + "/training-state.json")
+    }
+
+    /// model.json: the settings eval and predict read back (model, input shape, data set, seed),
+    /// and the test metrics once known.
+    func writeModelJSON(test: Evaluation?) throws {
+        var object: [String: Any] = [
+            "model": settings.model, "input": inputShape, "dataset": data.name, "optimizer": settings.optimizer.lowercased(),
+            "lr": settings.lr ?? OptimizerFactory.defaultLearningRate(settings.optimizer), "epochs": settings.epochs,
+            "batch_size": settings.batchSize, "seed": settings.seed, "threads": Device.cpu.threadCount,
+            "scheduler": settings.scheduler, "val_split": settings.valSplit, "augment": settings.augment,
+        ]
+        if let l = settings.labelColumn { object["label_column"] = l }
+        if let t = test { object["test_accuracy"] = t.accuracy; object["test_loss"] = t.loss }
+        let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try writeAtomically(String(decoding: json, as: UTF8.self) + "\n", to: directory + "/model.json")
+    }
+
+    /// training-state.json.
+    struct SavedState: Codable {
+        static let currentVersion = 1
+        var version = currentVersion
+        var settings: TrainingSettings
+        var steps: Int
+        var history: [EpochRecord]
+        var position: EpochProgress
+        var learningRates: [Double]
+        var loaderGenerator: SavedGenerator
+        var defaultGenerator: SavedGenerator
+        var modelGenerator: SavedGenerator
+    }
+
+    /// A generator state in JSON: the words in hexadecimal (JSON numbers lose 64-bit precision).
+    struct SavedGenerator: Codable {
+        var words: [String]
+        var spareNormal: Double?
+
+        init(_ s: Generator.State) { words = s.words.map { String($0, radix: 16) }; spareNormal = s.spareNormal }
+
+        func state() throws -> Generator.State {
+            let w = words.compactMap { UInt64($0, radix: 16) }
+            guard w.count == 4, words.count == 4 else { throw TrainingError(message: "--resume: a generator state in training-state.json is malformed") }
+            return Generator.State(words: w, spareNormal: spareNormal)
+        }
+    }
+}
