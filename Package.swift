@@ -6,7 +6,8 @@ import PackageDescription
 //   CNeuroneKernels   C compute kernels (libc only)        CNeuroneData   gzip/bzip2, embedded MNIST bytes (libc only)
 //   NeuroneDevice     DType, Device, Storage, the Backend protocol and its op descriptions
 //   NeuroneCPU        the CPU backend: its kernels, BLAS loading, threads        (Device, CNeuroneKernels)
-//   NeuroneTensor     Tensor, autograd, the device registry                      (Device, CPU)
+//   NeuroneReference  the reference backend: plain float64 loops, the oracle       (Device)
+//   NeuroneTensor     Tensor, autograd, the device registry                      (Device, CPU, Reference)
 //   NeuroneNN         modules, layers, functional ops, losses, init, models     (Tensor)
 //   NeuroneOptim      optimisers, schedules, clipping                            (NN)
 //   NeuroneIO         files: safetensors, PNG/PGM, compressed files             (NN, CNeuroneData)
@@ -31,7 +32,8 @@ let package = Package(
         .target(name: "CNeuroneData", path: "Sources/CNeuroneData"),
         .target(name: "NeuroneDevice", path: "Sources/NeuroneDevice"),
         .target(name: "NeuroneCPU", dependencies: ["NeuroneDevice", "CNeuroneKernels"], path: "Sources/NeuroneCPU"),
-        .target(name: "NeuroneTensor", dependencies: ["NeuroneDevice", "NeuroneCPU"], path: "Sources/NeuroneTensor"),
+        .target(name: "NeuroneReference", dependencies: ["NeuroneDevice"], path: "Sources/NeuroneReference"),
+        .target(name: "NeuroneTensor", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneReference"], path: "Sources/NeuroneTensor"),
         .target(name: "NeuroneNN", dependencies: ["NeuroneTensor"], path: "Sources/NeuroneNN"),
         .target(name: "NeuroneOptim", dependencies: ["NeuroneNN"], path: "Sources/NeuroneOptim"),
         .target(name: "NeuroneIO", dependencies: ["NeuroneNN", "CNeuroneData"], path: "Sources/NeuroneIO"),
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "NeuronePlots", dependencies: ["NeuroneIO"], path: "Sources/NeuronePlots"),
         .target(name: "NeuroneTraining", dependencies: ["NeuroneOptim", "NeuroneData", "NeuronePlots"], path: "Sources/NeuroneTraining"),
         .target(name: "NeuroneExplain", dependencies: ["NeuroneTraining"], path: "Sources/NeuroneExplain"),
-        .target(name: "Neurone", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneTensor", "NeuroneNN", "NeuroneOptim", "NeuroneIO",
+        .target(name: "Neurone", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneReference", "NeuroneTensor", "NeuroneNN", "NeuroneOptim", "NeuroneIO",
                                                 "NeuroneData", "NeuronePlots", "NeuroneTraining", "NeuroneExplain"],
                 path: "Sources/Neurone"),
         .executableTarget(

@@ -2,6 +2,7 @@
 // (docs/ARCHITECTURE.md), so programs and examples need one import whatever the cut.
 @_exported import NeuroneDevice
 @_exported import NeuroneCPU
+@_exported import NeuroneReference
 @_exported import NeuroneTensor
 @_exported import NeuroneNN
 @_exported import NeuroneOptim

@@ -12,7 +12,7 @@ struct NeuroneCommand: ParsableCommand {
 
 /// `neurone info`: which kernels and libraries this machine will use.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the BLAS library, kernels and thread count in use.")
+    static let configuration = CommandConfiguration(abstract: "Show the device backend, BLAS library, kernels and thread count in use.")
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -20,8 +20,9 @@ struct Info: ParsableCommand {
     func run() {
         let blas = Gemm.blasName ?? ""
         if json {
-            print("{\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
+            print("{\"backend\":\"\(Device.cpu.backendName)\",\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
         } else {
+            print("backend:          \(Device.cpu.backendName) (NEURONE_DEVICE=reference: the plain float64 reference loops)")
             print("BLAS library:     \(blas.isEmpty ? "none found" : blas)")
             print("GEMM backend:     \(Gemm.backend.rawValue)")
             print("built-in kernel:  \(Gemm.builtinKernelName)")

@@ -48,6 +48,11 @@ open class Module {
     /// a following activation layer into them).
     open var fusesActivation: Bool { false }
 
+    /// What this model's output is (logits, probabilities, log-probabilities) when the model says
+    /// so itself, as a model whose forward ends in a function rather than a layer must; nil:
+    /// decided from its last leaf module (`Trainer.outputKind(of:)`).
+    open var declaredOutputKind: OutputKind? { nil }
+
     /// Whether summaries show this module as one row (true for leaves; a layer with inner modules,
     /// like MultiheadAttention, overrides it).
     open var summarizedAsOneLayer: Bool { namedChildren.isEmpty }

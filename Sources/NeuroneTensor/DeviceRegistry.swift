@@ -1,12 +1,45 @@
 import NeuroneDevice
 import NeuroneCPU
+import NeuroneReference
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension Device {
-    /// The backend that computes on this device's memory: the registry of backends, one line
-    /// each. The tensor layer reaches a device only through it.
+    /// The backend that computes on this device's memory. The tensor layer reaches a device only
+    /// through it.
     package var backend: Backend {
         switch self {
-        case .cpu: return CPUBackend.shared
+        case .cpu: return Device.hostBackend
+        }
+    }
+
+    /// The backends that compute on host memory, by the name NEURONE_DEVICE selects them with:
+    /// the registry, one line per backend.
+    package static let hostBackends: [(name: String, backend: Backend)] = [
+        ("cpu", CPUBackend.shared),
+        ("reference", ReferenceBackend.shared),
+    ]
+
+    /// The host backend in use: NEURONE_DEVICE's (cpu when unset); an unknown name is reported
+    /// once on stderr and the CPU's is used.
+    package static let hostBackendName: String = {
+        guard let raw = getenv("NEURONE_DEVICE") else { return "cpu" }
+        let name = String(cString: raw)
+        if hostBackends.contains(where: { $0.name == name }) { return name }
+        fputs("neurone: NEURONE_DEVICE=\(name) names no backend (expected \(hostBackends.map { $0.name }.joined(separator: " or "))); using cpu\n", stderr)
+        return "cpu"
+    }()
+
+    private static let hostBackend: Backend = hostBackends.first { $0.name == hostBackendName }!.backend
+
+    /// The name of the backend that computes on this device (`cpu`, or `reference` with
+    /// NEURONE_DEVICE=reference).
+    public var backendName: String {
+        switch self {
+        case .cpu: return Device.hostBackendName
         }
     }
 }

@@ -7,16 +7,6 @@ import NeuroneData
 import NeuronePlots
 import Foundation
 
-/// What a classifier's last layer produces, which decides the loss.
-public enum OutputKind: String, Sendable {
-    /// Raw scores: cross-entropy.
-    case logits
-    /// Log-softmax output (PyTorch's MNIST example): negative log-likelihood.
-    case logProbabilities
-    /// Softmax output: negative log of the probabilities (clamped).
-    case probabilities
-}
-
 /// One epoch of a training run.
 public struct EpochRecord: Sendable, Codable, Equatable {
     /// The epoch, from 1.
@@ -103,10 +93,11 @@ public final class Trainer {
         self.outputKind = Trainer.outputKind(of: model)
     }
 
-    /// Decided from the last leaf module: LogSoftmax → log-probabilities, Softmax → probabilities,
-    /// `MnistCNN` (which ends with log-softmax) → log-probabilities, anything else → logits.
+    /// The model's own `declaredOutputKind` (`MnistCNN`, which ends with log-softmax:
+    /// log-probabilities), else decided from the last leaf module: LogSoftmax → log-probabilities,
+    /// Softmax → probabilities, anything else → logits.
     public static func outputKind(of model: Module) -> OutputKind {
-        if model is MnistCNN { return .logProbabilities }
+        if let kind = model.declaredOutputKind { return kind }
         let leaves = model.namedModules().map { $0.1 }.filter { $0.namedChildren.isEmpty }
         switch leaves.last {
         case is LogSoftmax: return .logProbabilities

@@ -30,6 +30,9 @@ public final class MnistCNN: Module {
         super.init()
     }
 
+    /// Its forward ends with log-softmax.
+    public override var declaredOutputKind: OutputKind? { .logProbabilities }
+
     public override func forward(_ x: Tensor) -> Tensor {
         check(x.rank == 4 && Array(x.shape.dropFirst()) == [1, 28, 28],
               "MnistCNN: expected input [N, 1, 28, 28], got \(describeShape(x.shape))")

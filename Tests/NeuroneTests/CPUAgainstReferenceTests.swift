@@ -1,0 +1,214 @@
+import XCTest
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneReference
+@testable import NeuroneTensor
+
+/// The CPU backend's layer kernels against the reference backend (plain float64 loops), called
+/// directly on device buffers with the same inputs, on the shapes that take each CPU path: the
+/// reference is the oracle of the fast kernels, whichever backend the rest of the suite runs on.
+final class CPUAgainstReferenceTests: XCTestCase {
+    let cpu = CPUBackend.shared, ref = ReferenceBackend.shared
+    let generator = Generator(seed: 7)
+
+    /// A new host buffer holding `values` in `dt`.
+    func buffer(_ values: [Double], _ dt: DType) -> DeviceBuffer {
+        let b = DeviceBuffer(storage: Storage(byteCount: Swift.max(1, values.count) * dt.byteSize), byteOffset: 0)
+        let e = Elements(b, dt)
+        for (i, v) in values.enumerated() { e[i] = v }
+        return b
+    }
+
+    func random(_ count: Int, _ dt: DType, lo: Double = -1, hi: Double = 1) -> DeviceBuffer {
+        buffer((0..<count).map { _ in lo + (hi - lo) * generator.nextDouble() }, dt)
+    }
+
+    /// An uninitialised buffer of `count` values, filled with NaN so that a value left unwritten shows.
+    func empty(_ count: Int, _ dt: DType) -> DeviceBuffer { buffer([Double](repeating: .nan, count: count), dt) }
+
+    func values(_ b: DeviceBuffer, _ count: Int, _ dt: DType) -> [Double] { (0..<count).map { Elements(b, dt)[$0] } }
+
+    /// max |a − b| / (1 + max |b|) over two buffers.
+    func relativeError(_ a: DeviceBuffer, _ b: DeviceBuffer, _ count: Int, _ dt: DType) -> Double {
+        let (x, y) = (values(a, count, dt), values(b, count, dt))
+        let scale = 1 + (y.map { Swift.abs($0) }.max() ?? 0)
+        var worst = 0.0
+        for i in 0..<count {
+            if x[i].isNaN != y[i].isNaN { return .infinity }
+            if !x[i].isNaN { worst = Swift.max(worst, Swift.abs(x[i] - y[i]) / scale) }
+        }
+        return worst
+    }
+
+    func tolerance(_ dt: DType) -> Double { dt == .float32 ? 2e-5 : 1e-12 }
+
+    /// Both convolution paths (single GEMM: packed float32 with and without the 8-wide chunked
+    /// forward, GEMM float64, several samples per group; direct: padded, dilated), with bias and a
+    /// fused activation, forward and all three gradients.
+    func testConvolutionMatchesReference() {
+        // (N, C, H, W, O, kh, kw, stride, pad, dilation)
+        let shapes = [(2, 32, 12, 12, 64, 3, 3, 1, 0, 1),   // mnist-cnn's conv2 shape, scaled down: 10-wide rows
+                      (3, 8, 10, 18, 5, 3, 3, 1, 1, 1),     // 18-wide padded rows: 8-wide chunked forward
+                      (5, 6, 9, 7, 16, 5, 5, 2, 2, 1),      // strided, several samples per GEMM group
+                      (2, 1, 9, 9, 6, 5, 5, 1, 2, 1),       // lenet5's conv1: the direct path
+                      (2, 2, 8, 10, 7, 3, 3, 1, 1, 2),      // direct, dilated
+                      (1, 4, 6, 6, 3, 1, 1, 1, 0, 1)]       // 1×1, short columns, direct
+        for dt in [DType.float32, .float64] {
+            for (n, c, h, w, o, kh, kw, s, pd, dl) in shapes {
+                let oh = (h + 2 * pd - dl * (kh - 1) - 1) / s + 1, ow = (w + 2 * pd - dl * (kw - 1) - 1) / s + 1
+                let g = WindowGeometry(kernelH: kh, kernelW: kw, strideH: s, strideW: s, padH: pd, padW: pd,
+                                       dilationH: dl, dilationW: dl, outH: oh, outW: ow)
+                let p = Conv2dProblem(dtype: dt, batch: n, channels: c, height: h, width: w, outChannels: o, geometry: g)
+                guard cpu.supportsConv2d(p) else { continue }
+                for act in [nil, FusedActivation.relu, .tanh] where act == nil || cpu.fusesActivation(dtype: dt) {
+                    let what = "\(dt) \(n)×\(c)×\(h)×\(w) → \(o), \(kh)×\(kw) stride \(s) pad \(pd) dilation \(dl), \(act?.rawValue ?? "no activation")"
+                    let x = random(n * c * h * w, dt), wt = random(o * c * kh * kw, dt), b = random(o, dt)
+                    let yCount = n * o * oh * ow
+                    let (y1, y2) = (empty(yCount, dt), empty(yCount, dt))
+                    let saved = cpu.conv2d(p, x: x, weight: wt, bias: b, activation: act, out: y1)
+                    _ = ref.conv2d(p, x: x, weight: wt, bias: b, activation: act, out: y2)
+                    XCTAssertLessThan(relativeError(y1, y2, yCount, dt), tolerance(dt), "forward: \(what)")
+                    let gy = random(yCount, dt)
+                    let grads = [(n * c * h * w), (o * c * kh * kw), o].map { (empty($0, dt), empty($0, dt), $0) }
+                    cpu.conv2dBackward(p, saved: saved, x: x, weight: wt, output: act == nil ? nil : y1, activation: act, gradOut: gy,
+                                       dx: grads[0].0, dweight: grads[1].0, dbias: grads[2].0)
+                    ref.conv2dBackward(p, saved: nil, x: x, weight: wt, output: act == nil ? nil : y1, activation: act, gradOut: gy,
+                                       dx: grads[0].1, dweight: grads[1].1, dbias: grads[2].1)
+                    for (name, (a, r, count)) in zip(["dx", "dweight", "dbias"], grads) {
+                        XCTAssertLessThan(relativeError(a, r, count, dt), tolerance(dt) * 4, "\(name): \(what)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The linear forward (packed kernel from 192 rows, bias rows + GEMM otherwise, fused relu) and
+    /// the weight gradient (outer-product kernel for ≥ 32768 weights, GEMM otherwise).
+    func testLinearMatchesReference() {
+        for dt in [DType.float32, .float64] {
+            for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300)] {
+                let x = random(rows * inF, dt), w = random(outF * inF, dt), b = random(outF, dt)
+                for act in [nil, FusedActivation.relu] where act == nil || cpu.fusesActivation(dtype: dt) {
+                    let (y1, y2) = (empty(rows * outF, dt), empty(rows * outF, dt))
+                    cpu.linear(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, x: x, weight: w, bias: b, activation: act, out: y1)
+                    ref.linear(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, x: x, weight: w, bias: b, activation: act, out: y2)
+                    XCTAssertLessThan(relativeError(y1, y2, rows * outF, dt), tolerance(dt), "linear \(dt) \(rows)×\(inF)→\(outF)")
+                }
+                let g = random(rows * outF, dt)
+                let (d1, d2) = (empty(outF * inF, dt), empty(outF * inF, dt))
+                cpu.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d1)
+                ref.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d2)
+                XCTAssertLessThan(relativeError(d1, d2, outF * inF, dt), tolerance(dt) * 4, "weight gradient \(dt) \(rows)×\(inF)→\(outF)")
+            }
+        }
+    }
+
+    /// Attention forward (probabilities kept or not, with a mask that hides keys), backward into
+    /// packed [N, L, 3E] gradients, and the inference self-attention, on short (register) and
+    /// long (generic) key sequences.
+    func testAttentionMatchesReference() {
+        for dt in [DType.float32, .float64] {
+            for (n, l, s, heads, d) in [(2, 5, 7, 2, 8), (3, 28, 28, 4, 16), (1, 40, 40, 1, 12)] {
+                let e = heads * d
+                let p = AttentionProblem(dtype: dt, batch: n, queries: l, keys: s, heads: heads, headDim: d)
+                let q = random(n * l * e, dt), k = random(n * s * e, dt), v = random(n * s * e, dt)
+                var maskValues = (0..<(l * s)).map { _ in generator.nextDouble() - 0.5 }
+                maskValues[1] = -.infinity
+                let mask = buffer(maskValues, dt)
+                func rows(_ b: DeviceBuffer, _ len: Int) -> StridedRows { StridedRows(buffer: b, batchStride: len * e, rowStride: e) }
+                let (o1, o2) = (empty(n * l * e, dt), empty(n * l * e, dt))
+                let (p1, p2) = (empty(n * heads * l * s, dt), empty(n * heads * l * s, dt))
+                cpu.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, probabilities: p1, out: o1)
+                ref.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, probabilities: p2, out: o2)
+                let what = "\(dt) N \(n) L \(l) S \(s) heads \(heads) D \(d)"
+                XCTAssertLessThan(relativeError(o1, o2, n * l * e, dt), tolerance(dt), "attention output \(what)")
+                XCTAssertLessThan(relativeError(p1, p2, n * heads * l * s, dt), tolerance(dt), "attention probabilities \(what)")
+                let go = random(n * l * e, dt)
+                let grads = [(l, n * l * e), (s, n * s * e), (s, n * s * e)].map { (empty($0.1, dt), empty($0.1, dt), $0.0, $0.1) }
+                cpu.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, gradOut: go,
+                                      gq: rows(grads[0].0, l), gk: rows(grads[1].0, s), gv: rows(grads[2].0, s))
+                ref.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, gradOut: go,
+                                      gq: rows(grads[0].1, l), gk: rows(grads[1].1, s), gv: rows(grads[2].1, s))
+                for (name, (a, r, _, count)) in zip(["dq", "dk", "dv"], grads) {
+                    XCTAssertLessThan(relativeError(a, r, count, dt), tolerance(dt) * 4, "\(name) \(what)")
+                }
+                guard l == s else { continue }
+                let x = random(n * l * e, dt), wi = random(3 * e * e, dt), bi = random(3 * e, dt), wo = random(e * e, dt), bo = random(e, dt)
+                let (s1, s2) = (empty(n * l * e, dt), empty(n * l * e, dt))
+                cpu.selfAttention(p, x: x, inWeight: wi, inBias: bi, outWeight: wo, outBias: bo, mask: mask, out: s1)
+                ref.selfAttention(p, x: x, inWeight: wi, inBias: bi, outWeight: wo, outBias: bo, mask: mask, out: s2)
+                XCTAssertLessThan(relativeError(s1, s2, n * l * e, dt), tolerance(dt) * 4, "self-attention \(what)")
+            }
+        }
+    }
+
+    /// Max pooling (2×2 kernel, padded 3×3 with dilation), its adjoint, average pooling with and
+    /// without padding counted, forward and backward.
+    func testPoolingMatchesReference() {
+        for dt in [DType.float32, .float64] {
+            for (planes, h, w, k, s, pd, dl) in [(6, 8, 10, 2, 2, 0, 1), (3, 9, 7, 3, 2, 1, 1), (2, 11, 11, 3, 1, 1, 2)] {
+                let oh = (h + 2 * pd - dl * (k - 1) - 1) / s + 1, ow = (w + 2 * pd - dl * (k - 1) - 1) / s + 1
+                let g = WindowGeometry(kernelH: k, kernelW: k, strideH: s, strideW: s, padH: pd, padW: pd, dilationH: dl, dilationW: dl, outH: oh, outW: ow)
+                let x = random(planes * h * w, dt), outCount = planes * oh * ow
+                let (m1, m2) = (empty(outCount, dt), empty(outCount, dt))
+                let (i1, i2) = (empty(outCount, .int64), empty(outCount, .int64))
+                cpu.maxPool2d(dtype: dt, x, planes: planes, height: h, width: w, geometry: g, m1, indices: i1)
+                ref.maxPool2d(dtype: dt, x, planes: planes, height: h, width: w, geometry: g, m2, indices: i2)
+                XCTAssertEqual(values(m1, outCount, dt), values(m2, outCount, dt), "max pooling \(dt) \(planes)×\(h)×\(w) k\(k)")
+                XCTAssertEqual(values(i1, outCount, .int64), values(i2, outCount, .int64), "max pooling indices")
+                let gy = random(outCount, dt)
+                let (dx1, dx2) = (empty(planes * h * w, dt), empty(planes * h * w, dt))
+                cpu.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, outCount: oh * ow, inCount: h * w, dx1)
+                ref.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, outCount: oh * ow, inCount: h * w, dx2)
+                XCTAssertLessThan(relativeError(dx1, dx2, planes * h * w, dt), tolerance(dt), "max pooling backward")
+                guard dl == 1 else { continue }
+                for countPad in [true, false] {
+                    let (a1, a2) = (empty(outCount, dt), empty(outCount, dt))
+                    cpu.avgPool2d(dtype: dt, x, planes: planes, height: h, width: w, geometry: g, countIncludePad: countPad, divisorOverride: nil, backward: false, a1)
+                    ref.avgPool2d(dtype: dt, x, planes: planes, height: h, width: w, geometry: g, countIncludePad: countPad, divisorOverride: nil, backward: false, a2)
+                    XCTAssertLessThan(relativeError(a1, a2, outCount, dt), tolerance(dt), "average pooling \(dt) count pad \(countPad)")
+                    cpu.avgPool2d(dtype: dt, gy, planes: planes, height: h, width: w, geometry: g, countIncludePad: countPad, divisorOverride: nil, backward: true, dx1)
+                    ref.avgPool2d(dtype: dt, gy, planes: planes, height: h, width: w, geometry: g, countIncludePad: countPad, divisorOverride: nil, backward: true, dx2)
+                    XCTAssertLessThan(relativeError(dx1, dx2, planes * h * w, dt), tolerance(dt), "average pooling backward \(dt) count pad \(countPad)")
+                }
+            }
+        }
+    }
+
+    /// Batched GEMM with every transpose and a shared A, beta 0 (C not read: NaN there must not
+    /// show) and beta 1; and the fused optimiser updates, which compute in the parameter's dtype
+    /// with the same operations and so agree exactly.
+    func testGemmAndOptimizerUpdatesMatchReference() {
+        for dt in [DType.float32, .float64] {
+            let (batch, m, n, k) = (3, 13, 17, 40)
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for beta in [0.0, 1.0] {
+                    let a = random(m * k, dt), b = random(batch * k * n, dt)
+                    let c0 = beta == 0 ? [Double](repeating: .nan, count: batch * m * n) : values(random(batch * m * n, dt), batch * m * n, dt)
+                    let (c1, c2) = (buffer(c0, dt), buffer(c0, dt))
+                    for (be, c) in [(cpu as Backend, c1), (ref as Backend, c2)] {
+                        be.gemm(dtype: dt, batch: batch, transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a, lda: ta ? m : k, strideA: 0,
+                                b, ldb: tb ? k : n, strideB: k * n, beta: beta, c, ldc: n, strideC: m * n)
+                    }
+                    XCTAssertLessThan(relativeError(c1, c2, batch * m * n, dt), tolerance(dt), "gemm \(dt) transA \(ta) transB \(tb) beta \(beta)")
+                }
+            }
+            let count = 100_003   // large enough to be split over threads on the CPU
+            let rules: [(OptimizerUpdateRule, Int)] = [
+                (.sgd(lr: 0.1, weightDecay: 0.01, maximize: false), 0),
+                (.sgdMomentum(momentum: 0.9, dampening: 0.1, lr: 0.05, weightDecay: 0.001, nesterov: true, maximize: true, first: false), 1),
+                (.sgdMomentum(momentum: 0.9, dampening: 0, lr: 0.05, weightDecay: 0, nesterov: false, maximize: false, first: true), 1),
+                (.adadelta(rho: 0.9, eps: 1e-6, lr: 1.0, weightDecay: 0.01), 2)]
+            for (rule, stateCount) in rules {
+                let p0 = values(random(count, dt), count, dt), g = random(count, dt)
+                let s0 = (0..<stateCount).map { _ in values(random(count, dt, lo: 0, hi: 1), count, dt) }
+                let (p1, p2) = (buffer(p0, dt), buffer(p0, dt))
+                let (st1, st2) = (s0.map { buffer($0, dt) }, s0.map { buffer($0, dt) })
+                cpu.optimizerUpdate(rule, dtype: dt, count: count, parameter: p1, gradient: g, states: st1)
+                ref.optimizerUpdate(rule, dtype: dt, count: count, parameter: p2, gradient: g, states: st2)
+                XCTAssertEqual(values(p1, count, dt), values(p2, count, dt), "\(rule) \(dt): parameters")
+                for (a, b) in zip(st1, st2) { XCTAssertEqual(values(a, count, dt), values(b, count, dt), "\(rule) \(dt): state") }
+            }
+        }
+    }
+}
