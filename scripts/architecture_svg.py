@@ -11,7 +11,7 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Column (0…2) of each box, chosen so that no arrow runs behind another box; others are centred.
 SLOTS = {"NeuroneData": 0, "NeuronePlots": 1, "NeuroneIO": 0.45, "NeuroneOptim": 2,
-         "CNeuroneData": 0, "CNeuroneKernels": 1, "NeuroneDevice": 2}
+         "CNeuroneData": 0, "CNeuroneKernels": 1, "NeuroneDevice": 2, "NeuroneCPU": 1, "NeuroneReference": 2}
 
 
 def targets():

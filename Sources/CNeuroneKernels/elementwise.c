@@ -88,8 +88,8 @@ DEFINE_MAP(tanh, nk_tanhf)
 // (y < 0 ? 0 : y), as the standalone op; tanh and sigmoid are the maps above.
 void nk_activation_f32(int32_t op, float *y, int64_t n) {
     switch (op) {
-    case 0: for (int64_t i = 0; i < n; i++) { float v = y[i]; y[i] = v < 0 ? 0.0f : v; } break;
-    case 1: nk_tanh_f32(y, y, n); break;
+    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { float v = y[i]; y[i] = v < 0 ? 0.0f : v; } break;
+    case NK_ACTIVATION_TANH: nk_tanh_f32(y, y, n); break;
     default: nk_sigmoid_f32(y, y, n); break;
     }
 }
@@ -101,8 +101,8 @@ void nk_activation_f32(int32_t op, float *y, int64_t n) {
     void nk_activation_grad_##SUFFIX(int32_t op, const T *g, const T *s, T *out, int64_t n) {        \
         switch (op) {                                                                               \
         /* g is loaded unconditionally so that the select vectorises (no data-dependent branch) */ \
-        case 0: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = s[i] <= 0 ? (T)0 : gv; } break; \
-        case 1: for (int64_t i = 0; i < n; i++) out[i] = g[i] * (1 - s[i] * s[i]); break;           \
+        case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = s[i] <= 0 ? (T)0 : gv; } break; \
+        case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = g[i] * (1 - s[i] * s[i]); break; \
         default: for (int64_t i = 0; i < n; i++) out[i] = g[i] * s[i] * (1 - s[i]); break;          \
         }                                                                                           \
     }

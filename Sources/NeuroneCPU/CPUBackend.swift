@@ -148,13 +148,7 @@ package final class CPUBackend {
 
     package func activationGrad(_ op: UnaryOp, dtype: DType, _ g: UnsafeRawPointer, _ saved: UnsafeRawPointer,
                         _ out: UnsafeMutableRawPointer, count: Int) {
-        let code: Int32
-        switch op {
-        case .relu: code = 0
-        case .tanh: code = 1
-        case .sigmoid: code = 2
-        default: fail("activationGrad: \(op.rawValue) has no fused gradient")
-        }
+        guard let code = FusedActivation(gradientOf: op)?.kernelCode else { fail("activationGrad: \(op.rawValue) has no fused gradient") }
         switch dtype {
         case .float32:
             let (gp, sp, dp) = (g.assumingMemoryBound(to: Float.self), saved.assumingMemoryBound(to: Float.self), out.assumingMemoryBound(to: Float.self))

@@ -125,12 +125,23 @@ extension CPUBackend {
 }
 
 extension FusedActivation {
-    /// The op code of nk_activation_f32, nk_activation_grad_f32 and the layer kernels.
+    /// The code of nk_activation_f32, nk_activation_grad_f32 and the layer kernels
+    /// (neurone_kernels.h's NK_ACTIVATION_*, the one list both languages use).
     var kernelCode: Int32 {
         switch self {
-        case .relu: return 0
-        case .tanh: return 1
-        case .sigmoid: return 2
+        case .relu: return Int32(NK_ACTIVATION_RELU)
+        case .tanh: return Int32(NK_ACTIVATION_TANH)
+        case .sigmoid: return Int32(NK_ACTIVATION_SIGMOID)
+        }
+    }
+
+    /// The activation whose gradient `activationGrad` takes for `op`, if any.
+    init?(gradientOf op: UnaryOp) {
+        switch op {
+        case .relu: self = .relu
+        case .tanh: self = .tanh
+        case .sigmoid: self = .sigmoid
+        default: return nil
         }
     }
 }

@@ -32,6 +32,15 @@ void nk_exp_f32(const float *x, float *y, int64_t n);
 void nk_sigmoid_f32(const float *x, float *y, int64_t n);
 void nk_tanh_f32(const float *x, float *y, int64_t n);
 
+/// The activations the layer kernels apply in their output pass and take the gradients of: the
+/// one list of their codes, which Swift maps FusedActivation onto (NeuroneCPU, `kernelCode`).
+/// Every `op`/`act` argument below is one of these (−1 where a kernel takes "none").
+enum {
+    NK_ACTIVATION_RELU = 0,     /* y < 0 ? 0 : y (NaN and −0 kept); gradient from the input: 0 where x <= 0 */
+    NK_ACTIVATION_TANH = 1,     /* gradient from the output: 1 − y² */
+    NK_ACTIVATION_SIGMOID = 2,  /* gradient from the output: y(1 − y) */
+};
+
 /// y[i] = f(y[i]) in place for i < n: op 0 = relu (NaN and −0 kept), 1 = tanh, 2 = sigmoid (the
 /// maps above); the epilogue of layers that fuse their activation.
 void nk_activation_f32(int32_t op, float *y, int64_t n);
