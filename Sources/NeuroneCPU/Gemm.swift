@@ -6,14 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Which implementation runs matrix products.
-public enum GemmBackend: String, CaseIterable, Sendable {
-    /// The system BLAS (OpenBLAS on Linux, Accelerate on macOS), found at run time.
-    case blas
-    /// Neurone's own blocked, vectorised kernel (CNeuroneKernels/gemm.c).
-    case builtin
-}
-
 /// Row-major GEMM entry points: C[M,N] = alpha·op(A)·op(B) + beta·C.
 public enum Gemm {
     nonisolated(unsafe) private static var requested: GemmBackend?

@@ -44,18 +44,6 @@ extension UInt8: KernelScalar {
     static var zeroValue: UInt8 { 0 }
 }
 
-/// Float and Double math used by the elementwise kernels.
-protocol FloatKernel: BinaryFloatingPoint & KernelScalar {
-    static func fexp(_ x: Self) -> Self
-    static func flog(_ x: Self) -> Self
-    static func flog1p(_ x: Self) -> Self
-    static func fsin(_ x: Self) -> Self
-    static func fcos(_ x: Self) -> Self
-    static func ftanh(_ x: Self) -> Self
-    static func fpow(_ x: Self, _ y: Self) -> Self
-    static func ferf(_ x: Self) -> Self
-}
-
 extension Float: FloatKernel {
     @inline(__always) static func fexp(_ x: Float) -> Float { expf(x) }
     @inline(__always) static func flog(_ x: Float) -> Float { logf(x) }

@@ -5,19 +5,6 @@ import NeuroneIO
 import CNeuroneData
 import Foundation
 
-/// A data set split into training and test parts.
-public struct DataSetSplits {
-    /// The data set's name.
-    public let name: String
-    /// The training part.
-    public let train: TensorDataset
-    /// The test part.
-    public let test: TensorDataset
-    public let description: String
-    /// Number of classes.
-    public var classCount: Int { train.classNames.count }
-}
-
 /// The data sets Neurone knows by name.
 public enum DataSets {
     /// A data set's name and one-line description.

@@ -33,14 +33,6 @@ public enum DType: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Swift scalar types that can be stored in a tensor.
-public protocol TensorScalar {
-    static var dtype: DType { get }
-    /// The value as a Double (bool as 0/1).
-    var doubleValue: Double { get }
-    init(fromDouble value: Double)
-}
-
 extension Float: TensorScalar {
     public static var dtype: DType { .float32 }
     public var doubleValue: Double { Double(self) }

@@ -3,46 +3,6 @@ import NeuroneTensor
 import NeuroneNN
 import Foundation
 
-/// An 8-bit image in memory: `channels` interleaved values per pixel, rows top to bottom.
-public struct Image: Equatable, Sendable {
-    /// Width in pixels.
-    public let width: Int
-    /// Height in pixels.
-    public let height: Int
-    /// 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA).
-    public let channels: Int
-    /// height × width × channels bytes, row-major.
-    public var pixels: [UInt8]
-
-    /// An image of the given size; `pixels` must hold height × width × channels bytes.
-    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-        check(width > 0 && height > 0 && (1...4).contains(channels) && pixels.count == width * height * channels,
-              "Image: \(width)×\(height)×\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
-        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
-    }
-
-    /// The image as a float32 tensor [C, H, W] in [0, 1] with `channels` channels: RGB is turned
-    /// into grey with the ITU-R 601 weights (as PIL's `convert("L")`), grey is repeated into RGB,
-    /// and alpha is dropped.
-    public func tensor(channels wanted: Int) -> Tensor {
-        check(wanted == 1 || wanted == 3, "Image.tensor: 1 or 3 channels, got \(wanted)")
-        let n = width * height
-        var out = [Float](repeating: 0, count: wanted * n)
-        let colour = channels >= 3
-        for i in 0..<n {
-            let p = i * channels
-            if wanted == 1 {
-                out[i] = colour
-                    ? (0.299 * Float(pixels[p]) + 0.587 * Float(pixels[p + 1]) + 0.114 * Float(pixels[p + 2])) / 255
-                    : Float(pixels[p]) / 255
-            } else {
-                for c in 0..<3 { out[c * n + i] = Float(pixels[p + (colour ? c : 0)]) / 255 }
-            }
-        }
-        return Tensor(out, shape: [wanted, height, width])
-    }
-}
-
 /// PNG files (ISO/IEC 15948): writing 8-bit grey, RGB and RGBA; reading every non-interlaced colour
 /// type at bit depths 1–16 (16-bit samples keep their high byte, palettes are expanded to RGB(A)).
 public enum PNG {
@@ -197,66 +157,5 @@ public enum PNG {
         var c: UInt32 = 0xFFFF_FFFF
         for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
         return c ^ 0xFFFF_FFFF
-    }
-}
-
-/// Reads PGM (P2 ASCII or P5 binary, 8-bit) grey images.
-public enum PGM {
-    /// Decodes a PGM file's bytes; `source` names it in errors.
-    public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
-        func bad(_ why: String) -> DataSetError { DataSetError(message: "\(source): \(why)") }
-        var pos = 0
-        func token() -> String? {
-            while pos < bytes.count {
-                if bytes[pos] == UInt8(ascii: "#") { while pos < bytes.count && bytes[pos] != 10 { pos += 1 } }
-                else if bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9 { pos += 1 }
-                else { break }
-            }
-            let start = pos
-            while pos < bytes.count && !(bytes[pos] == 32 || bytes[pos] == 10 || bytes[pos] == 13 || bytes[pos] == 9) { pos += 1 }
-            return start < pos ? String(decoding: bytes[start..<pos], as: UTF8.self) : nil
-        }
-        guard let magic = token(), magic == "P5" || magic == "P2" else { throw bad("not a PGM image (expected P5 or P2)") }
-        guard let w = token().flatMap(Int.init), let h = token().flatMap(Int.init), let maxv = token().flatMap(Int.init),
-              w > 0, h > 0, maxv > 0, maxv < 256 else {
-            throw bad("malformed PGM header (width, height and a maximum value below 256 expected)")
-        }
-        var pixels = [UInt8]()
-        pixels.reserveCapacity(w * h)
-        if magic == "P5" {
-            pos += 1
-            guard bytes.count - pos >= w * h else { throw bad("PGM data truncated (\(Swift.max(0, bytes.count - pos)) of \(w * h) bytes)") }
-            pixels = bytes[pos..<(pos + w * h)].map { UInt8((Int($0) * 255 + maxv / 2) / maxv) }
-        } else {
-            for i in 0..<(w * h) {
-                guard let v = token().flatMap(Int.init), (0...maxv).contains(v) else { throw bad("PGM data truncated or invalid at value \(i + 1) of \(w * h)") }
-                pixels.append(UInt8((v * 255 + maxv / 2) / maxv))
-            }
-        }
-        return Image(width: w, height: h, channels: 1, pixels: pixels)
-    }
-}
-
-extension Image {
-    /// Reads a PNG or PGM file, recognised by its first bytes.
-    public static func read(_ path: String) throws -> Image {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataSetError(message: "cannot read \(path)") }
-        let bytes = [UInt8](data)
-        if bytes.count >= 8 && Array(bytes[0..<8]) == PNG.signature { return try PNG.decode(bytes, source: path) }
-        if bytes.count >= 2 && bytes[0] == UInt8(ascii: "P") && (bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2")) {
-            return try PGM.decode(bytes, source: path)
-        }
-        throw DataSetError(message: "\(path): not a PNG or PGM image")
-    }
-
-    /// Nearest-neighbour resize.
-    public func resized(width w: Int, height h: Int) -> Image {
-        if w == width && h == height { return self }
-        var px = [UInt8](repeating: 0, count: w * h * channels)
-        for y in 0..<h { for x in 0..<w {
-            let sy = y * height / h, sx = x * width / w
-            for c in 0..<channels { px[(y * w + x) * channels + c] = pixels[(sy * width + sx) * channels + c] }
-        } }
-        return Image(width: w, height: h, channels: channels, pixels: px)
     }
 }

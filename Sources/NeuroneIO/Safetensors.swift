@@ -3,13 +3,6 @@ import NeuroneTensor
 import NeuroneNN
 import Foundation
 
-/// A problem with a safetensors file: the message names the file and what is wrong.
-public struct SafetensorsError: Error, CustomStringConvertible {
-    /// What is wrong, naming the file.
-    public let message: String
-    public var description: String { message }
-}
-
 /// Reads and writes the safetensors format (the same bytes as Python's `safetensors` library):
 /// an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}`

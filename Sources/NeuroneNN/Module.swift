@@ -202,24 +202,6 @@ open class Module {
     }
 }
 
-/// What went wrong when loading a state: every missing, unexpected and mis-shaped entry.
-public struct StateDictError: Error, CustomStringConvertible {
-    /// Names the module has but the state lacks.
-    public let missing: [String]
-    /// Names the state has but the module lacks.
-    public let unexpected: [String]
-    /// "name: expected shape …, found …" for each shape mismatch.
-    public let mismatched: [String]
-
-    public var description: String {
-        var parts: [String] = []
-        if !missing.isEmpty { parts.append("missing keys: " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { parts.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
-        if !mismatched.isEmpty { parts.append("size mismatch: " + mismatched.joined(separator: "; ")) }
-        return "Error loading state dict: " + parts.joined(separator: "; ")
-    }
-}
-
 extension Module: CustomStringConvertible {
     /// PyTorch-style tree: `Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n …)`.
     public var description: String {
@@ -234,44 +216,4 @@ extension Module: CustomStringConvertible {
         lines.append(")")
         return lines.joined(separator: "\n")
     }
-}
-
-/// Layers applied one after the other; sub-modules are named 0, 1, 2… as in PyTorch.
-public final class Sequential: Module {
-    /// The layers, in order.
-    public let layers: [Module]
-
-    /// Layers applied in order.
-    public init(_ layers: [Module]) {
-        self.layers = layers
-        super.init()
-    }
-
-    /// Layers applied in order.
-    public convenience init(_ layers: Module...) { self.init(layers) }
-
-    public override var namedChildren: [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
-
-    /// Runs the layers in order; a layer followed by a `ReLU`, `Tanh` or `Sigmoid` layer runs with
-    /// that activation fused (`callAsFunction(_:activation:)`: the same values, one pass fewer),
-    /// except under a tracer, where every layer runs on its own.
-    public override func forward(_ input: Tensor) -> Tensor {
-        if ModuleTracer.current != nil { return layers.reduce(input) { $1($0) } }
-        var h = input, i = 0
-        while i < layers.count {
-            if i + 1 < layers.count, layers[i].fusesActivation, let a = FusedActivation(module: layers[i + 1]) {
-                h = layers[i](h, activation: a)
-                i += 2
-            } else {
-                h = layers[i](h)
-                i += 1
-            }
-        }
-        return h
-    }
-
-    /// The layer at position i.
-    public subscript(i: Int) -> Module { layers[i] }
-    /// Number of layers.
-    public var count: Int { layers.count }
 }

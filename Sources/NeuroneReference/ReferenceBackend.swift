@@ -320,17 +320,6 @@ package final class ReferenceBackend: Backend {
     }
 }
 
-/// The C library's functions in each float precision.
-protocol ReferenceFloat: BinaryFloatingPoint {
-    static func rexp(_ x: Self) -> Self
-    static func rlog(_ x: Self) -> Self
-    static func rlog1p(_ x: Self) -> Self
-    static func rsin(_ x: Self) -> Self
-    static func rcos(_ x: Self) -> Self
-    static func rtanh(_ x: Self) -> Self
-    static func rerf(_ x: Self) -> Self
-}
-
 extension Float: ReferenceFloat {
     static func rexp(_ x: Float) -> Float { expf(x) }
     static func rlog(_ x: Float) -> Float { logf(x) }

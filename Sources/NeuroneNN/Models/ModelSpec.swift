@@ -1,15 +1,6 @@
 import NeuroneDevice
 import NeuroneTensor
 
-/// An error in a model spec, an input shape or a model name: the message names the token, its
-/// position and the shapes involved.
-public struct ModelSpecError: Error, CustomStringConvertible, Equatable {
-    /// What is wrong, naming the layer, its position and the shapes.
-    public let message: String
-    public var description: String { message }
-    init(_ message: String) { self.message = message }
-}
-
 /// One-line sequential model specs, e.g.
 /// `conv(4,3,stride=1,padding=1) relu maxpool(2) flatten linear(10) softmax`.
 /// Layers are separated by spaces; arguments are positional or `key=value`, PyTorch-like.

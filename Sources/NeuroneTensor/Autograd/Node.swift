@@ -23,14 +23,6 @@ final class Node {
     }
 }
 
-/// Whether ops record the graph. Off inside `withNoGrad`.
-public enum GradMode {
-    package nonisolated(unsafe) static var enabled = true
-
-    /// True when ops record the autograd graph.
-    public static var isEnabled: Bool { enabled }
-}
-
 /// Runs `body` without recording the autograd graph (like `torch.no_grad()`).
 @discardableResult
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {

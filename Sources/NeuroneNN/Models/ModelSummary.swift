@@ -1,0 +1,108 @@
+import NeuroneDevice
+import NeuroneTensor
+
+/// A Keras/torchinfo-style summary: one row per layer called by the forward pass, and totals.
+public struct ModelSummary: Equatable, Sendable {
+    /// The per-sample input shape summarised.
+    public let inputShape: [Int]
+    /// One row per leaf layer, in call order.
+    public let layers: [LayerSummary]
+    /// Parameters of the whole model.
+    public let totalParams: Int
+    /// Parameters that require grad.
+    public let trainableParams: Int
+    /// Sum of the rows' multiplications.
+    public let totalMultiplications: Int
+
+    /// Runs the model once on a zero sample (batch 1, evaluation mode, no gradients) and records
+    /// every leaf module it calls.
+    public init(model: Module, input: [Int], dtype: DType = .float32) {
+        let tracer = ModuleTracer()
+        let modes = model.namedModules().map { ($0.1, $0.1.isTraining) }
+        model.eval()
+        ModuleTracer.current = tracer
+        _ = withNoGrad { model(Tensor.zeros([1] + input, dtype: dtype)) }
+        ModuleTracer.current = nil
+        for (m, training) in modes { m.setOwnTrainingMode(training) }
+        let names = Dictionary(model.namedModules().map { (ObjectIdentifier($0.1), $0.0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [LayerSummary] = []
+        for call in tracer.calls {
+            let m = call.module
+            let params = m.parameters()
+            let perSample = Array(call.outputShape.dropFirst())
+            rows.append(LayerSummary(
+                name: names[ObjectIdentifier(m)] ?? m.typeName, type: m.typeName, outputShape: perSample,
+                params: params.reduce(0) { $0 + $1.count },
+                trainableParams: params.filter { $0.requiresGrad }.reduce(0) { $0 + $1.count },
+                multiplications: ModelSummary.multiplications(m, input: Array(call.inputShape.dropFirst()), output: perSample)))
+        }
+        inputShape = input
+        layers = rows
+        totalParams = model.parameterCount
+        trainableParams = model.trainableParameterCount
+        totalMultiplications = rows.reduce(0) { $0 + $1.multiplications }
+    }
+
+    static func multiplications(_ m: Module, input: [Int], output: [Int]) -> Int {
+        let outCount = output.reduce(1, *)
+        switch m {
+        case let l as Linear: return outCount / l.outFeatures * l.inFeatures * l.outFeatures
+        case let c as Conv2d: return outCount * (c.inChannels / c.groups) * c.kernelSize[0] * c.kernelSize[1]
+        case let c as Conv1d: return outCount * (c.inChannels / c.groups) * c.kernelSize
+        case let a as MultiheadAttention:
+            // Self-attention on L tokens of E features: Q, K, V and output projections (4·L·E²),
+            // the scores QKᵀ and the weighted sum of V (2·L²·E).
+            let e = a.embedDim, l = outCount / Swift.max(1, e)
+            return 4 * l * e * e + 2 * l * l * e
+        default: return 0
+        }
+    }
+
+    /// A table like Keras' `model.summary()`.
+    public var table: String {
+        func group(_ n: Int) -> String {
+            let s = String(n)
+            var out = ""
+            for (i, ch) in s.reversed().enumerated() {
+                if i > 0 && i % 3 == 0 { out.append(",") }
+                out.append(ch)
+            }
+            return String(out.reversed())
+        }
+        let header = ["Layer (type)", "Output shape", "Params", "Multiplications"]
+        let body = layers.map { ["\($0.name) (\($0.type))", ModelSpec.shapeText($0.outputShape), group($0.params), group($0.multiplications)] }
+        var widths = header.map { $0.count }
+        for row in body { for (i, cell) in row.enumerated() { widths[i] = Swift.max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == 0 ? c + String(repeating: " ", count: widths[i] - c.count)
+                       : String(repeating: " ", count: widths[i] - c.count) + c
+            }.joined(separator: "   ")
+        }
+        let rule = String(repeating: "─", count: widths.reduce(0, +) + 9)
+        var lines = ["Input: \(ModelSpec.shapeText(inputShape)) per sample", rule, line(header), rule]
+        lines += body.map(line)
+        lines += [rule,
+                  "Total params: \(group(totalParams))",
+                  "Trainable params: \(group(trainableParams))",
+                  "Non-trainable params: \(group(totalParams - trainableParams))",
+                  "Multiplications per sample (forward): \(group(totalMultiplications))"]
+        return lines.joined(separator: "\n")
+    }
+
+    /// `{"layers":[{"name":…,"type":…,"outputShape":[…],"params":N,"multiplications":N}],"totalParams":N,"trainableParams":N,"totalMultiplications":N}`
+    public var json: String {
+        func esc(_ s: String) -> String {
+            var out = ""
+            for ch in s {
+                if ch == "\\" || ch == "\"" { out.append("\\") }
+                out.append(ch)
+            }
+            return out
+        }
+        let rows = layers.map {
+            "{\"name\":\"\(esc($0.name))\",\"type\":\"\(esc($0.type))\",\"outputShape\":[\($0.outputShape.map(String.init).joined(separator: ","))],\"params\":\($0.params),\"multiplications\":\($0.multiplications)}"
+        }
+        return "{\"layers\":[\(rows.joined(separator: ","))],\"totalParams\":\(totalParams),\"trainableParams\":\(trainableParams),\"totalMultiplications\":\(totalMultiplications)}"
+    }
+}

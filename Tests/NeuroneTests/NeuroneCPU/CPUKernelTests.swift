@@ -1,0 +1,307 @@
+import XCTest
+@testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneCPU
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneOptim
+@testable import NeuroneIO
+@testable import NeuroneData
+@testable import NeuronePlots
+@testable import NeuroneTraining
+@testable import NeuroneExplain
+import CNeuroneKernels
+
+/// The CPU backend's float32 kernels (C, AVX2/AVX-512 and the portable variants, which CI runs
+/// under NEURONE_KERNEL=avx2 and generic): each path against float64 or plain loops, some calling
+/// the C entry points directly.
+final class CPUKernelTests: XCTestCase {
+    let gen = Generator(seed: 21)
+
+    func r(_ shape: [Int], lo: Double = -1, hi: Double = 1) -> Tensor {
+        Tensor.uniform(shape, low: lo, high: hi, dtype: .float64, generator: gen)
+    }
+
+    /// 2×2 max pooling, float32 (the C kernel) and float64 (the generic loop): the first maximum
+    /// wins on ties, NaN wins, indices are flat positions in the plane, and the gradient goes to them.
+    func testMaxPoolTiesNaNAndIndicesAgree() {
+        let values: [Double] = [1, 1, 5, .nan,
+                                0, 1, 2, 3,
+                                -1, -2, 7, 7,
+                                -3, -1, 7, 9]
+        for dt in [DType.float32, .float64] {
+            let x = Tensor(values, shape: [1, 1, 4, 4]).to(dt)
+            let (v, i) = x.maxPool2dWithIndices(kernel: [2])
+            let got = v.to(.float64).toArray(as: Double.self)
+            XCTAssertEqual(got[0], 1); XCTAssertTrue(got[1].isNaN); XCTAssertEqual(got[2], -1); XCTAssertEqual(got[3], 9)
+            XCTAssertEqual(i.toArray(as: Int64.self), [0, 3, 8, 15], "\(dt)")
+            let leaf = x.requiringGrad()
+            leaf.maxPool2d(kernel: [2]).sum().backward()
+            XCTAssertEqual(leaf.grad!.to(.float64).toArray(as: Double.self).enumerated().filter { $0.element != 0 }.map { $0.offset }, [0, 3, 8, 15])
+            // without a gradient to take, maxPool2d writes no indices (the values-only kernels): the same values,
+            // on the 2×2 kernel and on the general path (3×3, stride 1, padded)
+            for (k, st, p) in [([2], [2], [0]), ([3], [1], [1])] {
+                let want = x.maxPool2dWithIndices(kernel: k, stride: st, padding: p).values.to(.float64).toArray(as: Double.self)
+                let got = x.maxPool2d(kernel: k, stride: st, padding: p).to(.float64).toArray(as: Double.self)
+                XCTAssertEqual(got.count, want.count)
+                for (a, b) in zip(got, want) { XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(dt) kernel \(k): \(got) vs \(want)") }
+            }
+        }
+    }
+
+    /// The float32 kernel for short key sequences (S ≤ 32, D = 8, 16, 24, 32: one to four score
+    /// vectors per row, one to four output vectors, base-2 softmax in registers) against the
+    /// float64 composite ops: odd and even L, S at and between multiples of 8, strided rows, with
+    /// and without a mask (hidden keys get probability exactly 0; a fully hidden row gives NaN, as
+    /// in PyTorch), probabilities kept or not.
+    func testShortSequenceAttentionKernelMatchesFloat64() {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8)] {
+            let h = 2, n = 2
+            let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
+            var hidden = [Double](repeating: 0, count: l * s)
+            for i in stride(from: 1, to: hidden.count, by: 3) { hidden[i] = -.infinity }
+            for mask in [nil, Tensor(hidden, shape: [l, s])] {
+                func heads(_ t: Tensor) -> Tensor { t.reshape([n, t.shape[1], h, d]).permute(0, 2, 1, 3) }
+                var scores = heads(q).matmul(heads(k).transpose(-2, -1)) * (1 / Double(d).squareRoot())
+                if let m = mask { scores = scores + m }
+                let p64 = scores.softmax(dim: -1), o64 = p64.matmul(heads(v)).permute(0, 2, 1, 3).reshape([n, l, h * d])
+                for keep in [true, false] {
+                    // q, k, v as column blocks of one wider tensor: row strides larger than E
+                    let wide = Tensor.cat([q, Tensor.zeros([n, l, 3], dtype: .float64)], dim: 2).to(.float32).narrow(dim: 2, start: 0, length: h * d)
+                    let f = withNoGrad { Tensor.scaledDotProductAttention(q: wide, k: k.to(.float32), v: v.to(.float32), heads: h,
+                                                                          mask: mask?.to(.float32), needProbabilities: keep) }
+                    let tag = "L \(l) S \(s) D \(d) mask \(mask != nil) keep \(keep)"
+                    let allHidden = mask != nil && s == 1 // every key of a row hidden: NaN rows
+                    if allHidden { continue }
+                    XCTAssertLessThan((f.output.to(.float64) - o64).abs().max().item(), 2e-6, tag)
+                    if keep {
+                        XCTAssertLessThan((f.probabilities.to(.float64) - p64).abs().max().item(), 1e-6, tag)
+                        if mask != nil {
+                            let pr = f.probabilities.toArray(as: Float.self)
+                            for (i, x) in pr.enumerated() where hidden[i % (l * s)] == -.infinity { XCTAssertEqual(x, 0, tag) }
+                        }
+                    }
+                }
+            }
+        }
+        // a row with every key hidden: NaN output, as PyTorch's softmax of all −inf
+        let m = Tensor([0, -Double.infinity, -.infinity, -.infinity, -.infinity, -.infinity], shape: [2, 3]).to(.float32)
+        let out = withNoGrad { Tensor.scaledDotProductAttention(q: r([1, 2, 8]).to(.float32), k: r([1, 3, 8]).to(.float32), v: r([1, 3, 8]).to(.float32),
+                                                                heads: 1, mask: m).output }.toArray(as: Float.self)
+        XCTAssertTrue(out[0..<8].allSatisfy { $0.isFinite } && out[8..<16].allSatisfy { $0.isNaN }, "\(out)")
+    }
+
+    /// The float32 backward for short key sequences (S ≤ 32, D = 8…32: dP, dS and dQ per pair of
+    /// query rows, dK and dV per pair of keys, all in registers) against the float64 kernel (itself
+    /// gradient-checked): odd and even L and S, S at and between multiples of 8, separate q, k, v
+    /// with strided rows and a mask, and the packed [N, L, 3E] projection of self-attention whose
+    /// one gradient holds the three (row stride 3E).
+    func testShortSequenceAttentionBackwardMatchesFloat64() {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8), (9, 3, 16)] {
+            let h = 2, n = 2
+            let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
+            let seed = r([n, l, h * d])
+            var hidden = [Double](repeating: 0, count: l * s)
+            for i in stride(from: 1, to: hidden.count, by: 3) where s > 1 { hidden[i] = -.infinity }
+            let mask = Tensor(hidden, shape: [l, s])
+            func grads(_ dt: DType) -> [Tensor] {
+                // q as a column block of a wider tensor: a row stride larger than E
+                let qw = Tensor.cat([q, Tensor.zeros([n, l, 3], dtype: .float64)], dim: 2).to(dt).detach().requiringGrad()
+                let kk = k.to(dt).detach().requiringGrad(), vv = v.to(dt).detach().requiringGrad()
+                let out = Tensor.scaledDotProductAttention(q: qw.narrow(dim: 2, start: 0, length: h * d), k: kk, v: vv, heads: h,
+                                                           mask: mask.to(dt)).output
+                (out * seed.to(dt)).sum().backward()
+                return [qw.grad!, kk.grad!, vv.grad!]
+            }
+            let want = grads(.float64), got = grads(.float32)
+            for (i, (u, w)) in zip(got, want).enumerated() {
+                let err = (u.to(.float64) - w).abs().max().item(), scale = w.abs().max().item()
+                XCTAssertLessThan(err, 2e-5 * Swift.max(1, scale), "L \(l) S \(s) D \(d): gradient \(i) differs by \(err)")
+            }
+            if l == s {  // self-attention through one packed projection
+                let qkv = Tensor.cat([q, k, v], dim: 2)
+                func packed(_ dt: DType) -> Tensor {
+                    let x = qkv.to(dt).detach().requiringGrad()
+                    (Tensor.packedSelfAttention(qkv: x, heads: h, mask: nil, needProbabilities: false).output * seed.to(dt)).sum().backward()
+                    return x.grad!
+                }
+                let err = (packed(.float32).to(.float64) - packed(.float64)).abs().max().item()
+                XCTAssertLessThan(err, 2e-5 * Swift.max(1, packed(.float64).abs().max().item()), "packed L \(l) D \(d): \(err)")
+            }
+        }
+    }
+
+    /// The float32 packed linear kernel (linear.c, AVX2) against float64, directly up to 400 inputs:
+    /// tiles of 1–6 rows, 16-column panels with 1–16 live columns, reductions that are and are not
+    /// multiples of 8, with and without bias, rows split over threads; shapes past the limits take
+    /// the GEMM. The packing and the kernel are also called directly, so that the
+    /// plain loops that stand in for them below AVX2 are checked under NEURONE_KERNEL=generic.
+    func testPackedLinearKernelMatchesFloat64() {
+        // through linear(): the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401),
+                      (197, 17, 9), (193, 33, 400), (192, 5, 401)]
+        for (rows, outF, inF) in shapes {
+            let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
+            for bias in [b, nil] {
+                let want = x.linear(weight: w, bias: bias)
+                let got = withNoGrad { x.to(.float32).linear(weight: w.to(.float32), bias: bias?.to(.float32)) }
+                let err = (got.to(.float64) - want).abs().max().item()
+                XCTAssertLessThan(err, 1e-6 * Double(inF).squareRoot() * 4, "rows \(rows) out \(outF) in \(inF) bias \(bias != nil)")
+                // the C entry points themselves, on a row range in the middle
+                let (x32, w32, b32) = (x.to(.float32), w.to(.float32), bias?.to(.float32))
+                let pk = CPUBackend.packLinearWeight(w32.data, outFeatures: outF, inFeatures: inF)
+                let y = Tensor.zeros([rows, outF], dtype: .float32)
+                let (m0, m1) = (rows / 3, rows)
+                withExtendedLifetime(b32) {
+                    nk_linear_packed_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(inF), Int64(m0), Int64(m1), Int64(inF),
+                                         pk.data.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
+                                         Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF), 0)
+                }
+                let direct = (y.to(.float64) - want).narrow(dim: 0, start: m0, length: m1 - m0).abs().max().item()
+                XCTAssertLessThan(direct, 1e-6 * Double(inF).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF)")
+                if m0 > 0 { XCTAssertEqual(y.narrow(dim: 0, start: 0, length: m0).abs().max().item(), 0, "rows before m0 untouched") }
+            }
+        }
+    }
+
+    /// Float32 2×2 stride-2 average pooling (the C kernel, its planes split over the threads) on
+    /// odd sizes against float64.
+    func testAvgPool2x2Float32MatchesFloat64() {
+        for shape in [[1, 1, 2, 2], [2, 3, 5, 7], [4, 8, 33, 31]] {
+            let x = r(shape)
+            let want = x.avgPool2d(kernel: [2])
+            let got = x.to(.float32).avgPool2d(kernel: [2])
+            XCTAssertEqual(got.shape, want.shape)
+            XCTAssertLessThan((got.to(.float64) - want).abs().max().item(), 1e-6, "shape \(shape)")
+        }
+    }
+
+    /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, here
+    /// for weights of any size, the GEMM beyond) against float64, on edge tiles (features not
+    /// multiples of 6 and 16) and a strided input; then nk_wgrad_f32 itself (portable loops under
+    /// NEURONE_KERNEL=generic) on a panel range, writing and accumulating, with reductions split
+    /// into K blocks (rows over 256).
+    func testLinearWeightGradientKernelMatchesFloat64() {
+        let saved = Tensor.linearKernels
+        defer { Tensor.linearKernels = saved }
+        Tensor.linearKernels.weightGradientMinWeights = 0
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401)]
+        for (rows, outF, inF) in shapes {
+            let x64 = r([rows, inF]), w64 = r([outF, inF]), g64 = r([rows, outF])
+            let want = g64.transpose(0, 1).matmul(x64)
+            for strided in [false, true] {
+                let w = w64.to(.float32).detach().requiringGrad()
+                // a strided input: the first inF columns of a tensor twice as wide, made contiguous by linear()
+                let x = strided ? Tensor.cat([x64, x64], dim: 1).to(.float32).narrow(dim: 1, start: 0, length: inF) : x64.to(.float32)
+                let y = x.linear(weight: w)
+                y.backward(g64.to(.float32))
+                let err = (w.grad!.to(.float64) - want).abs().max().item()
+                XCTAssertLessThan(err, 1e-6 * Double(rows).squareRoot() * 4, "rows \(rows) out \(outF) in \(inF) strided \(strided)")
+            }
+            // the C entry points: panels [p0, panels) written, then accumulated onto
+            let (g32, x32) = (g64.to(.float32), x64.to(.float32))
+            let tiles = (outF + 5) / 6, panels = (inF + 15) / 16, p0 = panels / 2
+            let pa = Tensor.zeros([tiles * 6 * rows], dtype: .float32), pb = Tensor.zeros([panels * 16 * rows], dtype: .float32)
+            let dw = Tensor.zeros([outF, inF], dtype: .float32)
+            let (gp, xp) = (g32.data.assumingMemoryBound(to: Float.self), x32.data.assumingMemoryBound(to: Float.self))
+            let (ap, bp, dp) = (pa.data.assumingMemoryBound(to: Float.self), pb.data.assumingMemoryBound(to: Float.self), dw.data.assumingMemoryBound(to: Float.self))
+            nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), 0, Int64(tiles), ap)
+            for accumulate: Int32 in [0, 1] {
+                nk_wgrad_f32(ap, xp, Int64(inF), bp, Int64(outF), Int64(inF), Int64(rows), Int64(p0), Int64(panels), dp, Int64(inF), accumulate)
+                let c0 = 16 * p0, scale = Double(accumulate + 1)
+                let part = (dw.to(.float64) - want * scale).narrow(dim: 1, start: c0, length: inF - c0).abs().max().item()
+                XCTAssertLessThan(part, 2e-6 * Double(rows).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF) accumulate \(accumulate)")
+                if c0 > 0 { XCTAssertEqual(dw.narrow(dim: 1, start: 0, length: c0).abs().max().item(), 0, "columns before panel p0 untouched") }
+            }
+        }
+    }
+
+    /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
+    /// long ones) agree with the float64 im2col path, forward and backward.
+    func testFloat32ConvolutionPathsMatchFloat64() {
+        let configs: [([Int], [Int], [Int], ConvPadding, [Int])] = [
+            ([3, 1, 9, 8], [4, 1, 3, 3], [1], .explicit([0]), [1]),      // direct
+            ([2, 2, 7, 7], [3, 2, 3, 3], [1], .explicit([1, 2]), [1]),   // direct, padded
+            ([2, 3, 8, 9], [2, 3, 2, 3], [1], .explicit([1]), [2, 1]),   // direct, dilated
+            ([2, 1, 28, 28], [6, 1, 5, 5], [1], .explicit([2]), [1]),    // direct, lenet5's conv1 (one block of 6)
+            ([2, 1, 12, 11], [13, 1, 3, 3], [1], .explicit([0]), [1]),   // direct, blocks of 4, 4, 5
+            ([1, 2, 10, 10], [7, 2, 3, 3], [1], .explicit([1]), [1]),    // direct, blocks of 3 and 4, two channels
+            ([2, 1, 9, 9], [5, 1, 4, 4], [1], .explicit([1]), [1]),      // direct, weight-gradient taps in blocks of 3 and 1
+            ([1, 2, 6, 6], [1, 2, 3, 1], [1], .explicit([0]), [1]),      // direct, one output channel, one tap per row
+            ([2, 8, 6, 6], [5, 8, 3, 3], [1], .explicit([1]), [1]),      // one GEMM per chunk
+            ([3, 16, 5, 7], [4, 16, 2, 2], [2], .explicit([1]), [1]),    // one GEMM per chunk, strided
+            ([2, 4, 20, 19], [9, 4, 3, 3], [1], .explicit([1]), [1]),    // one sample per product: 380 columns (panels of 16 and a tail of 12), 9 rows (tiles of 6 and 3)
+            ([2, 5, 11, 11], [7, 5, 3, 3], [1], .explicit([2]), [2]),    // two samples per product, dilated
+            ([1, 32, 12, 12], [64, 32, 3, 3], [1], .explicit([0]), [1]), // mnist-cnn's conv2 shape (smaller image): 64 rows, K = 288
+            ([1, 32, 20, 20], [8, 32, 3, 3], [1], .explicit([1]), [1]),  // K = 288, padded, 400 columns
+            ([1, 32, 23, 23], [4, 32, 3, 3], [2], .explicit([1]), [1]),  // K = 288, strided, 4 rows (one short tile)
+            ([7, 4, 16, 17], [6, 4, 3, 3], [1], .explicit([0]), [1]),    // four groups of two samples: several per thread (weight-gradient partials added)
+            ([2, 6, 14, 14], [16, 6, 5, 5], [1], .explicit([0]), [1]),   // lenet5's conv2: 25 rows per channel (panels of 16 span two channels), K = 150
+            ([2, 40, 5, 5], [8, 40, 1, 1], [1], .explicit([0]), [1]),    // 1×1: one row per channel (a panel spans 16), 50 columns (a tail of 2 past 8-column blocks)
+            ([2, 4, 10, 10], [6, 4, 3, 3], [1], .explicit([0]), [1]),   // rows 8 wide (forward columns in pieces of 8), two samples, 128 columns
+            ([3, 4, 8, 8], [5, 4, 3, 3], [1], .explicit([1]), [1]),      // 8 wide, padded (runs gathered, zero rows), three samples
+            ([1, 4, 9, 10], [6, 4, 3, 3], [1], .explicit([0]), [1]),     // 8 wide, 56 columns: the last panel half empty
+            ([2, 4, 16, 16], [3, 4, 3, 3], [2], .explicit([1]), [1]),    // 8 wide, strided
+            ([1, 4, 12, 12], [3, 4, 3, 3], [1], .explicit([0]), [2]),    // 8 wide, dilated
+            ([1, 32, 8, 26], [4, 32, 3, 3], [1], .explicit([0]), [1]),   // 24 wide, K = 288: forward columns in chunks of 112 and 32, the second from mid-row
+            ([2, 32, 10, 10], [5, 32, 3, 3], [1], .explicit([1]), [1]),  // 8 wide, K = 288, padded: two samples in a chunk of 112, then one of 16
+        ]
+        for (xs, ws, st, p, d) in configs {
+            let x64 = r(xs), w64 = r(ws), b64 = r([ws[0]]), g64 = r([1])
+            func run(_ dt: DType) -> [Tensor] {
+                let x = x64.to(dt).detach().requiringGrad(), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
+                let y = x.conv2d(weight: w, bias: b, stride: st, padding: p, dilation: d)
+                let seed = Tensor.uniform(y.shape, low: -1, high: 1, dtype: dt, generator: Generator(seed: 99))
+                y.backward(seed)
+                _ = g64
+                return [y, x.grad!, w.grad!, b.grad!]
+            }
+            let a = run(.float32), b = run(.float64)
+            for (i, (u, v)) in zip(a, b).enumerated() {
+                XCTAssertEqual(u.shape, v.shape)
+                let err = (u.to(.float64) - v).abs().max().item()
+                XCTAssertLessThan(err, 1e-4, "x\(xs) w\(ws) stride \(st) \(p) dilation \(d): output \(i) differs by \(err)")
+            }
+        }
+    }
+
+    /// Convolutions with long columns (≥ 256 output positions) run one sample per GEMM; forward,
+    /// input, weight and bias gradients against plain loops in double precision, strided + padded
+    /// and dilated, float32 and float64.
+    func testBandedConvolutionMatchesPlainLoops() {
+        let configs: [([Int], [Int], Int, Int, Int)] = [([2, 64, 40, 34], [4, 64, 3, 3], 2, 1, 1), ([1, 40, 30, 30], [3, 40, 3, 3], 1, 0, 2)]
+        for (xs, ws, st, pad, dil) in configs {
+            let (n, c, h, w) = (xs[0], xs[1], xs[2], xs[3]), (o, kh, kw) = (ws[0], ws[2], ws[3])
+            let oh = (h + 2 * pad - dil * (kh - 1) - 1) / st + 1, ow = (w + 2 * pad - dil * (kw - 1) - 1) / st + 1
+            XCTAssertGreaterThanOrEqual(oh * ow, 256, "one sample per GEMM")
+            let x = r(xs), wt = r(ws), b = r([o]), gy = r([n, o, oh, ow])
+            let X = x.toArray(as: Double.self), W = wt.toArray(as: Double.self), B = b.toArray(as: Double.self), G = gy.toArray(as: Double.self)
+            var Y = [Double](repeating: 0, count: n * o * oh * ow), DX = [Double](repeating: 0, count: X.count)
+            var DW = [Double](repeating: 0, count: W.count), DB = [Double](repeating: 0, count: o)
+            for ni in 0..<n { for oi in 0..<o { for oy in 0..<oh { for ox in 0..<ow {
+                let yi = ((ni * o + oi) * oh + oy) * ow + ox
+                var acc = B[oi]
+                DB[oi] += G[yi]
+                for ci in 0..<c { for i in 0..<kh { for j in 0..<kw {
+                    let yy = oy * st - pad + i * dil, xx = ox * st - pad + j * dil
+                    guard yy >= 0 && yy < h && xx >= 0 && xx < w else { continue }
+                    let xi = ((ni * c + ci) * h + yy) * w + xx, wi = ((oi * c + ci) * kh + i) * kw + j
+                    acc += X[xi] * W[wi]
+                    DX[xi] += G[yi] * W[wi]
+                    DW[wi] += G[yi] * X[xi]
+                } } }
+                Y[yi] = acc
+            } } } }
+            for dt in [DType.float32, .float64] {
+                let xl = x.to(dt).detach().requiringGrad(), wl = wt.to(dt).detach().requiringGrad(), bl = b.to(dt).detach().requiringGrad()
+                let y = xl.conv2d(weight: wl, bias: bl, stride: [st], padding: .explicit([pad]), dilation: [dil])
+                y.backward(gy.to(dt))
+                for (name, got, want) in [("output", y, Y), ("input grad", xl.grad!, DX), ("weight grad", wl.grad!, DW), ("bias grad", bl.grad!, DB)] {
+                    let g = got.to(.float64).toArray(as: Double.self)
+                    let err = zip(g, want).map { Swift.abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(err, dt == .float64 ? 1e-9 : 2e-3, "x\(xs) w\(ws) \(dt): \(name) differs by \(err)")
+                }
+            }
+        }
+    }
+}
