@@ -154,19 +154,15 @@ extension CPUBackend {
                     if backward { (dst + p * height * width).update(repeating: 0, count: height * width) }
                     for oh in 0..<g.outH {
                         for ow in 0..<g.outW {
-                            var h0 = oh * g.strideH - g.padH, w0 = ow * g.strideW - g.padW
-                            var h1 = Swift.min(h0 + g.kernelH, height + g.padH), w1 = Swift.min(w0 + g.kernelW, width + g.padW)
-                            let poolSize = (h1 - h0) * (w1 - w0)
-                            h0 = Swift.max(h0, 0); w0 = Swift.max(w0, 0)
-                            h1 = Swift.min(h1, height); w1 = Swift.min(w1, width)
-                            let divisor = divisorOverride ?? (countIncludePad ? poolSize : (h1 - h0) * (w1 - w0))
+                            let (rows, columns, divisor) = g.averagePoolingWindow(oh, ow, height: height, width: width,
+                                                                                  countIncludePad: countIncludePad, divisorOverride: divisorOverride)
                             let o = (p * g.outH + oh) * g.outW + ow
                             if backward {
                                 let share = src[o] / T(divisor)
-                                for y in h0..<Swift.max(h0, h1) { for xx in w0..<Swift.max(w0, w1) { dst[(p * height + y) * width + xx] += share } }
+                                for y in rows { for xx in columns { dst[(p * height + y) * width + xx] += share } }
                             } else {
                                 var s: T = 0
-                                for y in h0..<Swift.max(h0, h1) { for xx in w0..<Swift.max(w0, w1) { s += src[(p * height + y) * width + xx] } }
+                                for y in rows { for xx in columns { s += src[(p * height + y) * width + xx] } }
                                 dst[o] = divisor == 0 ? T.nan : s / T(divisor)
                             }
                         }

@@ -18,4 +18,20 @@ public struct WindowGeometry: Equatable, Sendable {
         (self.kernelH, self.kernelW, self.strideH, self.strideW) = (kernelH, kernelW, strideH, strideW)
         (self.padH, self.padW, self.dilationH, self.dilationW, self.outH, self.outW) = (padH, padW, dilationH, dilationW, outH, outW)
     }
+
+    /// Average pooling's window at output (oh, ow) over a height × width input, as PyTorch defines
+    /// it: the rows and columns it sums (the window clipped to the input) and its divisor —
+    /// `divisorOverride` when given, else the window's size clipped to the padded input
+    /// (`countIncludePad`) or the number of positions summed. Every backend's pooling uses it.
+    @inlinable
+    package func averagePoolingWindow(_ oh: Int, _ ow: Int, height: Int, width: Int, countIncludePad: Bool,
+                                      divisorOverride: Int?) -> (rows: Range<Int>, columns: Range<Int>, divisor: Int) {
+        var h0 = oh * strideH - padH, w0 = ow * strideW - padW
+        var h1 = Swift.min(h0 + kernelH, height + padH), w1 = Swift.min(w0 + kernelW, width + padW)
+        let poolSize = (h1 - h0) * (w1 - w0)
+        h0 = Swift.max(h0, 0); w0 = Swift.max(w0, 0)
+        h1 = Swift.min(h1, height); w1 = Swift.min(w1, width)
+        let divisor = divisorOverride ?? (countIncludePad ? poolSize : (h1 - h0) * (w1 - w0))
+        return (h0..<Swift.max(h0, h1), w0..<Swift.max(w0, w1), divisor)
+    }
 }

@@ -7,9 +7,31 @@ extension ReferenceBackend {
     package func im2col(dtype: DType, _ x: DeviceBuffer, batch: Int, channels: Int, height: Int, width: Int,
                         geometry g: WindowGeometry, _ cols: DeviceBuffer, sampleStride: Int?, rowStride: Int?) {
         check(dtype.isFloatingPoint, "im2col: dtype \(dtype) is not supported (float32 or float64 expected)")
+        let src = Elements(x, dtype), dst = Elements(cols, dtype)
+        forEachColumnEntry(batch: batch, channels: channels, height: height, width: width, geometry: g,
+                           sampleStride: sampleStride, rowStride: rowStride) { column, input in
+            dst[column] = input.map { src[$0] } ?? 0
+        }
+    }
+
+    /// The adjoint of `im2col`: every column entry added back to the input position it was read from.
+    package func col2im(dtype: DType, _ cols: DeviceBuffer, batch: Int, channels: Int, height: Int, width: Int,
+                        geometry g: WindowGeometry, _ x: DeviceBuffer, sampleStride: Int?, rowStride: Int?) {
+        check(dtype.isFloatingPoint, "col2im: dtype \(dtype) is not supported (float32 or float64 expected)")
+        let src = Elements(cols, dtype), dst = Elements(x, dtype)
+        forEachColumnEntry(batch: batch, channels: channels, height: height, width: width, geometry: g,
+                           sampleStride: sampleStride, rowStride: rowStride) { column, input in
+            if let at = input { dst[at] = dst[at] + src[column] }
+        }
+    }
+
+    /// Calls `body(column index, input index or nil when the tap falls outside the input)` for
+    /// every entry of the columns: row r = (c·kh + i)·kw + j of sample n, position oh·outW + ow,
+    /// at n·sampleStride + r·rowStride + position ([N, C·kh·kw, L] by default).
+    private func forEachColumnEntry(batch: Int, channels: Int, height: Int, width: Int, geometry g: WindowGeometry,
+                                    sampleStride: Int?, rowStride: Int?, _ body: (Int, Int?) -> Void) {
         let l = g.outH * g.outW, k = channels * g.kernelH * g.kernelW
         let ss = sampleStride ?? k * l, rs = rowStride ?? l
-        let src = Elements(x, dtype), dst = Elements(cols, dtype)
         for n in 0..<batch {
             for c in 0..<channels {
                 for i in 0..<g.kernelH {
@@ -19,32 +41,7 @@ extension ReferenceBackend {
                             for ow in 0..<g.outW {
                                 let y = oh * g.strideH - g.padH + i * g.dilationH, xx = ow * g.strideW - g.padW + j * g.dilationW
                                 let inside = y >= 0 && y < height && xx >= 0 && xx < width
-                                dst[n * ss + row * rs + oh * g.outW + ow] = inside ? src[((n * channels + c) * height + y) * width + xx] : 0
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    package func col2im(dtype: DType, _ cols: DeviceBuffer, batch: Int, channels: Int, height: Int, width: Int,
-                        geometry g: WindowGeometry, _ x: DeviceBuffer, sampleStride: Int?, rowStride: Int?) {
-        check(dtype.isFloatingPoint, "col2im: dtype \(dtype) is not supported (float32 or float64 expected)")
-        let l = g.outH * g.outW, k = channels * g.kernelH * g.kernelW
-        let ss = sampleStride ?? k * l, rs = rowStride ?? l
-        let src = Elements(cols, dtype), dst = Elements(x, dtype)
-        for n in 0..<batch {
-            for c in 0..<channels {
-                for i in 0..<g.kernelH {
-                    for j in 0..<g.kernelW {
-                        let row = (c * g.kernelH + i) * g.kernelW + j
-                        for oh in 0..<g.outH {
-                            for ow in 0..<g.outW {
-                                let y = oh * g.strideH - g.padH + i * g.dilationH, xx = ow * g.strideW - g.padW + j * g.dilationW
-                                guard y >= 0 && y < height && xx >= 0 && xx < width else { continue }
-                                let at = ((n * channels + c) * height + y) * width + xx
-                                dst[at] = dst[at] + src[n * ss + row * rs + oh * g.outW + ow]
+                                body(n * ss + row * rs + oh * g.outW + ow, inside ? ((n * channels + c) * height + y) * width + xx : nil)
                             }
                         }
                     }
@@ -92,8 +89,7 @@ extension ReferenceBackend {
         }
     }
 
-    /// PyTorch's average pooling: the window clipped to the padded input gives the count with
-    /// padding, clipped to the input the positions summed and the count without it.
+    /// PyTorch's average pooling, its windows from `WindowGeometry.averagePoolingWindow`.
     package func avgPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                            countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: DeviceBuffer) {
         check(dtype.isFloatingPoint, "avgPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
@@ -102,21 +98,15 @@ extension ReferenceBackend {
         for p in 0..<planes {
             for oh in 0..<g.outH {
                 for ow in 0..<g.outW {
-                    var h0 = oh * g.strideH - g.padH, w0 = ow * g.strideW - g.padW
-                    var h1 = Swift.min(h0 + g.kernelH, height + g.padH), w1 = Swift.min(w0 + g.kernelW, width + g.padW)
-                    let poolSize = (h1 - h0) * (w1 - w0)
-                    h0 = Swift.max(h0, 0); w0 = Swift.max(w0, 0)
-                    h1 = Swift.min(h1, height); w1 = Swift.min(w1, width)
-                    let divisor = divisorOverride ?? (countIncludePad ? poolSize : Swift.max(0, h1 - h0) * Swift.max(0, w1 - w0))
+                    let (rows, columns, divisor) = g.averagePoolingWindow(oh, ow, height: height, width: width,
+                                                                          countIncludePad: countIncludePad, divisorOverride: divisorOverride)
                     let o = (p * g.outH + oh) * g.outW + ow
                     if backward {
                         let share = src[o] / Double(divisor)
-                        for y in h0..<Swift.max(h0, h1) {
-                            for xx in w0..<Swift.max(w0, w1) { let at = (p * height + y) * width + xx; dst[at] = dst[at] + share }
-                        }
+                        for y in rows { for xx in columns { let at = (p * height + y) * width + xx; dst[at] = dst[at] + share } }
                     } else {
                         var sum = 0.0
-                        for y in h0..<Swift.max(h0, h1) { for xx in w0..<Swift.max(w0, w1) { sum += src[(p * height + y) * width + xx] } }
+                        for y in rows { for xx in columns { sum += src[(p * height + y) * width + xx] } }
                         dst[o] = divisor == 0 ? .nan : sum / Double(divisor)
                     }
                 }
