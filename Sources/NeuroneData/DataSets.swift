@@ -107,9 +107,10 @@ public enum DataSets {
                                                 source: "the embedded MNIST sample")
         let n = 5000
         guard packed.count == n * 785 else { throw DataSetError(message: "the embedded MNIST sample holds \(packed.count) bytes; expected \(n * 785)") }
-        let images = Tensor.empty([n, 1, 28, 28], dtype: .float32)
-        let p = images.data.assumingMemoryBound(to: Float.self)
-        for i in 0..<(n * 784) { p[i] = Float(packed[n + i]) * (1 / 255) }
+        let images = Tensor.fromHost([n, 1, 28, 28], dtype: .float32) { raw in
+            let p = raw.assumingMemoryBound(to: Float.self)
+            for i in 0..<(n * 784) { p[i] = Float(packed[n + i]) * (1 / 255) }
+        }
         let all = TensorDataset(inputs: images, labels: Tensor(packed[0..<n].map { Int64($0) }), classNames: (0..<10).map(String.init))
         let (train, test) = all.split(fraction: 0.2, generator: Generator(seed: 0))
         return DataSetSplits(name: "mnist-5k", train: train, test: test, description: Self.all.first { $0.name == "mnist-5k" }!.summary)
