@@ -113,10 +113,19 @@ package final class ReferenceBackend: Backend {
                 d[i] = x
             } else {
                 var x = s.int(i)
-                if let l = lo, x < Elements.saturated(l, Int64.min, Int64.max) { x = Elements.saturated(l, Int64.min, Int64.max) }
-                if let h = hi, x > Elements.saturated(h, Int64.min, Int64.max) { x = Elements.saturated(h, Int64.min, Int64.max) }
+                if let l = lo.map({ Self.integerBound($0, dtype) }), x < l { x = l }
+                if let h = hi.map({ Self.integerBound($0, dtype) }), x > h { x = h }
                 d.setInt(i, x)
             }
+        }
+    }
+
+    /// A clamp bound as a value of an integer or bool dtype: saturated to its range (bool: ≠ 0).
+    static func integerBound(_ v: Double, _ dtype: DType) -> Int64 {
+        switch dtype {
+        case .int32: return Elements.saturated(v, Int64(Int32.min), Int64(Int32.max))
+        case .bool: return v != 0 ? 1 : 0
+        default: return Elements.saturated(v, Int64.min, Int64.max)
         }
     }
 

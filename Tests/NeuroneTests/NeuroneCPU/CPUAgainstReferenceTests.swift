@@ -211,4 +211,77 @@ final class CPUAgainstReferenceTests: XCTestCase {
             }
         }
     }
+
+    /// NaN equals NaN; everything else exactly, or within `tolerance` relative to 1 + |reference|.
+    func assertSame(_ a: [Double], _ b: [Double], tolerance: Double = 0, _ what: String) {
+        XCTAssertEqual(a.count, b.count, what)
+        for (i, (x, y)) in zip(a, b).enumerated() where !(x.isNaN && y.isNaN) {
+            if x == y { continue }
+            XCTAssertLessThanOrEqual(Swift.abs(x - y), tolerance * (1 + Swift.abs(y)), "\(what) [\(i)]: cpu \(x), reference \(y)")
+        }
+    }
+
+    /// The primitive kernels on edge values (±0, NaN, ±∞, the int32 extremes) in every dtype: maps,
+    /// binary ops with both broadcast steps, comparisons, select, clamp (an integer bound beyond
+    /// int32 saturates), casts and reductions. Exact, except float32 exp/tanh/sigmoid (the CPU's own
+    /// approximations) and float32 sums (summed in float32 lanes on the CPU).
+    func testPrimitiveKernelsMatchReference() {
+        let floats: [Double] = [0, -0.0, 1.5, -2.25, .nan, .infinity, -.infinity, 1e-30, 3, -7, 0.5, 100]
+        let ints: [Double] = [0, 1, -1, 7, -9, 2147483647, -2147483648, 42, 3, -3, 5, 2]
+        let bools: [Double] = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0]
+        let n = floats.count
+        for dt in [DType.float32, .float64, .int32, .int64, .bool] {
+            let inputs = dt.isFloatingPoint ? floats : (dt == .bool ? bools : ints)
+            let a = buffer(inputs, dt), b = buffer(inputs.reversed(), dt)
+            func run(_ outType: DType, _ body: (Backend, DeviceBuffer) -> Void) -> ([Double], [Double]) {
+                let (o1, o2) = (empty(n, outType), empty(n, outType))
+                body(cpu, o1); body(ref, o2)
+                return (values(o1, n, outType), values(o2, n, outType))
+            }
+            let unaries: [UnaryOp] = dt.isFloatingPoint ? [.neg, .abs, .sqrt, .exp, .log, .log1p, .sin, .cos, .tanh, .sigmoid, .relu, .sign, .reciprocal, .erf]
+                : (dt == .bool ? [.abs, .relu, .sign] : [.neg, .abs, .relu, .sign])
+            for op in unaries {
+                let (x, y) = run(dt) { $0.unary(op, dtype: dt, a, $1, count: n) }
+                let approximate = dt == .float32 && [.exp, .tanh, .sigmoid].contains(op)
+                assertSame(x, y, tolerance: approximate ? 1e-6 : 0, "\(op) \(dt)")
+            }
+            let binaries: [BinaryOp] = dt.isFloatingPoint ? [.add, .sub, .mul, .div, .pow, .minimum, .maximum]
+                : (dt == .bool ? [.add, .mul, .minimum, .maximum] : [.add, .sub, .mul, .minimum, .maximum])
+            for op in binaries {
+                for (sa, sb) in [(1, 1), (0, 1), (1, 0)] {
+                    let (x, y) = run(dt) { $0.binary(op, dtype: dt, a, aStep: sa, b, bStep: sb, $1, count: n) }
+                    assertSame(x, y, "\(op) \(dt) steps \(sa),\(sb)")
+                }
+            }
+            for op in [CompareOp.eq, .ne, .lt, .le, .gt, .ge] {
+                let (x, y) = run(.bool) { $0.compare(op, dtype: dt, a, aStep: 1, b, bStep: 1, $1, count: n) }
+                assertSame(x, y, "\(op) \(dt)")
+            }
+            let cond = buffer(bools, .bool)
+            let (sx, sy) = run(dt) { $0.select(dtype: dt, cond: cond, a, b, $1, count: n) }
+            assertSame(sx, sy, "select \(dt)")
+            for (lo, hi) in [(-2.0, 3.0), (3e9, nil), (nil, -3e9)] as [(Double?, Double?)] {
+                let (x, y) = run(dt) { $0.clamp(dtype: dt, a, $1, count: n, min: lo, max: hi) }
+                assertSame(x, y, "clamp \(dt) \(String(describing: lo)) \(String(describing: hi))")
+            }
+            for to in [DType.float32, .float64, .int32, .int64, .bool] {
+                let (x, y) = run(to) { $0.cast(a, from: dt, $1, to: to, count: n) }
+                assertSame(x, y, "cast \(dt) → \(to)")
+            }
+            for (outer, size, inner) in [(3, 4, 1), (1, 3, 4), (2, 2, 3)] {
+                for op in [ReduceOp.sum, .max, .min, .argmax, .argmin] {
+                    let outType: DType = op == .argmax || op == .argmin ? .int64 : (op == .sum && !dt.isFloatingPoint ? .int64 : dt)
+                    let count = outer * inner
+                    let (o1, o2) = (empty(count, outType), empty(count, outType))
+                    let (i1, i2) = (empty(count, .int64), empty(count, .int64))
+                    let withIndices = op == .max || op == .min
+                    cpu.reduce(op, dtype: dt, a, outer: outer, size: size, inner: inner, o1, indices: withIndices ? i1 : nil)
+                    ref.reduce(op, dtype: dt, a, outer: outer, size: size, inner: inner, o2, indices: withIndices ? i2 : nil)
+                    assertSame(values(o1, count, outType), values(o2, count, outType), tolerance: op == .sum && dt == .float32 ? 1e-6 : 0,
+                               "\(op) \(dt) [\(outer), \(size), \(inner)]")
+                    if withIndices { assertSame(values(i1, count, .int64), values(i2, count, .int64), "\(op) indices \(dt)") }
+                }
+            }
+        }
+    }
 }
