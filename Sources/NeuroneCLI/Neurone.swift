@@ -22,7 +22,7 @@ struct Info: ParsableCommand {
         if json {
             print("{\"backend\":\"\(Device.cpu.backendName)\",\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
         } else {
-            print("backend:          \(Device.cpu.backendName) (NEURONE_DEVICE=reference: the plain float64 reference loops)")
+            print("backend:          \(Device.cpu.backendName) (set NEURONE_DEVICE=cpu or reference: the plain float64 reference loops)")
             print("BLAS library:     \(blas.isEmpty ? "none found" : blas)")
             print("GEMM backend:     \(Gemm.backend.rawValue)")
             print("built-in kernel:  \(Gemm.builtinKernelName)")
