@@ -53,6 +53,7 @@ public final class TrainingRun {
 
     /// A new run writing into `directory` (created if needed).
     public init(settings: TrainingSettings, directory: String) throws {
+        try settings.validate()
         self.settings = settings
         self.directory = directory
         manualSeed(settings.seed)

@@ -44,6 +44,18 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// The defaults of `neurone train`.
     public init() {}
 
+    /// Throws a `TrainingError` naming the first value a run cannot use: settings also come from
+    /// a checkpoint's training-state.json, which may have been edited or damaged.
+    public func validate() throws {
+        func bad(_ what: String, _ value: Any, _ expected: String) -> TrainingError {
+            TrainingError(message: "invalid training settings: \(what) is \(value); expected \(expected)")
+        }
+        if batchSize <= 0 { throw bad("the batch size", batchSize, "a positive number of samples") }
+        if epochs < 0 { throw bad("the number of epochs", epochs, "0 or more") }
+        if !(valSplit >= 0 && valSplit < 1) { throw bad("the validation fraction", valSplit, "a fraction in [0, 1)") }
+        if !momentum.isFinite || !weightDecay.isFinite { throw bad("momentum/weight decay", "\(momentum)/\(weightDecay)", "finite numbers") }
+    }
+
     /// The transforms `augment` names, for inputs of shape `sampleShape`.
     public func transforms(sampleShape: [Int]) throws -> [Transform] {
         if augment.lowercased() == "none" || augment.isEmpty { return [] }

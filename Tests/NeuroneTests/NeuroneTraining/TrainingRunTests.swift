@@ -89,6 +89,28 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("bad"))) {
             XCTAssertEqual("\($0)", "unknown optimizer 'lbfgs'; valid: sgd, adam, adamw, rmsprop, adagrad, adadelta")
         }
+        // Settings a DataLoader or a split would stop the program on, from arguments or from an
+        // edited checkpoint, throw instead.
+        s.optimizer = "adam"
+        for (edit, message) in [({ (t: inout TrainingSettings) in t.batchSize = 0 }, "the batch size is 0; expected a positive number of samples"),
+                                ({ (t: inout TrainingSettings) in t.valSplit = 1 }, "the validation fraction is 1.0; expected a fraction in [0, 1)"),
+                                ({ (t: inout TrainingSettings) in t.valSplit = .nan }, "the validation fraction is nan; expected a fraction in [0, 1)")] {
+            var t = s
+            edit(&t)
+            XCTAssertThrowsError(try TrainingRun(settings: t, directory: tempDir("bad"))) {
+                XCTAssertEqual("\($0)", "invalid training settings: " + message)
+            }
+        }
+        let edits = tempDir("edited")
+        _ = try TrainingRun(settings: s, directory: edits).run()
+        let statePath = edits + "/training-state.json"
+        let state = try String(contentsOfFile: statePath, encoding: .utf8)
+        let edited = state.replacingOccurrences(of: #""batchSize"\s*:\s*[0-9]+"#, with: "\"batchSize\":0", options: .regularExpression)
+        XCTAssertNotEqual(edited, state, "training-state.json records the batch size")
+        try edited.write(toFile: statePath, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingRun.resume(from: edits, epochs: 2)) {
+            XCTAssertTrue("\($0)".contains("the batch size is 0"), "\($0)")
+        }
     }
 
     func testNaNStopsAndKeepsTheLastGoodCheckpoint() throws {
