@@ -12,6 +12,10 @@ package final class CPUBackend {
     /// Compute-bound (transcendental) work splits earlier.
     let mathGrain = 1 << 13
 
+    /// A new uninitialised buffer of `count` values for a kernel's own use (from `BufferCache`,
+    /// so a warmed-up step allocates nothing new).
+    func scratch(_ count: Int, _ dt: DType) -> Storage { Storage(byteCount: count * dt.byteSize) }
+
     // MARK: copy, cast, fill
 
     package func copyStrided(elemSize: Int, shape: [Int], src: UnsafeRawPointer, srcStrides: [Int],

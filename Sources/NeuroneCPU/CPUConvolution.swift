@@ -48,9 +48,6 @@ extension CPUBackend {
         }
     }
 
-    /// A new uninitialised buffer of `count` values for a kernel's own use.
-    func scratch(_ count: Int, _ dt: DType) -> Storage { Storage(byteCount: count * dt.byteSize) }
-
     /// The bias gradient db [O] = Σ over n, y, x of g [N, O, L] (contiguous), summed as the tensor
     /// layer's `sum(dims: [0, 2, 3])` sums a contiguous tensor: over L first, then over N.
     func convolutionBiasGradient(_ dt: DType, _ g: UnsafeRawPointer, n: Int, o: Int, l: Int, into db: UnsafeMutableRawPointer) {

@@ -135,13 +135,4 @@ extension FusedActivation {
         }
     }
 
-    /// The activation whose gradient `activationGrad` takes for `op`, if any.
-    init?(gradientOf op: UnaryOp) {
-        switch op {
-        case .relu: self = .relu
-        case .tanh: self = .tanh
-        case .sigmoid: self = .sigmoid
-        default: return nil
-        }
-    }
 }

@@ -19,4 +19,10 @@ public enum FusedActivation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation whose gradient `Backend.activationGrad` takes for `op`, if any (the
+    /// inverse of `unaryOp`).
+    package init?(gradientOf op: UnaryOp) {
+        guard let a = FusedActivation.allCases.first(where: { $0.unaryOp == op }) else { return nil }
+        self = a
+    }
 }

@@ -92,14 +92,18 @@ package final class ReferenceBackend: Backend {
 
     package func activationGrad(_ op: UnaryOp, dtype: DType, _ g: DeviceBuffer, _ saved: DeviceBuffer, _ out: DeviceBuffer, count: Int) {
         check(dtype.isFloatingPoint, "activationGrad: dtype \(dtype) is not supported (float32 or float64 expected)")
+        guard let a = FusedActivation(gradientOf: op) else { fail("activationGrad: \(op.rawValue) has no fused gradient") }
         let gv = Elements(g, dtype), s = Elements(saved, dtype), o = Elements(out, dtype)
-        for i in 0..<count {
-            switch op {
-            case .relu: o[i] = s[i] <= 0 ? 0 : gv[i]
-            case .tanh: o[i] = gv[i] * (1 - s[i] * s[i])
-            case .sigmoid: o[i] = gv[i] * s[i] * (1 - s[i])
-            default: fail("activationGrad: \(op.rawValue) has no fused gradient")
-            }
+        for i in 0..<count { o[i] = Self.activationGradient(a, gv[i], saved: s[i]) }
+    }
+
+    /// g · f′ for an activation, f′ from `saved`: the input for relu (0 where x ≤ 0, so that a NaN
+    /// input passes g), the output y for tanh (1 − y²) and sigmoid (y(1 − y)).
+    static func activationGradient(_ a: FusedActivation, _ g: Double, saved s: Double) -> Double {
+        switch a {
+        case .relu: return s <= 0 ? 0 : g
+        case .tanh: return g * (1 - s * s)
+        case .sigmoid: return g * s * (1 - s)
         }
     }
 

@@ -46,11 +46,7 @@ extension ReferenceBackend {
         var gy = [Double](repeating: 0, count: yCount)
         for i in 0..<yCount {
             guard let a = activation, let y = output.map({ Elements($0, dt)[i] }) else { gy[i] = go[i]; continue }
-            switch a {
-            case .relu: gy[i] = y <= 0 ? 0 : go[i]
-            case .tanh: gy[i] = go[i] * (1 - y * y)
-            case .sigmoid: gy[i] = go[i] * y * (1 - y)
-            }
+            gy[i] = Self.activationGradient(a, go[i], saved: y)
         }
         var gx = [Double](repeating: 0, count: dx == nil ? 0 : p.batch * p.channels * p.height * p.width)
         var gw = [Double](repeating: 0, count: dweight == nil ? 0 : p.outChannels * p.channels * g.kernelH * g.kernelW)
