@@ -43,11 +43,13 @@ extension Tensor {
 
     /// 2-D convolution (cross-correlation, as in every deep-learning framework) like
     /// `torch.nn.functional.conv2d`: input [N, C, H, W] (or [C, H, W]), weight [O, C/groups, kh, kw],
-    /// bias [O]. Computed as im2col followed by one matrix product per group.
+    /// bias [O]. With groups = 1, the device's own convolution when it has one for the problem
+    /// (`Backend.conv2d`; on the CPU a single-GEMM or a direct path); otherwise im2col followed by
+    /// one matrix product per group.
     ///
     /// `activation` (Keras's `activation=`) gives `conv2d(…).relu()` (or `.tanh()`, `.sigmoid()`)
-    /// value for value; in float32 the GEMM and direct paths apply it to each block of the output
-    /// while it is in cache, and take its gradient in the convolution's backward.
+    /// value for value; a device that fuses activations (the CPU, in float32) applies it to each
+    /// block of the output while it is in cache and takes its gradient in the convolution's backward.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: [Int] = [1], padding: ConvPadding = .explicit([0]),
                        dilation: [Int] = [1], groups: Int = 1, activation: FusedActivation? = nil) -> Tensor {
         if rank == 3 {

@@ -8,8 +8,8 @@ extension Tensor {
     /// W's own [out, in] layout with no transposed copy (`Backend.linearWeightGradient`).
     ///
     /// `activation` (Keras's `activation=`) gives `linear(…).relu()` (or `.tanh()`, `.sigmoid()`)
-    /// value for value; in float32 it is applied to each block of rows right after its product,
-    /// and its gradient is taken in this backward.
+    /// value for value; a device that fuses activations (the CPU, in float32) applies it to each
+    /// block of rows right after its product, and its gradient is taken in this backward.
     public func linear(weight: Tensor, bias: Tensor? = nil, activation: FusedActivation? = nil) -> Tensor {
         check(weight.rank == 2, "linear: weight must be 2-D [out, in], got \(describeShape(weight.shape))")
         let (outF, inF) = (weight.shape[0], weight.shape[1])
