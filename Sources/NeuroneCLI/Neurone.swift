@@ -20,9 +20,9 @@ struct Info: ParsableCommand {
     func run() {
         let blas = Gemm.blasName ?? ""
         if json {
-            print("{\"backend\":\"\(Device.cpu.backendName)\",\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
+            print("{\"backend\":\"\(Device.default.name)\",\"blas\":\"\(blas)\",\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
         } else {
-            print("backend:          \(Device.cpu.backendName) (set NEURONE_DEVICE=cpu or reference: the plain float64 reference loops)")
+            print("backend:          \(Device.default.name) (the device new tensors go to; NEURONE_DEVICE picks one of \(Device.registered.map { $0.name }.joined(separator: ", ")))")
             print("BLAS library:     \(blas.isEmpty ? "none found" : blas)")
             print("GEMM backend:     \(Gemm.backend.rawValue)")
             print("built-in kernel:  \(Gemm.builtinKernelName)")

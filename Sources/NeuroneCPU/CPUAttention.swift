@@ -20,7 +20,7 @@ extension CPUBackend {
                     let vp = vd + (ni * v.batchStride + hi * d) * es, op = od + (ni * l * e + hi * d) * es
                     let pp = probs.map { $0 + b * l * s * es }, mp = m.map { $0 + b * maskBlockStride * es }
                     Self.attentionBlock(dt, l: l, s: s, d: d, scale: scale, q: qp, qs: q.rowStride, k: kp, ks: k.rowStride, v: vp, vs: v.rowStride,
-                                        mask: mp, p: pp, o: op, os: e, work: work.data)
+                                        mask: mp, p: pp, o: op, os: e, work: work.address)
                 }
                 withExtendedLifetime(work) {}
             }
@@ -48,13 +48,13 @@ extension CPUBackend {
                                              kp.assumingMemoryBound(to: Float.self), Int64(k.rowStride), vp.assumingMemoryBound(to: Float.self), Int64(v.rowStride),
                                              pp.assumingMemoryBound(to: Float.self), gop.assumingMemoryBound(to: Float.self), Int64(e),
                                              gqp.assumingMemoryBound(to: Float.self), Int64(gq.rowStride), gkp.assumingMemoryBound(to: Float.self), Int64(gk.rowStride),
-                                             gvp.assumingMemoryBound(to: Float.self), Int64(gv.rowStride), work.data.assumingMemoryBound(to: Float.self))
+                                             gvp.assumingMemoryBound(to: Float.self), Int64(gv.rowStride), work.address.assumingMemoryBound(to: Float.self))
                     } else {
                         nk_attention_bwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(q.rowStride),
                                              kp.assumingMemoryBound(to: Double.self), Int64(k.rowStride), vp.assumingMemoryBound(to: Double.self), Int64(v.rowStride),
                                              pp.assumingMemoryBound(to: Double.self), gop.assumingMemoryBound(to: Double.self), Int64(e),
                                              gqp.assumingMemoryBound(to: Double.self), Int64(gq.rowStride), gkp.assumingMemoryBound(to: Double.self), Int64(gk.rowStride),
-                                             gvp.assumingMemoryBound(to: Double.self), Int64(gv.rowStride), work.data.assumingMemoryBound(to: Double.self))
+                                             gvp.assumingMemoryBound(to: Double.self), Int64(gv.rowStride), work.address.assumingMemoryBound(to: Double.self))
                     }
                 }
                 withExtendedLifetime(work) {}
@@ -110,16 +110,16 @@ extension CPUBackend {
                 for c in (chunks * t / tasks)..<(chunks * (t + 1) / tasks) {
                     let s0 = n * c / chunks, ms = n * (c + 1) / chunks - s0, rows = ms * l
                     self.linearRows(dt, xd + s0 * l * e * es, rows: rows, inFeatures: e, weight: wi, packed: pi, bias: bi, outFeatures: 3 * e,
-                                    into: qkv.data)
+                                    into: qkv.address)
                     for si in 0..<ms {
                         for hi in 0..<heads {
-                            let base = qkv.data + (si * l * 3 * e + hi * d) * es
+                            let base = qkv.address + (si * l * 3 * e + hi * d) * es
                             Self.attentionBlock(dt, l: l, s: l, d: d, scale: scale, q: base, qs: 3 * e, k: base + e * es, ks: 3 * e,
                                                 v: base + 2 * e * es, vs: 3 * e, mask: m, p: nil,
-                                                o: ctx.data + (si * l * e + hi * d) * es, os: e, work: work.data)
+                                                o: ctx.address + (si * l * e + hi * d) * es, os: e, work: work.address)
                         }
                     }
-                    self.linearRows(dt, UnsafeRawPointer(ctx.data), rows: rows, inFeatures: e, weight: wo, packed: po, bias: bo, outFeatures: e,
+                    self.linearRows(dt, UnsafeRawPointer(ctx.address), rows: rows, inFeatures: e, weight: wo, packed: po, bias: bo, outFeatures: e,
                                     into: od + s0 * l * e * es)
                 }
                 withExtendedLifetime((qkv, ctx, work)) {}

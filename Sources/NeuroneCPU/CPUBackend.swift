@@ -14,7 +14,7 @@ package final class CPUBackend {
 
     /// A new uninitialised buffer of `count` values for a kernel's own use (from `BufferCache`,
     /// so a warmed-up step allocates nothing new).
-    func scratch(_ count: Int, _ dt: DType) -> Storage { Storage(byteCount: count * dt.byteSize) }
+    func scratch(_ count: Int, _ dt: DType) -> Storage { Storage(hostByteCount: count * dt.byteSize, device: .cpu) }
 
     // MARK: copy, cast, fill
 

@@ -6,10 +6,13 @@ import NeuroneDevice
 /// CPUOptimizerUpdates.swift).
 extension DeviceBuffer {
     /// The host address of a CPU buffer; only the CPU backend reads through it.
-    @inline(__always) var pointer: UnsafeMutableRawPointer { storage.data + byteOffset }
+    @inline(__always) var pointer: UnsafeMutableRawPointer { storage.address + byteOffset }
 }
 
-extension CPUBackend: Backend {
+extension CPUBackend: HostMemoryBackend {
+    package var device: Device { .cpu }
+    package var threadCount: Int { Threading.threadCount }
+
     package func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int], dst: DeviceBuffer, dstStrides: [Int]) {
         copyStrided(elemSize: elemSize, shape: shape, src: UnsafeRawPointer(src.pointer), srcStrides: srcStrides, dst: dst.pointer, dstStrides: dstStrides)
     }

@@ -42,7 +42,7 @@ extension CPUBackend {
             conv2dSingleGemmBackward(p, x.pointer, weight.pointer, output?.pointer, activation, gradOut.pointer, dx?.pointer, dweight?.pointer, dbias?.pointer)
         } else {
             let xPadded = (saved as? PaddedConvolutionInput)?.storage
-            conv2dDirectBackward(p, xPadded?.data ?? x.pointer, weight.pointer, output?.pointer, activation, gradOut.pointer,
+            conv2dDirectBackward(p, xPadded?.address ?? x.pointer, weight.pointer, output?.pointer, activation, gradOut.pointer,
                                  dx?.pointer, dweight?.pointer, dbias?.pointer)
             withExtendedLifetime(xPadded) {}
         }
@@ -53,8 +53,8 @@ extension CPUBackend {
     func convolutionBiasGradient(_ dt: DType, _ g: UnsafeRawPointer, n: Int, o: Int, l: Int, into db: UnsafeMutableRawPointer) {
         if n * o * l == 0 { fill(db, dtype: dt, count: o, value: 0); return }
         let rowSums = scratch(n * o, dt)
-        reduce(.sum, dtype: dt, g, outer: n * o, size: l, inner: 1, rowSums.data, indices: nil)
-        reduce(.sum, dtype: dt, UnsafeRawPointer(rowSums.data), outer: 1, size: n, inner: o, db, indices: nil)
+        reduce(.sum, dtype: dt, g, outer: n * o, size: l, inner: 1, rowSums.address, indices: nil)
+        reduce(.sum, dtype: dt, UnsafeRawPointer(rowSums.address), outer: 1, size: n, inner: o, db, indices: nil)
         withExtendedLifetime(rowSums) {}
     }
 
@@ -94,13 +94,13 @@ extension CPUBackend {
                 let out2: Storage? = nb > 1 ? self.scratch(o * nb * l, dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
-                    let target = out2?.data ?? (y + s0 * o * l * es)
+                    let target = out2?.address ?? (y + s0 * o * l * es)
                     // a relu is applied by the packed kernel to its tiles in registers; others after the product
                     var pendingAct = act
                     if packed {
                         // columns straight into 16-column panels, the product started from the bias
                         let xs = (x + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
-                        let pk = cols.data.assumingMemoryBound(to: Float.self)
+                        let pk = cols.address.assumingMemoryBound(to: Float.self)
                         let wp = wt.assumingMemoryBound(to: Float.self), yp = target.assumingMemoryBound(to: Float.self)
                         let bp = bias.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }, relu: Int32 = act == .relu ? 1 : 0
                         if chunked {
@@ -110,13 +110,13 @@ extension CPUBackend {
                                 nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(q1 - q0), yp + q0, Int64(ml), relu)
                             }
                         } else {
-                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch!.data.assumingMemoryBound(to: Float.self), pk)  // allocated when packed and not chunked
+                            nk_im2col_panels_f32(xs, dims, Int64(m), scratch!.address.assumingMemoryBound(to: Float.self), pk)  // allocated when packed and not chunked
                             nk_gemm_packed_f32(wp, Int64(k), 0, Int64(o), Int64(k), pk, bp, Int64(ml), yp, Int64(ml), relu)
                         }
                         if act == .relu { pendingAct = nil }
                     } else {
                         self.im2col(dtype: dt, UnsafeRawPointer(x + s0 * c * h * w * es), batch: m, channels: c, height: h, width: w, geometry: g,
-                                    cols.data, sampleStride: l, rowStride: ml)
+                                    cols.address, sampleStride: l, rowStride: ml)
                         if let b = bias {
                             // each output row starts as its bias: one pass for floating point (a
                             // Double holds any float32 exactly), a fill and an add otherwise
@@ -132,7 +132,7 @@ extension CPUBackend {
                             }
                         }
                         self.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: o, n: ml, k: k, alpha: 1,
-                                  UnsafeRawPointer(wt), lda: k, strideA: 0, UnsafeRawPointer(cols.data), ldb: ml, strideB: 0, beta: bias == nil ? 0 : 1,
+                                  UnsafeRawPointer(wt), lda: k, strideA: 0, UnsafeRawPointer(cols.address), ldb: ml, strideB: 0, beta: bias == nil ? 0 : 1,
                                   target, ldc: ml, strideC: 0)
                     }
                     if let a = pendingAct { nk_activation_f32(a.kernelCode, target.assumingMemoryBound(to: Float.self), Int64(o * ml)) }
@@ -191,20 +191,20 @@ extension CPUBackend {
         // the first is the result itself.
         var partialStorage: [Storage] = []
         if needW {
-            partialStorage = (1..<Swift.max(1, tasks)).map { _ in Storage(zeroedByteCount: o * k * es) }
+            partialStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * k * es, zeroed: true) }
             fill(dwOut!, dtype: dt, count: o * k, value: 0)
         }
-        let wPartials: [UnsafeMutableRawPointer] = needW ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].data } : []
+        let wPartials: [UnsafeMutableRawPointer] = needW ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].address } : []
         var biasStorage: [Storage] = []
         if fusedBias {
-            biasStorage = (1..<Swift.max(1, tasks)).map { _ in Storage(zeroedByteCount: o * es) }
+            biasStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * es, zeroed: true) }
             fill(dbOut!, dtype: dt, count: o, value: 0)
         }
-        let biasPartials: [UnsafeMutableRawPointer] = fusedBias ? (0..<tasks).map { $0 == 0 ? dbOut! : biasStorage[$0 - 1].data } : []
+        let biasPartials: [UnsafeMutableRawPointer] = fusedBias ? (0..<tasks).map { $0 == 0 ? dbOut! : biasStorage[$0 - 1].address } : []
         // the input gradient's product by the packed kernel: Wᵀ [K, O] times g in panels
         let wT: Storage? = needX && packed ? scratch(k * o, dt) : nil
         if let wT = wT {
-            copyStrided(elemSize: es, shape: [k, o], src: UnsafeRawPointer(wSaved), srcStrides: [1, k], dst: wT.data, dstStrides: [o, 1])
+            copyStrided(elemSize: es, shape: [k, o], src: UnsafeRawPointer(wSaved), srcStrides: [1, k], dst: wT.address, dstStrides: [o, 1])
         }
         // col2im's geometry for a group's gcols [K, m·L] (sample s at column s·L; row stride m·L set per group)
         let backDims = [c, h, w, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW, l, 0]
@@ -223,19 +223,19 @@ extension CPUBackend {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                     var gsrc = UnsafeRawPointer(gc + s0 * o * l * es)
                     if nb > 1, let g2 = g2 {
-                        Self.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.data, elemSize: es)
-                        gsrc = UnsafeRawPointer(g2.data)
+                        Self.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.address, elemSize: es)
+                        gsrc = UnsafeRawPointer(g2.address)
                     }
                     if let code = actCode, let g2 = g2, let ys = ySaved {
                         var ysrc = UnsafeRawPointer(ys + s0 * o * l * es)
                         if let y2 = y2 {
-                            Self.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.data, elemSize: es)
-                            ysrc = UnsafeRawPointer(y2.data)
+                            Self.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.address, elemSize: es)
+                            ysrc = UnsafeRawPointer(y2.address)
                         }
                         nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self), ysrc.assumingMemoryBound(to: Float.self),
-                                                    g2.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
+                                                    g2.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
                                                     fusedBias ? biasPartials[t].assumingMemoryBound(to: Float.self) : nil)
-                        gsrc = UnsafeRawPointer(g2.data)
+                        gsrc = UnsafeRawPointer(g2.address)
                     }
                     if needW {
                         if let cp = colsPanels, let scratch = colsScratch {
@@ -243,42 +243,42 @@ extension CPUBackend {
                             // of 16 of its rows, transposed), g's rows broadcast; each panel written by
                             // im2col from x and multiplied at once, while in cache; the task's first
                             // group writes its partial directly, later ones add theirs
-                            let pk = cp.data.assumingMemoryBound(to: Float.self)
+                            let pk = cp.address.assumingMemoryBound(to: Float.self)
                             let first = grp == groupCount * t / tasks
                             let gwPart = first ? nil : gwGroup                // there when the task has several groups
-                            let dst = (gwPart?.data ?? wPartials[t]).assumingMemoryBound(to: Float.self)
+                            let dst = (gwPart?.address ?? wPartials[t]).assumingMemoryBound(to: Float.self)
                             let xs = (xSaved + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
                             for kp in 0..<(k + 15) / 16 {
-                                nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.data.assumingMemoryBound(to: Float.self), pk)
+                                nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.address.assumingMemoryBound(to: Float.self), pk)
                                 nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
                                                    Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
                             }
                             if let part = gwPart {
-                                self.binary(.add, dtype: dt, UnsafeRawPointer(wPartials[t]), aStep: 1, UnsafeRawPointer(part.data), bStep: 1,
+                                self.binary(.add, dtype: dt, UnsafeRawPointer(wPartials[t]), aStep: 1, UnsafeRawPointer(part.address), bStep: 1,
                                             wPartials[t], count: o * k)
                             }
                         } else if let cols = cols {
                             self.im2col(dtype: dt, UnsafeRawPointer(xSaved + s0 * c * h * w * es), batch: m, channels: c, height: h, width: w,
-                                        geometry: g, cols.data, sampleStride: l, rowStride: ml)
+                                        geometry: g, cols.address, sampleStride: l, rowStride: ml)
                             self.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: o, n: k, k: ml, alpha: 1,
-                                      gsrc, lda: ml, strideA: 0, UnsafeRawPointer(cols.data), ldb: ml, strideB: 0, beta: 1, wPartials[t], ldc: k, strideC: 0)
+                                      gsrc, lda: ml, strideA: 0, UnsafeRawPointer(cols.address), ldb: ml, strideB: 0, beta: 1, wPartials[t], ldc: k, strideC: 0)
                         }
                     }
                     if let dx = dxOut, let gcols = gcols {
                         let dxGroup = dx + s0 * c * h * w * es
                         if let wT = wT, let gp = gPanels {
-                            let pk = gp.data.assumingMemoryBound(to: Float.self)
+                            let pk = gp.address.assumingMemoryBound(to: Float.self)
                             nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
                             // gcols = Wᵀ·g by blocks of whole channels (about 48 rows), each block's
                             // col2im right after its product, while its rows are in cache; each
                             // input plane cleared just before its sums
-                            let gcp = gcols.data.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
+                            let gcp = gcols.address.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
                             let kk = g.kernelH * g.kernelW, perBlock = Swift.max(1, 48 / kk)
                             var colDims = backDims
                             colDims[14] = Int64(ml)
                             for c0 in stride(from: 0, to: c, by: perBlock) {
                                 let c1 = Swift.min(c, c0 + perBlock)
-                                nk_gemm_packed_f32(wT.data.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
+                                nk_gemm_packed_f32(wT.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(c0 * kk), Int64(c1 * kk),
                                                    Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
                                 for sm in 0..<m {
                                     let p0 = sm * c + c0, p1 = sm * c + c1
@@ -288,9 +288,9 @@ extension CPUBackend {
                             }
                         } else {
                             self.gemm(dtype: dt, batch: 1, transA: true, transB: false, m: k, n: ml, k: o, alpha: 1,
-                                      UnsafeRawPointer(wSaved), lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.data, ldc: ml, strideC: 0)
+                                      UnsafeRawPointer(wSaved), lda: k, strideA: 0, gsrc, ldb: ml, strideB: 0, beta: 0, gcols.address, ldc: ml, strideC: 0)
                             self.fill(dxGroup, dtype: dt, count: m * c * h * w, value: 0)
-                            self.col2im(dtype: dt, UnsafeRawPointer(gcols.data), batch: m, channels: c, height: h, width: w, geometry: g,
+                            self.col2im(dtype: dt, UnsafeRawPointer(gcols.address), batch: m, channels: c, height: h, width: w, geometry: g,
                                         dxGroup, sampleStride: l, rowStride: ml)
                         }
                     }
@@ -324,7 +324,7 @@ extension CPUBackend {
         let hp = h + 2 * g.padH, wp = w + 2 * g.padW
         let dims = Self.directDims(p)
         let padded = g.padH > 0 || g.padW > 0 ? padPlanes(x, planes: n * c, height: h, width: w, top: g.padH, left: g.padW, toHeight: hp, toWidth: wp) : nil
-        let xp = (padded?.data ?? x).assumingMemoryBound(to: Float.self), wptr = wt.assumingMemoryBound(to: Float.self)
+        let xp = (padded?.address ?? x).assumingMemoryBound(to: Float.self), wptr = wt.assumingMemoryBound(to: Float.self)
         let bp = bias.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
         let yp = y.assumingMemoryBound(to: Float.self)
         let items = Int(nk_conv2d_direct_items(dims)), itemWork = g.outH * wp * c * kh * kw * o * n / Swift.max(1, items)
@@ -345,9 +345,9 @@ extension CPUBackend {
     private func padPlanes(_ x: UnsafeRawPointer, planes: Int, height: Int, width: Int, top: Int, left: Int,
                            toHeight: Int, toWidth: Int) -> Storage {
         let out = scratch(planes * toHeight * toWidth, .float32)
-        fill(out.data, dtype: .float32, count: planes * toHeight * toWidth, value: 0)
+        fill(out.address, dtype: .float32, count: planes * toHeight * toWidth, value: 0)
         copyStrided(elemSize: 4, shape: [planes, height, width], src: x, srcStrides: [height * width, width, 1],
-                    dst: out.data + (top * toWidth + left) * 4, dstStrides: [toHeight * toWidth, toWidth, 1])
+                    dst: out.address + (top * toWidth + left) * 4, dstStrides: [toHeight * toWidth, toWidth, 1])
         return out
     }
 
@@ -364,15 +364,15 @@ extension CPUBackend {
         var grad = gradOut
         let activated: Storage? = act.map { a in
             let s = scratch(n * o * l, .float32)
-            activationGrad(a.unaryOp, dtype: .float32, UnsafeRawPointer(gradOut), UnsafeRawPointer(ySaved!), s.data, count: n * o * l)
+            activationGrad(a.unaryOp, dtype: .float32, UnsafeRawPointer(gradOut), UnsafeRawPointer(ySaved!), s.address, count: n * o * l)
             return s
         }
-        if let s = activated { grad = s.data }
+        if let s = activated { grad = s.address }
         let wide: Storage? = wp > g.outW ? padPlanes(grad, planes: n * o, height: g.outH, width: g.outW, top: 0, left: 0, toHeight: g.outH, toWidth: wp) : nil
-        let gp = (wide?.data ?? grad).assumingMemoryBound(to: Float.self)
+        let gp = (wide?.address ?? grad).assumingMemoryBound(to: Float.self)
         if let dx = dxOut {
             let padded = g.padH > 0 || g.padW > 0
-            let gxpad = padded ? scratch(n * c * hp * wp, .float32).data : dx
+            let gxpad = padded ? scratch(n * c * hp * wp, .float32).address : dx
             fill(gxpad, dtype: .float32, count: n * c * hp * wp, value: 0)
             let gxp = gxpad.assumingMemoryBound(to: Float.self), wsp = wSaved.assumingMemoryBound(to: Float.self)
             Threading.parallelFor(n * c, minChunk: Swift.max(1, 65536 / Swift.max(1, g.outH * wp * o * kh * kw))) { p0, p1 in

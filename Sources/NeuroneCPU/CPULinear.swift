@@ -42,7 +42,7 @@ extension CPUBackend {
         let tiles = (outF + 5) / 6, panels = (inF + 15) / 16
         let pa = scratch(tiles * 6 * rows, .float32), pb = scratch(panels * 16 * rows, .float32)
         let gp = g.assumingMemoryBound(to: Float.self), xp = x.assumingMemoryBound(to: Float.self)
-        let ap = pa.data.assumingMemoryBound(to: Float.self), bp = pb.data.assumingMemoryBound(to: Float.self)
+        let ap = pa.address.assumingMemoryBound(to: Float.self), bp = pb.address.assumingMemoryBound(to: Float.self)
         let out = dst.assumingMemoryBound(to: Float.self)
         withExtendedLifetime((pa, pb)) {
             // packing moves 6·rows values per tile: at least ~32k per thread
@@ -81,8 +81,8 @@ extension CPUBackend {
 
     /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_pack_f32.
     static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Storage {
-        let pk = Storage(byteCount: (outF + 15) / 16 * 16 * inF * 4)
-        nk_linear_pack_f32(w.assumingMemoryBound(to: Float.self), Int64(outF), Int64(inF), pk.data.assumingMemoryBound(to: Float.self))
+        let pk = Storage(hostByteCount: (outF + 15) / 16 * 16 * inF * 4, device: .cpu)
+        nk_linear_pack_f32(w.assumingMemoryBound(to: Float.self), Int64(outF), Int64(inF), pk.address.assumingMemoryBound(to: Float.self))
         return pk
     }
 
@@ -101,7 +101,7 @@ extension CPUBackend {
         if Self.usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= Self.linearKernels.forwardMinRows) {
             let pk = packed ?? Self.packLinearWeight(w, outFeatures: outF, inFeatures: inF)
             let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
-            let p = pk.data.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
+            let p = pk.address.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
             // tiles of 6 rows; at least ~64k multiply-adds per thread
             let tiles = (rows + 5) / 6
             withExtendedLifetime(pk) {

@@ -21,12 +21,12 @@ public struct Normalize: Transform {
         let x = floatBatch(batch, "Normalize", minRank: 2)
         let n = x.shape[0], c = x.shape[1], inner = x.count / Swift.max(1, n * c)
         check(mean.count == 1 || mean.count == c, "Normalize: \(mean.count) means for \(c) channels")
-        let p = x.data.assumingMemoryBound(to: Float.self)
-        for s in 0..<n { for ch in 0..<c {
-            let m = mean.count == 1 ? mean[0] : mean[ch], inv = 1 / (std.count == 1 ? std[0] : std[ch])
-            let base = (s * c + ch) * inner
-            for i in 0..<inner { p[base + i] = (p[base + i] - m) * inv }
-        } }
-        return x
+        return x.mapOnHost(Float.self, to: x.shape) { src, dst in
+            for s in 0..<n { for ch in 0..<c {
+                let m = mean.count == 1 ? mean[0] : mean[ch], inv = 1 / (std.count == 1 ? std[0] : std[ch])
+                let base = (s * c + ch) * inner
+                for i in 0..<inner { dst[base + i] = (src[base + i] - m) * inv }
+            } }
+        }
     }
 }

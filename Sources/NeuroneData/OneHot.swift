@@ -16,14 +16,14 @@ public struct OneHot: Transform {
 
     public func callAsFunction(_ batch: Tensor, generator: Generator) -> Tensor {
         check(batch.rank == 1 && batch.dtype == .int64, "OneHot: expected int64 class indices [N], got \(batch.dtype) \(describeShape(batch.shape))")
-        let n = batch.shape[0], out = Tensor.empty([n, classes], dtype: .float32)
-        let src = batch.contiguousData(Int64.self), dst = out.data.assumingMemoryBound(to: Float.self)
-        for i in 0..<(n * classes) { dst[i] = 0 }
-        for i in 0..<n {
-            let k = Int(src[i])
-            check(k >= 0 && k < classes, "OneHot: label \(k) at position \(i) is out of range 0..<\(classes)")
-            dst[i * classes + k] = 1
+        let n = batch.shape[0]
+        return batch.mapOnHost(Int64.self, to: [n, classes]) { src, dst in
+            for i in 0..<(n * classes) { dst[i] = 0 }
+            for i in 0..<n {
+                let k = Int(src[i])
+                check(k >= 0 && k < classes, "OneHot: label \(k) at position \(i) is out of range 0..<\(classes)")
+                dst[i * classes + k] = 1
+            }
         }
-        return out
     }
 }

@@ -24,8 +24,7 @@ public struct RandomCrop: Transform {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
         check(height <= h + 2 * padding && width <= w + 2 * padding,
               "RandomCrop: a \(height)×\(width) crop does not fit a \(h)×\(w) image padded by \(padding)")
-        let out = Tensor.empty([n, c, height, width], dtype: .float32)
-        let src = x.data.assumingMemoryBound(to: Float.self), dst = out.data.assumingMemoryBound(to: Float.self)
+        return x.mapOnHost(Float.self, to: [n, c, height, width]) { src, dst in
         for s in 0..<n {
             let top = Int(generator.nextInt(below: UInt64(h + 2 * padding - height + 1))) - padding
             let left = Int(generator.nextInt(below: UInt64(w + 2 * padding - width + 1))) - padding
@@ -40,6 +39,6 @@ public struct RandomCrop: Transform {
                 }
             }
         }
-        return out
+        }
     }
 }

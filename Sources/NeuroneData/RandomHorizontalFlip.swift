@@ -17,13 +17,14 @@ public struct RandomHorizontalFlip: Transform {
     public func callAsFunction(_ batch: Tensor, generator: Generator) -> Tensor {
         let x = floatBatch(batch, "RandomHorizontalFlip", minRank: 4, maxRank: 4)
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
-        let q = x.data.assumingMemoryBound(to: Float.self)
-        for s in 0..<n where generator.nextDouble() < p {
-            for row in 0..<(c * h) {
-                let base = (s * c * h + row) * w
-                for i in 0..<(w / 2) { let t = q[base + i]; q[base + i] = q[base + w - 1 - i]; q[base + w - 1 - i] = t }
+        return x.mapOnHost(Float.self, to: x.shape) { src, dst in
+            dst.update(from: src, count: x.count)
+            for s in 0..<n where generator.nextDouble() < p {
+                for row in 0..<(c * h) {
+                    let base = (s * c * h + row) * w
+                    for i in 0..<w { dst[base + i] = src[base + w - 1 - i] }
+                }
             }
         }
-        return x
     }
 }

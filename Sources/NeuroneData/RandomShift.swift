@@ -20,9 +20,8 @@ public struct RandomShift: Transform {
     public func callAsFunction(_ batch: Tensor, generator: Generator) -> Tensor {
         let x = floatBatch(batch, "RandomShift", minRank: 4, maxRank: 4)
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
-        let out = Tensor.empty(x.shape, dtype: .float32)
-        let src = x.data.assumingMemoryBound(to: Float.self), dst = out.data.assumingMemoryBound(to: Float.self)
         let span = UInt64(2 * maxShift + 1)
+        return x.mapOnHost(Float.self, to: x.shape) { src, dst in
         for s in 0..<n {
             let dy = Int(generator.nextInt(below: span)) - maxShift, dx = Int(generator.nextInt(below: span)) - maxShift
             for ch in 0..<c {
@@ -36,6 +35,6 @@ public struct RandomShift: Transform {
                 }
             }
         }
-        return out
+        }
     }
 }

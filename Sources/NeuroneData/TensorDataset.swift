@@ -58,14 +58,16 @@ func permutation(_ n: Int, _ g: Generator) -> [Int] {
 /// One batch: inputs and labels.
 public typealias Batch = (inputs: Tensor, labels: Tensor)
 
-/// The rows `rows` of a contiguous tensor [N, …], copied in that order into a new tensor
-/// (plain copies: safe on a background thread).
+/// The rows `rows` of a contiguous tensor [N, …], copied in that order into a new tensor on its
+/// device: an explicit host read and upload (plain copies, safe on a background thread; for host
+/// devices no copy beyond the rows').
 func gatherRows(_ t: Tensor, _ rows: ArraySlice<Int>) -> Tensor {
     let rowElements = t.count / Swift.max(1, t.shape[0]), rowBytes = rowElements * t.dtype.byteSize
     var shape = t.shape
     shape[0] = rows.count
-    let out = Tensor.empty(shape, dtype: t.dtype)
-    let src = t.data, dst = out.data
-    for (k, r) in rows.enumerated() { memcpy(dst + k * rowBytes, src + r * rowBytes, rowBytes) }
-    return out
+    return t.withHostBytes { src in
+        Tensor.fromHost(shape, dtype: t.dtype, device: t.device) { dst in
+            for (k, r) in rows.enumerated() { memcpy(dst + k * rowBytes, src + r * rowBytes, rowBytes) }
+        }
+    }
 }

@@ -7,10 +7,11 @@ import NeuroneIO
 /// [N] — like torchvision's transforms. Random choices are drawn from `generator` sample by
 /// sample, in batch order, so a seed gives the same augmented data every run.
 ///
-/// Transforms run on the loader's background thread: they work on raw buffers with plain loops
-/// and never call tensor ops (which use the shared thread pool and the autograd flags).
+/// Transforms run on the loader's background thread: they read the batch on the host and upload
+/// their result (`mapOnHost`) with plain loops, and never call tensor ops (which use the shared
+/// thread pool and the autograd flags).
 public protocol Transform {
-    /// The transformed batch (a new tensor, or `batch` changed in place: it is the loader's own copy).
+    /// The transformed batch, a new tensor on the batch's device.
     func callAsFunction(_ batch: Tensor, generator: Generator) -> Tensor
 }
 
@@ -23,9 +24,14 @@ func floatBatch(_ t: Tensor, _ name: String, minRank: Int, maxRank: Int = .max) 
 }
 
 extension Tensor {
-    /// The data of a contiguous tensor as typed elements.
-    func contiguousData<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
-        check(isContiguous, "internal: contiguous data expected")
-        return data.assumingMemoryBound(to: T.self)
+    /// A new float32 tensor of `shape` on this batch's device whose values `body` writes from
+    /// this batch's values: the transforms' explicit host read and upload (plain copies, safe on
+    /// the loader's thread; for host devices no copy is made).
+    func mapOnHost<T>(_ type: T.Type, to shape: [Int], _ body: (UnsafePointer<T>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        withHostBytes { src in
+            Tensor.fromHost(shape, dtype: .float32, device: device) { dst in
+                body(src.assumingMemoryBound(to: T.self), dst.assumingMemoryBound(to: Float.self))
+            }
+        }
     }
 }

@@ -3,6 +3,32 @@
 /// elements. The tensor layer (Tensor/, Autograd/, NN/, Optim/) talks to devices only through
 /// this protocol and never reads a buffer itself.
 package protocol Backend {
+    // MARK: memory (host devices get these from `HostMemoryBackend`)
+
+    /// The device whose memory this backend owns.
+    var device: Device { get }
+    /// The host threads its kernels use.
+    var threadCount: Int { get }
+    /// New memory on the device for `byteCount` bytes, zero-filled when `zeroed`.
+    func allocate(byteCount: Int, zeroed: Bool) -> Storage
+    /// Copies `byteCount` bytes from host memory into the device buffer.
+    func copyFromHost(_ src: UnsafeRawPointer, to dst: DeviceBuffer, byteCount: Int)
+    /// Copies `byteCount` bytes of the device buffer into host memory, once the work queued on it
+    /// is done.
+    func copyToHost(_ src: DeviceBuffer, to dst: UnsafeMutableRawPointer, byteCount: Int)
+    /// The buffer's host address when the host can read and write the device's memory in place
+    /// (after `synchronize`), nil when values must be copied. The tensor layer's explicit host
+    /// reads and writes (`toArray`, `fromHost`) use it to skip a copy; nothing else may.
+    func hostAddress(_ b: DeviceBuffer) -> UnsafeMutableRawPointer?
+    /// Waits until every kernel queued on the device has finished.
+    func synchronize()
+    /// Fills `count` elements (float32 or float64) with draws from `stream`, element by element
+    /// in row-major order, advancing it.
+    func randomFill(_ distribution: RandomDistribution, dtype: DType, _ dst: DeviceBuffer, count: Int,
+                    stream: inout RandomStream)
+
+    // MARK: kernels
+
     /// dst[idx] = src[idx] over `shape`, with arbitrary element strides on both sides.
     func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int],
                      dst: DeviceBuffer, dstStrides: [Int])

@@ -46,11 +46,11 @@ public enum Safetensors {
         var offset = 0
         var body = Data()
         for (name, t) in sorted {
-            let c = t.contiguousCopyIfNeeded()
+            let c = t
             let bytes = c.count * c.dtype.byteSize
             let shape = c.shape.map(String.init).joined(separator: ",")
             entries.append("\(jsonString(name)):{\"dtype\":\"\(code(c.dtype))\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
-            if bytes > 0 { body.append(Data(bytes: c.data, count: bytes)) }
+            if bytes > 0 { c.withHostBytes { body.append(Data(bytes: $0, count: bytes)) } }
             offset += bytes
         }
         if !metadata.isEmpty {
@@ -129,9 +129,10 @@ public enum Safetensors {
                 throw bad("tensor '\(name)' ends at byte \(offs[1]) of the data but the data holds \(bodySize) bytes: the file is truncated")
             }
             if offs[1] > offs[0] { ranges.append((offs[0], offs[1], name)) }   // empty tensors overlap nothing
-            let t = Tensor.empty(shape, dtype: dt)
-            if count > 0 {
-                data.withUnsafeBytes { raw in t.data.copyMemory(from: raw.baseAddress! + base + offs[0], byteCount: offs[1] - offs[0]) }
+            let t = Tensor.fromHost(shape, dtype: dt) { dst in
+                if count > 0 {
+                    data.withUnsafeBytes { raw in dst.copyMemory(from: raw.baseAddress! + base + offs[0], byteCount: offs[1] - offs[0]) }
+                }
             }
             tensors[name] = t
         }

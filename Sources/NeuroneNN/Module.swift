@@ -192,6 +192,39 @@ open class Module {
         }
     }
 
+    /// Moves every parameter and buffer of this module and its sub-modules to `device`, in
+    /// place, like PyTorch's `module.to(device)`; parameters keep `requiresGrad` and lose their
+    /// `grad`. Returns the module, for chaining.
+    @discardableResult
+    public func to(_ device: Device) -> Self {
+        for (_, module) in namedModules() { module.moveOwnTensors(to: device) }
+        return self
+    }
+
+    private func moveOwnTensors(to device: Device) {
+        var m: Mirror? = Mirror(reflecting: self)
+        while let mirror = m {
+            for child in mirror.children {
+                switch child.value {
+                case let p as Parameter where p.wrappedValue.device != device:
+                    let trainable = p.wrappedValue.requiresGrad
+                    p.wrappedValue = p.wrappedValue.detach().to(device: device)
+                    p.wrappedValue.requiresGrad = trainable
+                case let p as OptionalParameter:
+                    if let t = p.wrappedValue, t.device != device {
+                        let trainable = t.requiresGrad
+                        p.wrappedValue = t.detach().to(device: device)
+                        p.wrappedValue?.requiresGrad = trainable
+                    }
+                case let b as Buffer where b.wrappedValue.device != device:
+                    b.wrappedValue = b.wrappedValue.detach().to(device: device)
+                default: break
+                }
+            }
+            m = mirror.superclassMirror
+        }
+    }
+
     /// Sets the named parameter or buffer from Swift values (row-major), e.g. the hand-wired
     /// weights of a course exercise: `net.set("0.weight", to: [1, -1, -1, 1])`.
     public func set<T: TensorScalar>(_ name: String, to values: [T]) {

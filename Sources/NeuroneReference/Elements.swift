@@ -9,7 +9,7 @@ struct Elements {
     let dtype: DType
 
     init(_ buffer: DeviceBuffer, _ dtype: DType) {
-        base = buffer.storage.data + buffer.byteOffset
+        base = buffer.storage.address + buffer.byteOffset
         self.dtype = dtype
     }
 

@@ -10,13 +10,17 @@ import Darwin
 /// the oracle the fast CPU kernels are tested against and the proof that the layers above the
 /// seam need nothing of the CPU backend: the whole tensor, layer, loss and optimiser suite runs on
 /// it (`NEURONE_DEVICE=reference swift test`).
-package final class ReferenceBackend: Backend {
+package final class ReferenceBackend: HostMemoryBackend {
     package static let shared = ReferenceBackend()
+
+    package var device: Device { .reference }
+    /// One: the reference loops never split work.
+    package var threadCount: Int { 1 }
 
     // MARK: copies, casts, fills
 
     package func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int], dst: DeviceBuffer, dstStrides: [Int]) {
-        let s = src.storage.data + src.byteOffset, d = dst.storage.data + dst.byteOffset
+        let s = src.storage.address + src.byteOffset, d = dst.storage.address + dst.byteOffset
         forEachIndex(shape) { idx in
             var so = 0, doff = 0
             for k in 0..<idx.count { so += idx[k] * srcStrides[k]; doff += idx[k] * dstStrides[k] }

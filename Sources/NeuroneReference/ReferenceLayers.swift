@@ -198,8 +198,8 @@ extension ReferenceBackend {
                                outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer) {
         let (dt, n, l) = (p.dtype, p.batch, p.queries)
         let e = p.heads * p.headDim, es = dt.byteSize
-        let qkv = DeviceBuffer(storage: Storage(byteCount: n * l * 3 * e * es), byteOffset: 0)
-        let ctx = DeviceBuffer(storage: Storage(byteCount: n * l * e * es), byteOffset: 0)
+        let qkv = DeviceBuffer(storage: Storage(hostByteCount: n * l * 3 * e * es, device: .reference), byteOffset: 0)
+        let ctx = DeviceBuffer(storage: Storage(hostByteCount: n * l * e * es, device: .reference), byteOffset: 0)
         linear(dtype: dt, rows: n * l, inFeatures: e, outFeatures: 3 * e, x: x, weight: inWeight, bias: inBias, activation: nil, out: qkv)
         attention(p, q: StridedRows(buffer: qkv, batchStride: l * 3 * e, rowStride: 3 * e),
                   k: StridedRows(buffer: qkv + e * es, batchStride: l * 3 * e, rowStride: 3 * e),
@@ -223,7 +223,7 @@ extension ReferenceBackend {
 
     private func update<T: BinaryFloatingPoint>(_ rule: OptimizerUpdateRule, _: T.Type, _ count: Int, _ parameter: DeviceBuffer,
                                                 _ gradient: DeviceBuffer, _ states: [DeviceBuffer]) {
-        func ptr(_ b: DeviceBuffer) -> UnsafeMutablePointer<T> { (b.storage.data + b.byteOffset).assumingMemoryBound(to: T.self) }
+        func ptr(_ b: DeviceBuffer) -> UnsafeMutablePointer<T> { (b.storage.address + b.byteOffset).assumingMemoryBound(to: T.self) }
         let p = ptr(parameter), g = ptr(gradient), s = states.map(ptr)
         for i in 0..<count {
             switch rule {

@@ -188,7 +188,7 @@ public final class TrainingRun {
         var object: [String: Any] = [
             "model": settings.model, "input": inputShape, "dataset": data.name, "optimizer": settings.optimizer.lowercased(),
             "lr": settings.lr ?? OptimizerFactory.defaultLearningRate(settings.optimizer), "epochs": settings.epochs,
-            "batch_size": settings.batchSize, "seed": settings.seed, "threads": Device.cpu.threadCount,
+            "batch_size": settings.batchSize, "seed": settings.seed, "threads": Device.default.threadCount,
             "scheduler": settings.scheduler, "val_split": settings.valSplit, "augment": settings.augment,
         ]
         if let l = settings.labelColumn { object["label_column"] = l }

@@ -57,7 +57,8 @@ extension Tensor {
         let (qr, kr, vr) = (rows(q), rows(k), rows(v))
         let recording = GradMode.enabled && (packed.map { $0._requiresGrad } ?? (q._requiresGrad || k._requiresGrad || v._requiresGrad))
         let keep = needProbabilities || recording
-        let out = Tensor.empty([n, l, e], dtype: dt), probs = Tensor.empty(keep ? [n, h, l, s] : [0], dtype: dt)
+        let device = Tensor.commonDevice("scaledDotProductAttention", q, k, v, m)
+        let out = Tensor.empty([n, l, e], dtype: dt, device: device), probs = Tensor.empty(keep ? [n, h, l, s] : [0], dtype: dt, device: device)
         let problem = AttentionProblem(dtype: dt, batch: n, queries: l, keys: s, heads: h, headDim: d)
         func operand(_ t: Tensor) -> StridedRows { StridedRows(buffer: t.buffer, batchStride: t.strides[0], rowStride: t.strides[1]) }
         q.backend.attention(problem, q: operand(qr), k: operand(kr), v: operand(vr), mask: m?.buffer, maskBlockStride: maskStride,
@@ -67,9 +68,9 @@ extension Tensor {
         let output = out.recording("ScaledDotProductAttentionBackward", packed.map { [$0] } ?? [q, k, v]) { grad in
             let go = grad.contiguousCopyIfNeeded()
             // Gradients of q, k, v: three tensors, or the column blocks of one [N, L, 3E] tensor.
-            let gPacked = packed != nil ? Tensor.empty([n, l, 3 * e], dtype: dt) : nil
-            let gq = gPacked ?? Tensor.empty([n, l, e], dtype: dt), gk = gPacked ?? Tensor.empty([n, s, e], dtype: dt)
-            let gv = gPacked ?? Tensor.empty([n, s, e], dtype: dt)
+            let gPacked = packed != nil ? Tensor.empty([n, l, 3 * e], dtype: dt, device: device) : nil
+            let gq = gPacked ?? Tensor.empty([n, l, e], dtype: dt, device: device), gk = gPacked ?? Tensor.empty([n, s, e], dtype: dt, device: device)
+            let gv = gPacked ?? Tensor.empty([n, s, e], dtype: dt, device: device)
             let gRow = gPacked != nil ? 3 * e : e, (gkOff, gvOff) = gPacked != nil ? (e, 2 * e) : (0, 0)
             let es = dt.byteSize
             go.backend.attentionBackward(problem, q: operand(qs), k: operand(ks), v: operand(vs), probabilities: ps.buffer, gradOut: go.buffer,
@@ -91,7 +92,9 @@ extension Tensor {
         let (wi, wo) = (inWeight.contiguousCopyIfNeeded(), outWeight.contiguousCopyIfNeeded())
         let (bi, bo) = (inBias?.contiguousCopyIfNeeded(), outBias?.contiguousCopyIfNeeded())
         let m = mask?.to(x.dtype).contiguousCopyIfNeeded()
-        let out = Tensor.empty([n, l, e], dtype: x.dtype)
+        let device = Tensor.commonDevice("multiheadAttention", x, wi, wo, bi, bo)
+        _ = Tensor.commonDevice("multiheadAttention", x, m)
+        let out = Tensor.empty([n, l, e], dtype: x.dtype, device: device)
         x.backend.selfAttention(AttentionProblem(dtype: x.dtype, batch: n, queries: l, keys: l, heads: heads, headDim: e / heads),
                                 x: x.buffer, inWeight: wi.buffer, inBias: bi?.buffer, outWeight: wo.buffer, outBias: bo?.buffer,
                                 mask: m?.buffer, out: out.buffer)

@@ -29,13 +29,13 @@ extension Tensor {
     func unfold2d(_ g: WindowGeometry) -> Tensor {
         let x = contiguousCopyIfNeeded()
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let out = Tensor.empty([n, c * g.kernelH * g.kernelW, g.outH * g.outW], dtype: dtype)
+        let out = Tensor.empty([n, c * g.kernelH * g.kernelW, g.outH * g.outW], dtype: dtype, device: device)
         if out.count > 0 { backend.im2col(dtype: dtype, x.buffer, batch: n, channels: c, height: h, width: w, geometry: g, out.buffer, sampleStride: nil, rowStride: nil) }
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
         return out.recording("Im2ColBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
-            let dx = Tensor.zeros(inShape, dtype: dt)
+            let dx = Tensor.zeros(inShape, dtype: dt, device: grad.device)
             if gc.count > 0 { dx.backend.col2im(dtype: dt, gc.buffer, batch: n, channels: c, height: h, width: w, geometry: g, dx.buffer, sampleStride: nil, rowStride: nil) }
             return [dx]
         }
@@ -121,7 +121,8 @@ extension Tensor {
     func deviceConv2d(_ p: Conv2dProblem, weight: Tensor, bias: Tensor?, activation act: FusedActivation?) -> Tensor {
         let x = contiguousCopyIfNeeded(), wt = weight.contiguousCopyIfNeeded(), bc = bias?.contiguousCopyIfNeeded()
         let g = p.geometry
-        let y = Tensor.empty([p.batch, p.outChannels, g.outH, g.outW], dtype: dtype)
+        let device = Tensor.commonDevice("conv2d", x, wt, bc)
+        let y = Tensor.empty([p.batch, p.outChannels, g.outH, g.outW], dtype: dtype, device: device)
         let saved = backend.conv2d(p, x: x.buffer, weight: wt.buffer, bias: bc?.buffer, activation: act, out: y.buffer)
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         guard GradMode.enabled, inputs.contains(where: { $0._requiresGrad }) else { return y }
@@ -130,9 +131,9 @@ extension Tensor {
         let ySaved: Tensor? = act == nil ? nil : y.detach()
         return y.recording("Convolution\(act?.nodeName ?? "")Backward", inputs) { gradOut in
             let gc = gradOut.contiguousCopyIfNeeded()
-            let dx: Tensor? = needX ? Tensor.empty(inShape, dtype: dt) : nil
-            let dw: Tensor? = needW ? Tensor.empty(weight.shape, dtype: dt) : nil
-            let db: Tensor? = bias != nil && needB ? Tensor.empty([p.outChannels], dtype: dt) : nil
+            let dx: Tensor? = needX ? Tensor.empty(inShape, dtype: dt, device: device) : nil
+            let dw: Tensor? = needW ? Tensor.empty(weight.shape, dtype: dt, device: device) : nil
+            let db: Tensor? = bias != nil && needB ? Tensor.empty([p.outChannels], dtype: dt, device: device) : nil
             gc.backend.conv2dBackward(p, saved: saved, x: xSaved.buffer, weight: wSaved.buffer, output: ySaved?.buffer, activation: act,
                                       gradOut: gc.buffer, dx: dx?.buffer, dweight: dw?.buffer, dbias: db?.buffer)
             var grads: [Tensor?] = [dx, dw]
@@ -207,10 +208,11 @@ extension Tensor {
         let k = cout * kh * kw, l = h * w, nl = n * l
         let x2 = withNoGrad { self.permute(1, 0, 2, 3).contiguousCopy() }          // [Cin, N·L]
         let wt = weight.contiguousCopyIfNeeded()                                     // [Cin, K]
-        let cols = Tensor.empty([k, nl], dtype: dtype)
+        let device = Tensor.commonDevice("convTranspose2d", x2, wt, bias)
+        let cols = Tensor.empty([k, nl], dtype: dtype, device: device)
         backend.gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: k, n: nl, k: cin, alpha: 1,
                      wt.buffer, lda: k, strideA: 0, x2.buffer, ldb: nl, strideB: 0, beta: 0, cols.buffer, ldc: nl, strideC: 0)
-        var y = Tensor.zeros([n, cout, oh, ow], dtype: dtype)
+        var y = Tensor.zeros([n, cout, oh, ow], dtype: dtype, device: device)
         backend.col2im(dtype: dtype, cols.buffer, batch: n, channels: cout, height: oh, width: ow, geometry: g, y.buffer, sampleStride: l, rowStride: nl)
         if let b = bias { y = withNoGrad { y + b.reshape([cout, 1, 1]) } }
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
@@ -219,18 +221,18 @@ extension Tensor {
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         return y.recording("ConvolutionTransposeBackward", inputs) { grad in
             let gc = grad.contiguousCopyIfNeeded()
-            let gcols = Tensor.empty([k, nl], dtype: dt)                              // im2col of the output gradient
+            let gcols = Tensor.empty([k, nl], dtype: dt, device: device)                              // im2col of the output gradient
             gcols.backend.im2col(dtype: dt, gc.buffer, batch: n, channels: cout, height: oh, width: ow, geometry: g, gcols.buffer,
                                  sampleStride: l, rowStride: nl)
             var grads: [Tensor?] = []
             if needX {
-                let gx2 = Tensor.empty([cin, nl], dtype: dt)
+                let gx2 = Tensor.empty([cin, nl], dtype: dt, device: device)
                 gx2.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: cin, n: nl, k: k, alpha: 1,
                                  wSaved.buffer, lda: k, strideA: 0, gcols.buffer, ldb: nl, strideB: 0, beta: 0, gx2.buffer, ldc: nl, strideC: 0)
                 grads.append(gx2.reshape([cin, n, h, w]).permute(1, 0, 2, 3).contiguousCopy())
             } else { grads.append(nil) }
             if needW {
-                let gw = Tensor.empty([cin, k], dtype: dt)
+                let gw = Tensor.empty([cin, k], dtype: dt, device: device)
                 gw.backend.gemm(dtype: dt, batch: 1, transA: false, transB: true, m: cin, n: k, k: nl, alpha: 1,
                                 xSaved.buffer, lda: nl, strideA: 0, gcols.buffer, ldb: nl, strideB: 0, beta: 0, gw.buffer, ldc: k, strideC: 0)
                 grads.append(gw.reshape(weight.shape))

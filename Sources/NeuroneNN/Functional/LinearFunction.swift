@@ -22,7 +22,8 @@ extension Tensor {
         let rows = count / Swift.max(inF, 1)
         let x2 = withNoGrad { self.contiguousCopyIfNeeded().reshape([rows, inF]) }
         let w = weight.contiguousCopyIfNeeded()
-        let out = Tensor.empty(Array(shape.dropLast()) + [outF], dtype: dtype)
+        let device = Tensor.commonDevice("linear", x2, w, bias)
+        let out = Tensor.empty(Array(shape.dropLast()) + [outF], dtype: dtype, device: device)
         if out.count > 0 {
             let bc = bias?.contiguousCopyIfNeeded()
             backend.linear(dtype: dtype, rows: rows, inFeatures: inF, outFeatures: outF, x: x2.buffer, weight: w.buffer, bias: bc?.buffer,
@@ -38,13 +39,13 @@ extension Tensor {
             let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
             var grads: [Tensor?] = []
             if needX {
-                let gx = Tensor.empty([rows, inF], dtype: dt)
+                let gx = Tensor.empty([rows, inF], dtype: dt, device: device)
                 gx.backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: rows, n: inF, k: outF, alpha: 1,
                                 g2.buffer, lda: outF, strideA: 0, wd.buffer, ldb: inF, strideB: 0, beta: 0, gx.buffer, ldc: inF, strideC: 0)
                 grads.append(gx.reshape(inShape))
             } else { grads.append(nil) }
             if needW {
-                let gw = Tensor.empty([outF, inF], dtype: dt)
+                let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
                 gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
                                                 into: gw.buffer)
                 grads.append(gw)

@@ -42,9 +42,9 @@ extension Tensor {
         let planes = count / Swift.max(1, h * w)
         let outShape = Array(shape.dropLast(2)) + [g.outH, g.outW]
         let x = contiguousCopyIfNeeded()
-        let out = Tensor.empty(outShape, dtype: dtype)
+        let out = Tensor.empty(outShape, dtype: dtype, device: device)
         let needsGrad = Tensor.needsGrad(self)
-        let idx: Tensor? = wanted || needsGrad ? Tensor.empty(outShape, dtype: .int64) : nil
+        let idx: Tensor? = wanted || needsGrad ? Tensor.empty(outShape, dtype: .int64, device: device) : nil
         if out.count > 0 {
             backend.maxPool2d(dtype: dtype, x.buffer, planes: planes, height: h, width: w, geometry: g, out.buffer,
                               indices: idx?.buffer)
@@ -54,7 +54,7 @@ extension Tensor {
         let v = out.recording("MaxPool2DWithIndicesBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
-            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
+            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt, device: gc.device) : Tensor.zeros(inShape, dtype: dt, device: gc.device)
             if gc.count > 0 {
                 dx.backend.maxPool2dBackward(dtype: dt, gc.buffer, indices: idx.buffer, planes: planes,
                                              outCount: l, inCount: h * w, dx.buffer)
@@ -79,7 +79,7 @@ extension Tensor {
         let h = shape[rank - 2], w = shape[rank - 1]
         let planes = count / Swift.max(1, h * w)
         let x = contiguousCopyIfNeeded()
-        let out = Tensor.empty(Array(shape.dropLast(2)) + [g.outH, g.outW], dtype: dtype)
+        let out = Tensor.empty(Array(shape.dropLast(2)) + [g.outH, g.outW], dtype: dtype, device: device)
         if out.count > 0 {
             backend.avgPool2d(dtype: dtype, x.buffer, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
                               divisorOverride: divisorOverride, backward: false, out.buffer)
@@ -89,7 +89,7 @@ extension Tensor {
         return out.recording("AvgPool2DBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
-            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt) : Tensor.zeros(inShape, dtype: dt)
+            let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt, device: gc.device) : Tensor.zeros(inShape, dtype: dt, device: gc.device)
             if gc.count > 0 {
                 dx.backend.avgPool2d(dtype: dt, gc.buffer, planes: planes, height: h, width: w, geometry: g, countIncludePad: countIncludePad,
                                      divisorOverride: divisorOverride, backward: true, dx.buffer)

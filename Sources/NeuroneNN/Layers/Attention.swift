@@ -119,7 +119,7 @@ public final class MultiheadAttention: Module {
             var out = Tensor.chunkedSelfAttention(x: x, inWeight: inProjWeight, inBias: inProjBias, outWeight: outProj.weight,
                                                   outBias: outProj.bias, heads: h, mask: mask)
             out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
-            return (out, Tensor.empty([0], dtype: q.dtype))
+            return (out, Tensor.empty([0], dtype: q.dtype, device: q.device))
         }
         let mask = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
         let ctx: Tensor, probs: Tensor
@@ -135,7 +135,7 @@ public final class MultiheadAttention: Module {
         }
         var out = outProj(ctx)
         out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))
-        guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype)) }
+        guard needWeights else { return (out, Tensor.empty([0], dtype: q.dtype, device: q.device)) }
         let weights = averageAttnWeights ? probs.mean(dim: 1) : probs
         return (out, unbatched ? weights.squeeze(0) : weights)
     }
@@ -152,13 +152,13 @@ public final class MultiheadAttention: Module {
             } else {
                 check(m.shape == [n * h, l, s], "MultiheadAttention: a 3-D attn_mask must be [\(n * h), \(l), \(s)], got \(describeShape(m.shape))")
             }
-            mask = m.dtype == .bool ? Tensor.zeros(m.shape, dtype: dtype).maskedFill(m, -.infinity) : m.to(dtype)
+            mask = m.dtype == .bool ? Tensor.zeros(m.shape, dtype: dtype, device: m.device).maskedFill(m, -.infinity) : m.to(dtype)
         }
         if let p = keyPaddingMask {
             let pm = unbatched ? p.reshape([1, s]) : p
             check(pm.shape == [n, s], "MultiheadAttention: key_padding_mask must be [\(n), \(s)], got \(describeShape(p.shape))")
             let hide = (pm.dtype == .bool ? pm : pm .!= 0.0).reshape([n, 1, 1, s]).expand([n, h, l, s])
-            let base = (mask ?? Tensor.zeros([l, s], dtype: dtype)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
+            let base = (mask ?? Tensor.zeros([l, s], dtype: dtype, device: pm.device)).reshape(mask?.rank == 3 ? [n, h, l, s] : [1, 1, l, s]).expand([n, h, l, s])
             mask = base.maskedFill(hide, -.infinity).reshape([n * h, l, s])
         }
         return mask

@@ -21,7 +21,7 @@ public final class Dropout2d: Module {
         for d in (channelDim + 1)..<input.rank { maskShape[d] = 1 }
         if input.rank > 4 { for d in 0..<channelDim { maskShape[d] = input.shape[d] } }
         if p >= 1 { return input * 0.0 }
-        return input * Tensor.dropoutMask(maskShape, keep: 1 - p, dtype: input.dtype, generator: generator)
+        return input * Tensor.dropoutMask(maskShape, keep: 1 - p, dtype: input.dtype, generator: generator, device: input.device)
     }
     public override var extraDescription: String { "p=\(p)" }
 }

@@ -67,6 +67,6 @@ extension Tensor {
     public func dropout(p: Double = 0.5, training: Bool = true, generator: Generator? = nil) -> Tensor {
         guard training, p > 0 else { return self }
         if p >= 1 { return self * 0.0 }
-        return self * Tensor.dropoutMask(shape, keep: 1 - p, dtype: dtype, generator: generator)
+        return self * Tensor.dropoutMask(shape, keep: 1 - p, dtype: dtype, generator: generator, device: device)
     }
 }

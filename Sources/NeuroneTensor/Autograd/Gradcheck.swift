@@ -36,15 +36,17 @@ public func gradcheck(_ f: ([Tensor]) -> Tensor, inputs: [Tensor], eps: Double =
     var numeric: [[[Double]]] = []
     for i in checked {
         let x = xs[i]
-        let p = x.data.assumingMemoryBound(to: Double.self)
+        // Nudges one value at a time through explicit host writes.
+        func set(_ j: Int, _ v: Double) { x.modifyHostBytes { $0.assumingMemoryBound(to: Double.self)[j] = v } }
+        let values = x.toArray(as: Double.self)
         var rows: [[Double]] = []
         for j in 0..<x.count {
-            let saved = p[j]
-            p[j] = saved + eps
+            let saved = values[j]
+            set(j, saved + eps)
             let plus = evaluate()
-            p[j] = saved - eps
+            set(j, saved - eps)
             let minus = evaluate()
-            p[j] = saved
+            set(j, saved)
             rows.append(zip(plus, minus).map { ($0 - $1) / (2 * eps) })
         }
         numeric.append(rows)

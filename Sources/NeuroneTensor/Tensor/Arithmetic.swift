@@ -8,7 +8,7 @@ extension Tensor {
     func scalarOperand(_ value: Double, isIntegral: Bool) -> Tensor {
         let dt: DType
         if dtype.isFloatingPoint { dt = dtype } else if isIntegral { dt = dtype == .bool ? .int64 : dtype } else { dt = .float32 }
-        return Tensor.full([], value, dtype: dt)
+        return Tensor.full([], value, dtype: dt, device: device)
     }
 
     static func binaryNoGrad(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
@@ -16,7 +16,8 @@ extension Tensor {
         if op == .div && !dt.isFloatingPoint { dt = .float32 }
         if op == .sub { check(dt != .bool, "sub: subtraction with two bool tensors is not supported; use logicalXor or logicalNot") }
         if op == .pow && dt == .bool { dt = .int64 }
-        let backend = a.backend
+        let (a, b, device) = onOneDevice(op.rawValue, a, b)
+        let backend = device.backend
         return broadcastKernel(a, b, computeType: dt, outType: dt, op: op.rawValue) { x, xs, y, ys, o, n in
             backend.binary(op, dtype: dt, x, aStep: xs, y, bStep: ys, o, count: n)
         }

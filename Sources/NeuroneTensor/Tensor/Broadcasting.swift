@@ -40,8 +40,9 @@ extension Tensor {
     /// repeated along leading dims (a bias row), it is used in place, block by block.
     static func broadcastKernel(_ a: Tensor, _ b: Tensor, computeType: DType, outType: DType, op: String,
                                 _ kernel: (DeviceBuffer, Int, DeviceBuffer, Int, DeviceBuffer, Int) -> Void) -> Tensor {
+        let (a, b, device) = onOneDevice(op, a, b)
         let outShape = a.shape == b.shape ? a.shape : broadcastShapes(a.shape, b.shape, op: op)
-        let out = Tensor.empty(outShape, dtype: outType)
+        let out = Tensor.empty(outShape, dtype: outType, device: device)
         let n = out.count
         if n == 0 { return out }
         // Repeated-block fast path: one full contiguous operand, the other contiguous and

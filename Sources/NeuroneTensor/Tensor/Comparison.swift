@@ -7,7 +7,8 @@ infix operator .|| : LogicalDisjunctionPrecedence
 extension Tensor {
     static func compareNoGrad(_ op: CompareOp, _ a: Tensor, _ b: Tensor) -> Tensor {
         let dt = DType.promote(a.dtype, b.dtype)
-        let backend = a.backend
+        let (a, b, device) = onOneDevice(op.rawValue, a, b)
+        let backend = device.backend
         return broadcastKernel(a, b, computeType: dt, outType: .bool, op: op.rawValue) { x, xs, y, ys, o, n in
             backend.compare(op, dtype: dt, x, aStep: xs, y, bStep: ys, o, count: n)
         }
@@ -53,15 +54,16 @@ extension Tensor {
     /// `logical OR of bool tensors` with broadcasting.
     public static func .|| (a: Tensor, b: Tensor) -> Tensor { a.logicalOr(b) }
 
-    func asBool() -> Tensor { dtype == .bool ? self : (self .!= Tensor.full([], 0, dtype: dtype)) }
+    func asBool() -> Tensor { dtype == .bool ? self : (self .!= Tensor.full([], 0, dtype: dtype, device: device)) }
 
     /// Picks `a` where `condition` is true and `b` elsewhere; the three broadcast together.
     /// Gradients flow to `a` and `b` through the positions each was picked at.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         check(condition.dtype == .bool, "where: condition must be a bool tensor, got \(condition.dtype)")
         let dt = DType.promote(a.dtype, b.dtype)
+        let (a, b, device) = onOneDevice("where", a, b)
         let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape, op: "where"), b.shape, op: "where")
-        let out = Tensor.empty(shape, dtype: dt)
+        let out = Tensor.empty(shape, dtype: dt, device: Tensor.commonDevice("where", a, condition, b))
         if out.count > 0 {
             let (c, _) = condition.kernelOperandFull(dtype: .bool, shape: shape)
             let (x, _) = a.kernelOperandFull(dtype: dt, shape: shape)
@@ -71,7 +73,7 @@ extension Tensor {
         if !needsGrad(a, b) { return out }
         let cond = condition.detach()
         return out.recording("WhereBackward", [a, b]) { g in
-            let zero = Tensor.zeros([], dtype: g.dtype)
+            let zero = Tensor.zeros([], dtype: g.dtype, device: g.device)
             return [a._requiresGrad ? Tensor.where(cond, g, zero).sumTo(a.shape) : nil,
                     b._requiresGrad ? Tensor.where(cond, zero, g).sumTo(b.shape) : nil]
         }
@@ -96,6 +98,6 @@ extension Tensor {
         check(mask.dtype == .bool, "maskedFill: mask must be a bool tensor, got \(mask.dtype)")
         let b = broadcastShapes(shape, mask.shape, op: "maskedFill")
         check(b == shape, "maskedFill: mask of shape \(describeShape(mask.shape)) does not broadcast to the tensor's shape \(describeShape(shape))")
-        return Tensor.where(mask, Tensor.full([], value, dtype: dtype), self)
+        return Tensor.where(mask, Tensor.full([], value, dtype: dtype, device: device), self)
     }
 }

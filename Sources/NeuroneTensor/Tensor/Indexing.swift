@@ -6,11 +6,14 @@ extension Tensor {
     private func checkIndices(_ index: Tensor, bound: Int, op: String, dim: Int) -> Tensor {
         check(index.dtype == .int64 || index.dtype == .int32, "\(op): index must be int64 or int32, got \(index.dtype)")
         let idx = index.to(.int64).contiguousCopyIfNeeded()
-        let p = idx.data.assumingMemoryBound(to: Int64.self)
-        for i in 0..<idx.count {
-            let v = p[i]
-            check(v >= 0 && v < bound,
-                         "\(op): index \(v) is out of bounds for dimension \(dim) with size \(bound) (input shape \(describeShape(shape)))")
+        // An explicit read: the bounds are checked on the host before any kernel runs.
+        idx.withHostBytes { raw in
+            let p = raw.assumingMemoryBound(to: Int64.self)
+            for i in 0..<idx.count {
+                let v = p[i]
+                check(v >= 0 && v < bound,
+                             "\(op): index \(v) is out of bounds for dimension \(dim) with size \(bound) (input shape \(describeShape(shape)))")
+            }
         }
         return idx
     }
@@ -26,7 +29,7 @@ extension Tensor {
         }
         let idx = checkIndices(index, bound: shape[d], op: "gather", dim: d)
         let c = contiguousCopyIfNeeded()
-        let out = Tensor.empty(index.shape, dtype: dtype)
+        let out = Tensor.empty(index.shape, dtype: dtype, device: Tensor.commonDevice("gather", self, idx))
         let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
         if out.count > 0 {
             backend.gather(elemSize: dtype.byteSize, c.buffer, outer: outer, srcSize: shape[d], inner: inner,
@@ -35,7 +38,7 @@ extension Tensor {
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype
         return out.recording("GatherBackward", [self]) { g in
-            [Tensor.zeros(inShape, dtype: dt).scatterAdd(dim: d, index: idx, source: g)]
+            [Tensor.zeros(inShape, dtype: dt, device: g.device).scatterAdd(dim: d, index: idx, source: g)]
         }
     }
 
@@ -72,7 +75,7 @@ extension Tensor {
         let c = contiguousCopyIfNeeded()
         var outShape = shape
         outShape[d] = idx.count
-        let out = Tensor.empty(outShape, dtype: dtype)
+        let out = Tensor.empty(outShape, dtype: dtype, device: Tensor.commonDevice("indexSelect", self, idx))
         let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
         if out.count > 0 {
             backend.gather(elemSize: dtype.byteSize, c.buffer, outer: outer, srcSize: shape[d], inner: inner,
@@ -81,7 +84,7 @@ extension Tensor {
         if !Tensor.needsGrad(self) { return out }
         let inShape = shape, dt = dtype, n = idx.count
         return out.recording("IndexSelectBackward", [self]) { g in
-            let z = Tensor.zeros(inShape, dtype: dt)
+            let z = Tensor.zeros(inShape, dtype: dt, device: g.device)
             let gc = g.contiguousCopyIfNeeded()
             z.backend.scatterAdd(dtype: dt, gc.buffer, outer: outer, idxSize: n, inner: inner,
                                  index: idx.buffer, shared: true, z.buffer, dstSize: inShape[d])
@@ -93,20 +96,18 @@ extension Tensor {
     /// torch.nn.functional.one_hot). numClasses defaults to max + 1.
     public func oneHot(numClasses: Int? = nil) -> Tensor {
         check(dtype == .int64 || dtype == .int32, "oneHot: class values must be int64 or int32, got \(dtype)")
-        let flat = to(.int64).contiguousCopyIfNeeded()
-        let p = flat.data.assumingMemoryBound(to: Int64.self)
+        let values = to(.int64).toArray(as: Int64.self)
         var maxValue: Int64 = -1
-        for i in 0..<flat.count {
-            check(p[i] >= 0, "oneHot: class values must be non-negative, got \(p[i])")
-            maxValue = Swift.max(maxValue, p[i])
+        for v in values {
+            check(v >= 0, "oneHot: class values must be non-negative, got \(v)")
+            maxValue = Swift.max(maxValue, v)
         }
         let classes = numClasses ?? Int(maxValue + 1)
-        check(classes > 0 || flat.count == 0, "oneHot: numClasses must be positive, got \(classes)")
+        check(classes > 0 || values.isEmpty, "oneHot: numClasses must be positive, got \(classes)")
         check(Int(maxValue) < classes, "oneHot: class value \(maxValue) is too large for numClasses \(classes)")
-        let out = Tensor.zeros(shape + [classes], dtype: .int64)
-        let o = out.data.assumingMemoryBound(to: Int64.self)
-        for i in 0..<flat.count { o[i * classes + Int(p[i])] = 1 }
-        return out
+        var hot = [Int64](repeating: 0, count: values.count * classes)
+        for (i, v) in values.enumerated() { hot[i * classes + Int(v)] = 1 }
+        return Tensor(hot, shape: shape + [classes], dtype: .int64, device: device)
     }
 
     /// Constant padding, like torch.nn.functional.pad: `pads` lists (before, after) pairs

@@ -20,10 +20,11 @@ extension Tensor {
             }
             size += t.shape[d]
             dt = DType.promote(dt, t.dtype)
+            _ = commonDevice("cat", first, t)
         }
         var outShape = first.shape
         outShape[d] = size
-        let out = Tensor.empty(outShape, dtype: dt)
+        let out = Tensor.empty(outShape, dtype: dt, device: first.device)
         var start = 0
         var sizes: [Int] = []
         for t in tensors {

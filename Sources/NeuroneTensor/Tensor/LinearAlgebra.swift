@@ -60,7 +60,7 @@ extension Tensor {
         let m = a.shape[r - 2], k = a.shape[r - 1], n = b.shape[r - 1]
         let batch = r == 3 ? a.shape[0] : 1
         let outShape = r == 3 ? [batch, m, n] : [m, n]
-        let out = Tensor.empty(outShape, dtype: a.dtype)
+        let out = Tensor.empty(outShape, dtype: a.dtype, device: Tensor.commonDevice("matmul", a, b))
         if out.count > 0 {
             if k == 0 {
                 out.backend.fill(out.buffer, dtype: out.dtype, count: out.count, value: 0)

@@ -6,7 +6,7 @@ extension Tensor {
     func unaryNoGrad(_ op: UnaryOp) -> Tensor {
         let x = (op.needsFloatingPoint && !dtype.isFloatingPoint) ? withNoGrad { self.to(.float32) } : self
         let c = x.contiguousCopyIfNeeded()
-        let out = Tensor.empty(c.shape, dtype: c.dtype)
+        let out = Tensor.empty(c.shape, dtype: c.dtype, device: c.device)
         if out.count > 0 { c.backend.unary(op, dtype: c.dtype, c.buffer, out.buffer, count: out.count) }
         return out
     }
@@ -24,7 +24,7 @@ extension Tensor {
     package static func activationGradient(_ op: UnaryOp, _ g: Tensor, _ saved: Tensor, composite: () -> Tensor) -> Tensor {
         guard g.dtype == saved.dtype, g.dtype == .float32 || g.dtype == .float64, g.shape == saved.shape else { return composite() }
         let gc = g.contiguousCopyIfNeeded(), sc = saved.contiguousCopyIfNeeded()
-        let out = Tensor.empty(g.shape, dtype: g.dtype)
+        let out = Tensor.empty(g.shape, dtype: g.dtype, device: Tensor.commonDevice("activation gradient", g, saved))
         if out.count > 0 { out.backend.activationGrad(op, dtype: g.dtype, gc.buffer, sc.buffer, out.buffer, count: out.count) }
         return out
     }
@@ -70,7 +70,7 @@ extension Tensor {
     public func clamp(min lo: Double? = nil, max hi: Double? = nil) -> Tensor {
         check(lo != nil || hi != nil, "clamp: at least one of min or max must be given")
         let c = contiguousCopyIfNeeded()
-        let out = Tensor.empty(shape, dtype: dtype)
+        let out = Tensor.empty(shape, dtype: dtype, device: device)
         if out.count > 0 { backend.clamp(dtype: dtype, c.buffer, out.buffer, count: out.count, min: lo, max: hi) }
         if !Tensor.needsGrad(self) { return out }
         let x = detach()
@@ -89,7 +89,7 @@ extension Tensor {
     public func to(_ dtype: DType) -> Tensor {
         if dtype == self.dtype { return self }
         let c = contiguousCopyIfNeeded()
-        let out = Tensor.empty(shape, dtype: dtype)
+        let out = Tensor.empty(shape, dtype: dtype, device: device)
         if out.count > 0 { backend.cast(c.buffer, from: self.dtype, out.buffer, to: dtype, count: out.count) }
         if !Tensor.needsGrad(self) || !dtype.isFloatingPoint { return out }
         let from = self.dtype

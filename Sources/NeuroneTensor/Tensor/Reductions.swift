@@ -51,7 +51,7 @@ extension Tensor {
         }
         let outShape = reducedShape(d, keepDim: keepDim)
         let outType: DType = dtype.isFloatingPoint ? dtype : .int64
-        let out = Tensor.empty(outShape, dtype: outType)
+        let out = Tensor.empty(outShape, dtype: outType, device: device)
         let (c, outer, size, inner) = reductionLayout(d)
         if size == 0 || c.count == 0 {
             backend.fill(out.buffer, dtype: outType, count: out.count, value: 0)
@@ -114,11 +114,11 @@ extension Tensor {
     private func extreme(_ op: ReduceOp, dim: Int, keepDim: Bool) -> (values: Tensor, indices: Tensor) {
         let name = op == .max ? "max" : "min"
         let d = rank == 0 ? 0 : normalizeDim(dim, rank, name)
-        if rank == 0 { return (self, Tensor.zeros([], dtype: .int64)) }
+        if rank == 0 { return (self, Tensor.zeros([], dtype: .int64, device: device)) }
         check(shape[d] > 0, "\(name): cannot reduce over dim \(d) of size 0 (shape \(describeShape(shape)))")
         let outShape = reducedShape([d], keepDim: keepDim)
-        let values = Tensor.empty(outShape, dtype: dtype)
-        let indices = Tensor.empty(outShape, dtype: .int64)
+        let values = Tensor.empty(outShape, dtype: dtype, device: device)
+        let indices = Tensor.empty(outShape, dtype: .int64, device: device)
         let (c, outer, size, inner) = reductionLayout([d])
         backend.reduce(op, dtype: dtype, c.buffer, outer: outer, size: size, inner: inner, values.buffer,
                        indices: indices.buffer)
@@ -126,7 +126,7 @@ extension Tensor {
         let inShape = shape, keptShape = reducedShape([d], keepDim: true), dt = dtype
         let idx = indices.reshape(keptShape)
         let v = values.recording(op == .max ? "MaxBackward" : "MinBackward", [self]) { g in
-            [Tensor.zeros(inShape, dtype: dt).scatterAdd(dim: d, index: idx, source: g.reshape(keptShape))]
+            [Tensor.zeros(inShape, dtype: dt, device: g.device).scatterAdd(dim: d, index: idx, source: g.reshape(keptShape))]
         }
         return (v, indices)
     }

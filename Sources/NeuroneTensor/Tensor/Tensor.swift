@@ -36,10 +36,10 @@ public final class Tensor {
         self.dtype = dtype
     }
 
-    /// A new, uninitialised contiguous tensor.
-    package static func empty(_ shape: [Int], dtype: DType, device: Device = .cpu) -> Tensor {
+    /// A new, uninitialised contiguous tensor in `device`'s memory.
+    package static func empty(_ shape: [Int], dtype: DType, device: Device) -> Tensor {
         let n = shapeCount(shape)
-        return Tensor(storage: Storage(byteCount: n * dtype.byteSize, device: device), shape: shape,
+        return Tensor(storage: device.backend.allocate(byteCount: n * dtype.byteSize, zeroed: false), shape: shape,
                       strides: contiguousStrides(shape), offset: 0, dtype: dtype)
     }
 
@@ -64,12 +64,10 @@ public final class Tensor {
     /// Size of dimension `d` (negative counts from the end).
     public func size(_ d: Int) -> Int { shape[normalizeDim(d, rank, "size")] }
 
-    /// Address of element [0, 0, …] (host memory: CPU tensors only).
-    package var data: UnsafeMutableRawPointer { storage.data + offset * dtype.byteSize }
-
     /// Element [0, 0, …] as a place in the device's memory, for the backend's kernels.
     package var buffer: DeviceBuffer { DeviceBuffer(storage: storage, byteOffset: offset * dtype.byteSize) }
 
+    /// The backend of the device holding the data, which every op on it calls.
     package var backend: Backend { storage.device.backend }
 
     // MARK: autograd state

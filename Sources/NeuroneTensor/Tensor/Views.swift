@@ -11,7 +11,7 @@ extension Tensor {
     /// Backward of a view made by `make`: the gradient lands in a zero tensor of the base's
     /// shape, at the positions the view selects.
     static func viewBackward(_ g: Tensor, baseShape: [Int], dtype: DType, _ make: (Tensor) -> Tensor) -> Tensor {
-        let z = Tensor.zeros(baseShape, dtype: dtype)
+        let z = Tensor.zeros(baseShape, dtype: dtype, device: g.device)
         let v = make(z)
         v.assign(from: g)
         return z
@@ -19,6 +19,7 @@ extension Tensor {
 
     /// Copies `src` (broadcast to self's shape) into self's elements, ignoring autograd.
     func assign(from src: Tensor) {
+        let src = src.to(device: device)
         let s = src.dtype == dtype ? src : withNoGrad { src.to(dtype) }
         let e = s.shape == shape ? s : s.expandedNoGrad(shape, op: "copy")
         if count == 0 { return }

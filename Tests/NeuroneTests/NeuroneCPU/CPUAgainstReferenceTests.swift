@@ -13,7 +13,7 @@ final class CPUAgainstReferenceTests: XCTestCase {
 
     /// A new host buffer holding `values` in `dt`.
     func buffer(_ values: [Double], _ dt: DType) -> DeviceBuffer {
-        let b = DeviceBuffer(storage: Storage(byteCount: Swift.max(1, values.count) * dt.byteSize), byteOffset: 0)
+        let b = DeviceBuffer(storage: Storage(hostByteCount: Swift.max(1, values.count) * dt.byteSize, device: .cpu), byteOffset: 0)
         let e = Elements(b, dt)
         for (i, v) in values.enumerated() { e[i] = v }
         return b

@@ -154,7 +154,7 @@ final class CPUKernelTests: XCTestCase {
                 let (m0, m1) = (rows / 3, rows)
                 withExtendedLifetime(b32) {
                     nk_linear_packed_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(inF), Int64(m0), Int64(m1), Int64(inF),
-                                         pk.data.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
+                                         pk.address.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
                                          Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF), 0)
                 }
                 let direct = (y.to(.float64) - want).narrow(dim: 0, start: m0, length: m1 - m0).abs().max().item()
@@ -304,4 +304,9 @@ final class CPUKernelTests: XCTestCase {
             }
         }
     }
+}
+
+extension Tensor {
+    /// The host address of a tensor in host memory, for calling the C entry points directly.
+    fileprivate var data: UnsafeMutableRawPointer { backend.hostAddress(buffer)! }
 }
