@@ -57,9 +57,10 @@ public final class Linear: Module {
 
 extension Tensor {
     /// 1 with probability p, else 0.
-    public static func bernoulli(_ shape: [Int], p: Double, dtype: DType = .float32, generator: Generator? = nil) -> Tensor {
+    public static func bernoulli(_ shape: [Int], p: Double, dtype: DType = .float32, device: Device = .default,
+                                 generator: Generator? = nil) -> Tensor {
         check(p >= 0 && p <= 1, "bernoulli: p must be in [0, 1], got \(p)")
-        return (Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float64, generator: generator) .< p).to(dtype)
+        return (Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float64, device: device, generator: generator) .< p).to(dtype)
     }
 
     /// Dropout as a function: in training, zeroes each element with probability p and scales the

@@ -79,7 +79,7 @@ public enum Loss {
         let safe = Tensor.where(valid, t, Tensor(0))
         checkClassRange(safe, c, "nll")
         let picked = -x.gather(dim: 1, index: safe.unsqueeze(1)).squeeze(1)
-        let wt = (weight.map { $0.indexSelect(dim: 0, index: safe.reshape([-1])).reshape(safe.shape) } ?? Tensor.ones(safe.shape, dtype: x.dtype))
+        let wt = (weight.map { $0.indexSelect(dim: 0, index: safe.reshape([-1])).reshape(safe.shape) } ?? Tensor.ones(safe.shape, dtype: x.dtype, device: x.device))
             * valid.to(x.dtype)
         let l = picked * wt
         switch reduction {
@@ -170,7 +170,7 @@ public enum Loss {
     /// Hinge embedding: x where y = 1, max(0, margin − x) where y = −1.
     public static func hingeEmbedding(_ input: Tensor, _ target: Tensor, margin: Double = 1, reduction: Reduction = .mean) -> Tensor {
         sameShape(input, target, "hingeEmbedding")
-        let zero = Tensor.zeros([], dtype: input.dtype)
+        let zero = Tensor.zeros([], dtype: input.dtype, device: input.device)
         let marginTerm = Tensor.where(target .!= 1.0, (margin - input).clamp(min: 0), zero)
         let selfTerm = Tensor.where(target .!= -1.0, input, zero)
         return (marginTerm + selfTerm).reduced(reduction)
