@@ -11,11 +11,7 @@ import Darwin
 package protocol HostMemoryBackend: Backend {}
 
 extension HostMemoryBackend {
-    package func allocate(byteCount: Int, zeroed: Bool) -> Storage {
-        let s = Storage(hostByteCount: byteCount, device: device)
-        if zeroed { memset(s.address, 0, byteCount) }
-        return s
-    }
+    package func allocate(byteCount: Int, zeroed: Bool) -> Storage { device.allocate(byteCount: byteCount, zeroed: zeroed) }
 
     package func hostAddress(_ b: DeviceBuffer) -> UnsafeMutableRawPointer? { b.storage.address + b.byteOffset }
 

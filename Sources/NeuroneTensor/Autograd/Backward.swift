@@ -71,9 +71,10 @@ extension Tensor {
                     check(ig.shape == input.shape,
                           "internal error: \(node.name) backward produced a gradient of shape \(describeShape(ig.shape)) for an input of shape \(describeShape(input.shape))")
                     let key = ObjectIdentifier(input)
+                    var cast = ig
                     // a 0-d operand from another device (PyTorch's scalar exception) takes its gradient home
-                    let moved = ig.storage.device == input.storage.device ? ig : ig.to(device: input.storage.device)
-                    let cast = moved.dtype == input.dtype ? moved : moved.to(input.dtype)
+                    if _slowPath(cast.storage.device != input.storage.device) { cast = cast.to(device: input.storage.device) }
+                    if cast.dtype != input.dtype { cast = cast.to(input.dtype) }
                     let fresh = seenStorage.insert(ObjectIdentifier(cast.storage)).inserted
                     if let existing = grads[key] {
                         grads[key] = existing + cast

@@ -16,8 +16,11 @@ extension Tensor {
         if op == .div && !dt.isFloatingPoint { dt = .float32 }
         if op == .sub { check(dt != .bool, "sub: subtraction with two bool tensors is not supported; use logicalXor or logicalNot") }
         if op == .pow && dt == .bool { dt = .int64 }
-        let (a, b, device) = onOneDevice(op.rawValue, a, b)
-        let backend = device.backend
+        if _slowPath(a.storage.device != b.storage.device) {
+            let (a, b, _) = onOneDevice(op.rawValue, a, b)
+            return binaryNoGrad(op, a, b)
+        }
+        let backend = a.backend
         return broadcastKernel(a, b, computeType: dt, outType: dt, op: op.rawValue) { x, xs, y, ys, o, n in
             backend.binary(op, dtype: dt, x, aStep: xs, y, bStep: ys, o, count: n)
         }

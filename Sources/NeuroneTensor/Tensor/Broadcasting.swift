@@ -40,7 +40,7 @@ extension Tensor {
     /// repeated along leading dims (a bias row), it is used in place, block by block.
     static func broadcastKernel(_ a: Tensor, _ b: Tensor, computeType: DType, outType: DType, op: String,
                                 _ kernel: (DeviceBuffer, Int, DeviceBuffer, Int, DeviceBuffer, Int) -> Void) -> Tensor {
-        let (a, b, device) = onOneDevice(op, a, b)
+        let device = commonDevice(op, a, b)   // callers bring scalars of another device over first
         let outShape = a.shape == b.shape ? a.shape : broadcastShapes(a.shape, b.shape, op: op)
         let out = Tensor.empty(outShape, dtype: outType, device: device)
         let n = out.count

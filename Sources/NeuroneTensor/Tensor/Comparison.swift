@@ -7,8 +7,11 @@ infix operator .|| : LogicalDisjunctionPrecedence
 extension Tensor {
     static func compareNoGrad(_ op: CompareOp, _ a: Tensor, _ b: Tensor) -> Tensor {
         let dt = DType.promote(a.dtype, b.dtype)
-        let (a, b, device) = onOneDevice(op.rawValue, a, b)
-        let backend = device.backend
+        if _slowPath(a.storage.device != b.storage.device) {
+            let (a, b, _) = onOneDevice(op.rawValue, a, b)
+            return compareNoGrad(op, a, b)
+        }
+        let backend = a.backend
         return broadcastKernel(a, b, computeType: dt, outType: .bool, op: op.rawValue) { x, xs, y, ys, o, n in
             backend.compare(op, dtype: dt, x, aStep: xs, y, bStep: ys, o, count: n)
         }

@@ -81,7 +81,7 @@ extension Tensor {
                              requiresGrad: Bool = false) -> Tensor {
         check(shape.allSatisfy { $0 >= 0 }, "zeros: negative dimension in shape \(describeShape(shape))")
         let n = shapeCount(shape)
-        let t = Tensor(storage: device.backend.allocate(byteCount: n * dtype.byteSize, zeroed: true), shape: shape,
+        let t = Tensor(storage: device.allocate(byteCount: n * dtype.byteSize, zeroed: true), shape: shape,
                        strides: contiguousStrides(shape), offset: 0, dtype: dtype)
         if requiresGrad { t.requiresGrad = true }
         return t

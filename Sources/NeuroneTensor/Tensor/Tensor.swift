@@ -7,9 +7,13 @@ import NeuroneDevice
 /// op returns a new contiguous, row-major tensor. Tensors have reference semantics, like
 /// PyTorch's: `grad` is filled in place by `backward()`.
 ///
-/// Errors: shape mismatches, out-of-range dims or indices and unsupported dtypes are
-/// programming errors and stop the program with a message naming the op and the shapes
-/// (`precondition`). Functions that read user data (files) `throw` instead.
+/// A tensor lives on one `Device` (`device`; `Device.default` unless a creation function is
+/// given another): ops put their results on their inputs' device, and `to(device:)` copies.
+///
+/// Errors: shape mismatches, out-of-range dims or indices, unsupported dtypes and tensors of two
+/// devices in one op are programming errors and stop the program with a message naming the op
+/// and the shapes or devices (`precondition`). Functions that read user data (files) `throw`
+/// instead.
 public final class Tensor {
     let storage: Storage
     /// The size of each dimension.
@@ -39,7 +43,7 @@ public final class Tensor {
     /// A new, uninitialised contiguous tensor in `device`'s memory.
     package static func empty(_ shape: [Int], dtype: DType, device: Device) -> Tensor {
         let n = shapeCount(shape)
-        return Tensor(storage: device.backend.allocate(byteCount: n * dtype.byteSize, zeroed: false), shape: shape,
+        return Tensor(storage: device.allocate(byteCount: n * dtype.byteSize, zeroed: false), shape: shape,
                       strides: contiguousStrides(shape), offset: 0, dtype: dtype)
     }
 

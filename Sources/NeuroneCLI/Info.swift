@@ -1,15 +1,6 @@
 import ArgumentParser
 import Neurone
 
-@main
-struct NeuroneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "neurone",
-        abstract: "Neurone: tensors, autograd and neural networks in Swift.",
-        version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Predict.self, DataCommand.self, Summary.self, Models.self, Explain.self, Bench.self, Info.self])
-}
-
 /// `neurone info`: which kernels and libraries this machine will use.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the device backend, BLAS library, kernels and thread count in use.")

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Neurone
+
+/// What `bench train` and `bench infer` share: the model, shapes, batch sizes and threads swept.
+struct BenchModelOptions: ParsableArguments {
+    @Option(help: "A named model or a model spec.")
+    var model: String = "mnist-cnn"
+
+    @Option(help: "Per-sample input shape, e.g. 1x28x28 (default: the named model's).")
+    var input: String?
+
+    @Option(name: .customLong("batch-size"), help: "Batch size (repeatable).")
+    var batchSizes: [Int] = [64]
+
+    @Option(help: "Thread counts (repeatable; default: NEURONE_NUM_THREADS or all cores).")
+    var threads: [Int] = []
+
+    @Option(help: "Steps timed per repeat.")
+    var steps: Int = 10
+
+    @Option(help: "Timed repeats (the median is reported).")
+    var repeats: Int = 5
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    func validate() throws {
+        for b in batchSizes where b <= 0 { throw ValidationError("--batch-size must be positive, got \(b)") }
+        for t in threads where t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
+        if steps <= 0 || repeats <= 0 { throw ValidationError("--steps and --repeats must be positive") }
+    }
+
+    /// The model, its input shape and its number of outputs (classes), built with seed 0.
+    func build() throws -> (Module, [Int], Int) {
+        let shape = try input.map { try ModelSpec.parseShape($0) }
+        let (net, inputShape) = try NamedModels.make(model, input: shape, generator: Generator(seed: 0))
+        let out = withNoGrad { () -> Tensor in
+            net.eval(); defer { net.train() }
+            return net(Tensor.zeros([1] + inputShape))
+        }
+        guard out.rank == 2 else { throw ValidationError("\(model) produces outputs of shape \(out.shape); bench needs [N, classes]") }
+        return (net, inputShape, out.shape[1])
+    }
+
+    /// Runs `body(batch)` for each batch size and thread count; prints one line or object each.
+    func sweep(kind: String, optimizerName: String?, _ body: (Module, Tensor, Tensor) -> Void) throws {
+        let threadCounts = threads.isEmpty ? [Threading.threadCount] : threads
+        for t in threadCounts {
+            Threading.threadCount = t
+            for b in batchSizes {
+                let (net, inputShape, classes) = try build()
+                let g = Generator(seed: 1)
+                let x = Tensor.randn([b] + inputShape, generator: g)
+                let y = Tensor.randint(0, classes, [b], generator: g)
+                body(net, x, y)  // first steps: buffers and optimiser state appear
+                body(net, x, y)
+                let secs = medianSeconds(warmup: 1, repeats: repeats) { for _ in 0..<steps { body(net, x, y) } }
+                // Tensor memory taken from the system in steady state: one more round, counted.
+                let allocations = MemoryStats.systemAllocations, bytes = MemoryStats.systemAllocatedBytes
+                for _ in 0..<steps { body(net, x, y) }
+                let newAllocations = Double(MemoryStats.systemAllocations - allocations) / Double(steps)
+                let newMiB = Double(MemoryStats.systemAllocatedBytes - bytes) / Double(steps) / 1_048_576
+                let rate = Double(b * steps) / secs
+                if json {
+                    var fields = ["\"kind\":\"\(kind)\"", "\"model\":\(jsonString(model))", "\"batch\":\(b)", "\"threads\":\(t)"]
+                    if let o = optimizerName { fields.append("\"optimizer\":\"\(o)\"") }
+                    fields += ["\"samples_per_s\":\(formatNumber(rate, 1))", "\"ms_per_step\":\(formatNumber(secs / Double(steps) * 1e3, 3))",
+                               "\"peak_rss_mb\":\(formatNumber(MemoryStats.peakResidentMiB, 1))",
+                               "\"new_buffers_per_step\":\(formatNumber(newAllocations, 2))", "\"new_mb_per_step\":\(formatNumber(newMiB, 3))"]
+                    print("{" + fields.joined(separator: ",") + "}")
+                } else {
+                    print("\(kind) \(model) batch \(b), \(t) threads: \(formatNumber(rate, 0)) samples/s (\(formatNumber(secs / Double(steps) * 1e3, 2)) ms/step), peak RSS \(formatNumber(MemoryStats.peakResidentMiB, 0)) MiB, \(formatNumber(newAllocations, 1)) new buffers/step after warm-up")
+                }
+            }
+        }
+    }
+}

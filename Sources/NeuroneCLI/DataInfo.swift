@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Neurone
+
+struct DataInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Load a data set and print where it was found, its sizes and classes.")
+
+    @Argument(help: "The data set name.")
+    var name: String
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding data-set files.")
+    var dataDir: String?
+
+    @Flag(help: "Download the files into ~/.cache/neurone/NAME when they are not found.")
+    var download = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let start = Date()
+        let d = try DataSets.load(name, dataDir: dataDir, download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        let seconds = Date().timeIntervalSince(start)
+        let counts = Tensor.cat([d.train.labels, d.test.labels]).oneHot(numClasses: Swift.max(d.classCount, 1)).sum(dim: 0).toArray(as: Int.self)
+        if json {
+            print("{\"name\":\(jsonString(d.name)),\"train\":\(d.train.count),\"test\":\(d.test.count),\"sample_shape\":[\(d.train.sampleShape.map(String.init).joined(separator: ","))],\"classes\":[\(d.train.classNames.map(jsonString).joined(separator: ","))],\"class_counts\":[\(counts.map(String.init).joined(separator: ","))],\"load_seconds\":\(String(format: "%.3f", seconds))}")
+        } else {
+            print(d.description)
+            print("train \(d.train.count), test \(d.test.count), sample shape \(d.train.sampleShape.map(String.init).joined(separator: "×")), loaded in \(String(format: "%.2f", seconds)) s")
+            for (i, c) in d.train.classNames.enumerated() { print("  class \(i) \(c): \(i < counts.count ? counts[i] : 0) samples") }
+        }
+    }
+}
