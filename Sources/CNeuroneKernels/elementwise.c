@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "cpu_level.h"
+#include "nk_activation.h"
 
 #pragma STDC FP_CONTRACT ON
 
@@ -88,7 +89,7 @@ DEFINE_MAP(tanh, nk_tanhf)
 // (y < 0 ? 0 : y), as the standalone op; tanh and sigmoid are the maps above.
 void nk_activation_f32(int32_t op, float *y, int64_t n) {
     switch (op) {
-    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { float v = y[i]; y[i] = v < 0 ? 0.0f : v; } break;
+    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { float v = y[i]; y[i] = NK_RELU(v); } break;
     case NK_ACTIVATION_TANH: nk_tanh_f32(y, y, n); break;
     default: nk_sigmoid_f32(y, y, n); break;
     }
@@ -101,9 +102,9 @@ void nk_activation_f32(int32_t op, float *y, int64_t n) {
     void nk_activation_grad_##SUFFIX(int32_t op, const T *g, const T *s, T *out, int64_t n) {        \
         switch (op) {                                                                               \
         /* g is loaded unconditionally so that the select vectorises (no data-dependent branch) */ \
-        case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = s[i] <= 0 ? (T)0 : gv; } break; \
-        case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = g[i] * (1 - s[i] * s[i]); break; \
-        default: for (int64_t i = 0; i < n; i++) out[i] = g[i] * s[i] * (1 - s[i]); break;          \
+        case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = NK_RELU_GRAD(gv, s[i]); } break; \
+        case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = NK_TANH_GRAD(g[i], s[i]); break; \
+        default: for (int64_t i = 0; i < n; i++) out[i] = NK_SIGMOID_GRAD(g[i], s[i]); break;          \
         }                                                                                           \
     }
 DEFINE_ACT_GRAD(f32, float)

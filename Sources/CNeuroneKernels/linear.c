@@ -15,6 +15,7 @@
 #include <string.h>
 #include "cpu_level.h"
 #include "nk_avx2.h"
+#include "nk_activation.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -67,10 +68,9 @@ NK_AVX2_INLINE void lin_tile(const int MR, const float *x, int64_t ldx, int64_t 
         }
     }
     if (relu) {
-        const __m256 zero = _mm256_setzero_ps();
         for (int i = 0; i < MR; i++) {
-            c0[i] = _mm256_andnot_ps(_mm256_cmp_ps(c0[i], zero, _CMP_LT_OQ), c0[i]);
-            c1[i] = _mm256_andnot_ps(_mm256_cmp_ps(c1[i], zero, _CMP_LT_OQ), c1[i]);
+            c0[i] = nk_relu_m256(c0[i]);
+            c1[i] = nk_relu_m256(c1[i]);
         }
     }
     for (int i = 0; i < MR; i++) {
@@ -199,7 +199,7 @@ static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int6
         for (int64_t j = 0; j < N; j++) {
             float acc = rowBias ? rowBias[i] : bias ? bias[j] : 0.0f;
             for (int64_t p = 0; p < K; p++) acc += x[i * ldx + p] * pk[((j / 16) * K + p) * 16 + j % 16];
-            y[i * ldy + j] = relu && acc < 0 ? 0.0f : acc;
+            y[i * ldy + j] = relu ? NK_RELU(acc) : acc;
         }
 }
 

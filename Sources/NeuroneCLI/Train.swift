@@ -33,22 +33,22 @@ struct Train: ParsableCommand {
     @Flag(help: "Download MNIST, Fashion-MNIST or USPS into ~/.cache/neurone/NAME when not found (checksums verified).")
     var download = false
 
-    @Option(help: "Epochs (with --resume: the new total; default: the checkpoint's).")
+    @Option(parsing: .unconditional, help: "Epochs (with --resume: the new total; default: the checkpoint's).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Batch size (1 = online SGD; a huge value = full batch).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Batch size (1 = online SGD; a huge value = full batch).")
     var batchSize: Int = 32
 
     @Option(help: "Optimiser: \(OptimizerFactory.names.joined(separator: ", ")).")
     var optimizer: String = "adam"
 
-    @Option(help: "Learning rate (default: 0.01 for sgd, adagrad; 1.0 for adadelta; 0.001 otherwise).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: 0.01 for sgd, adagrad; 1.0 for adadelta; 0.001 otherwise).")
     var lr: Double?
 
-    @Option(help: "Momentum (sgd, rmsprop).")
+    @Option(parsing: .unconditional, help: "Momentum (sgd, rmsprop).")
     var momentum: Double = 0
 
-    @Option(name: .customLong("weight-decay"), help: "Weight decay.")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay.")
     var weightDecay: Double = 0
 
     @Option(help: "Learning-rate schedule: \(OptimizerFactory.scheduleSyntax).")
@@ -57,13 +57,13 @@ struct Train: ParsableCommand {
     @Option(help: "Training-data augmentation for images, comma-separated: shift:N (random shifts up to N pixels), crop:P (pad P, random crop), flip; or none.")
     var augment: String = "none"
 
-    @Option(name: .customLong("val-split"), help: "Fraction of the training set held out for validation.")
+    @Option(name: .customLong("val-split"), parsing: .unconditional, help: "Fraction of the training set held out for validation.")
     var valSplit: Double = 0.1
 
     @Option(help: "Seed of every random number (weights, shuffling, split, dropout, augmentation).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads (default: NEURONE_NUM_THREADS or all cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: NEURONE_NUM_THREADS or all cores).")
     var threads: Int?
 
     @Option(help: "Output directory (with --resume: default the resumed directory).")

@@ -82,7 +82,7 @@ public enum CSVTable {
         }
         let ints = labelTexts.compactMap { Int($0) }
         var names: [String], indices: [Int64]
-        if ints.count == labelTexts.count, let lo = ints.min(), let hi = ints.max(), lo == 0, Set(ints).count == hi + 1 {
+        if ints.count == labelTexts.count, let lo = ints.min(), let hi = ints.max(), lo == 0, hi < ints.count, Set(ints).count == hi + 1 {
             names = (0...hi).map(String.init); indices = ints.map { Int64($0) }
         } else {
             let unique = ints.count == labelTexts.count ? Set(ints).sorted().map(String.init) : Set(labelTexts).sorted()

@@ -26,7 +26,10 @@ public enum IDX {
             let o = 4 + 4 * d
             shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let count = shape.reduce(1, *), header = 4 + 4 * rank
+        let header = 4 + 4 * rank
+        guard let count = CheckedSize.product(shape) else {
+            throw bad("the header announces \(shape.map(String.init).joined(separator: "×")) values, a count too large to exist: not an IDX file or corrupted")
+        }
         guard bytes.count - header == count else {
             throw bad("the header announces \(shape.map(String.init).joined(separator: "×")) = \(count) values but the file holds \(bytes.count - header) (truncated or corrupted)")
         }
@@ -89,6 +92,9 @@ extension DataSets {
         }
         let train = try split(paths[0]!, paths[1]!)
         let test = try split(paths[2]!, paths[3]!)
+        guard train.sampleShape == test.sampleShape else {
+            throw DataSetError(message: "\(paths[0]!) holds images of \(train.sampleShape.dropFirst().map(String.init).joined(separator: "×")) pixels but \(paths[2]!) holds \(test.sampleShape.dropFirst().map(String.init).joined(separator: "×")): the training and test files must have one image size")
+        }
         return DataSetSplits(name: name, train: train, test: test,
                              description: "\(name) from \(URL(fileURLWithPath: paths[0]!).deletingLastPathComponent().path): \(train.count) train, \(test.count) test images 1×28×28, 10 classes")
     }

@@ -24,16 +24,31 @@ public enum PGM {
               w > 0, h > 0, maxv > 0, maxv < 256 else {
             throw bad("malformed PGM header (width, height and a maximum value below 256 expected)")
         }
+        // Sizes come from the file: checked before anything is allocated.
+        guard let count = CheckedSize.product([w, h]) else {
+            throw bad("PGM size \(w)×\(h) is too large (its pixel count overflows)")
+        }
+        func scaled(_ v: Int) -> UInt8 { UInt8((v * 255 + maxv / 2) / maxv) }
         var pixels = [UInt8]()
-        pixels.reserveCapacity(w * h)
         if magic == "P5" {
             pos += 1
-            guard bytes.count - pos >= w * h else { throw bad("PGM data truncated (\(Swift.max(0, bytes.count - pos)) of \(w * h) bytes)") }
-            pixels = bytes[pos..<(pos + w * h)].map { UInt8((Int($0) * 255 + maxv / 2) / maxv) }
+            guard bytes.count - pos >= count else { throw bad("PGM data truncated (\(Swift.max(0, bytes.count - pos)) of \(count) bytes for \(w)×\(h) pixels)") }
+            let data = bytes[pos..<(pos + count)]
+            if let i = data.firstIndex(where: { Int($0) > maxv }) {
+                throw bad("pixel \(i - pos + 1) of \(count) has the value \(data[i]), above the maximum value \(maxv) of the header")
+            }
+            pixels = data.map { scaled(Int($0)) }
         } else {
-            for i in 0..<(w * h) {
-                guard let v = token().flatMap(Int.init), (0...maxv).contains(v) else { throw bad("PGM data truncated or invalid at value \(i + 1) of \(w * h)") }
-                pixels.append(UInt8((v * 255 + maxv / 2) / maxv))
+            // Each value takes at least two bytes (a digit and a separator), but the last.
+            guard count <= (bytes.count - pos + 1) / 2 else {
+                throw bad("PGM data truncated (\(w)×\(h) = \(count) values cannot fit in the \(Swift.max(0, bytes.count - pos)) bytes left)")
+            }
+            pixels.reserveCapacity(count)
+            for i in 0..<count {
+                guard let v = token().flatMap(Int.init), (0...maxv).contains(v) else {
+                    throw bad("PGM data truncated or invalid at value \(i + 1) of \(count) (integers 0...\(maxv) expected)")
+                }
+                pixels.append(scaled(v))
             }
         }
         return Image(width: w, height: h, channels: 1, pixels: pixels)

@@ -74,6 +74,40 @@ public enum Safetensors {
         catch let e as FileWriteError { throw SafetensorsError(message: "safetensors: \(e.message)") }
     }
 
+    /// The largest header the reference implementation accepts (100 MB).
+    public static let maxHeaderBytes = 100_000_000
+
+    /// The first top-level key that appears twice in a JSON object's text (JSONSerialization keeps
+    /// one of them silently), or nil.
+    static func duplicateTopLevelKey(_ json: Data) -> String? {
+        let bytes = [UInt8](json)
+        var depth = 0, i = 0, expectKey = false
+        var seen = Set<String>()
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                let start = i
+                i += 1
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                if depth == 1 && expectKey, i < bytes.count {
+                    let raw = Data(bytes[start...i])
+                    let key = (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed) as? String) ?? String(decoding: raw, as: UTF8.self)
+                    if !seen.insert(key).inserted { return key }
+                    expectKey = false
+                }
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                depth += 1
+                expectKey = depth == 1 && c == UInt8(ascii: "{")
+            } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                depth -= 1
+            } else if c == UInt8(ascii: ",") && depth == 1 {
+                expectKey = true
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// Reads every tensor of a file, and its metadata.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -87,11 +121,15 @@ public enum Safetensors {
         func bad(_ why: String) -> SafetensorsError { SafetensorsError(message: "safetensors: \(source): \(why)") }
         guard data.count >= 8 else { throw bad("file too short (\(data.count) bytes) for the 8-byte header length") }
         let n = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n <= UInt64(maxHeaderBytes) else {
+            throw bad("header length \(n) is above the format's limit of \(maxHeaderBytes) bytes: not a safetensors file or corrupted")
+        }
         guard n <= UInt64(data.count - 8) else { throw bad("header length \(n) exceeds the file size (\(data.count) bytes): truncated or not a safetensors file") }
         let headerData = data.subdata(in: 8..<(8 + Int(n)))
         guard let json = try? JSONSerialization.jsonObject(with: headerData), let header = json as? [String: Any] else {
             throw bad("the header is not a JSON object")
         }
+        if let dup = duplicateTopLevelKey(headerData) { throw bad("the header names '\(dup)' twice") }
         let base = 8 + Int(n)
         let bodySize = data.count - base
         var tensors: [String: Tensor] = [:]
@@ -121,9 +159,11 @@ public enum Safetensors {
                 guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor '\(name)' has invalid data_offsets \(offsAny)") }
                 return i
             }
-            let count = shape.reduce(1, *)
-            guard offs[1] >= offs[0], offs[1] - offs[0] == count * dt.byteSize else {
-                throw bad("tensor '\(name)' of shape \(describeShape(shape)) and dtype \(code) needs \(count * dt.byteSize) bytes but its data_offsets span \(offs[1] - offs[0])")
+            guard let count = CheckedSize.product(shape), let bytes = CheckedSize.bytes(count, dt) else {
+                throw bad("tensor '\(name)' has a shape \(describeShape(shape)) whose size overflows")
+            }
+            guard offs[1] >= offs[0], offs[1] - offs[0] == bytes else {
+                throw bad("tensor '\(name)' of shape \(describeShape(shape)) and dtype \(code) needs \(bytes) bytes but its data_offsets span \(offs[1] >= offs[0] ? "\(offs[1] - offs[0])" : "\(offs) (end before start)")")
             }
             guard offs[1] <= bodySize else {
                 throw bad("tensor '\(name)' ends at byte \(offs[1]) of the data but the data holds \(bodySize) bytes: the file is truncated")
@@ -136,10 +176,16 @@ public enum Safetensors {
             }
             tensors[name] = t
         }
+        // As the reference implementation: the tensors tile the data exactly, without overlaps,
+        // gaps or trailing bytes.
         ranges.sort { ($0.0, $0.2) < ($1.0, $1.2) }
-        for i in 1..<Swift.max(1, ranges.count) where ranges[i].0 < ranges[i - 1].1 {
-            throw bad("tensors '\(ranges[i - 1].2)' and '\(ranges[i].2)' overlap in the data")
+        var end = 0
+        for (start, stop, name) in ranges {
+            if start < end { throw bad("tensor '\(name)' overlaps the tensor before it in the data (it starts at byte \(start), before byte \(end))") }
+            if start > end { throw bad("the data has a gap of \(start - end) bytes before tensor '\(name)' (bytes \(end)..<\(start) belong to no tensor)") }
+            end = stop
         }
+        if end != bodySize { throw bad("the data holds \(bodySize - end) bytes after the last tensor that belong to no tensor") }
         return (tensors, metadata)
     }
 

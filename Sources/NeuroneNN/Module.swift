@@ -197,32 +197,60 @@ open class Module {
     /// `grad`. Returns the module, for chaining.
     @discardableResult
     public func to(_ device: Device) -> Self {
-        for (_, module) in namedModules() { module.moveOwnTensors(to: device) }
+        for slot in tensorSlots() where slot.tensor.device != device {
+            slot.replace(slot.tensor.detach().to(device: device))
+        }
         return self
     }
 
-    private func moveOwnTensors(to device: Device) {
-        var m: Mirror? = Mirror(reflecting: self)
-        while let mirror = m {
-            for child in mirror.children {
-                switch child.value {
-                case let p as Parameter where p.wrappedValue.device != device:
-                    let trainable = p.wrappedValue.requiresGrad
-                    p.wrappedValue = p.wrappedValue.detach().to(device: device)
-                    p.wrappedValue.requiresGrad = trainable
-                case let p as OptionalParameter:
-                    if let t = p.wrappedValue, t.device != device {
-                        let trainable = t.requiresGrad
-                        p.wrappedValue = t.detach().to(device: device)
-                        p.wrappedValue?.requiresGrad = trainable
+    /// Runs `body` with every parameter and buffer replaced by an uninitialised stand-in of the
+    /// same shape and dtype on `device` — on `Device.meta`, a model with no weights in memory —
+    /// then puts the original tensors back: the same objects, so an optimiser holding them is
+    /// unaffected.
+    package func withStandIns<R>(on device: Device, _ body: () throws -> R) rethrows -> R {
+        let slots = tensorSlots()
+        let originals = slots.map { $0.tensor }
+        for slot in slots { slot.replace(Tensor.zeros(slot.tensor.shape, dtype: slot.tensor.dtype, device: device)) }
+        defer { for (slot, t) in zip(slots, originals) { slot.replace(t) } }
+        return try body()
+    }
+
+    /// A parameter or buffer of this module or a sub-module: its tensor, and how to replace it
+    /// keeping `requiresGrad` as it was.
+    private struct TensorSlot {
+        let tensor: Tensor
+        let replace: (Tensor) -> Void
+    }
+
+    private func tensorSlots() -> [TensorSlot] {
+        var out: [TensorSlot] = []
+        for (_, module) in namedModules() {
+            var m: Mirror? = Mirror(reflecting: module)
+            while let mirror = m {
+                for child in mirror.children {
+                    switch child.value {
+                    case let p as Parameter:
+                        let trainable = p.wrappedValue.requiresGrad
+                        out.append(TensorSlot(tensor: p.wrappedValue) { t in
+                            p.wrappedValue = t
+                            if t.isLeaf && t.requiresGrad != trainable { t.requiresGrad = trainable }
+                        })
+                    case let p as OptionalParameter:
+                        guard let current = p.wrappedValue else { continue }
+                        let trainable = current.requiresGrad
+                        out.append(TensorSlot(tensor: current) { t in
+                            p.wrappedValue = t
+                            if t.isLeaf && t.requiresGrad != trainable { t.requiresGrad = trainable }
+                        })
+                    case let b as Buffer:
+                        out.append(TensorSlot(tensor: b.wrappedValue) { t in b.wrappedValue = t })
+                    default: break
                     }
-                case let b as Buffer where b.wrappedValue.device != device:
-                    b.wrappedValue = b.wrappedValue.detach().to(device: device)
-                default: break
                 }
+                m = mirror.superclassMirror
             }
-            m = mirror.superclassMirror
         }
+        return out
     }
 
     /// Sets the named parameter or buffer from Swift values (row-major), e.g. the hand-wired

@@ -62,6 +62,7 @@ public final class TrainingRun {
         // The model's generator initialises the weights and then draws its dropout masks.
         modelGenerator = Generator(seed: settings.seed)
         (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, generator: modelGenerator)
+        try TrainingRun.checkOutput(of: model, input: inputShape, fits: data, modelName: settings.model)
         if settings.valSplit > 0 {
             let (t, v) = data.train.split(fraction: settings.valSplit, generator: Generator(seed: settings.seed &+ 1))
             (train, validation) = (t, v)
@@ -78,6 +79,24 @@ public final class TrainingRun {
                             transforms: try settings.transforms(sampleShape: train.sampleShape), generator: loaderGenerator)
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         catch { throw TrainingError(message: "cannot create the output directory \(directory): \(error.localizedDescription)") }
+    }
+
+    /// Throws unless the model gives one score per class of the data set, [batch, classes] — found
+    /// by a pass on `Device.meta` (shapes only, nothing computed or drawn) before training starts.
+    static func checkOutput(of model: Module, input: [Int], fits data: DataSetSplits, modelName: String) throws {
+        guard data.train.labels.dtype == .int64 else { return }
+        let labels = data.train.labels.toArray(as: Int64.self) + data.test.labels.toArray(as: Int64.self)
+        let classes = Swift.max(data.train.classNames.count, Int(labels.max() ?? -1) + 1)
+        let out = model.withStandIns(on: .meta) {
+            withNoGrad { model(Tensor.zeros([2] + input, device: .meta)) }
+        }.shape
+        let perSample = out.dropFirst().map(String.init).joined(separator: "×")
+        guard out.count == 2 else {
+            throw TrainingError(message: "the model '\(modelName)' gives outputs of shape \(perSample.isEmpty ? "[]" : perSample) per sample, but training on \(data.name) needs one score per class: [\(classes)] (end the model with linear(\(classes)), after flatten)")
+        }
+        guard out[1] >= classes else {
+            throw TrainingError(message: "the model '\(modelName)' gives \(out[1]) scores per sample, but \(data.name) has \(classes) classes (labels 0…\(classes - 1)): its last layer needs \(classes) outputs, e.g. linear(\(classes))")
+        }
     }
 
     /// Continues the run checkpointed in `directory`: same settings (`epochs` may raise the total),
@@ -100,6 +119,7 @@ public final class TrainingRun {
             throw TrainingError(message: "--resume: the checkpoint has already done \(saved.history.count) epochs; --epochs \(settings.epochs) is fewer")
         }
         let run = try TrainingRun(settings: settings, directory: output ?? directory)
+        try saved.check(against: run, statePath: statePath)
         let (weights, wmeta) = try Safetensors.read(directory + "/model.safetensors")
         let (optState, ometa) = try Safetensors.read(directory + "/optimizer.safetensors")
         guard wmeta["steps"] == String(saved.steps), ometa["steps"] == String(saved.steps) else {
@@ -126,6 +146,8 @@ public final class TrainingRun {
     public func run(shouldStop: () -> Bool = { false },
                     onBatch: ((Int, Int, Int, Double) -> Void)? = nil,
                     onEpoch: ((EpochRecord) -> Void)? = nil) throws -> Outcome {
+        let lock = try DirectoryLock(directory, purpose: "training")
+        defer { withExtendedLifetime(lock) {} }
         try writeModelJSON(test: nil)
         while history.count < settings.epochs {
             let epoch = history.count + 1
@@ -209,6 +231,26 @@ public final class TrainingRun {
         var loaderGenerator: SavedGenerator
         var defaultGenerator: SavedGenerator
         var modelGenerator: SavedGenerator
+
+        /// Throws unless every number the resumed run will use is one it can use: the file may
+        /// have been edited or damaged.
+        func check(against run: TrainingRun, statePath: String) throws {
+            func bad(_ what: String, _ value: Any, _ expected: String) -> TrainingError {
+                TrainingError(message: "--resume: \(statePath) is corrupt: \(what) is \(value); expected \(expected)")
+            }
+            let groups = run.optimizer.learningRates.count
+            if learningRates.count != groups { throw bad("the list of learning rates", learningRates, "\(groups) rate\(groups == 1 ? "" : "s"), one per parameter group") }
+            if let r = learningRates.first(where: { !($0.isFinite && $0 >= 0) }) { throw bad("a learning rate", r, "a finite number ≥ 0") }
+            if steps < 0 { throw bad("the step count", steps, "0 or more") }
+            if history.count > settings.epochs { throw bad("the number of epochs done", history.count, "at most the \(settings.epochs) epochs of the run") }
+            let batches = run.loader.count, samples = run.train.count
+            let p = position
+            if !(0...batches).contains(p.batchesDone) { throw bad("the position in the epoch", "batch \(p.batchesDone)", "0…\(batches) (the epoch has \(batches) batches)") }
+            if !(0...samples).contains(p.seen) { throw bad("the samples seen in the epoch", p.seen, "0…\(samples)") }
+            if !(0...p.seen).contains(p.correct) { throw bad("the correct predictions in the epoch", p.correct, "0…\(p.seen) (the samples seen)") }
+            if !p.lossSum.isFinite { throw bad("the epoch's loss sum", p.lossSum, "a finite number") }
+            if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
+        }
     }
 
     /// A generator state in JSON: the words in hexadecimal (JSON numbers lose 64-bit precision).

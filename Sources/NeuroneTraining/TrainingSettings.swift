@@ -53,7 +53,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if batchSize <= 0 { throw bad("the batch size", batchSize, "a positive number of samples") }
         if epochs < 0 { throw bad("the number of epochs", epochs, "0 or more") }
         if !(valSplit >= 0 && valSplit < 1) { throw bad("the validation fraction", valSplit, "a fraction in [0, 1)") }
-        if !momentum.isFinite || !weightDecay.isFinite { throw bad("momentum/weight decay", "\(momentum)/\(weightDecay)", "finite numbers") }
+        if !(momentum.isFinite && momentum >= 0) { throw bad("the momentum", momentum, "a finite number ≥ 0") }
+        if !(weightDecay.isFinite && weightDecay >= 0) { throw bad("the weight decay", weightDecay, "a finite number ≥ 0") }
+        if let lr, !(lr.isFinite && lr > 0) { throw bad("the learning rate", lr, "a finite number > 0") }
     }
 
     /// The transforms `augment` names, for inputs of shape `sampleShape`.

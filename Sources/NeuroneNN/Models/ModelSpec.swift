@@ -14,7 +14,37 @@ public enum ModelSpec {
         guard !parts.isEmpty, dims.allSatisfy({ $0 != nil && $0! > 0 }) else {
             throw ModelSpecError("invalid input shape '\(text)': expected positive sizes separated by 'x', such as 1x28x28 or 784")
         }
-        return dims.map { $0! }
+        let shape = dims.map { $0! }
+        if let big = shape.first(where: { $0 > maxSize }) {
+            throw ModelSpecError("invalid input shape '\(text)': size \(big) is larger than \(maxSize), the largest size a spec may use")
+        }
+        try checkSampleSize(shape, "the input shape '\(text)'")
+        return shape
+    }
+
+    /// The largest number any size, channel count or argument of a spec may be (2³¹ − 1): larger
+    /// ones are typing errors, and keeping them below it leaves the shape arithmetic no room to
+    /// overflow.
+    public static let maxSize = Int(Int32.max)
+    /// The most elements one sample may have at any layer (2⁴⁰, 4 TB of float32).
+    public static let maxSampleElements = 1 << 40
+
+    /// Throws unless a per-sample `shape` has at most `maxSampleElements` elements.
+    static func checkSampleSize(_ shape: [Int], _ what: @autoclosure () -> String) throws {
+        guard let n = CheckedSize.product(shape), n <= maxSampleElements else {
+            throw ModelSpecError("\(what()) holds \(shape.map(String.init).joined(separator: "×")) elements per sample, more than the \(maxSampleElements) (2^40) a model may handle")
+        }
+    }
+
+    /// Throws unless a layer's weights — the product of `factors` elements of `dtype` — can be
+    /// allocated: no overflow, and no more bytes than this machine has memory.
+    static func checkWeights(_ t: Token, _ factors: [Int], _ dtype: DType) throws {
+        guard let n = CheckedSize.product(factors), let bytes = CheckedSize.bytes(n, dtype) else {
+            throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) values, more than a tensor can index")
+        }
+        if bytes > CheckedSize.physicalMemory {
+            throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) = \(n) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory")
+        }
     }
 
     struct Token {
@@ -116,13 +146,17 @@ public enum ModelSpec {
                 if let d = dflt { return d }
                 throw ModelSpecError("\(token.location): missing required argument '\(k)'")
             }
-            guard let v = Int(s), v > 0 else { throw ModelSpecError("\(token.location): '\(k)' must be a positive integer, got '\(s)'") }
+            guard let v = Int(s), v > 0, v <= ModelSpec.maxSize else {
+                throw ModelSpecError("\(token.location): '\(k)' must be a positive integer up to \(ModelSpec.maxSize), got '\(s)'")
+            }
             return v
         }
 
         func nonNegativeInt(_ k: String, _ dflt: Int) throws -> Int {
             guard let s = values[k] else { return dflt }
-            guard let v = Int(s), v >= 0 else { throw ModelSpecError("\(token.location): '\(k)' must be a non-negative integer, got '\(s)'") }
+            guard let v = Int(s), v >= 0, v <= ModelSpec.maxSize else {
+                throw ModelSpecError("\(token.location): '\(k)' must be a non-negative integer up to \(ModelSpec.maxSize), got '\(s)'")
+            }
             return v
         }
 
@@ -149,8 +183,9 @@ public enum ModelSpec {
             }
             let inner = s.hasPrefix("(") && s.hasSuffix(")") ? String(s.dropFirst().dropLast()) : s
             let parts = inner.split(separator: ",").map { Int($0.trimmed) }
-            guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 != nil && ($0! > 0 || (allowZero && $0! == 0)) }) else {
-                throw ModelSpecError("\(token.location): '\(k)' must be \(allowZero ? "a non-negative" : "a positive") integer or a pair (h,w), got '\(s)'")
+            guard (parts.count == 1 || parts.count == 2),
+                  parts.allSatisfy({ $0 != nil && ($0! > 0 || (allowZero && $0! == 0)) && $0! <= ModelSpec.maxSize }) else {
+                throw ModelSpecError("\(token.location): '\(k)' must be \(allowZero ? "a non-negative" : "a positive") integer up to \(ModelSpec.maxSize) or a pair (h,w) of them, got '\(s)'")
             }
             let v = parts.map { $0! }
             return v.count == 1 ? [v[0], v[0]] : v
@@ -171,6 +206,7 @@ public enum ModelSpec {
         var layers: [Module] = []
         for t in tokens {
             let (layer, out) = try makeLayer(t, shape, dtype, generator)
+            try checkSampleSize(out, "\(t.location): its output")
             layers.append(layer)
             shape = out
         }
@@ -191,6 +227,7 @@ public enum ModelSpec {
             let a = try Args(t, ["out", "bias"])
             try need([1], "a flat input of features")
             let out = try a.int("out")
+            try checkWeights(t, [out, shape[0]], dtype)
             return (Linear(shape[0], out, bias: try a.bool("bias", true), dtype: dtype, generator: g), [out])
         case "conv", "conv2d":
             let a = try Args(t, ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"])
@@ -222,6 +259,7 @@ public enum ModelSpec {
                 }
                 outHW[i] = Tensor.windowOutput(size, kernel: k[i], stride: s[i], pad: pad[i], dilation: d[i], ceilMode: false)
             }
+            try checkWeights(t, [out, shape[0] / groups, k[0], k[1]], dtype)
             let layer = Conv2d(shape[0], out, kernelSize: k, stride: s, padding: padding, dilation: d, groups: groups,
                                bias: try a.bool("bias", true), dtype: dtype, generator: g)
             return (layer, [out] + outHW)
@@ -240,6 +278,7 @@ public enum ModelSpec {
                 throw ModelSpecError("\(t.location): kernel \(k) is larger than the padded input length \(shape[1] + 2 * p) (input \(shapeText(shape)))")
             }
             let len = same ? shape[1] : Tensor.windowOutput(shape[1], kernel: k, stride: s, pad: p, dilation: d, ceilMode: false)
+            try checkWeights(t, [out, shape[0] / groups, k], dtype)
             let layer = Conv1d(shape[0], out, kernelSize: k, stride: s, padding: same ? .same : .explicit([p]), dilation: d,
                                groups: groups, bias: try a.bool("bias", true), dtype: dtype, generator: g)
             return (layer, [out, len])
@@ -272,7 +311,7 @@ public enum ModelSpec {
             return (AdaptiveAvgPool2d(size), [shape[0]] + size)
         case "flatten":
             _ = try Args(t, [])
-            return (Flatten(), [shape.reduce(1, *)])
+            return (Flatten(), [CheckedSize.product(shape) ?? .max])   // the sample size was checked
         case "dropout", "dropout2d":
             let a = try Args(t, ["p"])
             let p = try a.double("p", 0.5)

@@ -14,14 +14,18 @@ public struct ModelSummary: Equatable, Sendable {
     /// Sum of the rows' multiplications.
     public let totalMultiplications: Int
 
-    /// Runs the model once on a zero sample (batch 1, evaluation mode, no gradients) and records
-    /// every leaf module it calls.
+    /// Runs the model once on a sample of batch 1 (evaluation mode, no gradients) on
+    /// `Device.meta` — its shapes only: no activation or weight takes memory, so any input size
+    /// the shape rules accept can be summarised — and records every leaf module it calls. The
+    /// model's own tensors are left untouched.
     public init(model: Module, input: [Int], dtype: DType = .float32) {
         let tracer = ModuleTracer()
         let modes = model.namedModules().map { ($0.1, $0.1.isTraining) }
         model.eval()
         ModuleTracer.current = tracer
-        _ = withNoGrad { model(Tensor.zeros([1] + input, dtype: dtype)) }
+        model.withStandIns(on: .meta) {
+            _ = withNoGrad { model(Tensor.zeros([1] + input, dtype: dtype, device: .meta)) }
+        }
         ModuleTracer.current = nil
         for (m, training) in modes { m.setOwnTrainingMode(training) }
         let names = Dictionary(model.namedModules().map { (ObjectIdentifier($0.1), $0.0) }, uniquingKeysWith: { a, _ in a })
@@ -40,20 +44,23 @@ public struct ModelSummary: Equatable, Sendable {
         layers = rows
         totalParams = model.parameterCount
         trainableParams = model.trainableParameterCount
-        totalMultiplications = rows.reduce(0) { $0 + $1.multiplications }
+        totalMultiplications = rows.reduce(0) { let (s, o) = $0.addingReportingOverflow($1.multiplications); return o ? .max : s }
     }
 
+    /// A layer's multiplications per sample (Int.max when the count overflows).
     static func multiplications(_ m: Module, input: [Int], output: [Int]) -> Int {
-        let outCount = output.reduce(1, *)
+        let outCount = CheckedSize.product(output) ?? .max
+        func product(_ f: [Int]) -> Int { CheckedSize.product(f) ?? .max }
         switch m {
-        case let l as Linear: return outCount / l.outFeatures * l.inFeatures * l.outFeatures
-        case let c as Conv2d: return outCount * (c.inChannels / c.groups) * c.kernelSize[0] * c.kernelSize[1]
-        case let c as Conv1d: return outCount * (c.inChannels / c.groups) * c.kernelSize
+        case let l as Linear: return product([outCount / l.outFeatures, l.inFeatures, l.outFeatures])
+        case let c as Conv2d: return product([outCount, c.inChannels / c.groups, c.kernelSize[0], c.kernelSize[1]])
+        case let c as Conv1d: return product([outCount, c.inChannels / c.groups, c.kernelSize])
         case let a as MultiheadAttention:
             // Self-attention on L tokens of E features: Q, K, V and output projections (4·L·E²),
             // the scores QKᵀ and the weighted sum of V (2·L²·E).
             let e = a.embedDim, l = outCount / Swift.max(1, e)
-            return 4 * l * e * e + 2 * l * l * e
+            let (sum, overflow) = product([4, l, e, e]).addingReportingOverflow(product([2, l, l, e]))
+            return overflow ? .max : sum
         default: return 0
         }
     }

@@ -69,7 +69,7 @@ final class ImageAndTableTests: XCTestCase {
         let binary = Array("P5 3 2 255\n".utf8) + [0, 128, 255, 255, 128, 0]
         XCTAssertEqual(try PGM.decode(binary, source: "b.pgm"), image)
         XCTAssertThrowsError(try PGM.decode(Array("P5 3 2 255\n".utf8) + [1, 2], source: "c.pgm")) {
-            XCTAssertEqual("\($0)", "c.pgm: PGM data truncated (2 of 6 bytes)")
+            XCTAssertEqual("\($0)", "c.pgm: PGM data truncated (2 of 6 bytes for 3×2 pixels)")
         }
         XCTAssertEqual(image.tensor(channels: 1).shape, [1, 2, 3])
         XCTAssertEqual(image.tensor(channels: 1).toArray(as: Float.self), [0, 128, 255, 255, 128, 0].map { Float($0) / 255 })

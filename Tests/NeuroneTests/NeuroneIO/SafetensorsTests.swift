@@ -122,7 +122,7 @@ final class SafetensorsTests: XCTestCase {
         var h2 = Array("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}".utf8)
         while h2.count % 8 != 0 { h2.append(32) }
         let overlapping = withUnsafeBytes(of: UInt64(h2.count).littleEndian) { Array($0) } + h2 + [UInt8](repeating: 0, count: 8)
-        XCTAssertTrue(message(overlapping).contains("tensors 'a' and 'b' overlap in the data"))
+        XCTAssertTrue(message(overlapping).contains("tensor 'b' overlaps the tensor before it in the data (it starts at byte 4, before byte 8)"))
         XCTAssertThrowsError(try Safetensors.read("/nonexistent/model.safetensors")) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/model.safetensors"))
         }

@@ -97,7 +97,7 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertTrue(error("relu wibble", [3]).hasPrefix("layer 2 'wibble' (column 6): unknown layer 'wibble'; known layers: linear, conv"))
         XCTAssertEqual(error("conv(4,3,strid=2)", [1, 8, 8]),
                        "layer 1 'conv(4,3,strid=2)' (column 1): unknown argument 'strid' for conv; it accepts out, kernel, stride, padding, dilation, groups, bias")
-        XCTAssertEqual(error("linear(ten)", [3]), "layer 1 'linear(ten)' (column 1): 'out' must be a positive integer, got 'ten'")
+        XCTAssertEqual(error("linear(ten)", [3]), "layer 1 'linear(ten)' (column 1): 'out' must be a positive integer up to 2147483647, got 'ten'")
         XCTAssertEqual(error("linear", [3]), "layer 1 'linear' (column 1): missing required argument 'out'")
         XCTAssertEqual(error("linear(3", [3]), "unbalanced '(' in the model spec: 1 parenthesis not closed")
         XCTAssertEqual(error("relu)", [3]), "unbalanced ')' at column 5 of the model spec")

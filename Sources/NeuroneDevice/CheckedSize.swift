@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Overflow-checked sizes for numbers that come from users and files: shapes read from a header
+/// or typed on the command line are multiplied here, never with `*`, before anything is allocated.
+package enum CheckedSize {
+    /// The product of `factors` (all ≥ 0), or nil when it overflows `Int`.
+    package static func product(_ factors: [Int]) -> Int? {
+        var p = 1
+        for f in factors {
+            guard f >= 0 else { return nil }
+            let (r, overflow) = p.multipliedReportingOverflow(by: f)
+            if overflow { return nil }
+            p = r
+        }
+        return p
+    }
+
+    /// The bytes of `count` elements of `dtype`, or nil on overflow.
+    package static func bytes(_ count: Int, _ dtype: DType) -> Int? { product([count, dtype.byteSize]) }
+
+    /// The machine's physical memory in bytes (Int.max when unknown): no single tensor a user asks
+    /// for may be larger.
+    package static let physicalMemory: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0, let total = product([pages, size]) else { return .max }
+        return total
+    }()
+
+    /// "1.5 GB", "640 KB": bytes for messages.
+    package static func describe(bytes: Int) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+        var v = Double(bytes), u = 0
+        while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+        if u == 0 { return "\(bytes) bytes" }
+        return v < 10 ? "\((v * 10).rounded() / 10) \(units[u])" : "\(Int(v.rounded())) \(units[u])"
+    }
+}
