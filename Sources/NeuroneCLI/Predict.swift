@@ -44,7 +44,10 @@ struct Predict: ParsableCommand {
         let modelName = try location.model(model)
         let shape: [Int]
         if let s = input { shape = try ModelSpec.parseShape(s) }
-        else if let s = recorded["input"] as? [Any] { shape = s.compactMap { ($0 as? NSNumber)?.intValue } }
+        else if let s = recorded["input"] as? [Any] {
+            // the recorded shape goes through the same size checks as a typed one
+            shape = try ModelSpec.parseShape(s.compactMap { ($0 as? NSNumber)?.intValue }.map(String.init).joined(separator: "x"))
+        }
         else { throw ValidationError("no --input shape given and none recorded in model.json") }
         let (net, _) = try NamedModels.make(modelName, input: shape)
         try net.load(from: file)

@@ -23,8 +23,10 @@ public enum USPS {
             let fields = line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 13 })
             if fields.isEmpty { continue }
             func bad(_ why: String) -> DataSetError { DataSetError(message: "\(source), line \(lineNumber): \(why)") }
-            guard let labelValue = Double(String(decoding: fields[0], as: UTF8.self)) else {
-                throw bad("the label '\(String(decoding: fields[0], as: UTF8.self))' is not a number")
+            // A whole number first: Int(_:) of a NaN, an infinity or 1e300 would trap (found by the fuzzer).
+            guard let labelValue = Double(String(decoding: fields[0], as: UTF8.self)), labelValue.isFinite,
+                  labelValue.rounded() == labelValue, abs(labelValue) <= 1_000_000 else {
+                throw bad("the label '\(String(decoding: fields[0], as: UTF8.self))' is not a whole number (0…9, or 1…10 in LIBSVM files)")
             }
             var row = [Float](repeating: -1, count: 256)
             let libsvm = fields.count > 1 && fields[1].contains(UInt8(ascii: ":"))

@@ -30,6 +30,10 @@ package enum CheckedSize {
         return total
     }()
 
+    /// The most bytes one tensor or layer that a user asks for may take: the physical memory,
+    /// lowered by the fuzz targets so that a fuzzer's memory limit is never the one that stops.
+    nonisolated(unsafe) package static var allocationLimit: Int = physicalMemory
+
     /// "1.5 GB", "640 KB": bytes for messages.
     package static func describe(bytes: Int) -> String {
         let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]

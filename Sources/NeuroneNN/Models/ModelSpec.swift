@@ -42,8 +42,11 @@ public enum ModelSpec {
         guard let n = CheckedSize.product(factors), let bytes = CheckedSize.bytes(n, dtype) else {
             throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) values, more than a tensor can index")
         }
-        if bytes > CheckedSize.physicalMemory {
-            throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) = \(n) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory")
+        if bytes > CheckedSize.allocationLimit {
+            let limit = CheckedSize.allocationLimit == CheckedSize.physicalMemory
+                ? "this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory"
+                : "the limit of \(CheckedSize.describe(bytes: CheckedSize.allocationLimit))"
+            throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) = \(n) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than \(limit)")
         }
     }
 

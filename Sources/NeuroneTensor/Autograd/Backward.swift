@@ -15,7 +15,7 @@ extension Tensor {
             seed = g.dtype == dtype ? g.detach() : g.to(dtype)
         } else {
             check(count == 1, "backward: grad can be implicitly created only for scalar outputs, got shape \(describeShape(shape)); pass a gradient of that shape")
-            seed = Tensor.ones(shape, dtype: dtype)
+            seed = Tensor.ones(shape, dtype: dtype, device: device)
         }
 
         // Topological order by iterative post-order DFS over tensors that require grad.

@@ -50,7 +50,7 @@ extension Tensor {
     /// Elementwise XOR.
     public func logicalXor(_ other: Tensor) -> Tensor { asBool() .!= other.asBool() }
     /// Elementwise NOT.
-    public func logicalNot() -> Tensor { asBool() .== Tensor.full([], 0, dtype: .bool) }
+    public func logicalNot() -> Tensor { asBool() .== Tensor.full([], 0, dtype: .bool, device: device) }
 
     /// `logical AND of bool tensors` with broadcasting.
     public static func .&& (a: Tensor, b: Tensor) -> Tensor { a.logicalAnd(b) }

@@ -23,7 +23,7 @@ extension Tensor {
 
     /// Sets every element to `value` in place.
     public func fill(_ value: Double) {
-        copy(from: Tensor.full([], value, dtype: dtype))
+        copy(from: Tensor.full([], value, dtype: dtype, device: device))
     }
 
     /// Sets every element to zero in place.

@@ -123,7 +123,7 @@ extension Tensor {
             outShape[d] += pads[2 * i] + pads[2 * i + 1]
             starts[d] = pads[2 * i]
         }
-        let out = Tensor.full(outShape, value, dtype: dtype)
+        let out = Tensor.full(outShape, value, dtype: dtype, device: device)
         var region = out
         for d in 0..<rank { region = region.narrowNoGrad(d, starts[d], shape[d]) }
         region.assign(from: self)

@@ -78,6 +78,15 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(t.labels.toArray(as: Int64.self), [0, 1])
     }
 
+    func testUSPSLabelsThatAreNoWholeNumberAreRefused() throws {
+        // found by the fuzz target: Int(_:) of these labels trapped
+        for label in ["1e300", "nan", "-inf", "2.5"] {
+            assertError(try USPS.parse(Array("\(label) 1:0.5\n".utf8), source: "u"),
+                        contains: "u, line 1: the label '\(label)' is not a whole number")
+        }
+        XCTAssertEqual(try USPS.parse(Array("3 1:0.5\n".utf8), source: "u").labels.toArray(as: Int64.self), [2])
+    }
+
     func testPGMSizesAndPixelsAreChecked() throws {
         func pgm(_ s: String, _ tail: [UInt8] = []) -> [UInt8] { Array(s.utf8) + tail }
         // crash 5: width × height overflows
@@ -119,6 +128,10 @@ final class HostileInputTests: XCTestCase {
         model.parameters()[0].requiresGrad = false
         _ = model.summary(input: [1, 8, 8])
         XCTAssertFalse(model.parameters()[0].requiresGrad)
+        // found by the fuzz target: same padding with an even kernel pads on the host's default
+        // device, which the meta pass mixed with its own
+        let even = try ModelSpec.build("conv(8,4,padding=same) batchnorm relu avgpool(1) adaptiveavgpool(1) flatten linear(4)", input: [3, 16, 16])
+        XCTAssertEqual(even.summary(input: [3, 16, 16]).layers.map { $0.outputShape }.first, [8, 16, 16])
         // an overflowing multiplication count saturates instead of trapping
         XCTAssertEqual(ModelSummary.multiplications(Conv2d(1, 2, kernelSize: [3]), input: [1, 3037000502, 3037000502], output: [2, 3037000500, 3037000500]), .max)
     }

@@ -49,6 +49,7 @@ final class DeviceTests: XCTestCase {
             ("dropout", m.dropout(p: 0.5, generator: g)), ("zerosLike", Tensor.zeros(like: m)), ("full", Tensor.full([2], 1, device: other)),
             ("eye", Tensor.eye(3, device: other)), ("arange", Tensor.arange(4, device: other)), ("rand", Tensor.rand([2], device: other)),
             ("randint", Tensor.randint(0, 5, [3], device: other)), ("scalar tensor", Tensor(2.5, device: other)),
+            ("pad", m.pad([1, 2], value: 3)), ("logicalNot", (m .> 0.0).logicalNot()),
         ]
         for (name, t) in results { XCTAssertEqual(t.device, other, name) }
         // gradients land on the leaves' device

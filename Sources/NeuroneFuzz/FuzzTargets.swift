@@ -1,0 +1,46 @@
+import Foundation
+import Neurone
+import NeuroneDevice
+
+/// The parsers a user's bytes reach, each as a fuzz target: an input may give any thrown error
+/// (that is the contract) but must never trap, abort or exhaust memory.
+enum FuzzTargets {
+    /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec"]
+
+    /// Runs target `name` on one input.
+    static func run(_ name: String, _ bytes: [UInt8]) {
+        switch name {
+        case "safetensors":
+            if let (tensors, _) = try? Safetensors.decode(Data(bytes), source: "fuzz") {
+                for t in tensors.values { _ = t.toArray(as: Double.self) }
+            }
+        case "idx":
+            // the rank the header announces, so that every rank's path is reached
+            let rank = bytes.count > 3 ? Int(bytes[3]) : 1
+            _ = try? IDX.parseUInt8(bytes, source: "fuzz", expectedRank: rank)
+        case "compressed":
+            _ = try? CompressedFile.inflate(bytes, source: "fuzz")
+        case "csv":
+            if let t = try? CSVTable.parse(String(decoding: bytes, as: UTF8.self), source: "fuzz") { _ = t.inputs.toArray(as: Float.self) }
+        case "png":
+            _ = try? PNG.decode(bytes, source: "fuzz")
+        case "pgm":
+            _ = try? PGM.decode(bytes, source: "fuzz")
+        case "usps":
+            _ = try? USPS.parse(bytes, source: "fuzz")
+        case "model-spec":
+            // "INPUT SHAPE\nSPEC": the shape parser, the spec parser and builder, and a summary
+            let text = String(decoding: bytes, as: UTF8.self)
+            let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let input = try? ModelSpec.parseShape(String(parts[0])),
+                  let model = try? ModelSpec.build(String(parts[1]), input: input) else { return }
+            _ = model.summary(input: input)
+        default:
+            fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// The fuzzer's memory limit, not the machine's, bounds what a spec may allocate.
+    static func limitAllocations() { CheckedSize.allocationLimit = 64 << 20 }
+}
