@@ -31,7 +31,8 @@ static void *zlib_handle(void) {
     return h;
 }
 
-int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
+// max_out: more decompressed bytes than this is an error (a decompression bomb), checked as it grows.
+int nk_gunzip(const uint8_t *src, int64_t n, int64_t max_out, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
     *out = NULL;
     *out_len = 0;
     void *h = zlib_handle();
@@ -57,11 +58,16 @@ int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, ch
             if (!nb) { free(buf); end(&s); snprintf(err, (size_t)err_len, "out of memory"); return -1; }
             buf = nb;
         }
+        if ((int64_t)len > max_out) {
+            snprintf(err, (size_t)err_len, "the data decompresses to more than %lld bytes (the limit)", (long long)max_out);
+            free(buf); end(&s); return -1;
+        }
         s.next_out = buf + len;
         s.avail_out = (unsigned int)(cap - len > 0x40000000 ? 0x40000000 : cap - len);
         unsigned int before = s.avail_out;
         int rc = inflate(&s, 0);
         len += before - s.avail_out;
+        if ((int64_t)len > max_out) continue;   // reported at the top of the loop
         if (rc == 1) {  // Z_STREAM_END: a concatenated member may follow
             if (s.avail_in > 0) { reset(&s); continue; }
             break;
@@ -107,7 +113,7 @@ int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, in
 // libbz2's one-call API: the output size must be guessed, so the buffer doubles until it fits.
 typedef int (*bz_buff_decompress_fn)(char *, unsigned int *, char *, unsigned int, int, int);
 
-int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
+int nk_bunzip2(const uint8_t *src, int64_t n, int64_t max_out, uint8_t **out, int64_t *out_len, char *err, int64_t err_len) {
     *out = NULL;
     *out_len = 0;
     static void *h = NULL;
@@ -127,8 +133,12 @@ int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, c
         if (!buf) { snprintf(err, (size_t)err_len, "out of memory"); return -1; }
         unsigned int len = (unsigned int)cap;
         int rc = dec((char *)buf, &len, (char *)src, (unsigned int)n, 0, 0);
-        if (rc == 0) { *out = buf; *out_len = (int64_t)len; return 0; }
+        if (rc == 0 && (int64_t)len <= max_out) { *out = buf; *out_len = (int64_t)len; return 0; }
         free(buf);
+        if (rc == 0 || (rc == -8 && (int64_t)cap > max_out)) {
+            snprintf(err, (size_t)err_len, "the data decompresses to more than %lld bytes (the limit)", (long long)max_out);
+            return -1;
+        }
         if (rc == -8) { cap *= 2; continue; }  // BZ_OUTBUFF_FULL
         const char *why = rc == -7 ? "the compressed data ends early (truncated file)"
                         : rc == -4 || rc == -5 ? "corrupted bzip2 data" : "bzip2 error";

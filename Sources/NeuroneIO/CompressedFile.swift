@@ -15,17 +15,19 @@ public enum CompressedFile {
         }
         let bytes = [UInt8](data)
         if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-            return try decompress(bytes, path, nk_gunzip)
+            return try decompress(bytes, path, CheckedSize.allocationLimit, nk_gunzip)
         }
         if bytes.count >= 3 && bytes[0] == 0x42 && bytes[1] == 0x5a && bytes[2] == 0x68 {
-            return try decompress(bytes, path, nk_bunzip2)
+            return try decompress(bytes, path, CheckedSize.allocationLimit, nk_bunzip2)
         }
         return bytes
     }
 
-    /// Inflates a zlib or gzip stream held in memory; `source` names it in errors.
-    public static func inflate(_ bytes: [UInt8], source: String) throws -> [UInt8] {
-        try decompress(bytes, source, nk_gunzip)
+    /// Inflates a zlib or gzip stream held in memory; `source` names it in errors. More than
+    /// `limit` decompressed bytes (default: the machine's memory) is an error, found as the output
+    /// grows: a small file cannot ask for unbounded memory.
+    public static func inflate(_ bytes: [UInt8], source: String, limit: Int? = nil) throws -> [UInt8] {
+        try decompress(bytes, source, limit ?? CheckedSize.allocationLimit, nk_gunzip)
     }
 
     /// Compresses `bytes` into a zlib stream (RFC 1950). Without zlib on the machine the data is
@@ -60,14 +62,14 @@ public enum CompressedFile {
         return out
     }
 
-    private typealias Decoder = (UnsafePointer<UInt8>?, Int64, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
+    private typealias Decoder = (UnsafePointer<UInt8>?, Int64, Int64, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
                                  UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<CChar>?, Int64) -> Int32
 
-    private static func decompress(_ bytes: [UInt8], _ source: String, _ decode: Decoder) throws -> [UInt8] {
+    private static func decompress(_ bytes: [UInt8], _ source: String, _ limit: Int, _ decode: Decoder) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var len: Int64 = 0
         var err = [CChar](repeating: 0, count: 256)
-        let rc = bytes.withUnsafeBufferPointer { decode($0.baseAddress, Int64($0.count), &out, &len, &err, 256) }
+        let rc = bytes.withUnsafeBufferPointer { decode($0.baseAddress, Int64($0.count), Int64(limit), &out, &len, &err, 256) }
         guard rc == 0, let p = out else {
             throw DataSetError(message: "\(source): cannot decompress: \(String(cString: err))")
         }

@@ -42,25 +42,48 @@ public enum PNG {
         var pos = 8
         var width = 0, height = 0, depth = 0, colourType = -1, interlace = 0
         var palette: [UInt8] = [], paletteAlpha: [UInt8] = [], idat: [UInt8] = []
-        var sawEnd = false
+        var sawEnd = false, chunks = 0, lastType = "", idatDone = false
         while pos < bytes.count {
             guard pos + 8 <= bytes.count else { throw bad("a chunk header is cut off at byte \(pos) (truncated file)") }
-            let len = Int(readBE32(bytes, pos)), type = String(decoding: bytes[(pos + 4)..<(pos + 8)], as: UTF8.self)
-            guard len >= 0, pos + 12 + len <= bytes.count else { throw bad("chunk \(type) runs past the end of the file (truncated)") }
+            let len = Int(readBE32(bytes, pos)), typeBytes = Array(bytes[(pos + 4)..<(pos + 8)])
+            // What the PNG specification tells a decoder to reject (§5.3, §5.4, §11):
+            guard typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else {
+                throw bad("chunk at byte \(pos) has an invalid type \(typeBytes) (four ASCII letters expected): corrupted file")
+            }
+            let type = String(decoding: typeBytes, as: UTF8.self)
+            guard len <= Int(Int32.max) else { throw bad("chunk \(type) has a length of \(len), above the 2^31 − 1 the format allows") }
+            guard pos + 12 + len <= bytes.count else { throw bad("chunk \(type) runs past the end of the file (truncated)") }
             let body = Array(bytes[(pos + 8)..<(pos + 8 + len)])
             let crc = readBE32(bytes, pos + 8 + len)
             guard crc32(Array(bytes[(pos + 4)..<(pos + 8 + len)])) == crc else { throw bad("chunk \(type) has a wrong CRC (corrupted file)") }
+            guard (chunks == 0) == (type == "IHDR") else {
+                throw bad(chunks == 0 ? "the first chunk is \(type); a PNG starts with IHDR" : "a second IHDR chunk")
+            }
+            if type == "IDAT" && idatDone { throw bad("IDAT chunks are not consecutive") }
+            if lastType == "IDAT" && type != "IDAT" { idatDone = true }
             switch type {
             case "IHDR":
                 guard len == 13 else { throw bad("IHDR has \(len) bytes; expected 13") }
                 width = Int(readBE32(body, 0)); height = Int(readBE32(body, 4))
                 depth = Int(body[8]); colourType = Int(body[9]); interlace = Int(body[12])
-            case "PLTE": palette = body
+                guard body[10] == 0 else { throw bad("compression method \(body[10]); PNG defines only 0 (deflate)") }
+                guard body[11] == 0 else { throw bad("filter method \(body[11]); PNG defines only 0 (adaptive)") }
+                guard interlace <= 1 else { throw bad("interlace method \(interlace); PNG defines 0 and 1") }
+            case "PLTE":
+                guard !idatDone && idat.isEmpty else { throw bad("PLTE after the image data") }
+                guard len > 0, len % 3 == 0, len / 3 <= 256 else { throw bad("PLTE has \(len) bytes; expected 3 per entry, 1–256 entries") }
+                palette = body
             case "tRNS": paletteAlpha = body
             case "IDAT": idat += body
-            case "IEND": sawEnd = true
-            default: break
+            case "IEND":
+                guard len == 0 else { throw bad("IEND has \(len) bytes; expected none") }
+                sawEnd = true
+            default:
+                // An unknown critical chunk (first letter upper case) cannot be skipped safely.
+                if typeBytes[0] & 0x20 == 0 { throw bad("unknown critical chunk \(type): the image cannot be decoded without it") }
             }
+            chunks += 1
+            lastType = type
             pos += 12 + len
             if sawEnd { break }
         }
@@ -80,9 +103,11 @@ public enum PNG {
         guard validDepths.contains(depth) else { throw bad("bit depth \(depth) is not valid for colour type \(colourType)") }
         guard interlace == 0 else { throw bad("Adam7-interlaced PNG is not supported; save the image without interlacing") }
         if colourType == 3 && palette.isEmpty { throw bad("palette image without a PLTE chunk") }
-        let raw = try CompressedFile.inflate(idat, source: source)
+        if colourType == 3 && paletteAlpha.count > palette.count / 3 { throw bad("tRNS has \(paletteAlpha.count) entries for a palette of \(palette.count / 3)") }
         let bitsPerPixel = samples * depth
         let stride = (width * bitsPerPixel + 7) / 8, bpp = Swift.max(1, bitsPerPixel / 8)
+        // No more decompressed bytes than the image holds: a small file cannot ask for more.
+        let raw = try CompressedFile.inflate(idat, source: source, limit: (stride + 1) * height)
         guard raw.count >= (stride + 1) * height else { throw bad("image data holds \(raw.count) bytes; expected \((stride + 1) * height) (truncated)") }
         // Undo the per-row filters (None, Sub, Up, Average, Paeth).
         var rows = [UInt8](repeating: 0, count: stride * height)

@@ -11,12 +11,12 @@ extern "C" {
 
 /// Decompresses gzip or zlib data with the system zlib (found with dlopen). On success returns 0
 /// and a malloc'ed buffer (free it with nk_free); on failure returns −1 with a message in err.
-int nk_gunzip(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
+int nk_gunzip(const uint8_t *src, int64_t n, int64_t max_out, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
 /// zlib-compresses src (a zlib stream, as PNG's IDAT wants) at `level` (0–9) into a malloc'ed buffer;
 /// −1 with a message in err when zlib is missing.
 int nk_zlib_compress(const uint8_t *src, int64_t n, int level, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
 /// Decompresses bzip2 data through the system libbz2 (found at run time), like nk_gunzip.
-int nk_bunzip2(const uint8_t *src, int64_t n, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
+int nk_bunzip2(const uint8_t *src, int64_t n, int64_t max_out, uint8_t **out, int64_t *out_len, char *err, int64_t err_len);
 void nk_free(void *p);
 
 /// The embedded 5,000-image MNIST sample (scripts/embed_mnist5k.py): one gzip stream of 5,000

@@ -87,6 +87,39 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try USPS.parse(Array("3 1:0.5\n".utf8), source: "u").labels.toArray(as: Int64.self), [2])
     }
 
+    func testPNGRejectsWhatTheSpecificationSaysADecoderMustReject() throws {
+        let image = Image(width: 2, height: 2, channels: 1, pixels: [0, 64, 128, 255])
+        let good = PNG.encode(image)
+        XCTAssertEqual(try PNG.decode(good, source: "ok.png").pixels, image.pixels)
+        // the chunks of the good file, to put back together with one changed
+        var chunks: [(String, [UInt8])] = []
+        var pos = 8
+        while pos < good.count {
+            let len = Int(PNG.readBE32(good, pos))
+            chunks.append((String(decoding: good[(pos + 4)..<(pos + 8)], as: UTF8.self), Array(good[(pos + 8)..<(pos + 8 + len)])))
+            pos += 12 + len
+        }
+        func file(_ edit: (inout [(String, [UInt8])]) -> Void) -> [UInt8] {
+            var c = chunks
+            edit(&c)
+            return Array(good[0..<8]) + c.flatMap { PNG.chunk($0.0, $0.1) }
+        }
+        let iend = chunks.count - 1
+        assertError(try PNG.decode(file { $0.insert(("ABCD", [1, 2]), at: iend) }, source: "a.png"), contains: "a.png: unknown critical chunk ABCD")
+        XCTAssertNoThrow(try PNG.decode(file { $0.insert(("abCD", [1, 2]), at: iend) }, source: "b.png"), "an unknown ancillary chunk is skipped")
+        assertError(try PNG.decode(file { $0[0].1[10] = 1 }, source: "c.png"), contains: "compression method 1; PNG defines only 0")
+        assertError(try PNG.decode(file { $0[0].1[11] = 1 }, source: "d.png"), contains: "filter method 1; PNG defines only 0")
+        assertError(try PNG.decode(file { $0.swapAt(0, 1) }, source: "e.png"), contains: "a PNG starts with IHDR")
+        assertError(try PNG.decode(file { $0[iend].1 = [0] }, source: "f.png"), contains: "IEND has 1 bytes; expected none")
+        // image data that inflates to more than the image holds stops at that size
+        let bomb = CompressedFile.zlibCompress([UInt8](repeating: 0, count: 1 << 20))
+        assertError(try PNG.decode(file { c in c.removeAll { $0.0 == "IDAT" }; c.insert(("IDAT", bomb), at: 1) }, source: "g.png"),
+                    contains: "g.png: cannot decompress: the data decompresses to more than 6 bytes (the limit)")
+        assertError(try CompressedFile.inflate(bomb, source: "bomb.z", limit: 100_000),
+                    contains: "bomb.z: cannot decompress: the data decompresses to more than 100000 bytes (the limit)")
+        XCTAssertEqual(try CompressedFile.inflate(bomb, source: "ok.z", limit: 1 << 20).count, 1 << 20)
+    }
+
     func testPGMSizesAndPixelsAreChecked() throws {
         func pgm(_ s: String, _ tail: [UInt8] = []) -> [UInt8] { Array(s.utf8) + tail }
         // crash 5: width × height overflows
