@@ -6,7 +6,7 @@ import NeuroneDevice
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -36,6 +36,9 @@ enum FuzzTargets {
             guard parts.count == 2, let input = try? ModelSpec.parseShape(String(parts[0])),
                   let model = try? ModelSpec.build(String(parts[1]), input: input) else { return }
             _ = model.summary(input: input)
+        case "training-state":
+            // what --resume reads before the data set is loaded
+            _ = try? TrainingRun.decodeState(Data(bytes), statePath: "fuzz")
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }

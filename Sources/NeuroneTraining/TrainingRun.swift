@@ -107,12 +107,7 @@ public final class TrainingRun {
         guard let bytes = FileManager.default.contents(atPath: statePath) else {
             throw TrainingError(message: "--resume: \(statePath) not found; \(directory) is not a checkpoint directory written by neurone train")
         }
-        let saved: SavedState
-        do { saved = try JSONDecoder().decode(SavedState.self, from: bytes) }
-        catch { throw TrainingError(message: "--resume: \(statePath) is not a valid training state: \(error)") }
-        guard saved.version == SavedState.currentVersion else {
-            throw TrainingError(message: "--resume: \(statePath) has format version \(saved.version); this Neurone reads version \(SavedState.currentVersion)")
-        }
+        let saved = try decodeState(bytes, statePath: statePath)
         var settings = saved.settings
         if let e = epochs { settings.epochs = e }
         guard settings.epochs >= saved.history.count else {
@@ -219,8 +214,37 @@ public final class TrainingRun {
         try writeAtomically(String(decoding: json, as: UTF8.self) + "\n", to: directory + "/model.json")
     }
 
+    /// Decodes a training-state.json and checks every field that does not depend on the data set
+    /// (the rest is checked against the rebuilt run by `SavedState.check(against:)`).
+    package static func decodeState(_ bytes: Data, statePath: String) throws -> SavedState {
+        let saved: SavedState
+        do { saved = try JSONDecoder().decode(SavedState.self, from: bytes) }
+        catch { throw TrainingError(message: "--resume: \(statePath) is not a valid training state: \(error)") }
+        guard saved.version == SavedState.currentVersion else {
+            throw TrainingError(message: "--resume: \(statePath) has format version \(saved.version); this Neurone reads version \(SavedState.currentVersion)")
+        }
+        func bad(_ what: String, _ value: Any, _ expected: String) -> TrainingError {
+            TrainingError(message: "--resume: \(statePath) is corrupt: \(what) is \(value); expected \(expected)")
+        }
+        try saved.settings.validate()
+        if saved.learningRates.isEmpty { throw bad("the list of learning rates", "empty", "one rate per parameter group") }
+        if let r = saved.learningRates.first(where: { !($0.isFinite && $0 >= 0) }) { throw bad("a learning rate", r, "a finite number ≥ 0") }
+        if saved.steps < 0 { throw bad("the step count", saved.steps, "0 or more") }
+        if saved.history.count > saved.settings.epochs {
+            throw bad("the number of epochs done", saved.history.count, "at most the \(saved.settings.epochs) epochs of the run")
+        }
+        let p = saved.position
+        if p.batchesDone < 0 { throw bad("the position in the epoch", "batch \(p.batchesDone)", "0 or more") }
+        if p.seen < 0 { throw bad("the samples seen in the epoch", p.seen, "0 or more") }
+        if !(0...Swift.max(0, p.seen)).contains(p.correct) { throw bad("the correct predictions in the epoch", p.correct, "0…\(p.seen) (the samples seen)") }
+        if !p.lossSum.isFinite { throw bad("the epoch's loss sum", p.lossSum, "a finite number") }
+        if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
+        for g in [saved.loaderGenerator, saved.defaultGenerator, saved.modelGenerator] { _ = try g.state() }
+        return saved
+    }
+
     /// training-state.json.
-    struct SavedState: Codable {
+    package struct SavedState: Codable {
         static let currentVersion = 1
         var version = currentVersion
         var settings: TrainingSettings
@@ -240,16 +264,10 @@ public final class TrainingRun {
             }
             let groups = run.optimizer.learningRates.count
             if learningRates.count != groups { throw bad("the list of learning rates", learningRates, "\(groups) rate\(groups == 1 ? "" : "s"), one per parameter group") }
-            if let r = learningRates.first(where: { !($0.isFinite && $0 >= 0) }) { throw bad("a learning rate", r, "a finite number ≥ 0") }
-            if steps < 0 { throw bad("the step count", steps, "0 or more") }
-            if history.count > settings.epochs { throw bad("the number of epochs done", history.count, "at most the \(settings.epochs) epochs of the run") }
             let batches = run.loader.count, samples = run.train.count
             let p = position
             if !(0...batches).contains(p.batchesDone) { throw bad("the position in the epoch", "batch \(p.batchesDone)", "0…\(batches) (the epoch has \(batches) batches)") }
             if !(0...samples).contains(p.seen) { throw bad("the samples seen in the epoch", p.seen, "0…\(samples)") }
-            if !(0...p.seen).contains(p.correct) { throw bad("the correct predictions in the epoch", p.correct, "0…\(p.seen) (the samples seen)") }
-            if !p.lossSum.isFinite { throw bad("the epoch's loss sum", p.lossSum, "a finite number") }
-            if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
         }
     }
 

@@ -211,6 +211,11 @@ final class HostileInputTests: XCTestCase {
         }
         try state.write(toFile: statePath, atomically: true, encoding: .utf8)
         XCTAssertEqual(try TrainingRun.resume(from: dir, epochs: 2).history.count, 1, "the untouched state resumes")
+        // what the training-state fuzz target calls: the checks that need no data set
+        XCTAssertEqual(try TrainingRun.decodeState(Data(state.utf8), statePath: "s.json").steps, 11)
+        assertError(try TrainingRun.decodeState(Data("{}".utf8), statePath: "s.json"), contains: "--resume: s.json is not a valid training state")
+        assertError(try TrainingRun.decodeState(Data(state.replacingOccurrences(of: #""correct"\s*:\s*[0-9]+"#, with: #""correct":-1"#, options: .regularExpression).utf8), statePath: "s.json"),
+                    contains: "--resume: s.json is corrupt: the correct predictions in the epoch is -1")
     }
 
     func testAnOutputDirectoryHasOneWriterAtATime() throws {
