@@ -1,4 +1,5 @@
 import ArgumentParser
+import Neurone
 import Foundation
 
 /// A checkpoint named on the command line: a .safetensors file or a directory written by
@@ -16,18 +17,8 @@ struct CheckpointLocation {
         let dir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().path
         let jsonPath = dir + "/model.json"
         if let data = FileManager.default.contents(atPath: jsonPath) {
-            // Present but unreadable is corrupt, not absent; each field is checked where it is used.
-            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-                throw ValidationError("\(jsonPath) is corrupt: not a JSON object (written by neurone train; delete it and pass --model and --input, or train again)")
-            }
-            for (key, ok) in [("model", obj["model"].map { $0 is String }), ("dataset", obj["dataset"].map { $0 is String }),
-                              ("label_column", obj["label_column"].map { $0 is String }),
-                              ("seed", obj["seed"].map { ($0 as? NSNumber).map { $0.doubleValue >= 0 && $0.doubleValue == $0.doubleValue.rounded() } ?? false }),
-                              ("input", obj["input"].map { ($0 as? [Any]).map { !$0.isEmpty && $0.allSatisfy { ($0 as? NSNumber).map { $0.intValue > 0 && $0.intValue <= Int(Int32.max) && $0.doubleValue == Double($0.intValue) } ?? false } } ?? false })]
-            where ok == false {
-                throw ValidationError("\(jsonPath) is corrupt: its \"\(key)\" is \(obj[key].map { "\($0)" } ?? "missing"); expected \(key == "input" ? "a list of positive sizes" : key == "seed" ? "a whole number ≥ 0" : "a string")")
-            }
-            recorded = obj
+            // present but unreadable is corrupt, not absent
+            recorded = try TrainingRun.readModelJSON(data, path: jsonPath)
         } else {
             recorded = [:]
         }

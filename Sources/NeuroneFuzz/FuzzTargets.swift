@@ -6,7 +6,7 @@ import NeuroneDevice
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -39,6 +39,9 @@ enum FuzzTargets {
         case "training-state":
             // what --resume reads before the data set is loaded
             _ = try? TrainingRun.decodeState(Data(bytes), statePath: "fuzz")
+        case "model-json":
+            // what eval and predict read beside a checkpoint
+            _ = try? TrainingRun.readModelJSON(Data(bytes), path: "fuzz")
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }

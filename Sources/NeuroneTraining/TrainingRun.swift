@@ -214,6 +214,29 @@ public final class TrainingRun {
         try writeAtomically(String(decoding: json, as: UTF8.self) + "\n", to: directory + "/model.json")
     }
 
+    /// The settings a model.json records (written by `neurone train` beside its checkpoint, read
+    /// by `eval` and `predict`), each field type-checked; throws naming the file and the field
+    /// when it is corrupt.
+    public static func readModelJSON(_ data: Data, path: String) throws -> [String: Any] {
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TrainingError(message: "\(path) is corrupt: not a JSON object (written by neurone train; delete it and pass --model and --input, or train again)")
+        }
+        func whole(_ v: Any, _ range: ClosedRange<Double>) -> Bool {
+            guard let n = v as? NSNumber else { return false }
+            let d = n.doubleValue
+            return d.isFinite && d.rounded() == d && range.contains(d)
+        }
+        let checks: [(String, (Any) -> Bool, String)] = [
+            ("model", { $0 is String }, "a string"), ("dataset", { $0 is String }, "a string"), ("label_column", { $0 is String }, "a string"),
+            ("seed", { whole($0, 0...Double(UInt64.max)) }, "a whole number ≥ 0"),
+            ("input", { ($0 as? [Any]).map { !$0.isEmpty && $0.allSatisfy { whole($0, 1...Double(Int32.max)) } } ?? false }, "a list of positive sizes"),
+        ]
+        for (key, ok, expected) in checks {
+            if let v = obj[key], !ok(v) { throw TrainingError(message: "\(path) is corrupt: its \"\(key)\" is \(v); expected \(expected)") }
+        }
+        return obj
+    }
+
     /// Decodes a training-state.json and checks every field that does not depend on the data set
     /// (the rest is checked against the rebuilt run by `SavedState.check(against:)`).
     package static func decodeState(_ bytes: Data, statePath: String) throws -> SavedState {

@@ -211,6 +211,14 @@ final class HostileInputTests: XCTestCase {
         }
         try state.write(toFile: statePath, atomically: true, encoding: .utf8)
         XCTAssertEqual(try TrainingRun.resume(from: dir, epochs: 2).history.count, 1, "the untouched state resumes")
+        // model.json, what eval and predict read: corrupt is reported as corrupt, field by field
+        let recorded = try TrainingRun.readModelJSON(try Data(contentsOf: URL(fileURLWithPath: dir + "/model.json")), path: "m.json")
+        XCTAssertEqual(recorded["model"] as? String, "flatten linear(10)")
+        assertError(try TrainingRun.readModelJSON(Data("{\"model\": 5".utf8), path: "m.json"), contains: "m.json is corrupt: not a JSON object")
+        assertError(try TrainingRun.readModelJSON(Data(#"{"model":"mlp","input":[1,0,8]}"#.utf8), path: "m.json"),
+                    contains: #"m.json is corrupt: its "input" is"#)
+        assertError(try TrainingRun.readModelJSON(Data(#"{"model":"mlp","seed":2.5}"#.utf8), path: "m.json"),
+                    contains: #"m.json is corrupt: its "seed" is 2.5; expected a whole number ≥ 0"#)
         // what the training-state fuzz target calls: the checks that need no data set
         XCTAssertEqual(try TrainingRun.decodeState(Data(state.utf8), statePath: "s.json").steps, 11)
         assertError(try TrainingRun.decodeState(Data("{}".utf8), statePath: "s.json"), contains: "--resume: s.json is not a valid training state")
