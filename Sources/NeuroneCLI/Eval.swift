@@ -48,6 +48,7 @@ struct Eval: ParsableCommand {
         let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String,
                                   download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)
+        try TrainingRun.checkOutput(of: net, input: data.train.sampleShape, fits: data, modelName: modelName)
         try net.load(from: file)
         let trainer = Trainer(model: net, optimizer: SGD(net.parameters(), lr: 0))
         let part = split == "test" ? data.test : data.train

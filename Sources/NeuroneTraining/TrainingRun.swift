@@ -82,8 +82,9 @@ public final class TrainingRun {
     }
 
     /// Throws unless the model gives one score per class of the data set, [batch, classes] — found
-    /// by a pass on `Device.meta` (shapes only, nothing computed or drawn) before training starts.
-    static func checkOutput(of model: Module, input: [Int], fits data: DataSetSplits, modelName: String) throws {
+    /// by a pass on `Device.meta` (shapes only, nothing computed or drawn): run before training
+    /// starts and before `neurone eval` evaluates a checkpoint on a data set.
+    public static func checkOutput(of model: Module, input: [Int], fits data: DataSetSplits, modelName: String) throws {
         guard data.train.labels.dtype == .int64 else { return }
         let labels = data.train.labels.toArray(as: Int64.self) + data.test.labels.toArray(as: Int64.self)
         let classes = Swift.max(data.train.classNames.count, Int(labels.max() ?? -1) + 1)
@@ -114,7 +115,7 @@ public final class TrainingRun {
             throw TrainingError(message: "--resume: the checkpoint has already done \(saved.history.count) epochs; --epochs \(settings.epochs) is fewer")
         }
         let run = try TrainingRun(settings: settings, directory: output ?? directory)
-        try saved.check(against: run, statePath: statePath)
+        try saved.validate(against: run, statePath: statePath)
         let (weights, wmeta) = try Safetensors.read(directory + "/model.safetensors")
         let (optState, ometa) = try Safetensors.read(directory + "/optimizer.safetensors")
         guard wmeta["steps"] == String(saved.steps), ometa["steps"] == String(saved.steps) else {
@@ -238,7 +239,7 @@ public final class TrainingRun {
     }
 
     /// Decodes a training-state.json and checks every field that does not depend on the data set
-    /// (the rest is checked against the rebuilt run by `SavedState.check(against:)`).
+    /// (the rest is checked against the rebuilt run by `SavedState.validate(against:)`).
     package static func decodeState(_ bytes: Data, statePath: String) throws -> SavedState {
         let saved: SavedState
         do { saved = try JSONDecoder().decode(SavedState.self, from: bytes) }
@@ -281,7 +282,7 @@ public final class TrainingRun {
 
         /// Throws unless every number the resumed run will use is one it can use: the file may
         /// have been edited or damaged.
-        func check(against run: TrainingRun, statePath: String) throws {
+        func validate(against run: TrainingRun, statePath: String) throws {
             func bad(_ what: String, _ value: Any, _ expected: String) -> TrainingError {
                 TrainingError(message: "--resume: \(statePath) is corrupt: \(what) is \(value); expected \(expected)")
             }
