@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
         After every epoch the output directory holds a checkpoint (model.safetensors, optimizer.safetensors,
         training-state.json). Ctrl-C finishes the current batch, writes a checkpoint and exits with status 130;
         `neurone train --resume DIR` continues as if never stopped (a second Ctrl-C stops at once).
-        With --resume, the run's settings come from DIR; only --epochs (the new total), --out, --threads and --json are taken.
+        With --resume, the run's settings come from DIR; only --epochs (the new total), --out, --threads (default: the run's own, which resumes bit for bit) and --json are taken.
         """)
 
     @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md).")
@@ -105,6 +105,8 @@ struct Train: ParsableCommand {
             if let dir = resume { run = try TrainingRun.resume(from: dir, epochs: epochs, output: out) }
             else { run = try TrainingRun(settings: settings, directory: out ?? "neurone-run") }
         } catch let e as TrainingError { throw ValidationError(e.message) }
+        // A resumed run continues bit for bit only with the thread count it was trained with.
+        if threads == nil, let t = run.recordedThreadCount { Threading.threadCount = t }
         let s = run.settings, dir = run.directory
         signal(SIGINT) { _ in
             interruptRequested = 1

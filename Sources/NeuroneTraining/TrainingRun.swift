@@ -14,8 +14,12 @@ import Foundation
 /// - `optimizer.safetensors`: the optimiser state (`Optimizer.stateTensors()`);
 /// - `training-state.json`: settings, history, position in the epoch, random-generator states;
 /// - `history.csv`, `model.json`, and at the end `curves.svg`.
-/// All files are written through a temporary file and a rename; the three checkpoint files carry the
-/// same step count, checked on resume.
+/// All files are written through a temporary file and a rename. The checkpoint is one unit even
+/// when the process is killed while writing it: the new weights and optimiser state are first
+/// written beside the old ones (`model.safetensors.next`, `optimizer.safetensors.next`), then
+/// training-state.json is replaced — the commit — and only then do the `.next` files take the
+/// final names. Every file carries its step count, and `resume(from:)` takes, for each, whichever
+/// of the final and the `.next` file has the committed step.
 public final class TrainingRun {
     /// The run's settings.
     public private(set) var settings: TrainingSettings
@@ -37,6 +41,10 @@ public final class TrainingRun {
     public private(set) var history: [EpochRecord] = []
     /// Where the files go.
     public let directory: String
+    /// For a resumed run, the thread count its checkpoint was trained with (nil for a new run or
+    /// a checkpoint that does not record it). Resuming with the same count continues bit for bit;
+    /// another count adds the same numbers in another order.
+    public private(set) var recordedThreadCount: Int?
 
     let loaderGenerator: Generator
     let modelGenerator: Generator
@@ -116,10 +124,12 @@ public final class TrainingRun {
         }
         let run = try TrainingRun(settings: settings, directory: output ?? directory)
         try saved.validate(against: run, statePath: statePath)
-        let (weights, wmeta) = try Safetensors.read(directory + "/model.safetensors")
-        let (optState, ometa) = try Safetensors.read(directory + "/optimizer.safetensors")
-        guard wmeta["steps"] == String(saved.steps), ometa["steps"] == String(saved.steps) else {
-            throw TrainingError(message: "--resume: the checkpoint files in \(directory) come from different steps (training-state.json: \(saved.steps), model.safetensors: \(wmeta["steps"] ?? "none"), optimizer.safetensors: \(ometa["steps"] ?? "none")); the run was stopped while writing them")
+        let (weights, modelFromNext) = try readCommitted(directory, "model.safetensors", steps: saved.steps)
+        let (optState, optimizerFromNext) = try readCommitted(directory, "optimizer.safetensors", steps: saved.steps)
+        let samePlace = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path }
+        if samePlace(run.directory, directory) {
+            // Finish the interrupted commit before this run writes its own `.next` files.
+            run.unfinishedRenames = [(modelFromNext, "model.safetensors"), (optimizerFromNext, "optimizer.safetensors")].filter(\.0).map { directory + "/" + $0.1 }
         }
         try run.model.loadStateDict(weights)
         try run.optimizer.loadStateTensors(optState)
@@ -132,6 +142,7 @@ public final class TrainingRun {
         run.loaderGenerator.state = try saved.loaderGenerator.state()
         Generator.default.state = try saved.defaultGenerator.state()
         run.modelGenerator.state = try saved.modelGenerator.state()
+        run.recordedThreadCount = saved.threads
         return run
     }
 
@@ -144,6 +155,7 @@ public final class TrainingRun {
                     onEpoch: ((EpochRecord) -> Void)? = nil) throws -> Outcome {
         let lock = try DirectoryLock(directory, purpose: "training")
         defer { withExtendedLifetime(lock) {} }
+        try finishInterruptedWrites()
         try writeModelJSON(test: nil)
         while history.count < settings.epochs {
             let epoch = history.count + 1
@@ -186,18 +198,58 @@ public final class TrainingRun {
         return .finished(test: test)
     }
 
-    /// Writes model.safetensors, optimizer.safetensors and training-state.json for the current step.
+    /// The suffix of a checkpoint file written but not yet committed.
+    static let uncommitted = ".next"
+
+    /// Reads the checkpoint file `name` of `directory` that belongs to the committed step: the file
+    /// itself, or its `.next` version when the writer was stopped after the commit but before the
+    /// rename (the other one then holds the step before).
+    static func readCommitted(_ directory: String, _ name: String, steps: Int) throws -> (tensors: [String: Tensor], fromNext: Bool) {
+        var found: [String] = []
+        for path in [directory + "/" + name, directory + "/" + name + uncommitted] where FileManager.default.fileExists(atPath: path) {
+            let (tensors, meta) = try Safetensors.read(path)
+            if meta["steps"] == String(steps) { return (tensors, path.hasSuffix(uncommitted)) }
+            found.append("\(path): step \(meta["steps"] ?? "none")")
+        }
+        throw TrainingError(message: "--resume: training-state.json in \(directory) is at step \(steps), but no \(name) of that step was found (\(found.isEmpty ? "no \(name) at all" : found.joined(separator: "; "))); the files were not written together by neurone train")
+    }
+
+    /// Writes the checkpoint of the current step as one unit (see the type's documentation):
+    /// the `.next` safetensors files, then training-state.json (the commit), then the renames.
     func writeCheckpoint() throws {
         let steps = String(trainer.steps)
-        try model.save(to: directory + "/model.safetensors", metadata: ["format": "pt", "producer": "neurone", "model": settings.model, "steps": steps])
-        try Safetensors.write(optimizer.stateTensors(), to: directory + "/optimizer.safetensors", metadata: ["producer": "neurone", "optimizer": settings.optimizer, "steps": steps])
+        let modelPath = directory + "/model.safetensors", optimizerPath = directory + "/optimizer.safetensors"
+        let next = TrainingRun.uncommitted
+        try model.save(to: modelPath + next, metadata: ["format": "pt", "producer": "neurone", "model": settings.model, "steps": steps])
+        try Safetensors.write(optimizer.stateTensors(), to: optimizerPath + next, metadata: ["producer": "neurone", "optimizer": settings.optimizer, "steps": steps])
         let state = SavedState(settings: settings, steps: trainer.steps, history: history, position: position,
                                learningRates: optimizer.learningRates,
                                loaderGenerator: .init(epochStartLoaderState), defaultGenerator: .init(Generator.default.state),
-                               modelGenerator: .init(modelGenerator.state))
+                               modelGenerator: .init(modelGenerator.state), threads: Device.default.threadCount)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(String(decoding: try encoder.encode(state), as: UTF8.self) + "\n", to: directory + "/training-state.json")
+        for path in [modelPath, optimizerPath] where rename(path + next, path) != 0 {
+            throw TrainingError(message: "cannot rename \(path + next) to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Checkpoint files of the committed step that a killed writer left under their `.next` names
+    /// (found by `resume`), renamed by `run()` once it holds the directory's lock.
+    var unfinishedRenames: [String] = []
+
+    /// Cleans up after a writer killed in this directory: finishes its interrupted commit and
+    /// removes its temporary files (`.NAME.tmp-PID`). Called with the directory locked, so no
+    /// other writer is running.
+    func finishInterruptedWrites() throws {
+        for path in unfinishedRenames where rename(path + TrainingRun.uncommitted, path) != 0 {
+            throw TrainingError(message: "cannot rename \(path + TrainingRun.uncommitted) to \(path): \(String(cString: strerror(errno)))")
+        }
+        unfinishedRenames = []
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     /// model.json: the settings eval and predict read back (model, input shape, data set, seed),
@@ -264,6 +316,7 @@ public final class TrainingRun {
         if !p.lossSum.isFinite { throw bad("the epoch's loss sum", p.lossSum, "a finite number") }
         if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
         for g in [saved.loaderGenerator, saved.defaultGenerator, saved.modelGenerator] { _ = try g.state() }
+        if let t = saved.threads, !(1...4096).contains(t) { throw bad("the thread count", t, "1…4096") }
         return saved
     }
 
@@ -279,6 +332,9 @@ public final class TrainingRun {
         var loaderGenerator: SavedGenerator
         var defaultGenerator: SavedGenerator
         var modelGenerator: SavedGenerator
+        /// The thread count the run used (absent in files of older versions): reductions split
+        /// across threads add in another order, so an exact resume uses the same count.
+        var threads: Int?
 
         /// Throws unless every number the resumed run will use is one it can use: the file may
         /// have been edited or damaged.

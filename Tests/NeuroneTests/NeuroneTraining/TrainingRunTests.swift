@@ -66,6 +66,43 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(longer.settings.epochs, 4)
     }
 
+    /// A writer killed at any point of writing a checkpoint leaves a directory that resumes to the
+    /// step of its training-state.json, the old one before the commit and the new one after it.
+    func testACheckpointKilledWhileBeingWrittenResumesToOneStep() throws {
+        var s = settings
+        s.epochs = 2
+        let straight = try TrainingRun(settings: s, directory: tempDir("straight2"))
+        _ = try straight.run()
+        let old = tempDir("old"), new = tempDir("new")
+        var m = 0, n = 0
+        _ = try TrainingRun(settings: s, directory: old).run(shouldStop: { m += 1; return m == 21 })  // step 21 (after epoch 1)
+        _ = try TrainingRun(settings: s, directory: new).run(shouldStop: { n += 1; return n == 27 })  // step 27
+        let fm = FileManager.default
+        func weights(_ path: String) throws -> [Float] { try Safetensors.read(path).0.sorted { $0.key < $1.key }.flatMap { $0.value.toArray(as: Float.self) } }
+        // The stages of writing step 27 over step 21: (files under their .next names, whether the state is committed, files renamed)
+        let stages: [(next: [String], committed: Bool, renamed: [String])] = [
+            (["model.safetensors"], false, []),
+            (["model.safetensors", "optimizer.safetensors"], false, []),
+            (["model.safetensors", "optimizer.safetensors"], true, []),
+            (["optimizer.safetensors"], true, ["model.safetensors"]),
+        ]
+        for (i, stage) in stages.enumerated() {
+            let dir = tempDir("stage\(i)")
+            try fm.copyItem(atPath: old, toPath: dir)
+            for f in stage.next { try fm.copyItem(atPath: new + "/" + f, toPath: dir + "/" + f + ".next") }
+            for f in stage.renamed { try fm.removeItem(atPath: dir + "/" + f); try fm.copyItem(atPath: new + "/" + f, toPath: dir + "/" + f) }
+            if stage.committed { try fm.removeItem(atPath: dir + "/training-state.json"); try fm.copyItem(atPath: new + "/training-state.json", toPath: dir + "/training-state.json") }
+            try "half".write(toFile: dir + "/.model.safetensors.next.tmp-99999", atomically: false, encoding: .utf8)
+            let resumed = try TrainingRun.resume(from: dir)
+            XCTAssertEqual(resumed.trainer.steps, stage.committed ? 27 : 21, "stage \(i)")
+            let expected = try weights((stage.committed ? new : old) + "/model.safetensors")
+            XCTAssertTrue(resumed.model.stateDict().sorted { $0.0 < $1.0 }.flatMap { $0.1.toArray(as: Float.self) } == expected, "stage \(i)")
+            guard case .finished = try resumed.run() else { return XCTFail("stage \(i) not finished") }
+            XCTAssertTrue(try weights(dir + "/model.safetensors") == weights(straight.directory + "/model.safetensors"), "stage \(i)")
+            XCTAssertEqual(try fm.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".next") || $0.contains(".tmp-") }, [], "stage \(i)")
+        }
+    }
+
     func testBadCheckpointsAndSettingsNameTheProblem() throws {
         XCTAssertThrowsError(try TrainingRun.resume(from: "/nonexistent")) {
             XCTAssertEqual("\($0)", "--resume: /nonexistent/training-state.json not found; /nonexistent is not a checkpoint directory written by neurone train")
@@ -78,7 +115,7 @@ final class TrainingRunTests: XCTestCase {
         let run = try TrainingRun(settings: s, directory: dir)
         try run.model.save(to: dir + "/model.safetensors", metadata: ["steps": "3"])
         XCTAssertThrowsError(try TrainingRun.resume(from: dir, epochs: 2)) {
-            XCTAssertTrue("\($0)".contains("come from different steps (training-state.json: 21, model.safetensors: 3, optimizer.safetensors: 21)"), "\($0)")
+            XCTAssertEqual("\($0)", "--resume: training-state.json in \(dir) is at step 21, but no model.safetensors of that step was found (\(dir)/model.safetensors: step 3); the files were not written together by neurone train")
         }
         s.augment = "rotate:5"
         XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("bad"))) {
