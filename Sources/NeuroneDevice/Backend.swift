@@ -126,6 +126,14 @@ package protocol Backend {
     /// x·W_inᵀ + b_in, the attention of each head, out = ctx·W_outᵀ + b_out; `mask` nil or [L, L].
     func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?, outWeight: DeviceBuffer,
                        outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer)
+    /// One forward time step of a recurrent cell (`RecurrentStep`): from the pre-activations in
+    /// `gates` (and for GRU `hiddenGates` + `hiddenBias`) and the previous state, writes h' (and
+    /// c') to `out` and leaves the activations in place for `recurrentStepBackward`.
+    func recurrentStep(_ s: RecurrentStep)
+    /// The backward pass of the same step (after `recurrentStep` ran on `s`, whose `out` holds h'
+    /// and c'): with dL/dh' = outputGrad + carriedH (and likewise c'), writes the gradients of the
+    /// pre-activations, and of the state before where it does not pass through W_hh.
+    func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients)
     /// One optimiser step in place over `count` values of a parameter, its gradient and its state
     /// buffers (all contiguous, of one float dtype), as `rule` gives it.
     func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer, gradient: DeviceBuffer,

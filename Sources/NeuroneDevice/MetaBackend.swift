@@ -78,6 +78,8 @@ package final class MetaBackend: Backend {
                                    gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {}
     package func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?,
                                outWeight: DeviceBuffer, outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer) {}
+    package func recurrentStep(_ s: RecurrentStep) {}
+    package func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients) {}
     package func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer,
                                  gradient: DeviceBuffer, states: [DeviceBuffer]) {}
 }

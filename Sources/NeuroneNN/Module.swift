@@ -87,6 +87,8 @@ open class Module {
                 case let p as Parameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
                 case let p as OptionalParameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
                 case let b as Buffer: result.buffers.append((b.stateName ?? label, b.wrappedValue))
+                case let list as [Parameter]:  // a layer with a variable number of parameters (RNNBase)
+                    for (i, p) in list.enumerated() { result.parameters.append((p.stateName ?? "\(label).\(i)", p.wrappedValue)) }
                 case let module as Module: result.children.append((label, module))
                 case let list as [Module]:
                     for (i, module) in list.enumerated() { result.children.append(("\(label).\(i)", module)) }
@@ -244,6 +246,14 @@ open class Module {
                         })
                     case let b as Buffer:
                         out.append(TensorSlot(tensor: b.wrappedValue) { t in b.wrappedValue = t })
+                    case let list as [Parameter]:
+                        for p in list {
+                            let trainable = p.wrappedValue.requiresGrad
+                            out.append(TensorSlot(tensor: p.wrappedValue) { t in
+                                p.wrappedValue = t
+                                if t.isLeaf && t.requiresGrad != trainable { t.requiresGrad = trainable }
+                            })
+                        }
                     default: break
                     }
                 }

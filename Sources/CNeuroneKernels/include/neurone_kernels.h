@@ -53,6 +53,32 @@ void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double
 /// row's sum of out (of g when op < 0) when rowSum is not NULL.
 void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, float *rowSum);
 
+/// The recurrent cells (recurrent.c), one time step for rows [r0, r1) of H units; kind is one of:
+enum {
+    NK_RECURRENT_RNN_TANH = 0, NK_RECURRENT_RNN_RELU = 1,
+    NK_RECURRENT_LSTM = 2,     /* gates i, f, g, o; out holds h' then c' in each row */
+    NK_RECURRENT_GRU = 3,      /* gates r, z, n; hgates = W_hh·h, to which hbias (or NULL) is added */
+};
+/// Forward: gates [rows, G·H] pre-activations → activations (kept for the backward pass); ph, pc
+/// the state before (row strides phs, pcs; pc LSTM only); out (row stride outs) gets h' (and c').
+void nk_recurrent_step_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, float *gates, float *hgates,
+                           const float *hbias, const float *ph, int64_t phs, const float *pc, int64_t pcs,
+                           float *out, int64_t outs);
+void nk_recurrent_step_f64(int32_t kind, int64_t r0, int64_t r1, int64_t H, double *gates, double *hgates,
+                           const double *hbias, const double *ph, int64_t phs, const double *pc, int64_t pcs,
+                           double *out, int64_t outs);
+/// Backward: dL/dh' = og (row stride ogs; NULL = 0; LSTM: dL/dc' at og + H) + ch [rows, H];
+/// LSTM: cc in dL/dc' carried, out dL/dc before. Writes dgates [rows, G·H] (of the
+/// pre-activations); GRU also dhgates [rows, 3H] (of W_hh·h + b_hh) and dph [rows, H] (dh'·z).
+void nk_recurrent_step_backward_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, const float *gates,
+                                    const float *hgates, const float *ph, int64_t phs, const float *pc, int64_t pcs,
+                                    const float *out, int64_t outs, const float *og, int64_t ogs, const float *ch,
+                                    float *cc, float *dgates, float *dhgates, float *dph);
+void nk_recurrent_step_backward_f64(int32_t kind, int64_t r0, int64_t r1, int64_t H, const double *gates,
+                                    const double *hgates, const double *ph, int64_t phs, const double *pc, int64_t pcs,
+                                    const double *out, int64_t outs, const double *og, int64_t ogs, const double *ch,
+                                    double *cc, double *dgates, double *dhgates, double *dph);
+
 /// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
 /// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.
 void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,

@@ -64,7 +64,7 @@ extension Tensor {
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         check(condition.dtype == .bool, "where: condition must be a bool tensor, got \(condition.dtype)")
         let dt = DType.promote(a.dtype, b.dtype)
-        let (a, b, device) = onOneDevice("where", a, b)
+        let (a, b, _) = onOneDevice("where", a, b)
         let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape, op: "where"), b.shape, op: "where")
         let out = Tensor.empty(shape, dtype: dt, device: Tensor.commonDevice("where", a, condition, b))
         if out.count > 0 {

@@ -1,0 +1,206 @@
+import Foundation
+import XCTest
+@testable import Neurone
+@testable import NeuroneDevice
+@testable import NeuroneTensor
+@testable import NeuroneNN
+@testable import NeuroneIO
+
+/// RNN, LSTM, GRU and their cells: against PyTorch (scripts/make_rnn_reference.py), by finite
+/// differences in float64 (sequences of 50+ steps included), on the reference device, and their
+/// state-dict names and messages.
+final class RecurrentTests: XCTestCase {
+    struct Case {
+        let name: String, kind: String, args: [String: Any]
+        let t: [String: Tensor]
+        func opt(_ key: String) -> Tensor? { t["\(name).\(key)"] }
+        func get(_ key: String) -> Tensor { t["\(name).\(key)"]! }
+        var params: [String: Tensor] {
+            let prefix = "\(name).param."
+            return Dictionary(uniqueKeysWithValues: t.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        }
+    }
+
+    static func cases() throws -> [Case] {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "rnn_torch", withExtension: "safetensors", subdirectory: "Reference"))
+        let (tensors, meta) = try Safetensors.read(url.path)
+        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(meta["cases"]).utf8)) as? [String: [String: Any]])
+        return all.keys.sorted().map { name in Case(name: name, kind: all[name]!["kind"] as! String, args: all[name]!, t: tensors) }
+    }
+
+    /// The layer of a case, in `dtype`.
+    func makeLayer(_ c: Case, dtype: DType) -> Module {
+        let i = c.args["input_size"] as! Int, h = c.args["hidden_size"] as! Int
+        let layers = c.args["num_layers"] as? Int ?? 1, bias = c.args["bias"] as? Bool ?? true
+        let bf = c.args["batch_first"] as? Bool ?? false, bidir = c.args["bidirectional"] as? Bool ?? false
+        let relu = (c.args["nonlinearity"] as? String) == "relu"
+        switch c.kind {
+        case "RNN": return RNN(i, h, numLayers: layers, nonlinearity: relu ? .relu : .tanh, bias: bias, batchFirst: bf, bidirectional: bidir, dtype: dtype)
+        case "LSTM": return LSTM(i, h, numLayers: layers, bias: bias, batchFirst: bf, bidirectional: bidir, dtype: dtype)
+        case "GRU": return GRU(i, h, numLayers: layers, bias: bias, batchFirst: bf, bidirectional: bidir, dtype: dtype)
+        case "RNNCell": return RNNCell(i, h, bias: bias, nonlinearity: relu ? .relu : .tanh, dtype: dtype)
+        case "LSTMCell": return LSTMCell(i, h, bias: bias, dtype: dtype)
+        case "GRUCell": return GRUCell(i, h, bias: bias, dtype: dtype)
+        default: fatalError("unknown case kind \(c.kind)")
+        }
+    }
+
+    /// Runs a layer of any kind: (output, h_n, c_n), as the reference script names them.
+    func run(_ layer: Module, _ x: Tensor, h0: Tensor?, c0: Tensor?) -> (Tensor, Tensor?, Tensor?) {
+        switch layer {
+        case let l as LSTM:
+            let r = l(x, h0.map { ($0, c0!) })
+            return (r.output, r.state.h, r.state.c)
+        case let l as RNN: let r = l(x, h0); return (r.output, r.h, nil)
+        case let l as GRU: let r = l(x, h0); return (r.output, r.h, nil)
+        case let l as LSTMCell: let r = l(x, h0.map { ($0, c0!) }); return (r.h, nil, r.c)
+        case let l as RNNCell: return (l(x, h0), nil, nil)
+        case let l as GRUCell: return (l(x, h0), nil, nil)
+        default: fatalError()
+        }
+    }
+
+    func assertClose(_ got: Tensor?, _ want: Tensor?, _ label: String, tol: Double) {
+        guard let want else { return }
+        guard let got else { return XCTFail("\(label): missing") }
+        XCTAssertEqual(got.shape, want.shape, label)
+        guard got.shape == want.shape else { return }
+        let g = got.to(.float64).toArray(as: Double.self), w = want.toArray(as: Double.self)
+        var worst = 0.0
+        for k in 0..<w.count { worst = Swift.max(worst, Swift.abs(g[k] - w[k]) / (1 + Swift.abs(w[k]))) }
+        XCTAssertLessThanOrEqual(worst, tol, label)
+    }
+
+    /// Outputs, final states and the gradients of input, initial states and every parameter, in
+    /// float64 (to 1e-10) and float32 (to 2e-5), on every device registered.
+    func testAgainstPyTorch() throws {
+        let cases = try Self.cases()
+        XCTAssertEqual(cases.count, 12)
+        for device in Device.registered {
+            for (dtype, tol) in [(DType.float64, 1e-10), (.float32, 2e-5)] {
+                for c in cases {
+                    let label = "\(c.name) \(dtype) on \(device.name)"
+                    let layer = makeLayer(c, dtype: dtype).to(device)
+                    try layer.loadStateDict(c.params)
+                    func leaf(_ t: Tensor?) -> Tensor? {
+                        guard let t else { return nil }
+                        let l = t.to(dtype).to(device: device).detach()
+                        l.requiresGrad = true
+                        return l
+                    }
+                    let x = leaf(c.get("input"))!, h0 = leaf(c.opt("h0")), c0 = leaf(c.opt("c0"))
+                    let (out, hn, cn) = run(layer, x, h0: h0, c0: c0)
+                    assertClose(out, c.get("output"), "\(label) output", tol: tol)
+                    assertClose(hn, c.opt("h_n"), "\(label) h_n", tol: tol)
+                    assertClose(cn, c.opt("c_n"), "\(label) c_n", tol: tol)
+                    var loss = (out * c.get("w_output").to(dtype).to(device: device)).sum()
+                    if let h = hn { loss = loss + (h * c.get("w_h_n").to(dtype).to(device: device)).sum() }
+                    if let cc = cn { loss = loss + (cc * c.get("w_c_n").to(dtype).to(device: device)).sum() }
+                    loss.backward()
+                    assertClose(x.grad, c.get("grad.input"), "\(label) grad input", tol: tol)
+                    assertClose(h0?.grad, c.opt("grad.h0"), "\(label) grad h0", tol: tol)
+                    assertClose(c0?.grad, c.opt("grad.c0"), "\(label) grad c0", tol: tol)
+                    let params = layer.namedParameters()
+                    XCTAssertEqual(Set(params.map { $0.0 }), Set(c.params.keys), label)
+                    for (name, p) in params { assertClose(p.grad, c.get("grad.param.\(name)"), "\(label) grad \(name)", tol: tol) }
+                }
+            }
+        }
+    }
+
+    /// Finite differences in float64 through every input: x, h0, c0 and every parameter,
+    /// including a 50-step LSTM and GRU where errors would accumulate.
+    func testGradcheck() {
+        let gen = Generator(seed: 22)
+        func r(_ shape: [Int]) -> Tensor { Tensor.uniform(shape, low: -1, high: 1, dtype: .float64, generator: gen) }
+        let layers: [(String, RNNBase, [Int], Bool)] = [
+            ("rnn tanh, 2 layers, bidirectional", RNN(3, 4, numLayers: 2, bidirectional: true, dtype: .float64, generator: gen), [5, 2, 3], true),
+            ("rnn relu, batch first", RNN(3, 4, nonlinearity: .relu, batchFirst: true, dtype: .float64, generator: gen), [2, 5, 3], true),
+            ("lstm, 2 layers, bidirectional", LSTM(3, 3, numLayers: 2, bidirectional: true, dtype: .float64, generator: gen), [4, 2, 3], true),
+            ("lstm, no bias, zero state", LSTM(2, 3, bias: false, dtype: .float64, generator: gen), [4, 2, 2], false),
+            ("gru, 2 layers, bidirectional", GRU(3, 3, numLayers: 2, bidirectional: true, dtype: .float64, generator: gen), [4, 2, 3], true),
+            ("gru, unbatched", GRU(2, 3, dtype: .float64, generator: gen), [5, 2], true),
+            ("lstm, 50 steps", LSTM(2, 3, dtype: .float64, generator: gen), [50, 2, 2], true),
+            ("gru, 50 steps, bidirectional", GRU(2, 2, bidirectional: true, dtype: .float64, generator: gen), [50, 1, 2], true),
+        ]
+        for (name, layer, shape, withState) in layers {
+            let unbatched = shape.count == 2
+            let stateShape = [layer.numLayers * layer.numDirections] + (unbatched ? [] : [layer.batchFirst ? shape[0] : shape[1]]) + [layer.hiddenSize]
+            let lstm = layer.mode == .lstm
+            var inputs = [r(shape)]
+            if withState { inputs.append(r(stateShape)); if lstm { inputs.append(r(stateShape)) } }
+            let first = inputs.count
+            inputs += layer.flatWeights.map { $0.wrappedValue.detach() }
+            // The whole output would make one backward pass per element: its first and last steps
+            // and the final states carry every path through time.
+            let result = gradcheck({ xs in
+                for (k, p) in layer.flatWeights.enumerated() { p.wrappedValue = xs[first + k] }
+                let r = layer.run(xs[0], h0: withState ? xs[1] : nil, c0: withState && lstm ? xs[2] : nil)
+                let steps = r.output.shape[layer.batchFirst ? 1 : 0]
+                let seq = layer.batchFirst ? r.output.transpose(0, 1) : r.output
+                var parts = [seq.select(dim: 0, index: 0).reshape([-1]), seq.select(dim: 0, index: steps - 1).reshape([-1]), r.h.reshape([-1])]
+                if let c = r.c { parts.append(c.reshape([-1])) }
+                return Tensor.cat(parts)
+            }, inputs: inputs)
+            XCTAssertTrue(result.passed, "\(name): \(result)")
+        }
+        let cells: [(String, RNNCellBase)] = [("rnn cell", RNNCell(3, 4, dtype: .float64, generator: gen)),
+                                              ("relu rnn cell", RNNCell(3, 4, nonlinearity: .relu, dtype: .float64, generator: gen)),
+                                              ("lstm cell", LSTMCell(3, 4, dtype: .float64, generator: gen)),
+                                              ("gru cell", GRUCell(3, 4, dtype: .float64, generator: gen))]
+        for (name, cell) in cells {
+            let lstm = cell.kind == .lstm
+            var inputs = [r([2, 3]), r([2, 4])]
+            if lstm { inputs.append(r([2, 4])) }
+            let first = inputs.count
+            inputs += [cell.weightIH, cell.weightHH, cell.biasIH!, cell.biasHH!].map { $0.detach() }
+            let result = gradcheck({ xs in
+                (cell.weightIH, cell.weightHH, cell.biasIH, cell.biasHH) = (xs[first], xs[first + 1], xs[first + 2], xs[first + 3])
+                let r = cell.step(xs[0], h: xs[1], c: lstm ? xs[2] : nil)
+                return r.c.map { Tensor.cat([r.h.reshape([-1]), $0.reshape([-1])]) } ?? r.h
+            }, inputs: inputs)
+            XCTAssertTrue(result.passed, "\(name): \(result)")
+        }
+    }
+
+    /// PyTorch's parameter names and shapes, in its order; printing as PyTorch does.
+    func testStateDictNamesAndDescription() {
+        let lstm = LSTM(10, 20, numLayers: 2, bidirectional: true)
+        XCTAssertEqual(lstm.stateDict().map { "\($0.0) \($0.1.shape)" }, [
+            "weight_ih_l0 [80, 10]", "weight_hh_l0 [80, 20]", "bias_ih_l0 [80]", "bias_hh_l0 [80]",
+            "weight_ih_l0_reverse [80, 10]", "weight_hh_l0_reverse [80, 20]", "bias_ih_l0_reverse [80]", "bias_hh_l0_reverse [80]",
+            "weight_ih_l1 [80, 40]", "weight_hh_l1 [80, 20]", "bias_ih_l1 [80]", "bias_hh_l1 [80]",
+            "weight_ih_l1_reverse [80, 40]", "weight_hh_l1_reverse [80, 20]", "bias_ih_l1_reverse [80]", "bias_hh_l1_reverse [80]"])
+        XCTAssertEqual(lstm.parameterCount, 2 * (80 * 10 + 80 * 20 + 160) + 2 * (80 * 40 + 80 * 20 + 160))
+        XCTAssertEqual(GRU(3, 5, bias: false).stateDict().map { $0.0 }, ["weight_ih_l0", "weight_hh_l0"])
+        XCTAssertEqual(GRUCell(3, 5).stateDict().map { "\($0.0) \($0.1.shape)" }, ["weight_ih [15, 3]", "weight_hh [15, 5]", "bias_ih [15]", "bias_hh [15]"])
+        XCTAssertEqual(lstm.description, "LSTM(10, 20, num_layers=2, bidirectional=True)")
+        XCTAssertEqual(RNN(4, 8, nonlinearity: .relu, batchFirst: true).description, "RNN(4, 8, nonlinearity='relu', batch_first=True)")
+        // PyTorch's initialisation bound, 1/√H.
+        let values = GRU(3, 16, generator: Generator(seed: 1)).parameters().flatMap { $0.toArray(as: Float.self) }
+        XCTAssertLessThanOrEqual(values.map { Swift.abs($0) }.max()!, 0.25)
+        XCTAssertGreaterThan(values.map { Swift.abs($0) }.max()!, 0.24)
+    }
+
+    /// Dropout between layers (training only), seeded: the same seed gives the same output, and
+    /// evaluation mode none.
+    func testDropoutBetweenLayers() {
+        let x = Tensor.uniform([4, 2, 3], low: -1, high: 1, generator: Generator(seed: 3))
+        func make() -> LSTM { LSTM(3, 5, numLayers: 2, dropout: 0.5, generator: Generator(seed: 9)) }
+        let a = make(), b = make()
+        XCTAssertEqual(a(x).toArray(as: Float.self), b(x).toArray(as: Float.self))
+        let noDrop = LSTM(3, 5, numLayers: 2, generator: Generator(seed: 9))
+        XCTAssertNotEqual(make()(x).toArray(as: Float.self), noDrop(x).toArray(as: Float.self))
+        let evaluated = make()
+        evaluated.eval()
+        XCTAssertEqual(evaluated(x).toArray(as: Float.self), noDrop(x).toArray(as: Float.self))
+    }
+
+    /// Summaries run on the meta device (shapes only).
+    func testShapesOnTheMetaDevice() {
+        let gru = GRU(6, 4, numLayers: 2, batchFirst: true, bidirectional: true).to(.meta)
+        let r = gru(Tensor.zeros([3, 7, 6], device: .meta), nil)
+        XCTAssertEqual(r.output.shape, [3, 7, 8])
+        XCTAssertEqual(r.h.shape, [4, 3, 4])
+    }
+}
