@@ -49,12 +49,25 @@ class AttentionClassifier(nn.Module):  # Neurone's named model "attention"
         return self.fc2(F.relu(self.fc1(a.mean(1))))
 
 
+class LSTMClassifier(nn.Module):  # Neurone's named model "lstm": rows lstm(128) last linear(10)
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 128, batch_first=True)
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        out, _ = self.lstm(x.reshape(x.shape[0], 28, 28))
+        return self.fc(out[:, -1])
+
+
 def make(name):
     """(model, input shape, loss) for each model `neurone models` lists under that name."""
     if name == "mnist-cnn":
         return MnistCNN(), (1, 28, 28), F.nll_loss
     if name == "attention":
         return AttentionClassifier(), (1, 28, 28), F.cross_entropy
+    if name == "lstm":
+        return LSTMClassifier(), (1, 28, 28), F.cross_entropy
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10)), (1, 28, 28), F.cross_entropy
     if name == "lenet5":

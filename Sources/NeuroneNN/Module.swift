@@ -57,6 +57,11 @@ open class Module {
     /// like MultiheadAttention, overrides it).
     open var summarizedAsOneLayer: Bool { namedChildren.isEmpty }
 
+    /// The dtype this module takes its input in when it is not a float (`Embedding`: int64 token
+    /// indices; a `Sequential`: its first layer's), so that shape passes and data pipelines feed it
+    /// the right kind of tensor. nil: floating point.
+    open var expectedInputDType: DType? { nil }
+
     /// A short name of the layer type for summaries ("Linear", "Conv2d").
     open var typeName: String { String(describing: type(of: self)) }
 

@@ -17,6 +17,9 @@ public final class Sequential: Module {
 
     public override var namedChildren: [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
 
+    /// The first layer's.
+    public override var expectedInputDType: DType? { layers.first?.expectedInputDType }
+
     /// Runs the layers in order; a layer followed by a `ReLU`, `Tanh` or `Sigmoid` layer runs with
     /// that activation fused (`callAsFunction(_:activation:)`: the same values, one pass fewer),
     /// except under a tracer, where every layer runs on its own.

@@ -97,7 +97,7 @@ public final class TrainingRun {
         let labels = data.train.labels.toArray(as: Int64.self) + data.test.labels.toArray(as: Int64.self)
         let classes = Swift.max(data.train.classNames.count, Int(labels.max() ?? -1) + 1)
         let out = model.withStandIns(on: .meta) {
-            withNoGrad { model(Tensor.zeros([2] + input, device: .meta)) }
+            withNoGrad { model(Tensor.zeros([2] + input, dtype: model.expectedInputDType ?? .float32, device: .meta)) }
         }.shape
         let perSample = out.dropFirst().map(String.init).joined(separator: "×")
         guard out.count == 2 else {

@@ -29,5 +29,7 @@ public final class Embedding: Module {
         return rows * keep + rows.detach() * (1.0 - keep)
     }
 
+    public override var expectedInputDType: DType? { .int64 }
+
     public override var extraDescription: String { "\(numEmbeddings), \(embeddingDim)" + (paddingIdx.map { ", padding_idx=\($0)" } ?? "") }
 }

@@ -15,4 +15,7 @@ public struct LayerSummary: Equatable, Sendable {
     public let trainableParams: Int
     /// Multiplications of the forward pass for one sample (linear and convolution layers).
     public let multiplications: Int
+    /// For a recurrent layer, the time steps it ran (its multiplications are this many times those
+    /// of one step); nil for other layers.
+    public var timeSteps: Int? = nil
 }

@@ -199,7 +199,7 @@ public enum ModelSpec {
     public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
                                     "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
-                                    "softmax", "logsoftmax", "identity"]
+                                    "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last"]
 
     /// Builds the `Sequential` a spec describes for per-sample inputs of shape `input`, checking
     /// every shape first. Throws `ModelSpecError` naming the offending layer.
@@ -333,6 +333,55 @@ public enum ModelSpec {
         case "layernorm":
             let a = try Args(t, ["eps"])
             return (LayerNorm([shape.last!], eps: try a.double("eps", 1e-5), dtype: dtype), shape)
+        case "embedding":
+            let a = try Args(t, ["num", "dim", "padding_idx"])
+            try need([1], "a sequence of token indices (input shape T)")
+            let num = try a.int("num"), dim = try a.int("dim")
+            var padding: Int? = nil
+            if let p = a.values["padding_idx"] {
+                guard let v = Int(p), v >= -num, v < num else {
+                    throw ModelSpecError("\(t.location): padding_idx must be an index in -\(num)…\(num - 1), got '\(p)'")
+                }
+                padding = v
+            }
+            try checkWeights(t, [num, dim], dtype)
+            return (Embedding(num, dim, paddingIdx: padding, dtype: dtype, generator: g), shape + [dim])
+        case "rows":
+            _ = try Args(t, [])
+            try need([3], "a C×H×W image")
+            guard let features = CheckedSize.product([shape[0], shape[2]]) else { throw ModelSpecError("\(t.location): C×W overflows") }
+            return (ImageRows(), [shape[1], features])
+        case "rnn", "lstm", "gru":
+            let a = try Args(t, t.name == "rnn" ? ["hidden", "layers", "bidirectional", "dropout", "bias", "nonlinearity"]
+                                                : ["hidden", "layers", "bidirectional", "dropout", "bias"])
+            try need([2], "a sequence T×F (steps × features; 'rows' reads an image as one, 'embedding' token indices)")
+            let hidden = try a.int("hidden"), layers = try a.int("layers", 1), bidirectional = try a.bool("bidirectional", false)
+            let dropout = try a.double("dropout", 0), bias = try a.bool("bias", true)
+            if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
+            let gates = t.name == "lstm" ? 4 : t.name == "gru" ? 3 : 1, d = bidirectional ? 2 : 1
+            guard layers <= 1024 else { throw ModelSpecError("\(t.location): 'layers' must be at most 1024, got \(layers)") }
+            var total = 0  // d·G·H·(in + H + 2) per layer, overflow-checked
+            for layer in 0..<layers {
+                let (sum, overflow) = total.addingReportingOverflow(CheckedSize.product([d, gates * hidden, (layer == 0 ? shape[1] : d * hidden) + hidden + 2]) ?? .max)
+                total = overflow ? .max : sum
+            }
+            try checkWeights(t, [total], dtype)
+            let out = [shape[0], d * hidden]
+            switch t.name {
+            case "lstm": return (LSTM(shape[1], hidden, numLayers: layers, bias: bias, batchFirst: true, dropout: dropout, bidirectional: bidirectional, dtype: dtype, generator: g), out)
+            case "gru": return (GRU(shape[1], hidden, numLayers: layers, bias: bias, batchFirst: true, dropout: dropout, bidirectional: bidirectional, dtype: dtype, generator: g), out)
+            default:
+                let nl = a.values["nonlinearity"]?.lowercased() ?? "tanh"
+                guard let nonlinearity = RNN.Nonlinearity(rawValue: nl) else {
+                    throw ModelSpecError("\(t.location): nonlinearity must be 'tanh' or 'relu', got '\(nl)'")
+                }
+                return (RNN(shape[1], hidden, numLayers: layers, nonlinearity: nonlinearity, bias: bias, batchFirst: true, dropout: dropout,
+                            bidirectional: bidirectional, dtype: dtype, generator: g), out)
+            }
+        case "last":
+            _ = try Args(t, [])
+            try need([2], "a sequence T×F")
+            return (LastStep(), [shape[1]])
         case "relu": _ = try Args(t, []); return (ReLU(), shape)
         case "sigmoid": _ = try Args(t, []); return (Sigmoid(), shape)
         case "tanh": _ = try Args(t, []); return (Tanh(), shape)

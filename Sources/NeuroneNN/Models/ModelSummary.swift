@@ -24,7 +24,7 @@ public struct ModelSummary: Equatable, Sendable {
         model.eval()
         ModuleTracer.current = tracer
         model.withStandIns(on: .meta) {
-            _ = withNoGrad { model(Tensor.zeros([1] + input, dtype: dtype, device: .meta)) }
+            _ = withNoGrad { model(Tensor.zeros([1] + input, dtype: model.expectedInputDType ?? dtype, device: .meta)) }
         }
         ModuleTracer.current = nil
         for (m, training) in modes { m.setOwnTrainingMode(training) }
@@ -38,7 +38,8 @@ public struct ModelSummary: Equatable, Sendable {
                 name: names[ObjectIdentifier(m)] ?? m.typeName, type: m.typeName, outputShape: perSample,
                 params: params.reduce(0) { $0 + $1.count },
                 trainableParams: params.filter { $0.requiresGrad }.reduce(0) { $0 + $1.count },
-                multiplications: ModelSummary.multiplications(m, input: Array(call.inputShape.dropFirst()), output: perSample)))
+                multiplications: ModelSummary.multiplications(m, input: Array(call.inputShape.dropFirst()), output: perSample),
+                timeSteps: m is RNNBase ? perSample.first : nil))
         }
         inputShape = input
         layers = rows
@@ -55,6 +56,16 @@ public struct ModelSummary: Equatable, Sendable {
         case let l as Linear: return product([outCount / l.outFeatures, l.inFeatures, l.outFeatures])
         case let c as Conv2d: return product([outCount, c.inChannels / c.groups, c.kernelSize[0], c.kernelSize[1]])
         case let c as Conv1d: return product([outCount, c.inChannels / c.groups, c.kernelSize])
+        case let r as RNNBase:
+            // Per time step, each layer and direction: W_ih·x and W_hh·h (G·H·(in + H)); the
+            // gates' own products (LSTM c and h: 3·H, GRU: 3·H) are left out, as activations are.
+            let steps = output.first ?? 0, d = r.numDirections, gh = r.mode.cell.gateCount * r.hiddenSize
+            var perStep = 0
+            for layer in 0..<r.numLayers {
+                let (sum, o) = perStep.addingReportingOverflow(product([d, gh, (layer == 0 ? r.inputSize : d * r.hiddenSize) + r.hiddenSize]))
+                perStep = o ? .max : sum
+            }
+            return product([steps, perStep])
         case let a as MultiheadAttention:
             // Self-attention on L tokens of E features: Q, K, V and output projections (4·L·E²),
             // the scores QKᵀ and the weighted sum of V (2·L²·E).
@@ -94,10 +105,15 @@ public struct ModelSummary: Equatable, Sendable {
                   "Trainable params: \(group(trainableParams))",
                   "Non-trainable params: \(group(totalParams - trainableParams))",
                   "Multiplications per sample (forward): \(group(totalMultiplications))"]
+        for l in layers {
+            guard let steps = l.timeSteps, steps > 0 else { continue }
+            lines.append("  \(l.name) (\(l.type)): \(group(l.multiplications / steps)) per time step × \(steps) steps")
+        }
         return lines.joined(separator: "\n")
     }
 
-    /// `{"layers":[{"name":…,"type":…,"outputShape":[…],"params":N,"multiplications":N}],"totalParams":N,"trainableParams":N,"totalMultiplications":N}`
+    /// `{"layers":[{"name":…,"type":…,"outputShape":[…],"params":N,"multiplications":N}],"totalParams":N,"trainableParams":N,"totalMultiplications":N}`;
+    /// recurrent layers' rows add `"timeSteps":T`.
     public var json: String {
         func esc(_ s: String) -> String {
             var out = ""
@@ -108,7 +124,7 @@ public struct ModelSummary: Equatable, Sendable {
             return out
         }
         let rows = layers.map {
-            "{\"name\":\"\(esc($0.name))\",\"type\":\"\(esc($0.type))\",\"outputShape\":[\($0.outputShape.map(String.init).joined(separator: ","))],\"params\":\($0.params),\"multiplications\":\($0.multiplications)}"
+            "{\"name\":\"\(esc($0.name))\",\"type\":\"\(esc($0.type))\",\"outputShape\":[\($0.outputShape.map(String.init).joined(separator: ","))],\"params\":\($0.params),\"multiplications\":\($0.multiplications)\($0.timeSteps.map { ",\"timeSteps\":\($0)" } ?? "")}"
         }
         return "{\"layers\":[\(rows.joined(separator: ","))],\"totalParams\":\(totalParams),\"trainableParams\":\(trainableParams),\"totalMultiplications\":\(totalMultiplications)}"
     }

@@ -13,6 +13,45 @@ import XCTest
 
 final class ModelSpecTests: XCTestCase {
     /// Attention is one row, its output projection included: 4·L·E² + 2·L²·E multiplications.
+    /// Sequence specs: images read as rows or token indices embedded, a recurrent layer, its last
+    /// step; the summary counts multiplications per time step.
+    func testSequenceSpecs() throws {
+        let (lstm, _) = try NamedModels.make("lstm", input: nil)
+        XCTAssertEqual(lstm.parameterCount, 4 * 128 * (28 + 128 + 2) + 1290)
+        let summary = ModelSummary(model: lstm, input: [1, 28, 28])
+        XCTAssertEqual(summary.layers.map { $0.type }, ["Rows", "LSTM", "Last", "Linear"])
+        XCTAssertEqual(summary.layers[1].outputShape, [28, 128])
+        XCTAssertEqual(summary.layers[1].timeSteps, 28)
+        XCTAssertEqual(summary.layers[1].multiplications, 28 * 4 * 128 * (28 + 128))
+        XCTAssertTrue(summary.table.contains("1 (LSTM): 79,872 per time step × 28 steps"), summary.table)
+        XCTAssertTrue(summary.json.contains("\"timeSteps\":28"))
+
+        // Token indices: the model takes int64, and the summary feeds it int64.
+        let tokens = try ModelSpec.build("embedding(64,32) gru(16,layers=2,bidirectional=true) last linear(10)", input: [20])
+        XCTAssertEqual(tokens.expectedInputDType, .int64)
+        let ts = ModelSummary(model: tokens, input: [20])
+        XCTAssertEqual(ts.layers.map { $0.outputShape }, [[20, 32], [20, 32], [32], [10]])
+        XCTAssertEqual(ts.layers[1].multiplications, 20 * (2 * 48 * (32 + 16) + 2 * 48 * (32 + 16)))
+        let out = tokens(Tensor((0..<40).map { Int64($0 * 7 % 64) }, shape: [2, 20], dtype: .int64))
+        XCTAssertEqual(out.shape, [2, 10])
+
+        // rnn with relu, and a bidirectional output of 2·hidden features.
+        let rnn = try ModelSpec.build("rows rnn(8,nonlinearity=relu,bidirectional=true) last linear(3)", input: [1, 5, 4])
+        XCTAssertEqual(ModelSummary(model: rnn, input: [1, 5, 4]).layers[1].outputShape, [5, 16])
+        XCTAssertEqual((rnn.layers[1] as? RNN)?.mode, .rnnReLU)
+
+        for (spec, input, message) in [
+            ("flatten lstm(8)", [1, 4, 4], "layer 2 'lstm(8)' (column 9): lstm expects a sequence T×F (steps × features; 'rows' reads an image as one, 'embedding' token indices), but its input is 16"),
+            ("rows rnn(8,nonlinearity=sigmoid)", [1, 4, 4], "layer 2 'rnn(8,nonlinearity=sigmoid)' (column 6): nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"),
+            ("rows gru(8,dropout=2)", [1, 4, 4], "layer 2 'gru(8,dropout=2)' (column 6): dropout probability must be in [0, 1], got 2.0"),
+            ("rows lstm(8) last last", [1, 4, 4], "layer 4 'last' (column 19): last expects a sequence T×F, but its input is 8"),
+            ("embedding(10,4)", [2, 3], "layer 1 'embedding(10,4)' (column 1): embedding expects a sequence of token indices (input shape T), but its input is 2×3"),
+            ("embedding(10,4,padding_idx=10)", [3], "layer 1 'embedding(10,4,padding_idx=10)' (column 1): padding_idx must be an index in -10…9, got '10'"),
+        ] {
+            XCTAssertThrowsError(try ModelSpec.build(spec, input: input)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
     func testAttentionSummaryCountsTheWholeLayer() throws {
         let (model, input) = try NamedModels.make("attention", input: nil)
         let s = model.summary(input: input)
