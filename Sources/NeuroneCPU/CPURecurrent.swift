@@ -38,7 +38,7 @@ extension CPUBackend {
         let kind = kernelKind(s.kind), h = Int64(s.hidden)
         let hg = s.hiddenGates?.pointer, pc = s.previousC?.pointer
         let (g, ph, out) = (s.gates.pointer, s.previousH.pointer, s.out.pointer)
-        let (og, ch, cc, dg, dhg, dph) = (d.outputGrad?.pointer, d.carriedH.pointer, d.carriedC?.pointer, d.gates.pointer, d.hiddenGates?.pointer, d.previousH?.pointer)
+        let (og, ch, cc, dg, dhg, dph) = (d.outputGrad.pointer, d.carriedH.pointer, d.carriedC?.pointer, d.gates.pointer, d.hiddenGates?.pointer, d.previousH?.pointer)
         Threading.parallelFor(s.batch, minChunk: rowChunk(s)) { r0, r1 in
             switch s.dtype {
             case .float32:
@@ -52,5 +52,89 @@ extension CPUBackend {
             default: check(false, "recurrent cells run on float32 and float64, got \(s.dtype)")
             }
         }
+    }
+
+    /// Whether a sequence takes the packed path: float32 on a CPU with the packed kernels of
+    /// linear.c, W_hh small enough to stay in cache (≤ 4 MB packed).
+    private static func packsRecurrentWeight(_ s: RecurrentSequence) -> Bool {
+        s.dtype == .float32 && packedLinearAvailable && (s.gateWidth + 15) / 16 * 16 * s.hidden <= 1 << 20
+            && (s.hidden + 15) / 16 * 16 * s.gateWidth <= 1 << 20
+    }
+
+    /// The batch's rows in tiles of 6 (the packed kernel's), spread over the threads: each
+    /// thread runs every step for its own rows — a row's state depends on its own row only — so
+    /// the steps need no barrier between the threads.
+    private func forEachRowBlock(_ s: RecurrentSequence, _ body: (Int, Int) -> Void) {
+        let tiles = (s.batch + 5) / 6
+        // a thread's share: at least ~32k multiply-adds a step
+        Threading.parallelFor(tiles, minChunk: Swift.max(1, 32768 / Swift.max(1, 6 * s.gateWidth * s.hidden))) { t0, t1 in
+            body(6 * t0, Swift.min(s.batch, 6 * t1))
+        }
+    }
+
+    /// Float32: W_hh packed once for all the steps (linear.c's layout), each step's W_hh·h by the
+    /// packed kernel straight into the rows the cell kernel then reads. Otherwise step by step
+    /// with `gemm`.
+    package func recurrentForward(_ s: RecurrentSequence) {
+        guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentForward(s) }
+        let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
+        let pk = Self.packLinearWeight(UnsafeRawPointer(s.weight.pointer), outFeatures: gh, inFeatures: h)
+        let p = pk.address.assumingMemoryBound(to: Float.self)
+        func f(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
+        let kind = kernelKind(s.kind), bias = f(s.hiddenBias)
+        withExtendedLifetime(pk) {
+            forEachRowBlock(s) { r0, r1 in
+                for i in 0..<s.steps {
+                    let (t, st) = s.step(i)
+                    let hg = f(st.hiddenGates)
+                    if let hg {
+                        if i == 0 && s.zeroInitialState {  // GRU from zeros: b_hh alone
+                            for r in r0..<r1 { (hg + r * gh).update(repeating: 0, count: gh) }
+                        } else {
+                            nk_linear_packed_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p, nil,
+                                                 Int64(gh), hg, Int64(gh), 0)
+                        }
+                    }
+                    nk_recurrent_step_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), hg, bias, f(st.previousH), Int64(st.previousHStride),
+                                          f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw, Int64(sw))
+                }
+            }
+        }
+    }
+
+    /// Float32: W_hhᵀ packed once, each step's cell backward and dL/dh·W_hh per block of rows on
+    /// its own thread; then dW_hh in one product over all steps.
+    package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
+        guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentBackward(s, g) }
+        let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
+        func f(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
+        // W_hhᵀ [H, G·H] as the weight of x·Wᵀ, packed.
+        let wt = scratch(gh * h, .float32)
+        let w = f(s.weight)!, wtp = wt.address.assumingMemoryBound(to: Float.self)
+        for row in 0..<gh { for col in 0..<h { wtp[col * gh + row] = w[row * h + col] } }
+        let pk = Self.packLinearWeight(UnsafeRawPointer(wtp), outFeatures: h, inFeatures: gh)
+        let p = pk.address.assumingMemoryBound(to: Float.self)
+        let kind = kernelKind(s.kind), gru = s.kind == .gru
+        let carried = f(g.h0)!, carriedC = f(g.c0), og = f(g.outputGrad)!, dGates = f(g.gates)!, dHidden = f(g.hiddenGates)
+        withExtendedLifetime((wt, pk)) {
+            forEachRowBlock(s) { r0, r1 in
+                // GRU: the product lands here, then joins the direct part dh'·z in `carried`.
+                let product = gru ? scratch(6 * ((r1 - r0 + 5) / 6) * h, .float32) : nil
+                let prod = product.map { $0.address.assumingMemoryBound(to: Float.self) - r0 * h }
+                for i in stride(from: s.steps - 1, through: 0, by: -1) {
+                    let (t, st) = s.step(i)
+                    let dhg = (dHidden ?? dGates) + t * n * gh
+                    nk_recurrent_step_backward_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), f(st.hiddenGates), f(st.previousH),
+                                                   Int64(st.previousHStride), f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw,
+                                                   Int64(sw), og + t * n * sw, Int64(sw), carried, carriedC, dGates + t * n * gh,
+                                                   dHidden.map { $0 + t * n * gh }, gru ? carried : nil)
+                    guard i > 0 || g.needH0 else { continue }
+                    nk_linear_packed_f32(dhg, Int64(gh), Int64(r0), Int64(r1), Int64(gh), p, nil, Int64(h), prod ?? carried, Int64(h), 0)
+                    if let prod { for k in (r0 * h)..<(r1 * h) { carried[k] += prod[k] } }
+                }
+                withExtendedLifetime(product) {}
+            }
+        }
+        recurrentWeightGradient(s, g)
     }
 }

@@ -134,6 +134,13 @@ package protocol Backend {
     /// and c'): with dL/dh' = outputGrad + carriedH (and likewise c'), writes the gradients of the
     /// pre-activations, and of the state before where it does not pass through W_hh.
     func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients)
+    /// One direction of a recurrent layer over all its steps (`RecurrentSequence`): the hidden
+    /// projection and the cell of every step in order. `stepwiseRecurrentForward` does it from
+    /// `gemm` and `recurrentStep`; a backend may keep W_hh prepared across the steps.
+    func recurrentForward(_ s: RecurrentSequence)
+    /// Its backward pass (after `recurrentForward` ran on `s`): the steps in reverse, then
+    /// dW_hh (`stepwiseRecurrentBackward`).
+    func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients)
     /// One optimiser step in place over `count` values of a parameter, its gradient and its state
     /// buffers (all contiguous, of one float dtype), as `rule` gives it.
     func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer, gradient: DeviceBuffer,

@@ -80,6 +80,8 @@ package final class MetaBackend: Backend {
                                outWeight: DeviceBuffer, outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer) {}
     package func recurrentStep(_ s: RecurrentStep) {}
     package func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients) {}
+    package func recurrentForward(_ s: RecurrentSequence) {}
+    package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {}
     package func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer,
                                  gradient: DeviceBuffer, states: [DeviceBuffer]) {}
 }

@@ -18,12 +18,13 @@ package enum RecurrentCellKind: Sendable, Equatable {
 /// and `hiddenGates` are contiguous.
 package struct RecurrentStep {
     package var kind: RecurrentCellKind, dtype: DType, batch: Int, hidden: Int
-    /// [batch, gates·hidden]. In: the pre-activations — the input projection plus, for RNN and
-    /// LSTM, the hidden projection W_hh·h (both biases included); for GRU the input projection
-    /// only. Out: the gate activations, which the backward pass reads.
+    /// [batch, gates·hidden]. In: the input projection W_ih·x + b_ih (+ b_hh for RNN and LSTM).
+    /// Out: the gate activations, which the backward pass reads.
     package var gates: DeviceBuffer
-    /// GRU only: [batch, 3·hidden], in W_hh·h (no bias), out W_hh·h + b_hh (its n block is read by
-    /// the backward pass); with `hiddenBias` [3·hidden].
+    /// [batch, gates·hidden]: the hidden projection W_hh·h of the state before, added to `gates`
+    /// before the activations (nil: none, for a zero state; GRU always has one). For GRU,
+    /// `hiddenBias` [3·hidden] (or nil) is added to it in place, and its n block is read by the
+    /// backward pass.
     package var hiddenGates: DeviceBuffer?, hiddenBias: DeviceBuffer?
     /// h and (LSTM) c of the step before.
     package var previousH: DeviceBuffer, previousHStride: Int
@@ -46,8 +47,8 @@ package struct RecurrentStep {
 /// except `outputGrad`).
 package struct RecurrentStepGradients {
     /// The gradient arriving from outside at this step's h' (and c' at `+ hidden`), rows
-    /// `outputGradStride` apart; nil when none does.
-    package var outputGrad: DeviceBuffer?, outputGradStride: Int
+    /// `outputGradStride` apart.
+    package var outputGrad: DeviceBuffer, outputGradStride: Int
     /// In: dL/dh' carried from the step after (through W_hh). Read only.
     package var carriedH: DeviceBuffer
     /// LSTM: in dL/dc' carried from the step after; out dL/dc of the step before.
@@ -59,9 +60,134 @@ package struct RecurrentStepGradients {
     /// GRU: out the part of dL/dh (step before) that does not pass through W_hh, dh'·z.
     package var previousH: DeviceBuffer?
 
-    package init(outputGrad: DeviceBuffer?, outputGradStride: Int, carriedH: DeviceBuffer, carriedC: DeviceBuffer?,
+    package init(outputGrad: DeviceBuffer, outputGradStride: Int, carriedH: DeviceBuffer, carriedC: DeviceBuffer?,
                  gates: DeviceBuffer, hiddenGates: DeviceBuffer?, previousH: DeviceBuffer?) {
         (self.outputGrad, self.outputGradStride, self.carriedH, self.carriedC) = (outputGrad, outputGradStride, carriedH, carriedC)
         (self.gates, self.hiddenGates, self.previousH) = (gates, hiddenGates, previousH)
+    }
+}
+
+/// One direction of a recurrent layer over a whole sequence, as a backend computes it
+/// (`Backend.recurrentForward`, `recurrentBackward`): T steps of `batch` rows, t = 0…T−1 or, when
+/// `reverse`, T−1…0. All buffers contiguous.
+package struct RecurrentSequence {
+    package var kind: RecurrentCellKind, dtype: DType, steps: Int, batch: Int, hidden: Int, reverse: Bool
+    /// [T, N, G·H]: in the input projections, out the gate activations.
+    package var gates: DeviceBuffer
+    /// [T, N, G·H]: out W_hh·h of each step's state before (GRU: + b_hh), read by the backward pass.
+    package var hiddenGates: DeviceBuffer
+    /// GRU's b_hh [G·H], or nil.
+    package var hiddenBias: DeviceBuffer?
+    /// W_hh [G·H, H].
+    package var weight: DeviceBuffer
+    /// The initial states [N, H] (c0 for LSTM only); `zeroInitialState` when both are zeros, so
+    /// that the first step needs no product.
+    package var h0: DeviceBuffer, c0: DeviceBuffer?, zeroInitialState: Bool
+    /// [T, N, S, H]: out h_t (and for LSTM, S = 2, c_t after it).
+    package var states: DeviceBuffer
+
+    package init(kind: RecurrentCellKind, dtype: DType, steps: Int, batch: Int, hidden: Int, reverse: Bool, gates: DeviceBuffer,
+                 hiddenGates: DeviceBuffer, hiddenBias: DeviceBuffer?, weight: DeviceBuffer, h0: DeviceBuffer, c0: DeviceBuffer?,
+                 zeroInitialState: Bool, states: DeviceBuffer) {
+        (self.kind, self.dtype, self.steps, self.batch, self.hidden, self.reverse) = (kind, dtype, steps, batch, hidden, reverse)
+        (self.gates, self.hiddenGates, self.hiddenBias, self.weight) = (gates, hiddenGates, hiddenBias, weight)
+        (self.h0, self.c0, self.zeroInitialState, self.states) = (h0, c0, zeroInitialState, states)
+    }
+
+    /// G·H.
+    package var gateWidth: Int { kind.gateCount * hidden }
+    /// S·H: the row stride of `states`.
+    package var stateWidth: Int { (kind == .lstm ? 2 : 1) * hidden }
+
+    /// Step `i` of the pass (0 first): its time t and the step as `recurrentStep` takes it (its
+    /// hidden gates nil when it starts from a zero state and needs no product).
+    package func step(_ i: Int) -> (t: Int, step: RecurrentStep) {
+        let es = dtype.byteSize, (n, gh, sw) = (batch, gateWidth, stateWidth)
+        let t = reverse ? steps - 1 - i : i, before = reverse ? t + 1 : t - 1
+        let first = i == 0
+        let prevH = first ? h0 : states + before * n * sw * es
+        let prevC = kind != .lstm ? nil : (first ? c0! : states + (before * n * sw + hidden) * es)
+        let product = !(first && zeroInitialState) || kind == .gru
+        return (t, RecurrentStep(kind: kind, dtype: dtype, batch: n, hidden: hidden, gates: gates + t * n * gh * es,
+                                 hiddenGates: product ? hiddenGates + t * n * gh * es : nil, hiddenBias: hiddenBias,
+                                 previousH: prevH, previousHStride: first ? hidden : sw,
+                                 previousC: prevC, previousCStride: first ? hidden : sw,
+                                 out: states + t * n * sw * es, outStride: sw))
+    }
+}
+
+/// The gradients of `Backend.recurrentBackward` (all contiguous).
+package struct RecurrentSequenceGradients {
+    /// In: dL/d states [T, N, S, H].
+    package var outputGrad: DeviceBuffer
+    /// Out: dL/d input projections [T, N, G·H].
+    package var gates: DeviceBuffer
+    /// GRU: out dL/d(W_hh·h + b_hh) [T, N, 3H] (for RNN and LSTM it equals `gates`).
+    package var hiddenGates: DeviceBuffer?
+    /// In zeros; out dL/dh0 [N, H] when `needH0` (else unspecified), and for LSTM dL/dc0.
+    package var h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool
+    /// Out: dL/dW_hh [G·H, H].
+    package var weight: DeviceBuffer
+
+    package init(outputGrad: DeviceBuffer, gates: DeviceBuffer, hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?,
+                 needH0: Bool, weight: DeviceBuffer) {
+        (self.outputGrad, self.gates, self.hiddenGates, self.h0, self.c0, self.needH0, self.weight) = (outputGrad, gates, hiddenGates, h0, c0, needH0, weight)
+    }
+}
+
+extension Backend {
+    /// `recurrentForward` from the backend's own `gemm` and `recurrentStep`, one step after the
+    /// other: what a backend without a sequence kernel of its own runs.
+    package func stepwiseRecurrentForward(_ s: RecurrentSequence) {
+        let (n, gh, h) = (s.batch, s.gateWidth, s.hidden)
+        for i in 0..<s.steps {
+            let (_, st) = s.step(i)
+            if let hg = st.hiddenGates {
+                if i == 0 && s.zeroInitialState { fill(hg, dtype: s.dtype, count: n * gh, value: 0) }  // GRU: b_hh alone
+                else {
+                    gemm(dtype: s.dtype, batch: 1, transA: false, transB: true, m: n, n: gh, k: h, alpha: 1,
+                         st.previousH, lda: st.previousHStride, strideA: 0, s.weight, ldb: h, strideB: 0, beta: 0, hg, ldc: gh, strideC: 0)
+                }
+            }
+            recurrentStep(st)
+        }
+    }
+
+    /// `recurrentBackward` from the backend's own `gemm` and `recurrentStepBackward`.
+    package func stepwiseRecurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
+        let (n, gh, h, es) = (s.batch, s.gateWidth, s.hidden, s.dtype.byteSize)
+        for i in stride(from: s.steps - 1, through: 0, by: -1) {
+            let (t, st) = s.step(i)
+            let dhg = (g.hiddenGates ?? g.gates) + t * n * gh * es
+            recurrentStepBackward(st, RecurrentStepGradients(
+                outputGrad: g.outputGrad + t * n * s.stateWidth * es, outputGradStride: s.stateWidth, carriedH: g.h0, carriedC: g.c0,
+                gates: g.gates + t * n * gh * es, hiddenGates: g.hiddenGates.map { _ in dhg }, previousH: s.kind == .gru ? g.h0 : nil))
+            // dL/dh of the state before: through W_hh (GRU: added to the direct part dh'·z).
+            if i > 0 || g.needH0 {
+                gemm(dtype: s.dtype, batch: 1, transA: false, transB: false, m: n, n: h, k: gh, alpha: 1,
+                     dhg, lda: gh, strideA: 0, s.weight, ldb: h, strideB: 0, beta: s.kind == .gru ? 1 : 0, g.h0, ldc: h, strideC: 0)
+            }
+        }
+        recurrentWeightGradient(s, g)
+    }
+
+    /// dW_hh = Σ_t dhg_tᵀ·h_before(t): the steps whose state before is in `states` in one product
+    /// over (T − 1)·N rows, then the first step's h0 unless it is zero.
+    package func recurrentWeightGradient(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
+        let (n, gh, h, es, steps) = (s.batch, s.gateWidth, s.hidden, s.dtype.byteSize, s.steps)
+        let dhg = g.hiddenGates ?? g.gates
+        if steps > 1 {
+            let (dOff, hOff) = s.reverse ? (0, 1) : (1, 0)  // the rows of dhg, and of the states before
+            gemm(dtype: s.dtype, batch: 1, transA: true, transB: false, m: gh, n: h, k: (steps - 1) * n, alpha: 1,
+                 dhg + dOff * n * gh * es, lda: gh, strideA: 0, s.states + hOff * n * s.stateWidth * es, ldb: s.stateWidth, strideB: 0,
+                 beta: 0, g.weight, ldc: h, strideC: 0)
+        } else {
+            fill(g.weight, dtype: s.dtype, count: gh * h, value: 0)
+        }
+        if !s.zeroInitialState {
+            let tFirst = s.reverse ? steps - 1 : 0
+            gemm(dtype: s.dtype, batch: 1, transA: true, transB: false, m: gh, n: h, k: n, alpha: 1,
+                 dhg + tFirst * n * gh * es, lda: gh, strideA: 0, s.h0, ldb: h, strideB: 0, beta: 1, g.weight, ldc: h, strideC: 0)
+        }
     }
 }

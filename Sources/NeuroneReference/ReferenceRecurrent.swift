@@ -14,6 +14,10 @@ extension ReferenceBackend {
         let (hdim, dt) = (s.hidden, s.dtype)
         let gates = Elements(s.gates, dt), prevH = Elements(s.previousH, dt), out = Elements(s.out, dt)
         let gc = s.kind.gateCount * hdim
+        if s.kind != .gru, let hgb = s.hiddenGates {  // pre-activations: input projection + W_hh·h
+            let hg = Elements(hgb, dt)
+            for k in 0..<(s.batch * gc) { gates[k] = gates[k] + hg[k] }
+        }
         for r in 0..<s.batch {
             let g = r * gc, o = r * s.outStride, ph = r * s.previousHStride
             switch s.kind {
@@ -45,14 +49,17 @@ extension ReferenceBackend {
         }
     }
 
+    package func recurrentForward(_ s: RecurrentSequence) { stepwiseRecurrentForward(s) }
+    package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) { stepwiseRecurrentBackward(s, g) }
+
     package func recurrentStepBackward(_ s: RecurrentStep, _ d: RecurrentStepGradients) {
         let (hdim, dt) = (s.hidden, s.dtype)
         let gates = Elements(s.gates, dt), prevH = Elements(s.previousH, dt), out = Elements(s.out, dt)
-        let ext = d.outputGrad.map { Elements($0, dt) }, carried = Elements(d.carriedH, dt), dg = Elements(d.gates, dt)
+        let ext = Elements(d.outputGrad, dt), carried = Elements(d.carriedH, dt), dg = Elements(d.gates, dt)
         let gc = s.kind.gateCount * hdim
         for r in 0..<s.batch {
             let g = r * gc, o = r * s.outStride, e = r * d.outputGradStride
-            func dh(_ j: Int) -> Double { carried[r * hdim + j] + (ext?[e + j] ?? 0) }
+            func dh(_ j: Int) -> Double { carried[r * hdim + j] + ext[e + j] }
             switch s.kind {
             case .rnnTanh, .rnnReLU:
                 for j in 0..<hdim {
@@ -64,7 +71,7 @@ extension ReferenceBackend {
                 for j in 0..<hdim {
                     let (i, f, gg, og) = (gates[g + j], gates[g + hdim + j], gates[g + 2 * hdim + j], gates[g + 3 * hdim + j])
                     let t = tanh(out[o + hdim + j])
-                    let dc = carriedC[r * hdim + j] + (ext?[e + hdim + j] ?? 0) + dh(j) * og * (1 - t * t)
+                    let dc = carriedC[r * hdim + j] + ext[e + hdim + j] + dh(j) * og * (1 - t * t)
                     dg[g + j] = dc * gg * i * (1 - i)
                     dg[g + hdim + j] = dc * prevC[r * s.previousCStride + j] * f * (1 - f)
                     dg[g + 2 * hdim + j] = dc * i * (1 - gg * gg)

@@ -59,15 +59,16 @@ enum {
     NK_RECURRENT_LSTM = 2,     /* gates i, f, g, o; out holds h' then c' in each row */
     NK_RECURRENT_GRU = 3,      /* gates r, z, n; hgates = W_hh·h, to which hbias (or NULL) is added */
 };
-/// Forward: gates [rows, G·H] pre-activations → activations (kept for the backward pass); ph, pc
-/// the state before (row strides phs, pcs; pc LSTM only); out (row stride outs) gets h' (and c').
+/// Forward: gates [rows, G·H] pre-activations → activations (kept for the backward pass), to which
+/// hgates [rows, G·H] (W_hh·h; NULL = none, except GRU) is added first; ph, pc the state before
+/// (row strides phs, pcs; pc LSTM only); out (row stride outs) gets h' (and c').
 void nk_recurrent_step_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, float *gates, float *hgates,
                            const float *hbias, const float *ph, int64_t phs, const float *pc, int64_t pcs,
                            float *out, int64_t outs);
 void nk_recurrent_step_f64(int32_t kind, int64_t r0, int64_t r1, int64_t H, double *gates, double *hgates,
                            const double *hbias, const double *ph, int64_t phs, const double *pc, int64_t pcs,
                            double *out, int64_t outs);
-/// Backward: dL/dh' = og (row stride ogs; NULL = 0; LSTM: dL/dc' at og + H) + ch [rows, H];
+/// Backward: dL/dh' = og (row stride ogs; LSTM: dL/dc' at og + H) + ch [rows, H];
 /// LSTM: cc in dL/dc' carried, out dL/dc before. Writes dgates [rows, G·H] (of the
 /// pre-activations); GRU also dhgates [rows, 3H] (of W_hh·h + b_hh) and dph [rows, H] (dh'·z).
 void nk_recurrent_step_backward_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, const float *gates,

@@ -163,6 +163,36 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// Batches of several row blocks on several threads (the CPU's packed path splits the batch
+    /// in blocks of 6 rows, one thread running all steps of its blocks) against the reference
+    /// device: outputs, final states and every gradient.
+    func testCPUSequenceKernelsAgainstTheReferenceDevice() throws {
+        let gen = Generator(seed: 5)
+        let layers: [RNNBase] = [LSTM(7, 64, bidirectional: true, generator: gen), GRU(5, 48, numLayers: 2, generator: gen),
+                                 RNN(6, 40, nonlinearity: .relu, generator: gen), RNN(6, 33, generator: gen)]
+        for layer in layers {
+            let twin = layer.mode == .lstm ? LSTM(7, 64, bidirectional: true) as RNNBase
+                : layer.mode == .gru ? GRU(5, 48, numLayers: 2) : RNN(6, layer.hiddenSize, nonlinearity: layer.mode == .rnnReLU ? .relu : .tanh)
+            try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
+            twin.to(.reference)
+            let x = Tensor.uniform([9, 20, layer.inputSize], low: -1, high: 1, generator: gen)
+            let h0 = Tensor.uniform([layer.numLayers * layer.numDirections, 20, layer.hiddenSize], low: -1, high: 1, generator: gen)
+            let c0 = layer.mode == .lstm ? Tensor.uniform(h0.shape, low: -1, high: 1, generator: gen) : nil
+            var results: [[Tensor]] = []
+            for (model, device) in [(layer, Device.cpu), (twin, Device.reference)] {
+                let xs = x.to(device: device).detach(), hs = h0.to(device: device).detach(), cs = c0?.to(device: device).detach()
+                for t in [xs, hs] + (cs.map { [$0] } ?? []) { t.requiresGrad = true }
+                let r = model.run(xs, h0: hs, c0: cs)
+                let w = Tensor.uniform(r.output.shape, low: -1, high: 1, generator: Generator(seed: 1)).to(device: device)
+                ((r.output * w).sum() + r.h.sum() + (r.c?.sum() ?? r.h.sum())).backward()
+                results.append([r.output, r.h, xs.grad!, hs.grad!] + (cs.map { [$0.grad!] } ?? []) + model.parameters().map { $0.grad! })
+            }
+            for (k, (a, b)) in zip(results[0], results[1]).enumerated() {
+                assertClose(a, b.to(device: .cpu).to(.float64), "\(layer.typeName) H=\(layer.hiddenSize) tensor \(k)", tol: 1e-4)
+            }
+        }
+    }
+
     /// PyTorch's parameter names and shapes, in its order; printing as PyTorch does.
     func testStateDictNamesAndDescription() {
         let lstm = LSTM(10, 20, numLayers: 2, bidirectional: true)
