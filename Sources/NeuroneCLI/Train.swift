@@ -126,7 +126,7 @@ struct Train: ParsableCommand {
             lastDraw = now
             let width = 24, done = width * batch / batches
             let elapsed = now.timeIntervalSince(epochStart)
-            let rate = Double(Swift.min(batch * s.batchSize, run.train.count)) / Swift.max(elapsed, 1e-9)
+            let rate = Swift.min(Double(batch) * Double(s.batchSize), Double(run.train.count)) / Swift.max(elapsed, 1e-9)
             let left = elapsed / Double(batch) * Double(batches - batch)
             let bar = String(repeating: "=", count: done) + (done < width ? ">" : "") + String(repeating: " ", count: Swift.max(0, width - done - 1))
             FileHandle.standardError.write(Data(String(format: "\repoch %d/%d [%@] %d/%d  %.0f samples/s  loss %.4f  %.0fs left ", epoch, s.epochs, bar, batch, batches, rate, running, left).utf8))

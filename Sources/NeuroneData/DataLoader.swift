@@ -45,7 +45,12 @@ public struct DataLoader: Sequence {
     }
 
     /// Batches per epoch.
-    public var count: Int { dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize }
+    public var count: Int {
+        // ⌈count / batchSize⌉ without forming count + batchSize − 1, which overflows for a batch
+        // size near Int.max (a resumed state may carry any number).
+        let n = dataset.count
+        return dropLast ? n / batchSize : n / batchSize + (n % batchSize == 0 ? 0 : 1)
+    }
 
     /// The batches of one epoch, as (inputs, labels).
     public func makeIterator() -> AnyIterator<Batch> {
@@ -55,8 +60,8 @@ public struct DataLoader: Sequence {
         let n = dataset.count, bs = batchSize, drop = dropLast, data = dataset
         let (tx, ty) = (transforms, labelTransforms)
         let produce: () -> Batch? = {
-            guard start < n, !(drop && start + bs > n) else { return nil }
-            let end = Swift.min(n, start + bs)
+            guard start < n, !(drop && bs > n - start) else { return nil }
+            let end = start + Swift.min(bs, n - start)  // no start + bs: it may overflow
             let rows = order[start..<end]
             start = end
             var x = gatherRows(data.inputs, rows), y = gatherRows(data.labels, rows)

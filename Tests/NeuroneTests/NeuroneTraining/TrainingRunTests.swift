@@ -148,6 +148,16 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertThrowsError(try TrainingRun.resume(from: edits, epochs: 2)) {
             XCTAssertTrue("\($0)".contains("the batch size is 0"), "\($0)")
         }
+        // A batch size of Int.max (found by scripts/mutate_cli: ⌈n / batch⌉ overflowed) is one
+        // batch of the whole set, as in PyTorch.
+        try state.replacingOccurrences(of: #""batchSize"\s*:\s*[0-9]+"#, with: "\"batchSize\":9223372036854775807", options: .regularExpression)
+            .write(toFile: statePath, atomically: true, encoding: .utf8)
+        let huge = try TrainingRun.resume(from: edits, epochs: 2)
+        XCTAssertEqual(huge.loader.count, 1)
+        guard case .finished = try huge.run() else { return XCTFail("not finished") }
+        XCTAssertEqual(DataLoader(huge.train, batchSize: .max, dropLast: true).count, 0)
+        XCTAssertEqual(Array(DataLoader(huge.train, batchSize: .max, dropLast: true)).count, 0)
+        XCTAssertEqual(Array(DataLoader(huge.train, batchSize: .max - 1)).map { $0.0.shape[0] }, [huge.train.count])
     }
 
     func testNaNStopsAndKeepsTheLastGoodCheckpoint() throws {
