@@ -61,15 +61,12 @@ extension CPUBackend {
             && (s.hidden + 15) / 16 * 16 * s.gateWidth <= 1 << 20
     }
 
-    /// The batch's rows in tiles of 6 (the packed kernel's), spread over the threads: each
-    /// thread runs every step for its own rows — a row's state depends on its own row only — so
-    /// the steps need no barrier between the threads.
+    /// The batch's rows in equal blocks, one per thread: each thread runs every step for its own
+    /// rows — a row's state depends on its own row only — so the steps need no barrier between
+    /// the threads. A block is at least a tile of the packed kernel (6 rows) and ~32k
+    /// multiply-adds a step.
     private func forEachRowBlock(_ s: RecurrentSequence, _ body: (Int, Int) -> Void) {
-        let tiles = (s.batch + 5) / 6
-        // a thread's share: at least ~32k multiply-adds a step
-        Threading.parallelFor(tiles, minChunk: Swift.max(1, 32768 / Swift.max(1, 6 * s.gateWidth * s.hidden))) { t0, t1 in
-            body(6 * t0, Swift.min(s.batch, 6 * t1))
-        }
+        Threading.parallelFor(s.batch, minChunk: Swift.max(6, 32768 / Swift.max(1, s.gateWidth * s.hidden)), body)
     }
 
     /// Float32: W_hh packed once for all the steps (linear.c's layout), each step's W_hh·h by the
@@ -119,7 +116,7 @@ extension CPUBackend {
         withExtendedLifetime((wt, pk)) {
             forEachRowBlock(s) { r0, r1 in
                 // GRU: the product lands here, then joins the direct part dh'·z in `carried`.
-                let product = gru ? scratch(6 * ((r1 - r0 + 5) / 6) * h, .float32) : nil
+                let product = gru ? scratch((r1 - r0) * h, .float32) : nil
                 let prod = product.map { $0.address.assumingMemoryBound(to: Float.self) - r0 * h }
                 for i in stride(from: s.steps - 1, through: 0, by: -1) {
                     let (t, st) = s.step(i)
