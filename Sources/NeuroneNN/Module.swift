@@ -268,6 +268,29 @@ open class Module {
         return out
     }
 
+    /// Puts the given tensors in place of the parameters of those state-dict names — the tensors
+    /// themselves, not copies — as a functional call or a finite-difference check needs.
+    package func replaceParameters(_ replacements: [String: Tensor]) {
+        for (prefix, module) in namedModules() {
+            func tensor(_ name: String) -> Tensor? { replacements[prefix.isEmpty ? name : prefix + "." + name] }
+            var m: Mirror? = Mirror(reflecting: module)
+            while let mirror = m {
+                for child in mirror.children {
+                    guard var label = child.label else { continue }
+                    if label.hasPrefix("_") { label.removeFirst() }
+                    switch child.value {
+                    case let p as Parameter: if let t = tensor(p.stateName ?? label) { p.wrappedValue = t }
+                    case let p as OptionalParameter: if p.wrappedValue != nil, let t = tensor(p.stateName ?? label) { p.wrappedValue = t }
+                    case let list as [Parameter]:
+                        for (i, p) in list.enumerated() { if let t = tensor(p.stateName ?? "\(label).\(i)") { p.wrappedValue = t } }
+                    default: break
+                    }
+                }
+                m = mirror.superclassMirror
+            }
+        }
+    }
+
     /// Sets the named parameter or buffer from Swift values (row-major), e.g. the hand-wired
     /// weights of a course exercise: `net.set("0.weight", to: [1, -1, -1, 1])`.
     public func set<T: TensorScalar>(_ name: String, to values: [T]) {
