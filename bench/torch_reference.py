@@ -8,6 +8,7 @@ then the median of REPEATS timings of STEPS steps), one JSON object per line in 
 """
 import argparse
 import json
+import math
 import resource
 import statistics
 import time
@@ -60,12 +61,34 @@ class LSTMClassifier(nn.Module):  # Neurone's named model "lstm": rows lstm(128)
         return self.fc(out[:, -1])
 
 
+class TransformerClassifier(nn.Module):  # Neurone's named model "transformer"
+    # rows linear(64) posenc encoder(4,ff=128,layers=2) mean linear(10)
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(28, 64)
+        position = torch.arange(28).unsqueeze(1)
+        div = torch.exp(torch.arange(0, 64, 2) * (-math.log(10000.0) / 64))
+        pe = torch.zeros(28, 64)
+        pe[:, 0::2] = torch.sin(position * div)
+        pe[:, 1::2] = torch.cos(position * div)
+        self.register_buffer("pe", pe)
+        layer = nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.1, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        t = self.embed(x.reshape(x.shape[0], 28, 28)) + self.pe
+        return self.fc(self.encoder(t).mean(1))
+
+
 def make(name):
     """(model, input shape, loss) for each model `neurone models` lists under that name."""
     if name == "mnist-cnn":
         return MnistCNN(), (1, 28, 28), F.nll_loss
     if name == "attention":
         return AttentionClassifier(), (1, 28, 28), F.cross_entropy
+    if name == "transformer":
+        return TransformerClassifier(), (1, 28, 28), F.cross_entropy
     if name == "lstm":
         return LSTMClassifier(), (1, 28, 28), F.cross_entropy
     if name == "mlp":

@@ -30,6 +30,16 @@ open class Module {
         return output
     }
 
+    /// Runs `body` — a call of this module other than `callAsFunction(_:)`, such as attention with
+    /// masks — as a call of the module for summaries (`ModuleTracer`), with `input` as its input.
+    package func traced(_ input: Tensor, _ body: () -> Tensor) -> Tensor {
+        guard let tracer = ModuleTracer.current else { return body() }
+        tracer.enter(self)
+        let output = body()
+        tracer.exit(self, input: input, output: output)
+        return output
+    }
+
     /// The output passed through `activation`: `forward(input)` and then the activation as its
     /// own op, unless the layer overrides this to fuse it into its output pass (Conv2d and Linear do).
     open func forward(_ input: Tensor, activation: FusedActivation) -> Tensor {

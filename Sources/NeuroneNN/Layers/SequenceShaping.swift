@@ -25,3 +25,14 @@ public final class LastStep: Module {
     }
     public override var typeName: String { "Last" }
 }
+
+/// The mean over the time steps of a batch-first sequence: [N, T, F] → [N, F], as a classifier
+/// reads a Transformer encoder's output (`x.mean(dim=1)` in PyTorch). Spec name `mean`.
+public final class SequenceMean: Module {
+    public override init() { super.init() }
+    public override func forward(_ input: Tensor) -> Tensor {
+        check(input.rank == 3, "SequenceMean: expected a sequence [N, T, F], got \(describeShape(input.shape))")
+        return input.mean(dim: 1)
+    }
+    public override var typeName: String { "Mean" }
+}

@@ -48,7 +48,7 @@ public final class TransformerEncoderLayer: Module {
          ("norm1", norm1), ("norm2", norm2), ("dropout1", dropout1), ("dropout2", dropout2)]
     }
 
-    public override func forward(_ src: Tensor) -> Tensor { callAsFunction(src) }
+    public override func forward(_ src: Tensor) -> Tensor { callAsFunction(src, mask: nil, keyPaddingMask: nil) }
 
     /// - Parameters:
     ///   - src: [T, N, E] ([N, T, E] batch first, or unbatched [T, E]).
@@ -57,7 +57,7 @@ public final class TransformerEncoderLayer: Module {
     ///   - keyPaddingMask: [N, T] bool, true where a position is padding.
     public func callAsFunction(_ src: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil) -> Tensor {
         func sa(_ x: Tensor) -> Tensor {
-            dropout1(selfAttn(query: x, key: x, value: x, keyPaddingMask: keyPaddingMask, attnMask: mask, needWeights: false).output)
+            dropout1(selfAttn.traced(x) { selfAttn(query: x, key: x, value: x, keyPaddingMask: keyPaddingMask, attnMask: mask, needWeights: false).output })
         }
         func ff(_ x: Tensor) -> Tensor { dropout2(linear2(dropout(activation.apply(linear1(x))))) }
         if normFirst {
@@ -88,7 +88,7 @@ public final class TransformerEncoder: Module {
         layers.enumerated().map { ("layers.\($0.offset)", $0.element as Module) } + (norm.map { [("norm", $0 as Module)] } ?? [])
     }
 
-    public override func forward(_ src: Tensor) -> Tensor { callAsFunction(src) }
+    public override func forward(_ src: Tensor) -> Tensor { callAsFunction(src, mask: nil, keyPaddingMask: nil) }
 
     /// The layers in turn, each with the same masks, then `norm`.
     public func callAsFunction(_ src: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil) -> Tensor {
@@ -144,10 +144,12 @@ public final class TransformerDecoderLayer: Module {
     public func callAsFunction(_ tgt: Tensor, memory: Tensor, tgtMask: Tensor? = nil, memoryMask: Tensor? = nil,
                                tgtKeyPaddingMask: Tensor? = nil, memoryKeyPaddingMask: Tensor? = nil) -> Tensor {
         func sa(_ x: Tensor) -> Tensor {
-            dropout1(selfAttn(query: x, key: x, value: x, keyPaddingMask: tgtKeyPaddingMask, attnMask: tgtMask, needWeights: false).output)
+            dropout1(selfAttn.traced(x) { selfAttn(query: x, key: x, value: x, keyPaddingMask: tgtKeyPaddingMask, attnMask: tgtMask, needWeights: false).output })
         }
         func mha(_ x: Tensor) -> Tensor {
-            dropout2(multiheadAttn(query: x, key: memory, value: memory, keyPaddingMask: memoryKeyPaddingMask, attnMask: memoryMask, needWeights: false).output)
+            dropout2(multiheadAttn.traced(x) {
+                multiheadAttn(query: x, key: memory, value: memory, keyPaddingMask: memoryKeyPaddingMask, attnMask: memoryMask, needWeights: false).output
+            })
         }
         func ff(_ x: Tensor) -> Tensor { dropout3(linear2(dropout(activation.apply(linear1(x))))) }
         if normFirst {
@@ -199,6 +201,9 @@ public final class SinusoidalPositionalEncoding: Module {
     }
 
     public override var namedChildren: [(String, Module)] { [("dropout", dropout)] }
+
+    /// One row in summaries.
+    public override var summarizedAsOneLayer: Bool { true }
 
     public override func forward(_ x: Tensor) -> Tensor {
         let t = x.shape[x.rank - 2]

@@ -199,7 +199,7 @@ public enum ModelSpec {
     public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
                                     "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
-                                    "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last"]
+                                    "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "mean"]
 
     /// Builds the `Sequential` a spec describes for per-sample inputs of shape `input`, checking
     /// every shape first. Throws `ModelSpecError` naming the offending layer.
@@ -228,10 +228,10 @@ public enum ModelSpec {
         switch t.name {
         case "linear":
             let a = try Args(t, ["out", "bias"])
-            try need([1], "a flat input of features")
-            let out = try a.int("out")
-            try checkWeights(t, [out, shape[0]], dtype)
-            return (Linear(shape[0], out, bias: try a.bool("bias", true), dtype: dtype, generator: g), [out])
+            try need([1, 2], "a flat input of features (or a sequence T×F)")
+            let out = try a.int("out"), features = shape[shape.count - 1]
+            try checkWeights(t, [out, features], dtype)
+            return (Linear(features, out, bias: try a.bool("bias", true), dtype: dtype, generator: g), Array(shape.dropLast()) + [out])
         case "conv", "conv2d":
             let a = try Args(t, ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"])
             try need([3], "a C×H×W input")
@@ -378,6 +378,37 @@ public enum ModelSpec {
                 return (RNN(shape[1], hidden, numLayers: layers, nonlinearity: nonlinearity, bias: bias, batchFirst: true, dropout: dropout,
                             bidirectional: bidirectional, dtype: dtype, generator: g), out)
             }
+        case "posenc":
+            let a = try Args(t, ["max_len", "dropout"])
+            try need([2], "a sequence T×E")
+            let maxLen = try a.int("max_len", Swift.max(shape[0], 5000)), dropout = try a.double("dropout", 0)
+            if maxLen < shape[0] { throw ModelSpecError("\(t.location): max_len \(maxLen) is shorter than the sequence's \(shape[0]) steps") }
+            if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
+            try checkWeights(t, [maxLen, shape[1]], dtype)
+            return (SinusoidalPositionalEncoding(dModel: shape[1], maxLength: maxLen, dropout: dropout, dtype: dtype, generator: g), shape)
+        case "encoder":
+            let a = try Args(t, ["heads", "ff", "layers", "dropout", "activation", "norm_first"])
+            try need([2], "a sequence T×E")
+            let e = shape[1], heads = try a.int("heads"), ff = try a.int("ff", 2048), layers = try a.int("layers", 1)
+            let dropout = try a.double("dropout", 0.1), normFirst = try a.bool("norm_first", false)
+            if e % heads != 0 { throw ModelSpecError("\(t.location): the \(e) features of each step do not split into \(heads) heads") }
+            if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
+            guard layers <= 1024 else { throw ModelSpecError("\(t.location): 'layers' must be at most 1024, got \(layers)") }
+            let name = a.values["activation"]?.lowercased() ?? "relu"
+            guard let act = TransformerActivation(rawValue: name) else { throw ModelSpecError("\(t.location): activation must be 'relu' or 'gelu', got '\(name)'") }
+            // per layer: in_proj 3E² + 3E, out_proj E² + E, linear1 E·ff + ff, linear2 ff·E + E, two norms 4E
+            guard let perLayer = CheckedSize.product([e, 4 * e + 2 * ff + 9]).map({ $0 + ff }), let total = CheckedSize.product([perLayer, layers]) else {
+                throw ModelSpecError("\(t.location): its weights would hold more values than a tensor can index")
+            }
+            try checkWeights(t, [total], dtype)
+            return (TransformerEncoder(numLayers: layers) {
+                TransformerEncoderLayer(dModel: e, nhead: heads, dimFeedforward: ff, dropout: dropout, activation: act, batchFirst: true,
+                                        normFirst: normFirst, dtype: dtype, generator: g)
+            }, shape)
+        case "mean":
+            _ = try Args(t, [])
+            try need([2], "a sequence T×F")
+            return (SequenceMean(), [shape[1]])
         case "last":
             _ = try Args(t, [])
             try need([2], "a sequence T×F")

@@ -30,6 +30,8 @@ public enum NamedModels {
               input: [1, 28, 28], spec: nil),
         Entry(name: "lstm", summary: "an LSTM classifier: image rows as 28 steps of 28 features, LSTM 128, the last step, dense 10",
               input: [1, 28, 28], spec: "rows lstm(128) last linear(10)"),
+        Entry(name: "transformer", summary: "a 2-layer Transformer encoder classifier: image rows as 28 tokens, embed 64, sinusoidal positions, 2 encoder layers (4 heads, feed-forward 128, post-norm, dropout 0.1), mean over tokens, dense 10",
+              input: [1, 28, 28], spec: "rows linear(64) posenc encoder(4,ff=128,layers=2) mean linear(10)"),
         Entry(name: "course-cnn", summary: "the course exam CNN: conv 4@3×3 pad 1, ReLU, max-pool 2, conv 8@4×4 stride 4 pad 1, ReLU, max-pool 2, dense 128 ReLU, dense 10 softmax",
               input: [1, 28, 28],
               spec: "conv(4,3,stride=1,padding=1) relu maxpool(2) conv(8,4,stride=4,padding=1) relu maxpool(2) flatten linear(128) relu linear(10) softmax"),

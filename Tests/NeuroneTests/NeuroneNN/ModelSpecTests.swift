@@ -52,6 +52,32 @@ final class ModelSpecTests: XCTestCase {
         }
     }
 
+    /// The Transformer in specs: linear on each step, position encoding, encoder layers, the
+    /// mean over steps.
+    func testTransformerSpecs() throws {
+        let (model, shape) = try NamedModels.make("transformer", input: nil)
+        XCTAssertEqual(shape, [1, 28, 28])
+        // embed 28·64 + 64; per layer in_proj 3·64² + 192, out_proj 64² + 64, linear1 64·128 + 128,
+        // linear2 128·64 + 64, two norms 4·64; classifier 64·10 + 10
+        XCTAssertEqual(model.parameterCount, 1856 + 2 * (12480 + 4160 + 8320 + 8256 + 256) + 650)
+        let summary = ModelSummary(model: model, input: shape)
+        XCTAssertEqual(summary.layers.filter { $0.type == "MultiheadAttention" }.map { $0.multiplications }, [4 * 28 * 64 * 64 + 2 * 28 * 28 * 64, 4 * 28 * 64 * 64 + 2 * 28 * 28 * 64])
+        XCTAssertEqual(summary.layers.map { $0.type }.prefix(3), ["Rows", "Linear", "SinusoidalPositionalEncoding"])
+        XCTAssertEqual(summary.layers.last?.outputShape, [10])
+        let encoder = try XCTUnwrap((model as? Sequential)?.layers[3] as? TransformerEncoder)
+        XCTAssertEqual(encoder.layers.map { $0.normFirst }, [false, false])
+        XCTAssertEqual(encoder.layers[0].selfAttn.numHeads, 4)
+        for (spec, input, message) in [
+            ("rows encoder(3)", [1, 4, 4], "layer 2 'encoder(3)' (column 6): the 4 features of each step do not split into 3 heads"),
+            ("rows posenc(max_len=3)", [1, 4, 4], "layer 2 'posenc(max_len=3)' (column 6): max_len 3 is shorter than the sequence's 4 steps"),
+            ("rows encoder(2,activation=tanh)", [1, 4, 4], "layer 2 'encoder(2,activation=tanh)' (column 6): activation must be 'relu' or 'gelu', got 'tanh'"),
+            ("mean", [4], "layer 1 'mean' (column 1): mean expects a sequence T×F, but its input is 4"),
+            ("linear(3)", [1, 4, 4], "layer 1 'linear(3)' (column 1): linear expects a flat input of features (or a sequence T×F), but its input is 1×4×4; add 'flatten' before it"),
+        ] {
+            XCTAssertThrowsError(try ModelSpec.build(spec, input: input)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
     func testAttentionSummaryCountsTheWholeLayer() throws {
         let (model, input) = try NamedModels.make("attention", input: nil)
         let s = model.summary(input: input)
@@ -130,7 +156,7 @@ final class ModelSpecTests: XCTestCase {
             do { _ = try ModelSpec.build(spec, input: input); return "no error" } catch { return "\(error)" }
         }
         XCTAssertEqual(error("conv(4,3) relu linear(10)", [1, 28, 28]),
-                       "layer 3 'linear(10)' (column 16): linear expects a flat input of features, but its input is 4×26×26; add 'flatten' before it")
+                       "layer 3 'linear(10)' (column 16): linear expects a flat input of features (or a sequence T×F), but its input is 4×26×26; add 'flatten' before it")
         XCTAssertEqual(error("conv(8,5) conv(8,30)", [1, 28, 28]),
                        "layer 2 'conv(8,30)' (column 11): kernel 30×30 is larger than the padded input 24×24 (input 8×24×24, padding 0,0)")
         XCTAssertTrue(error("relu wibble", [3]).hasPrefix("layer 2 'wibble' (column 6): unknown layer 'wibble'; known layers: linear, conv"))
