@@ -1,5 +1,10 @@
 import NeuroneDevice
 import NeuroneTensor
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One-line sequential model specs, e.g.
 /// `conv(4,3,stride=1,padding=1) relu maxpool(2) flatten linear(10) softmax`.
@@ -47,6 +52,15 @@ public enum ModelSpec {
                 ? "this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory"
                 : "the limit of \(CheckedSize.describe(bytes: CheckedSize.allocationLimit))"
             throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) = \(n) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than \(limit)")
+        }
+        // Within the machine's memory, the allocation may still be refused (a process limit such
+        // as ulimit -v, or memory in use): ask the allocator first, so that a refusal is this
+        // error instead of a failed allocation inside the layer.
+        if bytes >= 1 << 26 {
+            guard let probe = malloc(bytes) else {
+                throw ModelSpecError("\(t.location): its weights need \(CheckedSize.describe(bytes: bytes)) (\(n) values in \(dtype)), which this process cannot allocate now (out of memory, or a limit such as ulimit -v)")
+            }
+            free(probe)
         }
     }
 
