@@ -126,6 +126,16 @@ package protocol Backend {
     /// x·W_inᵀ + b_in, the attention of each head, out = ctx·W_outᵀ + b_out; `mask` nil or [L, L].
     func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?, outWeight: DeviceBuffer,
                        outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer)
+    /// Layer normalisation of `rows` contiguous rows of `cols` values: y = (x − μ)·r·w + b with μ
+    /// the row's mean, r = 1/√(σ² + eps) (σ² the biased variance), w and b [cols] or nil; μ and r
+    /// of each row are written to `mean` and `rstd` [rows] when given, for the backward pass.
+    func layerNorm(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, bias: DeviceBuffer?, eps: Double,
+                   out: DeviceBuffer, mean: DeviceBuffer?, rstd: DeviceBuffer?)
+    /// Its backward pass from the saved μ and r: dL/dx (when `gradIn` is given) = r·(g − mean(g) −
+    /// x̂·mean(g·x̂)) with g = dL/dy·w and x̂ = (x − μ)·r; dL/dw = Σ_rows dL/dy·x̂ and dL/db =
+    /// Σ_rows dL/dy (written, not accumulated, when given).
+    func layerNormBackward(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, mean: DeviceBuffer, rstd: DeviceBuffer,
+                           gradOut: DeviceBuffer, gradIn: DeviceBuffer?, gradWeight: DeviceBuffer?, gradBias: DeviceBuffer?)
     /// One forward time step of a recurrent cell (`RecurrentStep`): from the pre-activations in
     /// `gates` (and for GRU `hiddenGates` + `hiddenBias`) and the previous state, writes h' (and
     /// c') to `out` and leaves the activations in place for `recurrentStepBackward`.

@@ -78,6 +78,10 @@ package final class MetaBackend: Backend {
                                    gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {}
     package func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?,
                                outWeight: DeviceBuffer, outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer) {}
+    package func layerNorm(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, bias: DeviceBuffer?, eps: Double,
+                           out: DeviceBuffer, mean: DeviceBuffer?, rstd: DeviceBuffer?) {}
+    package func layerNormBackward(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, mean: DeviceBuffer, rstd: DeviceBuffer,
+                                   gradOut: DeviceBuffer, gradIn: DeviceBuffer?, gradWeight: DeviceBuffer?, gradBias: DeviceBuffer?) {}
     package func recurrentStep(_ s: RecurrentStep) {}
     package func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients) {}
     package func recurrentForward(_ s: RecurrentSequence) {}

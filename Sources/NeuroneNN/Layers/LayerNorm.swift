@@ -28,13 +28,7 @@ public final class LayerNorm: Module {
         let k = normalizedShape.count
         check(x.rank >= k && Array(x.shape.suffix(k)) == normalizedShape,
               "LayerNorm(\(normalizedShape)): input of shape \(describeShape(x.shape)) does not end with the normalized shape")
-        let dims = Array((x.rank - k)..<x.rank)
-        let mean = x.mean(dims: dims, keepDim: true)
-        let variance = x.variance(dims: dims, correction: 0, keepDim: true)
-        var y = (x - mean) / (variance + eps).sqrt()
-        if let w = weight { y = y * w }
-        if let b = bias { y = y + b }
-        return y
+        return x.layerNorm(normalizedCount: normalizedShape.reduce(1, *), weight: weight, bias: bias, eps: eps)
     }
 
     public override var extraDescription: String { "\(normalizedShape), eps=\(eps), elementwise_affine=\(weight != nil ? "True" : "False")" }

@@ -246,6 +246,25 @@ final class NNGradcheckTests: XCTestCase {
         check("BatchNorm2d module", [r([3, 2, 2, 2])]) { bn($0[0]) }
         let ln = LayerNorm([3, 2], dtype: .float64)
         check("LayerNorm module", [r([2, 3, 2])]) { ln($0[0]) }
+        check("layerNorm with weight and bias", [r([4, 5]), r([5]), r([5])]) { $0[0].layerNorm(normalizedCount: 5, weight: $0[1], bias: $0[2]) }
+        check("layerNorm over 6 of a [2, 2, 3] input, no affine", [r([2, 2, 3])]) { $0[0].layerNorm(normalizedCount: 6, eps: 1e-3) }
+        // The CPU's kernel against the reference device on many rows (threads over rows for dx,
+        // over columns for dw and db), float32.
+        let g = Generator(seed: 8)
+        var results: [[Tensor]] = []
+        let x0 = Tensor.uniform([300, 96], low: -2, high: 2, generator: g), w0 = Tensor.uniform([96], generator: g), b0 = Tensor.uniform([96], generator: g)
+        let dy = Tensor.uniform([300, 96], low: -1, high: 1, generator: g)
+        for device in [Device.cpu, Device.reference] {
+            let (x, w, b) = (x0.to(device: device).detach(), w0.to(device: device).detach(), b0.to(device: device).detach())
+            for t in [x, w, b] { t.requiresGrad = true }
+            let y = x.layerNorm(normalizedCount: 96, weight: w, bias: b)
+            y.backward(dy.to(device: device))
+            results.append([y, x.grad!, w.grad!, b.grad!].map { $0.to(device: .cpu) })
+        }
+        for (k, (a, b)) in zip(results[0], results[1]).enumerated() {
+            let d = zip(a.toArray(as: Float.self), b.toArray(as: Float.self)).map { Swift.abs($0 - $1) / (1 + Swift.abs($1)) }.max()!
+            XCTAssertLessThan(d, 2e-5, "layerNorm CPU vs reference, tensor \(k)")
+        }
         let emb = Embedding(5, 3, dtype: .float64, generator: gen)
         check("embedding weight", [emb.weight.detach()]) { w in w[0].indexSelect(dim: 0, index: Tensor([4, 0, 4, 2])) }
     }
