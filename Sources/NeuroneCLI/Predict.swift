@@ -58,7 +58,16 @@ struct Predict: ParsableCommand {
             guard Array(x.shape.dropFirst()) == shape else {
                 throw ValidationError("\(inPath): tensor \"input\" has shape \(x.shape); expected [N, \(shape.map(String.init).joined(separator: ", "))]")
             }
-            let y = withNoGrad { net(x.to(.float32)) }
+            if let embedding = (net as? Sequential)?.layers.first as? Embedding {
+                // token indices: whole numbers within the table
+                guard x.dtype == .int64 || x.dtype == .int32 else {
+                    throw ValidationError("\(inPath): the model starts with an embedding and takes token indices (int64), but tensor \"input\" is \(x.dtype)")
+                }
+                if let bad = x.toArray(as: Int64.self).first(where: { $0 < 0 || $0 >= Int64(embedding.numEmbeddings) }) {
+                    throw ValidationError("\(inPath): tensor \"input\" holds the token index \(bad); the embedding has \(embedding.numEmbeddings) rows (0…\(embedding.numEmbeddings - 1))")
+                }
+            }
+            let y = withNoGrad { net(x.to(net.expectedInputDType ?? .float32)) }
             try Safetensors.write([("output", y)], to: outPath, metadata: ["format": "pt", "producer": "neurone"])
             print("wrote \(outPath): output \(y.shape)")
             return

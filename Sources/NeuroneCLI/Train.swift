@@ -100,11 +100,10 @@ struct Train: ParsableCommand {
     func run() throws {
         if let t = threads { Threading.threadCount = t }
         let start = Date()
-        let run: TrainingRun
-        do {
-            if let dir = resume { run = try TrainingRun.resume(from: dir, epochs: epochs, output: out) }
-            else { run = try TrainingRun(settings: settings, directory: out ?? "neurone-run") }
-        } catch let e as TrainingError { throw ValidationError(e.message) }
+        // A TrainingError is a problem of the data, the model or the checkpoint, not of the command
+        // line: it prints "Error: …" without the usage, and the exit status is 1.
+        let run = try resume.map { try TrainingRun.resume(from: $0, epochs: epochs, output: out) }
+            ?? TrainingRun(settings: settings, directory: out ?? "neurone-run")
         // A resumed run continues bit for bit only with the thread count it was trained with.
         if threads == nil, let t = run.recordedThreadCount { Threading.threadCount = t }
         let s = run.settings, dir = run.directory

@@ -93,6 +93,9 @@ public final class TrainingRun {
     /// by a pass on `Device.meta` (shapes only, nothing computed or drawn): run before training
     /// starts and before `neurone eval` evaluates a checkpoint on a data set.
     public static func checkOutput(of model: Module, input: [Int], fits data: DataSetSplits, modelName: String) throws {
+        if let want = model.expectedInputDType, data.train.inputs.dtype != want {
+            throw TrainingError(message: "the model '\(modelName)' takes \(want) inputs (an embedding reads token indices), but \(data.name) holds \(data.train.inputs.dtype) features; start the model with another layer, or give it a data set of tokens")
+        }
         guard data.train.labels.dtype == .int64 else { return }
         let labels = data.train.labels.toArray(as: Int64.self) + data.test.labels.toArray(as: Int64.self)
         let classes = Swift.max(data.train.classNames.count, Int(labels.max() ?? -1) + 1)

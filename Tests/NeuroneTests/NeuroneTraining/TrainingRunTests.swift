@@ -160,6 +160,23 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(Array(DataLoader(huge.train, batchSize: .max - 1)).map { $0.0.shape[0] }, [huge.train.count])
     }
 
+    /// A model that reads token indices cannot train on float features: an error before training,
+    /// not a failed check inside the embedding.
+    func testAnEmbeddingModelOnFloatFeaturesIsRefused() throws {
+        let csv = tempDir("tokens") + ".csv"
+        try "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        dirs.append(csv)
+        var s = TrainingSettings()
+        s.dataset = csv
+        s.model = "embedding(10,4) lstm(8) last linear(2)"
+        s.epochs = 1
+        XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("tokens-run"))) {
+            XCTAssertEqual("\($0)", "the model 'embedding(10,4) lstm(8) last linear(2)' takes int64 inputs (an embedding reads token indices), but \(csv) holds float32 features; start the model with another layer, or give it a data set of tokens")
+        }
+        s.model = "lstm(8)"  // a 2-feature row is no sequence
+        XCTAssertThrowsError(try TrainingRun(settings: s, directory: tempDir("tokens-run2")))
+    }
+
     func testNaNStopsAndKeepsTheLastGoodCheckpoint() throws {
         var s = settings
         s.model = "flatten linear(10)"
