@@ -171,6 +171,7 @@ final class RecurrentTests: XCTestCase {
         let layers: [RNNBase] = [LSTM(7, 64, bidirectional: true, generator: gen), GRU(5, 48, numLayers: 2, generator: gen),
                                  RNN(6, 40, nonlinearity: .relu, generator: gen), RNN(6, 33, generator: gen)]
         for layer in layers {
+            layer.to(.cpu)  // made on the default device, which NEURONE_DEVICE may set to the reference one
             let twin = layer.mode == .lstm ? LSTM(7, 64, bidirectional: true) as RNNBase
                 : layer.mode == .gru ? GRU(5, 48, numLayers: 2) : RNN(6, layer.hiddenSize, nonlinearity: layer.mode == .rnnReLU ? .relu : .tanh)
             try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
