@@ -56,12 +56,18 @@ public enum ModelSpec {
         // Within the machine's memory, the allocation may still be refused (a process limit such
         // as ulimit -v, or memory in use): ask the allocator first, so that a refusal is this
         // error instead of a failed allocation inside the layer.
-        if bytes >= 1 << 26 {
-            guard let probe = malloc(bytes) else {
-                throw ModelSpecError("\(t.location): its weights need \(CheckedSize.describe(bytes: bytes)) (\(n) values in \(dtype)), which this process cannot allocate now (out of memory, or a limit such as ulimit -v)")
-            }
-            free(probe)
+        if bytes >= 1 << 26 && !canAllocate(bytes) {
+            throw ModelSpecError("\(t.location): its weights need \(CheckedSize.describe(bytes: bytes)) (\(n) values in \(dtype)), which this process cannot allocate now (out of memory, or a limit such as ulimit -v)")
         }
+    }
+
+    /// Whether the allocator grants `bytes` now. Not optimised: an optimiser may remove a
+    /// malloc whose memory is only freed, and answer yes without asking.
+    @_optimize(none)
+    static func canAllocate(_ bytes: Int) -> Bool {
+        guard let probe = malloc(bytes) else { return false }
+        free(probe)
+        return true
     }
 
     struct Token {
