@@ -82,6 +82,8 @@ open class Module {
 
     private struct Slots {
         var parameters: [(String, Tensor?)] = []
+        /// How to put another tensor in place of each present parameter, by name.
+        var parameterSetters: [(String, (Tensor) -> Void)] = []
         var buffers: [(String, Tensor)] = []
         var children: [(String, Module)] = []
     }
@@ -99,11 +101,18 @@ open class Module {
                 guard var label = child.label else { continue }
                 if label.hasPrefix("_") { label.removeFirst() }
                 switch child.value {
-                case let p as Parameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
-                case let p as OptionalParameter: result.parameters.append((p.stateName ?? label, p.wrappedValue))
+                case let p as Parameter:
+                    result.parameters.append((p.stateName ?? label, p.wrappedValue))
+                    result.parameterSetters.append((p.stateName ?? label, { p.wrappedValue = $0 }))
+                case let p as OptionalParameter:
+                    result.parameters.append((p.stateName ?? label, p.wrappedValue))
+                    if p.wrappedValue != nil { result.parameterSetters.append((p.stateName ?? label, { p.wrappedValue = $0 })) }
                 case let b as Buffer: result.buffers.append((b.stateName ?? label, b.wrappedValue))
                 case let list as [Parameter]:  // a layer with a variable number of parameters (RNNBase)
-                    for (i, p) in list.enumerated() { result.parameters.append((p.stateName ?? "\(label).\(i)", p.wrappedValue)) }
+                    for (i, p) in list.enumerated() {
+                        result.parameters.append((p.stateName ?? "\(label).\(i)", p.wrappedValue))
+                        result.parameterSetters.append((p.stateName ?? "\(label).\(i)", { p.wrappedValue = $0 }))
+                    }
                 case let module as Module: result.children.append((label, module))
                 case let list as [Module]:
                     for (i, module) in list.enumerated() { result.children.append(("\(label).\(i)", module)) }
@@ -282,21 +291,8 @@ open class Module {
     /// themselves, not copies — as a functional call or a finite-difference check needs.
     package func replaceParameters(_ replacements: [String: Tensor]) {
         for (prefix, module) in namedModules() {
-            func tensor(_ name: String) -> Tensor? { replacements[prefix.isEmpty ? name : prefix + "." + name] }
-            var m: Mirror? = Mirror(reflecting: module)
-            while let mirror = m {
-                for child in mirror.children {
-                    guard var label = child.label else { continue }
-                    if label.hasPrefix("_") { label.removeFirst() }
-                    switch child.value {
-                    case let p as Parameter: if let t = tensor(p.stateName ?? label) { p.wrappedValue = t }
-                    case let p as OptionalParameter: if p.wrappedValue != nil, let t = tensor(p.stateName ?? label) { p.wrappedValue = t }
-                    case let list as [Parameter]:
-                        for (i, p) in list.enumerated() { if let t = tensor(p.stateName ?? "\(label).\(i)") { p.wrappedValue = t } }
-                    default: break
-                    }
-                }
-                m = mirror.superclassMirror
+            for (name, set) in module.slots().parameterSetters {
+                if let t = replacements[prefix.isEmpty ? name : prefix + "." + name] { set(t) }
             }
         }
     }

@@ -2,10 +2,10 @@ import NeuroneDevice
 import NeuroneTensor
 
 extension Tensor {
-    /// One direction of one recurrent layer over a whole sequence, as one autograd node: for each
-    /// time step (t = 0…T−1, or T−1…0 when `reverse`), the hidden projection W_hh·h of the state
-    /// before (one GEMM of the batch) and the cell's fused step kernel (`Backend.recurrentStep`).
-    /// No tensor or graph node is made per step.
+    /// One direction of one recurrent layer over a whole sequence, as one autograd node: the
+    /// backend's `recurrentForward` runs every time step (t = 0…T−1, or T−1…0 when `reverse`) —
+    /// the hidden projection W_hh·h of the state before and the cell's fused step kernel — and
+    /// `recurrentBackward` the steps in reverse and dW_hh. No tensor or graph node is made per step.
     ///
     /// - Parameters:
     ///   - inputProjection: [T, N, G·H], W_ih·x_t + b_ih for every step at once (one GEMM, made

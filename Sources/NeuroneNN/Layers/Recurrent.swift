@@ -16,12 +16,14 @@ import NeuroneTensor
 public class RNNBase: Module {
     /// The cell: PyTorch's `mode`.
     public enum Mode: String, Sendable {
+        /// An Elman RNN with tanh or relu, an LSTM, a GRU (PyTorch's mode strings as raw values).
         case rnnTanh = "RNN_TANH", rnnReLU = "RNN_RELU", lstm = "LSTM", gru = "GRU"
         var cell: RecurrentCellKind {
             switch self { case .rnnTanh: return .rnnTanh; case .rnnReLU: return .rnnReLU; case .lstm: return .lstm; case .gru: return .gru }
         }
     }
 
+    /// Which cell the layer runs.
     public let mode: Mode
     /// The sizes and options given at creation (PyTorch's names).
     public let inputSize: Int, hiddenSize: Int, numLayers: Int, bias: Bool, batchFirst: Bool, dropout: Double, bidirectional: Bool
@@ -135,7 +137,10 @@ public class RNNBase: Module {
 /// (or relu). Parameters and shapes as `RNNBase` (G = 1).
 public final class RNN: RNNBase {
     /// The activation of an `RNN`.
-    public enum Nonlinearity: String, Sendable { case tanh, relu }
+    public enum Nonlinearity: String, Sendable {
+        /// h = tanh(pre), the default; h = max(pre, 0).
+        case tanh, relu
+    }
 
     /// An `RNN`; omitted arguments take `torch.nn.RNN`'s defaults.
     public init(_ inputSize: Int, _ hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,

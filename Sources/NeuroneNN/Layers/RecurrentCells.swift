@@ -5,8 +5,10 @@ import NeuroneTensor
 /// with parameters `weight_ih` [G·H, in], `weight_hh` [G·H, H], `bias_ih`, `bias_hh` [G·H], drawn
 /// from U[−1/√H, 1/√H]. The step is the recurrent layers' fused one (`Tensor.recurrence` with T = 1).
 public class RNNCellBase: Module {
+    /// W_ih [G·H, in] and W_hh [G·H, H], gate blocks in PyTorch's order.
     @Parameter("weight_ih") public var weightIH: Tensor
     @Parameter("weight_hh") public var weightHH: Tensor
+    /// b_ih and b_hh [G·H], or nil without bias.
     @OptionalParameter("bias_ih") public var biasIH: Tensor?
     @OptionalParameter("bias_hh") public var biasHH: Tensor?
     /// The sizes given at creation.
@@ -14,8 +16,9 @@ public class RNNCellBase: Module {
     let kind: RecurrentCellKind
 
     init(_ kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, bias: Bool, dtype: DType, generator: Generator?) {
-        check(inputSize > 0 && hiddenSize > 0, "\(kind): input_size and hidden_size must be positive, got \(inputSize), \(hiddenSize)")
-        check(dtype == .float32 || dtype == .float64, "\(kind): float32 or float64 parameters, got \(dtype)")
+        let name = kind == .lstm ? "LSTMCell" : kind == .gru ? "GRUCell" : "RNNCell"
+        check(inputSize > 0 && hiddenSize > 0, "\(name): input_size and hidden_size must be positive, got \(inputSize), \(hiddenSize)")
+        check(dtype == .float32 || dtype == .float64, "\(name): float32 or float64 parameters, got \(dtype)")
         (self.kind, self.inputSize, self.hiddenSize) = (kind, inputSize, hiddenSize)
         let gh = kind.gateCount * hiddenSize
         func make(_ shape: [Int]) -> Tensor { Init.standardTensor(shape, fanIn: hiddenSize, dtype: dtype, generator: generator) }

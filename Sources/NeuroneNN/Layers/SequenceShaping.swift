@@ -5,6 +5,7 @@ import NeuroneTensor
 /// the way a recurrent or attention model reads an MNIST digit; PyTorch:
 /// `x.permute(0, 2, 1, 3).reshape(N, H, C * W)`. Spec name `rows`.
 public final class ImageRows: Module {
+    /// The layer (no parameters).
     public override init() { super.init() }
     public override func forward(_ input: Tensor) -> Tensor {
         check(input.rank == 4, "ImageRows: expected images [N, C, H, W], got \(describeShape(input.shape))")
@@ -18,6 +19,7 @@ public final class ImageRows: Module {
 /// (Keras' `return_sequences=False`): what a classifier reads after a recurrent layer. Spec name
 /// `last`.
 public final class LastStep: Module {
+    /// The layer (no parameters).
     public override init() { super.init() }
     public override func forward(_ input: Tensor) -> Tensor {
         check(input.rank == 3 && input.shape[1] > 0, "LastStep: expected a sequence [N, T, F] with T ≥ 1, got \(describeShape(input.shape))")
@@ -29,6 +31,7 @@ public final class LastStep: Module {
 /// The mean over the time steps of a batch-first sequence: [N, T, F] → [N, F], as a classifier
 /// reads a Transformer encoder's output (`x.mean(dim=1)` in PyTorch). Spec name `mean`.
 public final class SequenceMean: Module {
+    /// The layer (no parameters).
     public override init() { super.init() }
     public override func forward(_ input: Tensor) -> Tensor {
         check(input.rank == 3, "SequenceMean: expected a sequence [N, T, F], got \(describeShape(input.shape))")

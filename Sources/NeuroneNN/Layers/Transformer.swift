@@ -8,6 +8,7 @@ import Darwin
 
 /// The feed-forward activation of a Transformer layer.
 public enum TransformerActivation: String, Sendable {
+    /// max(x, 0), and the exact (erf) GELU, as PyTorch's "relu" and "gelu".
     case relu, gelu
     func apply(_ x: Tensor) -> Tensor { self == .relu ? x.relu() : x.gelu() }
 }
@@ -18,8 +19,11 @@ public enum TransformerActivation: String, Sendable {
 /// Submodule names as PyTorch's: `self_attn`, `linear1`, `linear2`, `norm1`, `norm2` (and the
 /// dropouts), so state dicts interchange.
 public final class TransformerEncoderLayer: Module {
+    /// The self-attention (`self_attn`).
     public let selfAttn: MultiheadAttention
+    /// The feed-forward block: dModel → dimFeedforward → dModel.
     public let linear1: Linear, linear2: Linear
+    /// LayerNorm of the attention block (`norm1`) and of the feed-forward block (`norm2`).
     public let norm1: LayerNorm, norm2: LayerNorm
     let dropout: Dropout, dropout1: Dropout, dropout2: Dropout
     /// The options given at creation.
@@ -72,7 +76,9 @@ public final class TransformerEncoderLayer: Module {
 /// A stack of encoder layers, like `torch.nn.TransformerEncoder`: `layers.0`…`layers.(N−1)`, then
 /// the optional final `norm` (as pre-norm stacks use).
 public final class TransformerEncoder: Module {
+    /// The layers, applied in order (`layers.0`, `layers.1`…).
     public let layers: [TransformerEncoderLayer]
+    /// The LayerNorm after the last layer, if any (`norm`).
     public let norm: LayerNorm?
 
     /// `numLayers` layers made by `makeLayer` (PyTorch deep-copies one layer; here each is made
@@ -102,8 +108,11 @@ public final class TransformerEncoder: Module {
 /// attention over the encoder's output (`memory`), a feed-forward block; post- or pre-norm. Names:
 /// `self_attn`, `multihead_attn`, `linear1`, `linear2`, `norm1`…`norm3`.
 public final class TransformerDecoderLayer: Module {
+    /// The self-attention on the target (`self_attn`) and the attention over the memory (`multihead_attn`).
     public let selfAttn: MultiheadAttention, multiheadAttn: MultiheadAttention
+    /// The feed-forward block: dModel → dimFeedforward → dModel.
     public let linear1: Linear, linear2: Linear
+    /// LayerNorm of the self-attention, cross-attention and feed-forward blocks.
     public let norm1: LayerNorm, norm2: LayerNorm, norm3: LayerNorm
     let dropout: Dropout, dropout1: Dropout, dropout2: Dropout, dropout3: Dropout
     /// The options given at creation.
@@ -179,11 +188,13 @@ extension Tensor {
 /// < `maxLength`; a buffer `pe` [maxLength, E], not trained. Then dropout, as the PyTorch
 /// tutorial's `PositionalEncoding`.
 public final class SinusoidalPositionalEncoding: Module {
+    /// The table [maxLength, dModel] (a buffer: saved, not trained).
     @Buffer("pe") public var pe: Tensor
     let dropout: Dropout
     /// The sizes given at creation.
     public let dModel: Int, maxLength: Int
 
+    /// The table for `maxLength` positions of `dModel` features, and dropout `dropout` after the sum.
     public init(dModel: Int, maxLength: Int = 5000, dropout: Double = 0, dtype: DType = .float32, generator: Generator? = nil) {
         check(dModel > 0 && maxLength > 0, "SinusoidalPositionalEncoding: d_model and max_len must be positive, got \(dModel), \(maxLength)")
         (self.dModel, self.maxLength) = (dModel, maxLength)
@@ -216,7 +227,9 @@ public final class SinusoidalPositionalEncoding: Module {
 /// A learned position encoding added to a batch-first sequence [N, T, E] (or [T, E]): an
 /// `Embedding` of `maxLength` positions (state name `embedding.weight`), as BERT and GPT-2 use.
 public final class LearnedPositionalEncoding: Module {
+    /// One row per position, drawn N(0, 1) as `Embedding`'s.
     public let embedding: Embedding
+    /// `maxLength` positions of `dModel` features.
     public init(dModel: Int, maxLength: Int, dtype: DType = .float32, generator: Generator? = nil) {
         embedding = Embedding(maxLength, dModel, dtype: dtype, generator: generator)
         super.init()
