@@ -7,6 +7,8 @@ import Foundation
 struct CheckpointLocation {
     let file: String
     let recorded: [String: Any]
+    /// The directory holding the checkpoint (and its model.json, vocabulary.json).
+    let directory: String
 
     init(_ path: String) throws {
         var isDir: ObjCBool = false
@@ -15,6 +17,7 @@ struct CheckpointLocation {
         }
         file = isDir.boolValue ? path + "/model.safetensors" : path
         let dir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().path
+        directory = dir
         let jsonPath = dir + "/model.json"
         if let data = FileManager.default.contents(atPath: jsonPath) {
             // present but unreadable is corrupt, not absent

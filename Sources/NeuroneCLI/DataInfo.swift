@@ -21,13 +21,16 @@ struct DataInfo: ParsableCommand {
         let start = Date()
         let d = try DataSets.load(name, dataDir: dataDir, download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let seconds = Date().timeIntervalSince(start)
-        let counts = Tensor.cat([d.train.labels, d.test.labels]).oneHot(numClasses: Swift.max(d.classCount, 1)).sum(dim: 0).toArray(as: Int.self)
+        // per class: samples, or for a text set, occurrences of each character among the labels
+        let counts = Tensor.cat([d.train.labels.reshape([-1]), d.test.labels.reshape([-1])]).oneHot(numClasses: Swift.max(d.classCount, 1)).sum(dim: 0).toArray(as: Int.self)
+        let names = d.vocabulary.map { $0.characters.map(Vocabulary.describe) } ?? d.train.classNames
         if json {
             print("{\"name\":\(jsonString(d.name)),\"train\":\(d.train.count),\"test\":\(d.test.count),\"sample_shape\":[\(d.train.sampleShape.map(String.init).joined(separator: ","))],\"classes\":[\(d.train.classNames.map(jsonString).joined(separator: ","))],\"class_counts\":[\(counts.map(String.init).joined(separator: ","))],\"load_seconds\":\(String(format: "%.3f", seconds))}")
         } else {
             print(d.description)
             print("train \(d.train.count), test \(d.test.count), sample shape \(d.train.sampleShape.map(String.init).joined(separator: "×")), loaded in \(String(format: "%.2f", seconds)) s")
-            for (i, c) in d.train.classNames.enumerated() { print("  class \(i) \(c): \(i < counts.count ? counts[i] : 0) samples") }
+            let unit = d.vocabulary == nil ? "samples" : "times"
+            for (i, c) in names.enumerated() { print("  \(d.vocabulary == nil ? "class" : "token") \(i) \(c): \(i < counts.count ? counts[i] : 0) \(unit)") }
         }
     }
 }

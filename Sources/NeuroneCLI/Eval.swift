@@ -45,9 +45,13 @@ struct Eval: ParsableCommand {
         let modelName = try location.model(model)
         let dataName = dataset ?? recorded["dataset"] as? String ?? "digits"
         let seed = (recorded["seed"] as? NSNumber)?.uint64Value ?? 0
+        // A language model reads its text with its own vocabulary and sequence length.
+        let vocabulary = DataSets.isText(dataName) ? try TrainingRun.readVocabulary(location.directory) : nil
+        let length = recorded["sequence_length"] as? Int ?? DataSets.defaultSequenceLength
         let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String,
-                                  download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-        let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape)
+                                  download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+                                  sequenceLength: length, vocabulary: vocabulary)
+        let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape, classes: vocabulary?.count)
         try TrainingRun.checkOutput(of: net, input: data.train.sampleShape, fits: data, modelName: modelName)
         try net.load(from: file)
         let trainer = Trainer(model: net, optimizer: SGD(net.parameters(), lr: 0))
@@ -58,7 +62,11 @@ struct Eval: ParsableCommand {
             try writeAtomically(confusionMatrixSVG(e.confusion, classNames: part.classNames, title: "\(modelName) on \(dataName) (\(split))"), to: path)
         }
         if json {
-            print("{\"loss\":\(e.loss),\"accuracy\":\(e.accuracy),\"count\":\(e.count),\"per_class_accuracy\":[\(perClass.map { String($0) }.joined(separator: ","))]}")
+            let text = data.vocabulary == nil ? "" : ",\"perplexity\":\(Foundation.exp(e.loss)),\"bits_per_character\":\(e.loss / Foundation.log(2.0))"
+            print("{\"loss\":\(e.loss),\"accuracy\":\(e.accuracy),\"count\":\(e.count)\(text),\"per_class_accuracy\":[\(perClass.map { String($0) }.joined(separator: ","))]}")
+        } else if let vocabulary = data.vocabulary {
+            // a language model: the mean loss per character, as perplexity and bits
+            print("\(modelName) on \(dataName) \(split) (\(e.count) sequences of \(data.train.sampleShape[0]) characters): loss \(String(format: "%.4f", e.loss)) per character (perplexity \(String(format: "%.2f", Foundation.exp(e.loss))), \(String(format: "%.3f", e.loss / Foundation.log(2.0))) bits), next character right \(String(format: "%.2f%%", e.accuracy * 100)); vocabulary of \(vocabulary.count)")
         } else {
             print("\(modelName) on \(dataName) \(split) (\(e.count) samples): loss \(String(format: "%.4f", e.loss)), accuracy \(String(format: "%.2f%%", e.accuracy * 100))")
             for (i, a) in perClass.enumerated() {

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md).")
     var model: String = "digits-cnn"
 
-    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), or a CSV file (PATH.csv).")
+    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), a CSV file (PATH.csv), or a UTF-8 text file for a character-level language model (PATH.txt, or text:PATH).")
     var dataset: String = "digits"
 
     @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: the last).")
@@ -54,6 +54,9 @@ struct Train: ParsableCommand {
     @Option(help: "Learning-rate schedule: \(OptimizerFactory.scheduleSyntax).")
     var scheduler: String = "none"
 
+    @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "For a text data set: characters per sequence (default \(DataSets.defaultSequenceLength)).")
+    var seqLen: Int?
+
     @Option(help: "Training-data augmentation for images, comma-separated: shift:N (random shifts up to N pixels), crop:P (pad P, random crop), flip; or none.")
     var augment: String = "none"
 
@@ -81,6 +84,9 @@ struct Train: ParsableCommand {
         if let l = lr, !(l > 0 && l.isFinite) { throw ValidationError("--lr must be positive, got \(l)") }
         if !(valSplit >= 0 && valSplit < 1) { throw ValidationError("--val-split must be in [0, 1), got \(valSplit)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
+        if let l = seqLen, !(1...TrainingSettings.maxSequenceLength).contains(l) {
+            throw ValidationError("--seq-len must be in 1…\(TrainingSettings.maxSequenceLength), got \(l)")
+        }
         if !OptimizerFactory.names.contains(optimizer.lowercased()) {
             throw ValidationError("unknown optimizer '\(optimizer)'; valid: \(OptimizerFactory.names.joined(separator: ", "))")
         }
@@ -93,7 +99,7 @@ struct Train: ParsableCommand {
         s.model = model; s.dataset = dataset; s.dataDir = dataDir; s.labelColumn = labelColumn
         s.epochs = epochs ?? s.epochs; s.batchSize = batchSize; s.optimizer = optimizer.lowercased(); s.lr = lr
         s.momentum = momentum; s.weightDecay = weightDecay; s.scheduler = scheduler; s.valSplit = valSplit
-        s.seed = seed; s.augment = augment; s.download = download
+        s.seed = seed; s.augment = augment; s.download = download; s.sequenceLength = seqLen
         return s
     }
 

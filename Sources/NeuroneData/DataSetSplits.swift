@@ -14,6 +14,8 @@ public struct DataSetSplits {
     /// The test part.
     public let test: TensorDataset
     public let description: String
+    /// For a text data set, its characters: the classes, and what the token indices mean.
+    public var vocabulary: Vocabulary?
     /// Number of classes.
     public var classCount: Int { train.classNames.count }
 }

@@ -30,21 +30,60 @@ public enum DataSets {
         Entry(name: "patterns", summary: "the slides' 2×2-pixel images (solid, vertical, diagonal, horizontal) in ±1; train: 400 noisy copies, test: the 8 exact images"),
         Entry(name: "x-centred", summary: "64×64 images of an X or an O drawn near the centre, 2 classes, 1,000 + 500 images (course §7)"),
         Entry(name: "x-shifted", summary: "64×64 images of an X or an O anywhere in the image, 2 classes, 1,000 + 500 images (course §7)"),
+        Entry(name: "words", summary: "Debian's American English word list (/usr/share/dict/words, package wamerican) as characters: sequences of --seq-len tokens, each labelled with the next characters; seeded 90/10 train/test split"),
+        Entry(name: "fortunes", summary: "Debian's fortune cookies (/usr/share/games/fortunes, package fortunes) as characters, for a language model; seeded 90/10 train/test split"),
     ]
+
+    /// The default length of a text data set's sequences.
+    public static let defaultSequenceLength = 32
+
+    /// Whether `name` is a text data set: words, fortunes, a .txt file or text:PATH.
+    public static func isText(_ name: String) -> Bool {
+        let key = name.lowercased()
+        return TextData.known.contains { $0.name == key } || key.hasSuffix(".txt") || key.hasPrefix("text:")
+    }
 
     /// Loads a data set by name, or a CSV table by path (`labelColumn`: its label column's name or
     /// 0-based index, default the last; a seeded 80/20 train/test split). Synthetic sets are drawn
     /// from `seed`.
     /// With `download`, a data set of `sources` whose files are not found is first downloaded
     /// into its cache directory (`log` hears of each file).
+    ///
+    /// A text data set (`words`, `fortunes`, a path ending in .txt, or `text:PATH` for any UTF-8
+    /// file) is cut into sequences of `sequenceLength` characters labelled with the next ones
+    /// (`TextData.sequences`), coded with `vocabulary` — the checkpoint's, when evaluating or
+    /// resuming: a character outside it is an error naming where it is — or else with the
+    /// vocabulary of the text itself.
     public static func load(_ name: String, seed: UInt64 = 0, dataDir: String? = nil, labelColumn: String? = nil,
-                            download: Bool = false, log: ((String) -> Void)? = nil) throws -> DataSetSplits {
+                            download: Bool = false, log: ((String) -> Void)? = nil,
+                            sequenceLength: Int = defaultSequenceLength, vocabulary: Vocabulary? = nil) throws -> DataSetSplits {
+        if isText(name) { return try loadText(name, seed: seed, dataDir: dataDir, sequenceLength: sequenceLength, vocabulary: vocabulary) }
         do {
             return try loadFound(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
         } catch let e as DataSetError where download && e.filesMissing && sources[name.lowercased()] != nil {
             try self.download(name, log: log)
             return try loadFound(name, seed: seed, dataDir: dataDir, labelColumn: labelColumn)
         }
+    }
+
+    /// A text data set as language-model sequences (see `load`); a seeded 90/10 split of the sequences.
+    static func loadText(_ name: String, seed: UInt64, dataDir: String?, sequenceLength: Int, vocabulary: Vocabulary?) throws -> DataSetSplits {
+        let text: String, source: String, key: String
+        if let known = TextData.known.first(where: { $0.name == name.lowercased() }) {
+            (text, source) = try TextData.text(of: known, directory: dataDir)
+            key = known.name
+        } else {
+            source = name.lowercased().hasPrefix("text:") ? String(name.dropFirst(5)) : name
+            text = try TextData.read(source)
+            key = name
+        }
+        let vocab = vocabulary ?? Vocabulary(of: text)
+        let tokens = try vocab.encode(text, source: source)
+        let all = try TextData.sequences(tokens, length: sequenceLength, vocabulary: vocab, source: source)
+        let (train, test) = all.split(fraction: 0.1, generator: Generator(seed: seed))
+        return DataSetSplits(name: key, train: train, test: test,
+                             description: "text \(source): \(tokens.count) characters, a vocabulary of \(vocab.count); \(all.count) sequences of \(sequenceLength) characters, each labelled with the next ones; seeded 90/10 train/test split",
+                             vocabulary: vocab)
     }
 
     static func loadFound(_ name: String, seed: UInt64, dataDir: String?, labelColumn: String?) throws -> DataSetSplits {
@@ -94,7 +133,7 @@ public enum DataSets {
                 return DataSetSplits(name: name, train: train, test: test,
                                      description: "CSV table \(name): \(table.count) rows, \(table.sampleShape[0]) features, \(table.classNames.count) classes; seeded 80/20 train/test split")
             }
-            throw DataSetError(message: "unknown data set '\(name)'; known data sets: \(all.map { $0.name }.joined(separator: ", ")), or a path to a .csv file")
+            throw DataSetError(message: "unknown data set '\(name)'; known data sets: \(all.map { $0.name }.joined(separator: ", ")), or a path to a .csv file or a .txt file (text:PATH for any other UTF-8 file)")
         }
     }
 

@@ -17,6 +17,9 @@ public struct EpochProgress: Sendable, Codable, Equatable {
     public var correct = 0
     /// Samples so far.
     public var seen = 0
+    /// Predictions so far, when a sample holds several (a sequence model predicts every position);
+    /// nil: one per sample.
+    public var predictions: Int?
     /// Wall time spent in the epoch so far (before an interruption).
     public var seconds = 0.0
 
@@ -25,6 +28,6 @@ public struct EpochProgress: Sendable, Codable, Equatable {
 
     /// Mean loss over the samples seen.
     public var meanLoss: Double { lossSum / Double(Swift.max(seen, 1)) }
-    /// Accuracy over the samples seen.
-    public var accuracy: Double { Double(correct) / Double(Swift.max(seen, 1)) }
+    /// Accuracy over the predictions made.
+    public var accuracy: Double { Double(correct) / Double(Swift.max(predictions ?? seen, 1)) }
 }

@@ -11,7 +11,7 @@ import Foundation
 public struct Evaluation: Sendable {
     /// Mean loss.
     public let loss: Double
-    /// Fraction of correct predictions.
+    /// Fraction of correct predictions (for a sequence model: of all positions predicted).
     public let accuracy: Double
     /// Samples evaluated.
     public let count: Int

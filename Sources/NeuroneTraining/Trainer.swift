@@ -41,13 +41,29 @@ public final class Trainer {
         }
     }
 
-    /// The classification loss for this model's kind of output (mean over the batch).
+    /// The classification loss for this model's kind of output (mean over the batch). A sequence
+    /// model's output [N, T, C] with labels [N, T] (a language model: the next token at each
+    /// position) is scored at every position: the mean over all N·T predictions.
     public func loss(_ output: Tensor, _ labels: Tensor) -> Tensor {
+        let (output, labels) = Trainer.positions(output, labels)
         switch outputKind {
         case .logits: return Loss.crossEntropy(output, labels)
         case .logProbabilities: return Loss.nll(output, labels)
         case .probabilities: return Loss.nll(output.clamp(min: 1e-12).log(), labels)
         }
+    }
+
+    /// Output and labels with one row per prediction: [N·T, C] and [N·T] for a sequence model's
+    /// [N, T, C] and [N, T]; unchanged for a classifier's [N, C] and [N].
+    static func positions(_ output: Tensor, _ labels: Tensor) -> (Tensor, Tensor) {
+        guard output.rank == 3 && labels.rank == 2 else { return (output, labels) }
+        return (output.reshape([-1, output.shape[2]]), labels.reshape([-1]))
+    }
+
+    /// The predicted classes (argmax over the last dimension) and the true ones, flattened.
+    static func predictions(_ output: Tensor, _ labels: Tensor) -> (predicted: [Int64], truth: [Int64]) {
+        let (out, truth) = positions(output, labels)
+        return (out.argmax(dim: 1).toArray(as: Int64.self), truth.toArray(as: Int64.self))
     }
 
     /// One pass over the loader. `progress(batch, batches, runningLoss)` is called after each batch.
@@ -81,7 +97,9 @@ public final class Trainer {
             let n = batch.labels.shape[0]
             p.lossSum += value * Double(n)
             p.seen += n
-            p.correct += withNoGrad { Int((out.argmax(dim: 1) .== batch.labels).to(.int64).sum().item()) }
+            let (scores, truth) = Trainer.positions(out, batch.labels)
+            if batch.labels.rank == 2 && out.rank == 3 { p.predictions = (p.predictions ?? 0) + truth.shape[0] }
+            p.correct += withNoGrad { Int((scores.argmax(dim: 1) .== truth).to(.int64).sum().item()) }
             p.batchesDone = i + 1
             onBatch?(i + 1, batches, p.meanLoss)
             if i + 1 < batches && shouldStop() { return (p, false) }
@@ -99,20 +117,21 @@ public final class Trainer {
         defer { model.train() }
         let k = classes ?? Swift.max(data.classNames.count, 1)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        var lossSum = 0.0, correct = 0
+        var lossSum = 0.0, correct = 0, predictions = 0
         withNoGrad {
             for batch in DataLoader(data, batchSize: batchSize) {
                 let out = model(batch.inputs)
                 lossSum += loss(out, batch.labels).item() * Double(batch.labels.shape[0])
-                let pred = out.argmax(dim: 1).toArray(as: Int64.self), truth = batch.labels.toArray(as: Int64.self)
+                let (pred, truth) = Trainer.predictions(out, batch.labels)
+                predictions += truth.count
                 for (p, t) in zip(pred, truth) {
                     if p == t { correct += 1 }
                     if Int(t) < k && Int(p) < k { confusion[Int(t)][Int(p)] += 1 }
                 }
             }
         }
-        let n = Swift.max(data.count, 1)
-        return Evaluation(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n), count: data.count, confusion: confusion)
+        return Evaluation(loss: lossSum / Double(Swift.max(data.count, 1)), accuracy: Double(correct) / Double(Swift.max(predictions, 1)),
+                          count: data.count, confusion: confusion)
     }
 }
 

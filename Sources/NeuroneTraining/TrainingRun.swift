@@ -60,16 +60,22 @@ public final class TrainingRun {
     }
 
     /// A new run writing into `directory` (created if needed).
-    public init(settings: TrainingSettings, directory: String) throws {
+    public convenience init(settings: TrainingSettings, directory: String) throws {
+        try self.init(settings: settings, directory: directory, vocabulary: nil)
+    }
+
+    /// A run whose text data set is coded with `vocabulary` (a resumed run's), else its own.
+    init(settings: TrainingSettings, directory: String, vocabulary: Vocabulary?) throws {
         try settings.validate()
         self.settings = settings
         self.directory = directory
         manualSeed(settings.seed)
         data = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
-                                 download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) })
+                                 download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) },
+                                 sequenceLength: settings.sequenceLength ?? DataSets.defaultSequenceLength, vocabulary: vocabulary)
         // The model's generator initialises the weights and then draws its dropout masks.
         modelGenerator = Generator(seed: settings.seed)
-        (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, generator: modelGenerator)
+        (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, classes: data.vocabulary?.count, generator: modelGenerator)
         try TrainingRun.checkOutput(of: model, input: inputShape, fits: data, modelName: settings.model)
         if settings.valSplit > 0 {
             let (t, v) = data.train.split(fraction: settings.valSplit, generator: Generator(seed: settings.seed &+ 1))
@@ -89,6 +95,13 @@ public final class TrainingRun {
         catch { throw TrainingError(message: "cannot create the output directory \(directory): \(error.localizedDescription)") }
     }
 
+    /// The vocabulary.json of a checkpoint directory written by a text run; a `TrainingError`
+    /// naming the file when it is missing or corrupt.
+    public static func readVocabulary(_ directory: String) throws -> Vocabulary {
+        do { return try Vocabulary.read(directory + "/vocabulary.json") }
+        catch let e as DataSetError { throw TrainingError(message: "\(e.message); the checkpoint in \(directory) is of a text data set and needs its vocabulary") }
+    }
+
     /// Throws unless the model gives one score per class of the data set, [batch, classes] — found
     /// by a pass on `Device.meta` (shapes only, nothing computed or drawn): run before training
     /// starts and before `neurone eval` evaluates a checkpoint on a data set.
@@ -97,11 +110,32 @@ public final class TrainingRun {
             throw TrainingError(message: "the model '\(modelName)' takes \(want) inputs (an embedding reads token indices), but \(data.name) holds \(data.train.inputs.dtype) features; start the model with another layer, or give it a data set of tokens")
         }
         guard data.train.labels.dtype == .int64 else { return }
+        if let vocabulary = data.vocabulary {
+            // token indices read by the model's first layer must be rows of its table
+            if let embedding = (model as? Sequential)?.layers.first as? Embedding, embedding.numEmbeddings < vocabulary.count {
+                throw TrainingError(message: "the model '\(modelName)' starts with an embedding of \(embedding.numEmbeddings) rows, but \(data.name) has a vocabulary of \(vocabulary.count) characters (tokens 0…\(vocabulary.count - 1)): use embedding(\(vocabulary.count),DIM)")
+            }
+            guard model.expectedInputDType == .int64 else {
+                throw TrainingError(message: "the model '\(modelName)' takes float features, but \(data.name) is text: sequences of token indices; start the model with embedding(\(vocabulary.count),DIM)")
+            }
+        }
         let labels = data.train.labels.toArray(as: Int64.self) + data.test.labels.toArray(as: Int64.self)
         let classes = Swift.max(data.train.classNames.count, Int(labels.max() ?? -1) + 1)
         let out = model.withStandIns(on: .meta) {
             withNoGrad { model(Tensor.zeros([2] + input, dtype: model.expectedInputDType ?? .float32, device: .meta)) }
         }.shape
+        if data.train.labels.rank == 2 {
+            // a language model: scores for every position, [batch, T, classes]
+            let steps = data.train.labels.shape[1]
+            let perSample = out.dropFirst().map(String.init).joined(separator: "×")
+            guard out.count == 3, out[1] == steps else {
+                throw TrainingError(message: "the model '\(modelName)' gives outputs of shape \(perSample.isEmpty ? "[]" : perSample) per sample, but \(data.name) needs scores for the next character at each of the \(steps) positions: \(steps)×\(classes) (keep the sequence: no 'last' or 'mean', end with linear(\(classes)))")
+            }
+            guard out[2] >= classes else {
+                throw TrainingError(message: "the model '\(modelName)' gives \(out[2]) scores per position, but \(data.name) has \(classes) characters in its vocabulary: its last layer needs \(classes) outputs, e.g. linear(\(classes))")
+            }
+            return
+        }
         let perSample = out.dropFirst().map(String.init).joined(separator: "×")
         guard out.count == 2 else {
             throw TrainingError(message: "the model '\(modelName)' gives outputs of shape \(perSample.isEmpty ? "[]" : perSample) per sample, but training on \(data.name) needs one score per class: [\(classes)] (end the model with linear(\(classes)), after flatten)")
@@ -125,7 +159,10 @@ public final class TrainingRun {
         guard settings.epochs >= saved.history.count else {
             throw TrainingError(message: "--resume: the checkpoint has already done \(saved.history.count) epochs; --epochs \(settings.epochs) is fewer")
         }
-        let run = try TrainingRun(settings: settings, directory: output ?? directory)
+        // A text run goes on with the vocabulary it started with: the text is coded with it, and a
+        // character the model never saw is an error naming where it is.
+        let vocabulary = DataSets.isText(settings.dataset) ? try TrainingRun.readVocabulary(directory) : nil
+        let run = try TrainingRun(settings: settings, directory: output ?? directory, vocabulary: vocabulary)
         try saved.validate(against: run, statePath: statePath)
         let (weights, modelFromNext) = try readCommitted(directory, "model.safetensors", steps: saved.steps)
         let (optState, optimizerFromNext) = try readCommitted(directory, "optimizer.safetensors", steps: saved.steps)
@@ -159,6 +196,10 @@ public final class TrainingRun {
         let lock = try DirectoryLock(directory, purpose: "training")
         defer { withExtendedLifetime(lock) {} }
         try finishInterruptedWrites()
+        if let v = data.vocabulary {
+            do { try writeFileAtomically(v.json(), to: directory + "/vocabulary.json") }
+            catch let e as FileWriteError { throw TrainingError(message: e.message) }
+        }
         try writeModelJSON(test: nil)
         while history.count < settings.epochs {
             let epoch = history.count + 1
@@ -265,6 +306,7 @@ public final class TrainingRun {
             "scheduler": settings.scheduler, "val_split": settings.valSplit, "augment": settings.augment,
         ]
         if let l = settings.labelColumn { object["label_column"] = l }
+        if data.vocabulary != nil { object["sequence_length"] = inputShape.first ?? 0 }
         if let t = test { object["test_accuracy"] = t.accuracy; object["test_loss"] = t.loss }
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         try writeAtomically(String(decoding: json, as: UTF8.self) + "\n", to: directory + "/model.json")
@@ -286,6 +328,7 @@ public final class TrainingRun {
             ("model", { $0 is String }, "a string"), ("dataset", { $0 is String }, "a string"), ("label_column", { $0 is String }, "a string"),
             ("seed", { whole($0, 0...Double(UInt64.max)) }, "a whole number ≥ 0"),
             ("input", { ($0 as? [Any]).map { !$0.isEmpty && $0.allSatisfy { whole($0, 1...Double(Int32.max)) } } ?? false }, "a list of positive sizes"),
+            ("sequence_length", { whole($0, 1...Double(TrainingSettings.maxSequenceLength)) }, "a whole number in 1…\(TrainingSettings.maxSequenceLength)"),
         ]
         for (key, ok, expected) in checks {
             if let v = obj[key], !ok(v) { throw TrainingError(message: "\(path) is corrupt: its \"\(key)\" is \(v); expected \(expected)") }
@@ -315,7 +358,9 @@ public final class TrainingRun {
         let p = saved.position
         if p.batchesDone < 0 { throw bad("the position in the epoch", "batch \(p.batchesDone)", "0 or more") }
         if p.seen < 0 { throw bad("the samples seen in the epoch", p.seen, "0 or more") }
-        if !(0...Swift.max(0, p.seen)).contains(p.correct) { throw bad("the correct predictions in the epoch", p.correct, "0…\(p.seen) (the samples seen)") }
+        if let q = p.predictions, q < 0 { throw bad("the predictions made in the epoch", q, "0 or more") }
+        let made = p.predictions ?? p.seen
+        if !(0...Swift.max(0, made)).contains(p.correct) { throw bad("the correct predictions in the epoch", p.correct, "0…\(made) (the predictions made)") }
         if !p.lossSum.isFinite { throw bad("the epoch's loss sum", p.lossSum, "a finite number") }
         if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
         for g in [saved.loaderGenerator, saved.defaultGenerator, saved.modelGenerator] { _ = try g.state() }
@@ -351,6 +396,12 @@ public final class TrainingRun {
             let p = position
             if !(0...batches).contains(p.batchesDone) { throw bad("the position in the epoch", "batch \(p.batchesDone)", "0…\(batches) (the epoch has \(batches) batches)") }
             if !(0...samples).contains(p.seen) { throw bad("the samples seen in the epoch", p.seen, "0…\(samples)") }
+            // a sequence model makes one prediction per position of each sample seen
+            let positions = run.train.labels.rank == 2 ? run.train.labels.shape[1] : nil
+            if positions.map({ (p.predictions ?? 0) != p.seen * $0 }) ?? (p.predictions != nil) {
+                throw bad("the predictions made in the epoch", p.predictions.map(String.init) ?? "absent",
+                          positions.map { "\(p.seen * $0) (\(p.seen) samples × \($0) positions)" } ?? "absent (one prediction per sample)")
+            }
         }
     }
 

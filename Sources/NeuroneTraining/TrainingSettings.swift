@@ -40,6 +40,11 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var download = false
     /// Training-data augmentation, comma-separated: `shift:N`, `crop:PADDING`, `flip`; "none" for none.
     public var augment = "none"
+    /// A text data set's sequence length (characters per sample); nil: `DataSets.defaultSequenceLength`.
+    public var sequenceLength: Int?
+
+    /// The longest sequence a text data set is cut into.
+    public static let maxSequenceLength = 1 << 20
 
     /// The defaults of `neurone train`.
     public init() {}
@@ -56,6 +61,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if !(momentum.isFinite && momentum >= 0) { throw bad("the momentum", momentum, "a finite number ≥ 0") }
         if !(weightDecay.isFinite && weightDecay >= 0) { throw bad("the weight decay", weightDecay, "a finite number ≥ 0") }
         if let lr, !(lr.isFinite && lr > 0) { throw bad("the learning rate", lr, "a finite number > 0") }
+        if let l = sequenceLength, !(1...TrainingSettings.maxSequenceLength).contains(l) {
+            throw bad("the sequence length", l, "1…\(TrainingSettings.maxSequenceLength) characters")
+        }
     }
 
     /// The transforms `augment` names, for inputs of shape `sampleShape`.

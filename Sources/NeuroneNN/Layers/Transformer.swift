@@ -81,12 +81,18 @@ public final class TransformerEncoder: Module {
     /// The LayerNorm after the last layer, if any (`norm`).
     public let norm: LayerNorm?
 
+    /// Whether `forward(_:)` masks each position's attention to itself and the positions before it
+    /// (`Tensor.causalMask`), as PyTorch's `is_causal=True` with that mask: a language model's
+    /// encoder, whose output at position t may not see the characters after t.
+    public let isCausal: Bool
+
     /// `numLayers` layers made by `makeLayer` (PyTorch deep-copies one layer; here each is made
-    /// afresh, so each draws its own initial weights).
-    public init(numLayers: Int, norm: LayerNorm? = nil, makeLayer: () -> TransformerEncoderLayer) {
+    /// afresh, so each draws its own initial weights); `isCausal`: `forward` applies the causal mask.
+    public init(numLayers: Int, norm: LayerNorm? = nil, isCausal: Bool = false, makeLayer: () -> TransformerEncoderLayer) {
         check(numLayers > 0, "TransformerEncoder: num_layers must be positive, got \(numLayers)")
         layers = (0..<numLayers).map { _ in makeLayer() }
         self.norm = norm
+        self.isCausal = isCausal
         super.init()
     }
 
@@ -94,7 +100,12 @@ public final class TransformerEncoder: Module {
         layers.enumerated().map { ("layers.\($0.offset)", $0.element as Module) } + (norm.map { [("norm", $0 as Module)] } ?? [])
     }
 
-    public override func forward(_ src: Tensor) -> Tensor { callAsFunction(src, mask: nil, keyPaddingMask: nil) }
+    /// The layers in turn, with the causal mask when `isCausal`.
+    public override func forward(_ src: Tensor) -> Tensor {
+        guard isCausal else { return callAsFunction(src, mask: nil, keyPaddingMask: nil) }
+        let steps = src.rank == 3 && layers[0].batchFirst ? src.shape[1] : src.shape[0]
+        return callAsFunction(src, mask: Tensor.causalMask(steps, dtype: src.dtype, device: src.device), keyPaddingMask: nil)
+    }
 
     /// The layers in turn, each with the same masks, then `norm`.
     public func callAsFunction(_ src: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil) -> Tensor {

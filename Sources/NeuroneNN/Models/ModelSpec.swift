@@ -407,10 +407,10 @@ public enum ModelSpec {
             try checkWeights(t, [maxLen, shape[1]], dtype)
             return (SinusoidalPositionalEncoding(dModel: shape[1], maxLength: maxLen, dropout: dropout, dtype: dtype, generator: g), shape)
         case "encoder":
-            let a = try Args(t, ["heads", "ff", "layers", "dropout", "activation", "norm_first"])
+            let a = try Args(t, ["heads", "ff", "layers", "dropout", "activation", "norm_first", "causal"])
             try need([2], "a sequence T×E")
             let e = shape[1], heads = try a.int("heads"), ff = try a.int("ff", 2048), layers = try a.int("layers", 1)
-            let dropout = try a.double("dropout", 0.1), normFirst = try a.bool("norm_first", false)
+            let dropout = try a.double("dropout", 0.1), normFirst = try a.bool("norm_first", false), causal = try a.bool("causal", false)
             if e % heads != 0 { throw ModelSpecError("\(t.location): the \(e) features of each step do not split into \(heads) heads") }
             if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
             guard layers <= 1024 else { throw ModelSpecError("\(t.location): 'layers' must be at most 1024, got \(layers)") }
@@ -421,7 +421,7 @@ public enum ModelSpec {
                 throw ModelSpecError("\(t.location): its weights would hold more values than a tensor can index")
             }
             try checkWeights(t, [total], dtype)
-            return (TransformerEncoder(numLayers: layers) {
+            return (TransformerEncoder(numLayers: layers, isCausal: causal) {
                 TransformerEncoderLayer(dModel: e, nhead: heads, dimFeedforward: ff, dropout: dropout, activation: act, batchFirst: true,
                                         normFirst: normFirst, dtype: dtype, generator: g)
             }, shape)
