@@ -62,6 +62,7 @@ let package = Package(
         .executableTarget(name: "siamese", dependencies: ["Neurone"], path: "Examples/siamese"),
         .executableTarget(name: "autoencoders", dependencies: ["Neurone"], path: "Examples/autoencoders"),
         .executableTarget(name: "self-attention", dependencies: ["Neurone"], path: "Examples/self-attention"),
+        .executableTarget(name: "language-models", dependencies: ["Neurone"], path: "Examples/language-models"),
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
