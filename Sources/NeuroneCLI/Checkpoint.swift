@@ -27,6 +27,12 @@ struct CheckpointLocation {
         }
     }
 
+    /// The vocabulary.json beside the checkpoint (a language model's), nil when there is none.
+    func vocabulary() throws -> Vocabulary? {
+        let path = directory + "/vocabulary.json"
+        return FileManager.default.fileExists(atPath: path) ? try TrainingRun.readVocabulary(directory) : nil
+    }
+
     /// The model given on the command line, else the one recorded.
     func model(_ given: String?) throws -> String {
         guard let m = given ?? recorded["model"] as? String else {

@@ -8,7 +8,7 @@ struct DataShow: ParsableCommand {
         abstract: "Print samples' labels and draw image samples into a PNG grid.",
         discussion: "neurone data show fashion-mnist --index 0 --count 16 --out samples.png")
 
-    @Argument(help: "The data set name (or a CSV file).")
+    @Argument(help: "The data set name (or a CSV or text file).")
     var name: String
 
     @Option(help: "Index of the first sample.")
@@ -54,6 +54,18 @@ struct DataShow: ParsableCommand {
             throw ValidationError("\(d.name) \(split) has \(part.count) samples; --index \(index) --count \(count) asks for up to index \(index + count - 1)")
         }
         let picked = part.subset(Array(index..<(index + count)))
+        if let vocabulary = d.vocabulary {
+            // a text set: each sequence as text, and the characters it is labelled with
+            if out != nil { throw ValidationError("\(d.name) is text: sequences of characters, not images; --out draws only image data sets") }
+            func shown(_ row: Tensor) throws -> String {
+                try vocabulary.decode(row.toArray(as: Int64.self)).replacingOccurrences(of: "\n", with: "⏎")
+            }
+            for k in 0..<count {
+                print("\(split)[\(index + k)]: \(try shown(picked.inputs[k]))")
+                print("  next characters: \(try shown(picked.labels[k]))")
+            }
+            return
+        }
         let labels = picked.labels.toArray(as: Int64.self)
         let isImage = part.sampleShape.count == 3 && (part.sampleShape[0] == 1 || part.sampleShape[0] == 3)
         for (k, l) in labels.enumerated() {

@@ -49,7 +49,7 @@ struct Predict: ParsableCommand {
             shape = try ModelSpec.parseShape(s.compactMap { ($0 as? NSNumber)?.intValue }.map(String.init).joined(separator: "x"))
         }
         else { throw ValidationError("no --input shape given and none recorded in model.json") }
-        let (net, _) = try NamedModels.make(modelName, input: shape)
+        let (net, _) = try NamedModels.make(modelName, input: shape, classes: try location.vocabulary()?.count)
         try net.load(from: file)
         net.eval()
         if let inPath = inputs, let outPath = outputs {

@@ -84,6 +84,11 @@ public struct Vocabulary: Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataSetError(message: "\(path) not found (the vocabulary is written by neurone train beside the checkpoint)", filesMissing: true)
         }
+        return try decode(data, source: path)
+    }
+
+    /// A vocabulary.json's bytes (`source` names them in errors), checked as `read` does.
+    public static func decode(_ data: Data, source path: String) throws -> Vocabulary {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let list = object["characters"] as? [Any] else {
             throw DataSetError(message: "\(path) is corrupt: expected a JSON object with a \"characters\" list")

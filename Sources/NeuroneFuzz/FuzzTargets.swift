@@ -6,7 +6,7 @@ import NeuroneDevice
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -42,6 +42,19 @@ enum FuzzTargets {
         case "model-json":
             // what eval and predict read beside a checkpoint
             _ = try? TrainingRun.readModelJSON(Data(bytes), path: "fuzz")
+        case "text":
+            // a text data set: UTF-8 check, vocabulary, language-model sequences (length from the first byte)
+            guard let text = try? TextData.decode(bytes, source: "fuzz") else { return }
+            let v = Vocabulary(of: text)
+            guard let tokens = try? v.encode(text, source: "fuzz") else { fatalError("a text's own vocabulary must code it") }
+            if let d = try? TextData.sequences(tokens, length: 1 + Int(bytes[0] % 64), vocabulary: v, source: "fuzz") {
+                _ = d.labels.toArray(as: Int64.self)
+            }
+        case "vocabulary":
+            // a checkpoint's vocabulary.json, then a text coded with it and decoded back
+            guard let v = try? Vocabulary.decode(Data(bytes), source: "fuzz") else { return }
+            let text = String(String.UnicodeScalarView(v.characters.reversed()))
+            if let tokens = try? v.encode(text, source: "fuzz"), (try? v.decode(tokens)) != text { fatalError("vocabulary round trip") }
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }

@@ -27,7 +27,7 @@ final class TrainingTests: XCTestCase {
         let first = Tensor.cat([d.train.inputs, d.test.inputs]).reshape([1797, 64])
         XCTAssertTrue(first.sum(dim: 1).toArray(as: Float.self).contains(Float(294) / 16))
         XCTAssertThrowsError(try DataSets.load("imagenet")) { e in
-            XCTAssertEqual("\(e)", "unknown data set 'imagenet'; known data sets: digits, mnist-5k, mnist, fashion-mnist, usps, xor, moons, circles, spirals, stars, patterns, x-centred, x-shifted, or a path to a .csv file")
+            XCTAssertEqual("\(e)", "unknown data set 'imagenet'; known data sets: digits, mnist-5k, mnist, fashion-mnist, usps, xor, moons, circles, spirals, stars, patterns, x-centred, x-shifted, words, fortunes, or a path to a .csv file or a .txt file (text:PATH for any other UTF-8 file)")
         }
     }
 
