@@ -32,7 +32,8 @@ public struct TextSampler {
     /// `count` samples drawn with `generator`, each the text generated after `prefix` (without its
     /// closing line break). Temperature 0 takes the likeliest character each time; higher values
     /// flatten the distribution. Throws when the prefix holds characters outside the vocabulary
-    /// (or the vocabulary has no line break and no prefix is given).
+    /// (or the vocabulary has no line break and no prefix is given), or when the model cannot be
+    /// a language model of this vocabulary (a model.json may name any model).
     public func sample(count: Int, temperature: Double, prefix: String? = nil, maxLength: Int = 100,
                        generator: Generator) throws -> [String] {
         check(count > 0 && maxLength > 0, "TextSampler.sample: count and maxLength must be positive")
@@ -46,21 +47,27 @@ public struct TextSampler {
         } else {
             throw DataSetError(message: "the vocabulary has no line break to start a sample from; give a prefix (--prefix TEXT)")
         }
+        if model.expectedInputDType != .int64 {
+            throw TrainingError(message: "the model takes \(model.expectedInputDType ?? .float32) features; a language model reads token indices (it starts with an embedding)")
+        }
+        if let embedding = (model as? Sequential)?.layers.first as? Embedding, embedding.numEmbeddings < vocabulary.count {
+            throw TrainingError(message: "the model's embedding has \(embedding.numEmbeddings) rows, but the vocabulary has \(vocabulary.count) characters")
+        }
         var sequences = [[Int64]](repeating: start, count: count)
         var generated = [[Int64]](repeating: [], count: count)
         var done = [Bool](repeating: false, count: count)
         let v = vocabulary.count
+        let wasTraining = model.isTraining
         model.eval()
-        defer { model.train() }
+        defer { model.train(wasTraining) }
         for _ in 0..<maxLength where done.contains(false) {
             let window = Swift.min(sequences[0].count, context)
             let x = Tensor(sequences.flatMap { $0.suffix(window) }, shape: [count, window])
-            let scores = withNoGrad { () -> [Double] in
-                let out = model(x.to(device: model.parameters().first?.device ?? .default))
-                check(out.rank == 3 && out.shape[2] >= v,
-                      "TextSampler: the model gives outputs of shape \(out.shape); expected [N, T, ≥\(v)] scores of the next character")
-                return out.select(dim: 1, index: window - 1).toArray(as: Double.self)
+            let out = withNoGrad { model(x.to(device: model.parameters().first?.device ?? .default)) }
+            guard out.rank == 3 && out.shape[0] == count && out.shape[1] == window && out.shape[2] >= v else {
+                throw TrainingError(message: "the model gives outputs of shape \(out.shape) for \(count) sequences of \(window) characters; a language model of this vocabulary gives [\(count), \(window), ≥\(v)]: scores of the next character at every position")
             }
+            let scores = out.select(dim: 1, index: window - 1).toArray(as: Double.self)
             let width = scores.count / count
             for i in 0..<count {
                 let row = scores[(i * width)..<(i * width + v)]

@@ -224,6 +224,15 @@ final class TextDataTests: XCTestCase {
         XCTAssertTrue(try sampler.sample(count: 2, temperature: 1, prefix: "ko", maxLength: 5, generator: Generator(seed: 1)).allSatisfy { $0.hasPrefix("ko") && $0.count <= 7 })
         XCTAssertTrue(message { _ = try sampler.sample(count: 1, temperature: 1, prefix: "kX", generator: Generator(seed: 1)) }.contains("the prefix, line 1, column 2: the character 'X'"))
 
+        // models that are not language models of this vocabulary are refused, naming why
+        for (spec, expected) in [("embedding(17,4) lstm(8) last linear(17)", "gives outputs of shape [2, 17] for 2 sequences of 1 characters"),
+                                 ("embedding(5,4) lstm(8) linear(17)", "the model's embedding has 5 rows, but the vocabulary has 17 characters")] {
+            let other = TextSampler(model: try ModelSpec.build(spec, input: [10]), vocabulary: vocabulary, context: 10)
+            let m = message { _ = try other.sample(count: 2, temperature: 1, generator: Generator(seed: 1)) }
+            XCTAssertTrue(m.contains(expected), m)
+        }
+        XCTAssertTrue(run.model.isTraining, "sampling gives the model back in the mode it had")
+
         // resume: a longer run goes on from the checkpoint with the saved vocabulary
         let more = try TrainingRun.resume(from: dir, epochs: 5)
         XCTAssertEqual(more.history.count, 4)
