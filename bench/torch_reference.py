@@ -81,6 +81,42 @@ class TransformerClassifier(nn.Module):  # Neurone's named model "transformer"
         return self.fc(self.encoder(t).mean(1))
 
 
+class CharLSTM(nn.Module):  # Neurone's "char-lstm" at its default vocabulary (64): embedding(64,32) lstm(256) linear(64)
+    def __init__(self, v=64):
+        super().__init__()
+        self.emb = nn.Embedding(v, 32)
+        self.lstm = nn.LSTM(32, 256, batch_first=True)
+        self.fc = nn.Linear(256, v)
+
+    def forward(self, x):
+        return self.fc(self.lstm(self.emb(x))[0])
+
+
+class CharTransformer(nn.Module):  # Neurone's "char-transformer" at vocabulary 64, 32 steps
+    # embedding(64,128) posenc encoder(4,ff=512,layers=2,dropout=0,norm_first=true,causal=true) layernorm linear(64)
+    def __init__(self, v=64, t=32):
+        super().__init__()
+        self.emb = nn.Embedding(v, 128)
+        position = torch.arange(t).unsqueeze(1)
+        div = torch.exp(torch.arange(0, 128, 2) * (-math.log(10000.0) / 128))
+        pe = torch.zeros(t, 128)
+        pe[:, 0::2] = torch.sin(position * div)
+        pe[:, 1::2] = torch.cos(position * div)
+        self.register_buffer("pe", pe)
+        layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(128)
+        self.fc = nn.Linear(128, v)
+        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(t))
+
+    def forward(self, x):
+        return self.fc(self.norm(self.encoder(self.emb(x) + self.pe, mask=self.mask, is_causal=True)))
+
+
+def sequence_cross_entropy(out, y):  # a language model's loss: every position
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+
+
 def make(name):
     """(model, input shape, loss) for each model `neurone models` lists under that name."""
     if name == "mnist-cnn":
@@ -91,6 +127,10 @@ def make(name):
         return TransformerClassifier(), (1, 28, 28), F.cross_entropy
     if name == "lstm":
         return LSTMClassifier(), (1, 28, 28), F.cross_entropy
+    if name == "char-lstm":
+        return CharLSTM(), (32,), sequence_cross_entropy
+    if name == "char-transformer":
+        return CharTransformer(), (32,), sequence_cross_entropy
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10)), (1, 28, 28), F.cross_entropy
     if name == "lenet5":
@@ -98,6 +138,10 @@ def make(name):
                              nn.AvgPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(),
                              nn.Linear(84, 10)), (1, 28, 28), F.cross_entropy
     raise SystemExit(f"unknown model {name}")
+
+
+def name_is_text(name):
+    return name.startswith("char-")
 
 
 def optimizer(name, params, lr):
@@ -131,9 +175,14 @@ def main():
         for b in a.batch_size or [64]:
             torch.manual_seed(0)
             net, shape, loss_fn = make(a.model)
-            x = torch.randn(b, *shape)
-            out = net.eval()(x[:1])
-            y = torch.randint(0, out.shape[1], (b,))
+            if name_is_text(a.model):  # token indices in, the next token at every position out
+                x = torch.randint(0, 64, (b, *shape))
+                out = net.eval()(x[:1])
+                y = torch.randint(0, out.shape[-1], (b, out.shape[1]))
+            else:
+                x = torch.randn(b, *shape)
+                out = net.eval()(x[:1])
+                y = torch.randint(0, out.shape[1], (b,))
             if a.kind == "train":
                 net.train()
                 opt = optimizer(a.optimizer, net.parameters(), a.lr)

@@ -31,16 +31,34 @@ struct BenchModelOptions: ParsableArguments {
         if steps <= 0 || repeats <= 0 { throw ValidationError("--steps and --repeats must be positive") }
     }
 
-    /// The model, its input shape and its number of outputs (classes), built with seed 0.
-    func build() throws -> (Module, [Int], Int) {
+    /// The model, its input shape, its number of outputs (classes) and, for a sequence model
+    /// (outputs [N, T, classes], e.g. a language model), T; built with seed 0.
+    func build() throws -> (Module, [Int], Int, Int?) {
         let shape = try input.map { try ModelSpec.parseShape($0) }
         let (net, inputShape) = try NamedModels.make(model, input: shape, generator: Generator(seed: 0))
         let out = withNoGrad { () -> Tensor in
             net.eval(); defer { net.train() }
-            return net(Tensor.zeros([1] + inputShape))
+            return net(Tensor.zeros([1] + inputShape, dtype: net.expectedInputDType ?? .float32))
         }
-        guard out.rank == 2 else { throw ValidationError("\(model) produces outputs of shape \(out.shape); bench needs [N, classes]") }
-        return (net, inputShape, out.shape[1])
+        switch out.rank {
+        case 2: return (net, inputShape, out.shape[1], nil)
+        case 3: return (net, inputShape, out.shape[2], out.shape[1])
+        default: throw ValidationError("\(model) produces outputs of shape \(out.shape); bench needs [N, classes] or [N, T, classes]")
+        }
+    }
+
+    /// A seeded batch for `net`: float inputs, or token indices within its embedding; one label
+    /// per sample, or per position of a sequence model.
+    func batch(_ net: Module, _ b: Int, _ inputShape: [Int], classes: Int, positions: Int?) -> (Tensor, Tensor) {
+        let g = Generator(seed: 1)
+        let x: Tensor
+        if net.expectedInputDType == .int64 {
+            let rows = ((net as? Sequential)?.layers.first as? Embedding)?.numEmbeddings ?? classes
+            x = Tensor.randint(0, rows, [b] + inputShape, generator: g)
+        } else {
+            x = Tensor.randn([b] + inputShape, generator: g)
+        }
+        return (x, Tensor.randint(0, classes, [b] + (positions.map { [$0] } ?? []), generator: g))
     }
 
     /// Runs `body(batch)` for each batch size and thread count; prints one line or object each.
@@ -49,10 +67,8 @@ struct BenchModelOptions: ParsableArguments {
         for t in threadCounts {
             Threading.threadCount = t
             for b in batchSizes {
-                let (net, inputShape, classes) = try build()
-                let g = Generator(seed: 1)
-                let x = Tensor.randn([b] + inputShape, generator: g)
-                let y = Tensor.randint(0, classes, [b], generator: g)
+                let (net, inputShape, classes, positions) = try build()
+                let (x, y) = batch(net, b, inputShape, classes: classes, positions: positions)
                 body(net, x, y)  // first steps: buffers and optimiser state appear
                 body(net, x, y)
                 let secs = medianSeconds(warmup: 1, repeats: repeats) { for _ in 0..<steps { body(net, x, y) } }
