@@ -24,9 +24,8 @@ let vocabulary = data.vocabulary!
 let train = quick ? data.train.subset(Array(0..<3000)) : data.train
 let test = quick ? data.test.subset(Array(0..<1000)) : data.test
 let monitor = data.test.subset(Array(0..<300))
-let epochs = 1
 print("task: predict the next character of Debian's word list (\(vocabulary.count) characters, words one per line)")
-print("\(train.count) training sequences of \(length) characters, \(test.count) test sequences; \(epochs) epoch\(epochs == 1 ? "" : "s"), Adam, batch 64\n")
+print("\(train.count) training sequences of \(length) characters, \(test.count) test sequences; 1 epoch, Adam, batch 64\n")
 
 struct Result {
     let name: String, spec: String, parameters: Int, test: Evaluation, seconds: Double
@@ -41,11 +40,9 @@ func trainModel(_ title: String, _ named: String, lr: Double) throws -> Result {
     let loader = DataLoader(train, batchSize: 64, shuffle: true, generator: Generator(seed: 2))
     var curve: [(x: Double, y: Double)] = [(0, trainer.evaluate(monitor).loss)]
     let start = Date()
-    for epoch in 1...epochs {
-        _ = try trainer.trainEpoch(loader) { batch, batches, _ in
-            if batch % 25 == 0 || batch == batches {
-                curve.append((Double(epoch - 1) + Double(batch) / Double(batches), trainer.evaluate(monitor).loss))
-            }
+    _ = try trainer.trainEpoch(loader) { batch, batches, _ in
+        if batch % 25 == 0 || batch == batches {
+            curve.append((Double(batch) / Double(batches), trainer.evaluate(monitor).loss))
         }
     }
     let seconds = Date().timeIntervalSince(start)
