@@ -81,36 +81,41 @@ class TransformerClassifier(nn.Module):  # Neurone's named model "transformer"
         return self.fc(self.encoder(t).mean(1))
 
 
-class CharLSTM(nn.Module):  # Neurone's "char-lstm" at its default vocabulary (64): embedding(64,32) lstm(256) linear(64)
-    def __init__(self, v=64):
+class CharLSTM(nn.Module):
+    """Neurone's "char-lstm", embedding(V,32) lstm(256) linear(V) (the defaults; V = 64 here, as
+    Neurone's without data); other sizes for scripts/make_lm_steps_reference.py."""
+    def __init__(self, v=64, emb=32, hidden=256):
         super().__init__()
-        self.emb = nn.Embedding(v, 32)
-        self.lstm = nn.LSTM(32, 256, batch_first=True)
-        self.fc = nn.Linear(256, v)
+        self.emb = nn.Embedding(v, emb)
+        self.lstm = nn.LSTM(emb, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, v)
 
     def forward(self, x):
         return self.fc(self.lstm(self.emb(x))[0])
 
 
-class CharTransformer(nn.Module):  # Neurone's "char-transformer" at vocabulary 64, 32 steps
-    # embedding(64,128) posenc encoder(4,ff=512,layers=2,dropout=0,norm_first=true,causal=true) layernorm linear(64)
-    def __init__(self, v=64, t=32):
+class CharTransformer(nn.Module):
+    """Neurone's "char-transformer", embedding(V,128) posenc encoder(4,ff=512,layers=2,dropout=0,
+    norm_first=true,causal=true) layernorm linear(V) for sequences of up to T = 32 steps (the
+    defaults; V = 64 here); other sizes for scripts/make_lm_steps_reference.py."""
+    def __init__(self, v=64, t=32, d=128, heads=4, ff=512):
         super().__init__()
-        self.emb = nn.Embedding(v, 128)
+        self.emb = nn.Embedding(v, d)
         position = torch.arange(t).unsqueeze(1)
-        div = torch.exp(torch.arange(0, 128, 2) * (-math.log(10000.0) / 128))
-        pe = torch.zeros(t, 128)
+        div = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
+        pe = torch.zeros(t, d)
         pe[:, 0::2] = torch.sin(position * div)
         pe[:, 1::2] = torch.cos(position * div)
         self.register_buffer("pe", pe)
-        layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.0, batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=ff, dropout=0.0, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(128)
-        self.fc = nn.Linear(128, v)
-        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(t))
+        self.norm = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, v)
 
     def forward(self, x):
-        return self.fc(self.norm(self.encoder(self.emb(x) + self.pe, mask=self.mask, is_causal=True)))
+        t = x.shape[1]
+        mask = nn.Transformer.generate_square_subsequent_mask(t)
+        return self.fc(self.norm(self.encoder(self.emb(x) + self.pe[:t], mask=mask, is_causal=True)))
 
 
 def sequence_cross_entropy(out, y):  # a language model's loss: every position

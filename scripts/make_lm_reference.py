@@ -13,11 +13,13 @@ Neurone's (within 2 %) without PyTorch.
     pip install torch     # (CPU wheel)
     python3 scripts/make_lm_reference.py [--seeds 0 1 2] [--out bench/lm_reference.json]
 """
-import argparse, hashlib, json, math, platform, time
+import argparse, hashlib, json, os, platform, sys, time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from torch_reference import CharLSTM, CharTransformer  # the twins of Neurone's named models
 
 WORDS = "/usr/share/dict/words"
 
@@ -26,39 +28,6 @@ RECIPES = {
     "char-lstm": dict(epochs=3, lr=0.003, batch=64, seq=32),
     "char-transformer": dict(epochs=2, lr=0.001, batch=64, seq=32),
 }
-
-
-class CharLSTM(nn.Module):  # embedding(V,32) lstm(256) linear(V)
-    def __init__(self, v):
-        super().__init__()
-        self.emb = nn.Embedding(v, 32)
-        self.lstm = nn.LSTM(32, 256, batch_first=True)
-        self.fc = nn.Linear(256, v)
-
-    def forward(self, x):
-        return self.fc(self.lstm(self.emb(x))[0])
-
-
-class CharTransformer(nn.Module):
-    # embedding(V,128) posenc encoder(4,ff=512,layers=2,dropout=0,norm_first=true,causal=true) layernorm linear(V)
-    def __init__(self, v, t):
-        super().__init__()
-        self.emb = nn.Embedding(v, 128)
-        position = torch.arange(t).unsqueeze(1)
-        div = torch.exp(torch.arange(0, 128, 2) * (-math.log(10000.0) / 128))
-        pe = torch.zeros(t, 128)
-        pe[:, 0::2] = torch.sin(position * div)
-        pe[:, 1::2] = torch.cos(position * div)
-        self.register_buffer("pe", pe)
-        layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.0, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(128)
-        self.fc = nn.Linear(128, v)
-        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(t))
-
-    def forward(self, x):
-        h = self.emb(x) + self.pe[: x.shape[1]]
-        return self.fc(self.norm(self.encoder(h, mask=self.mask, is_causal=True)))
 
 
 def sequences(text, t):
@@ -139,7 +108,6 @@ def main():
     with open(a.out + ".tmp", "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
-    import os
     os.replace(a.out + ".tmp", a.out)
     print("wrote", a.out)
 

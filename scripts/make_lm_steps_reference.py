@@ -13,66 +13,44 @@ LanguageModelStepTests replays the same steps in Neurone.
     pip install torch safetensors
     python3 scripts/make_lm_steps_reference.py
 """
-import math
 import os
+import sys
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from torch_reference import CharLSTM, CharTransformer  # the twins of Neurone's named models, here smaller
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 V, T, N, STEPS, LR = 12, 10, 8, 25, 0.01
 
 
-class LSTMModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(V, 8)
-        self.lstm = nn.LSTM(8, 16, batch_first=True)
-        self.fc = nn.Linear(16, V)
+def lstm_model():
+    return CharLSTM(V, emb=8, hidden=16)
 
-    def forward(self, x):
-        return self.fc(self.lstm(self.emb(x))[0])
 
-    def neurone_names(self):
+def transformer_model():
+    return CharTransformer(V, T, d=16, heads=2, ff=32)
+
+
+def neurone_names(model):
+    """PyTorch's parameter names → Neurone's (the spec's Sequential numbers its layers)."""
+    if isinstance(model, CharLSTM):
         names = {"emb.weight": "0.weight", "fc.weight": "2.weight", "fc.bias": "2.bias"}
-        for n, _ in self.lstm.named_parameters():
-            names["lstm." + n] = "1." + n
-        return names
-
-
-class TransformerModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.emb = nn.Embedding(V, 16)
-        position = torch.arange(T).unsqueeze(1)
-        div = torch.exp(torch.arange(0, 16, 2) * (-math.log(10000.0) / 16))
-        pe = torch.zeros(T, 16)
-        pe[:, 0::2] = torch.sin(position * div)
-        pe[:, 1::2] = torch.cos(position * div)
-        self.register_buffer("pe", pe)
-        layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.0, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(16)
-        self.fc = nn.Linear(16, V)
-
-    def forward(self, x):
-        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
-        return self.fc(self.norm(self.encoder(self.emb(x) + self.pe, mask=mask, is_causal=True)))
-
-    def neurone_names(self):
+        names.update({"lstm." + n: "1." + n for n, _ in model.lstm.named_parameters()})
+    else:
         names = {"emb.weight": "0.weight", "norm.weight": "3.weight", "norm.bias": "3.bias", "fc.weight": "4.weight", "fc.bias": "4.bias"}
-        for n, _ in self.encoder.named_parameters():
-            names["encoder." + n] = "2." + n
-        return names
+        names.update({"encoder." + n: "2." + n for n, _ in model.encoder.named_parameters()})
+    return names
 
 
 tensors = {}
-for key, cls in [("lstm", LSTMModel), ("transformer", TransformerModel)]:
+for key, make in [("lstm", lstm_model), ("transformer", transformer_model)]:
     torch.manual_seed(7)
-    model = cls()
-    names = model.neurone_names()
+    model = make()
+    names = neurone_names(model)
     assert set(names) == {n for n, _ in model.named_parameters()}
     for n, p in model.named_parameters():
         tensors[f"{key}.init.{names[n]}"] = p.detach().clone().contiguous()

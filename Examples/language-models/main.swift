@@ -49,7 +49,7 @@ func trainModel(_ title: String, _ named: String, lr: Double) throws -> Result {
     let result = trainer.evaluate(test)
     let samples = try TextSampler(model: model, vocabulary: vocabulary, context: length)
         .sample(count: 12, temperature: 0.8, generator: Generator(seed: 3))
-    let spec = NamedModels.entry(named)!.spec!.replacingOccurrences(of: "V", with: String(vocabulary.count))
+    let spec = NamedModels.entry(named)!.spec(classes: vocabulary.count)!
     print(String(format: "%@ (%@): %d parameters, test loss %.3f nats = %.2f bits per character, next character right %.1f %%, %.1f s",
                  title, spec, model.parameterCount, result.loss, result.loss / log(2), result.accuracy * 100, seconds))
     return Result(name: title, spec: spec, parameters: model.parameterCount, test: result, seconds: seconds, curve: curve, samples: samples, model: model)

@@ -22,7 +22,11 @@ struct DataInfo: ParsableCommand {
         let d = try DataSets.load(name, dataDir: dataDir, download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let seconds = Date().timeIntervalSince(start)
         // per class: samples, or for a text set, occurrences of each character among the labels
-        let counts = Tensor.cat([d.train.labels.reshape([-1]), d.test.labels.reshape([-1])]).oneHot(numClasses: Swift.max(d.classCount, 1)).sum(dim: 0).toArray(as: Int.self)
+        // (a histogram, not a one-hot matrix: the word list has ~10⁶ labels of 70 classes)
+        var counts = [Int](repeating: 0, count: Swift.max(d.classCount, 1))
+        for part in [d.train.labels, d.test.labels] {
+            for l in part.toArray(as: Int64.self) where l >= 0 && Int(l) < counts.count { counts[Int(l)] += 1 }
+        }
         let names = d.vocabulary.map { $0.characters.map(Vocabulary.describe) } ?? d.train.classNames
         if json {
             print("{\"name\":\(jsonString(d.name)),\"train\":\(d.train.count),\"test\":\(d.test.count),\"sample_shape\":[\(d.train.sampleShape.map(String.init).joined(separator: ","))],\"classes\":[\(d.train.classNames.map(jsonString).joined(separator: ","))],\"class_counts\":[\(counts.map(String.init).joined(separator: ","))],\"load_seconds\":\(String(format: "%.3f", seconds))}")

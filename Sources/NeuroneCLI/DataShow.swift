@@ -5,7 +5,7 @@ import Neurone
 struct DataShow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print samples' labels and draw image samples into a PNG grid.",
+        abstract: "Print samples' labels (a text set's sequences as text) and draw image samples into a PNG grid.",
         discussion: "neurone data show fashion-mnist --index 0 --count 16 --out samples.png")
 
     @Argument(help: "The data set name (or a CSV or text file).")

@@ -11,8 +11,12 @@ public enum NamedModels {
         public let summary: String
         /// The per-sample input shape the model is made for.
         public let input: [Int]
-        /// A spec for models that are plain stacks; nil for custom modules.
+        /// A spec for models that are plain stacks; nil for custom modules. A language model's
+        /// spec has `V` for its vocabulary size (`spec(classes:)` fills it in).
         public let spec: String?
+
+        /// The spec with `V` replaced by `classes` (default `defaultVocabulary`); nil for custom modules.
+        public func spec(classes: Int?) -> String? { spec.map { NamedModels.fillVocabulary($0, classes ?? NamedModels.defaultVocabulary) } }
     }
 
     /// Every named model.
@@ -68,8 +72,7 @@ public enum NamedModels {
     public static func make(_ nameOrSpec: String, input: [Int]?, classes: Int? = nil, dtype: DType = .float32, generator: Generator? = nil) throws -> (Module, [Int]) {
         if let e = entry(nameOrSpec.trimmed) {
             let shape = input ?? e.input
-            if let template = e.spec {
-                let spec = fillVocabulary(template, classes ?? defaultVocabulary)
+            if let spec = e.spec(classes: classes) {
                 return (try ModelSpec.build(spec, input: shape, dtype: dtype, generator: generator), shape)
             }
             guard shape == e.input else {
