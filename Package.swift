@@ -17,15 +17,21 @@ import PackageDescription
 //   NeuroneExplain    the course companion                                       (Training)
 //   Neurone           the umbrella: re-exports all of the above (`import Neurone`)
 //   NeuroneCLI        the `neurone` command (Neurone, ArgumentParser)
+//   NeuroneONNXProto  onnx.proto's generated Swift code (SwiftProtobuf; scripts/generate_onnx_proto)
+//   NeuroneONNX       ONNX export and import                                     (NN, IO, ONNXProto)
+//   NeuroneONNXCLI    `neurone-onnx`, which `neurone export` and `neurone import` run (Neurone, ONNX)
 let package = Package(
     name: "Neurone",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Neurone", targets: ["Neurone"]),
         .executable(name: "neurone", targets: ["NeuroneCLI"]),
+        .library(name: "NeuroneONNX", targets: ["NeuroneONNX"]),
+        .executable(name: "neurone-onnx", targets: ["NeuroneONNXCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CNeuroneKernels", path: "Sources/CNeuroneKernels"),
@@ -44,6 +50,15 @@ let package = Package(
         .target(name: "Neurone", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneReference", "NeuroneTensor", "NeuroneNN", "NeuroneOptim", "NeuroneIO",
                                                 "NeuroneData", "NeuronePlots", "NeuroneTraining", "NeuroneExplain"],
                 path: "Sources/Neurone"),
+        // ONNX export and import, kept out of `neurone` so that its first build does not compile
+        // the protobuf library: `neurone export/import` run the `neurone-onnx` program beside it.
+        .target(name: "NeuroneONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/NeuroneONNXProto"),
+        .target(name: "NeuroneONNX", dependencies: ["NeuroneNN", "NeuroneIO", "NeuroneONNXProto"], path: "Sources/NeuroneONNX"),
+        .executableTarget(
+            name: "NeuroneONNXCLI",
+            dependencies: ["Neurone", "NeuroneONNX", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/NeuroneONNXCLI"),
         .executableTarget(
             name: "NeuroneCLI",
             dependencies: ["Neurone", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -64,7 +79,7 @@ let package = Package(
         .executableTarget(name: "self-attention", dependencies: ["Neurone"], path: "Examples/self-attention"),
         .executableTarget(name: "language-models", dependencies: ["Neurone"], path: "Examples/language-models"),
         .testTarget(
-            name: "NeuroneTests", dependencies: ["Neurone"], path: "Tests/NeuroneTests",
+            name: "NeuroneTests", dependencies: ["Neurone", "NeuroneONNX"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
     ]
 )

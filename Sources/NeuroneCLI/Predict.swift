@@ -40,17 +40,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let location = try CheckpointLocation(checkpoint)
-        let file = location.file, recorded = location.recorded
-        let modelName = try location.model(model)
-        let shape: [Int]
-        if let s = input { shape = try ModelSpec.parseShape(s) }
-        else if let s = recorded["input"] as? [Any] {
-            // the recorded shape goes through the same size checks as a typed one
-            shape = try ModelSpec.parseShape(s.compactMap { ($0 as? NSNumber)?.intValue }.map(String.init).joined(separator: "x"))
-        }
-        else { throw ValidationError("no --input shape given and none recorded in model.json") }
-        let (net, _) = try NamedModels.make(modelName, input: shape, classes: try location.vocabulary()?.count)
-        try net.load(from: file)
+        let (net, shape) = try location.loadModel(model, input: input)
         net.eval()
         if let inPath = inputs, let outPath = outputs {
             let (t, _) = try Safetensors.read(inPath)
