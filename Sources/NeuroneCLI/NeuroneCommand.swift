@@ -7,5 +7,5 @@ struct NeuroneCommand: ParsableCommand {
         commandName: "neurone",
         abstract: "Neurone: tensors, autograd and neural networks in Swift.",
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Predict.self, Sample.self, Export.self, DataCommand.self, Summary.self, Models.self, Explain.self, Bench.self, Info.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Sample.self, Export.self, Import.self, DataCommand.self, Summary.self, Models.self, Explain.self, Bench.self, Info.self])
 }

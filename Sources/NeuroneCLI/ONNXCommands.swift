@@ -58,3 +58,15 @@ struct Export: ParsableCommand {
 
     func run() throws { try ONNXProgram.run("export", arguments) }
 }
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read an ONNX model as a Neurone checkpoint directory (runs neurone-onnx import; --help lists its options).",
+        discussion: "neurone import --onnx IN.onnx --out DIR [--dataset NAME]",
+        helpNames: [])
+
+    @Argument(parsing: .captureForPassthrough, help: "The options of neurone-onnx import (--help shows them).")
+    var arguments: [String] = []
+
+    func run() throws { try ONNXProgram.run("import", arguments) }
+}

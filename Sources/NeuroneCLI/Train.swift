@@ -18,11 +18,14 @@ struct Train: ParsableCommand {
         With --resume, the run's settings come from DIR; only --epochs (the new total), --out, --threads (default: the run's own, which resumes bit for bit) and --json are taken.
         """)
 
-    @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md).")
-    var model: String = "digits-cnn"
+    @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md) (default: --init's model.json's, else digits-cnn).")
+    var model: String?
 
-    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), a CSV file (PATH.csv), or a UTF-8 text file for a character-level language model (PATH.txt, or text:PATH).")
-    var dataset: String = "digits"
+    @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), a CSV file (PATH.csv), or a UTF-8 text file for a character-level language model (PATH.txt, or text:PATH) (default: --init's model.json's, else digits).")
+    var dataset: String?
+
+    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (a .safetensors file or a directory, e.g. one written by neurone import) instead of a fresh initialisation: fine-tuning.")
+    var initialWeights: String?
 
     @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: the last).")
     var labelColumn: String?
@@ -80,6 +83,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let e = epochs, e <= 0 { throw ValidationError("--epochs must be positive, got \(e)") }
+        if resume != nil && initialWeights != nil { throw ValidationError("--init starts a new run; --resume continues one with its own weights: give one of them") }
         if batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         if let l = lr, !(l > 0 && l.isFinite) { throw ValidationError("--lr must be positive, got \(l)") }
         if !(valSplit >= 0 && valSplit < 1) { throw ValidationError("--val-split must be in [0, 1), got \(valSplit)") }
@@ -94,9 +98,12 @@ struct Train: ParsableCommand {
         catch { throw ValidationError("invalid --scheduler '\(scheduler)'; valid: \(OptimizerFactory.scheduleSyntax)") }
     }
 
-    var settings: TrainingSettings {
+    func settings() throws -> TrainingSettings {
         var s = TrainingSettings()
-        s.model = model; s.dataset = dataset; s.dataDir = dataDir; s.labelColumn = labelColumn
+        let recorded = try initialWeights.map { try CheckpointLocation($0).recorded } ?? [:]
+        s.model = model ?? recorded["model"] as? String ?? s.model
+        s.dataset = dataset ?? recorded["dataset"] as? String ?? s.dataset
+        s.initialWeights = initialWeights; s.dataDir = dataDir; s.labelColumn = labelColumn
         s.epochs = epochs ?? s.epochs; s.batchSize = batchSize; s.optimizer = optimizer.lowercased(); s.lr = lr
         s.momentum = momentum; s.weightDecay = weightDecay; s.scheduler = scheduler; s.valSplit = valSplit
         s.seed = seed; s.augment = augment; s.download = download; s.sequenceLength = seqLen
@@ -109,7 +116,7 @@ struct Train: ParsableCommand {
         // A TrainingError is a problem of the data, the model or the checkpoint, not of the command
         // line: it prints "Error: …" without the usage, and the exit status is 1.
         let run = try resume.map { try TrainingRun.resume(from: $0, epochs: epochs, output: out) }
-            ?? TrainingRun(settings: settings, directory: out ?? "neurone-run")
+            ?? TrainingRun(settings: try settings(), directory: out ?? "neurone-run")
         // A resumed run continues bit for bit only with the thread count it was trained with.
         if threads == nil, let t = run.recordedThreadCount { Threading.threadCount = t }
         let s = run.settings, dir = run.directory

@@ -55,17 +55,7 @@ public enum ONNXExport {
     public static func export(_ model: Module, sampleShape: [Int], batch: Int = 2, dynamicBatch: Bool = false,
                               opset: Int = defaultOpset, seed: UInt64 = 0, inputName: String = "input", outputName: String = "output",
                               docString: String = "") throws -> Result {
-        guard opsets.contains(opset) else {
-            throw ONNXError("opset \(opset) is not supported: export writes opsets \(opsets.lowerBound)…\(opsets.upperBound)")
-        }
         guard batch >= 1 else { throw ONNXError("the sample batch must be at least 1, got \(batch)") }
-        guard inputName != outputName, !inputName.isEmpty, !outputName.isEmpty else {
-            throw ONNXError("the input and output names must be different and not empty, got '\(inputName)' and '\(outputName)'")
-        }
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { if wasTraining { model.train() } }
-
         let generator = Generator(seed: seed)
         let dtype = model.expectedInputDType ?? model.parameters().first?.dtype ?? .float32
         let shape = [batch] + sampleShape
@@ -76,6 +66,24 @@ public enum ONNXExport {
             let tokens = (model.namedModules().lazy.compactMap { $0.1 as? Embedding }.first?.numEmbeddings) ?? 2
             input = Tensor.randint(0, tokens, shape, dtype: dtype, generator: generator)
         }
+        return try export(model, input: input, dynamicBatch: dynamicBatch, opset: opset, inputName: inputName, outputName: outputName,
+                          docString: docString)
+    }
+
+    /// Exports `model` traced on `input` (a batch: [N, …]); see `export(_:sampleShape:…)`.
+    public static func export(_ model: Module, input: Tensor, dynamicBatch: Bool = false, opset: Int = defaultOpset,
+                              inputName: String = "input", outputName: String = "output", docString: String = "") throws -> Result {
+        guard opsets.contains(opset) else {
+            throw ONNXError("opset \(opset) is not supported: export writes opsets \(opsets.lowerBound)…\(opsets.upperBound)")
+        }
+        guard input.rank >= 1, input.shape[0] >= 1 else { throw ONNXError("the sample input must be a batch of at least one sample, got shape \(input.shape)") }
+        guard inputName != outputName, !inputName.isEmpty, !outputName.isEmpty else {
+            throw ONNXError("the input and output names must be different and not empty, got '\(inputName)' and '\(outputName)'")
+        }
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { if wasTraining { model.train() } }
+
         let graph = ONNXGraphBuilder(opset: opset, reservedNames: [inputName, outputName])
         let result = try withNoGrad { try graph.lower(model, ONNXValue(name: inputName, sample: input), path: "") }
         var resultName = result.name

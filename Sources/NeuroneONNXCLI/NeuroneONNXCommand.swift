@@ -9,9 +9,9 @@ import NeuroneONNX
 struct NeuroneONNXCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neurone-onnx",
-        abstract: "ONNX export for Neurone models (run as `neurone export`).",
+        abstract: "ONNX export and import for Neurone models (run as `neurone export` and `neurone import`).",
         version: "0.1.0",
-        subcommands: [Export.self])
+        subcommands: [Export.self, Import.self])
 }
 
 struct Export: ParsableCommand {
@@ -91,6 +91,53 @@ struct Export: ParsableCommand {
             let batchText = dynamicBatch ? "batch" : String(batch)
             print("input \"input\" \(([batchText] + shape.map(String.init)).joined(separator: "×")) \(result.input.dtype), output \"output\" \(([batchText] + result.output.shape.dropFirst().map(String.init)).joined(separator: "×"))")
             if let path = sample { print("wrote \(path): the sample input and Neurone's output on it") }
+        }
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read an ONNX model (from torch.onnx.export, Neurone or another tool) as a Neurone checkpoint directory.",
+        discussion: """
+        The graph must be a chain of layers Neurone has (docs/ONNX.md lists the operators); it becomes a model spec and its weights, written as model.safetensors and model.json in the output directory, so that neurone eval, predict, export and train --init read it like a checkpoint of neurone train. An operator import does not read is named with its node.
+
+        Examples:
+          neurone import --onnx mnist_cnn.onnx --out imported --dataset mnist
+          neurone eval --checkpoint imported
+          neurone train --init imported --dataset mnist --epochs 1 --out finetuned
+        """)
+
+    @Option(help: "The ONNX file to read.")
+    var onnx: String
+
+    @Option(help: "The directory to write model.safetensors and model.json into (created if needed).")
+    var out: String
+
+    @Option(help: "The data set to record in model.json, the default of eval and train --init.")
+    var dataset: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let imported = try ONNXImport.read(onnx)
+        let model = try imported.module()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try model.save(to: out + "/model.safetensors", metadata: ["format": "pt", "producer": "neurone", "model": imported.spec, "imported_from": onnx])
+        var object: [String: Any] = ["model": imported.spec, "input": imported.inputShape, "imported_from": onnx, "opset": imported.opset]
+        if let d = dataset { object["dataset"] = d }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try writeFileAtomically(data + Data("\n".utf8), to: out + "/model.json")
+        if json {
+            var result = object
+            result["out"] = out
+            result["parameters"] = model.parameterCount
+            result["layers"] = imported.sources.map { ["layer": $0.layer, "nodes": $0.nodes] }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("read \(onnx) (opset \(imported.opset)): \(imported.sources.count) layers, \(model.parameterCount) parameters, input \(imported.inputShape.map(String.init).joined(separator: "x"))")
+            for (layer, nodes) in imported.sources { print("  \(layer)  ← \(nodes.joined(separator: ", "))") }
+            print("wrote \(out)/model.safetensors and \(out)/model.json (model: \(imported.spec))")
         }
     }
 }

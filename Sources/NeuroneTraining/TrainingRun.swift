@@ -60,8 +60,18 @@ public final class TrainingRun {
     }
 
     /// A new run writing into `directory` (created if needed).
+    /// With `settings.initialWeights`, the model starts from that checkpoint's weights.
     public convenience init(settings: TrainingSettings, directory: String) throws {
         try self.init(settings: settings, directory: directory, vocabulary: nil)
+        if let path = settings.initialWeights {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw TrainingError(message: "--init: \(path) does not exist")
+            }
+            let file = isDir.boolValue ? path + "/model.safetensors" : path
+            do { try model.load(from: file) }
+            catch { throw TrainingError(message: "--init: the weights in \(file) do not fit the model \(settings.model): \(error)") }
+        }
     }
 
     /// A run whose text data set is coded with `vocabulary` (a resumed run's), else its own.

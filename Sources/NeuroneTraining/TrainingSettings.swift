@@ -42,6 +42,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var augment = "none"
     /// A text data set's sequence length (characters per sample); nil: `DataSets.defaultSequenceLength`.
     public var sequenceLength: Int?
+    /// A checkpoint (a .safetensors file or a directory holding model.safetensors) whose weights
+    /// start a new run — fine-tuning, e.g. of a model read by `neurone import`; nil: the model's
+    /// own seeded initialisation.
+    public var initialWeights: String?
 
     /// The longest sequence a text data set is cut into.
     public static let maxSequenceLength = 1 << 20

@@ -1,0 +1,182 @@
+import Foundation
+import XCTest
+@testable import Neurone
+import NeuroneONNX
+import NeuroneONNXProto
+
+/// ONNX import: models exported by PyTorch's torch.onnx.export (Reference/onnx/torch_*.onnx,
+/// scripts/make_onnx_import_reference.py) give PyTorch's outputs in Neurone, export again to
+/// graphs ONNX Runtime runs (scripts/check_onnx), and fine-tune; Neurone's own exports read back;
+/// every kind of broken file is an error naming the node.
+final class ONNXImportTests: XCTestCase {
+    func reference(_ name: String) throws -> (onnx: String, input: Tensor, output: Tensor) {
+        let onnx = try XCTUnwrap(Bundle.module.url(forResource: "torch_\(name)", withExtension: "onnx", subdirectory: "Reference/onnx")).path
+        let sample = try Safetensors.read(onnx.replacingOccurrences(of: ".onnx", with: ".safetensors")).tensors
+        return (onnx, try XCTUnwrap(sample["input"]), try XCTUnwrap(sample["output"]))
+    }
+
+    static func maxDiff(_ a: Tensor, _ b: Tensor) -> Double { (a.to(.float64) - b.to(.float64)).abs().max().item() }
+
+    func testPyTorchExportsGivePyTorchsOutputs() throws {
+        let expected = [
+            "mnist_cnn": "conv(32,kernel=3,padding=0) relu conv(64,kernel=3,padding=0) relu maxpool(kernel=2,stride=2,padding=0) flatten linear(128) relu linear(10) logsoftmax(dim=1)",
+            "lenet5": "conv(6,kernel=5,padding=2) tanh avgpool(kernel=2,stride=2,padding=0,count_include_pad=true) conv(16,kernel=5,padding=0) tanh avgpool(kernel=2,stride=2,padding=0,count_include_pad=true) flatten linear(120) tanh linear(84) tanh linear(10)",
+            "mlp": "flatten linear(1000) relu linear(10)",
+            "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
+        ]
+        let out = ProcessInfo.processInfo.environment["NEURONE_ONNX_OUT"]
+        for (name, spec) in expected.sorted(by: { $0.key < $1.key }) {
+            let r = try reference(name)
+            let imported = try ONNXImport.read(r.onnx)
+            XCTAssertEqual(imported.spec, spec, name)
+            XCTAssertEqual(imported.opset, 18)
+            let model = try imported.module()
+            model.eval()
+            let y = withNoGrad { model(r.input) }
+            XCTAssertLessThanOrEqual(Self.maxDiff(y, r.output), 1e-5, "\(name): Neurone's output on the imported model differs from PyTorch's")
+            // PyTorch → ONNX → Neurone → ONNX: written with PyTorch's input and output for ONNX Runtime
+            let again = try ONNXExport.export(model, input: r.input, dynamicBatch: true)
+            XCTAssertLessThanOrEqual(Self.maxDiff(again.output, r.output), 1e-5, name)
+            if let dir = out {
+                try ONNXExport.write(again, to: "\(dir)/roundtrip_\(name).onnx")
+                try Safetensors.write([("input", r.input), ("output", r.output)], to: "\(dir)/roundtrip_\(name).safetensors")
+            }
+        }
+    }
+
+    func testNeuroneExportsReadBack() throws {
+        // every export case made of layers a spec has comes back as the same function
+        for c in ONNXExportTests.cases where !["rows_attention_mean", "attention_sequence_first", "deconv_unflatten", "attention"].contains(c.name) {
+            let r = try ONNXExportTests.export(c)
+            let imported = try ONNXImport.convert(r.model, source: c.name)
+            let model = try imported.module()
+            model.eval()
+            let y = withNoGrad { model(r.input) }
+            XCTAssertLessThanOrEqual(Self.maxDiff(y, r.output), 1e-5, "\(c.name): \(imported.spec)")
+        }
+    }
+
+    func testImportedModelFineTunes() throws {
+        // the imported mnist-cnn trains on with neurone train --init: a step lowers the loss on its batch
+        let r = try reference("mnist_cnn")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-import-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let imported = try ONNXImport.read(r.onnx)
+        let model = try imported.module()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try model.save(to: dir + "/model.safetensors")
+        var settings = TrainingSettings()
+        settings.model = imported.spec
+        settings.dataset = "mnist-5k"
+        settings.epochs = 1
+        settings.initialWeights = dir
+        settings.lr = 0.01
+        settings.optimizer = "sgd"
+        let run = try TrainingRun(settings: settings, directory: dir + "/run")
+        // the run starts from the imported weights
+        for ((name, a), (_, b)) in zip(run.model.stateDict(), model.stateDict()) {
+            XCTAssertEqual(Self.maxDiff(a, b), 0, name)
+        }
+        let batch = run.train.subset(Array(0..<64))
+        func loss() -> Double { withNoGrad { run.trainer.loss(run.model(batch.inputs), batch.labels).item() } }
+        let before = loss()
+        for _ in 0..<3 {
+            run.optimizer.zeroGrad()
+            run.trainer.loss(run.model(batch.inputs), batch.labels).backward()
+            run.optimizer.step()
+        }
+        XCTAssertLessThan(loss(), before * 0.9)
+    }
+
+    // MARK: bad files
+
+    func message(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    /// A small exported model to break.
+    func small() throws -> Onnx_ModelProto {
+        let m = Sequential(Conv2d(1, 2, kernelSize: 3, generator: Generator(seed: 1)), ReLU(), Flatten(), Linear(8, 3, generator: Generator(seed: 2)))
+        return try ONNXExport.export(m, sampleShape: [1, 4, 4]).model
+    }
+
+    func testBrokenFilesAreNamedErrors() throws {
+        let good = try small()
+        let bytes = try good.serializedData()
+        // truncated, empty, not protobuf
+        let m1 = message { _ = try ONNXImport.convert(ONNXImport.decode(bytes.prefix(bytes.count / 2), source: "half.onnx"), source: "half.onnx") }
+        XCTAssertTrue(m1.contains("half.onnx is not an ONNX model"), m1)
+        XCTAssertTrue(message { _ = try ONNXImport.decode(Data(), source: "e.onnx") }.contains("e.onnx is empty"))
+        XCTAssertTrue(message { _ = try ONNXImport.decode(Data("hello, world".utf8), source: "t.onnx") }.contains("t.onnx is not an ONNX model"))
+        // opsets and IR versions out of range
+        var old = good
+        old.opsetImport[0].version = 9
+        let m2 = message { _ = try ONNXImport.convert(old, source: "old.onnx") }
+        XCTAssertTrue(m2.contains("opset 9 is too old") && m2.contains("11…23"), m2)
+        var new = good
+        new.opsetImport[0].version = 40
+        XCTAssertTrue(message { _ = try ONNXImport.convert(new, source: "new.onnx") }.contains("opset 40 is too new"))
+        var ir = good
+        ir.irVersion = 99
+        XCTAssertTrue(message { _ = try ONNXImport.convert(ir, source: "ir.onnx") }.contains("IR version 99 is too new"))
+        // a missing initializer
+        var missing = good
+        missing.graph.initializer.removeAll { $0.name == "3.weight" }
+        let m3 = message { _ = try ONNXImport.convert(missing, source: "m.onnx") }
+        XCTAssertTrue(m3.contains("node '/3/Gemm' (Gemm)") && m3.contains("'3.weight'") && m3.contains("missing initializer"), m3)
+        // a cycle: the ReLU reads the Gemm's output
+        var cycle = good
+        let gemmOut = cycle.graph.node[3].output[0]
+        cycle.graph.node[3].output[0] = "loop"
+        cycle.graph.node[1].input[0] = "loop"
+        cycle.graph.output[0].name = gemmOut
+        let m4 = message { _ = try ONNXImport.convert(cycle, source: "c.onnx") }
+        XCTAssertTrue(m4.contains("cycle"), m4)
+        // a weight of the wrong dtype
+        var dtype = good
+        let index = try XCTUnwrap(dtype.graph.initializer.firstIndex { $0.name == "0.weight" })
+        dtype.graph.initializer[index].dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        let m5 = message { _ = try ONNXImport.convert(dtype, source: "d.onnx") }
+        XCTAssertTrue(m5.contains("initializer '0.weight' holds 72 bytes") && m5.contains("need 144"), m5)
+        dtype.graph.initializer[index].rawData = Data(count: 144)
+        let m6 = message { _ = try ONNXImport.convert(dtype, source: "d.onnx") }
+        XCTAssertTrue(m6.contains("node '/0/Conv' (Conv): its weight is int64; expected float"), m6)
+        // an operator import does not read
+        var op = good
+        op.graph.node[1].opType = "Sin"
+        let m7 = message { _ = try ONNXImport.convert(op, source: "s.onnx") }
+        XCTAssertTrue(m7.contains("node '/1/Relu' (Sin): import does not read this operator") && m7.contains("docs/ONNX.md"), m7)
+        // a branch: the Gemm reads the graph input besides the chain
+        var branch = good
+        branch.graph.node[3].input[0] = "input"
+        let m8 = message { _ = try ONNXImport.convert(branch, source: "b.onnx") }
+        XCTAssertTrue(m8.contains("chain"), m8)
+        // dims that promise more than the data holds, and sizes beyond the limit
+        var huge = good
+        huge.graph.initializer[index].dims = [1 << 20, 1 << 20]
+        let m9 = message { _ = try ONNXImport.convert(huge, source: "h.onnx") }
+        XCTAssertTrue(m9.contains("more than the 2147483648 elements"), m9)
+        var negative = good
+        negative.graph.initializer[index].dims = [-2, 1, 3, 3]
+        XCTAssertTrue(message { _ = try ONNXImport.convert(negative, source: "n.onnx") }.contains("a dimension of -2"))
+        // weights stored outside the file
+        var external = good
+        external.graph.initializer[index].dataLocation = .external
+        XCTAssertTrue(message { _ = try ONNXImport.convert(external, source: "x.onnx") }.contains("external data"))
+        // asymmetric padding
+        var pads = good
+        pads.graph.node[0].attribute = pads.graph.node[0].attribute.map { a in
+            var a = a
+            if a.name == "pads" { a.ints = [0, 0, 1, 1] }
+            return a
+        }
+        let m10 = message { _ = try ONNXImport.convert(pads, source: "p.onnx") }
+        XCTAssertTrue(m10.contains("not symmetric"), m10)
+        // a symbolic size other than the batch
+        var symbolic = good
+        symbolic.graph.input[0].type.tensorType.shape.dim[2].dimParam = "height"
+        XCTAssertTrue(message { _ = try ONNXImport.convert(symbolic, source: "y.onnx") }.contains("symbolic ('height')"))
+        // and the unbroken file reads
+        XCTAssertEqual(try ONNXImport.convert(good, source: "good.onnx").spec, "conv(2,kernel=3,padding=0) relu flatten linear(3)")
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch-exported ONNX models that Neurone's import is tested on
+(Tests/NeuroneTests/Reference/onnx/torch_NAME.onnx) with a seeded input and PyTorch's output on
+it (torch_NAME.safetensors: "input", "output").
+
+    pip install torch onnx onnxscript safetensors
+    python3 scripts/make_onnx_import_reference.py
+
+The models: PyTorch twins of Neurone's mnist-cnn, lenet5 and mlp (bench/torch_reference.py) and a
+small network using every other operator import reads, exported by torch.onnx.export (the dynamo
+exporter, opset 18) with a symbolic batch.
+"""
+import pathlib
+import sys
+
+import torch
+import torch.nn as nn
+from safetensors.torch import save_file
+
+root = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(root / "bench"))
+import torch_reference  # noqa: E402
+
+out = root / "Tests/NeuroneTests/Reference/onnx"
+
+
+def wide():
+    """Conv/BatchNorm/PReLU/pools/LayerNorm/GELU/LeakyReLU/ELU/SiLU/Softmax: every other layer import reads."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.PReLU(4), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1, groups=2, bias=False), nn.ELU(0.5), nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False),
+        nn.Flatten(), nn.Linear(54, 24), nn.LayerNorm(24), nn.GELU(), nn.Dropout(0.3), nn.Linear(24, 16), nn.LeakyReLU(0.2),
+        nn.Linear(16, 8), nn.SiLU(), nn.Linear(8, 5), nn.Softmax(dim=1))
+
+
+def main():
+    out.mkdir(parents=True, exist_ok=True)
+    models = [("mnist_cnn", lambda: torch_reference.make("mnist-cnn")[0], (1, 28, 28)),
+              ("lenet5", lambda: torch_reference.make("lenet5")[0], (1, 28, 28)),
+              ("mlp", lambda: torch_reference.make("mlp")[0], (1, 28, 28)),
+              ("wide", wide, (1, 12, 12))]
+    for seed, (name, make, shape) in enumerate(models):
+        torch.manual_seed(seed)
+        model = make()
+        if name == "wide":   # learned-looking batch-norm statistics
+            model.train()
+            with torch.no_grad():
+                for _ in range(5):
+                    model(torch.randn(16, *shape) * 2 + 0.5)
+        model.eval()
+        x = torch.randn(3, *shape)
+        with torch.no_grad():
+            y = model(x)
+        path = out / f"torch_{name}.onnx"
+        torch.onnx.export(model, (x,), str(path), input_names=["input"], output_names=["output"], opset_version=18,
+                          dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False)
+        save_file({"input": x.contiguous(), "output": y.contiguous()}, str(out / f"torch_{name}.safetensors"))
+        print(f"wrote {path} ({path.stat().st_size} bytes), PyTorch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
