@@ -1,12 +1,13 @@
 import Foundation
 import Neurone
+import NeuroneONNX
 import NeuroneDevice
 
 /// The parsers a user's bytes reach, each as a fuzz target: an input may give any thrown error
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary", "onnx"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -55,6 +56,11 @@ enum FuzzTargets {
             guard let v = try? Vocabulary.decode(Data(bytes), source: "fuzz") else { return }
             let text = String(String.UnicodeScalarView(v.characters.reversed()))
             if let tokens = try? v.encode(text, source: "fuzz"), (try? v.decode(tokens)) != text { fatalError("vocabulary round trip") }
+        case "onnx":
+            // an .onnx file for neurone import: protobuf, the graph checks, the chain, the model and its weights
+            guard let model = try? ONNXImport.decode(Data(bytes), source: "fuzz"),
+                  let imported = try? ONNXImport.convert(model, source: "fuzz") else { return }
+            _ = try? imported.module()
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }

@@ -174,6 +174,8 @@ struct ChainReader {
             }
         }
         shape = dims.dropFirst().map { Int($0.dimValue) }
+        do { _ = try ModelSpec.parseShape(shape.map(String.init).joined(separator: "x")) }   // the size checks of a typed shape
+        catch { throw ONNXError("\(source): the input '\(input.name)': \(error)") }
         let inputShape = shape
         current = input.name
 
@@ -311,12 +313,15 @@ struct ChainReader {
             }
             let n = w.rank - 2, kernel = Array(w.shape.suffix(n)), groups = int(node, "group", 1)
             let strides = ints(node, "strides") ?? Array(repeating: 1, count: n), dilations = ints(node, "dilations") ?? Array(repeating: 1, count: n)
-            guard groups >= 1, shape[0] == w.shape[1] * groups else {
+            guard groups >= 1, groups <= shape[0], shape[0] == w.shape[1] * groups else {
                 throw fail(node, "its weight expects \(w.shape[1]) input channels per group × \(groups) groups, but its input has \(shape[0]) channels")
             }
             let padding = try pads(node, n, kernel: kernel, strides: strides, dilations: dilations)
             var state = ["weight": w]
-            if let b = try optionalConstant(node, 2, "bias") { state["bias"] = try floating(b, node, "bias").reshape([w.shape[0]]) }
+            if let b = try optionalConstant(node, 2, "bias") {
+                guard b.count == w.shape[0] else { throw fail(node, "its bias has \(b.count) values; expected \(w.shape[0]), one per output channel") }
+                state["bias"] = try floating(b, node, "bias").reshape([w.shape[0]])
+            }
             var args = ["\(w.shape[0])", "kernel=\(tuple(kernel))"]
             if strides.contains(where: { $0 != 1 }) { args.append("stride=\(tuple(strides))") }
             args.append("padding=\(padding.spec)")
@@ -375,16 +380,21 @@ struct ChainReader {
             let w = try floating(try constant(node, 1, "scale"), node, "scale")
             guard w.count == f else { throw fail(node, "its scale has \(w.count) values; the last dimension has \(f)") }
             var state = ["weight": w.reshape([f])]
-            state["bias"] = try optionalConstant(node, 2, "bias").map { try floating($0, node, "bias").reshape([f]) } ?? Tensor.zeros([f])
+            if let b = try optionalConstant(node, 2, "bias") {
+                guard b.count == f else { throw fail(node, "its bias has \(b.count) values; the last dimension has \(f)") }
+                state["bias"] = try floating(b, node, "bias").reshape([f])
+            } else {
+                state["bias"] = Tensor.zeros([f])
+            }
             append("layernorm(eps=\(number(float(node, "epsilon", 1e-5))))", state, nodes: [node], output: output, shape: shape)
             return 1
         case "Flatten":
             guard int(node, "axis", 1) == 1 else { throw fail(node, "import reads Flatten with axis = 1 (keep the batch, flatten the rest)") }
-            append("flatten", nodes: [node], output: output, shape: [shape.reduce(1, *)])
+            append("flatten", nodes: [node], output: output, shape: [try flatSize(node)])
             return 1
         case "Reshape":
             let target = try constant(node, 1, "shape").toArray(as: Int64.self).map { Int($0) }
-            let flat = shape.reduce(1, *)
+            let flat = try flatSize(node)
             if target.count == 2 && target[1] == flat || target == [0, -1] || target == [-1, flat] {
                 append("flatten", nodes: [node], output: output, shape: [flat])
                 return 1
@@ -562,6 +572,19 @@ struct ChainReader {
         var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
         if ceil && (out - 1) * stride >= size + pad { out -= 1 }
         return out
+    }
+
+    /// The number of values per sample, checked: at most `ModelSpec.maxSampleElements`.
+    func flatSize(_ node: Onnx_NodeProto) throws -> Int {
+        var n = 1
+        for d in shape {
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, m <= ModelSpec.maxSampleElements else {
+                throw fail(node, "its input of shape \(shape) per sample holds more than the \(ModelSpec.maxSampleElements) values a model may handle")
+            }
+            n = m
+        }
+        return n
     }
 
     func tuple(_ v: [Int]) -> String { v.count == 1 || Set(v).count == 1 ? "\(v[0])" : "(\(v.map(String.init).joined(separator: ",")))" }
