@@ -19,7 +19,9 @@ public enum ONNXExport {
         "Sequential", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
         "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Dropout2d", "Identity", "Flatten", "Unflatten", "Embedding",
         "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "PReLU", "SiLU", "GELU", "Softplus", "Softmax", "LogSoftmax",
-        "MultiheadAttention (self-attention)", "ImageRows (rows)", "LastStep (last)", "SequenceMean (mean)", "MnistCNN", "AttentionClassifier",
+        "MultiheadAttention (self-attention)", "RNN", "LSTM", "GRU", "TransformerEncoderLayer", "TransformerEncoder",
+        "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "ImageRows (rows)", "LastStep (last)", "SequenceMean (mean)", "MnistCNN",
+        "AttentionClassifier",
     ]
 
     /// What an export produced: the ONNX model, and the sample input with the Neurone model's

@@ -26,6 +26,7 @@ public enum ONNXAttribute {
     case ints(String, [Int])
     case float(String, Double)
     case string(String, String)
+    case strings(String, [String])
 
     var proto: Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
@@ -34,6 +35,7 @@ public enum ONNXAttribute {
         case let .ints(name, v): a.name = name; a.type = .ints; a.ints = v.map { Int64($0) }
         case let .float(name, v): a.name = name; a.type = .float; a.f = Float(v)
         case let .string(name, v): a.name = name; a.type = .string; a.s = Data(v.utf8)
+        case let .strings(name, v): a.name = name; a.type = .strings; a.strings = v.map { Data($0.utf8) }
         }
         return a
     }

@@ -138,6 +138,20 @@ extension ONNXGraphBuilder {
             return x   // evaluation mode: the identity
         case let m as MultiheadAttention:
             return try selfAttention(m, x, path: path)
+        case let m as RNNBase:
+            return try recurrent(m, x, path: path)
+        case let m as TransformerEncoderLayer:
+            return try encoderLayer(m, x, mask: nil, path: path)
+        case let m as TransformerEncoder:
+            return try encoder(m, x, path: path)
+        case let m as SinusoidalPositionalEncoding:
+            let t = x.shape[rank - 2]
+            return add("Add", [x.name, initializer(m.pe.narrow(dim: 0, start: 0, length: t).contiguous(), name: child("pe"))], path: path,
+                       sample: m(x.sample))
+        case let m as LearnedPositionalEncoding:
+            let t = x.shape[rank - 2]
+            return add("Add", [x.name, initializer(m.embedding.weight.narrow(dim: 0, start: 0, length: t).contiguous(), name: child("embedding.weight"))],
+                       path: path, sample: m(x.sample))
         case let m as MnistCNN:
             var h = try lower(m.conv1, x, path: child("conv1"))
             h = add("Relu", [h.name], path: path, sample: h.sample.relu())
@@ -197,13 +211,14 @@ extension ONNXGraphBuilder {
         return add("Mul", [times.name, c(0.5, "half")], path: path, sample: y)
     }
 
-    /// Self-attention (query = key = value = x, no masks) as MatMul, Softmax and reshapes.
-    func selfAttention(_ m: MultiheadAttention, _ x: ONNXValue, path: String) throws -> ONNXValue {
+    /// Self-attention (query = key = value = x; `mask`: an additive [T, T] mask or none) as
+    /// MatMul, Softmax and reshapes.
+    func selfAttention(_ m: MultiheadAttention, _ x: ONNXValue, mask: Tensor? = nil, path: String) throws -> ONNXValue {
         guard x.shape.count == 3 else {
             throw ONNXError("cannot export layer '\(path)' (MultiheadAttention): expected a batch of sequences [N, T, E], found an input of shape \(x.shape)")
         }
         func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
-        let y = m(x.sample)
+        let y = m(query: x.sample, key: x.sample, value: x.sample, attnMask: mask, needWeights: false).output
         let e = m.embedDim, heads = m.numHeads, d = e / heads
         // batch first inside: [N, T, E]
         let input = m.batchFirst ? x : add("Transpose", [x.name], path: path, attributes: [.ints("perm", [1, 0, 2])], sample: x.sample.transpose(0, 1))
@@ -226,7 +241,8 @@ extension ONNXGraphBuilder {
         let scores = add("MatMul", [qh.name, kt.name], path: path, sample: qh.sample.matmul(kt.sample))
         let scaled = add("Mul", [scores.name, scalar(1 / Double(d).squareRoot(), dtype: xs.dtype, name: child("scale"))], path: path,
                          sample: scores.sample * (1 / Double(d).squareRoot()))
-        let weights = add("Softmax", [scaled.name], path: path, attributes: [.int("axis", -1)], sample: scaled.sample.softmax(dim: -1))
+        let masked = mask.map { add("Add", [scaled.name, initializer($0, name: child("mask"))], path: path, sample: scaled.sample + $0) } ?? scaled
+        let weights = add("Softmax", [masked.name], path: path, attributes: [.int("axis", -1)], sample: masked.sample.softmax(dim: -1))
         let mixed = add("MatMul", [weights.name, vh.name], path: path, sample: weights.sample.matmul(vh.sample))
         let back = add("Transpose", [mixed.name], path: path, attributes: [.ints("perm", [0, 2, 1, 3])], sample: mixed.sample.permute(0, 2, 1, 3))
         let joined = add("Reshape", [back.name, int64s([0, 0, e], name: child("join"))], path: path,

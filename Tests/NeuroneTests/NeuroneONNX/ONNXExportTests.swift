@@ -82,6 +82,28 @@ final class ONNXExportTests: XCTestCase {
         Case(name: "attention", sampleShape: [1, 28, 28], opset: 18, dynamicBatch: true, batch: 2) { try spec("attention", [1, 28, 28], seed: 13) },
         Case(name: "course_cnn", sampleShape: [1, 28, 28], opset: 17, dynamicBatch: false, batch: 1) { try spec("course-cnn", [1, 28, 28], seed: 14) },
         Case(name: "digits_cnn", sampleShape: [1, 8, 8], opset: 19, dynamicBatch: true, batch: 4) { try spec("digits-cnn", [1, 8, 8], seed: 15) },
+        // sequence layers
+        Case(name: "lstm", sampleShape: [1, 28, 28], opset: 17, dynamicBatch: true, batch: 2) { try spec("lstm", [1, 28, 28], seed: 16) },
+        Case(name: "gru_bidirectional", sampleShape: [6, 5], opset: 18, dynamicBatch: true, batch: 3) {
+            try spec("gru(8,layers=2,bidirectional=true) mean linear(3)", [6, 5], seed: 17)
+        },
+        Case(name: "rnn_relu", sampleShape: [5, 4], opset: 17, dynamicBatch: true, batch: 2) {
+            try spec("rnn(7,nonlinearity=relu,layers=2) rnn(6,bias=false,bidirectional=true) last linear(2)", [5, 4], seed: 18)
+        },
+        Case(name: "lstm_sequence_first", sampleShape: [3, 4], opset: 17, dynamicBatch: false, batch: 5) {
+            // [T, N, F] in, as PyTorch's batch_first=False: the "batch" dim of the sample is time
+            Sequential(LSTM(4, 6, numLayers: 2, bidirectional: true, generator: Generator(seed: 19)))
+        },
+        Case(name: "transformer", sampleShape: [1, 28, 28], opset: 17, dynamicBatch: true, batch: 2) { try spec("transformer", [1, 28, 28], seed: 20) },
+        Case(name: "char_lstm", sampleShape: [10], opset: 17, dynamicBatch: true, batch: 2) { try spec("char-lstm", [10], seed: 21) },
+        Case(name: "char_transformer", sampleShape: [10], opset: 18, dynamicBatch: true, batch: 2) { try spec("char-transformer", [10], seed: 22) },
+        Case(name: "encoder_gelu_learned", sampleShape: [7, 4], opset: 20, dynamicBatch: true, batch: 2) {
+            let g = Generator(seed: 23)
+            return Sequential(Linear(4, 8, generator: g), LearnedPositionalEncoding(dModel: 8, maxLength: 10, generator: g),
+                              TransformerEncoder(numLayers: 2, norm: LayerNorm([8]), isCausal: true) {
+                                  TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0.2, activation: .gelu, batchFirst: true, generator: g)
+                              }, Linear(8, 3, generator: g))
+        },
     ]
 
     static func export(_ c: Case) throws -> ONNXExport.Result {
@@ -179,9 +201,9 @@ final class ONNXExportTests: XCTestCase {
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "no error" } catch { return "\(error)" }
         }
-        let lstm = Sequential(Linear(3, 4), LSTM(4, 5, batchFirst: true))
-        let m1 = message { _ = try ONNXExport.export(lstm, sampleShape: [2, 3]) }
-        XCTAssertTrue(m1.contains("layer '1' (LSTM)") && m1.contains("ONNXExportable"), m1)
+        let decoder = Sequential(Linear(3, 4), TransformerDecoderLayer(dModel: 4, nhead: 2, batchFirst: true))
+        let m1 = message { _ = try ONNXExport.export(decoder, sampleShape: [2, 3]) }
+        XCTAssertTrue(m1.contains("layer '1' (TransformerDecoderLayer)") && m1.contains("ONNXExportable"), m1)
         let m2 = message { _ = try ONNXExport.export(Sequential(Linear(2, 2)), sampleShape: [2], opset: 16) }
         XCTAssertTrue(m2.contains("opset 16") && m2.contains("17…21"), m2)
         let pool = Sequential(AvgPool2d(kernelSize: [2], divisorOverride: 3))

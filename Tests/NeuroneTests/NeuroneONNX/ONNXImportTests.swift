@@ -46,7 +46,9 @@ final class ONNXImportTests: XCTestCase {
 
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
-        for c in ONNXExportTests.cases where !["rows_attention_mean", "attention_sequence_first", "deconv_unflatten", "attention"].contains(c.name) {
+        let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "mlp", "lenet5",
+                          "mnist_cnn", "course_cnn", "digits_cnn"]
+        for c in ONNXExportTests.cases where importable.contains(c.name) {
             let r = try ONNXExportTests.export(c)
             let imported = try ONNXImport.convert(r.model, source: c.name)
             let model = try imported.module()
