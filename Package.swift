@@ -18,7 +18,7 @@ import PackageDescription
 //   Neurone           the umbrella: re-exports all of the above (`import Neurone`)
 //   NeuroneCLI        the `neurone` command (Neurone, ArgumentParser)
 //   NeuroneONNXProto  onnx.proto's generated Swift code (SwiftProtobuf; scripts/generate_onnx_proto)
-//   NeuroneONNX       ONNX export and import                                     (NN, IO, ONNXProto)
+//   NeuroneONNX       ONNX export and import                                     (NN, IO, Data, ONNXProto)
 //   NeuroneONNXCLI    `neurone-onnx`, which `neurone export` and `neurone import` run (Neurone, ONNX)
 let package = Package(
     name: "Neurone",
@@ -54,7 +54,7 @@ let package = Package(
         // the protobuf library: `neurone export/import` run the `neurone-onnx` program beside it.
         .target(name: "NeuroneONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/NeuroneONNXProto"),
-        .target(name: "NeuroneONNX", dependencies: ["NeuroneNN", "NeuroneIO", "NeuroneONNXProto"], path: "Sources/NeuroneONNX"),
+        .target(name: "NeuroneONNX", dependencies: ["NeuroneNN", "NeuroneIO", "NeuroneData", "NeuroneONNXProto"], path: "Sources/NeuroneONNX"),
         .executableTarget(
             name: "NeuroneONNXCLI",
             dependencies: ["Neurone", "NeuroneONNX", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -29,6 +29,9 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "For a CSV data set: the label column's name or 0-based index (default: model.json's, else the last).")
     var labelColumn: String?
 
+    @Option(help: "Input normalisation: MEAN,STD, auto (computed on the data set's training split) or none; default: the one model.json records.")
+    var normalize: String?
+
     @Option(help: "Write the confusion matrix to this SVG file.")
     var confusion: String?
 
@@ -48,9 +51,11 @@ struct Eval: ParsableCommand {
         // A language model reads its text with its own vocabulary and sequence length.
         let vocabulary = DataSets.isText(dataName) ? try TrainingRun.readVocabulary(location.directory) : nil
         let length = recorded["sequence_length"] as? Int ?? DataSets.defaultSequenceLength
-        let data = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String,
+        let loaded = try DataSets.load(dataName, seed: seed, dataDir: dataDir, labelColumn: labelColumn ?? recorded["label_column"] as? String,
                                   download: download, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
                                   sequenceLength: length, vocabulary: vocabulary)
+        let normalization = normalize == "auto" ? try Normalization.fit(loaded.train, name: loaded.name) : try location.normalization(normalize)
+        let data = try normalization.map { try $0.apply(loaded) } ?? loaded
         let (net, _) = try NamedModels.make(modelName, input: data.train.sampleShape, classes: vocabulary?.count)
         try TrainingRun.checkOutput(of: net, input: data.train.sampleShape, fits: data, modelName: modelName)
         try net.load(from: file)

@@ -33,6 +33,9 @@ struct Predict: ParsableCommand {
     @Argument(help: "PNG or PGM images to classify.")
     var images: [String] = []
 
+    @Option(help: "Input normalisation: MEAN,STD or none; default: the one model.json records.")
+    var normalize: String?
+
     func validate() throws {
         if (inputs == nil) != (outputs == nil) { throw ValidationError("--inputs and --outputs go together") }
         if inputs == nil && images.isEmpty { throw ValidationError("give images to classify, or --inputs and --outputs") }
@@ -41,6 +44,8 @@ struct Predict: ParsableCommand {
     func run() throws {
         let location = try CheckpointLocation(checkpoint)
         let (net, shape) = try location.loadModel(model, input: input)
+        let normalization = try location.normalization(normalize)
+        func prepared(_ x: Tensor) -> Tensor { normalization.map { $0.apply(x) } ?? x }
         net.eval()
         if let inPath = inputs, let outPath = outputs {
             let (t, _) = try Safetensors.read(inPath)
@@ -57,7 +62,8 @@ struct Predict: ParsableCommand {
                     throw ValidationError("\(inPath): tensor \"input\" holds the token index \(bad); the embedding has \(embedding.numEmbeddings) rows (0…\(embedding.numEmbeddings - 1))")
                 }
             }
-            let y = withNoGrad { net(x.to(net.expectedInputDType ?? .float32)) }
+            let typed = x.to(net.expectedInputDType ?? .float32)
+            let y = withNoGrad { net(typed.dtype.isFloatingPoint ? prepared(typed) : typed) }
             try Safetensors.write([("output", y)], to: outPath, metadata: ["format": "pt", "producer": "neurone"])
             print("wrote \(outPath): output \(y.shape)")
             return
@@ -68,7 +74,7 @@ struct Predict: ParsableCommand {
                 throw ValidationError("the model takes inputs of shape \(shape), not images [1 or 3, H, W]; use --inputs/--outputs")
             }
             let x = try Image.read(path).resized(width: shape[2], height: shape[1]).tensor(channels: shape[0])
-            var y = withNoGrad { net(x.unsqueeze(0)) }.squeeze(0)
+            var y = withNoGrad { net(prepared(x.unsqueeze(0))) }.squeeze(0)
             switch kind {
             case .logits: y = y.softmax(dim: 0)
             case .logProbabilities: y = y.exp()

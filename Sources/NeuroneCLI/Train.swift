@@ -24,6 +24,9 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), a CSV file (PATH.csv), or a UTF-8 text file for a character-level language model (PATH.txt, or text:PATH) (default: --init's model.json's, else digits).")
     var dataset: String?
 
+    @Option(help: "Normalise every input as (x - MEAN) / STD: MEAN,STD (e.g. 0.1307,0.3081, PyTorch's MNIST example) or auto (computed on the training split); recorded in model.json, used by eval, predict and export.")
+    var normalize: String?
+
     @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (a .safetensors file or a directory, e.g. one written by neurone import) instead of a fresh initialisation: fine-tuning.")
     var initialWeights: String?
 
@@ -83,6 +86,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if let e = epochs, e <= 0 { throw ValidationError("--epochs must be positive, got \(e)") }
+        if let n = normalize, n != "auto" { _ = try Normalization.parse(n) }
         if resume != nil && initialWeights != nil { throw ValidationError("--init starts a new run; --resume continues one with its own weights: give one of them") }
         if batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         if let l = lr, !(l > 0 && l.isFinite) { throw ValidationError("--lr must be positive, got \(l)") }
@@ -103,7 +107,7 @@ struct Train: ParsableCommand {
         let recorded = try initialWeights.map { try CheckpointLocation($0).recorded } ?? [:]
         s.model = model ?? recorded["model"] as? String ?? s.model
         s.dataset = dataset ?? recorded["dataset"] as? String ?? s.dataset
-        s.initialWeights = initialWeights; s.dataDir = dataDir; s.labelColumn = labelColumn
+        s.initialWeights = initialWeights; s.normalize = normalize; s.dataDir = dataDir; s.labelColumn = labelColumn
         s.epochs = epochs ?? s.epochs; s.batchSize = batchSize; s.optimizer = optimizer.lowercased(); s.lr = lr
         s.momentum = momentum; s.weightDecay = weightDecay; s.scheduler = scheduler; s.valSplit = valSplit
         s.seed = seed; s.augment = augment; s.download = download; s.sequenceLength = seqLen

@@ -3,6 +3,7 @@ import NeuroneDevice
 import NeuroneTensor
 import NeuroneNN
 import NeuroneIO
+import NeuroneData
 import NeuroneONNXProto
 
 /// Export of a Neurone model to ONNX (`torch.onnx.export`'s counterpart): the model runs once on
@@ -55,8 +56,8 @@ public enum ONNXExport {
     /// back in training mode afterwards if it was in it. Throws `ONNXError` naming the first layer
     /// ONNX export does not know, or an option out of range.
     public static func export(_ model: Module, sampleShape: [Int], batch: Int = 2, dynamicBatch: Bool = false,
-                              opset: Int = defaultOpset, seed: UInt64 = 0, inputName: String = "input", outputName: String = "output",
-                              docString: String = "") throws -> Result {
+                              opset: Int = defaultOpset, seed: UInt64 = 0, normalization: Normalization? = nil,
+                              inputName: String = "input", outputName: String = "output", docString: String = "") throws -> Result {
         guard batch >= 1 else { throw ONNXError("the sample batch must be at least 1, got \(batch)") }
         let generator = Generator(seed: seed)
         let dtype = model.expectedInputDType ?? model.parameters().first?.dtype ?? .float32
@@ -68,12 +69,15 @@ public enum ONNXExport {
             let tokens = (model.namedModules().lazy.compactMap { $0.1 as? Embedding }.first?.numEmbeddings) ?? 2
             input = Tensor.randint(0, tokens, shape, dtype: dtype, generator: generator)
         }
-        return try export(model, input: input, dynamicBatch: dynamicBatch, opset: opset, inputName: inputName, outputName: outputName,
-                          docString: docString)
+        return try export(model, input: input, dynamicBatch: dynamicBatch, opset: opset, normalization: normalization,
+                          inputName: inputName, outputName: outputName, docString: docString)
     }
 
-    /// Exports `model` traced on `input` (a batch: [N, …]); see `export(_:sampleShape:…)`.
+    /// Exports `model` traced on `input` (a batch: [N, …]); see `export(_:sampleShape:…)`. With
+    /// `normalization`, the graph starts with Sub and Div nodes computing (x − mean) / std, so that
+    /// it takes raw inputs as the checkpoint's data pipeline does.
     public static func export(_ model: Module, input: Tensor, dynamicBatch: Bool = false, opset: Int = defaultOpset,
+                              normalization: Normalization? = nil,
                               inputName: String = "input", outputName: String = "output", docString: String = "") throws -> Result {
         guard opsets.contains(opset) else {
             throw ONNXError("opset \(opset) is not supported: export writes opsets \(opsets.lowerBound)…\(opsets.upperBound)")
@@ -87,7 +91,16 @@ public enum ONNXExport {
         defer { if wasTraining { model.train() } }
 
         let graph = ONNXGraphBuilder(opset: opset, reservedNames: [inputName, outputName])
-        let result = try withNoGrad { try graph.lower(model, ONNXValue(name: inputName, sample: input), path: "") }
+        var start = ONNXValue(name: inputName, sample: input)
+        if let n = normalization {
+            guard input.dtype.isFloatingPoint else { throw ONNXError("normalisation applies to float inputs; this model takes \(input.dtype)") }
+            let centred = graph.add("Sub", [inputName, graph.scalar(n.mean, dtype: input.dtype, name: "normalize.mean")], path: "normalize",
+                                    sample: input - n.mean)
+            start = graph.add("Div", [centred.name, graph.scalar(n.std, dtype: input.dtype, name: "normalize.std")], path: "normalize",
+                              sample: n.apply(input))
+        }
+        let first = start
+        let result = try withNoGrad { try graph.lower(model, first, path: "") }
         var resultName = result.name
         if resultName == inputName {   // a model that passes its input through
             resultName = graph.add("Identity", [inputName], path: "", sample: result.sample).name

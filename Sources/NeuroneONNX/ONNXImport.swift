@@ -3,6 +3,7 @@ import NeuroneDevice
 import NeuroneTensor
 import NeuroneNN
 import NeuroneIO
+import NeuroneData
 import NeuroneONNXProto
 import SwiftProtobuf
 
@@ -29,6 +30,9 @@ public enum ONNXImport {
         public let state: [String: Tensor]
         /// The opset the file declares.
         public let opset: Int
+        /// The normalisation the graph starts with (Sub of a constant, then Div by one, as Neurone
+        /// exports `--normalize`), which a checkpoint keeps in its data pipeline; nil for none.
+        public let normalization: Normalization?
         /// For each layer of the spec, the ONNX nodes it came from.
         public let sources: [(layer: String, nodes: [String])]
 
@@ -106,6 +110,7 @@ struct ChainReader {
     var shape: [Int] = []
     var layers: [(token: String, state: [String: Tensor], nodes: [String])] = []
     var inputDType = DType.float32
+    var normalization: Normalization?
 
     init(graph: Onnx_GraphProto, opset: Int, source: String) {
         self.graph = graph
@@ -181,6 +186,16 @@ struct ChainReader {
 
         let nodes = try sorted()
         var i = 0
+        // (x − mean) / std at the start: the checkpoint's normalisation, not a layer
+        if nodes.count >= 2, nodes[0].opType == "Sub", nodes[0].input.first == current, nodes[1].opType == "Div",
+           nodes[1].input.first == nodes[0].output.first, nodes[0].input.count == 2, nodes[1].input.count == 2,
+           let m = constants[nodes[0].input[1]], m.count == 1, m.dtype.isFloatingPoint,
+           let s = constants[nodes[1].input[1]], s.count == 1, s.dtype.isFloatingPoint,
+           let n = try? Normalization(mean: m.toArray(as: Double.self)[0], std: s.toArray(as: Double.self)[0]) {
+            normalization = n
+            current = nodes[1].output[0]
+            i = 2
+        }
         while i < nodes.count {
             i += try step(nodes, i)
         }
@@ -193,7 +208,7 @@ struct ChainReader {
             for (name, t) in layer.state { state["\(index).\(name)"] = t }
         }
         return ONNXImport.Model(spec: layers.map { $0.token }.joined(separator: " "), inputShape: inputShape, inputDType: inputDType,
-                                state: state, opset: opset, sources: layers.map { ($0.token, $0.nodes) })
+                                state: state, opset: opset, normalization: normalization, sources: layers.map { ($0.token, $0.nodes) })
     }
 
     /// The nodes in an order where each comes after what it reads; throws on a value nothing

@@ -40,6 +40,9 @@ struct Export: ParsableCommand {
     @Option(parsing: .unconditional, help: "ONNX opset, \(ONNXExport.opsets.lowerBound)…\(ONNXExport.opsets.upperBound).")
     var opset = ONNXExport.defaultOpset
 
+    @Option(help: "Input normalisation written as the graph's first nodes: MEAN,STD or none; default: the one model.json records.")
+    var normalize: String?
+
     @Flag(name: .customLong("dynamic-batch"), help: "Make the batch dimension symbolic (\"batch\") instead of the traced batch size.")
     var dynamicBatch = false
 
@@ -67,7 +70,9 @@ struct Export: ParsableCommand {
         let location = try CheckpointLocation(checkpoint)
         let (net, shape) = try location.loadModel(model, input: input)
         let name = try location.model(model)
+        let normalization = try location.normalization(normalize)
         let result = try ONNXExport.export(net, sampleShape: shape, batch: batch, dynamicBatch: dynamicBatch, opset: opset, seed: seed,
+                                           normalization: normalization,
                                            docString: "Neurone model \(name), input \(shape.map(String.init).joined(separator: "x"))")
         try ONNXExport.write(result, to: onnx)
         if let path = sample {
@@ -126,6 +131,7 @@ struct Import: ParsableCommand {
         try model.save(to: out + "/model.safetensors", metadata: ["format": "pt", "producer": "neurone", "model": imported.spec, "imported_from": onnx])
         var object: [String: Any] = ["model": imported.spec, "input": imported.inputShape, "imported_from": onnx, "opset": imported.opset]
         if let d = dataset { object["dataset"] = d }
+        if let n = imported.normalization { object["normalize"] = [n.mean, n.std] }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         try writeFileAtomically(data + Data("\n".utf8), to: out + "/model.json")
         if json {

@@ -56,6 +56,18 @@ public struct CheckpointLocation {
         throw TrainingError(message: "no --input shape given and none recorded in model.json next to \(file)")
     }
 
+    /// The input normalisation given on the command line ("MEAN,STD", "none"), else the one
+    /// model.json records, else none. "auto" is resolved by the caller that has the data.
+    public func normalization(_ given: String?) throws -> Normalization? {
+        if let g = given {
+            if g == "none" { return nil }
+            if g == "auto" { throw TrainingError(message: "--normalize auto needs the training data; give MEAN,STD here (model.json beside the checkpoint records the values a run used)") }
+            return try Normalization.parse(g)
+        }
+        guard let a = recorded["normalize"] as? [NSNumber], a.count == 2 else { return nil }
+        return try Normalization(mean: a[0].doubleValue, std: a[1].doubleValue)
+    }
+
     /// The model (given or recorded) built for the input shape (given or recorded) with the
     /// checkpoint's weights loaded, and that shape.
     public func loadModel(_ given: String?, input: String?) throws -> (Module, [Int]) {

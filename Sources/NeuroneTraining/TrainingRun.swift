@@ -31,6 +31,8 @@ public final class TrainingRun {
     public let model: Module
     /// The per-sample input shape.
     public let inputShape: [Int]
+    /// The normalisation applied to every input (`settings.normalize` resolved), nil for none.
+    public let normalization: Normalization?
     /// The optimiser.
     public let optimizer: Optimizer
     /// The trainer (loss choice, steps).
@@ -80,9 +82,11 @@ public final class TrainingRun {
         self.settings = settings
         self.directory = directory
         manualSeed(settings.seed)
-        data = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
-                                 download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) },
-                                 sequenceLength: settings.sequenceLength ?? DataSets.defaultSequenceLength, vocabulary: vocabulary)
+        let loaded = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
+                                       download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) },
+                                       sequenceLength: settings.sequenceLength ?? DataSets.defaultSequenceLength, vocabulary: vocabulary)
+        normalization = try settings.normalize.map { $0 == "auto" ? try Normalization.fit(loaded.train, name: loaded.name) : try Normalization.parse($0) }
+        data = try normalization.map { try $0.apply(loaded) } ?? loaded
         // The model's generator initialises the weights and then draws its dropout masks.
         modelGenerator = Generator(seed: settings.seed)
         (model, inputShape) = try NamedModels.make(settings.model, input: data.train.sampleShape, classes: data.vocabulary?.count, generator: modelGenerator)
@@ -316,6 +320,7 @@ public final class TrainingRun {
             "scheduler": settings.scheduler, "val_split": settings.valSplit, "augment": settings.augment,
         ]
         if let l = settings.labelColumn { object["label_column"] = l }
+        if let n = normalization { object["normalize"] = [n.mean, n.std] }
         if data.vocabulary != nil { object["sequence_length"] = inputShape.first ?? 0 }
         if let t = test { object["test_accuracy"] = t.accuracy; object["test_loss"] = t.loss }
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -339,6 +344,10 @@ public final class TrainingRun {
             ("seed", { whole($0, 0...Double(UInt64.max)) }, "a whole number ≥ 0"),
             ("input", { ($0 as? [Any]).map { !$0.isEmpty && $0.allSatisfy { whole($0, 1...Double(Int32.max)) } } ?? false }, "a list of positive sizes"),
             ("sequence_length", { whole($0, 1...Double(TrainingSettings.maxSequenceLength)) }, "a whole number in 1…\(TrainingSettings.maxSequenceLength)"),
+            ("normalize", { v in
+                guard let a = v as? [Any], a.count == 2, let m = (a[0] as? NSNumber)?.doubleValue, let s = (a[1] as? NSNumber)?.doubleValue else { return false }
+                return m.isFinite && s.isFinite && s > 0
+            }, "[mean, std] with a finite mean and a finite positive std"),
         ]
         for (key, ok, expected) in checks {
             if let v = obj[key], !ok(v) { throw TrainingError(message: "\(path) is corrupt: its \"\(key)\" is \(v); expected \(expected)") }

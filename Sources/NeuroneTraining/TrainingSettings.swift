@@ -46,6 +46,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// start a new run — fine-tuning, e.g. of a model read by `neurone import`; nil: the model's
     /// own seeded initialisation.
     public var initialWeights: String?
+    /// Input normalisation: "MEAN,STD" or "auto" (computed on the training split); nil: none.
+    public var normalize: String?
 
     /// The longest sequence a text data set is cut into.
     public static let maxSequenceLength = 1 << 20

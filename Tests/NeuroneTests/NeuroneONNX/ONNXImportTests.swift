@@ -182,3 +182,20 @@ final class ONNXImportTests: XCTestCase {
         XCTAssertEqual(try ONNXImport.convert(good, source: "good.onnx").spec, "conv(2,kernel=3,padding=0) relu flatten linear(3)")
     }
 }
+
+extension ONNXImportTests {
+    /// --normalize: export writes (x − mean)/std as the first nodes; import gives it back.
+    func testNormalizationRoundTrip() throws {
+        let model = Sequential(Linear(3, 2, generator: Generator(seed: 3)))
+        let n = try Normalization(mean: 0.1307, std: 0.3081)
+        let x = Tensor.randn([4, 3], generator: Generator(seed: 4))
+        let r = try ONNXExport.export(model, input: x, normalization: n)
+        XCTAssertEqual(r.model.graph.node.map { $0.opType }, ["Sub", "Div", "Gemm"])
+        XCTAssertEqual(r.model.graph.node[0].input, ["input", "normalize.mean"])
+        XCTAssertEqual(Self.maxDiff(r.output, withNoGrad { model(n.apply(x)) }), 0)
+        let back = try ONNXImport.convert(r.model, source: "n.onnx")
+        XCTAssertEqual(back.spec, "linear(2)")
+        XCTAssertEqual(try XCTUnwrap(back.normalization).mean, 0.1307, accuracy: 1e-7)
+        XCTAssertEqual(try XCTUnwrap(back.normalization).std, 0.3081, accuracy: 1e-7)
+    }
+}
