@@ -86,7 +86,7 @@ struct Export: ParsableCommand {
             let object: [String: Any] = [
                 "onnx": onnx, "opset": opset, "ir_version": result.model.irVersion, "nodes": g.node.count, "initializers": g.initializer.count,
                 "parameters": weights, "bytes": bytes, "input": result.input.shape, "output": result.output.shape, "dynamic_batch": dynamicBatch,
-                "ops": ops,
+                "ops": ops, "normalize": normalization.map { [$0.mean, $0.std] } as Any? ?? NSNull(),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -95,6 +95,7 @@ struct Export: ParsableCommand {
             print("wrote \(onnx): opset \(opset), \(g.node.count) nodes (\(opList.joined(separator: ", "))), \(g.initializer.count) initializers holding \(weights) values, \(bytes) bytes")
             let batchText = dynamicBatch ? "batch" : String(batch)
             print("input \"input\" \(([batchText] + shape.map(String.init)).joined(separator: "×")) \(result.input.dtype), output \"output\" \(([batchText] + result.output.shape.dropFirst().map(String.init)).joined(separator: "×"))")
+            if let n = normalization { print("the graph starts with the normalisation (x - \(n.mean)) / \(n.std): it takes raw inputs") }
             if let path = sample { print("wrote \(path): the sample input and Neurone's output on it") }
         }
     }
