@@ -349,6 +349,41 @@ struct ChainReader {
             }
             append((n == 2 ? "conv(" : "conv1d(") + args.joined(separator: ",") + ")", state, nodes: [node], output: output, shape: [w.shape[0]] + outSize)
             return 1
+        case "ConvTranspose":
+            let w = try floating(try constant(node, 1, "weight"), node, "weight")
+            guard w.rank == 4, rank == 3 else {
+                throw fail(node, "its weight has shape \(w.shape) for inputs of shape \(shape) per sample; import reads 2-D transposed convolutions")
+            }
+            guard attribute(node, "output_shape") == nil else { throw fail(node, "it sets output_shape; import reads pads and output_padding") }
+            let kernel = Array(w.shape.suffix(2)), groups = int(node, "group", 1)
+            let strides = ints(node, "strides") ?? [1, 1], dilations = ints(node, "dilations") ?? [1, 1]
+            let outputPadding = ints(node, "output_padding") ?? [0, 0]
+            guard w.shape[0] == shape[0], groups >= 1, groups <= shape[0], shape[0] % groups == 0 else {
+                throw fail(node, "its weight expects \(w.shape[0]) input channels in \(groups) groups, but its input has \(shape[0]) channels")
+            }
+            guard outputPadding.count == 2, outputPadding.allSatisfy({ $0 >= 0 && $0 <= ModelSpec.maxSize }) else {
+                throw fail(node, "its output_padding \(outputPadding) is not two sizes ≥ 0")
+            }
+            let padding = try pads(node, 2, kernel: kernel, strides: strides, dilations: dilations, pooling: true)
+            let out = w.shape[1] * groups
+            var state = ["weight": w]
+            if let b = try optionalConstant(node, 2, "bias") {
+                guard b.count == out else { throw fail(node, "its bias has \(b.count) values; expected \(out), one per output channel") }
+                state["bias"] = try floating(b, node, "bias").reshape([out])
+            }
+            var args = ["\(out)", "kernel=\(tuple(kernel))", "stride=\(tuple(strides))", "padding=\(padding.spec)"]
+            if outputPadding != [0, 0] { args.append("output_padding=\(tuple(outputPadding))") }
+            if dilations != [1, 1] { args.append("dilation=\(tuple(dilations))") }
+            if groups != 1 { args.append("groups=\(groups)") }
+            if state["bias"] == nil { args.append("bias=false") }
+            var size = [0, 0]
+            for i in 0..<2 {
+                let spread = (shape[i + 1] - 1) * strides[i] + dilations[i] * (kernel[i] - 1)
+                size[i] = spread - 2 * padding.each[i] + outputPadding[i] + 1
+                guard size[i] > 0, size[i] <= ModelSpec.maxSize else { throw fail(node, "its output would have \(size[i]) pixels along dim \(i + 2)") }
+            }
+            append("convtranspose(" + args.joined(separator: ",") + ")", state, nodes: [node], output: output, shape: [out] + size)
+            return 1
         case "MaxPool", "AveragePool":
             let isMax = node.opType == "MaxPool"
             guard let kernel = ints(node, "kernel_shape"), kernel.count == 2, rank == 3 else {
@@ -477,7 +512,7 @@ struct ChainReader {
         }
     }
 
-    static let operators = ["Gemm", "MatMul(+Add)", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
+    static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
                             "ReduceMean (mean over steps)", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]

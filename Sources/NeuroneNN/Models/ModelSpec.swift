@@ -216,7 +216,7 @@ public enum ModelSpec {
     }
 
     /// The layer names the spec accepts.
-    public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
+    public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "convtranspose", "convtranspose2d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
                                     "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
                                     "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "mean"]
@@ -305,6 +305,31 @@ public enum ModelSpec {
             let layer = Conv1d(shape[0], out, kernelSize: k, stride: s, padding: same ? .same : .explicit([p]), dilation: d,
                                groups: groups, bias: try a.bool("bias", true), dtype: dtype, generator: g)
             return (layer, [out, len])
+        case "convtranspose", "convtranspose2d":
+            let a = try Args(t, ["out", "kernel", "stride", "padding", "output_padding", "dilation", "groups", "bias"])
+            try need([3], "a C×H×W input")
+            let out = try a.int("out"), k = try a.pair("kernel", nil), s = try a.pair("stride", [1, 1])
+            let p = try a.pair("padding", [0, 0], allowZero: true), op = try a.pair("output_padding", [0, 0], allowZero: true)
+            let d = try a.pair("dilation", [1, 1]), groups = try a.int("groups", 1)
+            if shape[0] % groups != 0 || out % groups != 0 {
+                throw ModelSpecError("\(t.location): input channels (\(shape[0])) and out channels (\(out)) must be divisible by groups (\(groups))")
+            }
+            var outHW = [0, 0]
+            for i in 0..<2 {
+                if op[i] >= Swift.max(s[i], d[i]) {
+                    throw ModelSpecError("\(t.location): output_padding \(op[i]) must be smaller than the stride (\(s[i])) or the dilation (\(d[i]))")
+                }
+                // (H − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1; every term < 2³¹, no overflow
+                let size = (shape[i + 1] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+                if size <= 0 || size > maxSize {
+                    throw ModelSpecError("\(t.location): the output would be \(size) pixels along dim \(i + 1) (input \(shapeText(shape)), padding \(p[i])); expected 1…\(maxSize)")
+                }
+                outHW[i] = size
+            }
+            try checkWeights(t, [shape[0], out / groups, k[0], k[1]], dtype)
+            let layer = ConvTranspose2d(shape[0], out, kernelSize: k, stride: s, padding: p, outputPadding: op, dilation: d, groups: groups,
+                                        bias: try a.bool("bias", true), dtype: dtype, generator: g)
+            return (layer, [out] + outHW)
         case "maxpool", "maxpool2d", "avgpool", "avgpool2d":
             let isMax = t.name.hasPrefix("max")
             let a = try Args(t, isMax ? ["kernel", "stride", "padding", "dilation", "ceil"] : ["kernel", "stride", "padding", "ceil", "count_include_pad"])

@@ -56,6 +56,9 @@ public struct ModelSummary: Equatable, Sendable {
         case let l as Linear: return product([outCount / l.outFeatures, l.inFeatures, l.outFeatures])
         case let c as Conv2d: return product([outCount, c.inChannels / c.groups, c.kernelSize[0], c.kernelSize[1]])
         case let c as Conv1d: return product([outCount, c.inChannels / c.groups, c.kernelSize])
+        case let c as ConvTranspose2d:
+            // each input value scatters into out/groups channels × the kernel
+            return product([CheckedSize.product(input) ?? .max, c.outChannels / c.groups, c.kernelSize[0], c.kernelSize[1]])
         case let r as RNNBase:
             // Per time step, each layer and direction: W_ih·x and W_hh·h (G·H·(in + H)); the
             // gates' own products (LSTM c and h: 3·H, GRU: 3·H) are left out, as activations are.

@@ -162,6 +162,12 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertTrue(error("relu wibble", [3]).hasPrefix("layer 2 'wibble' (column 6): unknown layer 'wibble'; known layers: linear, conv"))
         XCTAssertEqual(error("conv(4,3,strid=2)", [1, 8, 8]),
                        "layer 1 'conv(4,3,strid=2)' (column 1): unknown argument 'strid' for conv; it accepts out, kernel, stride, padding, dilation, groups, bias")
+        XCTAssertEqual(error("convtranspose(4,3,stride=2,output_padding=2)", [1, 5, 5]),
+                       "layer 1 'convtranspose(4,3,stride=2,output_padding=2)' (column 1): output_padding 2 must be smaller than the stride (2) or the dilation (1)")
+        XCTAssertEqual(error("convtranspose(4,3,padding=3)", [1, 1, 1]),
+                       "layer 1 'convtranspose(4,3,padding=3)' (column 1): the output would be -3 pixels along dim 1 (input 1×1×1, padding 3); expected 1…2147483647")
+        XCTAssertEqual(try ModelSpec.build("convtranspose(4,3,stride=2,padding=1,output_padding=1)", input: [2, 5, 5]).layers[0].description,
+                       ConvTranspose2d(2, 4, kernelSize: [3], stride: [2, 2], padding: [1, 1], outputPadding: [1, 1], dilation: [1, 1]).description)
         XCTAssertEqual(error("linear(ten)", [3]), "layer 1 'linear(ten)' (column 1): 'out' must be a positive integer up to 2147483647, got 'ten'")
         XCTAssertEqual(error("linear", [3]), "layer 1 'linear' (column 1): missing required argument 'out'")
         XCTAssertEqual(error("linear(3", [3]), "unbalanced '(' in the model spec: 1 parenthesis not closed")

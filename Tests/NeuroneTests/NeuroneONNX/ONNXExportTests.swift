@@ -71,6 +71,10 @@ final class ONNXExportTests: XCTestCase {
                               ConvTranspose2d(2, 3, kernelSize: [3], stride: [2], padding: [1], outputPadding: [1], generator: g), Sigmoid(),
                               AdaptiveAvgPool2d([4, 4]), Flatten(startDim: 2), Tanh())
         },
+        Case(name: "convtranspose_spec", sampleShape: [3, 5, 5], opset: 17, dynamicBatch: true, batch: 2) {
+            try spec("convtranspose(4,3,stride=2,padding=1,output_padding=1) relu convtranspose(2,(2,3),groups=2,dilation=2,bias=false) tanh",
+                     [3, 5, 5], seed: 24)
+        },
         Case(name: "global_pool_opset21", sampleShape: [2, 7, 7], opset: 21, dynamicBatch: true, batch: 2) {
             let g = Generator(seed: 9)
             return Sequential(Conv2d(2, 4, kernelSize: 3, padding: .valid, generator: g), ReLU(), AdaptiveAvgPool2d([1]), Flatten(),

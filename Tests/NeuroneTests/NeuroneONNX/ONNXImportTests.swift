@@ -46,7 +46,7 @@ final class ONNXImportTests: XCTestCase {
 
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
-        let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "mlp", "lenet5",
+        let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "convtranspose_spec", "mlp", "lenet5",
                           "mnist_cnn", "course_cnn", "digits_cnn"]
         for c in ONNXExportTests.cases where importable.contains(c.name) {
             let r = try ONNXExportTests.export(c)
