@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     @Option(help: "Data set: \(DataSets.all.map { $0.name }.joined(separator: ", ")), a CSV file (PATH.csv), or a UTF-8 text file for a character-level language model (PATH.txt, or text:PATH) (default: --init's model.json's, else digits).")
     var dataset: String?
 
-    @Option(help: "Normalise every input as (x - MEAN) / STD: MEAN,STD (e.g. 0.1307,0.3081, PyTorch's MNIST example) or auto (computed on the training split); recorded in model.json, used by eval, predict and export.")
+    @Option(help: "Normalise every input as (x - MEAN) / STD: MEAN,STD (e.g. 0.1307,0.3081, PyTorch's MNIST example) or auto (computed on the training split); recorded in model.json, used by eval, predict and export (default with --init: its model.json's).")
     var normalize: String?
 
     @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (a .safetensors file or a directory, e.g. one written by neurone import) instead of a fresh initialisation: fine-tuning.")
@@ -104,10 +104,13 @@ struct Train: ParsableCommand {
 
     func settings() throws -> TrainingSettings {
         var s = TrainingSettings()
-        let recorded = try initialWeights.map { try CheckpointLocation($0).recorded } ?? [:]
+        // --init: the checkpoint's model, data set and normalisation unless given
+        let start = try initialWeights.map { try CheckpointLocation($0) }
+        let recorded = start?.recorded ?? [:]
         s.model = model ?? recorded["model"] as? String ?? s.model
         s.dataset = dataset ?? recorded["dataset"] as? String ?? s.dataset
-        s.initialWeights = initialWeights; s.normalize = normalize; s.dataDir = dataDir; s.labelColumn = labelColumn
+        s.normalize = try normalize ?? start?.normalization(nil)?.description
+        s.initialWeights = initialWeights; s.dataDir = dataDir; s.labelColumn = labelColumn
         s.epochs = epochs ?? s.epochs; s.batchSize = batchSize; s.optimizer = optimizer.lowercased(); s.lr = lr
         s.momentum = momentum; s.weightDecay = weightDecay; s.scheduler = scheduler; s.valSplit = valSplit
         s.seed = seed; s.augment = augment; s.download = download; s.sequenceLength = seqLen
