@@ -22,10 +22,15 @@ public struct ONNXValue {
 
 /// An attribute of an ONNX node.
 public enum ONNXAttribute {
+    /// An integer attribute (name, value).
     case int(String, Int)
+    /// A list of integers.
     case ints(String, [Int])
+    /// A float (written as float32, as ONNX stores it).
     case float(String, Double)
+    /// A string (written as UTF-8 bytes).
     case string(String, String)
+    /// A list of strings.
     case strings(String, [String])
 
     var proto: Onnx_AttributeProto {

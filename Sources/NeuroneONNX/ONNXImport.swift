@@ -345,7 +345,7 @@ struct ChainReader {
             if state["bias"] == nil { args.append("bias=false") }
             let outSize = (0..<n).map { d in
                 padding.spec == "same" ? shape[d + 1]
-                    : window(shape[d + 1], kernel: kernel[d], stride: strides[d], pad: padding.each[d], dilation: dilations[d], ceil: false)
+                    : Tensor.windowOutput(shape[d + 1], kernel: kernel[d], stride: strides[d], pad: padding.each[d], dilation: dilations[d], ceilMode: false)
             }
             append((n == 2 ? "conv(" : "conv1d(") + args.joined(separator: ",") + ")", state, nodes: [node], output: output, shape: [w.shape[0]] + outSize)
             return 1
@@ -378,8 +378,8 @@ struct ChainReader {
             if state["bias"] == nil { args.append("bias=false") }
             var size = [0, 0]
             for i in 0..<2 {
-                let spread = (shape[i + 1] - 1) * strides[i] + dilations[i] * (kernel[i] - 1)
-                size[i] = spread - 2 * padding.each[i] + outputPadding[i] + 1
+                size[i] = Tensor.transposedWindowOutput(shape[i + 1], kernel: kernel[i], stride: strides[i], pad: padding.each[i],
+                                                        dilation: dilations[i], outputPadding: outputPadding[i])
                 guard size[i] > 0, size[i] <= ModelSpec.maxSize else { throw fail(node, "its output would have \(size[i]) pixels along dim \(i + 2)") }
             }
             append("convtranspose(" + args.joined(separator: ",") + ")", state, nodes: [node], output: output, shape: [out] + size)
@@ -398,7 +398,7 @@ struct ChainReader {
             if !isMax && dilations != [1, 1] { throw fail(node, "dilated average pooling has no Neurone layer") }
             if ceil { args.append("ceil=true") }
             if !isMax { args.append("count_include_pad=\(int(node, "count_include_pad", 0) == 1)") }
-            let out = (0..<2).map { window(shape[$0 + 1], kernel: kernel[$0], stride: strides[$0], pad: padding.each[$0], dilation: dilations[$0], ceil: ceil) }
+            let out = (0..<2).map { Tensor.windowOutput(shape[$0 + 1], kernel: kernel[$0], stride: strides[$0], pad: padding.each[$0], dilation: dilations[$0], ceilMode: ceil) }
             guard out.allSatisfy({ $0 > 0 }) else { throw fail(node, "its window does not fit in the input \(shape)") }
             append((isMax ? "maxpool(" : "avgpool(") + args.joined(separator: ",") + ")", nodes: [node], output: output, shape: [shape[0]] + out)
             return 1
@@ -615,24 +615,10 @@ struct ChainReader {
         }
     }
 
-    /// The output size of a sliding window (PyTorch's rule, ceil mode included).
-    func window(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, ceil: Bool) -> Int {
-        let span = size + 2 * pad - dilation * (kernel - 1) - 1
-        guard span >= 0 else { return 0 }
-        var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
-        if ceil && (out - 1) * stride >= size + pad { out -= 1 }
-        return out
-    }
-
     /// The number of values per sample, checked: at most `ModelSpec.maxSampleElements`.
     func flatSize(_ node: Onnx_NodeProto) throws -> Int {
-        var n = 1
-        for d in shape {
-            let (m, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, m <= ModelSpec.maxSampleElements else {
-                throw fail(node, "its input of shape \(shape) per sample holds more than the \(ModelSpec.maxSampleElements) values a model may handle")
-            }
-            n = m
+        guard let n = CheckedSize.product(shape), n <= ModelSpec.maxSampleElements else {
+            throw fail(node, "its input of shape \(shape) per sample holds more than the \(ModelSpec.maxSampleElements) values a model may handle")
         }
         return n
     }

@@ -16,13 +16,21 @@ public enum ConvPadding: Equatable, Sendable, ExpressibleByIntegerLiteral {
 
 extension Tensor {
     /// Output size of a sliding window along one dim (PyTorch's formula, with ceil mode).
-    static func windowOutput(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, ceilMode: Bool) -> Int {
+    package static func windowOutput(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, ceilMode: Bool) -> Int {
         let span = size + 2 * pad - dilation * (kernel - 1) - 1
         if span < 0 { return 0 }
         var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
         // The last window must start inside the input or the left padding.
         if ceilMode && (out - 1) * stride >= size + pad { out -= 1 }
         return out
+    }
+
+    /// Output size of a transposed convolution along one dim (PyTorch's ConvTranspose formula):
+    /// (size − 1)·stride − 2·pad + dilation·(kernel − 1) + outputPadding + 1. With every argument at
+    /// most 2³¹ − 1 (what specs and ONNX import allow) it cannot overflow; it may be ≤ 0.
+    package static func transposedWindowOutput(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, outputPadding: Int) -> Int {
+        let spread = (size - 1) * stride + dilation * (kernel - 1)
+        return spread - 2 * pad + outputPadding + 1
     }
 
     /// im2col as a differentiable op: [N, C, H, W] → [N, C·kh·kw, outH·outW] (torch.nn.functional.unfold).

@@ -319,8 +319,7 @@ public enum ModelSpec {
                 if op[i] >= Swift.max(s[i], d[i]) {
                     throw ModelSpecError("\(t.location): output_padding \(op[i]) must be smaller than the stride (\(s[i])) or the dilation (\(d[i]))")
                 }
-                // (H − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1; every term < 2³¹, no overflow
-                let size = (shape[i + 1] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+                let size = Tensor.transposedWindowOutput(shape[i + 1], kernel: k[i], stride: s[i], pad: p[i], dilation: d[i], outputPadding: op[i])
                 if size <= 0 || size > maxSize {
                     throw ModelSpecError("\(t.location): the output would be \(size) pixels along dim \(i + 1) (input \(shapeText(shape)), padding \(p[i])); expected 1…\(maxSize)")
                 }
