@@ -13,7 +13,9 @@ import PackageDescription
 //   NeuroneIO         files: safetensors, PNG/PGM, compressed files             (NN, CNeuroneData)
 //   NeuroneData       data sets, formats, transforms, loaders, downloads         (IO)
 //   NeuronePlots      SVG charts and image grids                                 (IO)
-//   NeuroneTraining   the training loop, runs, checkpoints, learning curves      (Optim, Data, Plots)
+//   CNeuroneMPI       Open MPI found at run time (dlopen; libc only)
+//   NeuroneDistributed  process groups (MPI), DistributedDataParallel            (NN, CNeuroneMPI)
+//   NeuroneTraining   the training loop, runs, checkpoints, learning curves      (Optim, Data, Plots, Distributed)
 //   NeuroneExplain    the course companion                                       (Training)
 //   Neurone           the umbrella: re-exports all of the above (`import Neurone`)
 //   NeuroneCLI        the `neurone` command (Neurone, ArgumentParser)
@@ -36,6 +38,7 @@ let package = Package(
     targets: [
         .target(name: "CNeuroneKernels", path: "Sources/CNeuroneKernels"),
         .target(name: "CNeuroneData", path: "Sources/CNeuroneData"),
+        .target(name: "CNeuroneMPI", path: "Sources/CNeuroneMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "NeuroneDevice", path: "Sources/NeuroneDevice"),
         .target(name: "NeuroneCPU", dependencies: ["NeuroneDevice", "CNeuroneKernels"], path: "Sources/NeuroneCPU"),
         .target(name: "NeuroneReference", dependencies: ["NeuroneDevice"], path: "Sources/NeuroneReference"),
@@ -45,10 +48,11 @@ let package = Package(
         .target(name: "NeuroneIO", dependencies: ["NeuroneNN", "CNeuroneData"], path: "Sources/NeuroneIO"),
         .target(name: "NeuroneData", dependencies: ["NeuroneIO", "CNeuroneData"], path: "Sources/NeuroneData"),
         .target(name: "NeuronePlots", dependencies: ["NeuroneIO"], path: "Sources/NeuronePlots"),
-        .target(name: "NeuroneTraining", dependencies: ["NeuroneOptim", "NeuroneData", "NeuronePlots"], path: "Sources/NeuroneTraining"),
+        .target(name: "NeuroneDistributed", dependencies: ["NeuroneNN", "CNeuroneMPI"], path: "Sources/NeuroneDistributed"),
+        .target(name: "NeuroneTraining", dependencies: ["NeuroneOptim", "NeuroneData", "NeuronePlots", "NeuroneDistributed"], path: "Sources/NeuroneTraining"),
         .target(name: "NeuroneExplain", dependencies: ["NeuroneTraining"], path: "Sources/NeuroneExplain"),
         .target(name: "Neurone", dependencies: ["NeuroneDevice", "NeuroneCPU", "NeuroneReference", "NeuroneTensor", "NeuroneNN", "NeuroneOptim", "NeuroneIO",
-                                                "NeuroneData", "NeuronePlots", "NeuroneTraining", "NeuroneExplain"],
+                                                "NeuroneData", "NeuronePlots", "NeuroneDistributed", "NeuroneTraining", "NeuroneExplain"],
                 path: "Sources/Neurone"),
         // ONNX export and import, kept out of `neurone` so that its first build does not compile
         // the protobuf library: `neurone export/import` run the `neurone-onnx` program beside it.

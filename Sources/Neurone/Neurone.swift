@@ -9,5 +9,6 @@
 @_exported import NeuroneIO
 @_exported import NeuroneData
 @_exported import NeuronePlots
+@_exported import NeuroneDistributed
 @_exported import NeuroneTraining
 @_exported import NeuroneExplain

@@ -16,6 +16,8 @@ struct Train: ParsableCommand {
         training-state.json). Ctrl-C finishes the current batch, writes a checkpoint and exits with status 130;
         `neurone train --resume DIR` continues as if never stopped (a second Ctrl-C stops at once).
         With --resume, the run's settings come from DIR; only --epochs (the new total), --out, --threads (default: the run's own, which resumes bit for bit) and --json are taken.
+        Data-parallel training on several processes or machines: mpirun -np N neurone train … (Open MPI); --batch-size is then
+        the batch over all N processes, each trains on its part, and only rank 0 prints and writes files (docs/DISTRIBUTED.md).
         """)
 
     @Option(help: "A named model (neurone models) or a model spec (docs/MODELS.md) (default: --init's model.json's, else digits-cnn).")
@@ -84,6 +86,12 @@ struct Train: ParsableCommand {
     @Flag(help: "Print one JSON object at the end instead of the per-epoch table.")
     var json = false
 
+    @Flag(help: "Data-parallel training over the processes mpirun started (the default under mpirun; an error outside it).")
+    var distributed = false
+
+    @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Data-parallel training: the most gradient MiB summed in one bucket, each sent as soon as backward has finished it (PyTorch's default 25).")
+    var bucketMB: Double = 25
+
     func validate() throws {
         if let e = epochs, e <= 0 { throw ValidationError("--epochs must be positive, got \(e)") }
         if let n = normalize, n != "auto" { _ = try Normalization.parse(n) }
@@ -92,6 +100,8 @@ struct Train: ParsableCommand {
         if let l = lr, !(l > 0 && l.isFinite) { throw ValidationError("--lr must be positive, got \(l)") }
         if !(valSplit >= 0 && valSplit < 1) { throw ValidationError("--val-split must be in [0, 1), got \(valSplit)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
+        if !(bucketMB > 0 && bucketMB.isFinite && bucketMB <= 1_048_576) { throw ValidationError("--bucket-mb must be positive (MiB, at most 1048576), got \(bucketMB)") }
+        if distributed && MPIProcessGroup.launch == nil { throw ValidationError("--distributed: this process was not started by mpirun; \(MPIProcessGroup.launchHelp)") }
         if let l = seqLen, !(1...TrainingSettings.maxSequenceLength).contains(l) {
             throw ValidationError("--seq-len must be in 1…\(TrainingSettings.maxSequenceLength), got \(l)")
         }
@@ -118,23 +128,53 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Under mpirun every process runs this command; they train one model together.
+        guard distributed || MPIProcessGroup.launch != nil else { return try train(group: nil) }
+        let group = try MPIProcessGroup.shared()
+        do {
+            try train(group: group)
+            group.finalize()
+        } catch let e as ExitCode {
+            group.finalize()
+            throw e
+        } catch {
+            // one process failing must not leave the others waiting in a reduction: end the job
+            FileHandle.standardError.write(Data("neurone: rank \(group.rank) of \(group.worldSize): Error: \(error)\n".utf8))
+            if group.worldSize > 1 { group.abort(code: 1) }
+            group.finalize()
+            throw ExitCode(1)
+        }
+    }
+
+    func train(group: ProcessGroup?) throws {
         if let t = threads { Threading.threadCount = t }
+        else if group != nil, let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init), local > 1 {
+            // the processes on this machine share its cores
+            Threading.threadCount = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / local)
+        }
         let start = Date()
         // A TrainingError is a problem of the data, the model or the checkpoint, not of the command
         // line: it prints "Error: …" without the usage, and the exit status is 1.
-        let run = try resume.map { try TrainingRun.resume(from: $0, epochs: epochs, output: out) }
-            ?? TrainingRun(settings: try settings(), directory: out ?? "neurone-run")
+        let run = try resume.map { try TrainingRun.resume(from: $0, epochs: epochs, output: out, processGroup: group, bucketCapMB: bucketMB) }
+            ?? TrainingRun(settings: try settings(), directory: out ?? "neurone-run", processGroup: group, bucketCapMB: bucketMB)
         // A resumed run continues bit for bit only with the thread count it was trained with.
-        if threads == nil, let t = run.recordedThreadCount { Threading.threadCount = t }
+        if threads == nil, group == nil, let t = run.recordedThreadCount { Threading.threadCount = t }
         let s = run.settings, dir = run.directory
+        // only rank 0 of a data-parallel run prints
+        let speaks = run.isWriter
         signal(SIGINT) { _ in
             interruptRequested = 1
             signal(SIGINT, SIG_DFL)  // a second Ctrl-C stops at once
         }
-        let interactive = isatty(fileno(stderr)) != 0
-        if !json {
+        let interactive = isatty(fileno(stderr)) != 0 && speaks
+        if !json && speaks {
             let resumed = resume.map { " — resumed from \($0) after \(run.history.count) epochs" } ?? ""
-            print("training \(s.model) on \(run.data.name): \(run.train.count) train, \(run.validation?.count ?? 0) validation, \(run.data.test.count) test samples; \(run.model.parameterCount) parameters; \(Threading.threadCount) threads\(resumed)")
+            let processes = group.map { " × \($0.worldSize) processes (\($0.name); global batch \(s.batchSize))" } ?? ""
+            print("training \(s.model) on \(run.data.name): \(run.train.count) train, \(run.validation?.count ?? 0) validation, \(run.data.test.count) test samples; \(run.model.parameterCount) parameters; \(Threading.threadCount) threads\(processes)\(resumed)")
+            let before = run.recordedWorldSize ?? 1, now = group?.worldSize ?? 1
+            if resume != nil && before != now {
+                print("note: the checkpoint was trained with \(before) process\(before == 1 ? "" : "es"), this run has \(now): the global batches are the same, so training goes on as before, but the gradients add in another order (not bit for bit)")
+            }
         }
         var epochStart = Date(), lastDraw = Date.distantPast
         let outcome = try run.run(shouldStop: { interruptRequested != 0 }, onBatch: { epoch, batch, batches, running in
@@ -151,18 +191,20 @@ struct Train: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "\repoch %d/%d [%@] %d/%d  %.0f samples/s  loss %.4f  %.0fs left ", epoch, s.epochs, bar, batch, batches, rate, running, left).utf8))
         }, onEpoch: { r in
             if interactive && !json { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            guard !json else { return }
+            guard !json && speaks else { return }
             let vtext = r.valLoss.map { String(format: "  val loss %.4f acc %.2f%%", $0, (r.valAccuracy ?? 0) * 100) } ?? ""
             print(String(format: "epoch %3d/%d  train loss %.4f acc %.2f%%", r.epoch, s.epochs, r.trainLoss, r.trainAccuracy * 100) + vtext + String(format: "  lr %g  %.2fs", r.learningRate, r.seconds))
         })
         switch outcome {
         case .interrupted(let epoch, let batch, let step):
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            guard speaks else { throw ExitCode(130) }
             let message = "interrupted in epoch \(epoch) after batch \(batch) (step \(step)); checkpoint written to \(dir); continue with: neurone train --resume \(dir)"
             if json { print("{\"interrupted\":true,\"epoch\":\(epoch),\"batch\":\(batch),\"step\":\(step),\"out\":\(jsonString(dir))}") }
             else { print(message) }
             throw ExitCode(130)
         case .finished(let test):
+            guard speaks else { return }
             let seconds = Date().timeIntervalSince(start)
             let trainSeconds = run.history.reduce(0) { $0 + $1.seconds }
             let throughput = Double(run.train.count * run.history.count) / Swift.max(trainSeconds, 1e-9)

@@ -26,12 +26,15 @@ public struct DataLoader: Sequence {
     public var labelTransforms: [Transform]
     /// Batches prepared ahead of the one in use, on a background thread (0: on the caller's thread).
     public var prefetch: Int
+    /// In data-parallel training, which part of each batch this process takes (nil: all of it):
+    /// `batchSize` is then the global batch, and every process draws the same order.
+    public var sampler: DistributedSampler?
     let generator: NeuroneTensor.Generator
 
     /// A loader over `dataset`; shuffling and transforms draw from `generator` (the default one when nil).
     public init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
                 transforms: [Transform] = [], labelTransforms: [Transform] = [], prefetch: Int = 2,
-                generator: NeuroneTensor.Generator? = nil) {
+                generator: NeuroneTensor.Generator? = nil, sampler: DistributedSampler? = nil) {
         check(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
         check(prefetch >= 0, "DataLoader: prefetch must be ≥ 0, got \(prefetch)")
         self.dataset = TensorDataset(inputs: dataset.inputs.contiguous(), labels: dataset.labels.contiguous(), classNames: dataset.classNames)
@@ -42,6 +45,15 @@ public struct DataLoader: Sequence {
         self.labelTransforms = labelTransforms
         self.prefetch = prefetch
         self.generator = generator ?? NeuroneTensor.Generator.default
+        self.sampler = sampler
+    }
+
+    /// The number of samples in batch `index` (0-based) of an epoch over all processes: the batch
+    /// size, or what is left for the last one.
+    public func globalBatchSize(_ index: Int) -> Int {
+        let start = index.multipliedReportingOverflow(by: batchSize)
+        guard !start.overflow, start.partialValue < dataset.count else { return 0 }
+        return Swift.min(batchSize, dataset.count - start.partialValue)
     }
 
     /// Batches per epoch.
@@ -62,7 +74,8 @@ public struct DataLoader: Sequence {
         let produce: () -> Batch? = {
             guard start < n, !(drop && bs > n - start) else { return nil }
             let end = start + Swift.min(bs, n - start)  // no start + bs: it may overflow
-            let rows = order[start..<end]
+            var rows = order[start..<end]
+            if let part = sampler?.slice(of: start..<end) { rows = order[part] }
             start = end
             var x = gatherRows(data.inputs, rows), y = gatherRows(data.labels, rows)
             if let g = transformGenerator {

@@ -5,6 +5,7 @@ import NeuroneOptim
 import NeuroneIO
 import NeuroneData
 import NeuronePlots
+import NeuroneDistributed
 import Foundation
 
 /// Trains a classifier with an optimiser (and an optional schedule) on a `TensorDataset`.
@@ -19,12 +20,20 @@ public final class Trainer {
     public let outputKind: OutputKind
     /// Steps taken so far (batches).
     public private(set) var steps = 0
+    /// In data-parallel training, the model wrapped for it: each process trains on its part of
+    /// every batch (the loader's `sampler`), gradients are summed over the processes weighted by
+    /// each part's share of the batch, and the losses and counts of `trainEpoch` and `evaluate`
+    /// are those of the whole batch and the whole data set. nil: one process.
+    public let distributed: DistributedDataParallel?
 
-    /// A trainer; the loss follows `outputKind(of:)`.
-    public init(model: Module, optimizer: Optimizer, scheduler: LRScheduler? = nil) {
+    /// A trainer; the loss follows `outputKind(of:)`. With `distributed` (which wraps `model`),
+    /// it trains one process of a data-parallel run.
+    public init(model: Module, optimizer: Optimizer, scheduler: LRScheduler? = nil, distributed: DistributedDataParallel? = nil) {
+        check(distributed.map { $0.module === model } ?? true, "Trainer: the DistributedDataParallel given does not wrap the model given")
         self.model = model
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.distributed = distributed
         self.outputKind = Trainer.outputKind(of: model)
     }
 
@@ -85,24 +94,45 @@ public final class Trainer {
         for (i, batch) in loader.enumerated() {
             if i < start.batchesDone { continue }
             optimizer.zeroGrad()
-            let out = model(batch.inputs)
-            let l = loss(out, batch.labels)
-            let value = l.item()
+            let n = batch.labels.shape[0]
+            let sequence = batch.labels.rank == 2
+            // the numbers of this batch (of the whole batch in data-parallel training)
+            var value = 0.0, lossSum = 0.0, correct = 0, predictions = 0, stop = false
+            var l: Tensor?
+            if n > 0 {
+                let out = (distributed ?? model)(batch.inputs)
+                let loss = loss(out, batch.labels)
+                value = loss.item()
+                lossSum = value * Double(n)
+                let (scores, truth) = Trainer.positions(out, batch.labels)
+                if sequence && out.rank == 3 { predictions = truth.shape[0] }
+                correct = withNoGrad { Int((scores.argmax(dim: 1) .== truth).to(.int64).sum().item()) }
+                l = loss
+            }
+            var samples = n
+            if let ddp = distributed {
+                // one small reduction per step: the batch's loss and counts, whether any process
+                // saw a non-finite loss or was asked to stop — so that all decide alike
+                let summed = try ddp.processGroup.allReduce([lossSum, value.isFinite ? 0 : 1, Double(correct), Double(predictions), Double(n),
+                                                             i + 1 < batches && shouldStop() ? 1 : 0])
+                (lossSum, correct, predictions, samples) = (summed[0], Int(summed[2]), Int(summed[3]), Int(summed[4]))
+                value = summed[1] > 0 ? .nan : lossSum / Double(Swift.max(samples, 1))
+                stop = summed[5] > 0
+                ddp.gradientScale = Double(n) / Double(Swift.max(samples, 1))
+            }
             steps += 1
             guard value.isFinite else {
                 throw TrainingError(message: "the loss became \(value) at step \(steps) (epoch batch \(i + 1) of \(batches)); stopping. Lower the learning rate or check the data")
             }
-            l.backward()
+            if let l { l.backward() } else { try distributed?.synchronizeWithoutBackward() }
             optimizer.step()
-            let n = batch.labels.shape[0]
-            p.lossSum += value * Double(n)
-            p.seen += n
-            let (scores, truth) = Trainer.positions(out, batch.labels)
-            if batch.labels.rank == 2 && out.rank == 3 { p.predictions = (p.predictions ?? 0) + truth.shape[0] }
-            p.correct += withNoGrad { Int((scores.argmax(dim: 1) .== truth).to(.int64).sum().item()) }
+            p.lossSum += lossSum
+            p.seen += samples
+            if sequence && predictions > 0 { p.predictions = (p.predictions ?? 0) + predictions }
+            p.correct += correct
             p.batchesDone = i + 1
             onBatch?(i + 1, batches, p.meanLoss)
-            if i + 1 < batches && shouldStop() { return (p, false) }
+            if i + 1 < batches && (distributed == nil ? shouldStop() : stop) { return (p, false) }
         }
         scheduler?.step()
         return (p, true)
@@ -111,15 +141,23 @@ public final class Trainer {
     /// Sets the step counter (when a run resumes from a checkpoint).
     public func restoreSteps(_ n: Int) { steps = n }
 
-    /// Loss, accuracy and confusion matrix in evaluation mode, without gradients.
+    /// Loss, accuracy and confusion matrix in evaluation mode, without gradients. In
+    /// data-parallel training each process evaluates its own contiguous part of `data`
+    /// (`DistributedSampler.part`) and the sums are combined: every process returns the numbers
+    /// of the whole set.
     public func evaluate(_ data: TensorDataset, batchSize: Int = 256, classes: Int? = nil) -> Evaluation {
         model.eval()
         defer { model.train() }
         let k = classes ?? Swift.max(data.classNames.count, 1)
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         var lossSum = 0.0, correct = 0, predictions = 0
+        var part = data
+        if let group = distributed?.processGroup {
+            let rows = DistributedSampler.part(count: data.count, rank: group.rank, worldSize: group.worldSize)
+            part = data.subset(Array(rows))
+        }
         withNoGrad {
-            for batch in DataLoader(data, batchSize: batchSize) {
+            for batch in DataLoader(part, batchSize: batchSize) where batch.labels.shape[0] > 0 {
                 let out = model(batch.inputs)
                 lossSum += loss(out, batch.labels).item() * Double(batch.labels.shape[0])
                 let (pred, truth) = Trainer.predictions(out, batch.labels)
@@ -129,6 +167,14 @@ public final class Trainer {
                     if Int(t) < k && Int(p) < k { confusion[Int(t)][Int(p)] += 1 }
                 }
             }
+        }
+        if let group = distributed?.processGroup {
+            // (MPI's default error handler ends the whole job before a failed reduction returns)
+            let summed: [Double]
+            do { summed = try group.allReduce([lossSum, Double(correct), Double(predictions)] + confusion.flatMap { $0.map(Double.init) }) }
+            catch { fail("evaluate: combining the processes' sums failed: \(error)") }
+            (lossSum, correct, predictions) = (summed[0], Int(summed[1]), Int(summed[2]))
+            confusion = (0..<k).map { r in (0..<k).map { Int(summed[3 + r * k + $0]) } }
         }
         return Evaluation(loss: lossSum / Double(Swift.max(data.count, 1)), accuracy: Double(correct) / Double(Swift.max(predictions, 1)),
                           count: data.count, confusion: confusion)

@@ -5,6 +5,7 @@ import NeuroneOptim
 import NeuroneIO
 import NeuroneData
 import NeuronePlots
+import NeuroneDistributed
 import Foundation
 
 /// A training run with its files: builds the data, model, optimiser and schedule from
@@ -47,6 +48,14 @@ public final class TrainingRun {
     /// a checkpoint that does not record it). Resuming with the same count continues bit for bit;
     /// another count adds the same numbers in another order.
     public private(set) var recordedThreadCount: Int?
+    /// For a resumed run, the number of processes its checkpoint was trained with (nil: one, or a
+    /// checkpoint that does not record it).
+    public private(set) var recordedWorldSize: Int?
+    /// The processes of a data-parallel run (nil: this process alone). Every process trains the
+    /// same model on its part of each batch; only rank 0 writes files.
+    public let processGroup: ProcessGroup?
+    /// True for the process that writes the run's files: rank 0, or the only one.
+    public var isWriter: Bool { processGroup?.isMain ?? true }
 
     let loaderGenerator: Generator
     let modelGenerator: Generator
@@ -63,8 +72,10 @@ public final class TrainingRun {
 
     /// A new run writing into `directory` (created if needed).
     /// With `settings.initialWeights`, the model starts from that checkpoint's weights.
-    public convenience init(settings: TrainingSettings, directory: String) throws {
-        try self.init(settings: settings, directory: directory, vocabulary: nil)
+    /// With `processGroup`, this process is one of a data-parallel run: `settings.batchSize` is the
+    /// batch over all processes, gradients are summed in buckets of `bucketCapMB` MiB.
+    public convenience init(settings: TrainingSettings, directory: String, processGroup: ProcessGroup? = nil, bucketCapMB: Double = 25) throws {
+        try self.init(settings: settings, directory: directory, vocabulary: nil, processGroup: processGroup, bucketCapMB: bucketCapMB)
         if let path = settings.initialWeights {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -77,10 +88,11 @@ public final class TrainingRun {
     }
 
     /// A run whose text data set is coded with `vocabulary` (a resumed run's), else its own.
-    init(settings: TrainingSettings, directory: String, vocabulary: Vocabulary?) throws {
+    init(settings: TrainingSettings, directory: String, vocabulary: Vocabulary?, processGroup: ProcessGroup?, bucketCapMB: Double) throws {
         try settings.validate()
         self.settings = settings
         self.directory = directory
+        self.processGroup = processGroup
         manualSeed(settings.seed)
         let loaded = try DataSets.load(settings.dataset, seed: settings.seed, dataDir: settings.dataDir, labelColumn: settings.labelColumn,
                                        download: settings.download, log: { FileHandle.standardError.write(Data(("neurone: " + $0 + "\n").utf8)) },
@@ -100,11 +112,17 @@ public final class TrainingRun {
         optimizer = try OptimizerFactory.make(settings.optimizer, parameters: model.parameters(), lr: settings.lr,
                                               momentum: settings.momentum, weightDecay: settings.weightDecay)
         let schedule = try OptimizerFactory.schedule(settings.scheduler, optimizer: optimizer)
-        trainer = Trainer(model: model, optimizer: optimizer, scheduler: schedule)
+        // every process builds the model from the same seed; the wrapper checks that they agree and
+        // copies rank 0's weights to all
+        let built = model
+        let ddp = try processGroup.map { try DistributedDataParallel(built, processGroup: $0, bucketCapMB: bucketCapMB) }
+        trainer = Trainer(model: model, optimizer: optimizer, scheduler: schedule, distributed: ddp)
         loaderGenerator = Generator(seed: settings.seed &+ 2)
         epochStartLoaderState = loaderGenerator.state
         loader = DataLoader(train, batchSize: settings.batchSize, shuffle: true,
-                            transforms: try settings.transforms(sampleShape: train.sampleShape), generator: loaderGenerator)
+                            transforms: try settings.transforms(sampleShape: train.sampleShape), generator: loaderGenerator,
+                            sampler: ddp.map { DistributedSampler(rank: $0.processGroup.rank, worldSize: $0.processGroup.worldSize) })
+        guard isWriter else { return }
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         catch { throw TrainingError(message: "cannot create the output directory \(directory): \(error.localizedDescription)") }
     }
@@ -162,7 +180,10 @@ public final class TrainingRun {
     /// Continues the run checkpointed in `directory`: same settings (`epochs` may raise the total),
     /// weights, optimiser state, schedule, history, position in the epoch and random streams.
     /// Files are then written to `output` (default: `directory`).
-    public static func resume(from directory: String, epochs: Int? = nil, output: String? = nil) throws -> TrainingRun {
+    /// In a data-parallel run (`processGroup`), every process reads the checkpoint (a directory
+    /// all of them see) and goes on with its part of the same global batches.
+    public static func resume(from directory: String, epochs: Int? = nil, output: String? = nil,
+                              processGroup: ProcessGroup? = nil, bucketCapMB: Double = 25) throws -> TrainingRun {
         let statePath = directory + "/training-state.json"
         guard let bytes = FileManager.default.contents(atPath: statePath) else {
             throw TrainingError(message: "--resume: \(statePath) not found; \(directory) is not a checkpoint directory written by neurone train")
@@ -176,12 +197,13 @@ public final class TrainingRun {
         // A text run goes on with the vocabulary it started with: the text is coded with it, and a
         // character the model never saw is an error naming where it is.
         let vocabulary = DataSets.isText(settings.dataset) ? try TrainingRun.readVocabulary(directory) : nil
-        let run = try TrainingRun(settings: settings, directory: output ?? directory, vocabulary: vocabulary)
+        let run = try TrainingRun(settings: settings, directory: output ?? directory, vocabulary: vocabulary,
+                                  processGroup: processGroup, bucketCapMB: bucketCapMB)
         try saved.validate(against: run, statePath: statePath)
         let (weights, modelFromNext) = try readCommitted(directory, "model.safetensors", steps: saved.steps)
         let (optState, optimizerFromNext) = try readCommitted(directory, "optimizer.safetensors", steps: saved.steps)
         let samePlace = { (a: String, b: String) in URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path }
-        if samePlace(run.directory, directory) {
+        if samePlace(run.directory, directory) && run.isWriter {
             // Finish the interrupted commit before this run writes its own `.next` files.
             run.unfinishedRenames = [(modelFromNext, "model.safetensors"), (optimizerFromNext, "optimizer.safetensors")].filter(\.0).map { directory + "/" + $0.1 }
         }
@@ -197,6 +219,7 @@ public final class TrainingRun {
         Generator.default.state = try saved.defaultGenerator.state()
         run.modelGenerator.state = try saved.modelGenerator.state()
         run.recordedThreadCount = saved.threads
+        run.recordedWorldSize = saved.worldSize
         return run
     }
 
@@ -207,14 +230,15 @@ public final class TrainingRun {
     public func run(shouldStop: () -> Bool = { false },
                     onBatch: ((Int, Int, Int, Double) -> Void)? = nil,
                     onEpoch: ((EpochRecord) -> Void)? = nil) throws -> Outcome {
-        let lock = try DirectoryLock(directory, purpose: "training")
+        // only the writer (rank 0 of a data-parallel run) locks the directory and writes in it
+        let lock = isWriter ? try DirectoryLock(directory, purpose: "training") : nil
         defer { withExtendedLifetime(lock) {} }
-        try finishInterruptedWrites()
-        if let v = data.vocabulary {
+        if isWriter { try finishInterruptedWrites() }
+        if let v = data.vocabulary, isWriter {
             do { try writeFileAtomically(v.json(), to: directory + "/vocabulary.json") }
             catch let e as FileWriteError { throw TrainingError(message: e.message) }
         }
-        try writeModelJSON(test: nil)
+        if isWriter { try writeModelJSON(test: nil) }
         while history.count < settings.epochs {
             let epoch = history.count + 1
             // The loader's stream is at this epoch's start (also after a resume in mid-epoch: the
@@ -234,7 +258,7 @@ public final class TrainingRun {
             p.seconds = before.seconds + Date().timeIntervalSince(t0)
             if !result.completed {
                 position = p
-                try writeCheckpoint()
+                if isWriter { try writeCheckpoint() }
                 return .interrupted(epoch: epoch, batch: p.batchesDone, step: trainer.steps)
             }
             let v = validation.map { trainer.evaluate($0, classes: data.classCount) }
@@ -243,16 +267,20 @@ public final class TrainingRun {
             history.append(record)
             position = EpochProgress()
             epochStartLoaderState = loaderGenerator.state
-            try writeAtomically(historyCSV(history), to: directory + "/history.csv")
-            try writeCheckpoint()
+            if isWriter {
+                try writeAtomically(historyCSV(history), to: directory + "/history.csv")
+                try writeCheckpoint()
+            }
             onEpoch?(record)
             if history.count < settings.epochs && shouldStop() {
                 return .interrupted(epoch: epoch + 1, batch: 0, step: trainer.steps)
             }
         }
         let test = trainer.evaluate(data.test, classes: data.classCount)
-        try writeAtomically(learningCurvesSVG(history, title: "\(settings.model) on \(data.name)"), to: directory + "/curves.svg")
-        try writeModelJSON(test: test)
+        if isWriter {
+            try writeAtomically(learningCurvesSVG(history, title: "\(settings.model) on \(data.name)"), to: directory + "/curves.svg")
+            try writeModelJSON(test: test)
+        }
         return .finished(test: test)
     }
 
@@ -283,7 +311,8 @@ public final class TrainingRun {
         let state = SavedState(settings: settings, steps: trainer.steps, history: history, position: position,
                                learningRates: optimizer.learningRates,
                                loaderGenerator: .init(epochStartLoaderState), defaultGenerator: .init(Generator.default.state),
-                               modelGenerator: .init(modelGenerator.state), threads: Device.default.threadCount)
+                               modelGenerator: .init(modelGenerator.state), threads: Device.default.threadCount,
+                               worldSize: processGroup?.worldSize)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(String(decoding: try encoder.encode(state), as: UTF8.self) + "\n", to: directory + "/training-state.json")
@@ -384,6 +413,7 @@ public final class TrainingRun {
         if !p.seconds.isFinite || p.seconds < 0 { throw bad("the epoch's time", p.seconds, "a finite number of seconds ≥ 0") }
         for g in [saved.loaderGenerator, saved.defaultGenerator, saved.modelGenerator] { _ = try g.state() }
         if let t = saved.threads, !(1...4096).contains(t) { throw bad("the thread count", t, "1…4096") }
+        if let n = saved.worldSize, !(1...1 << 20).contains(n) { throw bad("the number of processes", n, "1…\(1 << 20)") }
         return saved
     }
 
@@ -402,6 +432,9 @@ public final class TrainingRun {
         /// The thread count the run used (absent in files of older versions): reductions split
         /// across threads add in another order, so an exact resume uses the same count.
         var threads: Int?
+        /// The number of processes of a data-parallel run (absent: one). The global batches are
+        /// the same whatever the number; another number adds the gradients in another order.
+        var worldSize: Int?
 
         /// Throws unless every number the resumed run will use is one it can use: the file may
         /// have been edited or damaged.

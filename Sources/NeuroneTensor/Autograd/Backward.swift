@@ -61,6 +61,8 @@ extension Tensor {
                     } else {
                         t.grad = g.contiguousCopy()
                     }
+                    // every consumer of t has run: its gradient of this pass is final
+                    for hook in t.postAccumulateGradHooks { hook(t) }
                 }
                 guard let node = t.gradFn else { continue }
                 guard let fn = node.backward else { continue }
@@ -86,6 +88,37 @@ extension Tensor {
                 }
                 if !retainGraph { node.free() }
             }
+        }
+        Autograd.runQueuedCallbacks()
+    }
+
+    /// Calls `hook(self)` each time `backward` has accumulated this leaf's gradient of the pass
+    /// into `grad` — after every op that uses the tensor has passed its part back — like PyTorch's
+    /// `register_post_accumulate_grad_hook`. Data-parallel training starts sending a bucket of
+    /// gradients as soon as the hooks of all its parameters have run. For leaves only.
+    public func registerPostAccumulateGradHook(_ hook: @escaping (Tensor) -> Void) {
+        check(isLeaf, "registerPostAccumulateGradHook: the tensor is not a leaf (made by \(gradFn?.name ?? "?")); hooks run on leaves, whose grad backward fills")
+        postAccumulateGradHooks.append(hook)
+    }
+
+    /// Removes the hooks `registerPostAccumulateGradHook` added.
+    public func removePostAccumulateGradHooks() { postAccumulateGradHooks = [] }
+}
+
+/// The autograd engine's callbacks, as PyTorch's `Variable._execution_engine.queue_callback`.
+public enum Autograd {
+    nonisolated(unsafe) static var queued: [() -> Void] = []
+
+    /// Queues `callback` to run once when the `backward` call now running has finished (every
+    /// gradient computed and every hook called); called from a hook. Outside a backward pass the
+    /// callback runs at the end of the next one.
+    public static func queueCallback(_ callback: @escaping () -> Void) { queued.append(callback) }
+
+    static func runQueuedCallbacks() {
+        while !queued.isEmpty {
+            let callbacks = queued
+            queued = []
+            for c in callbacks { c() }
         }
     }
 }

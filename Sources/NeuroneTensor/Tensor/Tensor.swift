@@ -31,6 +31,9 @@ public final class Tensor {
     /// The op that produced this tensor (nil for leaves).
     var gradFn: Node?
     var retainsGrad = false
+    /// Called after `backward` has put this leaf's final gradient into `grad`
+    /// (`registerPostAccumulateGradHook`).
+    var postAccumulateGradHooks: [(Tensor) -> Void] = []
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int, dtype: DType) {
         self.storage = storage
