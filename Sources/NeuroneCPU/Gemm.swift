@@ -57,6 +57,8 @@ public enum Gemm {
         if announced { return }
         announced = true
         if getenv("NEURONE_QUIET") != nil { return }
+        // under mpirun only rank 0 says it (every process loads the same library)
+        if let rank = getenv("OMPI_COMM_WORLD_RANK"), String(cString: rank) != "0" { return }
         fputs(pathDescription + "\n", stderr)
     }
 

@@ -147,6 +147,7 @@ public final class DistributedDataParallel: Module {
     private func finishStep() throws {
         defer { stepInProgress = false }
         let t0 = Date()
+        statistics.bucketsSentDuringBackward += buckets.filter(\.launched).count
         for bucket in buckets where !bucket.launched {
             for s in bucket.parameters.indices where !bucket.filled[s] { bucket.fill(slot: s, scale: gradientScale) }
             launch(bucket)
@@ -194,6 +195,9 @@ public struct CommunicationStatistics: Sendable {
     public var waitSeconds = 0.0
     /// Bytes reduced per process.
     public var bytes = 0
+    /// Buckets sent by the hooks while backward was still running (the others were sent when it
+    /// ended: buckets holding a parameter that got no gradient).
+    public var bucketsSentDuringBackward = 0
 }
 
 extension Tensor {
