@@ -10,7 +10,9 @@
 
 typedef void *handle_t;
 #define NM_IN_PLACE ((void *)1)
-#define NM_THREAD_SERIALIZED 2
+
+/* Open MPI's MPI_Status (ompi_status_public_t): MPI_SOURCE, MPI_TAG, MPI_ERROR, _cancelled, _ucount. */
+typedef struct { int source, tag, error, cancelled; size_t ucount; } nm_status;
 
 static void *lib;
 static char lib_path[512];
@@ -26,6 +28,11 @@ static int (*p_abort)(handle_t, int);
 static int (*p_finalize)(void);
 static double (*p_wtime)(void);
 static int (*p_error_string)(int, char *, int *);
+static int (*p_isend)(const void *, int, handle_t, int, int, handle_t, void **);
+static int (*p_irecv)(void *, int, handle_t, int, int, handle_t, void **);
+static int (*p_test)(void **, int *, void *);
+static int (*p_cancel)(void **);
+static int (*p_wait)(void **, void *);
 static handle_t comm_world, t_float, t_double, t_int64, t_byte, op_sum, op_max, op_min;
 
 static int fail(char *err, size_t len, const char *what, const char *name) {
@@ -64,6 +71,11 @@ int nm_mpi_load(const char *path, char *err, size_t err_len) {
     FN(p_finalize, "MPI_Finalize");
     FN(p_wtime, "MPI_Wtime");
     FN(p_error_string, "MPI_Error_string");
+    FN(p_isend, "MPI_Isend");
+    FN(p_irecv, "MPI_Irecv");
+    FN(p_test, "MPI_Test");
+    FN(p_cancel, "MPI_Cancel");
+    FN(p_wait, "MPI_Wait");
     OBJ(comm_world, "ompi_mpi_comm_world");
     OBJ(t_float, "ompi_mpi_float");
     OBJ(t_double, "ompi_mpi_double");
@@ -79,10 +91,10 @@ int nm_mpi_load(const char *path, char *err, size_t err_len) {
 
 const char *nm_mpi_library(void) { return lib ? lib_path : ""; }
 
-int nm_mpi_init(int *provided) {
+int nm_mpi_init(int required, int *provided) {
     int argc = 0;
     char **argv = NULL;
-    return p_init_thread(&argc, &argv, NM_THREAD_SERIALIZED, provided);
+    return p_init_thread(&argc, &argv, required, provided);
 }
 
 int nm_mpi_initialized(void) {
@@ -135,6 +147,27 @@ int nm_mpi_barrier(void) { return p_barrier(comm_world); }
 int nm_mpi_abort(int code) { return p_abort(comm_world, code); }
 int nm_mpi_finalize(void) { return p_finalize(); }
 double nm_mpi_wtime(void) { return p_wtime(); }
+
+int nm_mpi_isend(const void *buffer, int bytes, int dest, int tag, void **request) {
+    return p_isend(buffer, bytes, t_byte, dest, tag, comm_world, request);
+}
+
+int nm_mpi_irecv(void *buffer, int bytes, int source, int tag, void **request) {
+    return p_irecv(buffer, bytes, t_byte, source, tag, comm_world, request);
+}
+
+int nm_mpi_test(void **request, int *done, int *source) {
+    nm_status status = {0};
+    int rc = p_test(request, done, &status);
+    if (source) *source = status.source;
+    return rc;
+}
+
+int nm_mpi_cancel_wait(void **request) {
+    int rc = p_cancel(request);
+    if (rc != 0) return rc;
+    return p_wait(request, NULL);
+}
 
 void nm_mpi_error_string(int code, char *out, size_t out_len) {
     char buf[1024];

@@ -92,6 +92,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Data-parallel training: the most gradient MiB summed in one bucket, each sent as soon as backward has finished it (PyTorch's default 25).")
     var bucketMB: Double = 25
 
+    @Option(parsing: .unconditional, help: "Data-parallel training: seconds a process may wait for the others in one reduction before the job is stopped, naming the rank that did not come (0: no limit).")
+    var timeout: Double = MPIProcessGroup.defaultTimeout
+
     func validate() throws {
         if let e = epochs, e <= 0 { throw ValidationError("--epochs must be positive, got \(e)") }
         if let n = normalize, n != "auto" { _ = try Normalization.parse(n) }
@@ -101,6 +104,7 @@ struct Train: ParsableCommand {
         if !(valSplit >= 0 && valSplit < 1) { throw ValidationError("--val-split must be in [0, 1), got \(valSplit)") }
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
         if !(bucketMB > 0 && bucketMB.isFinite && bucketMB <= 1_048_576) { throw ValidationError("--bucket-mb must be positive (MiB, at most 1048576), got \(bucketMB)") }
+        if !(timeout >= 0 && timeout.isFinite) { throw ValidationError("--timeout must be a number of seconds ≥ 0, got \(timeout)") }
         if distributed && MPIProcessGroup.launch == nil { throw ValidationError("--distributed: this process was not started by mpirun; \(MPIProcessGroup.launchHelp)") }
         if let l = seqLen, !(1...TrainingSettings.maxSequenceLength).contains(l) {
             throw ValidationError("--seq-len must be in 1…\(TrainingSettings.maxSequenceLength), got \(l)")
@@ -131,6 +135,7 @@ struct Train: ParsableCommand {
         // Under mpirun every process runs this command; they train one model together.
         guard distributed || MPIProcessGroup.launch != nil else { return try train(group: nil) }
         let group = try MPIProcessGroup.shared()
+        group.timeout = timeout
         do {
             try train(group: group)
             group.finalize()

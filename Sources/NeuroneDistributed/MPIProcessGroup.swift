@@ -6,10 +6,14 @@ import NeuroneDevice
 /// MPI library found at run time (libmpi.so.40 from Debian's `libopenmpi3`, or the file
 /// `NEURONE_MPI_LIBRARY` names), so nothing about MPI is needed to build Neurone.
 ///
-/// MPI is initialised once per process (`shared()`), asking for MPI_THREAD_SERIALIZED so that a
-/// background thread may send gradients; every call holds a lock, so two threads never call MPI
-/// at once. `finalize()` ends it; a process that fails calls `abort(code:)`, which ends every
-/// process of the job instead of leaving them waiting.
+/// MPI is initialised once per process (`shared()`), asking for MPI_THREAD_MULTIPLE: a
+/// background thread sends gradients (the collectives hold a lock, so they never overlap), and a
+/// watchdog thread exchanges heartbeats with rank 0 twice a second. A collective that waits longer
+/// than `timeout` for the others stops the whole job with a message naming the rank that did not
+/// come: one whose heartbeats stopped (a stopped or unreachable process), or one that is alive but
+/// has not reached the collective (stuck in computation or I/O). A process that dies is named by
+/// mpirun itself, which then ends the others. `finalize()` ends MPI; a process that fails calls
+/// `abort(code:)`, which ends every process of the job instead of leaving them waiting.
 public final class MPIProcessGroup: ProcessGroup {
     public let rank: Int
     public let worldSize: Int
@@ -19,8 +23,22 @@ public final class MPIProcessGroup: ProcessGroup {
     public let library: String
     public var name: String { "Open MPI (\(library))" }
     public var allowsBackgroundThread: Bool { threadLevel >= 2 }
+    /// Seconds a collective may wait for the other processes before the job is stopped (0: no
+    /// limit). Default: NEURONE_DISTRIBUTED_TIMEOUT, else 600. Needs MPI_THREAD_MULTIPLE.
+    public var timeout: Double {
+        get { state.lock(); defer { state.unlock() }; return _timeout }
+        set { state.lock(); _timeout = newValue; state.unlock() }
+    }
+    /// The default `timeout`.
+    public static let defaultTimeout = 600.0
 
     private let lock = NSLock()
+    /// Guards the collective in progress, read by the watchdog.
+    private let state = NSLock()
+    private var _timeout: Double
+    private var started = 0
+    private var current: (sequence: Int, what: String, since: Double)?
+    private var watchdog: Watchdog?
     nonisolated(unsafe) private static var instance: MPIProcessGroup?
     nonisolated(unsafe) private static var finalized = false
 
@@ -50,13 +68,14 @@ public final class MPIProcessGroup: ProcessGroup {
             throw DistributedError("the MPI library could not be loaded (\(why)); install Open MPI: apt-get install openmpi-bin libopenmpi-dev, or set NEURONE_MPI_LIBRARY to the path of libmpi.so")
         }
         var provided: Int32 = 0
-        let rc = nm_mpi_init(&provided)
+        let rc = nm_mpi_init(3, &provided)
         guard rc == 0 else { throw DistributedError("MPI_Init_thread failed: \(errorText(rc))") }
         var r: Int32 = 0, n: Int32 = 0
         _ = nm_mpi_rank(&r)
         _ = nm_mpi_size(&n)
         let g = MPIProcessGroup(rank: Int(r), worldSize: Int(n), threadLevel: Int(provided), library: String(cString: nm_mpi_library()))
         instance = g
+        if g.threadLevel >= 3 && g.worldSize > 1 { g.watchdog = Watchdog(g) }
         return g
     }
 
@@ -65,6 +84,14 @@ public final class MPIProcessGroup: ProcessGroup {
         self.worldSize = worldSize
         self.threadLevel = threadLevel
         self.library = library
+        let env = ProcessInfo.processInfo.environment["NEURONE_DISTRIBUTED_TIMEOUT"].flatMap(Double.init)
+        _timeout = env.map { $0.isFinite && $0 >= 0 ? $0 : MPIProcessGroup.defaultTimeout } ?? MPIProcessGroup.defaultTimeout
+    }
+
+    /// The number of collectives started and the one in progress (for the watchdog).
+    fileprivate func snapshot() -> (started: Int, current: (sequence: Int, what: String, since: Double)?, timeout: Double) {
+        state.lock(); defer { state.unlock() }
+        return (started, current, _timeout)
     }
 
     static func errorText(_ code: Int32) -> String {
@@ -75,7 +102,14 @@ public final class MPIProcessGroup: ProcessGroup {
 
     private func call(_ what: String, _ body: () -> Int32) throws {
         lock.lock()
+        state.lock()
+        started += 1
+        current = (started, what, ProcessInfo.processInfo.systemUptime)
+        state.unlock()
         let rc = body()
+        state.lock()
+        current = nil
+        state.unlock()
         lock.unlock()
         if rc != 0 { throw DistributedError("rank \(rank): \(what) failed: \(MPIProcessGroup.errorText(rc))") }
     }
@@ -104,9 +138,14 @@ public final class MPIProcessGroup: ProcessGroup {
 
     /// Ends MPI in this process (MPI_Finalize); every process calls it once, at the end.
     public func finalize() {
+        guard !MPIProcessGroup.finalized else { return }
+        // the watchdog stops sending; after the barrier no heartbeat is on its way
+        watchdog?.stop()
+        try? barrier()
+        watchdog?.cancelReceive()
+        watchdog = nil
         lock.lock()
         defer { lock.unlock() }
-        guard !MPIProcessGroup.finalized else { return }
         MPIProcessGroup.finalized = true
         MPIProcessGroup.instance = nil
         _ = nm_mpi_finalize()
@@ -117,5 +156,132 @@ public final class MPIProcessGroup: ProcessGroup {
     public func abort(code: Int32) -> Never {
         _ = nm_mpi_abort(code)
         exit(code)
+    }
+}
+
+/// The heartbeats of an `MPIProcessGroup` and its collective timeout (see the type's
+/// documentation). Every rank sends rank 0 a heartbeat twice a second; rank 0 sends every rank
+/// one, carrying the rank it sees lagging. A heartbeat is six int64: the sender's rank, the
+/// collectives it has started, whether it is in one, and (from rank 0) the lagging rank or −1,
+/// why it lags (1: silent, 2: behind) and how many collectives it has started.
+final class Watchdog: @unchecked Sendable {
+    static let interval = 0.5
+    static let tag: Int32 = 7_341
+    /// After this long without a heartbeat a rank counts as silent.
+    static let silentAfter = 3.0
+    unowned let group: MPIProcessGroup
+    let rank: Int, size: Int
+    private var lastHeard: [Double]
+    private var started: [Int]
+    private var rootLaggard: (rank: Int, kind: Int, started: Int) = (-1, 0, 0)
+    private let receiveBuffer = UnsafeMutablePointer<Int64>.allocate(capacity: 6)
+    private var receiveRequest: UnsafeMutableRawPointer?
+    private var sendBuffers: [UnsafeMutablePointer<Int64>]
+    private var sendRequests: [UnsafeMutableRawPointer?]
+    private let condition = NSCondition()
+    private var stopping = false, stopped = false
+
+    init(_ group: MPIProcessGroup) {
+        self.group = group
+        rank = group.rank
+        size = group.worldSize
+        let now = ProcessInfo.processInfo.systemUptime
+        lastHeard = Array(repeating: now, count: size)
+        started = Array(repeating: 0, count: size)
+        sendBuffers = (0..<size).map { _ in UnsafeMutablePointer<Int64>.allocate(capacity: 6) }
+        sendRequests = Array(repeating: nil, count: size)
+        post()
+        let t = Thread { [self] in loop() }
+        t.name = "neurone-mpi-watchdog"
+        t.start()
+    }
+
+    private func post() {
+        _ = nm_mpi_irecv(receiveBuffer, 48, -1, Watchdog.tag, &receiveRequest)
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            if stopping { stopped = true; condition.broadcast(); condition.unlock(); return }
+            condition.unlock()
+            tick()
+            condition.lock()
+            if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: Watchdog.interval)) }
+            condition.unlock()
+        }
+    }
+
+    /// Stops the thread (no heartbeat is sent after this returns).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Withdraws the pending receive (after every rank has stopped sending).
+    func cancelReceive() {
+        if receiveRequest != nil { _ = nm_mpi_cancel_wait(&receiveRequest) }
+    }
+
+    private func tick() {
+        let now = ProcessInfo.processInfo.systemUptime
+        let (mine, current, timeout) = group.snapshot()
+        // everything that arrived
+        while true {
+            var done: Int32 = 0, source: Int32 = 0
+            guard nm_mpi_test(&receiveRequest, &done, &source) == 0, done != 0 else { break }
+            let from = Int(receiveBuffer[0])
+            if (0..<size).contains(from) {
+                lastHeard[from] = now
+                started[from] = Int(receiveBuffer[1])
+                if from == 0 { rootLaggard = (Int(receiveBuffer[3]), Int(receiveBuffer[4]), Int(receiveBuffer[5])) }
+            }
+            post()
+        }
+        let lag = rank == 0 ? laggard(now: now, mine: mine) : (rank: -1, kind: 0, started: 0)
+        for dest in rank == 0 ? Array(1..<size) : [0] {
+            if sendRequests[dest] != nil {
+                var done: Int32 = 0, source: Int32 = 0
+                _ = nm_mpi_test(&sendRequests[dest], &done, &source)
+                if done == 0 { continue }  // the last one has not left: that rank is not receiving
+            }
+            let b = sendBuffers[dest]
+            (b[0], b[1], b[2], b[3], b[4], b[5]) = (Int64(rank), Int64(mine), current == nil ? 0 : 1, Int64(lag.rank), Int64(lag.kind), Int64(lag.started))
+            _ = nm_mpi_isend(b, 48, Int32(dest), Watchdog.tag, &sendRequests[dest])
+        }
+        if let c = current, timeout > 0, now - c.since > timeout {
+            let waited = Int((now - c.since).rounded())
+            let text = "neurone: rank \(rank) of \(size): \(c.what) (collective #\(c.sequence)) has waited \(waited) s for the other processes; \(culprit(now: now, sequence: c.sequence)); stopping the job (the limit is \(Int(timeout)) s: --timeout)\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            _ = nm_mpi_abort(3)
+            exit(3)
+        }
+    }
+
+    /// On rank 0: the first rank that is silent, else the first that has started fewer collectives.
+    private func laggard(now: Double, mine: Int) -> (rank: Int, kind: Int, started: Int) {
+        if let r = (1..<size).first(where: { now - lastHeard[$0] > Watchdog.silentAfter }) { return (r, 1, started[r]) }
+        if let r = (1..<size).first(where: { started[$0] < mine }) { return (r, 2, started[r]) }
+        return (-1, 0, 0)
+    }
+
+    private func culprit(now: Double, sequence: Int) -> String {
+        func silent(_ r: Int) -> String { "rank \(r) has sent no heartbeat for \(Int(now - lastHeard[r])) s (it is stopped, hung in the system, or unreachable)" }
+        func behind(_ r: Int, _ n: Int) -> String { "rank \(r) is alive but has not reached it (it has started \(n) collectives): it is stuck in computation or I/O" }
+        if rank == 0 {
+            let lag = laggard(now: now, mine: sequence)
+            return lag.rank < 0 ? "every rank is alive and has reached it (the collectives do not match)" : lag.kind == 1 ? silent(lag.rank) : behind(lag.rank, lag.started)
+        }
+        if now - lastHeard[0] > Watchdog.silentAfter { return silent(0) }
+        if rootLaggard.rank == rank { return "rank 0 heard nothing from this process for a while: it was stopped or suspended" }
+        if started[0] < sequence { return behind(0, started[0]) }
+        switch rootLaggard.kind {
+        case 1: return "rank \(rootLaggard.rank) has sent rank 0 no heartbeat (it is stopped, hung in the system, or unreachable)"
+        case 2: return behind(rootLaggard.rank, rootLaggard.started)
+        default: return "rank 0 sees every rank alive (the collectives do not match)"
+        }
     }
 }

@@ -19,9 +19,9 @@ enum nm_mpi_op { NM_MPI_SUM = 0, NM_MPI_MAX = 1, NM_MPI_MIN = 2 };
 int nm_mpi_load(const char *path, char *err, size_t err_len);
 /// The path of the library loaded (after nm_mpi_load succeeded), else "".
 const char *nm_mpi_library(void);
-/// MPI_Init_thread asking for MPI_THREAD_SERIALIZED (calls from any one thread at a time).
-/// Returns MPI's error code; *provided is the level granted (0 single … 3 multiple).
-int nm_mpi_init(int *provided);
+/// MPI_Init_thread asking for `required` (0 single, 1 funneled, 2 serialized, 3 multiple).
+/// Returns MPI's error code; *provided is the level granted.
+int nm_mpi_init(int required, int *provided);
 /// Whether MPI_Init has been called (and MPI_Finalize not yet).
 int nm_mpi_initialized(void);
 int nm_mpi_rank(int *rank);
@@ -35,6 +35,14 @@ int nm_mpi_barrier(void);
 /// MPI_Abort(MPI_COMM_WORLD, code): ends every process of the job.
 int nm_mpi_abort(int code);
 int nm_mpi_finalize(void);
+/// Point-to-point messages on MPI_COMM_WORLD, for the heartbeats of the watchdog (requests are
+/// Open MPI's request pointers; source -1 is MPI_ANY_SOURCE).
+int nm_mpi_isend(const void *buffer, int bytes, int dest, int tag, void **request);
+int nm_mpi_irecv(void *buffer, int bytes, int source, int tag, void **request);
+/// MPI_Test: *done is 1 when the request has completed (then *source is the sender of a receive).
+int nm_mpi_test(void **request, int *done, int *source);
+/// Cancels a pending receive and waits for it to finish.
+int nm_mpi_cancel_wait(void **request);
 /// MPI_Wtime.
 double nm_mpi_wtime(void);
 /// MPI's text for an error code (MPI_Error_string) into `out`.
