@@ -171,6 +171,15 @@ struct Train: ParsableCommand {
             interruptRequested = 1
             signal(SIGINT, SIG_DFL)  // a second Ctrl-C stops at once
         }
+        if group != nil {
+            // Ctrl-C on mpirun reaches the processes as SIGTERM (then SIGKILL): every process
+            // stops after the same batch (the stop is agreed in each step's reduction) and rank 0
+            // writes the checkpoint
+            signal(SIGTERM) { _ in
+                interruptRequested = 1
+                signal(SIGTERM, SIG_DFL)
+            }
+        }
         let interactive = isatty(fileno(stderr)) != 0 && speaks
         if !json && speaks {
             let resumed = resume.map { " — resumed from \($0) after \(run.history.count) epochs" } ?? ""
