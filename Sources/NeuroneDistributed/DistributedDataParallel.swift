@@ -46,6 +46,7 @@ public final class DistributedDataParallel: Module {
     private var bucketOfParameter: [ObjectIdentifier: (bucket: Int, slot: Int)] = [:]
     private var stepInProgress = false
     private var sender: BucketSender?
+    private var hooks: [RemovableHandle] = []
 
     /// Wraps `module` for data-parallel training over `processGroup`; throws when the processes'
     /// models differ. `bucketCapMB` is in MiB (25 as PyTorch).
@@ -81,13 +82,13 @@ public final class DistributedDataParallel: Module {
         if processGroup.allowsBackgroundThread { sender = BucketSender(processGroup) }
         for bucket in buckets {
             for entry in bucket.parameters {
-                entry.tensor.registerPostAccumulateGradHook { [unowned self] p in self.gradientReady(p) }
+                hooks.append(entry.tensor.registerPostAccumulateGradHook { [unowned self] p in self.gradientReady(p) })
             }
         }
     }
 
     deinit {
-        for bucket in buckets { for entry in bucket.parameters { entry.tensor.removePostAccumulateGradHooks() } }
+        for h in hooks { h.remove() }
         sender?.stop()
     }
 

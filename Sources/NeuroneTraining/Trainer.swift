@@ -153,6 +153,9 @@ public final class Trainer {
         var lossSum = 0.0, correct = 0, predictions = 0
         var part = data
         if let group = distributed?.processGroup {
+            // every process evaluates the model rank 0 writes: its buffers (running statistics)
+            do { try withNoGrad { for (_, b) in model.namedBuffers() { try group.broadcast(b, root: 0) } } }
+            catch { fail("evaluate: broadcasting rank 0's buffers failed: \(error)") }
             let rows = DistributedSampler.part(count: data.count, rank: group.rank, worldSize: group.worldSize)
             part = data.subset(Array(rows))
         }

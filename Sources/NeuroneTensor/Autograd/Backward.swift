@@ -62,7 +62,7 @@ extension Tensor {
                         t.grad = g.contiguousCopy()
                     }
                     // every consumer of t has run: its gradient of this pass is final
-                    for hook in t.postAccumulateGradHooks { hook(t) }
+                    for entry in t.postAccumulateGradHooks { entry.hook(t) }
                 }
                 guard let node = t.gradFn else { continue }
                 guard let fn = node.backward else { continue }
@@ -95,14 +95,22 @@ extension Tensor {
     /// Calls `hook(self)` each time `backward` has accumulated this leaf's gradient of the pass
     /// into `grad` — after every op that uses the tensor has passed its part back — like PyTorch's
     /// `register_post_accumulate_grad_hook`. Data-parallel training starts sending a bucket of
-    /// gradients as soon as the hooks of all its parameters have run. For leaves only.
-    public func registerPostAccumulateGradHook(_ hook: @escaping (Tensor) -> Void) {
+    /// gradients as soon as the hooks of all its parameters have run. For leaves only. The
+    /// handle returned removes the hook.
+    @discardableResult
+    public func registerPostAccumulateGradHook(_ hook: @escaping (Tensor) -> Void) -> RemovableHandle {
         check(isLeaf, "registerPostAccumulateGradHook: the tensor is not a leaf (made by \(gradFn?.name ?? "?")); hooks run on leaves, whose grad backward fills")
-        postAccumulateGradHooks.append(hook)
+        let id = (postAccumulateGradHooks.map(\.id).max() ?? 0) + 1
+        postAccumulateGradHooks.append((id, hook))
+        return RemovableHandle { [weak self] in self?.postAccumulateGradHooks.removeAll { $0.id == id } }
     }
+}
 
-    /// Removes the hooks `registerPostAccumulateGradHook` added.
-    public func removePostAccumulateGradHooks() { postAccumulateGradHooks = [] }
+/// Removes the hook it was returned for (PyTorch's `RemovableHandle`); removing twice does nothing.
+public struct RemovableHandle {
+    let removal: () -> Void
+    /// Removes the hook.
+    public func remove() { removal() }
 }
 
 /// The autograd engine's callbacks, as PyTorch's `Variable._execution_engine.queue_callback`.

@@ -33,7 +33,7 @@ public final class Tensor {
     var retainsGrad = false
     /// Called after `backward` has put this leaf's final gradient into `grad`
     /// (`registerPostAccumulateGradHook`).
-    var postAccumulateGradHooks: [(Tensor) -> Void] = []
+    var postAccumulateGradHooks: [(id: Int, hook: (Tensor) -> Void)] = []
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int, dtype: DType) {
         self.storage = storage
