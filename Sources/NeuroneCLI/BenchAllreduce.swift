@@ -17,7 +17,7 @@ struct BenchAllreduce: ParsableCommand {
     @Option(help: "float32 elements summed (repeatable; default 1200000, mnist-cnn's gradients).")
     var size: [Int] = []
 
-    @Option(help: "Timed repeats (the median is reported), after 3 untimed ones.")
+    @Option(help: "Calls timed back to back in each of 5 batches (the median batch's mean is reported), after 3 untimed ones.")
     var repeats: Int = 20
 
     @Flag(help: "Print one JSON object per size.")
@@ -34,16 +34,19 @@ struct BenchAllreduce: ParsableCommand {
         defer { group.finalize() }
         let n = group.worldSize
         for count in size.isEmpty ? [1_200_000] : size {
-            var buffer = [Float](repeating: 1, count: count)
+            var buffer = [Float](repeating: 0, count: count)  // zeros stay zeros however often summed
+            let sum = { try buffer.withUnsafeMutableBytes { try group.allReduce($0.baseAddress!, count: count, dtype: .float32, op: .sum) } }
+            for _ in 0..<3 { try sum() }
+            // 5 batches of `repeats` calls back to back (one barrier per batch, so that the
+            // processes' skew leaving it is spread over the batch); the slowest process's mean per
+            // call of each batch, and the median of the batches
             var times: [Double] = []
-            for r in 0..<(3 + repeats) {
+            for _ in 0..<5 {
                 try group.barrier()
                 let t0 = group.time()
-                try buffer.withUnsafeMutableBytes { try group.allReduce($0.baseAddress!, count: count, dtype: .float32, op: .sum) }
-                if r >= 3 { times.append(group.time() - t0) }
-                for i in buffer.indices.prefix(1) { buffer[i] = 1 }
+                for _ in 0..<repeats { try sum() }
+                times.append((group.time() - t0) / Double(repeats))
             }
-            // the slowest process's time of each repeat
             times = try group.allReduce(times, op: .max)
             guard group.rank == 0 else { continue }
             times.sort()
