@@ -304,7 +304,8 @@ final class BucketSender: @unchecked Sendable {
 
     init(_ group: ProcessGroup) {
         self.group = group
-        let t = Thread { [unowned self] in self.loop() }
+        // the thread holds the sender until `stop()` lets it end
+        let t = Thread { [self] in self.loop() }
         t.name = "neurone-allreduce"
         thread = t
         t.start()

@@ -174,6 +174,10 @@ final class Watchdog: @unchecked Sendable {
     private var lastHeard: [Double]
     private var started: [Int]
     private var rootLaggard: (rank: Int, kind: Int, started: Int) = (-1, 0, 0)
+    /// When the watchdog last ran, and when it found that this process itself had been stopped
+    /// (a gap between its ticks): time spent stopped is nobody else's delay.
+    private var lastTick: Double
+    private var resumedAt = -Double.infinity
     private let receiveBuffer = UnsafeMutablePointer<Int64>.allocate(capacity: 6)
     private var receiveRequest: UnsafeMutableRawPointer?
     private var sendBuffers: [UnsafeMutablePointer<Int64>]
@@ -187,6 +191,7 @@ final class Watchdog: @unchecked Sendable {
         size = group.worldSize
         let now = ProcessInfo.processInfo.systemUptime
         lastHeard = Array(repeating: now, count: size)
+        lastTick = now
         started = Array(repeating: 0, count: size)
         sendBuffers = (0..<size).map { _ in UnsafeMutablePointer<Int64>.allocate(capacity: 6) }
         sendRequests = Array(repeating: nil, count: size)
@@ -229,6 +234,12 @@ final class Watchdog: @unchecked Sendable {
     private func tick() {
         let now = ProcessInfo.processInfo.systemUptime
         let (mine, current, timeout) = group.snapshot()
+        if now - lastTick > Watchdog.silentAfter {
+            // this process was stopped (SIGSTOP, a suspended machine): what it knows is stale
+            resumedAt = now
+            for r in lastHeard.indices { lastHeard[r] = now }
+        }
+        lastTick = now
         // everything that arrived
         while true {
             var done: Int32 = 0, source: Int32 = 0
@@ -252,7 +263,7 @@ final class Watchdog: @unchecked Sendable {
             (b[0], b[1], b[2], b[3], b[4], b[5]) = (Int64(rank), Int64(mine), current == nil ? 0 : 1, Int64(lag.rank), Int64(lag.kind), Int64(lag.started))
             _ = nm_mpi_isend(b, 48, Int32(dest), Watchdog.tag, &sendRequests[dest])
         }
-        if let c = current, timeout > 0, now - c.since > timeout {
+        if let c = current, timeout > 0, now - Swift.max(c.since, resumedAt) > timeout {
             let waited = Int((now - c.since).rounded())
             let text = "neurone: rank \(rank) of \(size): \(c.what) (collective #\(c.sequence)) has waited \(waited) s for the other processes; \(culprit(now: now, sequence: c.sequence)); stopping the job (the limit is \(Int(timeout)) s: --timeout)\n"
             FileHandle.standardError.write(Data(text.utf8))
