@@ -136,6 +136,9 @@ struct Train: ParsableCommand {
         guard distributed || MPIProcessGroup.launch != nil else { return try train(group: nil) }
         let group = try MPIProcessGroup.shared()
         group.timeout = timeout
+        if group.rank == 0 && group.worldSize > 1 && group.threadLevel < 3 {
+            FileHandle.standardError.write(Data("neurone: this MPI grants thread level \(group.threadLevel), not MPI_THREAD_MULTIPLE: no heartbeats, so a hung process is not detected (--timeout has no effect)\(group.threadLevel < 2 ? ", and gradients are summed after backward, not during it" : "")\n".utf8))
+        }
         do {
             try train(group: group)
             group.finalize()
