@@ -58,6 +58,12 @@ public final class DistributedDataParallel: Module {
         self.broadcastBuffers = broadcastBuffers
         self.gradientScale = 1 / Double(processGroup.worldSize)
         try DistributedDataParallel.checkSameModel(module, processGroup)
+        for (name, t) in module.stateDict() where !t.isContiguous {
+            throw DistributedError("DistributedDataParallel: \(name) (shape \(describeShape(t.shape))) is not contiguous; parameters and buffers are sent as they lie in memory")
+        }
+        for (name, p) in module.namedParameters() where p.requiresGrad && p.dtype != .float32 && p.dtype != .float64 {
+            throw DistributedError("DistributedDataParallel: parameter \(name) is \(p.dtype); gradients are summed in float32 or float64")
+        }
         // buckets: reverse parameter order, one dtype per bucket, at most bucketCapBytes each
         var made: [Bucket] = []
         var current: [(String, Tensor)] = [], bytes = 0
@@ -77,7 +83,7 @@ public final class DistributedDataParallel: Module {
             for (s, entry) in bucket.parameters.enumerated() { bucketOfParameter[ObjectIdentifier(entry.tensor)] = (b, s) }
         }
         try withNoGrad {
-            for (_, t) in module.stateDict() { try processGroup.broadcast(t.contiguousCheck(), root: 0) }
+            for (_, t) in module.stateDict() { try processGroup.broadcast(t, root: 0) }
         }
         if processGroup.allowsBackgroundThread { sender = BucketSender(processGroup) }
         for bucket in buckets {
@@ -92,6 +98,8 @@ public final class DistributedDataParallel: Module {
         sender?.stop()
     }
 
+    /// Runs the wrapped module, after broadcasting rank 0's buffers in training mode. (MPI's
+    /// default error handler ends the job before a failed broadcast could return.)
     public override func forward(_ input: Tensor) -> Tensor {
         if broadcastBuffers && isTraining && processGroup.worldSize > 1 {
             do {
@@ -201,13 +209,6 @@ public struct CommunicationStatistics: Sendable {
     public var bucketsSentDuringBackward = 0
 }
 
-extension Tensor {
-    fileprivate func contiguousCheck() -> Tensor {
-        check(isContiguous, "DistributedDataParallel: parameter or buffer of shape \(describeShape(shape)) is not contiguous")
-        return self
-    }
-}
-
 extension Result {
     fileprivate var failure: Failure? { if case .failure(let e) = self { return e } else { return nil } }
 }
@@ -273,7 +274,7 @@ final class Bucket: @unchecked Sendable {
                 }
             } else { dst.update(repeating: 0, count: n) }
         default:
-            fail("DistributedDataParallel: parameter \(parameters[slot].name) is \(dtype); gradients are summed in float32 or float64")
+            fail("internal error: bucket of \(dtype) gradients (the initialiser accepts float32 and float64 only)")
         }
     }
 

@@ -15,13 +15,17 @@ import NeuroneDevice
 /// mpirun itself, which then ends the others. `finalize()` ends MPI; a process that fails calls
 /// `abort(code:)`, which ends every process of the job instead of leaving them waiting.
 public final class MPIProcessGroup: ProcessGroup {
+    /// This process's rank in MPI_COMM_WORLD.
     public let rank: Int
+    /// The size of MPI_COMM_WORLD.
     public let worldSize: Int
     /// The thread level MPI granted (0 single, 1 funneled, 2 serialized, 3 multiple).
     public let threadLevel: Int
     /// The library file loaded.
     public let library: String
+    /// "Open MPI (the library file)".
     public var name: String { "Open MPI (\(library))" }
+    /// True when MPI granted at least MPI_THREAD_SERIALIZED.
     public var allowsBackgroundThread: Bool { threadLevel >= 2 }
     /// Seconds a collective may wait for the other processes before the job is stopped (0: no
     /// limit). Default: NEURONE_DISTRIBUTED_TIMEOUT, else 600. Needs MPI_THREAD_MULTIPLE.
@@ -114,6 +118,7 @@ public final class MPIProcessGroup: ProcessGroup {
         if rc != 0 { throw DistributedError("rank \(rank): \(what) failed: \(MPIProcessGroup.errorText(rc))") }
     }
 
+    /// MPI_Allreduce in place over MPI_COMM_WORLD (see `ProcessGroup.allReduce`).
     public func allReduce(_ buffer: UnsafeMutableRawPointer, count: Int, dtype: DType, op: ReduceOperation) throws {
         let t: Int32
         switch dtype {
@@ -126,11 +131,13 @@ public final class MPIProcessGroup: ProcessGroup {
         try call("MPI_Allreduce of \(count) \(dtype) values") { nm_mpi_allreduce(buffer, Int64(count), t, o) }
     }
 
+    /// MPI_Bcast of bytes from `root` (see `ProcessGroup.broadcast`).
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) throws {
         check((0..<worldSize).contains(root), "broadcast: root \(root) is not a rank of 0..<\(worldSize)")
         try call("MPI_Bcast of \(byteCount) bytes from rank \(root)") { nm_mpi_bcast(buffer, Int64(byteCount), Int32(root)) }
     }
 
+    /// MPI_Barrier.
     public func barrier() throws { try call("MPI_Barrier") { nm_mpi_barrier() } }
 
     /// Seconds on MPI's clock (MPI_Wtime).

@@ -40,6 +40,7 @@ public struct DistributedError: Error, CustomStringConvertible {
     public let message: String
     /// A new error.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 
