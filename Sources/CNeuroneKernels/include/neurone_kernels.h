@@ -184,6 +184,20 @@ void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int
 /// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.
 void nk_avgpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out);
 
+/// The fused optimiser updates on elements [a, b) of a parameter p, its gradient g and its state,
+/// in place (optimizer.c): plain SGD, SGD with momentum (buf; first ≠ 0 on the first step), and
+/// Adadelta (sq: the squared gradients' average, acc: the squared updates'); the arithmetic is
+/// torch.optim's, operation by operation, with no fused multiply-adds.
+void nk_sgd_f32(int64_t a, int64_t b, float *p, const float *g, float lr, float wd, int32_t maximize);
+void nk_sgd_f64(int64_t a, int64_t b, double *p, const double *g, double lr, double wd, int32_t maximize);
+void nk_sgd_momentum_f32(int64_t a, int64_t b, float *p, const float *g, float *buf, float momentum, float dampening, float lr, float wd,
+                         int32_t nesterov, int32_t maximize, int32_t first);
+void nk_sgd_momentum_f64(int64_t a, int64_t b, double *p, const double *g, double *buf, double momentum, double dampening, double lr,
+                         double wd, int32_t nesterov, int32_t maximize, int32_t first);
+void nk_adadelta_f32(int64_t a, int64_t b, float *p, const float *g, float *sq, float *acc, float rho, float eps, float lr, float wd);
+void nk_adadelta_f64(int64_t a, int64_t b, double *p, const double *g, double *sq, double *acc, double rho, double eps, double lr,
+                     double wd);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

@@ -131,7 +131,7 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
-    /// The float32 packed linear kernel (linear.c, AVX2) against float64, directly up to 400 inputs:
+    /// The float32 packed linear kernel (linear.c, AVX-512 or AVX2) against float64, directly up to 400 inputs:
     /// tiles of 1–6 rows, 16-column panels with 1–16 live columns, reductions that are and are not
     /// multiples of 8, with and without bias, rows split over threads; shapes past the limits take
     /// the GEMM. The packing and the kernel are also called directly, so that the
@@ -139,7 +139,10 @@ final class CPUKernelTests: XCTestCase {
     func testPackedLinearKernelMatchesFloat64() {
         // through linear(): the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401),
-                      (197, 17, 9), (193, 33, 400), (192, 5, 401)]
+                      (197, 17, 9), (193, 33, 400), (192, 5, 401),
+                      // AVX-512 tiles: 12 + 12 + 6 + 1 rows over two pairs of panels (the last 2 columns wide), and a
+                      // pair plus a single panel
+                      (31, 50, 70), (29, 40, 20)]
         for (rows, outF, inF) in shapes {
             let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
             for bias in [b, nil] {
@@ -185,7 +188,9 @@ final class CPUKernelTests: XCTestCase {
         let saved = Tensor.linearKernels
         defer { Tensor.linearKernels = saved }
         Tensor.linearKernels.weightGradientMinWeights = 0
-        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401)]
+        // the last three: AVX-512 tiles over 4 + 1 panels (6 columns live in the last), 4 + 4, and 3
+        let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401),
+                      (31, 50, 70), (40, 13, 128), (12, 7, 40)]
         for (rows, outF, inF) in shapes {
             let x64 = r([rows, inF]), w64 = r([outF, inF]), g64 = r([rows, outF])
             let want = g64.transpose(0, 1).matmul(x64)
