@@ -9,21 +9,31 @@ import Darwin
 ///
 /// Linux: OpenBLAS (`libopenblas.so.0`, Debian package libopenblas0). macOS: Accelerate.
 /// `NEURONE_BLAS=none` disables it (the built-in kernel is then used); `NEURONE_BLAS=<path>`
-/// loads a specific library that exports `cblas_sgemm` and `cblas_dgemm`.
+/// loads a specific library that exports `cblas_sgemm` and `cblas_dgemm`. At first use its products
+/// are compared with the built-in kernel's (a library that disagrees is not used), and its speed
+/// against the built-in kernel's decides which path each class of product takes (BLASDecision).
 final class BLASLibrary: @unchecked Sendable {
     typealias SgemmFn = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
         UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     typealias DgemmFn = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
         UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
     typealias SetThreadsFn = @convention(c) (Int32) -> Void
+    typealias NameFn = @convention(c) () -> UnsafePointer<CChar>?
 
     /// The library's file name, e.g. "libopenblas.so.0".
     let name: String
     let sgemm: SgemmFn
     let dgemm: DgemmFn
     private let setThreadsFn: SetThreadsFn?
+    /// OpenBLAS's name for the core whose kernels it runs (openblas_get_corename), nil for other libraries.
+    let coreName: String?
 
-    static let shared: BLASLibrary? = load()
+    /// The library in use: loaded and checked against the built-in kernel (`verify`); nil when
+    /// none was found, NEURONE_BLAS=none, or the one found failed the check (`rejection` says why).
+    static var shared: BLASLibrary? { loaded.library }
+    /// Why the library that was found is not used, or nil.
+    static var rejection: String? { loaded.rejection }
+    private static let loaded: (library: BLASLibrary?, rejection: String?) = load()
 
     /// True when `NEURONE_BLAS` asks for no BLAS.
     static var disabledByEnvironment: Bool {
@@ -43,33 +53,46 @@ final class BLASLibrary: @unchecked Sendable {
         #endif
     }
 
-    private init(name: String, sgemm: SgemmFn, dgemm: DgemmFn, setThreads: SetThreadsFn?) {
+    private init(name: String, sgemm: SgemmFn, dgemm: DgemmFn, setThreads: SetThreadsFn?, coreName: String?) {
         self.name = name
         self.sgemm = sgemm
         self.dgemm = dgemm
         self.setThreadsFn = setThreads
+        self.coreName = coreName
     }
 
-    private static func load() -> BLASLibrary? {
-        if disabledByEnvironment { return nil }
+    private static func load() -> (library: BLASLibrary?, rejection: String?) {
+        if disabledByEnvironment { return (nil, nil) }
         for path in candidates {
-            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { continue }
-            guard let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else {
-                dlclose(handle)
-                continue
-            }
-            let threads = dlsym(handle, "openblas_set_num_threads") ?? dlsym(handle, "MKL_Set_Num_Threads")
-            let lib = BLASLibrary(
-                name: path.split(separator: "/").last.map(String.init) ?? path,
-                sgemm: unsafeBitCast(s, to: SgemmFn.self),
-                dgemm: unsafeBitCast(d, to: DgemmFn.self),
-                setThreads: threads.map { unsafeBitCast($0, to: SetThreadsFn.self) })
-            // Single-threaded: Gemm splits products across Neurone's own pool (two pools spinning
-            // on the same cores cost conv2 of mnist-cnn 17 % of its time in sched_yield).
-            lib.setThreads(1)
-            return lib
+            if let found = open(path) { return found }
         }
-        return nil
+        return (nil, nil)
+    }
+
+    /// Loads the library at `path` (a file or a name for the dynamic loader) and checks it:
+    /// nil when it cannot be loaded or lacks cblas_sgemm and cblas_dgemm; else the library, or nil
+    /// and why it failed the check.
+    static func open(_ path: String) -> (library: BLASLibrary?, rejection: String?)? {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { return nil }
+        guard let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else {
+            dlclose(handle)
+            return nil
+        }
+        let threads = dlsym(handle, "openblas_set_num_threads") ?? dlsym(handle, "MKL_Set_Num_Threads")
+        let core = dlsym(handle, "openblas_get_corename").flatMap { unsafeBitCast($0, to: NameFn.self)() }.map { String(cString: $0) }
+        let lib = BLASLibrary(
+            name: path.split(separator: "/").last.map(String.init) ?? path,
+            sgemm: unsafeBitCast(s, to: SgemmFn.self),
+            dgemm: unsafeBitCast(d, to: DgemmFn.self),
+            setThreads: threads.map { unsafeBitCast($0, to: SetThreadsFn.self) },
+            coreName: core)
+        // Single-threaded: Gemm splits products across Neurone's own pool (two pools spinning
+        // on the same cores cost conv2 of mnist-cnn 17 % of its time in sched_yield).
+        lib.setThreads(1)
+        // checked before it is trusted: a library whose products disagree with the built-in
+        // kernel's is not used (kept loaded: it may have started threads)
+        if let problem = lib.verify() { return (nil, "\(lib.name) (\(lib.filePath)) failed Neurone's check: \(problem)") }
+        return (lib, nil)
     }
 
     func setThreads(_ n: Int) { setThreadsFn?(Int32(n)) }

@@ -11,24 +11,52 @@ public enum Gemm {
     nonisolated(unsafe) private static var requested: GemmBackend?
     nonisolated(unsafe) private static var announced = false
 
-    /// True when a BLAS library was found (and not disabled with NEURONE_BLAS=none).
+    /// True when a BLAS library was found (and not disabled with NEURONE_BLAS=none) and passed
+    /// Neurone's check against the built-in kernel.
     public static var blasAvailable: Bool { BLASLibrary.shared != nil }
 
-    /// The BLAS library's file name, if one was loaded.
+    /// The BLAS library's file name, if one was loaded and passed the check.
     public static var blasName: String? { BLASLibrary.shared?.name }
+
+    /// Why the BLAS library that was found is not used (its products disagreed with the built-in kernel's), or nil.
+    public static var blasRejection: String? { BLASLibrary.rejection }
 
     /// The built-in micro-kernel chosen for this CPU ("avx512", "avx2" or "generic").
     public static var builtinKernelName: String { String(cString: nk_gemm_kernel_name()) }
 
-    /// The backend in use. Defaults to `.blas` when a BLAS library was found, else `.builtin`.
-    /// Asking for `.blas` when none is available is a programming error (check `blasAvailable`).
-    public static var backend: GemmBackend {
-        get { requested ?? (blasAvailable ? .blas : .builtin) }
+    /// Which path each class of product takes when no backend is requested: measured (or read
+    /// from the cache, or forced by NEURONE_GEMM) at first use; nil without a checked BLAS library.
+    public static var blasDecision: BLASDecision? { decision }
+    private static let decision: BLASDecision? = BLASLibrary.shared.map { BLASDecision.make(for: $0) }
+
+    /// Measures the BLAS library against the built-in kernel again (ignoring and rewriting the
+    /// cache) and returns the new decision; the products of this process keep the first one.
+    public static func recheckBLAS() -> BLASDecision? { BLASLibrary.shared.map { BLASDecision.make(for: $0, recheck: true) } }
+
+    /// The backend every product takes, set explicitly (benchmarks and tests compare the two);
+    /// nil: each class of product takes the path `blasDecision` chose for it.
+    public static var requestedBackend: GemmBackend? {
+        get { requested }
         set {
-            check(newValue == .builtin || blasAvailable,
-                         "Gemm.backend = .blas, but no BLAS library was found. \(installHint)")
+            check(newValue != .blas || blasAvailable, "Gemm.backend = .blas, but no checked BLAS library is loaded. \(installHint)")
             requested = newValue
         }
+    }
+
+    /// The backend in use: the one requested; else `.blas` when the checked library takes at
+    /// least one class of product, `.builtin` otherwise. Setting it requests that backend for every
+    /// product; asking for `.blas` when none is available is a programming error (check `blasAvailable`).
+    public static var backend: GemmBackend {
+        get { requested ?? (GemmShapeClass.allCases.contains { decision?.usesBLAS($0) ?? false } ? .blas : .builtin) }
+        set { requestedBackend = newValue }
+    }
+
+    /// The path a float32 product C[m, n] = A[m, k]·B[k, n] takes.
+    @inline(__always)
+    public static func backendFor(m: Int, n: Int, k: Int) -> GemmBackend {
+        if let r = requested { return r }
+        guard let d = decision else { return .builtin }
+        return d.usesBLAS(.of(m: m, n: n, k: k)) ? .blas : .builtin
     }
 
     static var installHint: String {
@@ -41,16 +69,26 @@ public enum Gemm {
 
     /// One line saying which path matrix products take.
     public static var pathDescription: String {
-        switch backend {
-        case .blas:
-            return "neurone: matrix products use \(blasName ?? "BLAS") (\(Threading.threadCount) threads)"
-        case .builtin:
-            if blasAvailable {
-                return "neurone: matrix products use the built-in \(builtinKernelName) kernel (BLAS \(blasName ?? "") present but not selected)"
+        let builtin = "the built-in \(builtinKernelName) kernel"
+        if let r = requested {
+            switch r {
+            case .blas: return "neurone: matrix products use \(blasName ?? "BLAS") (\(Threading.threadCount) threads)"
+            case .builtin:
+                return blasAvailable ? "neurone: matrix products use \(builtin) (BLAS \(blasName ?? "") present but not selected)"
+                    : "neurone: matrix products use \(builtin)"
             }
-            let why = BLASLibrary.disabledByEnvironment ? "BLAS disabled by NEURONE_BLAS" : "no BLAS library found"
-            return "neurone: \(why); matrix products use the built-in \(builtinKernelName) kernel. \(installHint)"
         }
+        guard let d = decision, let name = blasName else {
+            if let why = blasRejection { return "neurone: \(why); matrix products use \(builtin)" }
+            let why = BLASLibrary.disabledByEnvironment ? "BLAS disabled by NEURONE_BLAS" : "no BLAS library found"
+            return "neurone: \(why); matrix products use \(builtin). \(installHint)"
+        }
+        let viaBLAS = GemmShapeClass.allCases.filter { d.usesBLAS($0) }.map(\.rawValue)
+        let viaBuiltin = GemmShapeClass.allCases.filter { !d.usesBLAS($0) }.map(\.rawValue)
+        let why = d.origin == .environment ? "NEURONE_GEMM" : "checked and measured; neurone info says why"
+        if viaBuiltin.isEmpty { return "neurone: matrix products use \(name) (\(Threading.threadCount) threads)" }
+        if viaBLAS.isEmpty { return "neurone: matrix products use \(builtin) (\(name) is slower on every class of product: \(why))" }
+        return "neurone: matrix products use \(name) for \(viaBLAS.joined(separator: ", ")) and \(builtin) for \(viaBuiltin.joined(separator: ", ")) products (\(Threading.threadCount) threads; \(why))"
     }
 
     private static func announceOnce() {
@@ -73,7 +111,7 @@ public enum Gemm {
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         announceOnce()
-        if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
+        if backendFor(m: m, n: n, k: k) == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
             blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
                 blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
                            a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))
@@ -92,7 +130,7 @@ public enum Gemm {
                              a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                              beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         announceOnce()
-        if backend == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
+        if backendFor(m: m, n: n, k: k) == .blas, let blas = BLASLibrary.shared, max(m, n, k, lda, ldb, ldc) < Int(Int32.max) {
             blasBlocks(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) { mb, nb, aOff, bOff, cOff in
                 blas.dgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
                            a + aOff, Int32(lda), b + bOff, Int32(ldb), beta, c + cOff, Int32(ldc))

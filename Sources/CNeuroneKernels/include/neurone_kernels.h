@@ -198,6 +198,12 @@ void nk_adadelta_f32(int64_t a, int64_t b, float *p, const float *g, float *sq, 
 void nk_adadelta_f64(int64_t a, int64_t b, double *p, const double *g, double *sq, double *acc, double rho, double eps, double lr,
                      double wd);
 
+/// The path of the shared object that holds `symbol` (dladdr), or NULL when unknown (platform.c).
+const char *nk_library_path_of(const void *symbol);
+/// The level of vector instructions the C kernels use: 2 = AVX-512, 1 = AVX2 + FMA, 0 = baseline
+/// (after NEURONE_KERNEL's cap; cpu_level.h).
+int32_t nk_kernel_level(void);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 

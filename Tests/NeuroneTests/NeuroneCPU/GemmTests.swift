@@ -31,8 +31,8 @@ final class GemmTests: XCTestCase {
     }
 
     func runBackend(_ backend: GemmBackend) {
-        let saved = Gemm.backend
-        defer { Gemm.backend = saved }
+        let saved = Gemm.requestedBackend
+        defer { Gemm.requestedBackend = saved }
         Gemm.backend = backend
         let g = Generator(seed: 5)
         let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513)]
@@ -72,8 +72,8 @@ final class GemmTests: XCTestCase {
 
     func testBothPathsAgreeOnALargeProduct() throws {
         try XCTSkipUnless(Gemm.blasAvailable, "no BLAS library found")
-        let saved = Gemm.backend
-        defer { Gemm.backend = saved }
+        let saved = Gemm.requestedBackend
+        defer { Gemm.requestedBackend = saved }
         let g = Generator(seed: 8)
         let a = Tensor.randn([300, 200], generator: g), b = Tensor.randn([200, 250], generator: g)
         Gemm.backend = .builtin
