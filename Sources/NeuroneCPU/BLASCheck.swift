@@ -143,8 +143,9 @@ extension BLASLibrary {
     }
 
     /// GFLOP/s of the library and of the built-in kernel on one class's probe product, one
-    /// thread each: a warm-up call each, then 5 timed calls each, alternating; the medians.
-    func probe(_ c: GemmShapeClass) -> (blas: Double, builtin: Double) {
+    /// thread each: a warm-up call each, then 5 timed calls each, alternating; the medians (the
+    /// built-in kernel's NaN when `builtin` is false).
+    func probe(_ c: GemmShapeClass, builtin timeBuiltin: Bool = true) -> (blas: Double, builtin: Double) {
         let s = c.probeShape
         let (m, n, k) = (s.m, s.n, s.k)
         let lda = s.transA ? m : k, ldb = s.transB ? k : n
@@ -159,14 +160,15 @@ extension BLASLibrary {
         var cb = [Float](repeating: 0, count: m * n), ck = cb
         func runBLAS() { sgemm(101, s.transA ? 112 : 111, s.transB ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &cb, Int32(n)) }
         func runBuiltin() { nk_sgemm(s.transA ? 1 : 0, s.transB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), b, Int64(ldb), 0, &ck, Int64(n)) }
-        runBLAS(); runBuiltin()
+        runBLAS()
+        if timeBuiltin { runBuiltin() }
         var tb: [Double] = [], tk: [Double] = []
         for _ in 0..<5 {
             tb.append(Self.seconds(runBLAS))
-            tk.append(Self.seconds(runBuiltin))
+            if timeBuiltin { tk.append(Self.seconds(runBuiltin)) }
         }
         let flops = 2 * Double(m) * Double(n) * Double(k)
-        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        func median(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.sorted()[v.count / 2] }
         return (flops / median(tb) / 1e9, flops / median(tk) / 1e9)
     }
 
@@ -295,7 +297,7 @@ extension BLASDecision {
     /// The decision for `lib` (already verified): NEURONE_GEMM, else the cache, else measured now (and cached).
     static func make(for lib: BLASLibrary, recheck: Bool = false) -> BLASDecision {
         let path = lib.filePath, core = lib.coreName
-        let warning = coreWarning(core: core)
+        let warning = coreNote(lib)
         if let forced = environmentChoice {
             let all = Dictionary(uniqueKeysWithValues: GemmShapeClass.allCases.map { ($0, GemmClassChoice(useBLAS: forced, blasGflops: 0, builtinGflops: 0)) })
             return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: all, origin: .environment, coreWarning: warning)
@@ -315,22 +317,37 @@ extension BLASDecision {
         return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: choices, origin: .measured, coreWarning: warning)
     }
 
-    /// OpenBLAS runs the kernels of the core it recognises; an OpenBLAS older than the CPU falls
-    /// back to an old core's (SSE3 Prescott: a third of the speed or less). A line saying so, and
-    /// which OPENBLAS_CORETYPE tells it, when the library's core uses neither AVX2 nor AVX-512 on a
-    /// CPU that has them; nil otherwise. (An AVX2 core on an AVX-512 CPU is not flagged: on Zen 4,
-    /// which splits 512-bit operations, OpenBLAS's Haswell kernels measured faster than its
-    /// Cooperlake ones.)
-    static func coreWarning(core: String?) -> String? {
-        guard let core = core, !core.isEmpty else { return nil }
-        let level = nk_kernel_level()
-        let vectorCores = ["skylakex", "cooperlake", "sapphirerapids", "haswell", "zen", "skylake", "excavator"]
-        guard level >= 1, !vectorCores.contains(core.lowercased()) else { return nil }
-        let better = level >= 2 ? "SkylakeX" : "Haswell", isa = level >= 2 ? "AVX-512" : "AVX2"
+    /// OpenBLAS's cores whose kernels use AVX2 or AVX-512.
+    static let vectorCores = ["skylakex", "cooperlake", "sapphirerapids", "haswell", "zen", "skylake", "excavator"]
+
+    /// The core to tell an OpenBLAS that runs `detected` on this CPU: SkylakeX on an AVX-512 CPU,
+    /// Haswell on an AVX2 one, when `detected` uses neither (an OpenBLAS older than the CPU falls
+    /// back to SSE3 Prescott: a third of the speed or less); nil when the core is fine. (An AVX2
+    /// core on an AVX-512 CPU is left alone: on Zen 4, which splits 512-bit operations, OpenBLAS
+    /// 0.3.21's Haswell kernels measured faster than its Cooperlake ones.)
+    static func remedyCore(for detected: String, level: Int32 = nk_kernel_level()) -> String? {
+        guard level >= 1, !vectorCores.contains(detected.lowercased()) else { return nil }
+        return level >= 2 ? "SkylakeX" : "Haswell"
+    }
+
+    /// A line about the library's core: the core Neurone told it (and the speeds that justified
+    /// it), or a core that leaves this CPU's vector units unused; nil when there is nothing to say.
+    static func coreNote(_ lib: BLASLibrary) -> String? {
+        if let s = lib.coreSwitch {
+            return "OpenBLAS did not recognise this CPU and chose its \(s.from) kernels; Neurone told it \(s.to) (OPENBLAS_CORETYPE), checked it against the built-in kernel, and measured 512³ at \(format(s.gflopsAfter)) GFLOP/s against \(format(s.gflopsBefore))"
+        }
+        return coreWarning(core: lib.coreName)
+    }
+
+    /// A line saying that the library's core uses neither AVX2 nor AVX-512 on a CPU that has them
+    /// (and which OPENBLAS_CORETYPE would), or nil.
+    static func coreWarning(core: String?, level: Int32 = nk_kernel_level()) -> String? {
+        guard let core = core, !core.isEmpty, let better = remedyCore(for: core, level: level) else { return nil }
+        let isa = level >= 2 ? "AVX-512" : "AVX2"
         if let set = getenv("OPENBLAS_CORETYPE"), set.pointee != 0 {
             return "OPENBLAS_CORETYPE=\(String(cString: set)) makes OpenBLAS run its \(core) kernels on this \(isa) CPU; OPENBLAS_CORETYPE=\(better) uses its \(isa)"
         }
-        return "OpenBLAS does not recognise this \(isa) CPU and runs its \(core) kernels: OPENBLAS_CORETYPE=\(better) tells it (Neurone checks and measures the library under that setting like any other)"
+        return "OpenBLAS runs its \(core) kernels on this \(isa) CPU: telling it \(better) failed the check or was not faster"
     }
 }
 

@@ -19,14 +19,21 @@ final class BLASLibrary: @unchecked Sendable {
         UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
     typealias SetThreadsFn = @convention(c) (Int32) -> Void
     typealias NameFn = @convention(c) () -> UnsafePointer<CChar>?
+    typealias VoidFn = @convention(c) () -> Void
 
     /// The library's file name, e.g. "libopenblas.so.0".
     let name: String
     let sgemm: SgemmFn
     let dgemm: DgemmFn
     private let setThreadsFn: SetThreadsFn?
+    private let coreNameFn: NameFn?
+    /// OpenBLAS's core selection (a DYNAMIC_ARCH build's gotoblas_dynamic_quit and _init), when exported.
+    private let coreSelection: (quit: VoidFn, initialise: VoidFn)?
     /// OpenBLAS's name for the core whose kernels it runs (openblas_get_corename), nil for other libraries.
-    let coreName: String?
+    var coreName: String? { coreNameFn?().map { String(cString: $0) } }
+    /// The core Neurone told an OpenBLAS that did not recognise the CPU, with the speeds that
+    /// justified it (BLASDecision.remedyCore), or nil.
+    private(set) var coreSwitch: (from: String, to: String, gflopsBefore: Double, gflopsAfter: Double)?
 
     /// The library in use: loaded and checked against the built-in kernel (`verify`); nil when
     /// none was found, NEURONE_BLAS=none, or the one found failed the check (`rejection` says why).
@@ -53,12 +60,14 @@ final class BLASLibrary: @unchecked Sendable {
         #endif
     }
 
-    private init(name: String, sgemm: SgemmFn, dgemm: DgemmFn, setThreads: SetThreadsFn?, coreName: String?) {
+    private init(name: String, sgemm: SgemmFn, dgemm: DgemmFn, setThreads: SetThreadsFn?, coreName: NameFn?,
+                 coreSelection: (quit: VoidFn, initialise: VoidFn)?) {
         self.name = name
         self.sgemm = sgemm
         self.dgemm = dgemm
         self.setThreadsFn = setThreads
-        self.coreName = coreName
+        self.coreNameFn = coreName
+        self.coreSelection = coreSelection
     }
 
     private static func load() -> (library: BLASLibrary?, rejection: String?) {
@@ -79,16 +88,30 @@ final class BLASLibrary: @unchecked Sendable {
             return nil
         }
         let threads = dlsym(handle, "openblas_set_num_threads") ?? dlsym(handle, "MKL_Set_Num_Threads")
-        let core = dlsym(handle, "openblas_get_corename").flatMap { unsafeBitCast($0, to: NameFn.self)() }.map { String(cString: $0) }
+        var selection: (quit: VoidFn, initialise: VoidFn)? = nil
+        if let q = dlsym(handle, "gotoblas_dynamic_quit"), let i = dlsym(handle, "gotoblas_dynamic_init") {
+            selection = (unsafeBitCast(q, to: VoidFn.self), unsafeBitCast(i, to: VoidFn.self))
+        }
         let lib = BLASLibrary(
             name: path.split(separator: "/").last.map(String.init) ?? path,
             sgemm: unsafeBitCast(s, to: SgemmFn.self),
             dgemm: unsafeBitCast(d, to: DgemmFn.self),
             setThreads: threads.map { unsafeBitCast($0, to: SetThreadsFn.self) },
-            coreName: core)
+            coreName: dlsym(handle, "openblas_get_corename").map { unsafeBitCast($0, to: NameFn.self) },
+            coreSelection: selection)
         // Single-threaded: Gemm splits products across Neurone's own pool (two pools spinning
         // on the same cores cost conv2 of mnist-cnn 17 % of its time in sched_yield).
         lib.setThreads(1)
+        // an OpenBLAS older than the CPU runs an old core's kernels: told the right core, checked
+        // (its products against the built-in kernel's) and kept only where it is faster
+        if getenv("OPENBLAS_CORETYPE") == nil, let detected = lib.coreName, let target = BLASDecision.remedyCore(for: detected) {
+            let before = lib.probe(.large, builtin: false).blas
+            if lib.switchCore(to: target), lib.verify() == nil, case let after = lib.probe(.large, builtin: false).blas, after > before {
+                lib.coreSwitch = (detected, target, before, after)
+            } else {
+                _ = lib.switchCore(to: detected)
+            }
+        }
         // checked before it is trusted: a library whose products disagree with the built-in
         // kernel's is not used (kept loaded: it may have started threads)
         if let problem = lib.verify() { return (nil, "\(lib.name) (\(lib.filePath)) failed Neurone's check: \(problem)") }
@@ -96,4 +119,18 @@ final class BLASLibrary: @unchecked Sendable {
     }
 
     func setThreads(_ n: Int) { setThreadsFn?(Int32(n)) }
+
+    /// Makes OpenBLAS choose its kernels again as if OPENBLAS_CORETYPE were `core` (the
+    /// environment is restored after): what its constructor does at load, run again before
+    /// Neurone's first product. True when it now runs that core; false when the library cannot
+    /// (not a DYNAMIC_ARCH OpenBLAS) or does not know the name. Only while no product runs.
+    func switchCore(to core: String) -> Bool {
+        guard let sel = coreSelection else { return false }
+        let saved = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        sel.quit()
+        sel.initialise()
+        if let s = saved { setenv("OPENBLAS_CORETYPE", s, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
+        return coreName?.lowercased() == core.lowercased()
+    }
 }

@@ -117,18 +117,36 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertTrue(key.contains("core=Haswell") && key.contains("level=\(Gemm.builtinKernelName)"), key)
     }
 
-    /// OpenBLAS running a pre-AVX2 core on a CPU with AVX2 or AVX-512 is pointed out; vector cores are not.
-    func testCoreWarning() {
-        XCTAssertNil(BLASDecision.coreWarning(core: nil))
-        XCTAssertNil(BLASDecision.coreWarning(core: "Haswell"))
-        XCTAssertNil(BLASDecision.coreWarning(core: "SkylakeX"))
-        let w = BLASDecision.coreWarning(core: "Prescott")
-        if nk_kernel_level() >= 1 {
-            XCTAssertTrue(w?.contains("Prescott kernels") ?? false, w ?? "nil")
-            XCTAssertTrue(w?.contains(nk_kernel_level() >= 2 ? "OPENBLAS_CORETYPE=SkylakeX" : "OPENBLAS_CORETYPE=Haswell") ?? false, w ?? "nil")
-        } else {
-            XCTAssertNil(w, "a baseline CPU has nothing better")
-        }
+    /// OpenBLAS running a pre-AVX2 core on a CPU with AVX2 or AVX-512 is told the right one; vector cores are left alone.
+    func testCoreRemedyAndWarning() {
+        XCTAssertEqual(BLASDecision.remedyCore(for: "Prescott", level: 2), "SkylakeX")
+        XCTAssertEqual(BLASDecision.remedyCore(for: "Nehalem", level: 1), "Haswell")
+        XCTAssertNil(BLASDecision.remedyCore(for: "Prescott", level: 0), "a baseline CPU has nothing better")
+        XCTAssertNil(BLASDecision.remedyCore(for: "Haswell", level: 2), "an AVX2 core on an AVX-512 CPU stays (faster on Zen 4)")
+        XCTAssertNil(BLASDecision.remedyCore(for: "Cooperlake", level: 2))
+        XCTAssertNil(BLASDecision.coreWarning(core: nil, level: 2))
+        XCTAssertNil(BLASDecision.coreWarning(core: "SkylakeX", level: 2))
+        let w = BLASDecision.coreWarning(core: "Prescott", level: 2) ?? "nil"
+        XCTAssertTrue(w.contains("Prescott kernels") && w.contains("AVX-512"), w)
+    }
+
+    /// OpenBLAS's core selection run again under another OPENBLAS_CORETYPE (what Neurone does for
+    /// an OpenBLAS that does not know the CPU), on the real library: it then runs that core, its
+    /// products still pass the check, and it goes back; OPENBLAS_CORETYPE is left as it was.
+    func testSwitchingOpenBLASCore() throws {
+        guard let lib = BLASLibrary.shared else { throw XCTSkip("no BLAS library (NEURONE_BLAS=none or OpenBLAS not installed)") }
+        guard let original = lib.coreName else { throw XCTSkip("\(lib.name) is not OpenBLAS") }
+        try XCTSkipIf(getenv("OPENBLAS_CORETYPE") != nil, "OPENBLAS_CORETYPE is set")
+        let other = original.lowercased() == "haswell" ? "Sandybridge" : "Haswell"
+        try XCTSkipUnless(lib.switchCore(to: other), "this OpenBLAS cannot choose its core again (not a DYNAMIC_ARCH build)")
+        defer { _ = lib.switchCore(to: original) }
+        XCTAssertEqual(lib.coreName, other)
+        XCTAssertNil(getenv("OPENBLAS_CORETYPE"), "the environment is restored")
+        XCTAssertNil(lib.verify(), "products under \(other) agree with the built-in kernel")
+        XCTAssertTrue(lib.switchCore(to: original))
+        XCTAssertEqual(lib.coreName, original)
+        XCTAssertFalse(lib.switchCore(to: "NoSuchCore"), "an unknown name is not taken")
+        XCTAssertTrue(lib.switchCore(to: original))
     }
 
     /// A requested backend routes every product; without one, each class takes the decision's path.
