@@ -5,7 +5,7 @@ import Neurone
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel speed (release builds only give meaningful numbers).",
-        subcommands: [BenchGemm.self, BenchOps.self, BenchLayers.self, BenchLinear.self, BenchTrain.self, BenchInfer.self, BenchAllreduce.self])
+        subcommands: [BenchGemm.self, BenchOps.self, BenchLayers.self, BenchLinear.self, BenchTrain.self, BenchInfer.self, BenchAllreduce.self, BenchPeak.self])
 }
 
 /// Median wall time in seconds of `repeats` runs after at least `warmup` runs and 0.1 s of

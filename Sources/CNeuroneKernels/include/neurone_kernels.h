@@ -204,6 +204,12 @@ const char *nk_library_path_of(const void *symbol);
 /// (after NEURONE_KERNEL's cap; cpu_level.h).
 int32_t nk_kernel_level(void);
 
+/// The multiply-add peak probe (peak.c): `iterations` steps of 12 independent vector FMA chains at
+/// `level` (2 AVX-512, 1 AVX2, 0 baseline; capped at the CPU's level), each step 12 × lanes
+/// multiply-adds, lanes = nk_fma_peak_lanes(level); returns a sum of the chains (so that the work is kept).
+int32_t nk_fma_peak_lanes(int32_t level);
+float nk_fma_peak_run(int32_t level, int64_t iterations);
+
 /// A task of a parallel region: index runs from 0 to tasks - 1.
 typedef void (*nk_task_fn)(void *ctx, int64_t index);
 
