@@ -248,21 +248,29 @@ extension BLASDecision {
     static func readCache(_ path: String, key: String) -> [GemmShapeClass: GemmClassChoice]? {
         guard let f = fopen(path, "r") else { return nil }
         defer { fclose(f) }
-        var lines: [String] = []
-        var line: UnsafeMutablePointer<CChar>? = nil
-        var cap = 0
-        defer { free(line) }
-        while lines.count < 16, getline(&line, &cap, f) > 0, let l = line {
-            var s = String(cString: l)
-            if s.hasSuffix("\n") { s.removeLast() }
-            lines.append(s)
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= 65536 {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes += buf[0..<n]
         }
+        if bytes.count > 65536 { return nil }  // far beyond what the check writes
+        return parseCache(String(decoding: bytes, as: UTF8.self), key: key)
+    }
+
+    /// The choices in a cache file's text when it is exactly what `writeCache` writes for `key`
+    /// (the format line, the key, one line per class with two finite speeds and blas|builtin),
+    /// else nil. Public for the fuzz target.
+    public static func parseCache(_ text: String, key: String) -> [GemmShapeClass: GemmClassChoice]? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
         guard lines.count == 2 + GemmShapeClass.allCases.count, lines[0] == cacheMagic, lines[1] == "key " + key else { return nil }
         var out: [GemmShapeClass: GemmClassChoice] = [:]
         for l in lines.dropFirst(2) {
-            let f = l.split(separator: " ").map(String.init)
+            let f = l.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard f.count == 4, let c = GemmShapeClass(rawValue: f[0]), let b = Double(f[1]), let k = Double(f[2]), b.isFinite, k.isFinite,
-                  f[3] == "blas" || f[3] == "builtin", out[c] == nil else { return nil }
+                  b >= 0, k >= 0, f[3] == "blas" || f[3] == "builtin", out[c] == nil else { return nil }
             out[c] = GemmClassChoice(useBLAS: f[3] == "blas", blasGflops: b, builtinGflops: k)
         }
         return out.count == GemmShapeClass.allCases.count ? out : nil
@@ -273,16 +281,23 @@ extension BLASDecision {
     static func writeCache(_ path: String, key: String, _ choices: [GemmShapeClass: GemmClassChoice]) {
         guard let slash = path.lastIndex(of: "/") else { return }
         makeDirectories(String(path[..<slash]))
-        var text = cacheMagic + "\nkey " + key + "\n"
-        for c in GemmShapeClass.allCases {
-            guard let ch = choices[c] else { return }
-            text += "\(c.rawValue) \(ch.blasGflops) \(ch.builtinGflops) \(ch.useBLAS ? "blas" : "builtin")\n"
-        }
+        guard choices.count == GemmShapeClass.allCases.count else { return }
+        let text = cacheText(key: key, choices)
         let tmp = path + ".tmp.\(getpid())"
         guard let f = fopen(tmp, "w") else { return }
         let ok = fputs(text, f) >= 0
         if fclose(f) != 0 || !ok { unlink(tmp); return }
         if rename(tmp, path) != 0 { unlink(tmp) }
+    }
+
+    /// The cache file's text for `choices` (every class present).
+    public static func cacheText(key: String, _ choices: [GemmShapeClass: GemmClassChoice]) -> String {
+        var text = cacheMagic + "\nkey " + key + "\n"
+        for c in GemmShapeClass.allCases {
+            guard let ch = choices[c] else { continue }
+            text += "\(c.rawValue) \(ch.blasGflops) \(ch.builtinGflops) \(ch.useBLAS ? "blas" : "builtin")\n"
+        }
+        return text
     }
 
     static func makeDirectories(_ dir: String) {

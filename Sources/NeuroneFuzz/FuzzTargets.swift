@@ -7,7 +7,7 @@ import NeuroneDevice
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary", "onnx"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary", "onnx", "blas-cache"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -61,6 +61,13 @@ enum FuzzTargets {
             guard let model = try? ONNXImport.decode(Data(bytes), source: "fuzz"),
                   let imported = try? ONNXImport.convert(model, source: "fuzz") else { return }
             _ = try? imported.module()
+        case "blas-cache":
+            // the BLAS check's cached decision (~/.cache/neurone/blas-check-*.txt), read at the first product;
+            // whatever it accepts must write back to the same text
+            let text = String(decoding: bytes, as: UTF8.self)
+            if let choices = BLASDecision.parseCache(text, key: "fuzz"), BLASDecision.parseCache(BLASDecision.cacheText(key: "fuzz", choices), key: "fuzz") != choices {
+                fatalError("blas-cache round trip")
+            }
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }
