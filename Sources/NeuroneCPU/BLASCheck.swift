@@ -208,13 +208,20 @@ extension BLASDecision {
         return nil
     }
 
-    /// What identifies a decision: the check's format, the library file (path, size, modification
-    /// time), OpenBLAS's core, OPENBLAS_CORETYPE, the CPU (model and flags) and the C kernels' level.
+    /// What identifies a decision: the library file (path, size, modification time), OpenBLAS's
+    /// core, OPENBLAS_CORETYPE, the CPU (model and flags), the C kernels' level and the build
+    /// (debug or release).
     static func cacheKey(libraryPath: String, core: String?) -> String {
         var st = stat()
         let file = stat(libraryPath, &st) == 0 ? "\(st.st_size) \(st.st_mtim.tv_sec)" : "unknown"
         let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? ""
-        return "\(libraryPath) \(file) core=\(core ?? "?") coretype=\(coreType) cpu=\(cpuIdentity) level=\(Gemm.builtinKernelName)"
+        // a debug build's C kernels are unoptimised: its measurements are its own
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        return "\(libraryPath) \(file) core=\(core ?? "?") coretype=\(coreType) cpu=\(cpuIdentity) level=\(Gemm.builtinKernelName) build=\(build)"
     }
 
     /// The CPU's model name and a hash of its flags (Linux: /proc/cpuinfo), or "unknown".
