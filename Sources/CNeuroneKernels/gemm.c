@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_level.h"
+#include "nk_avx2.h"
 
 #pragma STDC FP_CONTRACT ON
 
@@ -107,6 +108,7 @@ static const kernel_set *kernels(void) {
 
 const char *nk_gemm_kernel_name(void) { return kernels()->name; }
 int64_t nk_gemm_mr(void) { return MR; }
+int64_t nk_gemm_nr(int32_t isDouble) { return isDouble ? kernels()->nr64 : kernels()->nr32; }
 
 // Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
 static _Thread_local void *tl_buf = NULL;
@@ -124,6 +126,35 @@ static void *scratch(size_t bytes) {
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+#ifdef NK_X86
+// float32 B stored [N, K] (a Linear layer's weight) packed for the product with Bᵀ: panel jr of nr
+// columns holds dst[p·nr + j] = B[(jr + j)·ldb + p]. Element by element this reads nr strided rows
+// per value written; here 8 rows × 8 reductions at a time go through an 8×8 register transpose
+// (the one linear.c packs its weights with), edges element by element.
+__attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc, int64_t nc, int64_t nr, const float *B, int64_t ldb,
+                                                                   float *buf) {
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+        const int64_t cols = MIN(nr, nc - jr);
+        float *dst = buf + jr * kc;
+        int64_t j0 = 0;
+        for (; j0 + 8 <= cols; j0 += 8) {
+            int64_t p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                __m256 r[8];
+                for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(B + (jr + j0 + a) * ldb + p);
+                nk_transpose8x8_store(r, dst + p * nr + j0, nr);
+            }
+            for (; p < kc; p++)
+                for (int64_t a = 0; a < 8; a++) dst[p * nr + j0 + a] = B[(jr + j0 + a) * ldb + p];
+        }
+        for (int64_t p = 0; p < kc; p++) {
+            for (int64_t j = j0; j < cols; j++) dst[p * nr + j] = B[(jr + j) * ldb + p];
+            for (int64_t j = cols; j < nr; j++) dst[p * nr + j] = 0;
+        }
+    }
+}
+#endif
+
 #define DEFINE_GEMM(NAME, T, UKT, UKFIELD, NRFIELD)                                           \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
@@ -139,6 +170,7 @@ static void *scratch(size_t bytes) {
     }                                                                                          \
     static void NAME##_pack_b(int transB, int64_t kc, int64_t nc, int64_t nr, const T *B,      \
                               int64_t ldb, T *buf) {                                           \
+        if (transB && PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf)) return;                   \
         for (int64_t jr = 0; jr < nc; jr += nr) {                                              \
             int64_t cols = MIN(nr, nc - jr);                                                   \
             T *dst = buf + jr * kc;                                                            \
@@ -193,6 +225,22 @@ static void *scratch(size_t bytes) {
             }                                                                                  \
         }                                                                                      \
     }
+
+// The transposed-B packing above for float32 at AVX2 and up (1 when it ran; 0: the caller packs
+// element by element, as for float64).
+static inline int pack_b_trans_fast_f32(int64_t kc, int64_t nc, int64_t nr, const void *B, int64_t ldb, void *buf) {
+#ifdef NK_X86
+    if (nk_cpu_level() >= 1) { pack_b_trans_f32_avx2(kc, nc, nr, (const float *)B, ldb, (float *)buf); return 1; }
+#endif
+    (void)kc; (void)nc; (void)nr; (void)B; (void)ldb; (void)buf;
+    return 0;
+}
+static inline int pack_b_trans_fast_none(int64_t kc, int64_t nc, int64_t nr, const void *B, int64_t ldb, void *buf) {
+    (void)kc; (void)nc; (void)nr; (void)B; (void)ldb; (void)buf;
+    return 0;
+}
+#define PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf) \
+    _Generic((B), const float *: pack_b_trans_fast_f32, default: pack_b_trans_fast_none)((kc), (nc), (nr), (B), (ldb), (buf))
 
 DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, nr32)
 DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, nr64)

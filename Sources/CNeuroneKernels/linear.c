@@ -6,7 +6,7 @@
 // is packed once per call into panels of 16 output features (or once per forward pass by the
 // caller), x is read in place, and each 6×16 tile of y starts from the bias in registers and is
 // stored once (no bias pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6
-// broadcasts of x per 12 multiply-adds. The AVX2 kernel runs on x86 CPUs that have it
+// broadcasts of x per 12 multiply-adds (the AVX-512 build below: 12 rows × 32 columns). The AVX2 kernel runs on x86 CPUs that have it
 // (nk_linear_packed_available); elsewhere the same functions run plain loops, correct but slow,
 // so callers there use the GEMM. The same file has the layer's weight gradient (below), and
 // exports the kernel as a general product with a per-row bias (nk_gemm_packed_f32), which the

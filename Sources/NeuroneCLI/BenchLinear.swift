@@ -8,7 +8,7 @@ import Neurone
 struct BenchLinear: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "linear",
-        abstract: "GFLOP/s of a float32 Linear forward (or weight gradient): Neurone's packed kernels (AVX2) against the GEMM.",
+        abstract: "GFLOP/s of a float32 Linear forward (or weight gradient): Neurone's packed kernels (AVX-512 or AVX2, as the CPU has) against the GEMM.",
         discussion: """
             Shapes are ROWSxINxOUT (rows of the input, input features, output features); the defaults \
             are the attention model's projections per chunk of 9 samples, its token embedding at \

@@ -118,10 +118,10 @@ public enum Gemm {
             }
             return
         }
-        builtin(m: m, n: n, k: k) { r0, r1 in
-            let aOff = transA ? r0 : r0 * lda
-            nk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(n), Int64(k), alpha,
-                     a + aOff, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))
+        builtin(m: m, n: n, k: k, nr: Int(nk_gemm_nr(0))) { r0, r1, c0, c1 in
+            let aOff = transA ? r0 : r0 * lda, bOff = transB ? c0 * ldb : c0
+            nk_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
+                     a + aOff, Int64(lda), b + bOff, Int64(ldb), beta, c + r0 * ldc + c0, Int64(ldc))
         }
     }
 
@@ -137,10 +137,10 @@ public enum Gemm {
             }
             return
         }
-        builtin(m: m, n: n, k: k) { r0, r1 in
-            let aOff = transA ? r0 : r0 * lda
-            nk_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(n), Int64(k), alpha,
-                     a + aOff, Int64(lda), b, Int64(ldb), beta, c + r0 * ldc, Int64(ldc))
+        builtin(m: m, n: n, k: k, nr: Int(nk_gemm_nr(1))) { r0, r1, c0, c1 in
+            let aOff = transA ? r0 : r0 * lda, bOff = transB ? c0 * ldb : c0
+            nk_dgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
+                     a + aOff, Int64(lda), b + bOff, Int64(ldb), beta, c + r0 * ldc + c0, Int64(ldc))
         }
     }
 
@@ -171,22 +171,27 @@ public enum Gemm {
         }
     }
 
-    /// Splits the rows of C across threads in multiples of the micro-tile height.
+    /// Splits C across threads along its longer side: rows in multiples of the micro-tile height,
+    /// or, when C is wider than tall, columns in multiples of its width `nr` (each thread then
+    /// packs only its columns of B and all of the shorter A, rather than all of B); calls
+    /// `block(r0, r1, c0, c1)` for each part, in parallel. Small products run as one block.
     @inline(__always)
-    private static func builtin(m: Int, n: Int, k: Int, _ rows: (Int, Int) -> Void) {
+    private static func builtin(m: Int, n: Int, k: Int, nr: Int, _ block: (Int, Int, Int, Int) -> Void) {
         let threads = Threading.threadCount
-        if threads == 1 || m * n * k < parallelThreshold || m < 2 * Int(nk_gemm_mr()) {
-            rows(0, m)
+        let mr = Int(nk_gemm_mr())
+        if threads == 1 || m * n * k < parallelThreshold || (m < 2 * mr && n < 2 * nr) {
+            block(0, m, 0, n)
             return
         }
-        let mr = Int(nk_gemm_mr())
-        let tiles = (m + mr - 1) / mr
+        let byColumns = n > m && n >= 2 * nr
+        let unit = byColumns ? nr : mr, extent = byColumns ? n : m
+        let tiles = (extent + unit - 1) / unit
         let chunks = min(threads, tiles)
         Threading.parallelFor(chunks, minChunk: 1) { c0, c1 in
             for c in c0..<c1 {
                 let t0 = tiles * c / chunks, t1 = tiles * (c + 1) / chunks
-                let r0 = t0 * mr, r1 = min(m, t1 * mr)
-                if r0 < r1 { rows(r0, r1) }
+                let lo = t0 * unit, hi = min(extent, t1 * unit)
+                if lo < hi { byColumns ? block(0, m, lo, hi) : block(lo, hi, 0, n) }
             }
         }
     }

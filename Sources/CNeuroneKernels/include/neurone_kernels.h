@@ -25,6 +25,9 @@ void nk_dgemm(int transA, int transB, int64_t M, int64_t N, int64_t K, double al
 const char *nk_gemm_kernel_name(void);
 /// Rows per micro-tile: callers split M across threads in multiples of this.
 int64_t nk_gemm_mr(void);
+/// Columns per micro-tile of the chosen kernel (float32, or float64 when isDouble ≠ 0): callers
+/// split N across threads in multiples of this.
+int64_t nk_gemm_nr(int32_t isDouble);
 
 /// y[i] = f(x[i]) for i < n, float32, vectorised with a polynomial exp (max error ~2 ulp).
 /// x and y may be the same buffer.
@@ -90,7 +93,7 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
 /// packed by nk_linear_pack_f32 into ⌈N/16⌉·K·16 values; nk_linear_packed_f32 then computes rows
 /// [m0, m1) of y (row stride ldy) from x (row stride ldx); bias [N] or NULL; relu ≠ 0 applies
 /// y < 0 ? 0 : y to each tile before it is stored (NaN and −0 kept, as nk_activation_f32). Fast
-/// with AVX2, which nk_linear_packed_available reports (elsewhere portable loops).
+/// with AVX2 or AVX-512 (its own tiles), which nk_linear_packed_available reports (elsewhere portable loops).
 int nk_linear_packed_available(void);
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
@@ -110,7 +113,7 @@ void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, flo
 /// tiles [t0, t1) of g into pa (⌈M/6⌉·6·K values in all); nk_wgrad_f32 then writes columns
 /// [16·p0, 16·p1) of dW (row stride ldw), adding to what is there when `accumulate` is nonzero,
 /// and packs the same panels of x into pb (⌈N/16⌉·16·K values; calls for disjoint panel ranges may
-/// run at once). Fast with AVX2 (nk_linear_packed_available), portable loops elsewhere.
+/// run at once). Fast with AVX2 or AVX-512 (nk_linear_packed_available), portable loops elsewhere.
 void nk_wgrad_pack_g_f32(const float *g, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1, float *pa);
 void nk_wgrad_f32(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0, int64_t p1,
                   float *dw, int64_t ldw, int accumulate);

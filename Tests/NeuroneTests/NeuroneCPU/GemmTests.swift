@@ -35,7 +35,8 @@ final class GemmTests: XCTestCase {
         defer { Gemm.requestedBackend = saved }
         Gemm.backend = backend
         let g = Generator(seed: 5)
-        let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513)]
+        // the last two are wider than tall and large enough to be split over the threads by columns
+        let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150)]
         for (m, n, k) in sizes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for dtype in [DType.float32, .float64] {
