@@ -158,6 +158,7 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
 #define DEFINE_GEMM(NAME, T, UKT, UKFIELD, NRFIELD)                                           \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
+        if (PACK_A_FAST(T, transA, mc, kc, alpha, A, lda, buf)) return;                        \
         for (int64_t ir = 0; ir < mc; ir += MR) {                                              \
             int64_t rows = MIN(MR, mc - ir);                                                   \
             T *dst = buf + ir * kc;                                                            \
@@ -225,6 +226,64 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
             }                                                                                  \
         }                                                                                      \
     }
+
+#ifdef NK_X86
+// float32 A stored [M, K] packed in panels of MR = 6 rows, dst[p·6 + i] = alpha·A[(ir + i)·lda + p]:
+// 8 reductions of the 6 rows at a time through an 8×8 register transpose (2 rows of zeros), each
+// transposed row stored as its 6 live lanes; edges element by element.
+__attribute__((target("avx2,fma"))) static void pack_a_f32_avx2(int64_t mc, int64_t kc, float alpha, const float *A, int64_t lda,
+                                                              float *buf) {
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    const __m256 al = _mm256_set1_ps(alpha);
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+        const int64_t rows = MIN(MR, mc - ir);
+        float *dst = buf + ir * kc;
+        int64_t p = 0;
+        if (rows == MR) {
+            for (; p + 8 <= kc; p += 8) {
+                __m256 r[8];
+                for (int a = 0; a < 6; a++) r[a] = _mm256_mul_ps(al, _mm256_loadu_ps(A + (ir + a) * lda + p));
+                r[6] = r[7] = _mm256_setzero_ps();
+                __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+                __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+                __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+                __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+                __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+                __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+                float *d = dst + p * MR;
+                _mm256_maskstore_ps(d + 0 * MR, six, _mm256_permute2f128_ps(u0, u4, 0x20));
+                _mm256_maskstore_ps(d + 1 * MR, six, _mm256_permute2f128_ps(u1, u5, 0x20));
+                _mm256_maskstore_ps(d + 2 * MR, six, _mm256_permute2f128_ps(u2, u6, 0x20));
+                _mm256_maskstore_ps(d + 3 * MR, six, _mm256_permute2f128_ps(u3, u7, 0x20));
+                _mm256_maskstore_ps(d + 4 * MR, six, _mm256_permute2f128_ps(u0, u4, 0x31));
+                _mm256_maskstore_ps(d + 5 * MR, six, _mm256_permute2f128_ps(u1, u5, 0x31));
+                _mm256_maskstore_ps(d + 6 * MR, six, _mm256_permute2f128_ps(u2, u6, 0x31));
+                _mm256_maskstore_ps(d + 7 * MR, six, _mm256_permute2f128_ps(u3, u7, 0x31));
+            }
+        }
+        for (; p < kc; p++) {
+            for (int64_t i = 0; i < rows; i++) dst[p * MR + i] = alpha * A[(ir + i) * lda + p];
+            for (int64_t i = rows; i < MR; i++) dst[p * MR + i] = 0;
+        }
+    }
+}
+#endif
+
+static inline int pack_a_fast_f32(int transA, int64_t mc, int64_t kc, float alpha, const void *A, int64_t lda, void *buf) {
+#ifdef NK_X86
+    if (!transA && nk_cpu_level() >= 1) { pack_a_f32_avx2(mc, kc, alpha, (const float *)A, lda, (float *)buf); return 1; }
+#endif
+    (void)transA; (void)mc; (void)kc; (void)alpha; (void)A; (void)lda; (void)buf;
+    return 0;
+}
+static inline int pack_a_fast_none(int transA, int64_t mc, int64_t kc, double alpha, const void *A, int64_t lda, void *buf) {
+    (void)transA; (void)mc; (void)kc; (void)alpha; (void)A; (void)lda; (void)buf;
+    return 0;
+}
+#define PACK_A_FAST(T, transA, mc, kc, alpha, A, lda, buf) \
+    _Generic((A), const float *: pack_a_fast_f32, default: pack_a_fast_none)((transA), (mc), (kc), (alpha), (A), (lda), (buf))
 
 // The transposed-B packing above for float32 at AVX2 and up (1 when it ran; 0: the caller packs
 // element by element, as for float64).
