@@ -38,7 +38,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
 // acc[i][v] = sum_p a[p*MR+i] * b[p*NRV + v*VL ...]; then C tile += acc.
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
     ATTR static void NAME(int64_t kc, const T *restrict a, const T *restrict b,           \
-                          T *restrict c, int64_t ldc, int64_t mr, int64_t nr) {           \
+                          T *restrict c, int64_t ldc, int64_t mr, int64_t nr, int overwrite) { \
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[MR][NV];                                                                   \
         for (int i = 0; i < MR; i++)                                                      \
@@ -54,9 +54,12 @@ typedef double f64x8 __attribute__((vector_size(64)));
         if (mr == MR && nr == NRV) {                                                      \
             for (int i = 0; i < MR; i++)                                                  \
                 for (int v = 0; v < NV; v++) {                                            \
-                    VT cv;                                                                \
-                    memcpy(&cv, c + i * ldc + v * (VL), sizeof(VT));                      \
-                    cv += acc[i][v];                                                      \
+                    VT cv = acc[i][v];                                                    \
+                    if (!overwrite) {                                                     \
+                        VT old;                                                           \
+                        memcpy(&old, c + i * ldc + v * (VL), sizeof(VT));                 \
+                        cv = old + cv;                                                    \
+                    }                                                                     \
                     memcpy(c + i * ldc + v * (VL), &cv, sizeof(VT));                      \
                 }                                                                         \
         } else {                                                                          \
@@ -64,7 +67,8 @@ typedef double f64x8 __attribute__((vector_size(64)));
             for (int i = 0; i < MR; i++)                                                  \
                 for (int v = 0; v < NV; v++) memcpy(tmp + i * NRV + v * (VL), &acc[i][v], sizeof(VT)); \
             for (int64_t i = 0; i < mr; i++)                                              \
-                for (int64_t j = 0; j < nr; j++) c[i * ldc + j] += tmp[i * NRV + j];      \
+                for (int64_t j = 0; j < nr; j++)                                          \
+                    c[i * ldc + j] = overwrite ? tmp[i * NRV + j] : c[i * ldc + j] + tmp[i * NRV + j]; \
         }                                                                                 \
     }
 
@@ -77,8 +81,8 @@ DEFINE_UKERNEL(uk_f64_avx2, double, f64x4, 4, 2, ATTR_AVX2)
 DEFINE_UKERNEL(uk_f32_generic, float, f32x4, 4, 2, )
 DEFINE_UKERNEL(uk_f64_generic, double, f64x2, 2, 2, )
 
-typedef void (*uk_f32)(int64_t, const float *, const float *, float *, int64_t, int64_t, int64_t);
-typedef void (*uk_f64)(int64_t, const double *, const double *, double *, int64_t, int64_t, int64_t);
+typedef void (*uk_f32)(int64_t, const float *, const float *, float *, int64_t, int64_t, int64_t, int);
+typedef void (*uk_f64)(int64_t, const double *, const double *, double *, int64_t, int64_t, int64_t, int);
 
 typedef struct {
     const char *name;
@@ -188,7 +192,10 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
     void NAME(int transA, int transB, int64_t M, int64_t N, int64_t K, T alpha, const T *A,    \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {               \
         if (M <= 0 || N <= 0) return;                                                          \
-        if (beta != (T)1) {                                                                    \
+        /* beta = 0 with a product to add: the first K block stores its tiles over C (no */    \
+        /* clearing pass, no read of C); any other beta scales C first, then tiles add */      \
+        const int direct = beta == (T)0 && K > 0 && alpha != (T)0;                             \
+        if (beta != (T)1 && !direct) {                                                         \
             for (int64_t i = 0; i < M; i++) {                                                  \
                 T *row = C + i * ldc;                                                          \
                 if (beta == (T)0) memset(row, 0, (size_t)N * sizeof(T));                       \
@@ -219,7 +226,7 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
                         for (int64_t ir = 0; ir < mc; ir += MR) {                              \
                             uk(kc, bufA + ir * kc, bufB + jr * kc,                             \
                                C + (ic + ir) * ldc + jc + jr, ldc,                             \
-                               MIN(MR, mc - ir), MIN(nr, nc - jr));                            \
+                               MIN(MR, mc - ir), MIN(nr, nc - jr), direct && pc == 0);         \
                         }                                                                      \
                     }                                                                          \
                 }                                                                              \
