@@ -251,23 +251,9 @@ __attribute__((target("avx2,fma"))) static void pack_a_f32_avx2(int64_t mc, int6
                 __m256 r[8];
                 for (int a = 0; a < 6; a++) r[a] = _mm256_mul_ps(al, _mm256_loadu_ps(A + (ir + a) * lda + p));
                 r[6] = r[7] = _mm256_setzero_ps();
-                __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-                __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-                __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-                __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-                __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-                __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-                float *d = dst + p * MR;
-                _mm256_maskstore_ps(d + 0 * MR, six, _mm256_permute2f128_ps(u0, u4, 0x20));
-                _mm256_maskstore_ps(d + 1 * MR, six, _mm256_permute2f128_ps(u1, u5, 0x20));
-                _mm256_maskstore_ps(d + 2 * MR, six, _mm256_permute2f128_ps(u2, u6, 0x20));
-                _mm256_maskstore_ps(d + 3 * MR, six, _mm256_permute2f128_ps(u3, u7, 0x20));
-                _mm256_maskstore_ps(d + 4 * MR, six, _mm256_permute2f128_ps(u0, u4, 0x31));
-                _mm256_maskstore_ps(d + 5 * MR, six, _mm256_permute2f128_ps(u1, u5, 0x31));
-                _mm256_maskstore_ps(d + 6 * MR, six, _mm256_permute2f128_ps(u2, u6, 0x31));
-                _mm256_maskstore_ps(d + 7 * MR, six, _mm256_permute2f128_ps(u3, u7, 0x31));
+                __m256 t[8];
+                nk_transpose8x8(r, t);
+                for (int a = 0; a < 8; a++) _mm256_maskstore_ps(dst + (p + a) * MR, six, t[a]);
             }
         }
         for (; p < kc; p++) {

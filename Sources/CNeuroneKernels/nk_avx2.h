@@ -8,9 +8,8 @@
 // For helpers written with AVX2 intrinsics: inlined into callers compiled for AVX2 and FMA.
 #define NK_AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
 
-// Stores the transpose of the 8×8 block whose rows are r[0..7]: row a of the result (column a of
-// the block) goes to dst + a·stride.
-NK_AVX2_INLINE void nk_transpose8x8_store(const __m256 r[8], float *dst, int64_t stride) {
+// The transpose of the 8×8 block whose rows are r[0..7]: t[a] = column a of the block.
+NK_AVX2_INLINE void nk_transpose8x8(const __m256 r[8], __m256 t[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
     __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -19,14 +18,22 @@ NK_AVX2_INLINE void nk_transpose8x8_store(const __m256 r[8], float *dst, int64_t
     __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
     __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
     __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(dst + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(dst + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(dst + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(dst + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(dst + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(dst + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(dst + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(dst + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+    t[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    t[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    t[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    t[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    t[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    t[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    t[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    t[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Stores the transpose of the 8×8 block whose rows are r[0..7]: row a of the result (column a of
+// the block) goes to dst + a·stride.
+NK_AVX2_INLINE void nk_transpose8x8_store(const __m256 r[8], float *dst, int64_t stride) {
+    __m256 t[8];
+    nk_transpose8x8(r, t);
+    for (int a = 0; a < 8; a++) _mm256_storeu_ps(dst + a * stride, t[a]);
 }
 
 // Masks of the first `left` lanes (all 16 when left ≥ 16) of a 16-column panel split into two

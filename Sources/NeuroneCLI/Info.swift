@@ -38,8 +38,8 @@ struct Info: ParsableCommand {
             case .environment?: origin = "NEURONE_GEMM"
             case nil: origin = ""
             }
-            let rejected = Gemm.blasRejection.map { ",\"blas_rejected\":\"\(jsonEscape($0))\"" } ?? ""
-            let core = decision?.core.map { ",\"blas_core\":\"\(jsonEscape($0))\"" } ?? ""
+            let rejected = Gemm.blasRejection.map { ",\"blas_rejected\":\(jsonString($0))" } ?? ""
+            let core = decision?.core.map { ",\"blas_core\":\(jsonString($0))" } ?? ""
             print("{\"backend\":\"\(Device.default.name)\",\"blas\":\"\(blas)\"\(core)\(rejected),\"gemm_backend\":\"\(Gemm.backend.rawValue)\",\"gemm_classes\":{\(classes.joined(separator: ","))},\"gemm_decision\":\"\(origin)\",\"builtin_kernel\":\"\(Gemm.builtinKernelName)\",\"threads\":\(Threading.threadCount),\"cores\":\(Threading.coreCount)}")
         } else {
             print("backend:          \(Device.default.name) (the device new tensors go to; NEURONE_DEVICE picks one of \(Device.registered.map { $0.name }.joined(separator: ", ")))")
@@ -67,19 +67,3 @@ struct Info: ParsableCommand {
     }
 }
 
-/// A string's characters for inside a JSON string literal: quotes, backslashes and control characters escaped.
-func jsonEscape(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-            else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out
-}

@@ -75,6 +75,11 @@ final class BLASLibrary: @unchecked Sendable {
         for path in candidates {
             if let found = open(path) { return found }
         }
+        // a library named by NEURONE_BLAS that cannot be used is reported, not passed over in silence
+        if let s = getenv("NEURONE_BLAS"), s.pointee != 0 {
+            let why = dlerror().map { String(cString: $0) } ?? "it does not export cblas_sgemm and cblas_dgemm"
+            return (nil, "NEURONE_BLAS=\(String(cString: s)) cannot be used (\(why))")
+        }
         return (nil, nil)
     }
 
