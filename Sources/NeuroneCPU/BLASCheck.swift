@@ -253,17 +253,7 @@ extension BLASDecision {
     /// The cached choices for `key`, or nil when the file is missing, for another key, or not in
     /// the expected form (then it is measured again and rewritten).
     static func readCache(_ path: String, key: String) -> [GemmShapeClass: GemmClassChoice]? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= 65536 {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes += buf[0..<n]
-        }
-        if bytes.count > 65536 { return nil }  // far beyond what the check writes
-        return parseCache(String(decoding: bytes, as: UTF8.self), key: key)
+        readSmallFile(path).flatMap { parseCache($0, key: key) }
     }
 
     /// The choices in a cache file's text when it is exactly what `writeCache` writes for `key`
@@ -286,15 +276,8 @@ extension BLASDecision {
     /// Writes the choices to a temporary file beside `path`, then renames it over `path`; the
     /// directory is made when missing. Failures leave the cache as it was (the check runs again next time).
     static func writeCache(_ path: String, key: String, _ choices: [GemmShapeClass: GemmClassChoice]) {
-        guard let slash = path.lastIndex(of: "/") else { return }
-        makeDirectories(String(path[..<slash]))
         guard choices.count == GemmShapeClass.allCases.count else { return }
-        let text = cacheText(key: key, choices)
-        let tmp = path + ".tmp.\(getpid())"
-        guard let f = fopen(tmp, "w") else { return }
-        let ok = fputs(text, f) >= 0
-        if fclose(f) != 0 || !ok { unlink(tmp); return }
-        if rename(tmp, path) != 0 { unlink(tmp) }
+        writeSmallFile(path, cacheText(key: key, choices))
     }
 
     /// The cache file's text for `choices` (every class present).
@@ -344,21 +327,78 @@ extension BLASDecision {
 
     /// The core to tell an OpenBLAS that runs `detected` on this CPU: SkylakeX on an AVX-512 CPU,
     /// Haswell on an AVX2 one, when `detected` uses neither (an OpenBLAS older than the CPU falls
-    /// back to SSE3 Prescott: a third of the speed or less); nil when the core is fine. (An AVX2
-    /// core on an AVX-512 CPU is left alone: on Zen 4, which splits 512-bit operations, OpenBLAS
-    /// 0.3.21's Haswell kernels measured faster than its Cooperlake ones.)
+    /// back to SSE3 Prescott: a third of the speed or less); nil when the core is fine.
     static func remedyCore(for detected: String, level: Int32 = nk_kernel_level()) -> String? {
         guard level >= 1, !vectorCores.contains(detected.lowercased()) else { return nil }
         return level >= 2 ? "SkylakeX" : "Haswell"
+    }
+
+    /// The core worth measuring against `detected`: the remedy above. (Haswell's AVX2 kernels
+    /// against OpenBLAS 0.3.21's Cooperlake ones on Zen 4, which splits 512-bit operations,
+    /// measured alike within the noise, 83–103 against 94–99 GFLOP/s at 512³ and 2048³: not worth
+    /// a switch.)
+    static func alternativeCore(for detected: String, level: Int32 = nk_kernel_level()) -> String? {
+        remedyCore(for: detected, level: level)
     }
 
     /// A line about the library's core: the core Neurone told it (and the speeds that justified
     /// it), or a core that leaves this CPU's vector units unused; nil when there is nothing to say.
     static func coreNote(_ lib: BLASLibrary) -> String? {
         if let s = lib.coreSwitch {
-            return "OpenBLAS did not recognise this CPU and chose its \(s.from) kernels; Neurone told it \(s.to) (OPENBLAS_CORETYPE), checked it against the built-in kernel, and measured 512³ at \(format(s.gflopsAfter)) GFLOP/s against \(format(s.gflopsBefore))"
+            return "OpenBLAS chose its \(s.from) kernels on this CPU; its \(s.to) kernels passed the check against the built-in kernel and measured faster (512³: \(format(s.gflopsAfter)) GFLOP/s against \(format(s.gflopsBefore))), so Neurone tells it \(s.to) (as OPENBLAS_CORETYPE would; NEURONE_BLAS_CORE=keep does not)"
         }
         return coreWarning(core: lib.coreName)
+    }
+
+    /// The OpenBLAS core choice's cache format: its first line.
+    static let coreCacheMagic = "neurone openblas core 1"
+
+    /// What identifies a core choice: the library file, the core OpenBLAS chose itself, the CPU and the build.
+    static func coreCacheKey(libraryPath: String, detected: String) -> String {
+        "core-choice " + cacheKey(libraryPath: libraryPath, core: detected)
+    }
+
+    /// The core, and the 512³ speeds before and after, in a core-choice cache file's text when it
+    /// is exactly what `coreCacheText` writes for `key`; else nil. Public for the fuzz target.
+    public static func parseCoreCache(_ text: String, key: String) -> (core: String, before: Double, after: Double)? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count == 3, lines[0] == coreCacheMagic, lines[1] == "key " + key else { return nil }
+        let f = lines[2].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 4, f[0] == "core", (1...32).contains(f[1].count),
+              f[1].unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }),
+              let b = Double(f[2]), let a = Double(f[3]), b.isFinite, a.isFinite, b >= 0, a >= 0 else { return nil }
+        return (f[1], b, a)
+    }
+
+    public static func coreCacheText(key: String, core: String, before: Double, after: Double) -> String {
+        "\(coreCacheMagic)\nkey \(key)\ncore \(core) \(before) \(after)\n"
+    }
+
+    /// Reads a small cache file whole (nil when missing or over 64 KB).
+    static func readSmallFile(_ path: String) -> String? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= 65536 {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes += buf[0..<n]
+        }
+        return bytes.count > 65536 ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes `text` to a temporary file beside `path`, then renames it over `path` (the directory
+    /// made when missing); a failure leaves the cache as it was.
+    static func writeSmallFile(_ path: String, _ text: String) {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        makeDirectories(String(path[..<slash]))
+        let tmp = path + ".tmp.\(getpid())"
+        guard let f = fopen(tmp, "w") else { return }
+        let ok = fputs(text, f) >= 0
+        if fclose(f) != 0 || !ok { unlink(tmp); return }
+        if rename(tmp, path) != 0 { unlink(tmp) }
     }
 
     /// A line saying that the library's core uses neither AVX2 nor AVX-512 on a CPU that has them

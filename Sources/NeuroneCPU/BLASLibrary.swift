@@ -31,8 +31,8 @@ final class BLASLibrary: @unchecked Sendable {
     private let coreSelection: (quit: VoidFn, initialise: VoidFn)?
     /// OpenBLAS's name for the core whose kernels it runs (openblas_get_corename), nil for other libraries.
     var coreName: String? { coreNameFn?().map { String(cString: $0) } }
-    /// The core Neurone told an OpenBLAS that did not recognise the CPU, with the speeds that
-    /// justified it (BLASDecision.remedyCore), or nil.
+    /// The core Neurone told OpenBLAS instead of the one it chose (BLASDecision.alternativeCore),
+    /// with the 512³ speeds that justified it, or nil.
     private(set) var coreSwitch: (from: String, to: String, gflopsBefore: Double, gflopsAfter: Double)?
 
     /// The library in use: loaded and checked against the built-in kernel (`verify`); nil when
@@ -107,16 +107,11 @@ final class BLASLibrary: @unchecked Sendable {
         // Single-threaded: Gemm splits products across Neurone's own pool (two pools spinning
         // on the same cores cost conv2 of mnist-cnn 17 % of its time in sched_yield).
         lib.setThreads(1)
-        // an OpenBLAS older than the CPU runs an old core's kernels: told the right core, checked
-        // (its products against the built-in kernel's) and kept only where it is faster
-        if getenv("OPENBLAS_CORETYPE") == nil, let detected = lib.coreName, let target = BLASDecision.remedyCore(for: detected) {
-            let before = lib.probe(.large, builtin: false).blas
-            if lib.switchCore(to: target), lib.verify() == nil, case let after = lib.probe(.large, builtin: false).blas, after > before {
-                lib.coreSwitch = (detected, target, before, after)
-            } else {
-                _ = lib.switchCore(to: detected)
-            }
-        }
+        // OpenBLAS runs the kernels of the core it recognises: one older than the CPU falls back to
+        // an old core's. The right core is measured once per library file and CPU (cached, so that
+        // every process makes the same choice and computes the same bits), checked, and kept only
+        // where it is 3 % faster.
+        lib.chooseCore()
         // checked before it is trusted: a library whose products disagree with the built-in
         // kernel's is not used (kept loaded: it may have started threads)
         if let problem = lib.verify() { return (nil, "\(lib.name) (\(lib.filePath)) failed Neurone's check: \(problem)") }
@@ -124,6 +119,30 @@ final class BLASLibrary: @unchecked Sendable {
     }
 
     func setThreads(_ n: Int) { setThreadsFn?(Int32(n)) }
+
+    /// The core choice described in `open`; NEURONE_BLAS_CORE=keep or a set OPENBLAS_CORETYPE leaves the library's own.
+    private func chooseCore() {
+        if getenv("OPENBLAS_CORETYPE") != nil { return }
+        if let k = getenv("NEURONE_BLAS_CORE"), String(cString: k) == "keep" { return }
+        guard coreSelection != nil, let detected = coreName, let alternative = BLASDecision.alternativeCore(for: detected) else { return }
+        let key = BLASDecision.coreCacheKey(libraryPath: filePath, detected: detected)
+        let file = BLASDecision.cacheFile(forKey: key)
+        if let f = file, let text = BLASDecision.readSmallFile(f), let cached = BLASDecision.parseCoreCache(text, key: key) {
+            if cached.core != detected {
+                if switchCore(to: cached.core), verify() == nil { coreSwitch = (detected, cached.core, cached.before, cached.after) }
+                else { _ = switchCore(to: detected) }
+            }
+            return
+        }
+        let before = probe(.large, builtin: false).blas
+        var chosen = detected, after = before
+        if switchCore(to: alternative), verify() == nil {
+            after = probe(.large, builtin: false).blas
+            if after > before * 1.03 { chosen = alternative }
+        }
+        if chosen == detected { _ = switchCore(to: detected) } else { coreSwitch = (detected, alternative, before, after) }
+        if let f = file { BLASDecision.writeSmallFile(f, BLASDecision.coreCacheText(key: key, core: chosen, before: before, after: after)) }
+    }
 
     /// Makes OpenBLAS choose its kernels again as if OPENBLAS_CORETYPE were `core` (the
     /// environment is restored after): what its constructor does at load, run again before

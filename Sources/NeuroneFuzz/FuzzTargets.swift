@@ -68,6 +68,11 @@ enum FuzzTargets {
             if let choices = BLASDecision.parseCache(text, key: "fuzz"), BLASDecision.parseCache(BLASDecision.cacheText(key: "fuzz", choices), key: "fuzz") != choices {
                 fatalError("blas-cache round trip")
             }
+            // and the OpenBLAS core choice's file (blas-check-*.txt as well)
+            if let c = BLASDecision.parseCoreCache(text, key: "fuzz"),
+               BLASDecision.parseCoreCache(BLASDecision.coreCacheText(key: "fuzz", core: c.core, before: c.before, after: c.after), key: "fuzz").map({ $0 == c }) != true {
+                fatalError("core cache round trip")
+            }
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")
         }

@@ -105,6 +105,22 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertNil(BLASDecision.readCache(dir + "/missing.txt", key: "k"))
     }
 
+    /// The OpenBLAS core choice's cache: written text reads back; another key, a name with odd
+    /// characters, a damaged number or an extra line read as absent.
+    func testCoreChoiceCache() {
+        let text = BLASDecision.coreCacheText(key: "k 1", core: "SkylakeX", before: 29.75, after: 150.5)
+        let c = BLASDecision.parseCoreCache(text, key: "k 1")
+        XCTAssertEqual(c?.core, "SkylakeX")
+        XCTAssertEqual(c?.before, 29.75)
+        XCTAssertEqual(c?.after, 150.5)
+        XCTAssertNil(BLASDecision.parseCoreCache(text, key: "k 2"))
+        for damaged in [text.replacingOccurrences(of: "SkylakeX", with: "Sky/lake"), text.replacingOccurrences(of: "150.5", with: "-1"),
+                        text.replacingOccurrences(of: "29.75", with: "nan"), text + "more\n", "", String(text.dropLast(6)),
+                        text.replacingOccurrences(of: "SkylakeX", with: String(repeating: "A", count: 33))] {
+            XCTAssertNil(BLASDecision.parseCoreCache(damaged, key: "k 1"), damaged)
+        }
+    }
+
     /// The cache lives in NEURONE_CACHE_DIR when set, and its name depends on the key.
     func testCacheLocationAndKey() {
         let saved = getenv("NEURONE_CACHE_DIR").map { String(cString: $0) }
@@ -122,8 +138,10 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertEqual(BLASDecision.remedyCore(for: "Prescott", level: 2), "SkylakeX")
         XCTAssertEqual(BLASDecision.remedyCore(for: "Nehalem", level: 1), "Haswell")
         XCTAssertNil(BLASDecision.remedyCore(for: "Prescott", level: 0), "a baseline CPU has nothing better")
-        XCTAssertNil(BLASDecision.remedyCore(for: "Haswell", level: 2), "an AVX2 core on an AVX-512 CPU stays (faster on Zen 4)")
+        XCTAssertNil(BLASDecision.remedyCore(for: "Haswell", level: 2), "an AVX2 core on an AVX-512 CPU stays (as fast on Zen 4)")
         XCTAssertNil(BLASDecision.remedyCore(for: "Cooperlake", level: 2))
+        XCTAssertEqual(BLASDecision.alternativeCore(for: "Prescott", level: 2), "SkylakeX")
+        XCTAssertNil(BLASDecision.alternativeCore(for: "Cooperlake", level: 2))
         XCTAssertNil(BLASDecision.coreWarning(core: nil, level: 2))
         XCTAssertNil(BLASDecision.coreWarning(core: "SkylakeX", level: 2))
         let w = BLASDecision.coreWarning(core: "Prescott", level: 2) ?? "nil"
