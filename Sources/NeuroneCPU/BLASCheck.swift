@@ -213,7 +213,13 @@ extension BLASDecision {
     /// (debug or release).
     static func cacheKey(libraryPath: String, core: String?) -> String {
         var st = stat()
-        let file = stat(libraryPath, &st) == 0 ? "\(st.st_size) \(st.st_mtim.tv_sec)" : "unknown"
+        let found = stat(libraryPath, &st) == 0
+        #if canImport(Darwin)
+        let mtime = st.st_mtimespec.tv_sec
+        #else
+        let mtime = st.st_mtim.tv_sec
+        #endif
+        let file = found ? "\(st.st_size) \(mtime)" : "unknown"
         let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? ""
         // a debug build's C kernels are unoptimised: its measurements are its own
         #if DEBUG
