@@ -130,7 +130,18 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertTrue(a.hasPrefix("/tmp/somewhere/blas-check-") && a.hasSuffix(".txt"), a)
         XCTAssertNotEqual(a, b)
         let key = BLASDecision.cacheKey(libraryPath: "/nonexistent/lib.so", core: "Haswell")
-        XCTAssertTrue(key.contains("core=Haswell") && key.contains("level=\(Gemm.builtinKernelName)"), key)
+        XCTAssertTrue(key.contains("core=Haswell") && key.contains("level=\(Gemm.builtinKernelName)") && key.contains(" unknown "), key)
+        // a library file replaced in place (same size, another modification time) is another key
+        let lib = "/tmp/neurone-blaskey-\(getpid()).so"
+        defer { unlink(lib) }
+        XCTAssertTrue(FileManager.default.createFile(atPath: lib, contents: Data(repeating: 1, count: 100)))
+        var times = [timeval(tv_sec: 1_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000, tv_usec: 0)]
+        XCTAssertEqual(utimes(lib, &times), 0)
+        let k1 = BLASDecision.cacheKey(libraryPath: lib, core: nil)
+        XCTAssertTrue(k1.contains("\(lib) 100 1000000 "), k1)
+        times = [timeval(tv_sec: 2_000_000, tv_usec: 0), timeval(tv_sec: 2_000_000, tv_usec: 0)]
+        XCTAssertEqual(utimes(lib, &times), 0)
+        XCTAssertNotEqual(BLASDecision.cacheKey(libraryPath: lib, core: nil), k1)
     }
 
     /// OpenBLAS running a pre-AVX2 core on a CPU with AVX2 or AVX-512 is told the right one; vector cores are left alone.
