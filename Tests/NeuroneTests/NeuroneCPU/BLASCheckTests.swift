@@ -1,6 +1,7 @@
 import XCTest
 @testable import NeuroneCPU
 import CNeuroneKernels
+import NeuroneTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -190,5 +191,22 @@ final class BLASCheckTests: XCTestCase {
             let want: GemmBackend = (Gemm.blasDecision?.usesBLAS(c) ?? false) ? .blas : .builtin
             XCTAssertEqual(Gemm.backendFor(m: s.m, n: s.n, k: s.k), want, "\(c)")
         }
+    }
+}
+
+/// The NEURONE_* variables with fixed values: each value it does not accept named, with what it expects.
+final class EnvironmentCheckTests: XCTestCase {
+    func testProblems() {
+        XCTAssertEqual(NeuroneEnvironment.problems([:]), [])
+        XCTAssertEqual(NeuroneEnvironment.problems(["NEURONE_KERNEL": "AVX2", "NEURONE_GEMM": "auto", "NEURONE_LINEAR": "gemm",
+                                                    "NEURONE_NUM_THREADS": "3", "NEURONE_DEVICE": "reference", "NEURONE_BLAS_CORE": "keep"]), [])
+        let p = NeuroneEnvironment.problems(["NEURONE_KERNEL": "avx3", "NEURONE_GEMM": "mkl", "NEURONE_LINEAR": "fast", "NEURONE_NUM_THREADS": "0",
+                                             "NEURONE_DEVICE": "gpu", "NEURONE_BLAS_CORE": "SkylakeX"])
+        XCTAssertEqual(p.count, 6, "\(p)")
+        XCTAssertTrue(p.contains { $0.hasPrefix("NEURONE_KERNEL=avx3 is not one of generic, avx2, avx512") }, "\(p)")
+        XCTAssertTrue(p.contains { $0.hasPrefix("NEURONE_GEMM=mkl is not one of auto, blas, builtin") }, "\(p)")
+        XCTAssertTrue(p.contains { $0.hasPrefix("NEURONE_NUM_THREADS=0 is not a whole number") }, "\(p)")
+        XCTAssertTrue(p.contains { $0.hasPrefix("NEURONE_DEVICE=gpu names no device") }, "\(p)")
+        XCTAssertEqual(NeuroneEnvironment.problems(["NEURONE_NUM_THREADS": "two"]).count, 1)
     }
 }
