@@ -57,7 +57,7 @@ struct Info: ParsableCommand {
                 }
                 print("GEMM per class:   (\(origin))")
                 for line in d.lines { print("  " + line) }
-                if let w = d.coreWarning { print("note:             \(w)") }
+                if let w = d.coreNote { print("note:             \(w)") }
             }
             print("GEMM backend:     \(Gemm.backend.rawValue)")
             print("built-in kernel:  \(Gemm.builtinKernelName)")

@@ -36,8 +36,11 @@ public enum GemmShapeClass: String, CaseIterable, Sendable {
 /// What the BLAS check decided for one class of products, and the speeds it measured (float32,
 /// one thread each: Neurone gives either path one block of the product per thread).
 public struct GemmClassChoice: Sendable, Equatable {
+    /// Whether products of this class go to the BLAS library (else the built-in kernel).
     public var useBLAS: Bool
+    /// The library's GFLOP/s on the class's probe product (0 when NEURONE_GEMM decided).
     public var blasGflops: Double
+    /// The built-in kernel's GFLOP/s on the same product (0 when NEURONE_GEMM decided).
     public var builtinGflops: Double
 }
 
@@ -53,16 +56,21 @@ public struct BLASDecision: Sendable {
         case cached(String)    // read from this cache file
         case environment       // NEURONE_GEMM
     }
+    /// The library's file name, e.g. "libopenblas.so.0".
     public let library: String
     /// The library file the BLAS symbols come from.
     public let libraryPath: String
     /// OpenBLAS's name for the core whose kernels it runs (openblas_get_corename), if it says.
     public let core: String?
+    /// The choice for every class.
     public let choices: [GemmShapeClass: GemmClassChoice]
+    /// Where `choices` came from.
     public let origin: Origin
-    /// A line saying why the library's core may be the wrong one for this CPU (OpenBLAS older than the CPU), or nil.
-    public let coreWarning: String?
+    /// A line about OpenBLAS's core: the one Neurone told it instead of its own choice, or one that
+    /// leaves this CPU's vector units unused (`coreNote(_:)`); nil when there is nothing to say.
+    public let coreNote: String?
 
+    /// Whether products of class `c` go to the BLAS library.
     public func usesBLAS(_ c: GemmShapeClass) -> Bool { choices[c]?.useBLAS ?? false }
 
     /// One line per class: the choice and its reason.
@@ -230,8 +238,8 @@ extension BLASDecision {
         return "\(libraryPath) \(file) core=\(core ?? "?") coretype=\(coreType) cpu=\(cpuIdentity) level=\(Gemm.builtinKernelName) build=\(build)"
     }
 
-    /// The CPU's model name and a hash of its flags (Linux: /proc/cpuinfo), or "unknown".
-    static var cpuIdentity: String {
+    /// The CPU's model name and a hash of its flags (Linux: /proc/cpuinfo), or "unknown"; read once.
+    static let cpuIdentity: String = {
         guard let f = fopen("/proc/cpuinfo", "r") else { return "unknown" }
         defer { fclose(f) }
         var model = "", flags = ""
@@ -244,16 +252,20 @@ extension BLASDecision {
             if flags.isEmpty, s.hasPrefix("flags") { flags = s.split(separator: ":", maxSplits: 1).last.map { $0.trimmingWhitespace } ?? "" }
             if !model.isEmpty && !flags.isEmpty { break }
         }
-        var h: UInt64 = 0xcbf29ce484222325  // FNV-1a of the flags
-        for b in flags.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return "\(model.replacingSpaces)/\(String(h, radix: 16))"
+        return "\(model.replacingSpaces)/\(fnv1a(flags))"
+    }()
+
+    /// The FNV-1a hash of `s`, in hexadecimal (a short stable name for a long string).
+    static func fnv1a(_ s: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return String(h, radix: 16)
     }
 
+    /// The cache file for `key` in `cacheDirectory` (a decision's, or a core choice's), or nil.
     static func cacheFile(forKey key: String) -> String? {
         guard let dir = cacheDirectory else { return nil }
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return dir + "/blas-check-" + String(h, radix: 16) + ".txt"
+        return dir + "/blas-check-" + fnv1a(key) + ".txt"
     }
 
     /// The cached choices for `key`, or nil when the file is missing, for another key, or not in
@@ -296,6 +308,7 @@ extension BLASDecision {
         return text
     }
 
+    /// mkdir -p `dir` (errors ignored: writing the file then fails, and the cache is skipped).
     static func makeDirectories(_ dir: String) {
         var prefix = dir.hasPrefix("/") ? "/" : ""
         for part in dir.split(separator: "/") {
@@ -308,15 +321,15 @@ extension BLASDecision {
     /// The decision for `lib` (already verified): NEURONE_GEMM, else the cache, else measured now (and cached).
     static func make(for lib: BLASLibrary, recheck: Bool = false) -> BLASDecision {
         let path = lib.filePath, core = lib.coreName
-        let warning = coreNote(lib)
+        let note = coreNote(lib)
         if let forced = environmentChoice {
             let all = Dictionary(uniqueKeysWithValues: GemmShapeClass.allCases.map { ($0, GemmClassChoice(useBLAS: forced, blasGflops: 0, builtinGflops: 0)) })
-            return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: all, origin: .environment, coreWarning: warning)
+            return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: all, origin: .environment, coreNote: note)
         }
         let key = cacheKey(libraryPath: path, core: core)
         let file = cacheFile(forKey: key)
         if !recheck, let file = file, let cached = readCache(file, key: key) {
-            return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: cached, origin: .cached(file), coreWarning: warning)
+            return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: cached, origin: .cached(file), coreNote: note)
         }
         var choices: [GemmShapeClass: GemmClassChoice] = [:]
         for c in GemmShapeClass.allCases {
@@ -325,7 +338,7 @@ extension BLASDecision {
             choices[c] = GemmClassChoice(useBLAS: !(k > b * 1.05), blasGflops: b, builtinGflops: k)
         }
         if let file = file { writeCache(file, key: key, choices) }
-        return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: choices, origin: .measured, coreWarning: warning)
+        return BLASDecision(library: lib.name, libraryPath: path, core: core, choices: choices, origin: .measured, coreNote: note)
     }
 
     /// OpenBLAS's cores whose kernels use AVX2 or AVX-512.
@@ -333,18 +346,12 @@ extension BLASDecision {
 
     /// The core to tell an OpenBLAS that runs `detected` on this CPU: SkylakeX on an AVX-512 CPU,
     /// Haswell on an AVX2 one, when `detected` uses neither (an OpenBLAS older than the CPU falls
-    /// back to SSE3 Prescott: a third of the speed or less); nil when the core is fine.
+    /// back to SSE3 Prescott: a third of the speed or less); nil when the core is fine. (An AVX2
+    /// core on an AVX-512 CPU is left alone: OpenBLAS 0.3.21's Haswell and Cooperlake kernels
+    /// measured alike on Zen 4, which splits 512-bit operations: 83–103 against 94–99 GFLOP/s.)
     static func remedyCore(for detected: String, level: Int32 = nk_kernel_level()) -> String? {
         guard level >= 1, !vectorCores.contains(detected.lowercased()) else { return nil }
         return level >= 2 ? "SkylakeX" : "Haswell"
-    }
-
-    /// The core worth measuring against `detected`: the remedy above. (Haswell's AVX2 kernels
-    /// against OpenBLAS 0.3.21's Cooperlake ones on Zen 4, which splits 512-bit operations,
-    /// measured alike within the noise, 83–103 against 94–99 GFLOP/s at 512³ and 2048³: not worth
-    /// a switch.)
-    static func alternativeCore(for detected: String, level: Int32 = nk_kernel_level()) -> String? {
-        remedyCore(for: detected, level: level)
     }
 
     /// A line about the library's core: the core Neurone told it (and the speeds that justified
@@ -377,6 +384,8 @@ extension BLASDecision {
         return (f[1], b, a)
     }
 
+    /// The core-choice cache file's text: the format line, the key, the core and the 512³ speeds
+    /// measured before and after the switch.
     public static func coreCacheText(key: String, core: String, before: Double, after: Double) -> String {
         "\(coreCacheMagic)\nkey \(key)\ncore \(core) \(before) \(after)\n"
     }
@@ -415,7 +424,7 @@ extension BLASDecision {
         if let set = getenv("OPENBLAS_CORETYPE"), set.pointee != 0 {
             return "OPENBLAS_CORETYPE=\(String(cString: set)) makes OpenBLAS run its \(core) kernels on this \(isa) CPU; OPENBLAS_CORETYPE=\(better) uses its \(isa)"
         }
-        return "OpenBLAS runs its \(core) kernels on this \(isa) CPU: telling it \(better) failed the check or was not faster"
+        return "OpenBLAS runs its \(core) kernels on this \(isa) CPU: telling it \(better) was not done (NEURONE_BLAS_CORE=keep, or a library that cannot choose its core again) or failed the check or was not faster"
     }
 }
 

@@ -31,7 +31,7 @@ final class BLASLibrary: @unchecked Sendable {
     private let coreSelection: (quit: VoidFn, initialise: VoidFn)?
     /// OpenBLAS's name for the core whose kernels it runs (openblas_get_corename), nil for other libraries.
     var coreName: String? { coreNameFn?().map { String(cString: $0) } }
-    /// The core Neurone told OpenBLAS instead of the one it chose (BLASDecision.alternativeCore),
+    /// The core Neurone told OpenBLAS instead of the one it chose (BLASDecision.remedyCore),
     /// with the 512³ speeds that justified it, or nil.
     private(set) var coreSwitch: (from: String, to: String, gflopsBefore: Double, gflopsAfter: Double)?
 
@@ -123,8 +123,8 @@ final class BLASLibrary: @unchecked Sendable {
     /// The core choice described in `open`; NEURONE_BLAS_CORE=keep or a set OPENBLAS_CORETYPE leaves the library's own.
     private func chooseCore() {
         if getenv("OPENBLAS_CORETYPE") != nil { return }
-        if let k = getenv("NEURONE_BLAS_CORE"), String(cString: k) == "keep" { return }
-        guard coreSelection != nil, let detected = coreName, let alternative = BLASDecision.alternativeCore(for: detected) else { return }
+        if let k = getenv("NEURONE_BLAS_CORE"), String(cString: k).lowercased() == "keep" { return }
+        guard coreSelection != nil, let detected = coreName, let target = BLASDecision.remedyCore(for: detected) else { return }
         let key = BLASDecision.coreCacheKey(libraryPath: filePath, detected: detected)
         let file = BLASDecision.cacheFile(forKey: key)
         if let f = file, let text = BLASDecision.readSmallFile(f), let cached = BLASDecision.parseCoreCache(text, key: key) {
@@ -136,11 +136,11 @@ final class BLASLibrary: @unchecked Sendable {
         }
         let before = probe(.large, builtin: false).blas
         var chosen = detected, after = before
-        if switchCore(to: alternative), verify() == nil {
+        if switchCore(to: target), verify() == nil {
             after = probe(.large, builtin: false).blas
-            if after > before * 1.03 { chosen = alternative }
+            if after > before * 1.03 { chosen = target }
         }
-        if chosen == detected { _ = switchCore(to: detected) } else { coreSwitch = (detected, alternative, before, after) }
+        if chosen == detected { _ = switchCore(to: detected) } else { coreSwitch = (detected, target, before, after) }
         if let f = file { BLASDecision.writeSmallFile(f, BLASDecision.coreCacheText(key: key, core: chosen, before: before, after: after)) }
     }
 

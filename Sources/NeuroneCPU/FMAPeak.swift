@@ -14,6 +14,9 @@ public enum FMAPeak {
         return [("avx512", 2), ("avx2", 1), ("generic", 0)].filter { $0.1 <= top }.map { (name: $0.0, level: $0.1) }
     }
 
+    /// Float32 lanes per vector at `level` (16, 8 or 4): each probe step is 12·lanes multiply-adds.
+    public static func lanes(_ level: Int32) -> Int { Int(nk_fma_peak_lanes(level)) }
+
     /// GFLOP/s of `threads` threads, each running `iterations` steps of the probe at `level`, once.
     public static func measure(level: Int32, threads: Int, iterations: Int) -> Double {
         let saved = Threading.threadCount
@@ -26,7 +29,7 @@ public enum FMAPeak {
         }
         clock_gettime(CLOCK_MONOTONIC, &t1)
         let secs = Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9
-        let flops = Double(threads) * Double(iterations) * 12 * Double(nk_fma_peak_lanes(level)) * 2
+        let flops = Double(threads) * Double(iterations) * 12 * Double(lanes(level)) * 2
         return flops / secs / 1e9
     }
 }

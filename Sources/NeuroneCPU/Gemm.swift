@@ -18,7 +18,8 @@ public enum Gemm {
     /// The BLAS library's file name, if one was loaded and passed the check.
     public static var blasName: String? { BLASLibrary.shared?.name }
 
-    /// Why the BLAS library that was found is not used (its products disagreed with the built-in kernel's), or nil.
+    /// Why no BLAS library is used although one was found or named (its products disagreed with
+    /// the built-in kernel's, or the library NEURONE_BLAS names cannot be loaded), or nil.
     public static var blasRejection: String? { BLASLibrary.rejection }
 
     /// The built-in micro-kernel chosen for this CPU ("avx512", "avx2" or "generic").
@@ -51,7 +52,7 @@ public enum Gemm {
         set { requestedBackend = newValue }
     }
 
-    /// The path a float32 product C[m, n] = A[m, k]·B[k, n] takes.
+    /// The path a product C[m, n] = A[m, k]·B[k, n] takes (float64 follows the float32 measurement).
     @inline(__always)
     public static func backendFor(m: Int, n: Int, k: Int) -> GemmBackend {
         if let r = requested { return r }

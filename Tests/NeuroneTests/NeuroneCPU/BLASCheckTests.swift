@@ -152,8 +152,6 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertNil(BLASDecision.remedyCore(for: "Prescott", level: 0), "a baseline CPU has nothing better")
         XCTAssertNil(BLASDecision.remedyCore(for: "Haswell", level: 2), "an AVX2 core on an AVX-512 CPU stays (as fast on Zen 4)")
         XCTAssertNil(BLASDecision.remedyCore(for: "Cooperlake", level: 2))
-        XCTAssertEqual(BLASDecision.alternativeCore(for: "Prescott", level: 2), "SkylakeX")
-        XCTAssertNil(BLASDecision.alternativeCore(for: "Cooperlake", level: 2))
         XCTAssertNil(BLASDecision.coreWarning(core: nil, level: 2))
         XCTAssertNil(BLASDecision.coreWarning(core: "SkylakeX", level: 2))
         let w = BLASDecision.coreWarning(core: "Prescott", level: 2) ?? "nil"
