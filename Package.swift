@@ -22,6 +22,9 @@ import PackageDescription
 //   NeuroneONNXProto  onnx.proto's generated Swift code (SwiftProtobuf; scripts/generate_onnx_proto)
 //   NeuroneONNX       ONNX export and import                                     (NN, IO, Data, ONNXProto)
 //   NeuroneONNXCLI    `neurone-onnx`, which `neurone export` and `neurone import` run (Neurone, ONNX)
+//   NeuronePlayground the playground's sessions: data sets, networks, frames, messages (Training)
+//   NeuroneServer     the playground's HTTP and WebSocket server and its page     (Playground, Hummingbird)
+//   NeuroneServeCLI   `neurone-serve`, which `neurone serve` runs                (Server, ArgumentParser)
 let package = Package(
     name: "Neurone",
     platforms: [.macOS(.v13)],
@@ -30,10 +33,13 @@ let package = Package(
         .executable(name: "neurone", targets: ["NeuroneCLI"]),
         .library(name: "NeuroneONNX", targets: ["NeuroneONNX"]),
         .executable(name: "neurone-onnx", targets: ["NeuroneONNXCLI"]),
+        .executable(name: "neurone-serve", targets: ["NeuroneServeCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         .target(name: "CNeuroneKernels", path: "Sources/CNeuroneKernels"),
@@ -63,6 +69,17 @@ let package = Package(
             name: "NeuroneONNXCLI",
             dependencies: ["Neurone", "NeuroneONNX", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/NeuroneONNXCLI"),
+        // The playground, kept out of `neurone` for the same reason (Hummingbird and SwiftNIO):
+        // `neurone serve` runs the `neurone-serve` program beside it.
+        .target(name: "NeuronePlayground", dependencies: ["NeuroneTraining"], path: "Sources/NeuronePlayground"),
+        .target(name: "NeuroneServer",
+                dependencies: ["NeuronePlayground", .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
+                path: "Sources/NeuroneServer"),
+        .executableTarget(
+            name: "NeuroneServeCLI",
+            dependencies: ["NeuroneServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/NeuroneServeCLI"),
         .executableTarget(
             name: "NeuroneCLI",
             dependencies: ["Neurone", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -85,5 +102,11 @@ let package = Package(
         .testTarget(
             name: "NeuroneTests", dependencies: ["Neurone", "NeuroneONNX"], path: "Tests/NeuroneTests",
             resources: [.copy("Reference")]),
+        .testTarget(
+            name: "NeuroneServerTests",
+            dependencies: ["NeuronePlayground", "NeuroneServer",
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket")],
+            path: "Tests/NeuroneServerTests"),
     ]
 )

@@ -8,7 +8,7 @@ struct NeuroneCommand: ParsableCommand {
         commandName: "neurone",
         abstract: "Neurone: tensors, autograd and neural networks in Swift.",
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Predict.self, Sample.self, Export.self, Import.self, DataCommand.self, Summary.self, Models.self, Explain.self, Bench.self, Info.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Sample.self, Export.self, Import.self, Serve.self, DataCommand.self, Summary.self, Models.self, Explain.self, Bench.self, Info.self])
 
     /// The NEURONE_* variables are checked before any command runs: a value the library would
     /// pass over (falling back to its default) stops the program with what is wrong and what is expected.

@@ -6,14 +6,20 @@ import Glibc
 import Darwin
 #endif
 
-/// `neurone export` and `neurone import` are the program `neurone-onnx` (git's way with its
-/// subcommands): ONNX needs the protobuf library, which would make `neurone`'s first build
-/// minutes longer for everyone. `neurone-onnx` is looked for beside `neurone`, then on PATH.
-enum ONNXProgram {
-    static let name = "neurone-onnx"
+/// Commands that are programs of their own (git's way with its subcommands), so that `neurone`'s
+/// first build does not compile libraries most users never need: `neurone export` and `neurone
+/// import` run `neurone-onnx` (the protobuf library), `neurone serve` runs `neurone-serve`
+/// (Hummingbird and SwiftNIO). A helper is looked for beside `neurone`, then on PATH.
+struct HelperProgram {
+    let name: String
+    /// What it compiles that neurone does not (said when it is missing).
+    let why: String
 
-    /// The neurone-onnx executable, if built.
-    static func find() -> String? {
+    static let onnx = HelperProgram(name: "neurone-onnx", why: "the protobuf library")
+    static let serve = HelperProgram(name: "neurone-serve", why: "the Hummingbird web server and SwiftNIO")
+
+    /// The executable, if built.
+    func find() -> String? {
         var candidates: [String] = []
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent(name).path)
@@ -24,16 +30,16 @@ enum ONNXProgram {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Replaces this process with `neurone-onnx SUBCOMMAND ARGUMENTS…`; throws when it is not built.
-    static func run(_ subcommand: String, _ arguments: [String]) throws -> Never {
+    /// Replaces this process with the helper, given `arguments`; throws when it is not built.
+    func run(_ command: String, _ arguments: [String]) throws -> Never {
         guard let path = find() else {
             throw ProgramError(message: """
-                neurone \(subcommand) runs the program \(name), which is not built. Build it with
+                neurone \(command) runs the program \(name), which is not built. Build it with
                   swift build -c release --product \(name)
-                (it sits beside neurone in .build/release; it is a separate program because it compiles the protobuf library, which neurone itself does not need)
+                (it sits beside neurone in .build/release; it is a separate program because it compiles \(why), which neurone itself does not need)
                 """)
         }
-        let argv = [path, subcommand] + arguments
+        let argv = [path] + arguments
         var cArgs = argv.map { strdup($0) }
         cArgs.append(nil)
         execv(path, &cArgs)
@@ -56,7 +62,7 @@ struct Export: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The options of neurone-onnx export (--help shows them).")
     var arguments: [String] = []
 
-    func run() throws { try ONNXProgram.run("export", arguments) }
+    func run() throws { try HelperProgram.onnx.run("export", ["export"] + arguments) }
 }
 
 struct Import: ParsableCommand {
@@ -68,5 +74,17 @@ struct Import: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The options of neurone-onnx import (--help shows them).")
     var arguments: [String] = []
 
-    func run() throws { try ONNXProgram.run("import", arguments) }
+    func run() throws { try HelperProgram.onnx.run("import", ["import"] + arguments) }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the playground: a network training live in your browser (runs neurone-serve; --help lists its options).",
+        discussion: "neurone serve [--port 8080] [--host 127.0.0.1] [--max-sessions 32]",
+        helpNames: [])
+
+    @Argument(parsing: .captureForPassthrough, help: "The options of neurone-serve (--help shows them).")
+    var arguments: [String] = []
+
+    func run() throws { try HelperProgram.serve.run("serve", arguments) }
 }

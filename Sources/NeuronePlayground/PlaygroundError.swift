@@ -1,0 +1,7 @@
+/// A message or setting the playground refuses: the message names the field, what it expects and
+/// what it found. The server answers it with an error frame and keeps the session.
+public struct PlaygroundError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

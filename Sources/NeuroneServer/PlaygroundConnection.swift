@@ -1,0 +1,117 @@
+import Foundation
+import NeuronePlayground
+
+/// One page's WebSocket: its session (touched only on the engine's queue), whether it plays, and
+/// how far the page has drawn. At most two frames are in flight, and at most
+/// `PlaygroundLimits.maxFramesPerSecond` are sent a second.
+actor PlaygroundConnection {
+    let engine: PlaygroundEngine
+    let send: @Sendable (String) async throws -> Void
+    private var session: SessionBox?
+    private(set) var playing = false
+    private var sentEpoch = -1, ackedEpoch = -1
+    private var lastFrame = ContinuousClock.now
+    private var working = false
+
+    init(engine: PlaygroundEngine, send: @escaping @Sendable (String) async throws -> Void) {
+        self.engine = engine
+        self.send = send
+    }
+
+    /// Handles one text message; a refused one is answered with an error frame.
+    func handle(_ text: String) async throws {
+        let message: ClientMessage
+        do {
+            let current = try await engine.run { [session] in session?.session.settings ?? PlaygroundSettings() }
+            message = try ClientMessage.parse(text, current: current)
+        } catch let e as PlaygroundError {
+            try await send(ServerMessage.error(e.message))
+            return
+        }
+        switch message {
+        case .config(let settings):
+            await configure(settings)
+        case .reset:
+            guard let s = session else { return try await send(ServerMessage.error("reset: send a config message first")) }
+            let settings = try await engine.run { s.session.settings }
+            await configure(settings)
+        case .play, .pause, .step, .points:
+            guard let s = session else { return try await send(ServerMessage.error("\(message): send a config message first")) }
+            switch message {
+            case .play:
+                playing = true
+                try await send(ServerMessage.state(playing: true, epoch: sentEpoch))
+            case .pause:
+                playing = false
+                try await send(ServerMessage.state(playing: false, epoch: sentEpoch))
+            case .step:
+                playing = false
+                try await send(ServerMessage.state(playing: false, epoch: sentEpoch))
+                try await sendNextFrame(train: true)
+            case .points(let added, let removed):
+                let setup = try await engine.run { () -> String in
+                    var settings = s.session.settings
+                    settings.added = added
+                    settings.removed = removed
+                    s.session.replacePoints(settings)
+                    return ServerMessage.setup(s.session)
+                }
+                try await send(setup)
+            default: break
+            }
+        case .ack(let epoch):
+            ackedEpoch = max(ackedEpoch, min(epoch, sentEpoch))
+        }
+    }
+
+    private func configure(_ settings: PlaygroundSettings) async {
+        do {
+            let (box, setup, frame) = try await engine.run { () -> (SessionBox, String, String) in
+                let s = try PlaygroundSession(settings)
+                return (SessionBox(s), ServerMessage.setup(s), ServerMessage.frame(s.frame()))
+            }
+            session = box
+            playing = false
+            sentEpoch = 0
+            ackedEpoch = -1
+            try await send(setup)
+            try await send(ServerMessage.state(playing: false, epoch: 0))
+            try await send(frame)
+        } catch let e as PlaygroundError {
+            try? await send(ServerMessage.error(e.message))
+        } catch {
+            try? await send(ServerMessage.error("config: \(error)"))
+        }
+    }
+
+    /// Trains one epoch (when `train`) and sends the frame.
+    private func sendNextFrame(train: Bool) async throws {
+        guard let s = session, !working else { return }
+        working = true
+        defer { working = false }
+        let frame = try await engine.run { () -> (Int, String) in
+            if train { s.session.trainEpoch() }
+            let f = s.session.frame()
+            return (f.epoch, ServerMessage.frame(f))
+        }
+        guard s === session else { return }  // a config arrived meanwhile
+        sentEpoch = frame.0
+        lastFrame = .now
+        try await send(frame.1)
+    }
+
+    /// Called by the player loop: sends the next frame when playing, the page has drawn all but
+    /// one, and the frame rate allows. Returns false when there was nothing to do.
+    func tick() async throws -> Bool {
+        guard playing, session != nil, !working, sentEpoch - ackedEpoch < 2,
+              ContinuousClock.now - lastFrame >= .milliseconds(1000 / PlaygroundLimits.maxFramesPerSecond) else { return false }
+        try await sendNextFrame(train: true)
+        return true
+    }
+}
+
+/// A session, handed between the connection and the engine's queue (only the queue touches it).
+final class SessionBox: @unchecked Sendable {
+    let session: PlaygroundSession
+    init(_ session: PlaygroundSession) { self.session = session }
+}

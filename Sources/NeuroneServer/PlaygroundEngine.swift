@@ -1,0 +1,34 @@
+import Dispatch
+import NeuronePlayground
+
+/// Runs every session's training and frames on one serial queue: Neurone's autograd mode and
+/// its kernel thread pool are process-wide, so two sessions must not compute at once. Each
+/// session asks for one frame at a time, so the queue serves the tabs in turn.
+public final class PlaygroundEngine: @unchecked Sendable {
+    let queue = DispatchQueue(label: "neurone.playground.engine")
+
+    public init() {}
+
+    public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+            queue.async {
+                do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// Counts the sessions served at once, refusing one over the limit.
+public actor SessionCounter {
+    public private(set) var open = 0
+    public let limit: Int
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        guard open < limit else { return false }
+        open += 1
+        return true
+    }
+
+    func leave() { open -= 1 }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NeuronePlayground
+
+/// `neurone serve`: the playground's page (HTML, CSS and JavaScript compiled into the program, see
+/// `PageAssets`) and its WebSocket `/ws`, on which each page drives one training session.
+public struct PlaygroundServer: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxSessions: Int { sessions.limit }
+    /// The sessions open now (a tab's is freed when its socket closes).
+    public let sessions: SessionCounter
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxSessions: Int = PlaygroundLimits.maxSessions) {
+        self.host = host
+        self.port = port
+        sessions = SessionCounter(limit: maxSessions)
+    }
+
+    /// The largest WebSocket message read at all; a message larger than `maxMessageBytes` but
+    /// within this gets an error frame, a larger one closes the socket with code 1009.
+    public static let maxWebSocketMessage = 1 << 20
+
+    /// The paths served, with their content types.
+    static let pages: [(path: String, type: String, body: String)] = [
+        ("/", "text/html; charset=utf-8", PageAssets.indexHTML),
+        ("/playground.js", "text/javascript; charset=utf-8", PageAssets.playgroundJS),
+        ("/playground.css", "text/css; charset=utf-8", PageAssets.playgroundCSS),
+    ]
+
+    /// The Hummingbird application (`onServerRunning` receives the bound port, useful with port 0).
+    public func application(logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        let engine = PlaygroundEngine()
+        let counter = sessions
+        let router = Router()
+        for page in Self.pages {
+            let body = ByteBuffer(string: page.body), type = page.type
+            router.get(RouterPath(page.path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
+            }
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        var log = logger ?? Logger(label: "neurone-serve")
+        if logger == nil { log.logLevel = .warning }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: Self.maxWebSocketMessage))) { request, _, _ in
+                guard request.path == "/ws" else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    guard await counter.enter() else {
+                        try await outbound.write(.text(ServerMessage.error(
+                            "the server has \(counter.limit) sessions open, its limit: close a tab and reload")))
+                        return
+                    }
+                    let connection = PlaygroundConnection(engine: engine) { text in try await outbound.write(.text(text)) }
+                    do {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                // The player: a frame whenever the connection may send one.
+                                while !Task.isCancelled {
+                                    if try await !connection.tick() { try await Task.sleep(for: .milliseconds(2)) }
+                                }
+                            }
+                            group.addTask {
+                                for try await message in inbound.messages(maxSize: Self.maxWebSocketMessage) {
+                                    switch message {
+                                    case .text(let text): try await connection.handle(text)
+                                    case .binary: try await outbound.write(.text(ServerMessage.error("message: expected JSON text, found a binary message")))
+                                    }
+                                }
+                            }
+                            // Either ends (the page closed, or the socket failed): stop the other.
+                            _ = try await group.next()
+                            group.cancelAll()
+                        }
+                    } catch {}
+                    await counter.leave()
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "neurone-serve"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: log)
+    }
+}
