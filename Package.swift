@@ -87,7 +87,7 @@ let package = Package(
         // The course's runnable examples (Examples/, docs/course/): swift run -c release NAME [--quick]
         // Fuzz targets of the parsers (scripts/fuzz): a replay tool in a plain build, libFuzzer's
         // entry point when built with -sanitize=fuzzer -DNEURONE_LIBFUZZER.
-        .executableTarget(name: "neurone-fuzz", dependencies: ["Neurone", "NeuroneONNX"], path: "Sources/NeuroneFuzz"),
+        .executableTarget(name: "neurone-fuzz", dependencies: ["Neurone", "NeuroneONNX", "NeuronePlayground"], path: "Sources/NeuroneFuzz"),
         .executableTarget(name: "perceptron-xor", dependencies: ["Neurone"], path: "Examples/perceptron-xor"),
         .executableTarget(name: "stars-circles", dependencies: ["Neurone"], path: "Examples/stars-circles"),
         .executableTarget(name: "patterns-2x2", dependencies: ["Neurone"], path: "Examples/patterns-2x2"),

@@ -2,12 +2,13 @@ import Foundation
 import Neurone
 import NeuroneONNX
 import NeuroneDevice
+import NeuronePlayground
 
 /// The parsers a user's bytes reach, each as a fuzz target: an input may give any thrown error
 /// (that is the contract) but must never trap, abort or exhaust memory.
 enum FuzzTargets {
     /// Target names, as `scripts/fuzz` and Fuzz/corpus/ know them.
-    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary", "onnx", "blas-cache"]
+    static let names = ["safetensors", "idx", "compressed", "csv", "png", "pgm", "usps", "model-spec", "training-state", "model-json", "text", "vocabulary", "onnx", "blas-cache", "playground-message"]
 
     /// Runs target `name` on one input.
     static func run(_ name: String, _ bytes: [UInt8]) {
@@ -72,6 +73,20 @@ enum FuzzTargets {
             if let c = BLASDecision.parseCoreCache(text, key: "fuzz"),
                BLASDecision.parseCoreCache(BLASDecision.coreCacheText(key: "fuzz", core: c.core, before: c.before, after: c.after), key: "fuzz").map({ $0 == c }) != true {
                 fatalError("core cache round trip")
+            }
+        case "playground-message":
+            // a WebSocket message to neurone serve: the JSON reader, the message and settings checks; a
+            // config builds its session and trains one epoch; settings must read back from what the server sends
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let message = try? ClientMessage.parse(text) else { return }
+            if case .config(let settings) = message {
+                guard case .object(let o)? = try? JSONValue.parse(settings.json), (try? PlaygroundSettings.parse(o)) == settings else {
+                    fatalError("playground settings round trip")
+                }
+                if let session = try? PlaygroundSession(settings) {
+                    session.trainEpoch()
+                    _ = ServerMessage.frame(session.frame())
+                }
             }
         default:
             fatalError("neurone-fuzz: unknown target '\(name)'; targets: \(names.joined(separator: ", "))")

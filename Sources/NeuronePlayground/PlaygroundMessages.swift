@@ -92,12 +92,28 @@ public enum ServerMessage {
         return w.text
     }
 
+    /// Where a frame's time went on the server, in milliseconds: waiting for the engine (other
+    /// tabs' frames), training the epoch, computing the maps; and when it was handed to the socket
+    /// (Unix time), so that a client on the same machine can tell the delivery time.
+    public struct Timing: Sendable {
+        public var waitMs = 0.0, trainMs = 0.0, mapsMs = 0.0
+        public init() {}
+    }
+
     /// One frame: the maps as bytes (0 ↔ −1, 255 ↔ +1; a neuron's map divided by its scale first), base64.
-    public static func frame(_ f: PlaygroundSession.Frame) -> String {
+    public static func frame(_ f: PlaygroundSession.Frame, timing: Timing? = nil) -> String {
         let w = JSONWriter()
         w.object {
             w.field("type", "frame")
             w.field("epoch", f.epoch)
+            if let t = timing {
+                w.key("timing")
+                w.object {
+                    w.field("waitMs", (t.waitMs * 1000).rounded() / 1000); w.field("trainMs", (t.trainMs * 1000).rounded() / 1000)
+                    w.field("mapsMs", (t.mapsMs * 1000).rounded() / 1000)
+                    w.field("sentAtMs", (Date().timeIntervalSince1970 * 1e6).rounded() / 1000)
+                }
+            }
             w.field("trainLoss", f.trainLoss)
             w.field("testLoss", f.testLoss)
             w.field("output", bytes(f.output, scale: 1))

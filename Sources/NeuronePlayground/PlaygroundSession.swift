@@ -19,6 +19,8 @@ public final class PlaygroundSession {
     /// Layer indices in `model` where each group of neurons ends (each group starts at a Linear).
     let groupEnds: [Int]
     let linears: [Linear]
+    /// Batch normalisation cannot train on a batch of one: such a last batch joins the one before.
+    let hasBatchNorm: Bool
     var optimizer: Optimizer
     let shuffle: Generator
     var trainX: Tensor, trainY: Tensor, testX: Tensor, testY: Tensor
@@ -60,9 +62,14 @@ public final class PlaygroundSession {
             throw PlaygroundError("settings.spec: expected the network to start with a linear layer, found '\(settings.spec.split(separator: " ").first ?? "")'")
         }
         let built = model
+        built.eval()  // one sample: batch normalisation in training mode refuses it
         let probe = withNoGrad { built(Tensor([Float](repeating: 0, count: inputs), shape: [1, inputs])) }
         guard probe.shape == [1, 1] else {
             throw PlaygroundError("settings.spec: expected the network to end with one output (linear(1)), found an output of \(probe.shape.dropFirst().map(String.init).joined(separator: "×"))")
+        }
+        hasBatchNorm = model.layers.contains { $0 is BatchNorm }
+        if hasBatchNorm && settings.batchSize < 2 {
+            throw PlaygroundError("settings.batchSize: a network with batchnorm needs batches of at least 2, found 1")
         }
         optimizer = Self.makeOptimizer(settings, model.parameters())
         shuffle = Generator(seed: settings.seed &+ 2)
@@ -156,14 +163,16 @@ public final class PlaygroundSession {
     /// Trains one epoch: the training points in a seeded random order, one step per batch.
     public func trainEpoch() {
         let n = data.train.count
-        if n > 0 {
+        if n > 0 && !(hasBatchNorm && n < 2) {
             model.train()
             var order = Array(0..<n)
             for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(shuffle.nextDouble() * Double(i + 1)) % (i + 1)) }
             let weights = linears.map { $0.weight }
             var start = 0
             while start < n {
-                let idx = Array(order[start..<min(n, start + settings.batchSize)])
+                var end = min(n, start + settings.batchSize)
+                if hasBatchNorm && n - end == 1 { end = n }
+                let idx = Array(order[start..<end])
                 let index = Tensor(idx.map { Int64($0) })
                 let x = trainX.indexSelect(dim: 0, index: index), y = trainY.indexSelect(dim: 0, index: index)
                 var loss = dataLoss(model(x), y)
@@ -174,7 +183,7 @@ public final class PlaygroundSession {
                 optimizer.zeroGrad()
                 loss.backward()
                 optimizer.step()
-                start += settings.batchSize
+                start = end
             }
         }
         epoch += 1

@@ -89,10 +89,17 @@ actor PlaygroundConnection {
         guard let s = session, !working else { return }
         working = true
         defer { working = false }
+        let asked = ContinuousClock.now
         let frame = try await engine.run { () -> (Int, String) in
+            var timing = ServerMessage.Timing()
+            let start = ContinuousClock.now
+            timing.waitMs = milliseconds(start - asked)
             if train { s.session.trainEpoch() }
+            let trained = ContinuousClock.now
+            timing.trainMs = milliseconds(trained - start)
             let f = s.session.frame()
-            return (f.epoch, ServerMessage.frame(f))
+            timing.mapsMs = milliseconds(ContinuousClock.now - trained)
+            return (f.epoch, ServerMessage.frame(f, timing: timing))
         }
         guard s === session else { return }  // a config arrived meanwhile
         sentEpoch = frame.0
@@ -108,6 +115,10 @@ actor PlaygroundConnection {
         try await sendNextFrame(train: true)
         return true
     }
+}
+
+func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15
 }
 
 /// A session, handed between the connection and the engine's queue (only the queue touches it).

@@ -135,6 +135,25 @@ final class PlaygroundSessionTests: XCTestCase {
                        "settings.spec: the playground takes at most 8 linear layers, found 9")
     }
 
+    func testBatchNormTrainsWithoutABatchOfOne() throws {
+        // found by the fuzzer (Fuzz/crashes/playground-message/fuzz-batchnorm-probe-of-one-sample): the
+        // output probe ran one sample through batchnorm in training mode and trapped
+        var s = PlaygroundSettings()
+        s.spec = "linear(8) relu batchnorm linear(4) tanh linear(1)"; s.dataset = "bumps"; s.points = 50; s.batchSize = 7
+        let session = try PlaygroundSession(s)
+        session.trainEpoch()
+        // 44 training points in batches of 7: the last one (of 2) is normal; with 43, a last batch of 1 joins the one before
+        s.points = 86; s.trainRatio = 50
+        let odd = try PlaygroundSession(s)
+        XCTAssertEqual(odd.data.train.count % 7, 1)
+        odd.trainEpoch()
+        XCTAssertTrue(odd.trainLosses.last!.isFinite)
+        s.batchSize = 1
+        XCTAssertThrowsError(try PlaygroundSession(s)) {
+            XCTAssertEqual("\($0)", "settings.batchSize: a network with batchnorm needs batches of at least 2, found 1")
+        }
+    }
+
     func testPointsChangeKeepsTheNetwork() throws {
         let session = try PlaygroundSession(PlaygroundSettings())
         session.trainEpoch()

@@ -7,7 +7,7 @@ the threshold; checks that the boundary canvas changed, that a bad model spec sh
 message, that the same URL gives the same run frame for frame, and that no JavaScript error was
 logged. Saves screenshots (--screenshots DIR).
 
-    python3 Tests/browser/playground_e2e.py .build/release/neurone-serve [--screenshots DIR] [--threshold 0.2]
+    python3 Tests/browser/playground_e2e.py [--screenshots DIR] [--threshold 0.2] .build/release/neurone serve
 """
 import argparse, os, re, subprocess, sys, time
 
@@ -25,14 +25,14 @@ def fail(message):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("server", help="the neurone-serve executable")
+    ap.add_argument("server", nargs="+", help="the command that serves: neurone-serve, or neurone serve")
     ap.add_argument("--screenshots", default="/tmp/neurone-playground-shots")
     ap.add_argument("--threshold", type=float, default=0.2, help="the test loss to reach on spirals")
     ap.add_argument("--timeout", type=float, default=180)
     args = ap.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
 
-    server = subprocess.Popen([args.server, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(args.server + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = server.stdout.readline()
         match = re.search(r"http://[^ ]+/", line)
