@@ -22,7 +22,7 @@ import PackageDescription
 //   NeuroneONNXProto  onnx.proto's generated Swift code (SwiftProtobuf; scripts/generate_onnx_proto)
 //   NeuroneONNX       ONNX export and import                                     (NN, IO, Data, ONNXProto)
 //   NeuroneONNXCLI    `neurone-onnx`, which `neurone export` and `neurone import` run (Neurone, ONNX)
-//   NeuronePlayground the playground's sessions: data sets, networks, frames, messages (Training)
+//   NeuronePlayground the playground's sessions: data sets, networks, frames, messages (Explain)
 //   NeuroneServer     the playground's HTTP and WebSocket server and its page     (Playground, Hummingbird)
 //   NeuroneServeCLI   `neurone-serve`, which `neurone serve` runs                (Server, ArgumentParser)
 let package = Package(
@@ -71,7 +71,7 @@ let package = Package(
             path: "Sources/NeuroneONNXCLI"),
         // The playground, kept out of `neurone` for the same reason (Hummingbird and SwiftNIO):
         // `neurone serve` runs the `neurone-serve` program beside it.
-        .target(name: "NeuronePlayground", dependencies: ["NeuroneTraining"], path: "Sources/NeuronePlayground"),
+        .target(name: "NeuronePlayground", dependencies: ["NeuroneExplain"], path: "Sources/NeuronePlayground"),
         .target(name: "NeuroneServer",
                 dependencies: ["NeuronePlayground", .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],

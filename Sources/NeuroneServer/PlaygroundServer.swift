@@ -29,7 +29,13 @@ public struct PlaygroundServer: Sendable {
         ("/", "text/html; charset=utf-8", PageAssets.indexHTML),
         ("/playground.js", "text/javascript; charset=utf-8", PageAssets.playgroundJS),
         ("/playground.css", "text/css; charset=utf-8", PageAssets.playgroundCSS),
+        ("/backprop", "text/html; charset=utf-8", PageAssets.backpropHTML),
+        ("/backprop.js", "text/javascript; charset=utf-8", PageAssets.backpropJS),
     ]
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
 
     /// The Hummingbird application (`onServerRunning` receives the bound port, useful with port 0).
     public func application(logger: Logger? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
@@ -44,6 +50,22 @@ public struct PlaygroundServer: Sendable {
             }
         }
         router.get("/healthz") { _, _ in "ok\n" }
+        // One step of the back-propagation page: a JSON example in, its explanation out (400 with
+        // an error message, as on the WebSocket, when the example is refused).
+        router.post("/api/backprop") { request, _ -> Response in
+            var request = request
+            let body: ByteBuffer
+            do { body = try await request.collectBody(upTo: PlaygroundLimits.maxMessageBytes) } catch {
+                return Self.json(.contentTooLarge, ServerMessage.error("request: the playground reads at most \(PlaygroundLimits.maxMessageBytes) bytes"))
+            }
+            let text = String(buffer: body)
+            do {
+                let answer = try await engine.run { try BackpropStep.json(try BackpropStep.parse(text)) }
+                return Self.json(.ok, answer)
+            } catch let e as PlaygroundError {
+                return Self.json(.badRequest, ServerMessage.error(e.message))
+            }
+        }
         var log = logger ?? Logger(label: "neurone-serve")
         if logger == nil { log.logLevel = .warning }
         return Application(
