@@ -236,18 +236,4 @@ struct Train: ParsableCommand {
 }
 
 /// A JSON string literal of `s`: quotes, backslashes and control characters escaped.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out + "\""
-}
+func jsonString(_ s: String) -> String { Safetensors.jsonString(s) }

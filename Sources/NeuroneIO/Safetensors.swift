@@ -189,7 +189,8 @@ public enum Safetensors {
         return (tensors, metadata)
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// A JSON string literal of `s`: quotes, backslashes and control characters escaped.
+    package static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,3 +1,5 @@
+import NeuroneIO
+
 /// A JSON value, read by `JSONValue.parse` (RFC 8259; nesting at most 32 deep) — the playground's
 /// own reader, so that every malformed message gets a message naming where it broke, the same on
 /// every platform, and the parser can be fuzzed (`neurone-fuzz playground-message`).
@@ -200,20 +202,5 @@ final class JSONWriter {
         return "\(d)"
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { Safetensors.jsonString(s) }
 }

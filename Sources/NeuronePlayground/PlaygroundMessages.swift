@@ -17,7 +17,20 @@ public enum ClientMessage: Equatable, Sendable {
 
     public static let types = ["config", "play", "pause", "step", "reset", "points", "ack"]
 
-    /// Reads one message; `regression` and `pointCount` (the current settings') check a points message.
+    /// The message's type, as the page writes it.
+    public var name: String {
+        switch self {
+        case .config: return "config"
+        case .play: return "play"
+        case .pause: return "pause"
+        case .step: return "step"
+        case .reset: return "reset"
+        case .points: return "points"
+        case .ack: return "ack"
+        }
+    }
+
+    /// Reads one message; `current` (the settings in force) checks a points message's labels and indices.
     public static func parse(_ text: String, current: PlaygroundSettings = PlaygroundSettings()) throws -> ClientMessage {
         guard text.utf8.count <= PlaygroundLimits.maxMessageBytes else {
             throw PlaygroundError("message of \(text.utf8.count) bytes: the playground reads at most \(PlaygroundLimits.maxMessageBytes)")

@@ -8,6 +8,8 @@ actor PlaygroundConnection {
     let engine: PlaygroundEngine
     let send: @Sendable (String) async throws -> Void
     private var session: SessionBox?
+    /// The settings in force (a copy of the session's, so that reading a message needs no engine time).
+    private var settings = PlaygroundSettings()
     private(set) var playing = false
     private var sentEpoch = -1, ackedEpoch = -1
     private var lastFrame = ContinuousClock.now
@@ -22,8 +24,7 @@ actor PlaygroundConnection {
     func handle(_ text: String) async throws {
         let message: ClientMessage
         do {
-            let current = try await engine.run { [session] in session?.session.settings ?? PlaygroundSettings() }
-            message = try ClientMessage.parse(text, current: current)
+            message = try ClientMessage.parse(text, current: settings)
         } catch let e as PlaygroundError {
             try await send(ServerMessage.error(e.message))
             return
@@ -32,11 +33,10 @@ actor PlaygroundConnection {
         case .config(let settings):
             await configure(settings)
         case .reset:
-            guard let s = session else { return try await send(ServerMessage.error("reset: send a config message first")) }
-            let settings = try await engine.run { s.session.settings }
+            guard session != nil else { return try await send(ServerMessage.error("reset: send a config message first")) }
             await configure(settings)
         case .play, .pause, .step, .points:
-            guard let s = session else { return try await send(ServerMessage.error("\(message): send a config message first")) }
+            guard let s = session else { return try await send(ServerMessage.error("\(message.name): send a config message first")) }
             switch message {
             case .play:
                 playing = true
@@ -49,11 +49,11 @@ actor PlaygroundConnection {
                 try await send(ServerMessage.state(playing: false, epoch: sentEpoch))
                 try await sendNextFrame(train: true)
             case .points(let added, let removed):
+                settings.added = added
+                settings.removed = removed
+                let next = settings
                 let setup = try await engine.run { () -> String in
-                    var settings = s.session.settings
-                    settings.added = added
-                    settings.removed = removed
-                    s.session.replacePoints(settings)
+                    s.session.replacePoints(next)
                     return ServerMessage.setup(s.session)
                 }
                 try await send(setup)
@@ -71,6 +71,7 @@ actor PlaygroundConnection {
                 return (SessionBox(s), ServerMessage.setup(s), ServerMessage.frame(s.frame()))
             }
             session = box
+            self.settings = settings
             playing = false
             sentEpoch = 0
             ackedEpoch = -1
@@ -108,12 +109,14 @@ actor PlaygroundConnection {
     }
 
     /// Called by the player loop: sends the next frame when playing, the page has drawn all but
-    /// one, and the frame rate allows. Returns false when there was nothing to do.
-    func tick() async throws -> Bool {
-        guard playing, session != nil, !working, sentEpoch - ackedEpoch < 2,
-              ContinuousClock.now - lastFrame >= .milliseconds(1000 / PlaygroundLimits.maxFramesPerSecond) else { return false }
+    /// one, and the frame rate allows. Returns how long the loop may sleep before asking again:
+    /// nothing after a frame, 2 ms while playing, 20 ms while paused.
+    func tick() async throws -> Duration {
+        guard playing, session != nil else { return .milliseconds(20) }
+        guard !working, sentEpoch - ackedEpoch < 2,
+              ContinuousClock.now - lastFrame >= .milliseconds(1000 / PlaygroundLimits.maxFramesPerSecond) else { return .milliseconds(2) }
         try await sendNextFrame(train: true)
-        return true
+        return .zero
     }
 }
 

@@ -84,7 +84,8 @@ public struct PlaygroundServer: Sendable {
                             group.addTask {
                                 // The player: a frame whenever the connection may send one.
                                 while !Task.isCancelled {
-                                    if try await !connection.tick() { try await Task.sleep(for: .milliseconds(2)) }
+                                    let pause = try await connection.tick()
+                                    if pause > .zero { try await Task.sleep(for: pause) }
                                 }
                             }
                             group.addTask {
