@@ -10,10 +10,12 @@ struct Serve: AsyncParsableCommand {
         commandName: "neurone-serve",
         abstract: "Serve the playground: a network training live in your browser (run by `neurone serve`).",
         discussion: """
-            Open the URL it prints. Everything the page needs is inside this program (no CDN, works offline).
-            Training runs here, in Swift, and streams frames to the page over a WebSocket.
-            Limits: \(PlaygroundLimits.maxSessions) sessions at once (more with --max-sessions), \(PlaygroundLimits.maxFramesPerSecond) frames a second per tab,
-            messages of at most \(PlaygroundLimits.maxMessageBytes / 1024) KiB; docs/PLAYGROUND.md has the rest.
+            Open the URL it prints: / is the playground, /backprop the course's back-propagation step by step. \
+            Everything the page needs is inside this program (no CDN: it works offline); training runs here, in Swift, \
+            and streams frames to the page over a WebSocket.
+
+            Limits: \(PlaygroundLimits.maxSessions) sessions at once (--max-sessions), \(PlaygroundLimits.maxFramesPerSecond) frames a second per tab, \
+            messages of at most \(PlaygroundLimits.maxMessageBytes / 1024) KiB. docs/PLAYGROUND.md has the rest.
             """)
 
     @Option(help: "The port to listen on (0: any free port).")
@@ -38,8 +40,15 @@ struct Serve: AsyncParsableCommand {
             print("Neurone playground: http://\(shown):\(bound)/   (Ctrl-C stops)")
             fflush(stdout)
         }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            throw ServeError(message: "cannot serve on \(host):\(port): \(error)\(port != 0 ? " (another program on that port? --port 0 takes any free one)" : "")")
+        }
     }
 }
 
 
+
+struct ServeError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
