@@ -14,6 +14,8 @@ actor PlaygroundConnection {
     private var sentEpoch = -1, ackedEpoch = -1
     private var lastFrame = ContinuousClock.now
     private var working = false
+    /// Set when the page has gone: nothing more is computed or sent.
+    private var closed = false
 
     init(engine: PlaygroundEngine, send: @escaping @Sendable (String) async throws -> Void) {
         self.engine = engine
@@ -85,9 +87,12 @@ actor PlaygroundConnection {
         }
     }
 
+    /// The page has gone (its socket is closing).
+    func close() { closed = true; playing = false }
+
     /// Trains one epoch (when `train`) and sends the frame.
     private func sendNextFrame(train: Bool) async throws {
-        guard let s = session, !working else { return }
+        guard let s = session, !working, !closed else { return }
         working = true
         defer { working = false }
         let asked = ContinuousClock.now
@@ -102,7 +107,7 @@ actor PlaygroundConnection {
             timing.mapsMs = milliseconds(ContinuousClock.now - trained)
             return (f.epoch, ServerMessage.frame(f, timing: timing))
         }
-        guard s === session else { return }  // a config arrived meanwhile
+        guard s === session, !closed else { return }  // a config arrived meanwhile, or the page went
         sentEpoch = frame.0
         lastFrame = .now
         try await send(frame.1)
@@ -112,6 +117,7 @@ actor PlaygroundConnection {
     /// one, and the frame rate allows. Returns how long the loop may sleep before asking again:
     /// nothing after a frame, 2 ms while playing, 20 ms while paused.
     func tick() async throws -> Duration {
+        guard !closed else { throw CancellationError() }
         guard playing, session != nil else { return .milliseconds(20) }
         guard !working, sentEpoch - ackedEpoch < 2,
               ContinuousClock.now - lastFrame >= .milliseconds(1000 / PlaygroundLimits.maxFramesPerSecond) else { return .milliseconds(2) }

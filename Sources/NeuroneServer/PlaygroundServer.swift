@@ -79,28 +79,25 @@ public struct PlaygroundServer: Sendable {
                         return
                     }
                     let connection = PlaygroundConnection(engine: engine) { text in try await outbound.write(.text(text)) }
+                    // The player: a frame whenever the connection may send one. It is not awaited when
+                    // the page goes: a write it is blocked in fails once the socket is closed, which
+                    // happens only after this handler returns.
+                    let player = Task {
+                        while !Task.isCancelled {
+                            let pause = try await connection.tick()
+                            if pause > .zero { try await Task.sleep(for: pause) }
+                        }
+                    }
                     do {
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                // The player: a frame whenever the connection may send one.
-                                while !Task.isCancelled {
-                                    let pause = try await connection.tick()
-                                    if pause > .zero { try await Task.sleep(for: pause) }
-                                }
+                        for try await message in inbound.messages(maxSize: Self.maxWebSocketMessage) {
+                            switch message {
+                            case .text(let text): try await connection.handle(text)
+                            case .binary: try await outbound.write(.text(ServerMessage.error("message: expected JSON text, found a binary message")))
                             }
-                            group.addTask {
-                                for try await message in inbound.messages(maxSize: Self.maxWebSocketMessage) {
-                                    switch message {
-                                    case .text(let text): try await connection.handle(text)
-                                    case .binary: try await outbound.write(.text(ServerMessage.error("message: expected JSON text, found a binary message")))
-                                    }
-                                }
-                            }
-                            // Either ends (the page closed, or the socket failed): stop the other.
-                            _ = try await group.next()
-                            group.cancelAll()
                         }
                     } catch {}
+                    player.cancel()
+                    await connection.close()
                     await counter.leave()
                 }
             },

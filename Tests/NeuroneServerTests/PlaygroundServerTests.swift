@@ -21,6 +21,23 @@ final class PlaygroundServerTests: XCTestCase {
         return "?"
     }
 
+    /// The first text message of a new WebSocket session, or nil when none came within `limit`.
+    static func firstMessage(_ client: some TestClientProtocol, within limit: Duration) async -> String? {
+        let result = FirstResult()
+        Task {
+            _ = try? await client.ws("/ws", configuration: .init(maxFrameSize: 1 << 22)) { inbound, _, _ in
+                var messages = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
+                if case .text(let text)? = try await messages.next() { result.set(text) }
+            }
+        }
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let text = result.value { return text }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return result.value
+    }
+
     func testPagesAreServedFromTheProgram() async throws {
         let app = PlaygroundServer(port: 0).application()
         try await app.test(.live) { client in
@@ -182,12 +199,17 @@ final class PlaygroundServerTests: XCTestCase {
                 while await opened.count < 20, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(5)) }
                 let openNow = await opened.count
                 XCTAssertEqual(openNow, 20, "20 tabs opened their sessions")
-                try await client.ws("/ws", configuration: .init(maxFrameSize: 1 << 22)) { inbound, _, _ in
-                    var messages = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
-                    let m = Self.object(try await messages.next())
-                    let refusal = m["message"]
-                    XCTAssertEqual(refusal, .string("the server has 20 sessions open, its limit: close a tab and reload"))
+                // The refused tab: its first message names the limit. The server writes it right
+                // after the upgrade and closes; on a loaded machine the test's WebSocket client
+                // (HummingbirdWSClient) sometimes never hands that message over, nor returns, where
+                // a browser and Python's websockets get it every time (checked 30 times under load).
+                // So each try has 10 s, and a try that hangs is left behind.
+                var refusal: String?
+                for _ in 0..<3 where refusal == nil {
+                    refusal = await Self.firstMessage(client, within: .seconds(10))
                 }
+                XCTAssertEqual(refusal.map { Self.object(.text($0))["message"] } ?? nil,
+                               .string("the server has 20 sessions open, its limit: close a tab and reload"))
                 await opened.add()
                 try await group.waitForAll()
             }
@@ -202,3 +224,11 @@ actor OpenCount {
 
 /// The last epoch one tab saw (written by its WebSocket handler only).
 final class LastEpoch: @unchecked Sendable { var value = -1 }
+
+/// A message one task sets and another polls.
+final class FirstResult: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+    func set(_ t: String) { lock.lock(); text = t; lock.unlock() }
+    var value: String? { lock.lock(); defer { lock.unlock() }; return text }
+}
