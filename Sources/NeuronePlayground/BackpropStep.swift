@@ -4,8 +4,11 @@ import NeuroneExplain
 /// network — the course's 2-2-2 example (COURSE.md §4) or any network of up to 4 inputs, 4 hidden
 /// neurons and 4 outputs the page's user edits — explained by `BackpropExample.explain`, as JSON.
 public enum BackpropStep {
+    /// Inputs, hidden neurons and outputs the page may ask for (each).
     public static let maxNeurons = 4
+    /// The largest magnitude of an input, target, weight or bias.
     public static let maxMagnitude = 1000.0
+    /// The activations the step takes (`ExplainActivation`'s raw values).
     public static let activations = ["sigmoid", "tanh", "relu", "identity", "leakyrelu"]
 
     static let keys = ["inputs", "targets", "hiddenWeights", "outputWeights", "hiddenBias", "outputBias", "activation", "learningRate", "freezeBias"]

@@ -11,8 +11,10 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// The deepest nesting of lists and objects read.
     public static let maxDepth = 32
 
+    /// Reads one JSON value (surrounding white space allowed); throws `PlaygroundError` naming the byte where it broke.
     public static func parse(_ text: String) throws -> JSONValue {
         var p = Parser(bytes: Array(text.utf8))
         p.skipSpace()

@@ -4,7 +4,9 @@ import NeuroneTensor
 /// The points of one playground run: generated from the settings' seed, split into training and
 /// test points, with the user's clicks applied (added points join the training set).
 public struct PlaygroundData: Equatable, Sendable {
+    /// One point: where it is, its label, and which generated point it is.
     public struct Point: Equatable, Sendable {
+        /// Its coordinates in [−6, 6]².
         public var x1: Double, x2: Double
         /// 0 or 1 for classification, a value in [−1, 1] for regression.
         public var label: Double
@@ -12,9 +14,12 @@ public struct PlaygroundData: Equatable, Sendable {
         public var index: Int?
     }
 
+    /// The training points (the generated ones the split gives, less the removed ones, then the added ones).
     public var train: [Point]
+    /// The test points (never an added one).
     public var test: [Point]
 
+    /// The points the settings describe: generated from the seed, split by the ratio, with the clicks applied.
     public init(_ s: PlaygroundSettings) {
         let g = Generator(seed: s.seed)
         var all = Self.generate(s.dataset, count: s.points, noise: Double(s.noise) / 100, g)

@@ -15,6 +15,7 @@ public enum ClientMessage: Equatable, Sendable {
     case points(added: [PlaygroundSettings.AddedPoint], removed: [Int])
     case ack(epoch: Int)
 
+    /// The values of a message's "type".
     public static let types = ["config", "play", "pause", "step", "reset", "points", "ack"]
 
     /// The message's type, as the page writes it.
@@ -73,12 +74,14 @@ public enum ClientMessage: Equatable, Sendable {
 
 /// What the server sends: JSON text.
 public enum ServerMessage {
+    /// `{"type":"error","message":…}`: a message refused, the session goes on.
     public static func error(_ message: String) -> String {
         let w = JSONWriter()
         w.object { w.field("type", "error"); w.field("message", message) }
         return w.text
     }
 
+    /// `{"type":"state","playing":…,"epoch":…}`: after play, pause, step and a config.
     public static func state(playing: Bool, epoch: Int) -> String {
         let w = JSONWriter()
         w.object { w.field("type", "state"); w.field("playing", playing); w.field("epoch", epoch) }
@@ -109,7 +112,9 @@ public enum ServerMessage {
     /// tabs' frames), training the epoch, computing the maps; and when it was handed to the socket
     /// (Unix time), so that a client on the same machine can tell the delivery time.
     public struct Timing: Sendable {
+        /// Milliseconds waiting for the engine, training the epoch, computing the maps.
         public var waitMs = 0.0, trainMs = 0.0, mapsMs = 0.0
+        /// All zero.
         public init() {}
     }
 

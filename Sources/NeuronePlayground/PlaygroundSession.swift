@@ -8,8 +8,11 @@ import NeuroneOptim
 /// thread-safe, and Neurone's autograd mode is process-wide: the server runs every session's work
 /// on one serial queue (`PlaygroundEngine`).
 public final class PlaygroundSession {
+    /// The settings in force (the points change with a click, nothing else does).
     public private(set) var settings: PlaygroundSettings
+    /// The training and test points.
     public private(set) var data: PlaygroundData
+    /// Epochs trained.
     public private(set) var epoch = 0
     /// Loss on the training and test points after each epoch (index 0: before training).
     public private(set) var trainLosses: [Double] = []
@@ -202,7 +205,9 @@ public final class PlaygroundSession {
 
     /// What one frame shows: the output over the grid, each hidden neuron's map, the weights.
     public struct Frame {
+        /// The epochs trained when it was drawn.
         public var epoch: Int
+        /// The data loss on all the training and all the test points (NaN for an empty set).
         public var trainLoss: Double, testLoss: Double
         /// `gridSide`² values in [−1, 1], row 0 at the top (x₂ = 6): 2p − 1 for classification, the
         /// prediction clamped for regression.
@@ -216,6 +221,7 @@ public final class PlaygroundSession {
         public var biases: [[Float]]
     }
 
+    /// The frame of the network as it is now (no training): one forward pass over the grid.
     public func frame() -> Frame {
         model.eval()
         let side = PlaygroundLimits.gridSide, nside = PlaygroundLimits.neuronGridSide, step = side / nside

@@ -5,27 +5,42 @@ import Foundation
 public struct PlaygroundSettings: Equatable, Sendable {
     /// The data sets: six to classify (labels 0 and 1) and two to regress (values in [−1, 1]).
     public static let datasets = ["circles", "xor", "gaussian", "spirals", "moons", "stars", "plane", "bumps"]
+    /// The data sets whose labels are values to regress.
     public static let regressionSets: Set<String> = ["plane", "bumps"]
     /// The input features, computed from the point (x₁, x₂).
     public static let featureNames = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin(x1)", "sin(x2)"]
+    /// The hidden layers' activations the buttons offer.
     public static let activations = ["relu", "tanh", "sigmoid", "linear", "leakyrelu", "elu", "gelu"]
+    /// SGD, SGD with momentum 0.9, Adam.
     public static let optimizers = ["sgd", "momentum", "adam"]
+    /// No penalty, λ·Σ|w| or λ·Σw² over the weights.
     public static let regularizations = ["none", "l1", "l2"]
 
+    /// One of `datasets`.
     public var dataset = "circles"
     /// Noise, in percent (0–50).
     public var noise = 0
     /// The share of the points used for training, in percent (10–90); the rest are the test set.
     public var trainRatio = 50
+    /// Points generated (`PlaygroundLimits.pointCounts`).
     public var points = 500
+    /// The seed of the points, the split, the initial weights and the batch order.
     public var seed: UInt64 = 1
+    /// The input features used, in `featureNames` order.
     public var features = ["x1", "x2"]
+    /// The hidden layers' widths (0–6 layers of 1–8).
     public var hidden = [4, 2]
+    /// One of `activations`.
     public var activation = "tanh"
+    /// The optimiser's learning rate.
     public var learningRate = 0.03
+    /// Points per optimiser step.
     public var batchSize = 10
+    /// One of `optimizers`.
     public var optimizer = "sgd"
+    /// One of `regularizations`.
     public var regularization = "none"
+    /// λ of the regularisation.
     public var regularizationRate = 0.0
     /// A model spec (`--model` grammar) replacing `hidden` and `activation`; empty for none.
     public var spec = ""
@@ -34,13 +49,18 @@ public struct PlaygroundSettings: Equatable, Sendable {
     /// Generated points removed by clicking, by their index.
     public var removed: [Int] = []
 
+    /// A point added by a click.
     public struct AddedPoint: Equatable, Sendable {
+        /// Where, and its label (0/1, or a value in [−1, 1] for regression).
         public var x1: Double, x2: Double, label: Double
+        /// A point at (x1, x2) with this label.
         public init(x1: Double, x2: Double, label: Double) { self.x1 = x1; self.x2 = x2; self.label = label }
     }
 
+    /// The defaults: circles, x₁ and x₂, 4-2 tanh, SGD at 0.03, batch 10, seed 1.
     public init() {}
 
+    /// Whether the data set is one to regress.
     public var isRegression: Bool { Self.regressionSets.contains(dataset) }
 
     static let keys = ["dataset", "noise", "trainRatio", "points", "seed", "features", "hidden", "activation", "learningRate",

@@ -7,8 +7,10 @@ import NeuronePlayground
 public final class PlaygroundEngine: @unchecked Sendable {
     let queue = DispatchQueue(label: "neurone.playground.engine")
 
+    /// An engine with its own serial queue.
     public init() {}
 
+    /// Runs `body` on the engine's queue, after the work queued before it, and returns its result.
     public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
             queue.async {
@@ -20,7 +22,9 @@ public final class PlaygroundEngine: @unchecked Sendable {
 
 /// Counts the sessions served at once, refusing one over the limit.
 public actor SessionCounter {
+    /// Sessions open now.
     public private(set) var open = 0
+    /// Sessions served at once; one more is refused.
     public let limit: Int
     init(limit: Int) { self.limit = limit }
 

@@ -8,12 +8,16 @@ import NeuronePlayground
 /// `neurone serve`: the playground's page (HTML, CSS and JavaScript compiled into the program, see
 /// `PageAssets`) and its WebSocket `/ws`, on which each page drives one training session.
 public struct PlaygroundServer: Sendable {
+    /// The address to bind.
     public var host: String
+    /// The port to listen on (0: any free one).
     public var port: Int
+    /// Sessions served at once.
     public var maxSessions: Int { sessions.limit }
     /// The sessions open now (a tab's is freed when its socket closes).
     public let sessions: SessionCounter
 
+    /// A server for this address and port; nothing listens until the application runs.
     public init(host: String = "127.0.0.1", port: Int = 8080, maxSessions: Int = PlaygroundLimits.maxSessions) {
         self.host = host
         self.port = port
