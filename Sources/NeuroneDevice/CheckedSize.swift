@@ -7,14 +7,19 @@ import Darwin
 /// Overflow-checked sizes for numbers that come from users and files: shapes read from a header
 /// or typed on the command line are multiplied here, never with `*`, before anything is allocated.
 package enum CheckedSize {
-    /// The product of `factors` (all ≥ 0), or nil when it overflows `Int`.
+    /// The product of `factors` (all ≥ 0), or nil when it overflows `Int` — or when the product
+    /// of the nonzero factors does: a shape such as 0×2³¹×2³¹×2³¹ holds no elements, but its
+    /// strides (each the product of the extents after it, an extent of 0 counted as 1) would not
+    /// fit in `Int`, so a tensor of it cannot be made either.
     package static func product(_ factors: [Int]) -> Int? {
-        var p = 1
+        var p = 1, strided = 1
         for f in factors {
             guard f >= 0 else { return nil }
             let (r, overflow) = p.multipliedReportingOverflow(by: f)
-            if overflow { return nil }
+            let (s, stridedOverflow) = strided.multipliedReportingOverflow(by: Swift.max(f, 1))
+            if overflow || stridedOverflow { return nil }
             p = r
+            strided = s
         }
         return p
     }

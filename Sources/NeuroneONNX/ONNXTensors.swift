@@ -55,14 +55,16 @@ extension ONNXTensors {
         if p.dataLocation == .external {
             throw ONNXError("\(what) is stored outside the .onnx file (external data), which import does not read; export it with its weights inside (torch.onnx.export(..., external_data=False))")
         }
-        var n = 1
+        // the extents are bounded with a 0 counted as 1, so that an empty tensor's strides fit too
+        var n = 1, extent = 1
         for d in p.dims {
             guard d >= 0, d <= Int64(maxElements) else { throw ONNXError("\(what) has a dimension of \(d); expected sizes in 0…\(maxElements)") }
-            let (m, overflow) = n.multipliedReportingOverflow(by: Int(d))
-            guard !overflow, m <= maxElements else {
-                throw ONNXError("\(what) has dims \(p.dims.map(String.init).joined(separator: "×")), more than the \(maxElements) elements import accepts")
+            let (e, overflow) = extent.multipliedReportingOverflow(by: Swift.max(Int(d), 1))
+            guard !overflow, e <= maxElements else {
+                throw ONNXError("\(what) has dims \(p.dims.map(String.init).joined(separator: "×")), more than the \(maxElements) elements import accepts (a dimension of 0 counts as 1)")
             }
-            n = m
+            extent = e
+            n *= Int(d)
         }
         let shape = p.dims.map { Int($0) }
         guard let type = Onnx_TensorProto.DataType(rawValue: Int(p.dataType)) else {

@@ -46,6 +46,9 @@ final class HostileInputTests: XCTestCase {
                     contains: "tensor 'a' has a shape [4294967296, 4294967296, 4] whose size overflows")
         assertError(try Safetensors.decode(safetensors(#"{"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}}"#)),
                     contains: "whose size overflows")
+        // no elements, but strides that would overflow: refused before a tensor is made
+        assertError(try Safetensors.decode(safetensors(#"{"a":{"dtype":"F32","shape":[0,4294967296,4294967296,4],"data_offsets":[0,0]}}"#)),
+                    contains: "tensor 'a' has a shape [0, 4294967296, 4294967296, 4] whose size overflows")
         // as strict as the reference implementation
         var huge = UInt64(100_000_001).littleEndian
         assertError(try Safetensors.decode(Data(bytes: &huge, count: 8) + Data(count: 16)), contains: "above the format's limit of 100000000 bytes")
@@ -72,6 +75,8 @@ final class HostileInputTests: XCTestCase {
         // crash 2: dimensions whose product overflows
         let idx: [UInt8] = [0, 0, 8, 3] + [UInt8](repeating: 0xff, count: 12)
         assertError(try IDX.parseUInt8(idx, source: "bad.idx", expectedRank: 3), contains: "bad.idx: the header announces 4294967295×4294967295×4294967295 values")
+        let emptyIDX: [UInt8] = [0, 0, 8, 3] + [0, 0, 0, 0] + [UInt8](repeating: 0xff, count: 8)
+        assertError(try IDX.parseUInt8(emptyIDX, source: "e.idx", expectedRank: 3), contains: "e.idx: the header announces 0×4294967295×4294967295 values")
         // crash 3: a label of Int.max is a class name, not an overflow
         let t = try CSVTable.parse("x,label\n1,0\n2,9223372036854775807\n", source: "big.csv")
         XCTAssertEqual(t.classNames, ["0", "9223372036854775807"])

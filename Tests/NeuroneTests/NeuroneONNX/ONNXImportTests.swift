@@ -158,6 +158,11 @@ final class ONNXImportTests: XCTestCase {
         huge.graph.initializer[index].dims = [1 << 20, 1 << 20]
         let m9 = message { _ = try ONNXImport.convert(huge, source: "h.onnx") }
         XCTAssertTrue(m9.contains("more than the 2147483648 elements"), m9)
+        // found by CI's fuzzer: no elements (a dimension of 0), but strides past Int.max
+        var emptyHuge = good
+        emptyHuge.graph.initializer[index].dims = [0, 1 << 31, 1 << 31, 1 << 31]
+        let mEmpty = message { _ = try ONNXImport.convert(emptyHuge, source: "e.onnx") }
+        XCTAssertTrue(mEmpty.contains("has dims 0×2147483648×2147483648×2147483648, more than the 2147483648 elements import accepts"), mEmpty)
         var negative = good
         negative.graph.initializer[index].dims = [-2, 1, 3, 3]
         XCTAssertTrue(message { _ = try ONNXImport.convert(negative, source: "n.onnx") }.contains("a dimension of -2"))
