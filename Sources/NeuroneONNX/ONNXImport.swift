@@ -457,6 +457,9 @@ struct ChainReader {
         case "Relu", "Sigmoid", "Tanh", "Softplus":
             append(node.opType.lowercased(), nodes: [node], output: output, shape: shape)
             return 1
+        case "Transpose":
+            if let count = try recurrentPattern(nodes, i) { return count }
+            throw fail(node, "import reads Transpose only around recurrent layers (perm [1, 0, 2] of a batch-first sequence before RNN, LSTM or GRU and after them)")
         case "Identity", "Dropout":
             if node.output.count > 1 && !node.output[1].isEmpty { throw fail(node, "its mask output is used") }
             current = output
@@ -515,7 +518,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps)", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Neurone
-import NeuroneONNX
+@testable import NeuroneONNX
 import NeuroneONNXProto
 
 /// ONNX import: models exported by PyTorch's torch.onnx.export (Reference/onnx/torch_*.onnx,
@@ -47,7 +47,14 @@ final class ONNXImportTests: XCTestCase {
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
         let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "convtranspose_spec", "mlp", "lenet5",
-                          "mnist_cnn", "course_cnn", "digits_cnn"]
+                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm"]
+        // the recurrent ones with their stacked layers, directions, biases and nonlinearities
+        let recurrent = [
+            "lstm": "rows lstm(128) last linear(10)",
+            "gru_bidirectional": "gru(8,layers=2,bidirectional=true) mean linear(3)",
+            "rnn_relu": "rnn(7,layers=2,nonlinearity=relu) rnn(6,bidirectional=true,bias=false) last linear(2)",
+            "char_lstm": "embedding(64,32) lstm(256) linear(64)",
+        ]
         for c in ONNXExportTests.cases where importable.contains(c.name) {
             let r = try ONNXExportTests.export(c)
             let imported = try ONNXImport.convert(r.model, source: c.name)
@@ -55,6 +62,7 @@ final class ONNXImportTests: XCTestCase {
             model.eval()
             let y = withNoGrad { model(r.input) }
             XCTAssertLessThanOrEqual(Self.maxDiff(y, r.output), 1e-5, "\(c.name): \(imported.spec)")
+            if let spec = recurrent[c.name] { XCTAssertEqual(imported.spec, spec, c.name) }
         }
     }
 
@@ -190,6 +198,65 @@ final class ONNXImportTests: XCTestCase {
 
 extension ONNXImportTests {
     /// --normalize: export writes (x − mean)/std as the first nodes; import gives it back.
+    func testRecurrentGraphsImportDoesNotReadAreNamed() throws {
+        let good = try ONNXExport.export(try ONNXExportTests.spec("gru(4,bidirectional=true) last linear(2)", [5, 3], seed: 3), sampleShape: [5, 3]).model
+        XCTAssertEqual(try ONNXImport.convert(good, source: "g.onnx").spec, "gru(4,bidirectional=true) last linear(2)")
+        let gru = try XCTUnwrap(good.graph.node.firstIndex { $0.opType == "GRU" })
+        func broken(_ change: (inout Onnx_ModelProto) -> Void) -> String {
+            var m = good
+            change(&m)
+            return message { _ = try ONNXImport.convert(m, source: "g.onnx") }
+        }
+        func setInt(_ m: inout Onnx_ModelProto, _ name: String, _ v: Int64) {
+            m.graph.node[gru].attribute.removeAll { $0.name == name }
+            var a = Onnx_AttributeProto()
+            a.name = name
+            a.type = .int
+            a.i = v
+            m.graph.node[gru].attribute.append(a)
+        }
+        func constant(_ m: inout Onnx_ModelProto, _ name: String, _ t: Tensor) {
+            m.graph.initializer.append(ONNXTensors.proto(t, name: name))
+        }
+        let reset = broken { setInt(&$0, "linear_before_reset", 0) }
+        XCTAssertTrue(reset.contains("node '") && reset.contains("(GRU): its linear_before_reset is 0"), reset)
+        XCTAssertTrue(broken { setInt(&$0, "layout", 1) }.contains("its layout is 1"))
+        let lengths = broken { m in
+            constant(&m, "lens", Tensor([Int64](repeating: 5, count: 2), shape: [2], dtype: .int64))
+            m.graph.node[gru].input += ["lens"]
+        }
+        XCTAssertTrue(lengths.contains("it has sequence_lens ('lens')"), lengths)
+        let state = broken { m in
+            constant(&m, "h0", Tensor.ones([2, 1, 4]))
+            m.graph.node[gru].input += ["", "h0"]
+        }
+        XCTAssertTrue(state.contains("its initial_h is not all zeros"), state)
+        let zeros = broken { m in
+            constant(&m, "h0", Tensor.zeros([2, 1, 4]))
+            m.graph.node[gru].input += ["", "h0"]
+        }
+        XCTAssertEqual(zeros, "no error", "a zero initial state is what the layer starts from anyway")
+        let weights = broken { m in
+            let w = m.graph.node[gru].input[1]
+            let i = m.graph.initializer.firstIndex { $0.name == w }!
+            m.graph.initializer[i].dims = [2, 12, 1]
+            m.graph.initializer[i].rawData = m.graph.initializer[i].rawData.prefix(2 * 12 * 4)
+        }
+        XCTAssertTrue(weights.contains("its W has shape [2, 12, 1]; expected [2, 12, 3]"), weights)
+        // the final state read by a later node: not the chain of one output sequence
+        let final = broken { m in
+            m.graph.node[gru].output = [m.graph.node[gru].output[0], "hn"]
+            m.graph.node[m.graph.node.count - 1].input[0] = "hn"
+        }
+        XCTAssertTrue(final.contains("inside the recurrent layers") || final.contains("chain"), final)
+        // no Transpose back to batch-first
+        let open = broken { m in
+            let back = m.graph.node.lastIndex { $0.opType == "Transpose" }!
+            m.graph.node[back].attribute = [ONNXTestAttribute.ints("perm", [0, 1, 2])]
+        }
+        XCTAssertTrue(open.contains("expects a Transpose with perm [1, 0, 2] back to batch-first"), open)
+    }
+
     func testNormalizationRoundTrip() throws {
         let model = Sequential(Linear(3, 2, generator: Generator(seed: 3)))
         let n = try Normalization(mean: 0.1307, std: 0.3081)
@@ -202,5 +269,16 @@ extension ONNXImportTests {
         XCTAssertEqual(back.spec, "linear(2)")
         XCTAssertEqual(try XCTUnwrap(back.normalization).mean, 0.1307, accuracy: 1e-7)
         XCTAssertEqual(try XCTUnwrap(back.normalization).std, 0.3081, accuracy: 1e-7)
+    }
+}
+
+/// An attribute for the tests' broken graphs.
+enum ONNXTestAttribute {
+    static func ints(_ name: String, _ v: [Int64]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .ints
+        a.ints = v
+        return a
     }
 }
