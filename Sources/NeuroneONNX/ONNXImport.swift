@@ -111,6 +111,8 @@ struct ChainReader {
     var layers: [(token: String, state: [String: Tensor], nodes: [String])] = []
     var inputDType = DType.float32
     var normalization: Normalization?
+    /// For each value, the indices of the (sorted) nodes that read it.
+    var valueReaders: [String: [Int]] = [:]
 
     init(graph: Onnx_GraphProto, opset: Int, source: String) {
         self.graph = graph
@@ -185,6 +187,9 @@ struct ChainReader {
         current = input.name
 
         let nodes = try sorted()
+        for (k, node) in nodes.enumerated() {
+            for name in Set(node.input) where !name.isEmpty { valueReaders[name, default: []].append(k) }
+        }
         var i = 0
         // (x − mean) / std at the start: the checkpoint's normalisation, not a layer
         if nodes.count >= 2, nodes[0].opType == "Sub", nodes[0].input.first == current, nodes[1].opType == "Div",
@@ -276,6 +281,7 @@ struct ChainReader {
             append(token, nodes: Array(nodes[i..<(i + count)]), output: nodes[i + count - 1].output[0], shape: shape)
             return count
         }
+        if node.input.first == current, let count = try encoderPattern(nodes, i) { return count }
         let data = node.input.filter { !$0.isEmpty && constants[$0] == nil }
         guard data == [current] || (data.isEmpty && node.opType == "Gather") else {
             throw fail(node, data.isEmpty
@@ -457,6 +463,9 @@ struct ChainReader {
         case "Relu", "Sigmoid", "Tanh", "Softplus":
             append(node.opType.lowercased(), nodes: [node], output: output, shape: shape)
             return 1
+        case "Add":
+            if positionalEncoding(nodes, i) { return 1 }
+            throw fail(node, "import reads Add of a constant as a bias after MatMul or as a sinusoidal positional encoding (a [steps, features] table of sines and cosines)")
         case "Transpose":
             if let count = try recurrentPattern(nodes, i) { return count }
             throw fail(node, "import reads Transpose only around recurrent layers (perm [1, 0, 2] of a batch-first sequence before RNN, LSTM or GRU and after them)")
@@ -518,7 +527,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "Add of a sinusoidal positional encoding", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

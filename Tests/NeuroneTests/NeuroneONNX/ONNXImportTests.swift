@@ -47,13 +47,15 @@ final class ONNXImportTests: XCTestCase {
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
         let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "convtranspose_spec", "mlp", "lenet5",
-                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm"]
-        // the recurrent ones with their stacked layers, directions, biases and nonlinearities
+                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm", "transformer", "char_transformer"]
+        // the sequence models with their stacked layers, directions, biases, nonlinearities, norms and masks
         let recurrent = [
             "lstm": "rows lstm(128) last linear(10)",
             "gru_bidirectional": "gru(8,layers=2,bidirectional=true) mean linear(3)",
             "rnn_relu": "rnn(7,layers=2,nonlinearity=relu) rnn(6,bidirectional=true,bias=false) last linear(2)",
             "char_lstm": "embedding(64,32) lstm(256) linear(64)",
+            "transformer": "rows linear(64) posenc(max_len=28) encoder(4,ff=128,layers=2,dropout=0) mean linear(10)",
+            "char_transformer": "embedding(64,128) posenc(max_len=10) encoder(4,ff=512,layers=2,dropout=0,norm_first=true,causal=true) layernorm(eps=1e-05) linear(64)",
         ]
         for c in ONNXExportTests.cases where importable.contains(c.name) {
             let r = try ONNXExportTests.export(c)
@@ -255,6 +257,53 @@ extension ONNXImportTests {
             m.graph.node[back].attribute = [ONNXTestAttribute.ints("perm", [0, 1, 2])]
         }
         XCTAssertTrue(open.contains("expects a Transpose with perm [1, 0, 2] back to batch-first"), open)
+    }
+
+    func testTransformerEncodersReadBack() throws {
+        // GELU feed-forward (written as Erf nodes), layers of two kinds in a row, sinusoidal positions
+        let spec = "linear(8) posenc encoder(2,ff=16,activation=gelu) encoder(4,ff=8,norm_first=true,layers=2) mean linear(3)"
+        let model = try ONNXExportTests.spec(spec, [5, 6], seed: 31)
+        let r = try ONNXExport.export(model, sampleShape: [5, 6], batch: 3, dynamicBatch: true)
+        let imported = try ONNXImport.convert(r.model, source: "t.onnx")
+        XCTAssertEqual(imported.spec, "linear(8) posenc(max_len=5) encoder(2,ff=16,dropout=0,activation=gelu) encoder(4,ff=8,layers=2,dropout=0,norm_first=true) mean linear(3)")
+        let back = try imported.module()
+        back.eval()
+        XCTAssertLessThanOrEqual(Self.maxDiff(withNoGrad { back(r.input) }, r.output), 1e-5)
+
+        // what import does not read is named
+        func broken(_ change: (inout Onnx_ModelProto) -> Void) -> String {
+            var m = r.model
+            change(&m)
+            return message { _ = try ONNXImport.convert(m, source: "t.onnx") }
+        }
+        let softmax = try XCTUnwrap(r.model.graph.node.firstIndex { $0.opType == "Softmax" })
+        let scale = try XCTUnwrap(r.model.graph.node[..<softmax].lastIndex { $0.opType == "Mul" })
+        let scaled = broken { m in
+            m.graph.initializer.append(ONNXTensors.proto(Tensor(Float(0.3)), name: "wrong_scale"))
+            m.graph.node[scale].input[1] = "wrong_scale"
+        }
+        XCTAssertTrue(scaled.contains("(Mul): it scales the attention scores by 0.3"), scaled)
+        let masked = broken { m in
+            m.graph.initializer.append(ONNXTensors.proto(Tensor.ones([5, 5]), name: "ones"))
+            var add = Onnx_NodeProto()
+            add.opType = "Add"
+            add.name = "mask"
+            add.input = [m.graph.node[scale].output[0], "ones"]
+            add.output = ["masked"]
+            m.graph.node[softmax].input[0] = "masked"
+            m.graph.node.insert(add, at: softmax)
+        }
+        XCTAssertTrue(masked.contains("node 'mask' (Add): it adds a mask to the attention scores that is not the causal one"), masked)
+        let norm = try XCTUnwrap(r.model.graph.node.firstIndex { $0.opType == "LayerNormalization" })
+        let eps = broken { m in
+            m.graph.node[norm].attribute.removeAll { $0.name == "epsilon" }
+            var a = Onnx_AttributeProto()
+            a.name = "epsilon"
+            a.type = .float
+            a.f = 1e-3
+            m.graph.node[norm].attribute.append(a)
+        }
+        XCTAssertTrue(eps.contains("(LayerNormalization): its epsilon is 0.0010"), eps)
     }
 
     func testNormalizationRoundTrip() throws {
