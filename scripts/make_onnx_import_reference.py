@@ -8,7 +8,9 @@ it (torch_NAME.safetensors: "input", "output").
 
 The models: PyTorch twins of Neurone's mnist-cnn, lenet5 and mlp (bench/torch_reference.py) and a
 small network using every other operator import reads, exported by torch.onnx.export (the dynamo
-exporter, opset 18) with a symbolic batch.
+exporter, opset 18) with a symbolic batch; batch-first LSTM, GRU and RNN classifiers, also through
+the TorchScript exporter (dynamo=False: *_legacy), whose graphs compute the zero initial states and
+Reshape targets from the input's shape.
 """
 import pathlib
 import sys
@@ -33,12 +35,31 @@ def wide():
         nn.Linear(16, 8), nn.SiLU(), nn.Linear(8, 5), nn.Softmax(dim=1))
 
 
+class Recurrent(nn.Module):
+    """A recurrent layer (batch first) read at its last step or averaged over steps, then a Linear."""
+
+    def __init__(self, layer, features, classes, reduce):
+        super().__init__()
+        self.rnn, self.fc, self.reduce = layer, nn.Linear(features, classes), reduce
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1] if self.reduce == "last" else y.mean(dim=1))
+
+
 def main():
     out.mkdir(parents=True, exist_ok=True)
     models = [("mnist_cnn", lambda: torch_reference.make("mnist-cnn")[0], (1, 28, 28)),
               ("lenet5", lambda: torch_reference.make("lenet5")[0], (1, 28, 28)),
               ("mlp", lambda: torch_reference.make("mlp")[0], (1, 28, 28)),
-              ("wide", wide, (1, 12, 12))]
+              ("wide", wide, (1, 12, 12)),
+              # recurrent layers: the dynamo exporter, and the TorchScript one (dynamo=False, "legacy")
+              ("lstm", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
+              ("gru", lambda: Recurrent(nn.GRU(5, 6, batch_first=True), 6, 2, "mean"), (7, 5)),
+              # the dynamo exporter unrolls an RNN into per-step MatMuls, which import does not read
+              ("rnn_legacy", lambda: Recurrent(nn.RNN(4, 7, nonlinearity="relu", bias=False, batch_first=True), 7, 2, "last"), (5, 4)),
+              ("lstm_legacy", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
+              ("gru_legacy", lambda: Recurrent(nn.GRU(5, 6, num_layers=2, batch_first=True), 6, 2, "mean"), (7, 5))]
     for seed, (name, make, shape) in enumerate(models):
         torch.manual_seed(seed)
         model = make()
@@ -52,8 +73,12 @@ def main():
         with torch.no_grad():
             y = model(x)
         path = out / f"torch_{name}.onnx"
-        torch.onnx.export(model, (x,), str(path), input_names=["input"], output_names=["output"], opset_version=18,
-                          dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False)
+        if name.endswith("_legacy"):
+            torch.onnx.export(model, (x,), str(path), input_names=["input"], output_names=["output"], opset_version=18,
+                              dynamo=False, dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        else:
+            torch.onnx.export(model, (x,), str(path), input_names=["input"], output_names=["output"], opset_version=18,
+                              dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False)
         save_file({"input": x.contiguous(), "output": y.contiguous()}, str(out / f"torch_{name}.safetensors"))
         print(f"wrote {path} ({path.stat().st_size} bytes), PyTorch {torch.__version__}")
 

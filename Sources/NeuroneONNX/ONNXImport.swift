@@ -113,6 +113,12 @@ struct ChainReader {
     var normalization: Normalization?
     /// For each value, the indices of the (sorted) nodes that read it.
     var valueReaders: [String: [Int]] = [:]
+    /// The nodes of shape arithmetic (ONNXShapeFolding), by their output.
+    var staticNodes: [String: Onnx_NodeProto] = [:]
+    /// The full shapes of the values read so far, -1 standing for the batch.
+    var fullShapes: [String: [Int]] = [:]
+    /// The input's batch size when the graph fixes it.
+    var fixedBatch: Int?
 
     init(graph: Onnx_GraphProto, opset: Int, source: String) {
         self.graph = graph
@@ -135,10 +141,14 @@ struct ChainReader {
     /// The constant input `i` of `node`, which must exist.
     func constant(_ node: Onnx_NodeProto, _ i: Int, _ what: String) throws -> Tensor {
         guard i < node.input.count, !node.input[i].isEmpty else { throw fail(node, "its \(what) (input \(i)) is missing") }
-        guard let t = constants[node.input[i]] else {
-            throw fail(node, "its \(what) '\(node.input[i])' is computed in the graph; import reads it only as a constant (an initializer)")
+        if let t = constants[node.input[i]] { return t }
+        if staticNodes[node.input[i]] != nil {
+            guard let t = try staticConstant(node.input[i]) else {
+                throw fail(node, "its \(what) '\(node.input[i])' depends on the batch size; import reads it as a constant")
+            }
+            return t
         }
-        return t
+        throw fail(node, "its \(what) '\(node.input[i])' is computed in the graph; import reads it only as a constant (an initializer)")
     }
 
     func optionalConstant(_ node: Onnx_NodeProto, _ i: Int, _ what: String) throws -> Tensor? {
@@ -185,8 +195,23 @@ struct ChainReader {
         catch { throw ONNXError("\(source): the input '\(input.name)': \(error)") }
         let inputShape = shape
         current = input.name
+        fixedBatch = dims[0].dimValue > 0 ? Int(dims[0].dimValue) : nil
+        fullShapes[current] = [-1] + shape
 
-        let nodes = try sorted()
+        // constants and shape arithmetic first; the walk reads the rest
+        var nodes: [Onnx_NodeProto] = []
+        for node in try sorted() {
+            if node.opType == "Constant" {
+                guard let a = attribute(node, "value"), a.hasT, node.output.count == 1 else {
+                    throw fail(node, "import reads Constant nodes holding a tensor ('value')")
+                }
+                constants[node.output[0]] = try ONNXTensors.tensor(a.t, what: "the value of constant node '\(node.name)'")
+            } else if isStatic(node) {
+                staticNodes[node.output[0]] = node
+            } else {
+                nodes.append(node)
+            }
+        }
         for (k, node) in nodes.enumerated() {
             for name in Set(node.input) where !name.isEmpty { valueReaders[name, default: []].append(k) }
         }
@@ -261,18 +286,12 @@ struct ChainReader {
         layers.append((token, state, nodes.map { $0.name }))
         current = output
         shape = newShape
+        fullShapes[output] = [-1] + newShape
     }
 
     /// Reads the layer starting at node `i`; returns how many nodes it used.
     mutating func step(_ nodes: [Onnx_NodeProto], _ i: Int) throws -> Int {
         let node = nodes[i]
-        if node.opType == "Constant" {
-            guard let a = attribute(node, "value"), a.hasT, node.output.count == 1 else {
-                throw fail(node, "import reads Constant nodes holding a tensor ('value')")
-            }
-            constants[node.output[0]] = try ONNXTensors.tensor(a.t, what: "the value of constant node '\(node.name)'")
-            return 1
-        }
         if let token = softplusPattern(nodes, i) {
             append(token, nodes: Array(nodes[i..<(i + 5)]), output: nodes[i + 4].output[0], shape: shape)
             return 5
@@ -282,7 +301,7 @@ struct ChainReader {
             return count
         }
         if node.input.first == current, let count = try encoderPattern(nodes, i) { return count }
-        let data = node.input.filter { !$0.isEmpty && constants[$0] == nil }
+        let data = node.input.filter { !$0.isEmpty && constants[$0] == nil && staticNodes[$0] == nil }
         guard data == [current] || (data.isEmpty && node.opType == "Gather") else {
             throw fail(node, data.isEmpty
                 ? "it reads only constants; import expects each node to read the previous layer's output"
@@ -472,6 +491,7 @@ struct ChainReader {
         case "Identity", "Dropout":
             if node.output.count > 1 && !node.output[1].isEmpty { throw fail(node, "its mask output is used") }
             current = output
+            fullShapes[output] = [-1] + shape
             return 1
         case "LeakyRelu":
             append("leakyrelu(slope=\(number(float(node, "alpha", 0.01))))", nodes: [node], output: output, shape: shape)

@@ -37,6 +37,7 @@ extension ChainReader {
               i + 1 < nodes.count, ChainReader.recurrentOps.contains(nodes[i + 1].opType) else { return nil }
         let steps = shape[0]
         var value = open.output[0], features = shape[1], k = i + 1
+        fullShapes[value] = [steps, -1, features]
         var read: [RecurrentLayer] = []
         while k < nodes.count, ChainReader.recurrentOps.contains(nodes[k].opType), nodes[k].input.first == value {
             var layer = try recurrentOp(nodes[k], features: features)
@@ -131,11 +132,16 @@ extension ChainReader {
             throw fail(node, "it has sequence_lens ('\(node.input[4])'); import reads recurrent layers over whole, unpadded sequences")
         }
         for (index, what) in [(5, "initial_h"), (6, "initial_c")] where index < node.input.count && !node.input[index].isEmpty {
-            guard let t = constants[node.input[index]] else {
-                throw fail(node, "its \(what) '\(node.input[index])' is computed in the graph; import reads recurrent layers that start from zero states")
+            let name = node.input[index]
+            // a constant, or zeros the graph makes for the batch (PyTorch's Expand of 0)
+            guard constants[name] != nil || staticNodes[name] != nil else {
+                throw fail(node, "its \(what) '\(name)' is computed from the data; import reads recurrent layers that start from zero states")
             }
-            guard t.dtype.isFloatingPoint, t.toArray(as: Double.self).allSatisfy({ $0 == 0 }) else {
-                throw fail(node, "its \(what) is not all zeros; import reads recurrent layers that start from zero states")
+            for batch in probeBatches {
+                let v = try fold(name, batch: batch)
+                guard !v.integer, v.values.allSatisfy({ $0 == 0 }) else {
+                    throw fail(node, "its \(what) is not all zeros; import reads recurrent layers that start from zero states")
+                }
             }
         }
         let w = try floating(try constant(node, 1, "input weights W"), node, "W")
@@ -170,23 +176,36 @@ extension ChainReader {
     /// The nodes from `k` on that turn a recurrent op's Y [T, D, N, H] into [T, N, D·H]:
     /// Transpose [0, 2, 1, 3] then Reshape (Neurone's, and PyTorch's for two directions), or a
     /// Squeeze of axis 1 for one direction (PyTorch's). (nodes, the value reached).
-    func timeFirstOutput(_ nodes: [Onnx_NodeProto], _ k: Int, from op: Onnx_NodeProto, steps: Int, directions d: Int, hidden: Int) throws -> ([Onnx_NodeProto], String) {
+    mutating func timeFirstOutput(_ nodes: [Onnx_NodeProto], _ k: Int, from op: Onnx_NodeProto, steps: Int, directions d: Int, hidden: Int) throws -> ([Onnx_NodeProto], String) {
         let y = op.output.first ?? ""
         guard !y.isEmpty else { throw fail(op, "its output Y is not used; import reads the output sequence") }
+        fullShapes[y] = [steps, d, -1, hidden]
         if k < nodes.count, nodes[k].opType == "Squeeze", nodes[k].input.first == y, d == 1 {
             let axes = opset >= 13 ? try optionalConstant(nodes[k], 1, "axes")?.toArray(as: Int64.self).map { Int($0) } : ints(nodes[k], "axes")
             guard axes == [1] else { throw fail(nodes[k], "it squeezes axes \(axes ?? []) of a recurrent layer's output; expected [1], its direction axis") }
+            fullShapes[nodes[k].output[0]] = [steps, -1, hidden]
             return ([nodes[k]], nodes[k].output[0])
         }
         guard k + 1 < nodes.count, nodes[k].opType == "Transpose", nodes[k].input.first == y, ints(nodes[k], "perm") == [0, 2, 1, 3],
               nodes[k + 1].opType == "Reshape", nodes[k + 1].input.first == nodes[k].output[0] else {
             throw fail(op, "import expects its output Y [steps, directions, batch, hidden] to become [steps, batch, directions × hidden] by Transpose [0, 2, 1, 3] and Reshape (or, for one direction, Squeeze of axis 1)")
         }
-        let target = try constant(nodes[k + 1], 1, "shape").toArray(as: Int64.self).map { Int($0) }
-        guard target.count == 3, [0, -1, steps].contains(target[0]), [0, -1].contains(target[1]), [-1, d * hidden].contains(target[2]),
-              target.filter({ $0 == -1 }).count <= 1 else {
-            throw fail(nodes[k + 1], "it reshapes a recurrent layer's output to \(target); expected [steps, batch, \(d * hidden)] (e.g. [0, 0, \(d * hidden)])")
+        fullShapes[nodes[k].output[0]] = [steps, -1, d, hidden]
+        // a constant target, or one computed from the shape (PyTorch's): right for every batch size
+        let reshape = nodes[k + 1]
+        guard reshape.input.count > 1, constants[reshape.input[1]] != nil || staticNodes[reshape.input[1]] != nil else {
+            throw fail(reshape, "its target shape is computed from the data; expected a constant or shape arithmetic")
         }
-        return ([nodes[k], nodes[k + 1]], nodes[k + 1].output[0])
+        for batch in probeBatches {
+            let folded = try fold(reshape.input[1], batch: batch)
+            guard folded.integer else { throw fail(reshape, "its target shape is not integer") }
+            let target = folded.values.map { Int($0) }
+            guard target.count == 3, [0, -1, steps].contains(target[0]), [0, -1, batch].contains(target[1]), [-1, d * hidden].contains(target[2]),
+                  target.filter({ $0 == -1 }).count <= 1 else {
+                throw fail(reshape, "it reshapes a recurrent layer's output to \(target) for a batch of \(batch); expected [steps, batch, \(d * hidden)] (e.g. [0, 0, \(d * hidden)])")
+            }
+        }
+        fullShapes[reshape.output[0]] = [steps, -1, d * hidden]
+        return ([nodes[k], reshape], reshape.output[0])
     }
 }

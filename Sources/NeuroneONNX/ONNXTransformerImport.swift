@@ -89,7 +89,7 @@ extension ChainReader {
         for p in projections {
             guard let l = linearAt(p, nodes), let rs = reader(l.output, "Reshape", nodes, from: p + 1),
                   let target = constants[nodes[rs].input.count > 1 ? nodes[rs].input[1] : ""]?.toArray(as: Int64.self).map({ Int($0) }),
-                  target.count == 4, target[2] >= 1, target[2] * target[3] == e,
+                  target.count == 4, target[2] >= 1, target[2] <= e, e % target[2] == 0, target[3] == e / target[2],
                   let tr = reader(nodes[rs].output[0], "Transpose", nodes, from: rs + 1), let perm = ints(nodes[tr], "perm") else { return nil }
             branches.append((l, target[2], perm, nodes[tr].output[0], l.nodes + [rs, tr]))
         }

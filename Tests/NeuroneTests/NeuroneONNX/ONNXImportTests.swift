@@ -22,6 +22,12 @@ final class ONNXImportTests: XCTestCase {
             "mnist_cnn": "conv(32,kernel=3,padding=0) relu conv(64,kernel=3,padding=0) relu maxpool(kernel=2,stride=2,padding=0) flatten linear(128) relu linear(10) logsoftmax(dim=1)",
             "lenet5": "conv(6,kernel=5,padding=2) tanh avgpool(kernel=2,stride=2,padding=0,count_include_pad=true) conv(16,kernel=5,padding=0) tanh avgpool(kernel=2,stride=2,padding=0,count_include_pad=true) flatten linear(120) tanh linear(84) tanh linear(10)",
             "mlp": "flatten linear(1000) relu linear(10)",
+            // recurrent layers: zero initial states and Reshape targets computed from the input's shape
+            "lstm": "lstm(8,layers=2,bidirectional=true) last linear(3)",
+            "gru": "gru(6) mean linear(2)",
+            "rnn_legacy": "rnn(7,bias=false,nonlinearity=relu) last linear(2)",
+            "lstm_legacy": "lstm(8,layers=2,bidirectional=true) last linear(3)",
+            "gru_legacy": "gru(6,layers=2) mean linear(2)",
             "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
         ]
         let out = ProcessInfo.processInfo.environment["NEURONE_ONNX_OUT"]
@@ -257,6 +263,15 @@ extension ONNXImportTests {
             m.graph.node[back].attribute = [ONNXTestAttribute.ints("perm", [0, 1, 2])]
         }
         XCTAssertTrue(open.contains("expects a Transpose with perm [1, 0, 2] back to batch-first"), open)
+
+        // PyTorch's graph makes the initial state with Expand(0, Concat(layers, Shape(input)[0], hidden)):
+        // folded for the batch, it must be zeros; its Reshape targets must follow the batch
+        var torch = try ONNXImport.decode(Data(contentsOf: URL(fileURLWithPath: try reference("lstm").onnx)), source: "torch_lstm.onnx")
+        let expand = try XCTUnwrap(torch.graph.node.first { $0.opType == "Expand" })
+        let fill = try XCTUnwrap(torch.graph.initializer.firstIndex { $0.name == expand.input[0] })
+        torch.graph.initializer[fill] = ONNXTensors.proto(Tensor(Float(1)), name: expand.input[0])
+        let ones = message { _ = try ONNXImport.convert(torch, source: "torch_lstm.onnx") }
+        XCTAssertTrue(ones.contains("(LSTM): its initial_h is not all zeros"), ones)
     }
 
     func testTransformerEncodersReadBack() throws {

@@ -1,0 +1,218 @@
+import Foundation
+import NeuroneDevice
+import NeuroneTensor
+import NeuroneNN
+import NeuroneONNXProto
+
+/// The shape arithmetic exporters write into a graph — PyTorch's `torch.onnx.export` computes a
+/// recurrent layer's zero initial state as Expand(0, Concat(layers, Shape(input)[0], hidden)) and
+/// a Reshape's target from Shape of its input — is folded here: nodes that read only constants,
+/// shapes and each other are "static"; their values are computed on demand for a probe batch
+/// size (two of them when the batch is symbolic, so that what depends on it is seen to).
+extension ChainReader {
+    /// The ops a static node may be.
+    static let foldable: Set<String> = ["Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Mul", "Add", "Sub", "Div",
+                                        "Reshape", "Expand", "ConstantOfShape", "Cast", "Identity"]
+    /// The most values a folded value may hold.
+    static let maxFoldedValues = 1 << 20
+
+    /// A folded value: its shape and values (integers held exactly as Double below 2⁵³).
+    struct Folded: Equatable {
+        var shape: [Int]
+        var values: [Double]
+        var integer: Bool
+        var tensor: Tensor {
+            integer ? Tensor(values.map { Int64($0) }, shape: shape, dtype: .int64) : Tensor(values.map { Float($0) }, shape: shape, dtype: .float32)
+        }
+    }
+
+    /// Whether `node` computes only from constants, shapes and static values.
+    func isStatic(_ node: Onnx_NodeProto) -> Bool {
+        guard ChainReader.foldable.contains(node.opType), node.output.count == 1 else { return false }
+        if node.opType == "Shape" { return true }
+        let inputs = node.input.filter { !$0.isEmpty }
+        return !inputs.isEmpty && inputs.allSatisfy { constants[$0] != nil || staticNodes[$0] != nil }
+    }
+
+    /// The value of the static (or constant) `name` for a batch of `batch`; throws naming the node
+    /// when it cannot be computed.
+    func fold(_ name: String, batch: Int, depth: Int = 0) throws -> Folded {
+        let f = try foldValue(name, batch: batch, depth: depth)
+        // integers stay exact (below 2⁵³), so that they convert back without a trap
+        if f.integer, !f.values.allSatisfy({ abs($0) < 9.0e15 }) {
+            throw ONNXError("\(source): the shape arithmetic computing '\(name)' gives integers beyond ±2⁵³")
+        }
+        return f
+    }
+
+    func foldValue(_ name: String, batch: Int, depth: Int) throws -> Folded {
+        if let t = constants[name] {
+            guard t.count <= ChainReader.maxFoldedValues else { throw ONNXError("\(source): the constant '\(name)' is too large to compute shapes with") }
+            return Folded(shape: t.shape, values: t.to(.float64).toArray(as: Double.self), integer: !t.dtype.isFloatingPoint)
+        }
+        guard let node = staticNodes[name] else { throw ONNXError("\(source): '\(name)' is computed from the data; expected a constant or shape arithmetic") }
+        guard depth < 64 else { throw fail(node, "its shape arithmetic is nested more than 64 nodes deep") }
+        func input(_ k: Int) throws -> Folded {
+            guard k < node.input.count, !node.input[k].isEmpty else { throw fail(node, "its input \(k) is missing") }
+            return try fold(node.input[k], batch: batch, depth: depth + 1)
+        }
+        func optionalInput(_ k: Int) throws -> Folded? { k < node.input.count && !node.input[k].isEmpty ? try input(k) : nil }
+        func checked(_ shape: [Int]) throws -> Int {
+            guard let n = CheckedSize.product(shape), n <= ChainReader.maxFoldedValues else {
+                throw fail(node, "it would compute \(shape) values; import folds shape arithmetic of at most \(ChainReader.maxFoldedValues) values")
+            }
+            return n
+        }
+        func axis(_ a: Int, _ rank: Int) throws -> Int {
+            guard a >= -rank, a < rank else { throw fail(node, "its axis \(a) is outside a value of \(rank) dimensions") }
+            return a < 0 ? a + rank : a
+        }
+        func ints(_ f: Folded, _ what: String) throws -> [Int] {
+            guard f.integer, f.values.allSatisfy({ abs($0) < 1e15 }) else { throw fail(node, "its \(what) is not integer") }
+            return f.values.map { Int($0) }
+        }
+        switch node.opType {
+        case "Identity":
+            return try input(0)
+        case "Shape":
+            guard let dims = fullShapes[node.input[0]] else {
+                throw fail(node, "it takes the shape of '\(node.input[0])', which import does not know at this point of the graph")
+            }
+            let full = dims.map { $0 < 0 ? batch : $0 }
+            let r = full.count
+            var start = self.int(node, "start", 0), end = self.int(node, "end", r)
+            start = Swift.min(Swift.max(start < 0 ? start + r : start, 0), r)
+            end = Swift.min(Swift.max(end < 0 ? end + r : end, 0), r)
+            let part = start < end ? Array(full[start..<end]) : []
+            return Folded(shape: [part.count], values: part.map(Double.init), integer: true)
+        case "Cast":
+            var f = try input(0)
+            let to = Onnx_TensorProto.DataType(rawValue: self.int(node, "to", 1))
+            f.integer = ![.float, .double, .float16, .bfloat16].contains(to)
+            if f.integer { f.values = f.values.map { $0.rounded(.towardZero) } }
+            return f
+        case "Gather":
+            let data = try input(0), index = try ints(try input(1), "index")
+            let a = try axis(self.int(node, "axis", 0), data.shape.count)
+            guard a == 0, data.shape.count == 1 else { throw fail(node, "import folds Gather of a vector only") }
+            let picked = try index.map { i -> Double in
+                guard i >= -data.shape[0], i < data.shape[0] else { throw fail(node, "its index \(i) is outside the \(data.shape[0]) values") }
+                return data.values[i < 0 ? i + data.shape[0] : i]
+            }
+            let indexShape = try input(1).shape
+            return Folded(shape: indexShape, values: picked, integer: data.integer)
+        case "Unsqueeze", "Squeeze":
+            var f = try input(0)
+            let axes = try opset >= 13 ? (try optionalInput(1)).map { try ints($0, "axes") } : self.ints(node, "axes")
+            if node.opType == "Unsqueeze" {
+                guard let axes else { throw fail(node, "it names no axes") }
+                let r = f.shape.count + axes.count
+                let normalized = try axes.map { try axis($0, r) }.sorted()
+                for a in normalized { f.shape.insert(1, at: a) }
+            } else {
+                let normalized = try (axes ?? f.shape.indices.filter { f.shape[$0] == 1 }).map { try axis($0, f.shape.count) }
+                guard normalized.allSatisfy({ f.shape[$0] == 1 }) else { throw fail(node, "it squeezes a dimension that is not 1") }
+                f.shape = f.shape.indices.filter { !normalized.contains($0) }.map { f.shape[$0] }
+            }
+            return f
+        case "Concat":
+            let parts = try node.input.indices.map { try input($0) }
+            guard let first = parts.first, parts.allSatisfy({ $0.shape.count == 1 && $0.integer == first.integer }) else {
+                throw fail(node, "import folds Concat of vectors only")
+            }
+            let values = parts.flatMap { $0.values }
+            _ = try checked([values.count])
+            return Folded(shape: [values.count], values: values, integer: first.integer)
+        case "Mul", "Add", "Sub", "Div":
+            let a = try input(0), b = try input(1)
+            guard a.values.count == b.values.count || a.values.count == 1 || b.values.count == 1 else {
+                throw fail(node, "import folds \(node.opType) of equal shapes or with a single value only")
+            }
+            let n = Swift.max(a.values.count, b.values.count)
+            let shape = a.values.count >= b.values.count ? a.shape : b.shape
+            let integer = a.integer && b.integer
+            let values: [Double] = try (0..<n).map { i in
+                let x = a.values[a.values.count == 1 ? 0 : i], y = b.values[b.values.count == 1 ? 0 : i]
+                switch node.opType {
+                case "Mul": return x * y
+                case "Add": return x + y
+                case "Sub": return x - y
+                default:
+                    if integer && y == 0 { throw fail(node, "it divides by zero") }
+                    return integer ? (x / y).rounded(.towardZero) : x / y
+                }
+            }
+            return Folded(shape: shape, values: values, integer: integer)
+        case "Reshape":
+            var f = try input(0)
+            let target = try ints(try input(1), "shape")
+            var shape = target.enumerated().map { $0.element == 0 && $0.offset < f.shape.count ? f.shape[$0.offset] : $0.element }
+            guard shape.allSatisfy({ $0 >= -1 }), shape.filter({ $0 == -1 }).count <= 1 else { throw fail(node, "it reshapes \(f.shape) to \(target)") }
+            if let free = shape.firstIndex(of: -1) {
+                guard let known = CheckedSize.product(shape.filter { $0 != -1 }), known > 0, f.values.count % known == 0 else {
+                    throw fail(node, "it reshapes \(f.values.count) values to \(target)")
+                }
+                shape[free] = f.values.count / known
+            }
+            guard shape.allSatisfy({ $0 >= 0 }), try checked(shape) == f.values.count else { throw fail(node, "it reshapes \(f.shape) to \(target)") }
+            f.shape = shape
+            return f
+        case "Expand", "ConstantOfShape":
+            let shape = try ints(try input(node.opType == "Expand" ? 1 : 0), "shape")
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail(node, "its shape \(shape) has a negative size") }
+            let fill: Folded
+            if node.opType == "Expand" { fill = try input(0) }
+            else if let a = attribute(node, "value"), a.hasT {
+                let t = try ONNXTensors.tensor(a.t, what: "the value of node '\(node.name)'")
+                fill = Folded(shape: t.shape, values: t.to(.float64).toArray(as: Double.self), integer: !t.dtype.isFloatingPoint)
+            } else { fill = Folded(shape: [1], values: [0], integer: false) }
+            guard fill.values.count == 1 else { throw fail(node, "import folds \(node.opType) of a single value only") }
+            let n = try checked(shape)
+            return Folded(shape: shape, values: Array(repeating: fill.values[0], count: n), integer: fill.integer)
+        default:   // Slice
+            let data = try input(0)
+            let starts = try ints(try input(1), "starts"), ends = try ints(try input(2), "ends")
+            let axes = try (try optionalInput(3)).map { try ints($0, "axes") } ?? Array(0..<starts.count)
+            let steps = try (try optionalInput(4)).map { try ints($0, "steps") } ?? Array(repeating: 1, count: starts.count)
+            guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count, steps.allSatisfy({ $0 == 1 }) else {
+                throw fail(node, "import folds Slice with steps of 1 only")
+            }
+            var lower = [Int](repeating: 0, count: data.shape.count), upper = data.shape
+            for (k, a) in axes.enumerated() {
+                let d = try axis(a, data.shape.count), size = data.shape[d]
+                func clamp(_ v: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + size : v, 0), size) }
+                lower[d] = clamp(starts[k])
+                upper[d] = Swift.max(clamp(ends[k]), lower[d])
+            }
+            let shape = zip(lower, upper).map { $1 - $0 }
+            let n = try checked(shape)
+            var values: [Double] = []
+            values.reserveCapacity(n)
+            var strides = [Int](repeating: 1, count: data.shape.count)
+            for d in stride(from: data.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * data.shape[d + 1] }
+            var index = lower
+            for _ in 0..<n {
+                values.append(data.values[zip(index, strides).map { $0 * $1 }.reduce(0, +)])
+                var d = data.shape.count - 1
+                while d >= 0 {
+                    index[d] += 1
+                    if index[d] < upper[d] { break }
+                    index[d] = lower[d]
+                    d -= 1
+                }
+            }
+            return Folded(shape: shape, values: values, integer: data.integer)
+        }
+    }
+
+    /// The batch sizes shapes are folded for: the input's fixed batch, or two probes.
+    var probeBatches: [Int] { fixedBatch.map { [$0] } ?? [2, 3] }
+
+    /// A static value that is the same for every batch size, as a constant (nil for none).
+    func staticConstant(_ name: String) throws -> Tensor? {
+        guard staticNodes[name] != nil else { return nil }
+        let values = try probeBatches.map { try fold(name, batch: $0) }
+        guard values.allSatisfy({ $0 == values[0] }) else { return nil }
+        return values[0].tensor
+    }
+}
