@@ -300,7 +300,7 @@ struct ChainReader {
             append(token, nodes: Array(nodes[i..<(i + count)]), output: nodes[i + count - 1].output[0], shape: shape)
             return count
         }
-        if node.input.first == current, let count = try encoderPattern(nodes, i) { return count }
+        if node.input.first == current, let count = try encoderPattern(nodes, i) ?? attentionPattern(nodes, i) { return count }
         let data = node.input.filter { !$0.isEmpty && constants[$0] == nil && staticNodes[$0] == nil }
         guard data == [current] || (data.isEmpty && node.opType == "Gather") else {
             throw fail(node, data.isEmpty
@@ -547,7 +547,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "Add of a sinusoidal positional encoding", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "Add of a sinusoidal positional encoding", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

@@ -127,12 +127,13 @@ extension ChainReader {
               let out = linearFrom(nodes[join].output[0], inFeatures: e, nodes, from: join + 1), out.weight.shape == [e, e] else { return nil }
         used += [sm, mix, back, join] + out.nodes
         let lq = branches[q].linear, lk = branches[k].linear, lv = branches[v].linear
-        guard let bq = lq.bias, let bk = lk.bias, let bv = lv.bias, let bo = out.bias else {
-            throw fail(nodes[projections[0]], "its attention has projections without biases; import reads encoder layers with biases (PyTorch's default)")
+        var state = ["in_proj_weight": Tensor.cat([lq.weight, lk.weight, lv.weight], dim: 0).contiguous(), "out_proj.weight": out.weight]
+        if let bq = lq.bias, let bk = lk.bias, let bv = lv.bias, let bo = out.bias {
+            state["in_proj_bias"] = Tensor.cat([bq, bk, bv], dim: 0).contiguous()
+            state["out_proj.bias"] = bo
+        } else if [lq.bias, lk.bias, lv.bias, out.bias].contains(where: { $0 != nil }) {
+            throw fail(nodes[projections[0]], "some of its attention's projections have biases and others not; PyTorch's MultiheadAttention has all four or none")
         }
-        let state = ["in_proj_weight": Tensor.cat([lq.weight, lk.weight, lv.weight], dim: 0).contiguous(),
-                     "in_proj_bias": Tensor.cat([bq, bk, bv], dim: 0).contiguous(),
-                     "out_proj.weight": out.weight, "out_proj.bias": bo]
         return (state, heads, causal, out.output, used)
     }
 
@@ -176,7 +177,12 @@ extension ChainReader {
             state[name + ".bias"] = ln.bias
             return true
         }
-        func attention(_ from: [String: Tensor]) { for (k, v) in from { state["self_attn." + k] = v } }
+        func attention(_ from: [String: Tensor], _ node: Int) throws {
+            guard from["in_proj_bias"] != nil else {
+                throw fail(nodes[node], "its attention has projections without biases; import reads encoder layers with biases (PyTorch's default)")
+            }
+            for (k, v) in from { state["self_attn." + k] = v }
+        }
         // post-norm: LN(x + SA(x)), then LN(h + FF(h))
         if let a = try selfAttentionFrom(x, steps: steps, embed: e, nodes, from: from) {
             guard let s1 = sum(x, a.output, nodes, from: from), let n1 = reader(nodes[s1].output[0], "LayerNormalization", nodes, from: s1 + 1),
@@ -184,7 +190,7 @@ extension ChainReader {
             let h = nodes[n1].output[0]
             guard let f = feedForwardFrom(h, embed: e, nodes, from: n1 + 1), let s2 = sum(h, f.output, nodes, from: n1 + 1),
                   let n2 = reader(nodes[s2].output[0], "LayerNormalization", nodes, from: s2 + 1), try norm(n2, "norm2") else { return nil }
-            attention(a.state)
+            try attention(a.state, a.nodes[0])
             state.merge(f.state) { a, _ in a }
             return EncoderLayerRead(heads: a.heads, ff: f.ff, normFirst: false, gelu: f.gelu, causal: a.causal, state: state,
                                     output: nodes[n2].output[0], nodes: a.nodes + [s1, n1] + f.nodes + [s2, n2])
@@ -196,7 +202,7 @@ extension ChainReader {
         let h = nodes[s1].output[0]
         guard let n2 = reader(h, "LayerNormalization", nodes, from: s1 + 1), try norm(n2, "norm2"),
               let f = feedForwardFrom(nodes[n2].output[0], embed: e, nodes, from: n2 + 1), let s2 = sum(h, f.output, nodes, from: s1 + 1) else { return nil }
-        attention(a.state)
+        try attention(a.state, a.nodes[0])
         state.merge(f.state) { a, _ in a }
         return EncoderLayerRead(heads: a.heads, ff: f.ff, normFirst: true, gelu: f.gelu, causal: a.causal, state: state,
                                 output: nodes[s2].output[0], nodes: [n1] + a.nodes + [s1, n2] + f.nodes + [s2])
@@ -244,6 +250,24 @@ extension ChainReader {
                    output: group.last!.output, shape: shape)
         }
         return end - i
+    }
+
+    /// Self-attention of the chain's T×E value starting at node `i` (not inside an encoder
+    /// layer): `attention(heads)`; the nodes used, or nil when node `i` does not start one.
+    mutating func attentionPattern(_ nodes: [Onnx_NodeProto], _ i: Int) throws -> Int? {
+        guard shape.count == 2, nodes[i].opType == "MatMul",
+              let a = try selfAttentionFrom(current, steps: shape[0], embed: shape[1], nodes, from: i) else { return nil }
+        let used = Set(a.nodes)
+        guard used.count == a.nodes.count, used == Set(i..<(i + used.count)) else { return nil }
+        if a.causal { throw fail(nodes[i], "its self-attention has a causal mask, which the spec's attention layer does not (encoder(…,causal=true) does)") }
+        let inside = Set(a.nodes.flatMap { nodes[$0].output } + [current]).subtracting([a.output])
+        if let reader = nodes[(i + used.count)...].first(where: { $0.input.contains(where: inside.contains) }) {
+            throw fail(reader, "it reads a value inside a self-attention layer (\(reader.input.filter(inside.contains).map { "'\($0)'" }.joined(separator: ", "))); import reads graphs that are a chain of layers")
+        }
+        if inside.contains(graph.output[0].name) { throw fail(nodes[i], "the graph's output is a value inside a self-attention layer") }
+        append("attention(\(a.heads)\(a.state["in_proj_bias"] == nil ? ",bias=false" : ""))", a.state, nodes: a.nodes.sorted().map { nodes[$0] },
+               output: a.output, shape: shape)
+        return used.count
     }
 
     /// Add of a constant [T, E] table of sinusoids at node `i`: `posenc(max_len=T)`; nil for

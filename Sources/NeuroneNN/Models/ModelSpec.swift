@@ -219,7 +219,7 @@ public enum ModelSpec {
     public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "convtranspose", "convtranspose2d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
                                     "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
-                                    "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "mean"]
+                                    "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "attention", "mean"]
 
     /// Builds the `Sequential` a spec describes for per-sample inputs of shape `input`, checking
     /// every shape first. Throws `ModelSpecError` naming the offending layer.
@@ -449,6 +449,16 @@ public enum ModelSpec {
                 TransformerEncoderLayer(dModel: e, nhead: heads, dimFeedforward: ff, dropout: dropout, activation: act, batchFirst: true,
                                         normFirst: normFirst, dtype: dtype, generator: g)
             }, shape)
+        case "attention":
+            let a = try Args(t, ["heads", "dropout", "bias"])
+            try need([2], "a sequence T×E")
+            let e = shape[1], heads = try a.int("heads"), dropout = try a.double("dropout", 0), bias = try a.bool("bias", true)
+            if e % heads != 0 { throw ModelSpecError("\(t.location): the \(e) features of each step do not split into \(heads) heads") }
+            if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
+            // in_proj 3E² (+ 3E), out_proj E² (+ E)
+            guard let total = CheckedSize.product([e, 4 * e + 4]) else { throw ModelSpecError("\(t.location): its weights would hold more values than a tensor can index") }
+            try checkWeights(t, [total], dtype)
+            return (MultiheadAttention(embedDim: e, numHeads: heads, dropout: dropout, bias: bias, batchFirst: true, dtype: dtype, generator: g), shape)
         case "mean":
             _ = try Args(t, [])
             try need([2], "a sequence T×F")

@@ -69,6 +69,8 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(encoder.layers[0].selfAttn.numHeads, 4)
         for (spec, input, message) in [
             ("rows encoder(3)", [1, 4, 4], "layer 2 'encoder(3)' (column 6): the 4 features of each step do not split into 3 heads"),
+            ("rows attention(3)", [1, 4, 4], "layer 2 'attention(3)' (column 6): the 4 features of each step do not split into 3 heads"),
+            ("attention(2)", [4], "layer 1 'attention(2)' (column 1): attention expects a sequence T×E, but its input is 4"),
             ("rows posenc(max_len=3)", [1, 4, 4], "layer 2 'posenc(max_len=3)' (column 6): max_len 3 is shorter than the sequence's 4 steps"),
             ("rows encoder(2,activation=tanh)", [1, 4, 4], "layer 2 'encoder(2,activation=tanh)' (column 6): activation must be 'relu' or 'gelu', got 'tanh'"),
             ("mean", [4], "layer 1 'mean' (column 1): mean expects a sequence T×F, but its input is 4"),
@@ -76,6 +78,24 @@ final class ModelSpecTests: XCTestCase {
         ] {
             XCTAssertThrowsError(try ModelSpec.build(spec, input: input)) { XCTAssertEqual("\($0)", message) }
         }
+    }
+
+    /// `attention(heads)`: the named model `attention` as a spec, the same function on the same weights.
+    func testAttentionSpecIsTheAttentionClassifier() throws {
+        let named = AttentionClassifier(generator: Generator(seed: 3))
+        let spec = try ModelSpec.build("rows linear(64) attention(4) mean linear(128) relu linear(10)", input: [1, 28, 28])
+        XCTAssertEqual(spec.parameterCount, named.parameterCount)
+        let names = ["embed": "1", "attn": "2", "fc1": "4", "fc2": "6"]
+        var state: [String: Tensor] = [:]
+        for (name, t) in named.stateDict() {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            state["\(names[parts[0]]!).\(parts[1])"] = t
+        }
+        try spec.loadStateDict(state)
+        let x = Tensor.randn([3, 1, 28, 28], generator: Generator(seed: 4))
+        let diff = (withNoGrad { spec(x) } - withNoGrad { named(x) }).abs().max().item()
+        XCTAssertLessThanOrEqual(diff, 1e-6)
+        XCTAssertEqual(try ModelSpec.build("attention(2,bias=false)", input: [5, 6]).parameterCount, 4 * 36)
     }
 
     func testAttentionSummaryCountsTheWholeLayer() throws {
