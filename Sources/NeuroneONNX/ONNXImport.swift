@@ -484,7 +484,7 @@ struct ChainReader {
             return 1
         case "Add":
             if positionalEncoding(nodes, i) { return 1 }
-            throw fail(node, "import reads Add of a constant as a bias after MatMul or as a sinusoidal positional encoding (a [steps, features] table of sines and cosines)")
+            throw fail(node, "import reads Add of a constant as a bias after MatMul or as a positional encoding (a [steps, features] table added to a sequence)")
         case "Transpose":
             if let count = try recurrentPattern(nodes, i) { return count }
             throw fail(node, "import reads Transpose only around recurrent layers (perm [1, 0, 2] of a batch-first sequence before RNN, LSTM or GRU and after them)")
@@ -547,7 +547,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "Add of a sinusoidal positional encoding", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

@@ -270,16 +270,21 @@ extension ChainReader {
         return used.count
     }
 
-    /// Add of a constant [T, E] table of sinusoids at node `i`: `posenc(max_len=T)`; nil for
-    /// another constant.
+    /// Add of a constant [T, E] table at node `i` to a sequence: `posenc(max_len=T)` when it is
+    /// the table of sinusoids, else a learned one, `posenc(max_len=T,learned=true)`; false for
+    /// another Add.
     mutating func positionalEncoding(_ nodes: [Onnx_NodeProto], _ i: Int) -> Bool {
         let node = nodes[i]
         guard shape.count == 2, node.input.count == 2, let other = node.input.first(where: { $0 != current }),
-              let table = constants[other], table.dtype.isFloatingPoint, table.count == shape[0] * shape[1] else { return false }
+              let table = constants[other], table.dtype.isFloatingPoint, table.count == shape[0] * shape[1],
+              table.shape.drop(while: { $0 == 1 }).elementsEqual(shape) else { return false }
+        let values = (table.dtype == .float32 ? table : table.to(.float32)).reshape([shape[0], shape[1]]).contiguous()
         let pe = SinusoidalPositionalEncoding(dModel: shape[1], maxLength: shape[0]).pe
-        let diff = (table.to(.float64).reshape([shape[0], shape[1]]) - pe.to(.float64)).abs().max().item()
-        guard diff <= 1e-6 else { return false }
-        append("posenc(max_len=\(shape[0]))", ["pe": pe], nodes: [node], output: node.output[0], shape: shape)
+        if (values.to(.float64) - pe.to(.float64)).abs().max().item() <= 1e-6 {
+            append("posenc(max_len=\(shape[0]))", ["pe": pe], nodes: [node], output: node.output[0], shape: shape)
+        } else {
+            append("posenc(max_len=\(shape[0]),learned=true)", ["embedding.weight": values], nodes: [node], output: node.output[0], shape: shape)
+        }
         return true
     }
 }

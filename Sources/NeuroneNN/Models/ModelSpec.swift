@@ -423,12 +423,15 @@ public enum ModelSpec {
                             bidirectional: bidirectional, dtype: dtype, generator: g), out)
             }
         case "posenc":
-            let a = try Args(t, ["max_len", "dropout"])
+            let a = try Args(t, ["max_len", "dropout", "learned"])
             try need([2], "a sequence T×E")
-            let maxLen = try a.int("max_len", Swift.max(shape[0], 5000)), dropout = try a.double("dropout", 0)
+            let learned = try a.bool("learned", false)
+            let maxLen = try a.int("max_len", learned ? shape[0] : Swift.max(shape[0], 5000)), dropout = try a.double("dropout", 0)
             if maxLen < shape[0] { throw ModelSpecError("\(t.location): max_len \(maxLen) is shorter than the sequence's \(shape[0]) steps") }
             if dropout < 0 || dropout > 1 { throw ModelSpecError("\(t.location): dropout probability must be in [0, 1], got \(dropout)") }
+            if learned && dropout != 0 { throw ModelSpecError("\(t.location): a learned position encoding has no dropout; put dropout(\(dropout)) after it") }
             try checkWeights(t, [maxLen, shape[1]], dtype)
+            if learned { return (LearnedPositionalEncoding(dModel: shape[1], maxLength: maxLen, dtype: dtype, generator: g), shape) }
             return (SinusoidalPositionalEncoding(dModel: shape[1], maxLength: maxLen, dropout: dropout, dtype: dtype, generator: g), shape)
         case "encoder":
             let a = try Args(t, ["heads", "ff", "layers", "dropout", "activation", "norm_first", "causal"])

@@ -71,6 +71,7 @@ final class ModelSpecTests: XCTestCase {
             ("rows encoder(3)", [1, 4, 4], "layer 2 'encoder(3)' (column 6): the 4 features of each step do not split into 3 heads"),
             ("rows attention(3)", [1, 4, 4], "layer 2 'attention(3)' (column 6): the 4 features of each step do not split into 3 heads"),
             ("attention(2)", [4], "layer 1 'attention(2)' (column 1): attention expects a sequence T×E, but its input is 4"),
+            ("rows posenc(learned=true,dropout=0.1)", [1, 4, 4], "layer 2 'posenc(learned=true,dropout=0.1)' (column 6): a learned position encoding has no dropout; put dropout(0.1) after it"),
             ("rows posenc(max_len=3)", [1, 4, 4], "layer 2 'posenc(max_len=3)' (column 6): max_len 3 is shorter than the sequence's 4 steps"),
             ("rows encoder(2,activation=tanh)", [1, 4, 4], "layer 2 'encoder(2,activation=tanh)' (column 6): activation must be 'relu' or 'gelu', got 'tanh'"),
             ("mean", [4], "layer 1 'mean' (column 1): mean expects a sequence T×F, but its input is 4"),
@@ -96,6 +97,10 @@ final class ModelSpecTests: XCTestCase {
         let diff = (withNoGrad { spec(x) } - withNoGrad { named(x) }).abs().max().item()
         XCTAssertLessThanOrEqual(diff, 1e-6)
         XCTAssertEqual(try ModelSpec.build("attention(2,bias=false)", input: [5, 6]).parameterCount, 4 * 36)
+        // a learned position table: T positions by default, trained
+        let learned = try ModelSpec.build("posenc(learned=true)", input: [5, 6])
+        XCTAssertEqual(learned.namedParameters().map { $0.0 }, ["0.embedding.weight"])
+        XCTAssertEqual(learned.parameterCount, 30)
     }
 
     func testAttentionSummaryCountsTheWholeLayer() throws {
