@@ -34,13 +34,7 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         if distributed || MPIProcessGroup.launch != nil {
             let group = try MPIProcessGroup.shared()
-            do { try runDistributed(group) } catch {
-                FileHandle.standardError.write(Data("neurone: rank \(group.rank) of \(group.worldSize): Error: \(error)\n".utf8))
-                if group.worldSize > 1 { group.abort(code: 1) }
-                throw error
-            }
-            group.finalize()
-            return
+            return try group.runEndingTheJobOnError { try runDistributed(group) }
         }
         var cache: (ObjectIdentifier, Optimizer, Trainer)?
         try options.sweep(kind: "train", optimizerName: optimizer.lowercased()) { net, x, y in
@@ -62,8 +56,7 @@ extension BenchTrain {
     /// wrapped in DistributedDataParallel; the slowest rank's median sets the overall rate.
     func runDistributed(_ group: MPIProcessGroup) throws {
         let (rank, n) = (group.rank, group.worldSize)
-        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
-        let threadCounts = options.threads.isEmpty ? [Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / Swift.max(local, 1))] : options.threads
+        let threadCounts = options.threads.isEmpty ? [MPIProcessGroup.threadsPerLocalProcess ?? ProcessInfo.processInfo.activeProcessorCount] : options.threads
         for t in threadCounts {
             Threading.threadCount = t
             for b in options.batchSizes {

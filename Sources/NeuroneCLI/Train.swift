@@ -139,27 +139,12 @@ struct Train: ParsableCommand {
         if group.rank == 0 && group.worldSize > 1 && group.threadLevel < 3 {
             FileHandle.standardError.write(Data("neurone: this MPI grants thread level \(group.threadLevel), not MPI_THREAD_MULTIPLE: no heartbeats, so a hung process is not detected (--timeout has no effect)\(group.threadLevel < 2 ? ", and gradients are summed after backward, not during it" : "")\n".utf8))
         }
-        do {
-            try train(group: group)
-            group.finalize()
-        } catch let e as ExitCode {
-            group.finalize()
-            throw e
-        } catch {
-            // one process failing must not leave the others waiting in a reduction: end the job
-            FileHandle.standardError.write(Data("neurone: rank \(group.rank) of \(group.worldSize): Error: \(error)\n".utf8))
-            if group.worldSize > 1 { group.abort(code: 1) }
-            group.finalize()
-            throw ExitCode(1)
-        }
+        try group.runEndingTheJobOnError { try train(group: group) }
     }
 
     func train(group: ProcessGroup?) throws {
         if let t = threads { Threading.threadCount = t }
-        else if group != nil, let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init), local > 1 {
-            // the processes on this machine share its cores
-            Threading.threadCount = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / local)
-        }
+        else if group != nil, let shared = MPIProcessGroup.threadsPerLocalProcess { Threading.threadCount = shared }
         let start = Date()
         // A TrainingError is a problem of the data, the model or the checkpoint, not of the command
         // line: it prints "Error: …" without the usage, and the exit status is 1.

@@ -197,14 +197,11 @@ extension BLASDecision {
     /// built-in kernel (false). A value that is none of auto, blas, builtin is reported once and ignored.
     static var environmentChoice: Bool? {
         guard let s = getenv("NEURONE_GEMM") else { return nil }
-        switch String(cString: s).lowercased() {
-        case "", "auto": return nil
-        case "blas": return true
-        case "builtin", "built-in": return false
-        default:
-            fputs("neurone: NEURONE_GEMM=\(String(cString: s)) is not one of auto, blas, builtin: ignored (auto)\n", stderr)
+        guard let choice = GemmSetting.values[String(cString: s).lowercased()] else {
+            fputs("neurone: NEURONE_GEMM=\(String(cString: s)) is not \(GemmSetting.accepted): ignored (auto)\n", stderr)
             return nil
         }
+        return choice
     }
 
     /// The directory the decision is cached in: NEURONE_CACHE_DIR, else $XDG_CACHE_HOME/neurone,

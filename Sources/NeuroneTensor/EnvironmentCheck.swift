@@ -22,7 +22,7 @@ public enum NeuroneEnvironment {
             out.append("\(name)=\(v) is not \(what)")
         }
         expect("NEURONE_KERNEL", ["generic", "avx2", "avx512"], "one of generic, avx2, avx512 (the widest vector instructions the C kernels may use)")
-        expect("NEURONE_GEMM", ["", "auto", "blas", "builtin", "built-in"], "one of auto, blas, builtin (which path matrix products take)")
+        expect("NEURONE_GEMM", Array(GemmSetting.values.keys), "\(GemmSetting.accepted) (which path matrix products take)")
         expect("NEURONE_LINEAR", ["gemm", "forward"], "gemm or forward (unset: Neurone's packed Linear kernels everywhere)")
         expect("NEURONE_BLAS_CORE", ["", "keep"], "keep (unset: an OpenBLAS older than the CPU is told its core)")
         if let v = value("NEURONE_NUM_THREADS"), !(Int(v).map { (1...4096).contains($0) } ?? false) {
