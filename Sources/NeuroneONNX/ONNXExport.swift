@@ -29,7 +29,7 @@ public enum ONNXExport {
     /// output on it (what ONNX Runtime should reproduce).
     public struct Result {
         /// The model, ready to serialise.
-        public let model: Onnx_ModelProto
+        public var model: Onnx_ModelProto
         /// The sample input the graph was traced with.
         public let input: Tensor
         /// Neurone's output on `input`.
@@ -37,6 +37,15 @@ public enum ONNXExport {
 
         /// The model's protobuf bytes.
         public func serializedData() throws -> Data { try model.serializedData() }
+
+        /// Adds `value` to the model's metadata_props under `key` (replacing an entry of that key).
+        public mutating func setMetadata(_ key: String, _ value: String) {
+            model.metadataProps.removeAll { $0.key == key }
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = value
+            model.metadataProps.append(entry)
+        }
     }
 
     /// The IR version that goes with an opset (onnx/helper.py's VERSION_TABLE).

@@ -15,6 +15,8 @@ public enum ONNXImport {
     public static let opsets = 11...23
     /// The IR versions import reads.
     public static let irVersions = Int64(3)...Int64(11)
+    /// The metadata_props key under which export keeps a language model's vocabulary.json.
+    public static let vocabularyKey = "neurone.vocabulary"
     /// The largest .onnx file import reads (protobuf's own limit).
     public static let maxFileBytes = Int(Int32.max)
 
@@ -35,6 +37,9 @@ public enum ONNXImport {
         public let normalization: Normalization?
         /// For each layer of the spec, the ONNX nodes it came from.
         public let sources: [(layer: String, nodes: [String])]
+        /// The model's metadata_props (Neurone's export keeps a language model's vocabulary
+        /// under `vocabularyKey`).
+        public var metadata: [String: String] = [:]
 
         /// The spec's model with the imported weights.
         public func module() throws -> Module {
@@ -93,7 +98,9 @@ public enum ONNXImport {
             throw ONNXError("\(source): opset \(opset) is \(opset < opsets.lowerBound ? "too old" : "too new"); import reads opsets \(opsets.lowerBound)…\(opsets.upperBound) (export again with opset_version=\(ONNXExport.defaultOpset))")
         }
         var reader = ChainReader(graph: model.graph, opset: opset, source: source)
-        return try reader.read()
+        var read = try reader.read()
+        read.metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        return read
     }
 }
 

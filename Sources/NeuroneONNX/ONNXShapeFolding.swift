@@ -128,8 +128,10 @@ extension ChainReader {
             guard a.values.count == b.values.count || a.values.count == 1 || b.values.count == 1 else {
                 throw fail(node, "import folds \(node.opType) of equal shapes or with a single value only")
             }
-            let n = Swift.max(a.values.count, b.values.count)
-            let shape = a.values.count >= b.values.count ? a.shape : b.shape
+            // an empty operand broadcasts to an empty result
+            let empty = a.values.isEmpty || b.values.isEmpty
+            let n = empty ? 0 : Swift.max(a.values.count, b.values.count)
+            let shape = empty ? (a.values.isEmpty ? a.shape : b.shape) : a.values.count >= b.values.count ? a.shape : b.shape
             let integer = a.integer && b.integer
             let values: [Double] = try (0..<n).map { i in
                 let x = a.values[a.values.count == 1 ? 0 : i], y = b.values[b.values.count == 1 ? 0 : i]

@@ -71,9 +71,12 @@ struct Export: ParsableCommand {
         let (net, shape) = try location.loadModel(model, input: input)
         let name = try location.model(model)
         let normalization = try location.normalization(normalize)
-        let result = try ONNXExport.export(net, sampleShape: shape, batch: batch, dynamicBatch: dynamicBatch, opset: opset, seed: seed,
+        var result = try ONNXExport.export(net, sampleShape: shape, batch: batch, dynamicBatch: dynamicBatch, opset: opset, seed: seed,
                                            normalization: normalization,
                                            docString: "Neurone model \(name), input \(shape.map(String.init).joined(separator: "x"))")
+        // a language model's characters travel with it, for import
+        let vocabulary = try location.vocabulary()
+        if let v = vocabulary { result.setMetadata(ONNXImport.vocabularyKey, String(decoding: v.json(), as: UTF8.self)) }
         try ONNXExport.write(result, to: onnx)
         if let path = sample {
             try Safetensors.write([("input", result.input), ("output", result.output)], to: path, metadata: ["producer": "neurone", "format": "pt"])
@@ -96,6 +99,7 @@ struct Export: ParsableCommand {
             let batchText = dynamicBatch ? "batch" : String(batch)
             print("input \"input\" \(([batchText] + shape.map(String.init)).joined(separator: "×")) \(result.input.dtype), output \"output\" \(([batchText] + result.output.shape.dropFirst().map(String.init)).joined(separator: "×"))")
             if let n = normalization { print("the graph starts with the normalisation (x - \(n.mean)) / \(n.std): it takes raw inputs") }
+            if let v = vocabulary { print("the vocabulary (\(v.count) characters) is in the file's metadata as '\(ONNXImport.vocabularyKey)'") }
             if let path = sample { print("wrote \(path): the sample input and Neurone's output on it") }
         }
     }
@@ -122,29 +126,49 @@ struct Import: ParsableCommand {
     @Option(help: "The data set to record in model.json, the default of eval and train --init.")
     var dataset: String?
 
+    @Option(help: "A language model's vocabulary.json (written by neurone train) to keep beside the weights; default: the one Neurone's export puts in the file's metadata.")
+    var vocabulary: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
         let imported = try ONNXImport.read(onnx)
         let model = try imported.module()
+        // a language model's characters: given, or kept in the file by Neurone's export
+        var characters: Vocabulary?
+        if let path = vocabulary { characters = try Vocabulary.read(path) }
+        else if let text = imported.metadata[ONNXImport.vocabularyKey] {
+            characters = try Vocabulary.decode(Data(text.utf8), source: "\(onnx)'s metadata '\(ONNXImport.vocabularyKey)'")
+        }
+        if let v = characters, let first = imported.sources.first?.layer, first.hasPrefix("embedding("),
+           let rows = first.dropFirst("embedding(".count).split(separator: ",").first.flatMap({ Int($0) }), rows != v.count {
+            throw ONNXError("the vocabulary has \(v.count) characters but the model's embedding has \(rows) rows: not the vocabulary this model was trained with")
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if let v = characters { try writeFileAtomically(v.json(), to: out + "/vocabulary.json") }
         try model.save(to: out + "/model.safetensors", metadata: ["format": "pt", "producer": "neurone", "model": imported.spec, "imported_from": onnx])
         var object: [String: Any] = ["model": imported.spec, "input": imported.inputShape, "imported_from": onnx, "opset": imported.opset]
         if let d = dataset { object["dataset"] = d }
         if let n = imported.normalization { object["normalize"] = [n.mean, n.std] }
+        // a language model: the context it reads, as neurone train records it (for neurone sample)
+        if characters != nil, imported.inputShape.count == 1 { object["sequence_length"] = imported.inputShape[0] }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         try writeFileAtomically(data + Data("\n".utf8), to: out + "/model.json")
         if json {
             var result = object
             result["out"] = out
             result["parameters"] = model.parameterCount
+            result["vocabulary"] = characters?.count ?? NSNull()
             result["layers"] = imported.sources.map { ["layer": $0.layer, "nodes": $0.nodes] }
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("read \(onnx) (opset \(imported.opset)): \(imported.sources.count) layers, \(model.parameterCount) parameters, input \(imported.inputShape.map(String.init).joined(separator: "x"))")
             for (layer, nodes) in imported.sources { print("  \(layer)  ← \(nodes.joined(separator: ", "))") }
-            print("wrote \(out)/model.safetensors and \(out)/model.json (model: \(imported.spec))")
+            print("wrote \(out)/model.safetensors and \(out)/model.json (model: \(imported.spec))\(characters.map { ", and vocabulary.json (\($0.count) characters)" } ?? "")")
+            if characters == nil, imported.inputDType == .int64 {
+                print("note: no vocabulary in the file; a language model on a text data set needs the one it was trained with: --vocabulary FILE")
+            }
         }
     }
 }

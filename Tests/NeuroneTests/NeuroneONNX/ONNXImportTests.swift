@@ -212,6 +212,11 @@ extension ONNXImportTests {
     func testRecurrentGraphsImportDoesNotReadAreNamed() throws {
         let good = try ONNXExport.export(try ONNXExportTests.spec("gru(4,bidirectional=true) last linear(2)", [5, 3], seed: 3), sampleShape: [5, 3]).model
         XCTAssertEqual(try ONNXImport.convert(good, source: "g.onnx").spec, "gru(4,bidirectional=true) last linear(2)")
+        // the metadata (export keeps a language model's vocabulary there) comes back with the model
+        var tagged = try ONNXExport.export(try ONNXExportTests.spec("gru(4,bidirectional=true) last linear(2)", [5, 3], seed: 3), sampleShape: [5, 3])
+        tagged.setMetadata(ONNXImport.vocabularyKey, #"{"characters":["a","b"]}"#)
+        tagged.setMetadata(ONNXImport.vocabularyKey, #"{"characters":["x"]}"#)
+        XCTAssertEqual(try ONNXImport.convert(tagged.model, source: "g.onnx").metadata, [ONNXImport.vocabularyKey: #"{"characters":["x"]}"#])
         let gru = try XCTUnwrap(good.graph.node.firstIndex { $0.opType == "GRU" })
         func broken(_ change: (inout Onnx_ModelProto) -> Void) -> String {
             var m = good
