@@ -35,6 +35,17 @@ def wide():
         nn.Linear(16, 8), nn.SiLU(), nn.Linear(8, 5), nn.Softmax(dim=1))
 
 
+class ViewMLP(nn.Module):
+    """An MLP that flattens with x.view(x.size(0), -1): the Reshape's target computed from the input's shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(36, 12), nn.Linear(12, 4)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x.view(x.size(0), -1))))
+
+
 class Recurrent(nn.Module):
     """A recurrent layer (batch first) read at its last step or averaged over steps, then a Linear."""
 
@@ -59,7 +70,8 @@ def main():
               # the dynamo exporter unrolls an RNN into per-step MatMuls, which import does not read
               ("rnn_legacy", lambda: Recurrent(nn.RNN(4, 7, nonlinearity="relu", bias=False, batch_first=True), 7, 2, "last"), (5, 4)),
               ("lstm_legacy", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
-              ("gru_legacy", lambda: Recurrent(nn.GRU(5, 6, num_layers=2, batch_first=True), 6, 2, "mean"), (7, 5))]
+              ("gru_legacy", lambda: Recurrent(nn.GRU(5, 6, num_layers=2, batch_first=True), 6, 2, "mean"), (7, 5)),
+              ("view_mlp_legacy", ViewMLP, (1, 6, 6))]
     for seed, (name, make, shape) in enumerate(models):
         torch.manual_seed(seed)
         model = make()

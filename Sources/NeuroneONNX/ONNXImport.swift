@@ -475,17 +475,26 @@ struct ChainReader {
             append("flatten", nodes: [node], output: output, shape: [try flatSize(node)])
             return 1
         case "Reshape":
-            let target = try constant(node, 1, "shape").toArray(as: Int64.self).map { Int($0) }
+            // a constant target, or one computed from the input's shape ([Shape(x)[0], -1], as
+            // PyTorch writes x.view(x.size(0), -1)): folded for each probe batch
+            guard node.input.count > 1, constants[node.input[1]] != nil || staticNodes[node.input[1]] != nil else {
+                throw fail(node, "its target shape is computed from the data; expected a constant or shape arithmetic")
+            }
+            let targets = try probeBatches.map { batch -> (batch: Int, target: [Int]) in
+                let f = try fold(node.input[1], batch: batch)
+                guard f.integer else { throw fail(node, "its target shape is not integer") }
+                return (batch, f.values.map { Int($0) })
+            }
             let flat = try flatSize(node)
-            if target.count == 2 && target[1] == flat || target == [0, -1] || target == [-1, flat] {
+            if targets.allSatisfy({ t in t.target.count == 2 && (t.target[1] == flat || t.target[1] == -1 && [0, t.batch].contains(t.target[0])) }) {
                 append("flatten", nodes: [node], output: output, shape: [flat])
                 return 1
             }
-            if rank == 3 && shape[0] == 1 && target.count == 3 && Array(target.dropFirst()) == [shape[1], shape[2]] {
+            if rank == 3 && shape[0] == 1 && targets.allSatisfy({ t in t.target.count == 3 && Array(t.target.dropFirst()) == [shape[1], shape[2]] }) {
                 append("rows", nodes: [node], output: output, shape: [shape[1], shape[2]])
                 return 1
             }
-            throw fail(node, "it reshapes \(shape) per sample to \(target); import reads Reshape as flatten ([batch, -1])")
+            throw fail(node, "it reshapes \(shape) per sample to \(targets[0].target)\(targets.count > 1 ? " for a batch of \(targets[0].batch)" : ""); import reads Reshape as flatten ([batch, -1])")
         case "Relu", "Sigmoid", "Tanh", "Softplus":
             append(node.opType.lowercased(), nodes: [node], output: output, shape: shape)
             return 1

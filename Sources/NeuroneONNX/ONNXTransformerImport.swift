@@ -27,14 +27,14 @@ extension ChainReader {
         func sameKind(_ o: EncoderLayerRead) -> Bool { heads == o.heads && ff == o.ff && normFirst == o.normFirst && gelu == o.gelu && causal == o.causal }
     }
 
-    /// The indices of the nodes (from `from` on) that read `value`.
-    func readers(_ value: String, _ nodes: [Onnx_NodeProto], from: Int) -> [Int] {
+    /// The indices of the walked nodes (from `from` on) that read `value`.
+    func readers(_ value: String, from: Int) -> [Int] {
         (valueReaders[value] ?? []).filter { $0 >= from }
     }
 
     /// The one node reading `value` that is an `op` (nil when none or several are).
     func reader(_ value: String, _ op: String, _ nodes: [Onnx_NodeProto], from: Int) -> Int? {
-        let r = readers(value, nodes, from: from).filter { nodes[$0].opType == op }
+        let r = readers(value, from: from).filter { nodes[$0].opType == op }
         return r.count == 1 ? r[0] : nil
     }
 
@@ -46,7 +46,7 @@ extension ChainReader {
 
     /// MatMul(value, W [in, out]) with an optional Add of a bias [out].
     func linearFrom(_ value: String, inFeatures: Int, _ nodes: [Onnx_NodeProto], from: Int) -> LinearRead? {
-        let candidates = readers(value, nodes, from: from).filter {
+        let candidates = readers(value, from: from).filter {
             nodes[$0].opType == "MatMul" && nodes[$0].input.first == value && floatConstant(nodes[$0], 1).map { $0.rank == 2 && $0.shape[0] == inFeatures } == true
         }
         guard candidates.count == 1 else { return nil }
@@ -57,7 +57,7 @@ extension ChainReader {
         guard let wt = floatConstant(nodes[m], 1), wt.rank == 2 else { return nil }
         let out = wt.shape[1], y = nodes[m].output[0]
         var read = LinearRead(weight: wt.transpose(0, 1).contiguous(), bias: nil, output: y, nodes: [m])
-        let r = readers(y, nodes, from: m + 1)
+        let r = readers(y, from: m + 1)
         if r.count == 1, nodes[r[0]].opType == "Add", let other = nodes[r[0]].input.first(where: { $0 != y }),
            let b = constants[other], b.dtype.isFloatingPoint, b.count == out {
             read.bias = (b.dtype == .float32 ? b : b.to(.float32)).reshape([out])
@@ -80,7 +80,7 @@ extension ChainReader {
     /// in_proj/out_proj weights and biases, heads, the mask (nil or causal), output, nodes.
     func selfAttentionFrom(_ x: String, steps: Int, embed e: Int, _ nodes: [Onnx_NodeProto], from: Int) throws
         -> (state: [String: Tensor], heads: Int, causal: Bool, output: String, nodes: [Int])? {
-        let projections = readers(x, nodes, from: from).filter {
+        let projections = readers(x, from: from).filter {
             nodes[$0].opType == "MatMul" && nodes[$0].input.first == x && floatConstant(nodes[$0], 1)?.shape == [e, e]
         }
         guard projections.count == 3 else { return nil }
@@ -101,7 +101,7 @@ extension ChainReader {
         // × 1/√d (or ÷ √d), an optional additive mask, softmax over keys, × V
         var used = branches.flatMap { $0.nodes } + [scores]
         let s = nodes[scores].output[0]
-        let scaleAt = readers(s, nodes, from: scores + 1)
+        let scaleAt = readers(s, from: scores + 1)
         guard scaleAt.count == 1, let sc = floatConstant(nodes[scaleAt[0]], 1), sc.count == 1, nodes[scaleAt[0]].input.first == s else { return nil }
         let factor = sc.toArray(as: Double.self)[0]
         let scale = nodes[scaleAt[0]].opType == "Mul" ? factor : nodes[scaleAt[0]].opType == "Div" ? 1 / factor : .nan
@@ -141,7 +141,7 @@ extension ChainReader {
     func feedForwardFrom(_ x: String, embed e: Int, _ nodes: [Onnx_NodeProto], from: Int) -> (state: [String: Tensor], ff: Int, gelu: Bool, output: String, nodes: [Int])? {
         guard let l1 = linearFrom(x, inFeatures: e, nodes, from: from), let b1 = l1.bias else { return nil }
         let ff = l1.weight.shape[0]
-        let next = readers(l1.output, nodes, from: l1.nodes.last! + 1)
+        let next = readers(l1.output, from: l1.nodes.last! + 1)
         guard let first = next.min() else { return nil }
         var activation: (count: Int, gelu: Bool)?
         if nodes[first].opType == "Relu" && next.count == 1 { activation = (1, false) }
@@ -161,7 +161,7 @@ extension ChainReader {
 
     /// Add(a, b) in either order, read after `from`.
     func sum(_ a: String, _ b: String, _ nodes: [Onnx_NodeProto], from: Int) -> Int? {
-        let r = readers(a, nodes, from: from).filter { nodes[$0].opType == "Add" && Set(nodes[$0].input) == Set([a, b]) && nodes[$0].input.count == 2 }
+        let r = readers(a, from: from).filter { nodes[$0].opType == "Add" && Set(nodes[$0].input) == Set([a, b]) && nodes[$0].input.count == 2 }
         return r.count == 1 ? r[0] : nil
     }
 

@@ -28,6 +28,8 @@ final class ONNXImportTests: XCTestCase {
             "rnn_legacy": "rnn(7,bias=false,nonlinearity=relu) last linear(2)",
             "lstm_legacy": "lstm(8,layers=2,bidirectional=true) last linear(3)",
             "gru_legacy": "gru(6,layers=2) mean linear(2)",
+            // x.view(x.size(0), -1): the Reshape's target computed from the input's shape
+            "view_mlp_legacy": "flatten linear(12) relu linear(4)",
             "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
         ]
         let out = ProcessInfo.processInfo.environment["NEURONE_ONNX_OUT"]
