@@ -55,7 +55,7 @@ final class ONNXImportTests: XCTestCase {
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
         let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "convtranspose_spec", "mlp", "lenet5",
-                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm", "transformer", "char_transformer", "attention", "rows_attention_mean", "encoder_gelu_learned"]
+                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm", "transformer", "char_transformer", "attention", "rows_attention_mean", "encoder_gelu_learned", "embedding_last"]
         // the sequence models with their stacked layers, directions, biases, nonlinearities, norms and masks
         let recurrent = [
             "lstm": "rows lstm(128) last linear(10)",
