@@ -10,7 +10,10 @@ The models: PyTorch twins of Neurone's mnist-cnn, lenet5 and mlp (bench/torch_re
 small network using every other operator import reads, exported by torch.onnx.export (the dynamo
 exporter, opset 18) with a symbolic batch; batch-first LSTM, GRU and RNN classifiers, also through
 the TorchScript exporter (dynamo=False: *_legacy), whose graphs compute the zero initial states and
-Reshape targets from the input's shape.
+Reshape targets from the input's shape; PyTorch's nn.TransformerEncoder (post-norm, and pre-norm with GELU and a
+causal mask) and nn.MultiheadAttention (with and without biases) through both exporters.
+
+    python3 scripts/make_onnx_import_reference.py [NAME ...]   (only those models)
 """
 import pathlib
 import sys
@@ -58,8 +61,36 @@ class Recurrent(nn.Module):
         return self.fc(y[:, -1] if self.reduce == "last" else y.mean(dim=1))
 
 
+class Encoder(nn.Module):
+    """PyTorch's own nn.TransformerEncoder (batch first), averaged over steps, then a Linear; with
+    `causal`, the square subsequent mask and is_causal=True."""
+
+    def __init__(self, layers, norm_first, activation, causal):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.1, activation=activation, batch_first=True, norm_first=norm_first)
+        self.encoder, self.fc, self.causal = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False), nn.Linear(16, 3), causal
+
+    def forward(self, x):
+        if self.causal:
+            mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+            return self.fc(self.encoder(x, mask=mask, is_causal=True).mean(dim=1))
+        return self.fc(self.encoder(x).mean(dim=1))
+
+
+class Attention(nn.Module):
+    """PyTorch's nn.MultiheadAttention as self-attention (batch first), averaged over steps, then a Linear."""
+
+    def __init__(self, heads, bias):
+        super().__init__()
+        self.attention, self.fc = nn.MultiheadAttention(12, heads, batch_first=True, bias=bias), nn.Linear(12, 2)
+
+    def forward(self, x):
+        return self.fc(self.attention(x, x, x)[0].mean(dim=1))
+
+
 def main():
     out.mkdir(parents=True, exist_ok=True)
+    only = set(sys.argv[1:])   # names to write (all when none): the dynamo exports differ in bytes on every run
     models = [("mnist_cnn", lambda: torch_reference.make("mnist-cnn")[0], (1, 28, 28)),
               ("lenet5", lambda: torch_reference.make("lenet5")[0], (1, 28, 28)),
               ("mlp", lambda: torch_reference.make("mlp")[0], (1, 28, 28)),
@@ -71,10 +102,22 @@ def main():
               ("rnn_legacy", lambda: Recurrent(nn.RNN(4, 7, nonlinearity="relu", bias=False, batch_first=True), 7, 2, "last"), (5, 4)),
               ("lstm_legacy", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
               ("gru_legacy", lambda: Recurrent(nn.GRU(5, 6, num_layers=2, batch_first=True), 6, 2, "mean"), (7, 5)),
-              ("view_mlp_legacy", ViewMLP, (1, 6, 6))]
+              ("view_mlp_legacy", ViewMLP, (1, 6, 6)),
+              # PyTorch's own Transformer encoder and multi-head attention (weights and biases
+              # perturbed from their initial values, so that no two are equal or zero)
+              ("encoder", lambda: Encoder(2, False, "relu", False), (5, 16)),
+              ("encoder_causal_legacy", lambda: Encoder(2, True, "gelu", True), (6, 16)),
+              ("attention", lambda: Attention(3, True), (4, 12)),
+              ("attention_legacy", lambda: Attention(2, False), (5, 12))]
     for seed, (name, make, shape) in enumerate(models):
+        if only and name not in only:
+            continue
         torch.manual_seed(seed)
         model = make()
+        if name.startswith(("encoder", "attention")):
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(torch.randn_like(p) * 0.2)
         if name == "wide":   # learned-looking batch-norm statistics
             model.train()
             with torch.no_grad():

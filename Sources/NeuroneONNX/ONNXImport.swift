@@ -120,6 +120,8 @@ struct ChainReader {
     var normalization: Normalization?
     /// For each value, the indices of the (sorted) nodes that read it.
     var valueReaders: [String: [Int]] = [:]
+    /// For each value a walked node computes, that node's index.
+    var valueProducers: [String: Int] = [:]
     /// The nodes of shape arithmetic (ONNXShapeFolding), by their output.
     var staticNodes: [String: Onnx_NodeProto] = [:]
     /// The full shapes of the values read so far, -1 standing for the batch.
@@ -221,6 +223,7 @@ struct ChainReader {
         }
         for (k, node) in nodes.enumerated() {
             for name in Set(node.input) where !name.isEmpty { valueReaders[name, default: []].append(k) }
+            for name in node.output where !name.isEmpty { valueProducers[name] = k }
         }
         var i = 0
         // (x − mean) / std at the start: the checkpoint's normalisation, not a layer

@@ -76,10 +76,17 @@ extension ChainReader {
         return (w.reshape([features]), b.reshape([features]), float(node, "epsilon", 1e-5))
     }
 
-    /// Self-attention of the [N, T, E] value `x` as Neurone exports `MultiheadAttention`:
-    /// in_proj/out_proj weights and biases, heads, the mask (nil or causal), output, nodes.
-    func selfAttentionFrom(_ x: String, steps: Int, embed e: Int, _ nodes: [Onnx_NodeProto], from: Int) throws
-        -> (state: [String: Tensor], heads: Int, causal: Bool, output: String, nodes: [Int])? {
+    /// Self-attention of the [N, T, E] value `x`: in_proj/out_proj weights and biases, heads, the
+    /// mask (nil or causal), output, nodes — as Neurone exports `MultiheadAttention`, or else
+    /// recognised by what it computes (ONNXEvaluatedAttention: PyTorch's exports).
+    func selfAttentionFrom(_ x: String, steps: Int, embed e: Int, _ nodes: [Onnx_NodeProto], from: Int) throws -> AttentionRead? {
+        if let a = try neuroneSelfAttention(x, steps: steps, embed: e, nodes, from: from) { return a }
+        return try evaluatedSelfAttention(x, steps: steps, embed: e, nodes, from: from)
+    }
+
+    /// Self-attention as Neurone's export writes it: three [E, E] projections, each reshaped to
+    /// heads and transposed, the scores scaled by 1/√d, an optional causal mask constant.
+    func neuroneSelfAttention(_ x: String, steps: Int, embed e: Int, _ nodes: [Onnx_NodeProto], from: Int) throws -> AttentionRead? {
         let projections = readers(x, from: from).filter {
             nodes[$0].opType == "MatMul" && nodes[$0].input.first == x && floatConstant(nodes[$0], 1)?.shape == [e, e]
         }
@@ -212,7 +219,7 @@ extension ChainReader {
     /// spec layers, consecutive layers of one kind as one with `layers=`; the nodes used, or nil
     /// when node `i` does not start an encoder layer.
     mutating func encoderPattern(_ nodes: [Onnx_NodeProto], _ i: Int) throws -> Int? {
-        guard shape.count == 2, ["MatMul", "LayerNormalization"].contains(nodes[i].opType) else { return nil }
+        guard shape.count == 2 else { return nil }
         let steps = shape[0], e = shape[1]
         var x = current, read: [EncoderLayerRead] = [], end = i
         while let layer = try encoderLayerFrom(x, steps: steps, embed: e, nodes, from: end) {
@@ -255,7 +262,7 @@ extension ChainReader {
     /// Self-attention of the chain's T×E value starting at node `i` (not inside an encoder
     /// layer): `attention(heads)`; the nodes used, or nil when node `i` does not start one.
     mutating func attentionPattern(_ nodes: [Onnx_NodeProto], _ i: Int) throws -> Int? {
-        guard shape.count == 2, nodes[i].opType == "MatMul",
+        guard shape.count == 2,
               let a = try selfAttentionFrom(current, steps: shape[0], embed: shape[1], nodes, from: i) else { return nil }
         let used = Set(a.nodes)
         guard used.count == a.nodes.count, used == Set(i..<(i + used.count)) else { return nil }

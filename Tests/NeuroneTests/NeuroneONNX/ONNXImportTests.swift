@@ -30,6 +30,11 @@ final class ONNXImportTests: XCTestCase {
             "gru_legacy": "gru(6,layers=2) mean linear(2)",
             // x.view(x.size(0), -1): the Reshape's target computed from the input's shape
             "view_mlp_legacy": "flatten linear(12) relu linear(4)",
+            // PyTorch's own nn.TransformerEncoder and nn.MultiheadAttention, recognised by what they compute
+            "encoder": "encoder(4,ff=32,layers=2,dropout=0) mean linear(3)",
+            "encoder_causal_legacy": "encoder(4,ff=32,layers=2,dropout=0,activation=gelu,norm_first=true,causal=true) mean linear(3)",
+            "attention": "attention(3) mean linear(2)",
+            "attention_legacy": "attention(2,bias=false) mean linear(2)",
             "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
         ]
         let out = ProcessInfo.processInfo.environment["NEURONE_ONNX_OUT"]
@@ -282,6 +287,32 @@ extension ONNXImportTests {
         torch.graph.initializer[fill] = ONNXTensors.proto(Tensor(Float(1)), name: expand.input[0])
         let ones = message { _ = try ONNXImport.convert(torch, source: "torch_lstm.onnx") }
         XCTAssertTrue(ones.contains("(LSTM): its initial_h is not all zeros"), ones)
+    }
+
+    /// PyTorch's attention is recognised by what it computes: a block computing something else
+    /// (scores scaled otherwise than by 1/√d for any number of heads) is an error naming it.
+    func testAttentionComputingSomethingElseIsNamed() throws {
+        let path = try reference("attention").onnx
+        let good = try ONNXImport.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: "torch_attention.onnx")
+        XCTAssertEqual(try ONNXImport.convert(good, source: "a.onnx").spec, "attention(3) mean linear(2)")
+        func broken(_ change: (inout Onnx_ModelProto) -> Void) -> String {
+            var m = good
+            change(&m)
+            return message { _ = try ONNXImport.convert(m, source: "a.onnx") }
+        }
+        let scaled = broken { m in
+            let mul = m.graph.node.first { $0.opType == "Mul" }!
+            let k = m.graph.initializer.firstIndex { mul.input.contains($0.name) }!
+            m.graph.initializer[k] = ONNXTensors.proto(Tensor(Float(0.3)), name: m.graph.initializer[k].name)
+        }
+        XCTAssertTrue(scaled.contains("(Softmax): it is the softmax of an attention block") && scaled.contains("something other than multi-head self-attention"), scaled)
+        // an op the evaluator does not compute, inside the block
+        let unknown = broken { m in
+            let k = m.graph.node.firstIndex { $0.opType == "Mul" }!
+            m.graph.node[k].opType = "Hardmax"
+            m.graph.node[k].input = [m.graph.node[k].input[0]]
+        }
+        XCTAssertTrue(unknown.contains("could not compute") && unknown.contains("import does not evaluate Hardmax nodes"), unknown)
     }
 
     func testTransformerEncodersReadBack() throws {
