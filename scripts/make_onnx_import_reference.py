@@ -11,7 +11,8 @@ small network using every other operator import reads, exported by torch.onnx.ex
 exporter, opset 18) with a symbolic batch; batch-first LSTM, GRU and RNN classifiers, also through
 the TorchScript exporter (dynamo=False: *_legacy), whose graphs compute the zero initial states and
 Reshape targets from the input's shape; PyTorch's nn.TransformerEncoder (post-norm, and pre-norm with GELU and a
-causal mask) and nn.MultiheadAttention (with and without biases) through both exporters.
+causal mask) and nn.MultiheadAttention (with and without biases) through both exporters; nn.RNN
+through the dynamo exporter, which unrolls its steps.
 
     python3 scripts/make_onnx_import_reference.py [NAME ...]   (only those models)
 """
@@ -98,7 +99,7 @@ def main():
               # recurrent layers: the dynamo exporter, and the TorchScript one (dynamo=False, "legacy")
               ("lstm", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
               ("gru", lambda: Recurrent(nn.GRU(5, 6, batch_first=True), 6, 2, "mean"), (7, 5)),
-              # the dynamo exporter unrolls an RNN into per-step MatMuls, which import does not read
+              # the dynamo exporter unrolls an RNN into per-step MatMuls (import recognises them by what they compute)
               ("rnn_legacy", lambda: Recurrent(nn.RNN(4, 7, nonlinearity="relu", bias=False, batch_first=True), 7, 2, "last"), (5, 4)),
               ("lstm_legacy", lambda: Recurrent(nn.LSTM(5, 8, num_layers=2, bidirectional=True, batch_first=True), 16, 3, "last"), (6, 5)),
               ("gru_legacy", lambda: Recurrent(nn.GRU(5, 6, num_layers=2, batch_first=True), 6, 2, "mean"), (7, 5)),
@@ -108,7 +109,9 @@ def main():
               ("encoder", lambda: Encoder(2, False, "relu", False), (5, 16)),
               ("encoder_causal_legacy", lambda: Encoder(2, True, "gelu", True), (6, 16)),
               ("attention", lambda: Attention(3, True), (4, 12)),
-              ("attention_legacy", lambda: Attention(2, False), (5, 12))]
+              ("attention_legacy", lambda: Attention(2, False), (5, 12)),
+              ("rnn", lambda: Recurrent(nn.RNN(4, 7, num_layers=2, bidirectional=True, batch_first=True), 14, 2, "last"), (5, 4)),
+              ("rnn_relu", lambda: Recurrent(nn.RNN(3, 6, nonlinearity="relu", bias=False, batch_first=True), 6, 2, "mean"), (4, 3))]
     for seed, (name, make, shape) in enumerate(models):
         if only and name not in only:
             continue

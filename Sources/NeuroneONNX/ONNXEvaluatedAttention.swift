@@ -182,17 +182,7 @@ extension ChainReader {
                         let diff = zip(reference.contiguous().toArray(as: Double.self), y.values).map { abs($0 - $1) }.max() ?? 0
                         guard diff <= 1e-6 * Swift.max(1, scale) else { continue }
                         // the block's nodes: what the output is computed from, from `from` on
-                        var used = Set<Int>(), seen = Set<String>(), stack = [candidate.value]
-                        while let value = stack.popLast() {
-                            guard seen.insert(value).inserted else { continue }
-                            if let k = valueProducers[value], k >= from, k <= candidate.end {
-                                used.insert(k)
-                                stack += nodes[k].input.filter { !$0.isEmpty }
-                            } else if let node = staticNodes[value] {
-                                stack += node.input.filter { !$0.isEmpty }
-                            }
-                        }
-                        return (state, h, causal, candidate.value, used.sorted())
+                        return (state, h, causal, candidate.value, ancestors(of: candidate.value, nodes, within: from...candidate.end))
                     }
                 }
             }

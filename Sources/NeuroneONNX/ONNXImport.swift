@@ -292,6 +292,17 @@ struct ChainReader {
         return order.map { nodes[$0] }
     }
 
+    /// Throws when a node after index `after`, or the graph's output, reads one of the values
+    /// `inside` a block that became one layer (`what`; `block` is named for the output): the
+    /// chain of layers could not hold it.
+    func checkSealed(_ nodes: [Onnx_NodeProto], inside: Set<String>, after: Int, block: Onnx_NodeProto, what: String,
+                     expected: String = "import reads graphs that are a chain of layers") throws {
+        if after + 1 < nodes.count, let reader = nodes[(after + 1)...].first(where: { $0.input.contains(where: inside.contains) }) {
+            throw fail(reader, "it reads a value inside \(what) (\(reader.input.filter(inside.contains).map { "'\($0)'" }.joined(separator: ", "))); \(expected)")
+        }
+        if inside.contains(graph.output[0].name) { throw fail(block, "the graph's output is a value inside \(what)") }
+    }
+
     mutating func append(_ token: String, _ state: [String: Tensor] = [:], nodes: [Onnx_NodeProto], output: String, shape newShape: [Int]) {
         layers.append((token, state, nodes.map { $0.name }))
         current = output
@@ -310,7 +321,9 @@ struct ChainReader {
             append(token, nodes: Array(nodes[i..<(i + count)]), output: nodes[i + count - 1].output[0], shape: shape)
             return count
         }
-        if node.input.first == current, let count = try encoderPattern(nodes, i) ?? attentionPattern(nodes, i) { return count }
+        if node.input.first == current, let count = try encoderPattern(nodes, i) ?? attentionPattern(nodes, i) ?? unrolledRecurrentPattern(nodes, i) {
+            return count
+        }
         let data = node.input.filter { !$0.isEmpty && constants[$0] == nil && staticNodes[$0] == nil }
         guard data == [current] || (data.isEmpty && node.opType == "Gather") else {
             throw fail(node, data.isEmpty
@@ -480,14 +493,7 @@ struct ChainReader {
         case "Reshape":
             // a constant target, or one computed from the input's shape ([Shape(x)[0], -1], as
             // PyTorch writes x.view(x.size(0), -1)): folded for each probe batch
-            guard node.input.count > 1, constants[node.input[1]] != nil || staticNodes[node.input[1]] != nil else {
-                throw fail(node, "its target shape is computed from the data; expected a constant or shape arithmetic")
-            }
-            let targets = try probeBatches.map { batch -> (batch: Int, target: [Int]) in
-                let f = try fold(node.input[1], batch: batch)
-                guard f.integer else { throw fail(node, "its target shape is not integer") }
-                return (batch, f.values.map { Int($0) })
-            }
+            let targets = try foldedTargets(node)
             let flat = try flatSize(node)
             if targets.allSatisfy({ t in t.target.count == 2 && (t.target[1] == flat || t.target[1] == -1 && [0, t.batch].contains(t.target[0])) }) {
                 append("flatten", nodes: [node], output: output, shape: [flat])

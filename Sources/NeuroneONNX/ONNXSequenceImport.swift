@@ -42,7 +42,7 @@ extension ChainReader {
         while k < nodes.count, ChainReader.recurrentOps.contains(nodes[k].opType), nodes[k].input.first == value {
             var layer = try recurrentOp(nodes[k], features: features)
             let (used, out) = try timeFirstOutput(nodes, k + 1, from: nodes[k], steps: steps, directions: layer.directions, hidden: layer.hidden)
-            layer.nodes = [nodes[k]] + used
+            layer.nodes += used
             read.append(layer)
             value = out
             features = layer.directions * layer.hidden
@@ -53,11 +53,8 @@ extension ChainReader {
             throw fail(at, "after the recurrent layers import expects a Transpose with perm [1, 0, 2] back to batch-first sequences (the layers' time-first output '\(value)' is read otherwise)")
         }
         // the values inside the pattern are read by nothing after it
-        let inside = Set(([open] + read.flatMap { $0.nodes }).flatMap { $0.output }.filter { !$0.isEmpty })
-        if let reader = nodes[(k + 1)...].first(where: { $0.input.contains(where: inside.contains) }) {
-            throw fail(reader, "it reads a value inside the recurrent layers (\(reader.input.filter(inside.contains).map { "'\($0)'" }.joined(separator: ", "))); import reads their output sequence only (no final states)")
-        }
-        if inside.contains(graph.output[0].name) { throw fail(nodes[k], "the graph's output is a value inside the recurrent layers") }
+        try checkSealed(nodes, inside: Set(([open] + read.flatMap { $0.nodes }).flatMap { $0.output }.filter { !$0.isEmpty }),
+                        after: k, block: nodes[k], what: "the recurrent layers", expected: "import reads their output sequence only (no final states)")
         // stacked ops of one kind are one layer with several
         var groups: [[RecurrentLayer]] = []
         for layer in read {
@@ -193,13 +190,7 @@ extension ChainReader {
         fullShapes[nodes[k].output[0]] = [steps, -1, d, hidden]
         // a constant target, or one computed from the shape (PyTorch's): right for every batch size
         let reshape = nodes[k + 1]
-        guard reshape.input.count > 1, constants[reshape.input[1]] != nil || staticNodes[reshape.input[1]] != nil else {
-            throw fail(reshape, "its target shape is computed from the data; expected a constant or shape arithmetic")
-        }
-        for batch in probeBatches {
-            let folded = try fold(reshape.input[1], batch: batch)
-            guard folded.integer else { throw fail(reshape, "its target shape is not integer") }
-            let target = folded.values.map { Int($0) }
+        for (batch, target) in try foldedTargets(reshape) {
             guard target.count == 3, [0, -1, steps].contains(target[0]), [0, -1, batch].contains(target[1]), [-1, d * hidden].contains(target[2]),
                   target.filter({ $0 == -1 }).count <= 1 else {
                 throw fail(reshape, "it reshapes a recurrent layer's output to \(target) for a batch of \(batch); expected [steps, batch, \(d * hidden)] (e.g. [0, 0, \(d * hidden)])")

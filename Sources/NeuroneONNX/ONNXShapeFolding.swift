@@ -92,15 +92,14 @@ extension ChainReader {
             if f.integer { f.values = f.values.map { $0.rounded(.towardZero) } }
             return f
         case "Gather":
-            let data = try input(0), index = try ints(try input(1), "index")
+            let data = try input(0), indexValue = try input(1), index = try ints(indexValue, "index")
             let a = try axis(self.int(node, "axis", 0), data.shape.count)
             guard a == 0, data.shape.count == 1 else { throw fail(node, "import folds Gather of a vector only") }
             let picked = try index.map { i -> Double in
                 guard i >= -data.shape[0], i < data.shape[0] else { throw fail(node, "its index \(i) is outside the \(data.shape[0]) values") }
                 return data.values[i < 0 ? i + data.shape[0] : i]
             }
-            let indexShape = try input(1).shape
-            return Folded(shape: indexShape, values: picked, integer: data.integer)
+            return Folded(shape: indexValue.shape, values: picked, integer: data.integer)
         case "Unsqueeze", "Squeeze":
             var f = try input(0)
             let axes = try opset >= 13 ? (try optionalInput(1)).map { try ints($0, "axes") } : self.ints(node, "axes")
@@ -209,6 +208,19 @@ extension ChainReader {
 
     /// The batch sizes shapes are folded for: the input's fixed batch, or two probes.
     var probeBatches: [Int] { fixedBatch.map { [$0] } ?? [2, 3] }
+
+    /// The target shape of the Reshape `node` for each probe batch: a constant, or shape
+    /// arithmetic (PyTorch's x.view(x.size(0), -1)) folded for the batch.
+    func foldedTargets(_ node: Onnx_NodeProto) throws -> [(batch: Int, target: [Int])] {
+        guard node.input.count > 1, constants[node.input[1]] != nil || staticNodes[node.input[1]] != nil else {
+            throw fail(node, "its target shape is computed from the data; expected a constant or shape arithmetic")
+        }
+        return try probeBatches.map { batch in
+            let f = try fold(node.input[1], batch: batch)
+            guard f.integer else { throw fail(node, "its target shape is not integer") }
+            return (batch, f.values.map { Int($0) })
+        }
+    }
 
     /// A static value that is the same for every batch size, as a constant (nil for none).
     func staticConstant(_ name: String) throws -> Tensor? {

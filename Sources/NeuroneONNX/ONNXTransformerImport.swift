@@ -229,11 +229,8 @@ extension ChainReader {
                 if read.isEmpty { return nil }
                 break
             }
-            let inside = Set(layer.nodes.flatMap { nodes[$0].output } + [x]).subtracting([layer.output])
-            if let reader = nodes[(end + used.count)...].first(where: { $0.input.contains(where: inside.contains) }) {
-                throw fail(reader, "it reads a value inside a Transformer encoder layer (\(reader.input.filter(inside.contains).map { "'\($0)'" }.joined(separator: ", "))); import reads graphs that are a chain of layers")
-            }
-            if inside.contains(graph.output[0].name) { throw fail(nodes[end], "the graph's output is a value inside a Transformer encoder layer") }
+            try checkSealed(nodes, inside: Set(layer.nodes.flatMap { nodes[$0].output } + [x]).subtracting([layer.output]),
+                            after: end + used.count - 1, block: nodes[end], what: "a Transformer encoder layer")
             read.append(layer)
             x = layer.output
             end += used.count
@@ -267,11 +264,8 @@ extension ChainReader {
         let used = Set(a.nodes)
         guard used.count == a.nodes.count, used == Set(i..<(i + used.count)) else { return nil }
         if a.causal { throw fail(nodes[i], "its self-attention has a causal mask, which the spec's attention layer does not (encoder(…,causal=true) does)") }
-        let inside = Set(a.nodes.flatMap { nodes[$0].output } + [current]).subtracting([a.output])
-        if let reader = nodes[(i + used.count)...].first(where: { $0.input.contains(where: inside.contains) }) {
-            throw fail(reader, "it reads a value inside a self-attention layer (\(reader.input.filter(inside.contains).map { "'\($0)'" }.joined(separator: ", "))); import reads graphs that are a chain of layers")
-        }
-        if inside.contains(graph.output[0].name) { throw fail(nodes[i], "the graph's output is a value inside a self-attention layer") }
+        try checkSealed(nodes, inside: Set(a.nodes.flatMap { nodes[$0].output } + [current]).subtracting([a.output]),
+                        after: i + used.count - 1, block: nodes[i], what: "a self-attention layer")
         append("attention(\(a.heads)\(a.state["in_proj_bias"] == nil ? ",bias=false" : ""))", a.state, nodes: a.nodes.sorted().map { nodes[$0] },
                output: a.output, shape: shape)
         return used.count
