@@ -503,7 +503,22 @@ struct ChainReader {
                 append("rows", nodes: [node], output: output, shape: [shape[1], shape[2]])
                 return 1
             }
-            throw fail(node, "it reshapes \(shape) per sample to \(targets[0].target)\(targets.count > 1 ? " for a batch of \(targets[0].batch)" : ""); import reads Reshape as flatten ([batch, -1])")
+            // any other shape per sample, the batch kept: reshape(…) (Keras's Reshape)
+            let count = CheckedSize.product(shape) ?? 0, allowZero = int(node, "allowzero", 0) == 1
+            let perSample = targets.map { t -> [Int]? in
+                guard t.target.count >= 2, t.target.count <= 9, [0, -1, t.batch].contains(t.target[0]), !(allowZero && t.target[0] == 0) else { return nil }
+                var dims = t.target.dropFirst().enumerated().map { $0.element == 0 && !allowZero && $0.offset < rank ? shape[$0.offset] : $0.element }
+                let free = dims.filter { $0 == -1 }.count
+                guard dims.allSatisfy({ $0 == -1 || $0 > 0 }), free <= (t.target[0] == -1 ? 0 : 1),
+                      let known = CheckedSize.product(dims.filter { $0 != -1 }), known > 0, count % known == 0 else { return nil }
+                if let k = dims.firstIndex(of: -1) { dims[k] = count / known }
+                return CheckedSize.product(dims) == count ? dims : nil
+            }
+            if let dims = perSample[0], perSample.allSatisfy({ $0 == dims }) {
+                append("reshape(\(dims.map(String.init).joined(separator: ",")))", nodes: [node], output: output, shape: dims)
+                return 1
+            }
+            throw fail(node, "it reshapes \(shape) per sample to \(targets[0].target)\(targets.count > 1 ? " for a batch of \(targets[0].batch)" : ""); import reads Reshape that keeps the batch (flatten, reshape(…))")
         case "Relu", "Sigmoid", "Tanh", "Softplus":
             append(node.opType.lowercased(), nodes: [node], output: output, shape: shape)
             return 1
@@ -570,7 +585,7 @@ struct ChainReader {
     }
 
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
-                            "LayerNormalization", "Flatten", "Reshape (as flatten)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
+                            "LayerNormalization", "Flatten", "Reshape (as flatten or a per-sample reshape)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
                             "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 

@@ -96,6 +96,9 @@ extension ONNXGraphBuilder {
             }
             let dims = [0] + Array(x.shape[1..<dim]) + m.sizes + Array(x.shape[(dim + 1)...])
             return add("Reshape", [x.name, int64s(dims, name: child("shape"))], path: path, sample: m(x.sample))
+        case let m as Reshape:
+            let y = m(x.sample)
+            return add("Reshape", [x.name, int64s([0] + Array(y.shape.dropFirst()), name: child("shape"))], path: path, sample: y)
         case is ImageRows:
             let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
             let rows = c == 1 ? x : add("Transpose", [x.name], path: path, attributes: [.ints("perm", [0, 2, 1, 3])], sample: x.sample.permute(0, 2, 1, 3))

@@ -217,7 +217,7 @@ public enum ModelSpec {
 
     /// The layer names the spec accepts.
     public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "convtranspose", "convtranspose2d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
-                                    "adaptiveavgpool", "flatten", "dropout", "dropout2d", "batchnorm", "layernorm",
+                                    "adaptiveavgpool", "flatten", "reshape", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
                                     "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "attention", "mean"]
 
@@ -359,6 +359,30 @@ public enum ModelSpec {
         case "flatten":
             _ = try Args(t, [])
             return (Flatten(), [CheckedSize.product(shape) ?? .max])   // the sample size was checked
+        case "reshape":
+            // Keras's Reshape: the per-sample shape, one size may be -1
+            guard t.keywords.isEmpty, (1...8).contains(t.positional.count) else {
+                throw ModelSpecError("\(t.location): reshape takes the per-sample shape as 1 to 8 sizes, e.g. reshape(2,4,4) (one may be -1)")
+            }
+            var dims: [Int] = []
+            for s in t.positional {
+                guard let v = Int(s.trimmed), (v > 0 && v <= ModelSpec.maxSize) || v == -1 else {
+                    throw ModelSpecError("\(t.location): reshape's sizes must be positive integers up to \(ModelSpec.maxSize) or -1, got '\(s)'")
+                }
+                dims.append(v)
+            }
+            guard dims.filter({ $0 == -1 }).count <= 1 else { throw ModelSpecError("\(t.location): reshape takes at most one size of -1") }
+            let total = CheckedSize.product(shape) ?? .max   // the sample size was checked
+            if let free = dims.firstIndex(of: -1) {
+                guard let known = CheckedSize.product(dims.filter { $0 != -1 }), known > 0, total % known == 0 else {
+                    throw ModelSpecError("\(t.location): a sample of \(shapeText(shape)) (\(total) values) cannot be reshaped to \(dims.map(String.init).joined(separator: "×"))")
+                }
+                dims[free] = total / known
+            }
+            guard CheckedSize.product(dims) == total else {
+                throw ModelSpecError("\(t.location): a sample of \(shapeText(shape)) (\(total) values) cannot be reshaped to \(shapeText(dims)) (\(CheckedSize.product(dims).map(String.init) ?? "too many") values)")
+            }
+            return (Reshape(dims), dims)
         case "dropout", "dropout2d":
             let a = try Args(t, ["p"])
             let p = try a.double("p", 0.5)

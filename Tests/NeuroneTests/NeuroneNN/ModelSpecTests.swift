@@ -52,6 +52,35 @@ final class ModelSpecTests: XCTestCase {
         }
     }
 
+    /// reshape(…): Keras's per-sample Reshape, a decoder's way from features to an image; -1 inferred.
+    func testReshapeSpecs() throws {
+        let decoder = try ModelSpec.build("linear(32) reshape(2,-1,4) convtranspose(3,3,stride=2,padding=1,output_padding=1) reshape(3,64) tanh", input: [6])
+        let summary = ModelSummary(model: decoder, input: [6])
+        XCTAssertEqual(summary.layers.map { $0.outputShape }, [[32], [2, 4, 4], [3, 8, 8], [3, 64], [3, 64]])
+        XCTAssertEqual(summary.layers[1].type, "Reshape")
+        let x = Tensor((0..<12).map { Float($0) / 12 }, shape: [2, 6])
+        XCTAssertEqual(decoder(x).shape, [2, 3, 64])
+        // values keep their order: reshape is a view of each sample
+        let r = try ModelSpec.build("reshape(3,2)", input: [2, 3])
+        let y = r(Tensor((0..<12).map(Float.init), shape: [2, 2, 3]))
+        XCTAssertEqual(y.shape, [2, 3, 2])
+        XCTAssertEqual(y.contiguous().toArray(as: Float.self), (0..<12).map(Float.init))
+        // its gradient flows back unchanged
+        let input = Tensor((0..<6).map(Float.init), shape: [1, 6]).requiringGrad()
+        (try ModelSpec.build("reshape(2,3)", input: [6])(input) * Tensor((1...6).map(Float.init), shape: [1, 2, 3])).sum().backward()
+        XCTAssertEqual(input.grad?.toArray(as: Float.self), (1...6).map(Float.init))
+        for (spec, input, message) in [
+            ("reshape(4,4)", [3, 5], "layer 1 'reshape(4,4)' (column 1): a sample of 3×5 (15 values) cannot be reshaped to 4×4 (16 values)"),
+            ("reshape(-1,4)", [3, 5], "layer 1 'reshape(-1,4)' (column 1): a sample of 3×5 (15 values) cannot be reshaped to -1×4"),
+            ("reshape(-1,-1)", [4], "layer 1 'reshape(-1,-1)' (column 1): reshape takes at most one size of -1"),
+            ("reshape(0,4)", [4], "layer 1 'reshape(0,4)' (column 1): reshape's sizes must be positive integers up to \(ModelSpec.maxSize) or -1, got '0'"),
+            ("reshape", [4], "layer 1 'reshape' (column 1): reshape takes the per-sample shape as 1 to 8 sizes, e.g. reshape(2,4,4) (one may be -1)"),
+            ("reshape(shape=4)", [4], "layer 1 'reshape(shape=4)' (column 1): reshape takes the per-sample shape as 1 to 8 sizes, e.g. reshape(2,4,4) (one may be -1)"),
+        ] {
+            XCTAssertThrowsError(try ModelSpec.build(spec, input: input)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
     /// The Transformer in specs: linear on each step, position encoding, encoder layers, the
     /// mean over steps.
     func testTransformerSpecs() throws {

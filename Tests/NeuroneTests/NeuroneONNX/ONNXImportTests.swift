@@ -63,7 +63,7 @@ final class ONNXImportTests: XCTestCase {
     func testNeuroneExportsReadBack() throws {
         // every export case made of layers a spec has comes back as the same function
         let importable = ["conv_stack", "conv1d_gelu_tanh", "conv1d_gelu_opset17", "embedding_mean_opset21", "global_pool_opset21", "convtranspose_spec", "mlp", "lenet5",
-                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm", "transformer", "char_transformer", "attention", "rows_attention_mean", "encoder_gelu_learned", "embedding_last"]
+                          "mnist_cnn", "course_cnn", "digits_cnn", "lstm", "gru_bidirectional", "rnn_relu", "char_lstm", "transformer", "char_transformer", "attention", "rows_attention_mean", "encoder_gelu_learned", "embedding_last", "deconv_unflatten"]
         // the sequence models with their stacked layers, directions, biases, nonlinearities, norms and masks
         let recurrent = [
             "lstm": "rows lstm(128) last linear(10)",
@@ -73,6 +73,8 @@ final class ONNXImportTests: XCTestCase {
             "attention": "rows linear(64) attention(4) mean linear(128) relu linear(10)",
             "encoder_gelu_learned": "linear(8) posenc(max_len=7,learned=true) encoder(2,ff=16,layers=2,dropout=0,activation=gelu,causal=true) layernorm(eps=1e-05) linear(3)",
             "rows_attention_mean": "rows linear(16) attention(4) mean linear(3)",
+            // Unflatten and a partial Flatten: per-sample reshapes
+            "deconv_unflatten": "linear(32) reshape(2,4,4) convtranspose(3,kernel=3,stride=2,padding=1,output_padding=1) sigmoid avgpool(kernel=2,stride=2,padding=0,count_include_pad=false) reshape(3,16) tanh",
             "transformer": "rows linear(64) posenc(max_len=28) encoder(4,ff=128,layers=2,dropout=0) mean linear(10)",
             "char_transformer": "embedding(64,128) posenc(max_len=10) encoder(4,ff=512,layers=2,dropout=0,norm_first=true,causal=true) layernorm(eps=1e-05) linear(64)",
         ]
