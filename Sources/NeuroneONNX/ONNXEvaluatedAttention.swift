@@ -191,6 +191,22 @@ extension ChainReader {
         guard evaluated else {
             throw fail(nodes[s], "it is the softmax of \(what), whose output import could not compute as a [batch, \(steps), \(e)] value\(problem.isEmpty ? "" : " (\(problem))")")
         }
+        // attention over the first axis: a model taking [T, N, E] (batch_first=False)
+        var state = ["in_proj_weight": Tensor.cat(blocks.map { $0.weight }, dim: 0).contiguous(), "out_proj.weight": out.weight]
+        let hasBias = blocks.contains { $0.bias != nil } || out.bias != nil
+        if hasBias {
+            state["in_proj_bias"] = Tensor.cat(blocks.map { $0.bias ?? Tensor.zeros([e]) }, dim: 0).contiguous()
+            state["out_proj.bias"] = out.bias ?? Tensor.zeros([e])
+        }
+        for h in heads {
+            let attention = MultiheadAttention(embedDim: e, numHeads: h, bias: hasBias, batchFirst: false, dtype: .float64)
+            try attention.loadStateDict(state.mapValues { $0.to(.float64) })
+            let reference = withNoGrad { attention(query: input, key: input, value: input, needWeights: false).output }.contiguous().toArray(as: Double.self)
+            if let y = try? evaluator.value(candidates.last!.value), y.values.count == reference.count,
+               zip(reference, y.values).allSatisfy({ abs($0 - $1) <= 1e-6 * Swift.max(1, abs($1)) }) {
+                throw fail(nodes[s], "it is the softmax of self-attention over the input's first axis: the model takes time-first sequences ([steps, batch, features]: batch_first=False); import reads batch-first models (export with batch_first=True)")
+            }
+        }
         throw fail(nodes[s], "it is the softmax of \(what) that computes something other than multi-head self-attention (\(heads.map(String.init).joined(separator: ", ")) heads, unmasked or causal) of its weights")
     }
 }

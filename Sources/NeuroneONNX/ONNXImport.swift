@@ -579,6 +579,8 @@ struct ChainReader {
             }
             append("mean", nodes: [node], output: output, shape: [shape[1]])
             return 1
+        case "RNN", "LSTM", "GRU" where int(node, "layout", 0) == 0:
+            throw fail(node, "it reads the model's input as a time-first sequence ([steps, batch, features]: batch_first=False); import reads batch-first models (a Transpose [1, 0, 2] before the op, as PyTorch writes batch_first=True)")
         default:
             throw fail(node, "import does not read this operator; it reads \(ChainReader.operators.joined(separator: ", ")) (docs/ONNX.md)")
         }

@@ -318,6 +318,11 @@ extension ONNXImportTests {
             m.graph.node[k].input = [m.graph.node[k].input[0]]
         }
         XCTAssertTrue(unknown.contains("could not compute") && unknown.contains("import does not evaluate Hardmax nodes"), unknown)
+        // sequence-first models (batch_first=False) are named as such
+        for c in ONNXExportTests.cases where c.name.hasSuffix("sequence_first") {
+            let first = message { _ = try ONNXImport.convert(try ONNXExportTests.export(c).model, source: c.name) }
+            XCTAssertTrue(first.contains("batch_first=False); import reads batch-first models"), first)
+        }
     }
 
     func testTransformerEncodersReadBack() throws {
