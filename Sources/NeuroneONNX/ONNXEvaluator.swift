@@ -12,6 +12,8 @@ import NeuroneONNXProto
 extension ChainReader {
     /// The most values an evaluated value may hold.
     static let maxEvaluatedValues = 1 << 24
+    /// The most multiply-adds one evaluated MatMul or Gemm may take.
+    static let maxEvaluatedProducts = 1 << 30
 
     /// The ops the evaluator computes.
     static let evaluable: Set<String> = [
@@ -423,6 +425,10 @@ extension ChainReader {
             }
         }
         let batches = batch.reduce(1, *), total = batches * m * n
+        // a bounded amount of work (2³⁰ multiply-adds: seconds), whatever the file asks for
+        guard let work = CheckedSize.product([batches, m, k, n]), work <= ChainReader.maxEvaluatedProducts else {
+            throw fail(node, "it multiplies \(a0.shape) by \(b0.shape): more than \(ChainReader.maxEvaluatedProducts) multiply-adds for import to evaluate")
+        }
         let av = ChainReader.expanded(a, to: batch + [m, k]), bv = ChainReader.expanded(b, to: batch + [k, n])
         var out = [Double](repeating: 0, count: total)
         for p in 0..<batches {

@@ -81,6 +81,7 @@ final class ONNXEvaluatorTests: XCTestCase {
         XCTAssertTrue(message("MatMul", [m, m]).contains("it multiplies [2, 3] by [2, 3]"))
         XCTAssertTrue(message("MatMul", [floats([1 << 13, 1, 1], Array(repeating: 1, count: 1 << 13)), floats([1, 1, 1 << 12], Array(repeating: 1, count: 1 << 12))])
             .contains("through a value of shape"))
+        XCTAssertTrue(message("MatMul", [floats([1 << 12, 1 << 12], []), floats([1 << 12, 1 << 12], [])]).contains("multiply-adds for import to evaluate"))
         XCTAssertTrue(message("Gather", [m, ints([1], [2])]).contains("its index 2 is outside the 2 along axis 0"))
         XCTAssertTrue(message("Div", [ints([1], [1]), ints([1], [0])]).contains("divides by zero"))
         XCTAssertTrue(message("Where", [ints([2], [1, 0]), m, m]).contains("do not broadcast"))
