@@ -86,45 +86,34 @@ extension ChainReader {
         let r = shape.count
         let padded = [Int](repeating: 1, count: r - f.shape.count) + f.shape
         let own = strides(padded)
-        let step = (0..<r).map { padded[$0] == 1 ? 0 : own[$0] }
-        let n = shape.reduce(1, *)
+        return strided(f.values, shape: shape, steps: (0..<r).map { padded[$0] == 1 ? 0 : own[$0] })
+    }
+
+    /// `f` with its axes permuted.
+    static func transposed(_ f: Folded, _ perm: [Int]) -> Folded {
+        let own = strides(f.shape)
+        let shape = perm.map { f.shape[$0] }
+        return Folded(shape: shape, values: strided(f.values, shape: shape, steps: perm.map { own[$0] }), integer: f.integer)
+    }
+
+    /// The values of `shape` read from `values` with the given step along each axis (0 repeats).
+    static func strided(_ values: [Double], shape: [Int], steps: [Int]) -> [Double] {
+        let n = shape.reduce(1, *), r = shape.count
         var out = [Double](repeating: 0, count: n)
         var index = [Int](repeating: 0, count: r), at = 0
         for k in 0..<n {
-            out[k] = f.values[at]
+            out[k] = values[at]
             var d = r - 1
             while d >= 0 {
                 index[d] += 1
-                at += step[d]
+                at += steps[d]
                 if index[d] < shape[d] { break }
-                at -= step[d] * shape[d]
+                at -= steps[d] * shape[d]
                 index[d] = 0
                 d -= 1
             }
         }
         return out
-    }
-
-    /// `f` with its axes permuted.
-    static func transposed(_ f: Folded, _ perm: [Int]) -> Folded {
-        let shape = perm.map { f.shape[$0] }, own = strides(f.shape)
-        let step = perm.map { own[$0] }
-        let n = f.values.count, r = shape.count
-        var out = [Double](repeating: 0, count: n)
-        var index = [Int](repeating: 0, count: r), at = 0
-        for k in 0..<n {
-            out[k] = f.values[at]
-            var d = r - 1
-            while d >= 0 {
-                index[d] += 1
-                at += step[d]
-                if index[d] < shape[d] { break }
-                at -= step[d] * shape[d]
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return Folded(shape: shape, values: out, integer: f.integer)
     }
 
     /// What `node` computes from its `inputs` (nil for an omitted optional input).
