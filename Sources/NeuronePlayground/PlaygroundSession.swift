@@ -98,24 +98,19 @@ public final class PlaygroundSession {
 
     /// The playground takes specs of flat layers only, linear layers at most 32 wide and at most 8 of them.
     static func checkSpec(_ spec: String) throws {
-        var depth = 0, token = "", tokens: [String] = []
-        for c in spec {
-            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
-            if c == " " && depth == 0 { if !token.isEmpty { tokens.append(token) }; token = "" } else { token.append(c) }
-        }
-        if !token.isEmpty { tokens.append(token) }
+        let tokens: [ModelSpec.Token]
+        do { tokens = try ModelSpec.tokenize(spec) } catch let e as ModelSpecError { throw PlaygroundError("settings.spec: \(e.message)") }
         var linearCount = 0
-        for (i, t) in tokens.enumerated() {
-            let name = String(t.prefix { $0 != "(" }).lowercased()
+        for t in tokens {
+            let name = t.name.lowercased()
             guard specLayers.contains(name) else {
-                throw PlaygroundError("settings.spec: layer \(i + 1) '\(t)': the playground takes \(specLayers.sorted().joined(separator: ", "))")
+                throw PlaygroundError("settings.spec: layer \(t.index) '\(t.text)': the playground takes \(specLayers.sorted().joined(separator: ", "))")
             }
             if name == "linear" {
                 linearCount += 1
-                let args = t.dropFirst(name.count).trimmingCharacters(in: CharacterSet(charactersIn: "()"))
-                let first = args.split(separator: ",").first.map { $0.replacingOccurrences(of: "out=", with: "").trimmingCharacters(in: .whitespaces) } ?? ""
-                if let w = Int(first), w > PlaygroundLimits.maxSpecWidth {
-                    throw PlaygroundError("settings.spec: layer \(i + 1) '\(t)': the playground takes linear layers of at most \(PlaygroundLimits.maxSpecWidth) neurons, found \(w)")
+                let out = t.keywords.first { $0.0 == "out" }?.1 ?? t.positional.first ?? ""
+                if let w = Int(out.trimmingCharacters(in: .whitespaces)), w > PlaygroundLimits.maxSpecWidth {
+                    throw PlaygroundError("settings.spec: layer \(t.index) '\(t.text)': the playground takes linear layers of at most \(PlaygroundLimits.maxSpecWidth) neurons, found \(w)")
                 }
             }
         }

@@ -70,15 +70,16 @@ public enum ModelSpec {
         return true
     }
 
-    struct Token {
-        let text: String
-        let index: Int     // 1-based position among the layers
-        let column: Int    // 1-based character position in the spec
-        let name: String
-        let positional: [String]
-        let keywords: [(String, String)]
+    /// One layer of a spec as written: its name and arguments.
+    package struct Token {
+        package let text: String
+        package let index: Int     // 1-based position among the layers
+        package let column: Int    // 1-based character position in the spec
+        package let name: String
+        package let positional: [String]
+        package let keywords: [(String, String)]
 
-        var location: String { "layer \(index) '\(text)' (column \(column))" }
+        package var location: String { "layer \(index) '\(text)' (column \(column))" }
     }
 
     /// Splits at top-level spaces and commas, keeping parenthesised groups together.
@@ -106,7 +107,9 @@ public enum ModelSpec {
         return out
     }
 
-    static func tokenize(_ spec: String) throws -> [Token] {
+    /// The layers of `spec` as written (names and arguments, not checked); throws
+    /// `ModelSpecError` on unbalanced parentheses or an empty layer.
+    package static func tokenize(_ spec: String) throws -> [Token] {
         var depth = 0
         for (i, c) in spec.enumerated() {
             if c == "(" { depth += 1 }
