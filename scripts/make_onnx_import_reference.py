@@ -12,7 +12,7 @@ exporter, opset 18) with a symbolic batch; batch-first LSTM, GRU and RNN classif
 the TorchScript exporter (dynamo=False: *_legacy), whose graphs compute the zero initial states and
 Reshape targets from the input's shape; PyTorch's nn.TransformerEncoder (post-norm, and pre-norm with GELU and a
 causal mask) and nn.MultiheadAttention (with and without biases) through both exporters; nn.RNN
-through the dynamo exporter, which unrolls its steps.
+through the dynamo exporter, which unrolls its steps; a GPT-like character model (TransformerLM).
 
     python3 scripts/make_onnx_import_reference.py [NAME ...]   (only those models)
 """
@@ -89,6 +89,25 @@ class Attention(nn.Module):
         return self.fc(self.attention(x, x, x)[0].mean(dim=1))
 
 
+class TransformerLM(nn.Module):
+    """A small GPT-like character model as PyTorch users write one: token and position embeddings
+    (positions as nn.Embedding over torch.arange), a causal pre-norm nn.TransformerEncoder, a final
+    LayerNorm and the head; left at its initial weights, so the exporter passes equal ones
+    (LayerNorm's ones and zeros, the second layer's copies) through Identity nodes."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens, self.positions = nn.Embedding(20, 8), nn.Embedding(6, 8)
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.norm, self.head = nn.LayerNorm(8), nn.Linear(8, 20)
+
+    def forward(self, x):
+        h = self.tokens(x) + self.positions(torch.arange(x.shape[1]))
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        return self.head(self.norm(self.encoder(h, mask=mask, is_causal=True)))
+
+
 def main():
     out.mkdir(parents=True, exist_ok=True)
     only = set(sys.argv[1:])   # names to write (all when none): the dynamo exports differ in bytes on every run
@@ -111,7 +130,8 @@ def main():
               ("attention", lambda: Attention(3, True), (4, 12)),
               ("attention_legacy", lambda: Attention(2, False), (5, 12)),
               ("rnn", lambda: Recurrent(nn.RNN(4, 7, num_layers=2, bidirectional=True, batch_first=True), 14, 2, "last"), (5, 4)),
-              ("rnn_relu", lambda: Recurrent(nn.RNN(3, 6, nonlinearity="relu", bias=False, batch_first=True), 6, 2, "mean"), (4, 3))]
+              ("rnn_relu", lambda: Recurrent(nn.RNN(3, 6, nonlinearity="relu", bias=False, batch_first=True), 6, 2, "mean"), (4, 3)),
+              ("transformer_lm_legacy", TransformerLM, (6,))]
     for seed, (name, make, shape) in enumerate(models):
         if only and name not in only:
             continue
@@ -127,7 +147,7 @@ def main():
                 for _ in range(5):
                     model(torch.randn(16, *shape) * 2 + 0.5)
         model.eval()
-        x = torch.randn(3, *shape)
+        x = torch.randint(0, 20, (3, *shape)) if name.startswith("transformer_lm") else torch.randn(3, *shape)
         with torch.no_grad():
             y = model(x)
         path = out / f"torch_{name}.onnx"

@@ -12,7 +12,7 @@ import NeuroneONNXProto
 extension ChainReader {
     /// The ops a static node may be.
     static let foldable: Set<String> = ["Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Mul", "Add", "Sub", "Div",
-                                        "Reshape", "Expand", "ConstantOfShape", "Cast", "Identity"]
+                                        "Reshape", "Expand", "ConstantOfShape", "Cast", "Identity", "Range"]
     /// The most values a folded value may hold.
     static let maxFoldedValues = 1 << 20
 
@@ -93,13 +93,30 @@ extension ChainReader {
             return f
         case "Gather":
             let data = try input(0), indexValue = try input(1), index = try ints(indexValue, "index")
-            let a = try axis(self.int(node, "axis", 0), data.shape.count)
-            guard a == 0, data.shape.count == 1 else { throw fail(node, "import folds Gather of a vector only") }
-            let picked = try index.map { i -> Double in
-                guard i >= -data.shape[0], i < data.shape[0] else { throw fail(node, "its index \(i) is outside the \(data.shape[0]) values") }
-                return data.values[i < 0 ? i + data.shape[0] : i]
+            // along axis 0: a vector's values, or a table's rows (PyTorch's positions, table[arange(T)])
+            guard !data.shape.isEmpty, try axis(self.int(node, "axis", 0), data.shape.count) == 0 else {
+                throw fail(node, "import folds Gather along axis 0 only")
             }
-            return Folded(shape: indexValue.shape, values: picked, integer: data.integer)
+            let rows = data.shape[0], row = data.shape.dropFirst().reduce(1, *)
+            let shape = indexValue.shape + Array(data.shape.dropFirst())
+            _ = try checked(shape)
+            var picked: [Double] = []
+            for i in index {
+                guard i >= -rows, i < rows else { throw fail(node, "its index \(i) is outside the \(rows) rows") }
+                let r = i < 0 ? i + rows : i
+                picked += data.values[(r * row)..<((r + 1) * row)]
+            }
+            return Folded(shape: shape, values: picked, integer: data.integer)
+        case "Range":
+            let start = try input(0), limit = try input(1), delta = try input(2)
+            guard start.values.count == 1, limit.values.count == 1, delta.values.count == 1, delta.values[0] != 0 else {
+                throw fail(node, "its start, limit and delta must be single numbers, delta not 0")
+            }
+            let count = ((limit.values[0] - start.values[0]) / delta.values[0]).rounded(.up)
+            guard count.isFinite, count <= Double(ChainReader.maxFoldedValues) else { throw fail(node, "it would count \(count) values") }
+            let n = Swift.max(0, Int(count))
+            return Folded(shape: [n], values: (0..<n).map { start.values[0] + Double($0) * delta.values[0] },
+                          integer: start.integer && limit.integer && delta.integer)
         case "Unsqueeze", "Squeeze":
             var f = try input(0)
             let axes = try opset >= 13 ? (try optionalInput(1)).map { try ints($0, "axes") } : self.ints(node, "axes")

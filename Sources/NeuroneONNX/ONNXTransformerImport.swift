@@ -38,9 +38,10 @@ extension ChainReader {
         return r.count == 1 ? r[0] : nil
     }
 
-    /// A constant of `node` at input `k` as float32, or nil.
+    /// A constant of `node` at input `k` as float32 (an initializer, or one PyTorch's exporter
+    /// passes through Identity), or nil.
     func floatConstant(_ node: Onnx_NodeProto, _ k: Int) -> Tensor? {
-        guard k < node.input.count, let t = constants[node.input[k]], t.dtype.isFloatingPoint else { return nil }
+        guard k < node.input.count, let t = resolvedConstant(node.input[k]), t.dtype.isFloatingPoint else { return nil }
         return t.dtype == .float32 ? t : t.to(.float32)
     }
 
@@ -59,7 +60,7 @@ extension ChainReader {
         var read = LinearRead(weight: wt.transpose(0, 1).contiguous(), bias: nil, output: y, nodes: [m])
         let r = readers(y, from: m + 1)
         if r.count == 1, nodes[r[0]].opType == "Add", let other = nodes[r[0]].input.first(where: { $0 != y }),
-           let b = constants[other], b.dtype.isFloatingPoint, b.count == out {
+           let b = resolvedConstant(other), b.dtype.isFloatingPoint, b.count == out {
             read.bias = (b.dtype == .float32 ? b : b.to(.float32)).reshape([out])
             read.output = nodes[r[0]].output[0]
             read.nodes.append(r[0])
@@ -277,7 +278,7 @@ extension ChainReader {
     mutating func positionalEncoding(_ nodes: [Onnx_NodeProto], _ i: Int) -> Bool {
         let node = nodes[i]
         guard shape.count == 2, node.input.count == 2, let other = node.input.first(where: { $0 != current }),
-              let table = constants[other], table.dtype.isFloatingPoint, table.count == shape[0] * shape[1],
+              let table = resolvedConstant(other), table.dtype.isFloatingPoint, table.count == shape[0] * shape[1],
               table.shape.drop(while: { $0 == 1 }).elementsEqual(shape) else { return false }
         let values = (table.dtype == .float32 ? table : table.to(.float32)).reshape([shape[0], shape[1]]).contiguous()
         let pe = SinusoidalPositionalEncoding(dModel: shape[1], maxLength: shape[0]).pe
