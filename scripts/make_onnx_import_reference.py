@@ -108,6 +108,27 @@ class TransformerLM(nn.Module):
         return self.head(self.norm(self.encoder(h, mask=mask, is_causal=True)))
 
 
+class RecurrentLM(nn.Module):
+    """A character model: an embedding, a 2-layer recurrent layer, a head on every step."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.tokens, self.rnn, self.head = nn.Embedding(20, 8), layer(8, 12, num_layers=2, batch_first=True, dropout=0.2), nn.Linear(12, 20)
+
+    def forward(self, x):
+        y, _ = self.rnn(self.tokens(x))
+        return self.head(y)
+
+
+def gap_cnn():
+    """A CNN ending in AdaptiveAvgPool2d((1, 1)), which the dynamo exporter writes as ReduceMean over H and W."""
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding="same"), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Dropout(0.5), nn.Linear(8, 3), nn.LogSoftmax(dim=1))
+
+
+TOKEN_INPUTS = {"transformer_lm_legacy", "rnn_lm"}   # models whose input is token indices (0…19)
+
+
 def main():
     out.mkdir(parents=True, exist_ok=True)
     only = set(sys.argv[1:])   # names to write (all when none): the dynamo exports differ in bytes on every run
@@ -131,7 +152,10 @@ def main():
               ("attention_legacy", lambda: Attention(2, False), (5, 12)),
               ("rnn", lambda: Recurrent(nn.RNN(4, 7, num_layers=2, bidirectional=True, batch_first=True), 14, 2, "last"), (5, 4)),
               ("rnn_relu", lambda: Recurrent(nn.RNN(3, 6, nonlinearity="relu", bias=False, batch_first=True), 6, 2, "mean"), (4, 3)),
-              ("transformer_lm_legacy", TransformerLM, (6,))]
+              ("transformer_lm_legacy", TransformerLM, (6,)),
+              # an unrolled RNN whose zero state is computed from the graph's input, not the layer's
+              ("rnn_lm", lambda: RecurrentLM(nn.RNN), (7,)),
+              ("gap_cnn", gap_cnn, (1, 10, 10))]
     for seed, (name, make, shape) in enumerate(models):
         if only and name not in only:
             continue
@@ -147,7 +171,7 @@ def main():
                 for _ in range(5):
                     model(torch.randn(16, *shape) * 2 + 0.5)
         model.eval()
-        x = torch.randint(0, 20, (3, *shape)) if name.startswith("transformer_lm") else torch.randn(3, *shape)
+        x = torch.randint(0, 20, (3, *shape)) if name in TOKEN_INPUTS else torch.randn(3, *shape)
         with torch.no_grad():
             y = model(x)
         path = out / f"torch_{name}.onnx"

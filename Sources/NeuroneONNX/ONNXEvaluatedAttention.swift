@@ -155,7 +155,7 @@ extension ChainReader {
             throw fail(nodes[s], "it is the softmax of an attention block that import would run on a probe of \(batch)×\(steps)×\(e) values to recognise; at most \(ChainReader.maxEvaluatedValues) are run")
         }
         let probe = ChainReader.probe([batch, steps, e])
-        var evaluator = Evaluator(self, nodes: nodes, allowed: from...candidates.last!.end, inputs: [x: probe])
+        var evaluator = Evaluator(self, nodes: nodes, allowed: from...candidates.last!.end, batch: batch, inputs: [x: probe])
         let input = Tensor(probe.values, shape: probe.shape, dtype: .float64)
         let heads = (1...e).filter { e % $0 == 0 }
         var evaluated = false, problem = ""

@@ -29,12 +29,15 @@ extension ChainReader {
         let reader: ChainReader
         let nodes: [Onnx_NodeProto]
         let allowed: ClosedRange<Int>
+        /// The batch size the bound inputs have (what -1 in a known shape stands for).
+        let batch: Int
         var values: [String: Folded]
 
-        init(_ reader: ChainReader, nodes: [Onnx_NodeProto], allowed: ClosedRange<Int>, inputs: [String: Folded]) {
+        init(_ reader: ChainReader, nodes: [Onnx_NodeProto], allowed: ClosedRange<Int>, batch: Int, inputs: [String: Folded]) {
             self.reader = reader
             self.nodes = nodes
             self.allowed = allowed
+            self.batch = batch
             self.values = inputs
         }
 
@@ -52,6 +55,14 @@ extension ChainReader {
             else if let k = reader.valueProducers[name], allowed.contains(k) { node = nodes[k] }
             else { throw ONNXError("'\(name)' is computed outside the block") }
             guard depth < 200 else { throw reader.fail(node, "it is computed through more than 200 nodes in a row") }
+            // the shape of a value before the block (the graph's input: PyTorch's zero states): known
+            if node.opType == "Shape", let input = node.input.first, values[input] == nil, reader.constants[input] == nil,
+               reader.staticNodes[input] == nil, reader.valueProducers[input].map({ !allowed.contains($0) }) ?? true,
+               let dims = reader.fullShapes[input] {
+                let v = try reader.evaluate(node, [Folded(shape: dims.map { $0 < 0 ? batch : $0 }, values: [], integer: false)])
+                values[name] = v
+                return v
+            }
             var inputs: [Folded?] = []
             for input in node.input { inputs.append(input.isEmpty ? nil : try value(input, depth: depth + 1)) }
             let v = try reader.evaluate(node, inputs)

@@ -574,8 +574,14 @@ struct ChainReader {
             throw fail(node, "import reads Gather as an embedding (a table indexed by the int64 input) or as the last step of a sequence")
         case "ReduceMean":
             let axes = opset >= 18 ? try optionalConstant(node, 1, "axes")?.toArray(as: Int64.self).map { Int($0) } : ints(node, "axes")
+            // over an image's height and width (PyTorch's dynamo export of AdaptiveAvgPool2d((1, 1))): a global average pool
+            if rank == 3, let a = axes, Set(a.map { $0 < 0 ? $0 + 4 : $0 }) == [2, 3] {
+                append("adaptiveavgpool(1)", nodes: [node], output: output, shape: [shape[0], 1, 1])
+                if int(node, "keepdims", 1) == 0 { append("flatten", nodes: [node], output: output, shape: [shape[0]]) }
+                return 1
+            }
             guard rank == 2, axes == [1], int(node, "keepdims", 1) == 0 else {
-                throw fail(node, "import reads ReduceMean as the mean over a sequence's steps (axes [1], keepdims 0)")
+                throw fail(node, "import reads ReduceMean as the mean over a sequence's steps (axes [1], keepdims 0) or over an image's height and width (axes [2, 3])")
             }
             append("mean", nodes: [node], output: output, shape: [shape[1]])
             return 1
@@ -589,7 +595,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten or a per-sample reshape)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "PyTorch's own MultiheadAttention and TransformerEncoderLayer exports and nn.RNN unrolled by the dynamo exporter (recognised by what they compute)", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps; over height and width as a global average pool)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "PyTorch's own MultiheadAttention and TransformerEncoderLayer exports and nn.RNN unrolled by the dynamo exporter (recognised by what they compute)", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

@@ -67,7 +67,7 @@ extension ChainReader {
             // the output: a value computed after the last step that is [N, T, D·H]
             let ends = (last..<Swift.min(nodes.count, last + 12)).filter { k in nodes[k].input.contains(where: derived.contains) }
             guard let end = ends.last else { continue }
-            var evaluator = Evaluator(self, nodes: nodes, allowed: i...end, inputs: [x: probe])
+            var evaluator = Evaluator(self, nodes: nodes, allowed: i...end, batch: batch, inputs: [x: probe])
             let hasBias = used.contains { $0.projection.bias != nil }
             var state: [String: Tensor] = [:]
             for (j, w) in used.enumerated() {

@@ -38,6 +38,9 @@ final class ONNXImportTests: XCTestCase {
             // nn.RNN unrolled into its steps by the dynamo exporter
             "rnn": "rnn(7,layers=2,bidirectional=true) last linear(2)",
             "rnn_relu": "rnn(6,bias=false,nonlinearity=relu) mean linear(2)",
+            "rnn_lm": "embedding(20,8) rnn(12,layers=2) linear(20)",
+            // AdaptiveAvgPool2d((1, 1)) as ReduceMean over H and W (BatchNorm folded into the convolution by the exporter)
+            "gap_cnn": "conv(4,kernel=3,padding=1) relu maxpool(kernel=2,stride=2,padding=0) conv(8,kernel=3,padding=0) relu adaptiveavgpool(1) flatten linear(3) logsoftmax(dim=1)",
             // a GPT-like character model: positions as an embedding of arange, weights passed through Identity
             "transformer_lm_legacy": "embedding(20,8) posenc(max_len=6,learned=true) encoder(2,ff=16,layers=2,dropout=0,norm_first=true,causal=true) layernorm(eps=1e-05) linear(20)",
             "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
