@@ -126,7 +126,25 @@ def gap_cnn():
                          nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Dropout(0.5), nn.Linear(8, 3), nn.LogSoftmax(dim=1))
 
 
-TOKEN_INPUTS = {"transformer_lm_legacy", "rnn_lm"}   # models whose input is token indices (0…19)
+def decoder():
+    """A decoder: Linear, nn.Unflatten to an image, ConvTranspose2d (the TorchScript exporter computes
+    Unflatten's target with Mod and a Slice to INT64_MAX)."""
+    return nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Unflatten(1, (2, 4, 4)),
+                         nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
+
+
+class TextCNN(nn.Module):
+    """Embedded tokens permuted to channels × steps for a Conv1d, averaged over the steps."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens, self.conv, self.fc = nn.Embedding(20, 8), nn.Conv1d(8, 6, 3, padding=1), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(self.tokens(x).permute(0, 2, 1))).mean(dim=2))
+
+
+TOKEN_INPUTS = {"transformer_lm_legacy", "rnn_lm", "text_cnn"}   # models whose input is token indices (0…19)
 
 
 def main():
@@ -155,7 +173,9 @@ def main():
               ("transformer_lm_legacy", TransformerLM, (6,)),
               # an unrolled RNN whose zero state is computed from the graph's input, not the layer's
               ("rnn_lm", lambda: RecurrentLM(nn.RNN), (7,)),
-              ("gap_cnn", gap_cnn, (1, 10, 10))]
+              ("gap_cnn", gap_cnn, (1, 10, 10)),
+              ("decoder_legacy", decoder, (6,)),
+              ("text_cnn", TextCNN, (9,))]
     for seed, (name, make, shape) in enumerate(models):
         if only and name not in only:
             continue

@@ -527,7 +527,13 @@ struct ChainReader {
             throw fail(node, "import reads Add of a constant as a bias after MatMul or as a positional encoding (a [steps, features] table added to a sequence)")
         case "Transpose":
             if let count = try recurrentPattern(nodes, i) { return count }
-            throw fail(node, "import reads Transpose only around recurrent layers (perm [1, 0, 2] of a batch-first sequence before RNN, LSTM or GRU and after them)")
+            // the batch kept first: the sample's dimensions permuted (Keras's Permute)
+            if let perm = ints(node, "perm"), perm.count == rank + 1, perm.first == 0, perm.sorted() == Array(0...rank) {
+                append("permute(\(perm.dropFirst().map(String.init).joined(separator: ",")))", nodes: [node], output: output,
+                       shape: perm.dropFirst().map { shape[$0 - 1] })
+                return 1
+            }
+            throw fail(node, "import reads Transpose that keeps the batch first (permute(…)), or around recurrent layers (perm [1, 0, 2] of a batch-first sequence before RNN, LSTM or GRU and after them)")
         case "Identity", "Dropout":
             if node.output.count > 1 && !node.output[1].isEmpty { throw fail(node, "its mask output is used") }
             current = output
@@ -580,6 +586,13 @@ struct ChainReader {
                 if int(node, "keepdims", 1) == 0 { append("flatten", nodes: [node], output: output, shape: [shape[0]]) }
                 return 1
             }
+            // over the last axis of a C×L value (PyTorch's x.mean(dim=2) after a Conv1d): the steps made the first axis, then their mean
+            if rank == 2, let a = axes, a == [2] || a == [-1], int(node, "keepdims", 1) == 0 {
+                let (channels, steps) = (shape[0], shape[1])
+                append("permute(2,1)", nodes: [node], output: output, shape: [steps, channels])
+                append("mean", nodes: [node], output: output, shape: [channels])
+                return 1
+            }
             guard rank == 2, axes == [1], int(node, "keepdims", 1) == 0 else {
                 throw fail(node, "import reads ReduceMean as the mean over a sequence's steps (axes [1], keepdims 0) or over an image's height and width (axes [2, 3])")
             }
@@ -595,7 +608,7 @@ struct ChainReader {
     static let operators = ["Gemm", "MatMul(+Add)", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization",
                             "LayerNormalization", "Flatten", "Reshape (as flatten or a per-sample reshape)", "Relu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu",
                             "Elu", "PRelu", "Gelu", "Softmax", "LogSoftmax", "Identity", "Dropout", "Gather (embedding, last step)",
-                            "ReduceMean (mean over steps; over height and width as a global average pool)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "PyTorch's own MultiheadAttention and TransformerEncoderLayer exports and nn.RNN unrolled by the dynamo exporter (recognised by what they compute)", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
+                            "ReduceMean (mean over steps; over height and width as a global average pool)", "Transpose keeping the batch first (permute)", "RNN, LSTM, GRU (between Transposes of a batch-first sequence)", "Transformer encoder layers (self-attention, residual Adds, LayerNormalization, feed-forward)", "self-attention as Neurone exports MultiheadAttention", "PyTorch's own MultiheadAttention and TransformerEncoderLayer exports and nn.RNN unrolled by the dynamo exporter (recognised by what they compute)", "Add of a positional encoding table", "Constant", "Softplus with beta and threshold as Neurone writes it", "SiLU and GELU written as elementwise nodes (Mul, Div, Add, Sub, Erf, Tanh, Sigmoid, Pow, Sqrt)"]
 
     static let elementwise: Set<String> = ["Mul", "Div", "Add", "Sub", "Erf", "Tanh", "Sigmoid", "Pow", "Sqrt"]
 

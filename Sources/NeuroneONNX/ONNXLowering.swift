@@ -99,6 +99,8 @@ extension ONNXGraphBuilder {
         case let m as Reshape:
             let y = m(x.sample)
             return add("Reshape", [x.name, int64s([0] + Array(y.shape.dropFirst()), name: child("shape"))], path: path, sample: y)
+        case let m as Permute:
+            return add("Transpose", [x.name], path: path, attributes: [.ints("perm", [0] + m.dims)], sample: m(x.sample))
         case is ImageRows:
             let (c, h, w) = (x.shape[1], x.shape[2], x.shape[3])
             let rows = c == 1 ? x : add("Transpose", [x.name], path: path, attributes: [.ints("perm", [0, 2, 1, 3])], sample: x.sample.permute(0, 2, 1, 3))

@@ -12,7 +12,7 @@ import NeuroneONNXProto
 extension ChainReader {
     /// The ops a static node may be.
     static let foldable: Set<String> = ["Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Mul", "Add", "Sub", "Div",
-                                        "Reshape", "Expand", "ConstantOfShape", "Cast", "Identity", "Range"]
+                                        "Reshape", "Expand", "ConstantOfShape", "Cast", "Identity", "Range", "Mod"]
     /// The most values a folded value may hold.
     static let maxFoldedValues = 1 << 20
 
@@ -39,7 +39,8 @@ extension ChainReader {
     func fold(_ name: String, batch: Int, depth: Int = 0) throws -> Folded {
         let f = try foldValue(name, batch: batch, depth: depth)
         // integers stay exact (below 2⁵³), so that they convert back without a trap
-        if f.integer, !f.values.allSatisfy({ abs($0) < 9.0e15 }) {
+        // (a constant may hold INT64_MAX, Slice's "to the end": read as such, not computed with)
+        if f.integer, constants[name] == nil, !f.values.allSatisfy({ abs($0) < 9.0e15 }) {
             throw ONNXError("\(source): the shape arithmetic computing '\(name)' gives integers beyond ±2⁵³")
         }
         return f
@@ -68,8 +69,9 @@ extension ChainReader {
             return a < 0 ? a + rank : a
         }
         func ints(_ f: Folded, _ what: String) throws -> [Int] {
-            guard f.integer, f.values.allSatisfy({ abs($0) < 1e15 }) else { throw fail(node, "its \(what) is not integer") }
-            return f.values.map { Int($0) }
+            guard f.integer, f.values.allSatisfy({ $0 == $0.rounded() }) else { throw fail(node, "its \(what) is not integer") }
+            // beyond ±10¹⁵ (INT64_MAX as Slice's "to the end"): clamped
+            return f.values.map { abs($0) < 1e15 ? Int($0) : $0 > 0 ? Int.max / 4 : Int.min / 4 }
         }
         switch node.opType {
         case "Identity":
@@ -139,7 +141,7 @@ extension ChainReader {
             let values = parts.flatMap { $0.values }
             _ = try checked([values.count])
             return Folded(shape: [values.count], values: values, integer: first.integer)
-        case "Mul", "Add", "Sub", "Div":
+        case "Mul", "Add", "Sub", "Div", "Mod":
             let a = try input(0), b = try input(1)
             guard a.values.count == b.values.count || a.values.count == 1 || b.values.count == 1 else {
                 throw fail(node, "import folds \(node.opType) of equal shapes or with a single value only")
@@ -155,6 +157,11 @@ extension ChainReader {
                 case "Mul": return x * y
                 case "Add": return x + y
                 case "Sub": return x - y
+                case "Mod":
+                    // integers: the sign of the divisor (Python's %), unless fmod = 1 (C's)
+                    if integer && y == 0 { throw fail(node, "it divides by zero") }
+                    let m = Foundation.fmod(x, y)
+                    return self.int(node, "fmod", 0) == 1 || m == 0 || (m < 0) == (y < 0) ? m : m + y
                 default:
                     if integer && y == 0 { throw fail(node, "it divides by zero") }
                     return integer ? (x / y).rounded(.towardZero) : x / y
@@ -235,6 +242,7 @@ extension ChainReader {
         return try probeBatches.map { batch in
             let f = try fold(node.input[1], batch: batch)
             guard f.integer else { throw fail(node, "its target shape is not integer") }
+            guard f.values.allSatisfy({ abs($0) < 9.0e15 }) else { throw fail(node, "its target shape \(f.values) holds sizes beyond ±2⁵³") }
             return (batch, f.values.map { Int($0) })
         }
     }

@@ -220,7 +220,7 @@ public enum ModelSpec {
 
     /// The layer names the spec accepts.
     public static let layerNames = ["linear", "conv", "conv2d", "conv1d", "convtranspose", "convtranspose2d", "maxpool", "maxpool2d", "avgpool", "avgpool2d",
-                                    "adaptiveavgpool", "flatten", "reshape", "dropout", "dropout2d", "batchnorm", "layernorm",
+                                    "adaptiveavgpool", "flatten", "reshape", "permute", "dropout", "dropout2d", "batchnorm", "layernorm",
                                     "relu", "sigmoid", "tanh", "leakyrelu", "prelu", "elu", "gelu", "silu", "softplus",
                                     "softmax", "logsoftmax", "identity", "embedding", "rows", "rnn", "lstm", "gru", "last", "posenc", "encoder", "attention", "mean"]
 
@@ -386,6 +386,14 @@ public enum ModelSpec {
                 throw ModelSpecError("\(t.location): a sample of \(shapeText(shape)) (\(total) values) cannot be reshaped to \(shapeText(dims)) (\(CheckedSize.product(dims).map(String.init) ?? "too many") values)")
             }
             return (Reshape(dims), dims)
+        case "permute":
+            // Keras's Permute: the sample's dimensions in a new order, 1-based
+            let dims = t.positional.map { Int($0.trimmed) }
+            guard t.keywords.isEmpty, dims.count == shape.count, dims.compactMap({ $0 }).sorted() == Array(1...shape.count) else {
+                throw ModelSpecError("\(t.location): permute takes an order of the sample's \(shape.count) dimensions, a permutation of 1…\(shape.count) (e.g. permute(2,1) turns T×E into E×T), got '\(t.positional.joined(separator: ","))' for \(shapeText(shape))")
+            }
+            let order = dims.map { $0! }
+            return (Permute(order), order.map { shape[$0 - 1] })
         case "dropout", "dropout2d":
             let a = try Args(t, ["p"])
             let p = try a.double("p", 0.5)

@@ -60,6 +60,12 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(summary.layers[1].type, "Reshape")
         let x = Tensor((0..<12).map { Float($0) / 12 }, shape: [2, 6])
         XCTAssertEqual(decoder(x).shape, [2, 3, 64])
+        // permute(…): Keras's Permute, 1-based over the sample's dimensions
+        let p = try ModelSpec.build("permute(2,1)", input: [2, 3])
+        let pt = p(Tensor((0..<12).map(Float.init), shape: [2, 2, 3]))
+        XCTAssertEqual(pt.shape, [2, 3, 2])
+        XCTAssertEqual(pt.contiguous().toArray(as: Float.self), [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11])
+        XCTAssertEqual(ModelSummary(model: try ModelSpec.build("permute(3,1,2)", input: [2, 3, 4]), input: [2, 3, 4]).layers[0].outputShape, [4, 2, 3])
         // values keep their order: reshape is a view of each sample
         let r = try ModelSpec.build("reshape(3,2)", input: [2, 3])
         let y = r(Tensor((0..<12).map(Float.init), shape: [2, 2, 3]))
@@ -75,6 +81,8 @@ final class ModelSpecTests: XCTestCase {
             ("reshape(-1,-1)", [4], "layer 1 'reshape(-1,-1)' (column 1): reshape takes at most one size of -1"),
             ("reshape(0,4)", [4], "layer 1 'reshape(0,4)' (column 1): reshape's sizes must be positive integers up to \(ModelSpec.maxSize) or -1, got '0'"),
             ("reshape", [4], "layer 1 'reshape' (column 1): reshape takes the per-sample shape as 1 to 8 sizes, e.g. reshape(2,4,4) (one may be -1)"),
+            ("permute(1,1)", [2, 3], "layer 1 'permute(1,1)' (column 1): permute takes an order of the sample's 2 dimensions, a permutation of 1…2 (e.g. permute(2,1) turns T×E into E×T), got '1,1' for 2×3"),
+            ("permute(2,1)", [6], "layer 1 'permute(2,1)' (column 1): permute takes an order of the sample's 1 dimensions, a permutation of 1…1 (e.g. permute(2,1) turns T×E into E×T), got '2,1' for 6"),
             ("reshape(shape=4)", [4], "layer 1 'reshape(shape=4)' (column 1): reshape takes the per-sample shape as 1 to 8 sizes, e.g. reshape(2,4,4) (one may be -1)"),
         ] {
             XCTAssertThrowsError(try ModelSpec.build(spec, input: input)) { XCTAssertEqual("\($0)", message) }

@@ -41,6 +41,9 @@ final class ONNXImportTests: XCTestCase {
             "rnn_lm": "embedding(20,8) rnn(12,layers=2) linear(20)",
             // AdaptiveAvgPool2d((1, 1)) as ReduceMean over H and W (BatchNorm folded into the convolution by the exporter)
             "gap_cnn": "conv(4,kernel=3,padding=1) relu maxpool(kernel=2,stride=2,padding=0) conv(8,kernel=3,padding=0) relu adaptiveavgpool(1) flatten linear(3) logsoftmax(dim=1)",
+            // nn.Unflatten (its target computed with Mod and a Slice to INT64_MAX by the TorchScript exporter); x.permute(0, 2, 1) and mean(dim=2)
+            "decoder_legacy": "linear(32) relu reshape(2,4,4) convtranspose(3,kernel=3,stride=2,padding=1,output_padding=1) sigmoid",
+            "text_cnn": "embedding(20,8) permute(2,1) conv1d(6,kernel=3,padding=1) relu permute(2,1) mean linear(2)",
             // a GPT-like character model: positions as an embedding of arange, weights passed through Identity
             "transformer_lm_legacy": "embedding(20,8) posenc(max_len=6,learned=true) encoder(2,ff=16,layers=2,dropout=0,norm_first=true,causal=true) layernorm(eps=1e-05) linear(20)",
             "wide": "conv(4,kernel=3,padding=1) prelu(per_channel=true) maxpool(kernel=2,stride=2,padding=0) conv(6,kernel=3,padding=1,groups=2,bias=false) elu(alpha=0.5) avgpool(kernel=2,stride=2,padding=0,ceil=true,count_include_pad=false) flatten linear(24) layernorm(eps=1e-05) gelu linear(16) leakyrelu(slope=0.2) linear(8) silu linear(5) softmax(dim=1)",
@@ -136,6 +139,23 @@ final class ONNXImportTests: XCTestCase {
     func small() throws -> Onnx_ModelProto {
         let m = Sequential(Conv2d(1, 2, kernelSize: 3, generator: Generator(seed: 1)), ReLU(), Flatten(), Linear(8, 3, generator: Generator(seed: 2)))
         return try ONNXExport.export(m, sampleShape: [1, 4, 4]).model
+    }
+
+    /// reshape(…) and permute(…) read back; a Reshape target holding INT64_MAX (fine as a Slice
+    /// bound in shape arithmetic) is an error naming the node, not a trap converting it.
+    func testReshapeAndPermuteReadBack() throws {
+        let model = try ModelSpec.build("permute(2,1) linear(4) reshape(2,-1) permute(2,1) flatten linear(2)", input: [3, 5], generator: Generator(seed: 4))
+        let exported = try ONNXExport.export(model, sampleShape: [3, 5]).model
+        let imported = try ONNXImport.convert(exported, source: "p.onnx")
+        XCTAssertEqual(imported.spec, "permute(2,1) linear(4) reshape(2,10) permute(2,1) flatten linear(2)")
+        let x = Tensor((0..<30).map { Float($0) / 30 }, shape: [2, 3, 5])
+        XCTAssertLessThanOrEqual(Self.maxDiff(try imported.module()(x), model(x)), 1e-6)
+        var huge = exported
+        let reshape = try XCTUnwrap(huge.graph.node.first { $0.opType == "Reshape" })
+        let k = try XCTUnwrap(huge.graph.initializer.firstIndex { $0.name == reshape.input[1] })
+        huge.graph.initializer[k] = ONNXTensors.proto(Tensor([0, Int64.max, 2], shape: [3], dtype: .int64), name: reshape.input[1])
+        let m = message { _ = try ONNXImport.convert(huge, source: "p.onnx") }
+        XCTAssertTrue(m.contains("(Reshape): its target shape") && m.contains("beyond ±2⁵³"), m)
     }
 
     func testBrokenFilesAreNamedErrors() throws {
