@@ -74,8 +74,13 @@ public enum ConvArithmetic {
                 lines.append("multiplications = in·out = \(l.inFeatures)·\(l.outFeatures)\(out.count > 1 ? " per position × \(out.dropLast().reduce(1, *))" : "") = \(s.multiplications)")
             case is Flatten:
                 lines.append("\(inShape.map(String.init).joined(separator: "×")) = \(out.reduce(1, *)) values in a row")
+            case is Reshape, is Unflatten:
+                lines.append("\(inShape.map(String.init).joined(separator: "×")) → \(out.map(String.init).joined(separator: "×")): the same \(out.reduce(1, *)) values, regrouped")
+            case let p as Permute:
+                lines.append("\(inShape.map(String.init).joined(separator: "×")) → \(out.map(String.init).joined(separator: "×")): the dimensions in the order \(p.dims.map(String.init).joined(separator: ", "))")
             default:
-                lines.append(s.params == 0 ? "no parameters; shape unchanged" : "parameters = \(s.params)")
+                let shape = inShape == out ? "shape unchanged" : "\(inShape.map(String.init).joined(separator: "×")) → \(out.map(String.init).joined(separator: "×"))"
+                lines.append(s.params == 0 ? "no parameters; \(shape)" : "parameters = \(s.params)")
             }
             rows.append(Row(layer: s.name, settings: settings, lines: lines, outputShape: out, params: s.params, multiplications: s.multiplications))
         }
