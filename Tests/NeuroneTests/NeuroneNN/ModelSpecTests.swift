@@ -66,6 +66,10 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(pt.shape, [2, 3, 2])
         XCTAssertEqual(pt.contiguous().toArray(as: Float.self), [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11])
         XCTAssertEqual(ModelSummary(model: try ModelSpec.build("permute(3,1,2)", input: [2, 3, 4]), input: [2, 3, 4]).layers[0].outputShape, [4, 2, 3])
+        // explain conv says what each does to the shape
+        let explained = try ConvArithmetic.explain("linear(32) reshape(2,4,4) permute(2,3,1) sigmoid", input: [6])
+        XCTAssertEqual(explained.map { $0.lines.last ?? "" }.suffix(3), ["32 → 2×4×4: the same 32 values, regrouped",
+                                                                         "2×4×4 → 4×4×2: the dimensions in the order 2, 3, 1", "no parameters; shape unchanged"])
         // values keep their order: reshape is a view of each sample
         let r = try ModelSpec.build("reshape(3,2)", input: [2, 3])
         let y = r(Tensor((0..<12).map(Float.init), shape: [2, 2, 3]))
