@@ -189,18 +189,8 @@ extension ChainReader {
             guard perm.sorted() == Array(0..<f.shape.count) else { throw fail(node, "its perm \(perm) does not fit a value of shape \(f.shape)") }
             return ChainReader.transposed(f, perm)
         case "Squeeze", "Unsqueeze":
-            var f = try input(0)
             let axes = try opset >= 13 ? optional(1).map { try ints($0, "axes") } : self.ints(node, "axes")
-            if op == "Unsqueeze" {
-                guard let axes else { throw fail(node, "it names no axes") }
-                let r = f.shape.count + axes.count
-                for a in try axes.map({ try axis($0, r) }).sorted() { f.shape.insert(1, at: a) }
-            } else {
-                let normalized = try (axes ?? f.shape.indices.filter { f.shape[$0] == 1 }).map { try axis($0, f.shape.count) }
-                guard normalized.allSatisfy({ f.shape[$0] == 1 }) else { throw fail(node, "it squeezes a dimension that is not 1 of \(f.shape)") }
-                f.shape = f.shape.indices.filter { !normalized.contains($0) }.map { f.shape[$0] }
-            }
-            return f
+            return try squeezeOrUnsqueeze(node, try input(0), axes: axes)
         case "Gather":
             let data = try input(0), indexValue = try input(1)
             let index = try ints(indexValue, "index")

@@ -120,19 +120,8 @@ extension ChainReader {
             return Folded(shape: [n], values: (0..<n).map { start.values[0] + Double($0) * delta.values[0] },
                           integer: start.integer && limit.integer && delta.integer)
         case "Unsqueeze", "Squeeze":
-            var f = try input(0)
             let axes = try opset >= 13 ? (try optionalInput(1)).map { try ints($0, "axes") } : self.ints(node, "axes")
-            if node.opType == "Unsqueeze" {
-                guard let axes else { throw fail(node, "it names no axes") }
-                let r = f.shape.count + axes.count
-                let normalized = try axes.map { try axis($0, r) }.sorted()
-                for a in normalized { f.shape.insert(1, at: a) }
-            } else {
-                let normalized = try (axes ?? f.shape.indices.filter { f.shape[$0] == 1 }).map { try axis($0, f.shape.count) }
-                guard normalized.allSatisfy({ f.shape[$0] == 1 }) else { throw fail(node, "it squeezes a dimension that is not 1") }
-                f.shape = f.shape.indices.filter { !normalized.contains($0) }.map { f.shape[$0] }
-            }
-            return f
+            return try squeezeOrUnsqueeze(node, try input(0), axes: axes)
         case "Concat":
             let parts = try node.input.indices.map { try input($0) }
             guard let first = parts.first, parts.allSatisfy({ $0.shape.count == 1 && $0.integer == first.integer }) else {
@@ -228,6 +217,25 @@ extension ChainReader {
             }
             return Folded(shape: shape, values: values, integer: data.integer)
         }
+    }
+
+    /// What the Squeeze or Unsqueeze `node` makes of `f` with `axes` (nil: a Squeeze of every 1).
+    func squeezeOrUnsqueeze(_ node: Onnx_NodeProto, _ value: Folded, axes: [Int]?) throws -> Folded {
+        var f = value
+        func axis(_ a: Int, _ rank: Int) throws -> Int {
+            guard a >= -rank, a < rank else { throw fail(node, "its axis \(a) is outside a value of \(rank) dimensions") }
+            return a < 0 ? a + rank : a
+        }
+        if node.opType == "Unsqueeze" {
+            guard let axes else { throw fail(node, "it names no axes") }
+            let r = f.shape.count + axes.count
+            for a in try axes.map({ try axis($0, r) }).sorted() { f.shape.insert(1, at: a) }
+        } else {
+            let normalized = try (axes ?? f.shape.indices.filter { f.shape[$0] == 1 }).map { try axis($0, f.shape.count) }
+            guard normalized.allSatisfy({ f.shape[$0] == 1 }) else { throw fail(node, "it squeezes a dimension that is not 1 of \(f.shape)") }
+            f.shape = f.shape.indices.filter { !normalized.contains($0) }.map { f.shape[$0] }
+        }
+        return f
     }
 
     /// The batch sizes shapes are folded for: the input's fixed batch, or two probes.
