@@ -12,8 +12,12 @@ import NeuroneONNXProto
 extension ChainReader {
     /// The most values an evaluated value may hold.
     static let maxEvaluatedValues = 1 << 24
-    /// The most multiply-adds one evaluated MatMul or Gemm may take.
-    static let maxEvaluatedProducts = 1 << 30
+    /// The most multiply-adds one evaluated MatMul or Gemm may take (seconds at most).
+    static let maxEvaluatedProducts = 1 << 34
+    /// The most multiply-adds the products of one evaluated block may take together.
+    static let maxEvaluatedWork = 1 << 36
+    /// The most values one evaluation may hold at once (512 MiB of Double).
+    static let maxEvaluatedHeld = 1 << 26
 
     /// The ops the evaluator computes.
     static let evaluable: Set<String> = [
@@ -32,13 +36,21 @@ extension ChainReader {
         /// The batch size the bound inputs have (what -1 in a known shape stands for).
         let batch: Int
         var values: [String: Folded]
+        /// The multiply-adds of the products evaluated so far (about: A's values × B's columns),
+        /// and the most they may reach.
+        var work = 0
+        let budget: Int
+        /// The values computed and held so far.
+        var held = 0
 
-        init(_ reader: ChainReader, nodes: [Onnx_NodeProto], allowed: ClosedRange<Int>, batch: Int, inputs: [String: Folded]) {
+        init(_ reader: ChainReader, nodes: [Onnx_NodeProto], allowed: ClosedRange<Int>, batch: Int, inputs: [String: Folded],
+             budget: Int = ChainReader.maxEvaluatedWork) {
             self.reader = reader
             self.nodes = nodes
             self.allowed = allowed
             self.batch = batch
             self.values = inputs
+            self.budget = budget
         }
 
         /// The value `name`.
@@ -65,8 +77,19 @@ extension ChainReader {
             }
             var inputs: [Folded?] = []
             for input in node.input { inputs.append(input.isEmpty ? nil : try value(input, depth: depth + 1)) }
+            if ["MatMul", "Gemm"].contains(node.opType), let a = inputs.first ?? nil, inputs.count > 1, let b = inputs[1] {
+                // the whole block's products within a budget too (a hostile block of many products)
+                work += a.values.count * (b.shape.last ?? 1)
+                guard work <= budget else {
+                    throw reader.fail(node, "the block it is in takes more than \(budget) multiply-adds for import to evaluate")
+                }
+            }
             let v = try reader.evaluate(node, inputs)
             guard v.values.count <= ChainReader.maxEvaluatedValues else { throw reader.fail(node, "it computes more than \(ChainReader.maxEvaluatedValues) values") }
+            held += v.values.count
+            guard held <= ChainReader.maxEvaluatedHeld else {
+                throw reader.fail(node, "the block it is in holds more than \(ChainReader.maxEvaluatedHeld) values for import to evaluate")
+            }
             for o in node.output.prefix(1) where !o.isEmpty { values[o] = v }
             return v
         }
@@ -409,28 +432,30 @@ extension ChainReader {
         guard b.shape[b.shape.count - 2] == k, let batch = ChainReader.broadcast(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) else {
             throw fail(node, "it multiplies \(a0.shape) by \(b0.shape)")
         }
-        for shape in [batch + [m, n], batch + [m, k], batch + [k, n]] {
+        // a matrix B (a weight) multiplies every row of A at once; otherwise both take the batch shape
+        let shared = b.shape.count == 2 && Array(a.shape.dropLast(2)) == batch
+        for shape in [batch + [m, n]] + (shared ? [] : [batch + [m, k], batch + [k, n]]) {
             guard let size = CheckedSize.product(shape), size <= ChainReader.maxEvaluatedValues else {
                 throw fail(node, "it would compute a product of \(a0.shape) and \(b0.shape) through a value of shape \(shape)")
             }
         }
         let batches = batch.reduce(1, *), total = batches * m * n
-        // a bounded amount of work (2³⁰ multiply-adds: seconds), whatever the file asks for
+        // a bounded amount of work (2³⁴ multiply-adds: seconds), whatever the file asks for
         guard let work = CheckedSize.product([batches, m, k, n]), work <= ChainReader.maxEvaluatedProducts else {
             throw fail(node, "it multiplies \(a0.shape) by \(b0.shape): more than \(ChainReader.maxEvaluatedProducts) multiply-adds for import to evaluate")
         }
-        let av = ChainReader.expanded(a, to: batch + [m, k]), bv = ChainReader.expanded(b, to: batch + [k, n])
-        var out = [Double](repeating: 0, count: total)
-        for p in 0..<batches {
-            let ao = p * m * k, bo = p * k * n, oo = p * m * n
-            for i in 0..<m {
-                for l in 0..<k {
-                    let x = av[ao + i * k + l]
-                    if x == 0 { continue }
-                    for j in 0..<n { out[oo + i * n + j] += x * bv[bo + l * n + j] }
-                }
-            }
+        // float64 products by Neurone's own matmul (its kernels: a Transformer layer's in-projection
+        // at BERT sizes is ~10⁹ multiply-adds)
+        let out: [Double]
+        if shared {
+            let av = Tensor(a.values, shape: [batches * m, k], dtype: .float64), bv = Tensor(b.values, shape: [k, n], dtype: .float64)
+            out = withNoGrad { av.matmul(bv) }.contiguous().toArray(as: Double.self)
+        } else {
+            let av = Tensor(ChainReader.expanded(a, to: batch + [m, k]), shape: [batches, m, k], dtype: .float64)
+            let bv = Tensor(ChainReader.expanded(b, to: batch + [k, n]), shape: [batches, k, n], dtype: .float64)
+            out = withNoGrad { av.matmul(bv) }.contiguous().toArray(as: Double.self)
         }
+        precondition(out.count == total)
         var shape = batch + [m, n]
         if vectorB { shape.removeLast() }
         if vectorA { shape.remove(at: shape.count - (vectorB ? 1 : 2)) }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Neurone
 @testable import NeuroneONNX
 import NeuroneONNXProto
 
@@ -67,6 +68,29 @@ final class ONNXEvaluatorTests: XCTestCase {
         XCTAssertEqual(try run("Equal", [ints([3], [1, 2, 3]), ints([], [2])]), ints([3], [0, 1, 0]))
         XCTAssertEqual(try run("Unsqueeze", [m, ints([1], [-1])]).shape, [2, 3, 1])
         XCTAssertEqual(try run("Squeeze", [floats([1, 3, 1], [1, 2, 3])]).shape, [3])
+    }
+
+    /// A block is evaluated within a budget of multiply-adds over all its products: here 2·3·3 = 18
+    /// for each of two chained MatMuls, against a budget of 30.
+    func testABlocksProductsHaveABudget() throws {
+        var graph = Onnx_GraphProto()
+        var first = node("MatMul"), second = node("MatMul")
+        first.input = ["x", "w"]
+        first.output = ["h"]
+        second.input = ["h", "w"]
+        second.output = ["y"]
+        graph.node = [first, second]
+        var reader = ChainReader(graph: graph, opset: 18, source: "b.onnx")
+        reader.constants["w"] = Tensor([Float](repeating: 0.5, count: 9), shape: [3, 3])
+        reader.valueProducers = ["h": 0, "y": 1]
+        let x = floats([2, 3], [1, 2, 3, 4, 5, 6])
+        var roomy = ChainReader.Evaluator(reader, nodes: graph.node, allowed: 0...1, batch: 2, inputs: ["x": x], budget: 36)
+        XCTAssertEqual(try roomy.value("y"), floats([2, 3], [4.5, 4.5, 4.5, 11.25, 11.25, 11.25]))
+        var tight = ChainReader.Evaluator(reader, nodes: graph.node, allowed: 0...1, batch: 2, inputs: ["x": x], budget: 30)
+        XCTAssertThrowsError(try tight.value("y")) { XCTAssertTrue("\($0)".contains("takes more than 30 multiply-adds"), "\($0)") }
+        // a value outside the block's nodes is not computed
+        var outside = ChainReader.Evaluator(reader, nodes: graph.node, allowed: 1...1, batch: 2, inputs: ["x": x])
+        XCTAssertThrowsError(try outside.value("y")) { XCTAssertTrue("\($0)".contains("'h' is computed outside the block"), "\($0)") }
     }
 
     func testBadOperandsAreNamedErrors() {
