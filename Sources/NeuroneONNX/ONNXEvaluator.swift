@@ -19,14 +19,6 @@ extension ChainReader {
     /// The most values one evaluation may hold at once (512 MiB of Double).
     static let maxEvaluatedHeld = 1 << 26
 
-    /// The ops the evaluator computes.
-    static let evaluable: Set<String> = [
-        "Identity", "Dropout", "Cast", "Shape", "Size", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice", "Concat",
-        "Expand", "ConstantOfShape", "Range", "Trilu", "Where", "MatMul", "Gemm", "Softmax",
-        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or",
-        "Sqrt", "Neg", "Exp", "Log", "Reciprocal", "Tanh", "Sigmoid", "Relu", "Erf", "Abs", "Not", "Floor", "Ceil",
-    ]
-
     /// Evaluates graph values for bound inputs: constants, static nodes and the walked nodes
     /// whose index is in `allowed`; a value computed by any other node is an error.
     struct Evaluator {
@@ -455,7 +447,7 @@ extension ChainReader {
             let bv = Tensor(ChainReader.expanded(b, to: batch + [k, n]), shape: [batches, k, n], dtype: .float64)
             out = withNoGrad { av.matmul(bv) }.contiguous().toArray(as: Double.self)
         }
-        precondition(out.count == total)
+        guard out.count == total else { throw fail(node, "its product gave \(out.count) values; expected \(total) for shape \(batch + [m, n])") }
         var shape = batch + [m, n]
         if vectorB { shape.removeLast() }
         if vectorA { shape.remove(at: shape.count - (vectorB ? 1 : 2)) }
