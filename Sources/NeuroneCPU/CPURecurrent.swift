@@ -99,21 +99,20 @@ extension CPUBackend {
         }
     }
 
-    /// Float32: W_hhᵀ packed once, each step's cell backward and dL/dh·W_hh per block of rows on
+    /// Float32: W_hh packed once, each step's cell backward and dL/dh·W_hh per block of rows on
     /// its own thread; then dW_hh in one product over all steps.
     package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
         guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentBackward(s, g) }
         let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
         func f(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
-        // W_hhᵀ [H, G·H] as the weight of x·Wᵀ, packed.
-        let wt = scratch(gh * h, .float32)
-        let w = f(s.weight)!, wtp = wt.address.assumingMemoryBound(to: Float.self)
-        for row in 0..<gh { for col in 0..<h { wtp[col * gh + row] = w[row * h + col] } }
-        let pk = Self.packLinearWeight(UnsafeRawPointer(wtp), outFeatures: h, inFeatures: gh)
+        // W_hh [G·H, H] as the right operand of dL/dh·W_hh, in panels of 16 columns — the layout
+        // nk_linear_pack_f32 gives W_hhᵀ, made by copying runs of 16 (no transpose).
+        let pk = scratch((h + 15) / 16 * 16 * gh, .float32)
         let p = pk.address.assumingMemoryBound(to: Float.self)
+        nk_pack_panels16_f32(f(s.weight), Int64(h), Int64(gh), Int64(h), p)
         let kind = kernelKind(s.kind), gru = s.kind == .gru
         let carried = f(g.h0)!, carriedC = f(g.c0), og = f(g.outputGrad)!, dGates = f(g.gates)!, dHidden = f(g.hiddenGates)
-        withExtendedLifetime((wt, pk)) {
+        withExtendedLifetime(pk) {
             forEachRowBlock(s) { r0, r1 in
                 // GRU: the product lands here, then joins the direct part dh'·z in `carried`.
                 let product = gru ? scratch((r1 - r0) * h, .float32) : nil

@@ -12,9 +12,12 @@ extension Tensor {
     ///     by the caller); for RNN and LSTM b_hh is added here too, for GRU it is `hiddenBias`.
     ///   - hiddenWeight: W_hh [G·H, H] (G = 1, 4, 3 gates for RNN, LSTM, GRU).
     ///   - h0, c0: the initial states [N, H]; nil is zeros (c0: LSTM only).
+    ///   - consumingInputProjection: the caller made `inputProjection` for this call alone and
+    ///     reads it no more, so the gate activations are computed over it in place (when it is
+    ///     contiguous) instead of in a copy of [T, N, G·H] values.
     /// - Returns: the states [T, N, S, H]: h_t, and for LSTM (S = 2) c_t after it.
     package static func recurrence(_ kind: RecurrentCellKind, inputProjection xp: Tensor, hiddenWeight: Tensor, hiddenBias: Tensor?,
-                                   h0: Tensor?, c0: Tensor?, reverse: Bool) -> Tensor {
+                                   h0: Tensor?, c0: Tensor?, reverse: Bool, consumingInputProjection: Bool = false) -> Tensor {
         let g = kind.gateCount
         check(xp.rank == 3 && hiddenWeight.rank == 2 && hiddenWeight.shape[0] == g * hiddenWeight.shape[1] && xp.shape[2] == hiddenWeight.shape[0],
               "recurrence: the input projection must be [T, N, \(g)·H] and W_hh [\(g)·H, H], got \(describeShape(xp.shape)) and \(describeShape(hiddenWeight.shape))")
@@ -33,7 +36,7 @@ extension Tensor {
 
         // Saved for the backward pass: the gate activations, GRU's hidden projections, the states.
         let (gates, w, bias, first, firstC) = withNoGrad {
-            (xp.contiguousCopy(), hiddenWeight.contiguousCopyIfNeeded(), hiddenBias?.contiguousCopyIfNeeded(),
+            (consumingInputProjection && xp.isContiguous ? xp.detach() : xp.contiguousCopy(), hiddenWeight.contiguousCopyIfNeeded(), hiddenBias?.contiguousCopyIfNeeded(),
              (h0 ?? Tensor.zeros([n, h], dtype: dt, device: device)).contiguousCopyIfNeeded(),
              kind == .lstm ? (c0 ?? Tensor.zeros([n, h], dtype: dt, device: device)).contiguousCopyIfNeeded() : nil)
         }

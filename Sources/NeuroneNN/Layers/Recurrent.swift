@@ -117,7 +117,8 @@ public class RNNBase: Module {
                 let projectionBias: Tensor? = mode == .gru ? bih : (bih.map { $0 + bhh! })
                 let xp = flat.linear(weight: wih, bias: projectionBias).reshape([steps, n, whh.shape[0]])
                 let states = Tensor.recurrence(mode.cell, inputProjection: xp, hiddenWeight: whh, hiddenBias: mode == .gru ? bhh : nil,
-                                               h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1)
+                                               h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1,
+                                               consumingInputProjection: true)
                 let hs = states.select(dim: 2, index: 0)  // [T, N, H]
                 outputs.append(hs)
                 let last = direction == 1 ? 0 : steps - 1
