@@ -35,9 +35,10 @@ typedef double f64x2 __attribute__((vector_size(16)));
 typedef double f64x4 __attribute__((vector_size(32)));
 typedef double f64x8 __attribute__((vector_size(64)));
 
-// acc[i][v] = sum_p a[p*MR+i] * b[p*NRV + v*VL ...]; then C tile += acc.
+// acc[i][v] = sum_p a[p*as+i] * b[p*bs + v*VL ...]; then C tile += acc. Packed operands have
+// as = MR and bs = NRV; an operand read in place has its row stride there.
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
-    ATTR static void NAME(int64_t kc, const T *restrict a, const T *restrict b,           \
+    ATTR static void NAME(int64_t kc, const T *restrict a, int64_t as, const T *restrict b, int64_t bs, \
                           T *restrict c, int64_t ldc, int64_t mr, int64_t nr, int overwrite) { \
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[MR][NV];                                                                   \
@@ -45,9 +46,9 @@ typedef double f64x8 __attribute__((vector_size(64)));
             for (int v = 0; v < NV; v++) acc[i][v] = (VT){0};                             \
         for (int64_t p = 0; p < kc; p++) {                                                \
             VT bv[NV];                                                                    \
-            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * NRV + v * (VL), sizeof(VT)); \
+            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * bs + v * (VL), sizeof(VT)); \
             for (int i = 0; i < MR; i++) {                                                \
-                VT ai = (VT){0} + a[p * MR + i];                                          \
+                VT ai = (VT){0} + a[p * as + i];                                          \
                 for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];                     \
             }                                                                             \
         }                                                                                 \
@@ -81,8 +82,8 @@ DEFINE_UKERNEL(uk_f64_avx2, double, f64x4, 4, 2, ATTR_AVX2)
 DEFINE_UKERNEL(uk_f32_generic, float, f32x4, 4, 2, )
 DEFINE_UKERNEL(uk_f64_generic, double, f64x2, 2, 2, )
 
-typedef void (*uk_f32)(int64_t, const float *, const float *, float *, int64_t, int64_t, int64_t, int);
-typedef void (*uk_f64)(int64_t, const double *, const double *, double *, int64_t, int64_t, int64_t, int);
+typedef void (*uk_f32)(int64_t, const float *, int64_t, const float *, int64_t, float *, int64_t, int64_t, int64_t, int);
+typedef void (*uk_f64)(int64_t, const double *, int64_t, const double *, int64_t, double *, int64_t, int64_t, int64_t, int);
 
 typedef struct {
     const char *name;
@@ -212,19 +213,35 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
         T *bufB = (T *)scratch(((size_t)ncMax * kcMax + (size_t)mcMax * kcMax) * sizeof(T) + 64); \
         if (!bufB) abort();                                                                    \
         T *bufA = bufB + (size_t)ncMax * kcMax;                                                \
+        /* Operands read in place instead of packed, where packing costs about as much as */   \
+        /* the product it serves: B not transposed under few rows of A (each B value then */   \
+        /* serves few multiply-adds), Aᵀ in front of few columns of B (likewise). Whole */     \
+        /* panels only: a partial one is still packed (its vectors would read past the */      \
+        /* matrix). */                                                                         \
+        const int bInPlace = !transB && M <= 96;                                               \
+        const int aInPlace = transA && alpha == (T)1 && N <= 64;                               \
         for (int64_t jc = 0; jc < N; jc += NC) {                                               \
             int64_t nc = MIN(NC, N - jc);                                                      \
+            const int64_t ncFull = bInPlace ? nc / nr * nr : 0;                                \
             for (int64_t pc = 0; pc < K; pc += KC) {                                           \
                 int64_t kc = MIN(KC, K - pc);                                                  \
                 const T *Bp = transB ? B + jc * ldb + pc : B + pc * ldb + jc;                  \
-                NAME##_pack_b(transB, kc, nc, nr, Bp, ldb, bufB);                              \
+                if (ncFull < nc)                                                               \
+                    NAME##_pack_b(transB, kc, nc - ncFull, nr, Bp + ncFull, ldb, bufB + ncFull * kc); \
                 for (int64_t ic = 0; ic < M; ic += MC) {                                       \
                     int64_t mc = MIN(MC, M - ic);                                              \
                     const T *Ap = transA ? A + pc * lda + ic : A + ic * lda + pc;              \
-                    NAME##_pack_a(transA, mc, kc, alpha, Ap, lda, bufA);                       \
+                    const int64_t mcFull = aInPlace ? mc / MR * MR : 0;                        \
+                    if (mcFull < mc)                                                           \
+                        NAME##_pack_a(transA, mc - mcFull, kc, alpha, transA ? Ap + mcFull : Ap + mcFull * lda, lda, \
+                                      bufA + mcFull * kc);                                     \
                     for (int64_t jr = 0; jr < nc; jr += nr) {                                  \
+                        const int64_t bs = jr < ncFull ? ldb : nr;                             \
+                        const T *bp = jr < ncFull ? Bp + jr : bufB + jr * kc;                  \
                         for (int64_t ir = 0; ir < mc; ir += MR) {                              \
-                            uk(kc, bufA + ir * kc, bufB + jr * kc,                             \
+                            const int64_t as = ir < mcFull ? lda : MR;                         \
+                            const T *ap = ir < mcFull ? Ap + ir : bufA + ir * kc;              \
+                            uk(kc, ap, as, bp, bs,                                             \
                                C + (ic + ir) * ldc + jc + jr, ldc,                             \
                                MIN(MR, mc - ir), MIN(nr, nc - jr), direct && pc == 0);         \
                         }                                                                      \

@@ -35,8 +35,12 @@ final class GemmTests: XCTestCase {
         defer { Gemm.requestedBackend = saved }
         Gemm.backend = backend
         let g = Generator(seed: 5)
-        // the last two are wider than tall and large enough to be split over the threads by columns
-        let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150)]
+        // (8, 200, 300) and (30, 97, 150) are wider than tall and large enough to be split over the
+        // threads by columns; the last two read operands in place over two K blocks — B (few rows
+        // of A: two whole panels of 32 columns and a packed partial one) and Aᵀ (few columns of B:
+        // eight whole panels of 6 rows and a packed partial one)
+        let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150),
+                                        (20, 69, 600), (50, 40, 600)]
         for (m, n, k) in sizes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for dtype in [DType.float32, .float64] {
