@@ -214,8 +214,8 @@ extension BLASDecision {
     }
 
     /// What identifies a decision: the library file (path, size, modification time), OpenBLAS's
-    /// core, OPENBLAS_CORETYPE, the CPU (model and flags), the C kernels' level and the build
-    /// (debug or release).
+    /// core, OPENBLAS_CORETYPE, the CPU (model and flags), the C kernels' level, the built-in
+    /// GEMM's revision and the build (debug or release).
     static func cacheKey(libraryPath: String, core: String?) -> String {
         var st = stat()
         let found = stat(libraryPath, &st) == 0
@@ -232,7 +232,7 @@ extension BLASDecision {
         #else
         let build = "release"
         #endif
-        return "\(libraryPath) \(file) core=\(core ?? "?") coretype=\(coreType) cpu=\(cpuIdentity) level=\(Gemm.builtinKernelName) build=\(build)"
+        return "\(libraryPath) \(file) core=\(core ?? "?") coretype=\(coreType) cpu=\(cpuIdentity) level=\(Gemm.builtinKernelName) builtin-revision=\(Gemm.builtinRevision) build=\(build)"
     }
 
     /// The CPU's model name and a hash of its flags (Linux: /proc/cpuinfo), or "unknown"; read once.

@@ -131,7 +131,8 @@ final class BLASCheckTests: XCTestCase {
         XCTAssertTrue(a.hasPrefix("/tmp/somewhere/blas-check-") && a.hasSuffix(".txt"), a)
         XCTAssertNotEqual(a, b)
         let key = BLASDecision.cacheKey(libraryPath: "/nonexistent/lib.so", core: "Haswell")
-        XCTAssertTrue(key.contains("core=Haswell") && key.contains("level=\(Gemm.builtinKernelName)") && key.contains(" unknown "), key)
+        XCTAssertTrue(key.contains("core=Haswell") && key.contains("level=\(Gemm.builtinKernelName)") && key.contains("builtin-revision=\(Gemm.builtinRevision)")
+                      && key.contains(" unknown "), key)
         // a library file replaced in place (same size, another modification time) is another key
         let lib = "/tmp/neurone-blaskey-\(getpid()).so"
         defer { unlink(lib) }
