@@ -35,11 +35,13 @@ typedef double f64x2 __attribute__((vector_size(16)));
 typedef double f64x4 __attribute__((vector_size(32)));
 typedef double f64x8 __attribute__((vector_size(64)));
 
-// acc[i][v] = sum_p a[p*as+i] * b[p*bs + v*VL ...]; then C tile += acc. Packed operands have
-// as = MR and bs = NRV; an operand read in place has its row stride there.
+// acc[i][v] = sum_p a[p*as + i*ai] * b[p*bs + v*VL ...]; then C tile += acc. Packed operands
+// have as = MR, ai = 1 and bs = NRV; an operand read in place has its row stride there. NAME
+// takes as (ai = 1: packed A, or Aᵀ in place), NAME##_rows takes ai (as = 1: A's rows in place).
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
-    ATTR static void NAME(int64_t kc, const T *restrict a, int64_t as, const T *restrict b, int64_t bs, \
-                          T *restrict c, int64_t ldc, int64_t mr, int64_t nr, int overwrite) { \
+    ATTR static inline __attribute__((always_inline)) void NAME##_body(                   \
+            int64_t kc, const T *restrict a, int64_t as, int64_t ai, const T *restrict b, int64_t bs, \
+            T *restrict c, int64_t ldc, int64_t mr, int64_t nr, int overwrite) {          \
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[MR][NV];                                                                   \
         for (int i = 0; i < MR; i++)                                                      \
@@ -48,8 +50,8 @@ typedef double f64x8 __attribute__((vector_size(64)));
             VT bv[NV];                                                                    \
             for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * bs + v * (VL), sizeof(VT)); \
             for (int i = 0; i < MR; i++) {                                                \
-                VT ai = (VT){0} + a[p * as + i];                                          \
-                for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];                     \
+                VT av = (VT){0} + a[p * as + i * ai];                                     \
+                for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];                     \
             }                                                                             \
         }                                                                                 \
         if (mr == MR && nr == NRV) {                                                      \
@@ -71,6 +73,14 @@ typedef double f64x8 __attribute__((vector_size(64)));
                 for (int64_t j = 0; j < nr; j++)                                          \
                     c[i * ldc + j] = overwrite ? tmp[i * NRV + j] : c[i * ldc + j] + tmp[i * NRV + j]; \
         }                                                                                 \
+    }                                                                                     \
+    ATTR static void NAME(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
+                          int64_t ldc, int64_t mr, int64_t nr, int overwrite) {           \
+        NAME##_body(kc, a, as, 1, b, bs, c, ldc, mr, nr, overwrite);                      \
+    }                                                                                     \
+    ATTR static void NAME##_rows(int64_t kc, const T *a, int64_t ai, const T *b, int64_t bs, T *c, \
+                                 int64_t ldc, int64_t mr, int64_t nr, int overwrite) {    \
+        NAME##_body(kc, a, 1, ai, b, bs, c, ldc, mr, nr, overwrite);                      \
     }
 
 #ifdef NK_X86
@@ -87,8 +97,8 @@ typedef void (*uk_f64)(int64_t, const double *, int64_t, const double *, int64_t
 
 typedef struct {
     const char *name;
-    uk_f32 f32; int64_t nr32;
-    uk_f64 f64; int64_t nr64;
+    uk_f32 f32, f32rows; int64_t nr32;
+    uk_f64 f64, f64rows; int64_t nr64;
 } kernel_set;
 
 static kernel_set chosen;
@@ -96,13 +106,13 @@ static int chosen_ready = 0;
 
 static const kernel_set *kernels(void) {
     if (!chosen_ready) {
-        kernel_set k = {"generic", uk_f32_generic, 8, uk_f64_generic, 4};
+        kernel_set k = {"generic", uk_f32_generic, uk_f32_generic_rows, 8, uk_f64_generic, uk_f64_generic_rows, 4};
 #ifdef NK_X86
         int level = nk_cpu_level();
         if (level >= 2) {
-            k = (kernel_set){"avx512", uk_f32_avx512, 32, uk_f64_avx512, 16};
+            k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, uk_f64_avx512, uk_f64_avx512_rows, 16};
         } else if (level == 1) {
-            k = (kernel_set){"avx2", uk_f32_avx2, 16, uk_f64_avx2, 8};
+            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, uk_f64_avx2, uk_f64_avx2_rows, 8};
         }
 #endif
         chosen = k; // benign race: every thread computes the same value
@@ -160,7 +170,7 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
 }
 #endif
 
-#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, NRFIELD)                                           \
+#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, NRFIELD)                              \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
         if (PACK_A_FAST(T, transA, mc, kc, alpha, A, lda, buf)) return;                        \
@@ -205,7 +215,7 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
         }                                                                                      \
         if (K <= 0 || alpha == (T)0) return;                                                   \
         const kernel_set *ks = kernels();                                                      \
-        UKT uk = ks->UKFIELD;                                                                  \
+        UKT uk = ks->UKFIELD, ukRows = ks->UKROWSFIELD;                                        \
         int64_t nr = ks->NRFIELD;                                                              \
         int64_t ncMax = MIN(NC, ((N + nr - 1) / nr) * nr);                                     \
         int64_t kcMax = MIN(KC, K);                                                            \
@@ -213,13 +223,16 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
         T *bufB = (T *)scratch(((size_t)ncMax * kcMax + (size_t)mcMax * kcMax) * sizeof(T) + 64); \
         if (!bufB) abort();                                                                    \
         T *bufA = bufB + (size_t)ncMax * kcMax;                                                \
-        /* Operands read in place instead of packed, where packing costs about as much as */   \
-        /* the product it serves: B not transposed under few rows of A (each B value then */   \
-        /* serves few multiply-adds), Aᵀ in front of few columns of B (likewise). Whole */     \
-        /* panels only: a partial one is still packed (its vectors would read past the */      \
-        /* matrix). */                                                                         \
+        /* Operands read in place instead of packed where packing costs more than it saves: */ \
+        /* B not transposed under few rows of A (each B value then serves few multiply-adds); */ \
+        /* A's rows whenever alpha = 1 (the micro-kernel broadcasts from 6 row streams as */   \
+        /* fast as from a packed panel, and the packing's 6-lane masked stores are slow on */  \
+        /* AMD: in place measured faster from 64 to 2048 columns of B on Zen 4); Aᵀ in front */ \
+        /* of at most 256 columns of B (a panel row there is 6 values of a long row of A, a */ \
+        /* cache line each, so many columns of B favour the packed copy). Whole panels only: */ \
+        /* a partial one is still packed (its vectors would read past the matrix). */          \
         const int bInPlace = !transB && M <= 96;                                               \
-        const int aInPlace = transA && alpha == (T)1 && N <= 64;                               \
+        const int aInPlace = alpha == (T)1 && (!transA || N <= 256);                           \
         for (int64_t jc = 0; jc < N; jc += NC) {                                               \
             int64_t nc = MIN(NC, N - jc);                                                      \
             const int64_t ncFull = bInPlace ? nc / nr * nr : 0;                                \
@@ -239,11 +252,14 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
                         const int64_t bs = jr < ncFull ? ldb : nr;                             \
                         const T *bp = jr < ncFull ? Bp + jr : bufB + jr * kc;                  \
                         for (int64_t ir = 0; ir < mc; ir += MR) {                              \
-                            const int64_t as = ir < mcFull ? lda : MR;                         \
-                            const T *ap = ir < mcFull ? Ap + ir : bufA + ir * kc;              \
-                            uk(kc, ap, as, bp, bs,                                             \
-                               C + (ic + ir) * ldc + jc + jr, ldc,                             \
-                               MIN(MR, mc - ir), MIN(nr, nc - jr), direct && pc == 0);         \
+                            T *ct = C + (ic + ir) * ldc + jc + jr;                             \
+                            const int64_t mr = MIN(MR, mc - ir), ncols = MIN(nr, nc - jr);     \
+                            if (ir >= mcFull)                                                  \
+                                uk(kc, bufA + ir * kc, MR, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
+                            else if (transA)                                                   \
+                                uk(kc, Ap + ir, lda, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
+                            else                                                               \
+                                ukRows(kc, Ap + ir * lda, lda, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
                         }                                                                      \
                     }                                                                          \
                 }                                                                              \
@@ -311,5 +327,5 @@ static inline int pack_b_trans_fast_none(int64_t kc, int64_t nc, int64_t nr, con
 #define PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf) \
     _Generic((B), const float *: pack_b_trans_fast_f32, default: pack_b_trans_fast_none)((kc), (nc), (nr), (B), (ldb), (buf))
 
-DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, nr32)
-DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, nr64)
+DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, f32rows, nr32)
+DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, f64rows, nr64)

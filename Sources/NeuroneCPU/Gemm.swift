@@ -26,7 +26,7 @@ public enum Gemm {
     public static var builtinKernelName: String { String(cString: nk_gemm_kernel_name()) }
     /// The built-in kernel's revision, part of the BLAS check's cache key: raised whenever gemm.c
     /// gets faster or slower on some class of products, so that a decision cached against the old
-    /// kernel is measured again (2: operands read in place where packing costs as much as the product).
+    /// kernel is measured again (2: operands read in place where packing costs more than it saves).
     package static let builtinRevision = 2
 
     /// Which path each class of product takes when no backend is requested: measured (or read

@@ -36,9 +36,9 @@ final class GemmTests: XCTestCase {
         Gemm.backend = backend
         let g = Generator(seed: 5)
         // (8, 200, 300) and (30, 97, 150) are wider than tall and large enough to be split over the
-        // threads by columns; the last two read operands in place over two K blocks — B (few rows
-        // of A: two whole panels of 32 columns and a packed partial one) and Aᵀ (few columns of B:
-        // eight whole panels of 6 rows and a packed partial one)
+        // threads by columns; A's whole 6-row panels are read in place (its rows, or Aᵀ when B has
+        // few columns), partial ones packed; the last two do so over two K blocks, and read B in
+        // place under few rows of A (two whole panels of 32 columns and a packed partial one)
         let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150),
                                         (20, 69, 600), (50, 40, 600)]
         for (m, n, k) in sizes {
