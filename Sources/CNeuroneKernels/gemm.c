@@ -3,10 +3,12 @@
 // Layout: everything row-major. C[M,N] += alpha * op(A)[M,K] * op(B)[K,N] after C *= beta.
 // Loops, outer to inner:  jc over N by NC  (B panel, kc x nc, packed once, lives in L3)
 //                          pc over K by KC
-//                          ic over M by MC  (A block, mc x kc, packed, lives in L2)
+//                          ic over M by MC  (A block, mc x kc, lives in L2)
 //                          jr over nc by NR, ir over mc by MR -> micro-kernel (MR x NR tile in registers)
 // Packed A: panels of MR rows, each stored p-major: a[p*MR + i] (alpha folded in).
 // Packed B: panels of NR columns, each stored p-major: b[p*NR + j]. Edges are zero-padded.
+// Whole panels are read in place instead where packing costs more than it saves (see NAME's
+// aInPlace and bInPlace below): A's rows when alpha = 1, Aᵀ and B for narrow products.
 // The micro-kernel is written once with GCC/Clang vector extensions and compiled for
 // AVX-512, AVX2+FMA and a portable 128-bit baseline; the variant is chosen at run time.
 #include "neurone_kernels.h"
