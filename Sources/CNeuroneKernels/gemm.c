@@ -7,8 +7,8 @@
 //                          jr over nc by NR, ir over mc by MR -> micro-kernel (MR x NR tile in registers)
 // Packed A: panels of MR rows, each stored p-major: a[p*MR + i] (alpha folded in).
 // Packed B: panels of NR columns, each stored p-major: b[p*NR + j]. Edges are zero-padded.
-// Whole panels are read in place instead where packing costs more than it saves (see NAME's
-// aInPlace and bInPlace below): A's rows when alpha = 1, Aᵀ and B for narrow products.
+// Whole panels are read in place instead where packing costs more than it saves (see
+// DEFINE_GEMM's aInPlace and bInPlace below): A's rows when alpha = 1, Aᵀ and B for narrow products.
 // The micro-kernel is written once with GCC/Clang vector extensions and compiled for
 // AVX-512, AVX2+FMA and a portable 128-bit baseline; the variant is chosen at run time.
 #include "neurone_kernels.h"
@@ -272,7 +272,9 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
 #ifdef NK_X86
 // float32 A stored [M, K] packed in panels of MR = 6 rows, dst[p·6 + i] = alpha·A[(ir + i)·lda + p]:
 // 8 reductions of the 6 rows at a time through an 8×8 register transpose (2 rows of zeros), each
-// transposed row stored as its 6 live lanes; edges element by element.
+// transposed row stored as its 6 live lanes; edges element by element. With alpha = 1 whole
+// panels are read in place (DEFINE_GEMM's aInPlace), so this serves the public API's alpha ≠ 1 and
+// partial panels (which take the element loop).
 __attribute__((target("avx2,fma"))) static void pack_a_f32_avx2(int64_t mc, int64_t kc, float alpha, const float *A, int64_t lda,
                                                               float *buf) {
     const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
