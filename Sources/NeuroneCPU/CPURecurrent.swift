@@ -70,7 +70,8 @@ extension CPUBackend {
     }
 
     /// Float32: W_hh packed once for all the steps (linear.c's layout), each step's W_hh·h by the
-    /// packed kernel straight into the rows the cell kernel then reads. Otherwise step by step
+    /// packed kernel straight into the rows the cell kernel then reads (RNN and LSTM: added to the
+    /// input projections there, so the cell adds nothing and no [T, N, G·H] product is kept). Otherwise step by step
     /// with `gemm`.
     package func recurrentForward(_ s: RecurrentSequence) {
         guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentForward(s) }
@@ -84,13 +85,16 @@ extension CPUBackend {
                 for i in 0..<s.steps {
                     let (t, st) = s.step(i)
                     let hg = f(st.hiddenGates)
-                    if let hg {
-                        if i == 0 && s.zeroInitialState {  // GRU from zeros: b_hh alone
-                            for r in r0..<r1 { (hg + r * gh).update(repeating: 0, count: gh) }
-                        } else {
+                    if let hg {  // GRU: W_hh·h into its own rows (b_hh alone from zeros)
+                        if s.hasProduct(i) {
                             nk_linear_packed_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p, nil,
                                                  Int64(gh), hg, Int64(gh), 0)
+                        } else {
+                            for r in r0..<r1 { (hg + r * gh).update(repeating: 0, count: gh) }
                         }
+                    } else if s.hasProduct(i) {  // RNN, LSTM: added to the input projections where they lie
+                        nk_linear_packed_add_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p,
+                                                 Int64(gh), f(st.gates), Int64(gh))
                     }
                     nk_recurrent_step_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), hg, bias, f(st.previousH), Int64(st.previousHStride),
                                           f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw, Int64(sw))

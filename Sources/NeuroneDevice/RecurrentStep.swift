@@ -72,10 +72,12 @@ package struct RecurrentStepGradients {
 /// `reverse`, T−1…0. All buffers contiguous.
 package struct RecurrentSequence {
     package var kind: RecurrentCellKind, dtype: DType, steps: Int, batch: Int, hidden: Int, reverse: Bool
-    /// [T, N, G·H]: in the input projections, out the gate activations.
+    /// [T, N, G·H]: in the input projections, out the gate activations. RNN and LSTM add W_hh·h of
+    /// the state before to a step's input projections in place, then take the activations.
     package var gates: DeviceBuffer
-    /// [T, N, G·H]: out W_hh·h of each step's state before (GRU: + b_hh), read by the backward pass.
-    package var hiddenGates: DeviceBuffer
+    /// GRU only (nil otherwise): [T, N, 3H], out W_hh·h of each step's state before + b_hh, which
+    /// the backward pass reads (r multiplies its n block, so it cannot join the input projections).
+    package var hiddenGates: DeviceBuffer?
     /// GRU's b_hh [G·H], or nil.
     package var hiddenBias: DeviceBuffer?
     /// W_hh [G·H, H].
@@ -87,7 +89,7 @@ package struct RecurrentSequence {
     package var states: DeviceBuffer
 
     package init(kind: RecurrentCellKind, dtype: DType, steps: Int, batch: Int, hidden: Int, reverse: Bool, gates: DeviceBuffer,
-                 hiddenGates: DeviceBuffer, hiddenBias: DeviceBuffer?, weight: DeviceBuffer, h0: DeviceBuffer, c0: DeviceBuffer?,
+                 hiddenGates: DeviceBuffer?, hiddenBias: DeviceBuffer?, weight: DeviceBuffer, h0: DeviceBuffer, c0: DeviceBuffer?,
                  zeroInitialState: Bool, states: DeviceBuffer) {
         (self.kind, self.dtype, self.steps, self.batch, self.hidden, self.reverse) = (kind, dtype, steps, batch, hidden, reverse)
         (self.gates, self.hiddenGates, self.hiddenBias, self.weight) = (gates, hiddenGates, hiddenBias, weight)
@@ -99,17 +101,20 @@ package struct RecurrentSequence {
     /// S·H: the row stride of `states`.
     package var stateWidth: Int { (kind == .lstm ? 2 : 1) * hidden }
 
+    /// Whether step `i` of the pass (0 first) needs the product W_hh·h: all but a first step from
+    /// zero states.
+    package func hasProduct(_ i: Int) -> Bool { !(i == 0 && zeroInitialState) }
+
     /// Step `i` of the pass (0 first): its time t and the step as `recurrentStep` takes it (its
-    /// hidden gates nil when it starts from a zero state and needs no product).
+    /// hidden gates: GRU's, nil for RNN and LSTM, whose product is added to `gates` before).
     package func step(_ i: Int) -> (t: Int, step: RecurrentStep) {
         let es = dtype.byteSize, (n, gh, sw) = (batch, gateWidth, stateWidth)
         let t = reverse ? steps - 1 - i : i, before = reverse ? t + 1 : t - 1
         let first = i == 0
         let prevH = first ? h0 : states + before * n * sw * es
         let prevC = kind != .lstm ? nil : (first ? c0! : states + (before * n * sw + hidden) * es)
-        let product = !(first && zeroInitialState) || kind == .gru
         return (t, RecurrentStep(kind: kind, dtype: dtype, batch: n, hidden: hidden, gates: gates + t * n * gh * es,
-                                 hiddenGates: product ? hiddenGates + t * n * gh * es : nil, hiddenBias: hiddenBias,
+                                 hiddenGates: hiddenGates.map { $0 + t * n * gh * es }, hiddenBias: hiddenBias,
                                  previousH: prevH, previousHStride: first ? hidden : sw,
                                  previousC: prevC, previousCStride: first ? hidden : sw,
                                  out: states + t * n * sw * es, outStride: sw))
@@ -142,12 +147,15 @@ extension Backend {
         let (n, gh, h) = (s.batch, s.gateWidth, s.hidden)
         for i in 0..<s.steps {
             let (_, st) = s.step(i)
-            if let hg = st.hiddenGates {
-                if i == 0 && s.zeroInitialState { fill(hg, dtype: s.dtype, count: n * gh, value: 0) }  // GRU: b_hh alone
-                else {
-                    gemm(dtype: s.dtype, batch: 1, transA: false, transB: true, m: n, n: gh, k: h, alpha: 1,
-                         st.previousH, lda: st.previousHStride, strideA: 0, s.weight, ldb: h, strideB: 0, beta: 0, hg, ldc: gh, strideC: 0)
-                }
+            // GRU: W_hh·h into its own rows (b_hh alone from zeros); RNN, LSTM: added to the gates'
+            // input projections.
+            let product = st.hiddenGates ?? st.gates, gru = st.hiddenGates != nil
+            if s.hasProduct(i) {
+                gemm(dtype: s.dtype, batch: 1, transA: false, transB: true, m: n, n: gh, k: h, alpha: 1,
+                     st.previousH, lda: st.previousHStride, strideA: 0, s.weight, ldb: h, strideB: 0, beta: gru ? 0 : 1, product, ldc: gh,
+                     strideC: 0)
+            } else if gru {
+                fill(product, dtype: s.dtype, count: n * gh, value: 0)
             }
             recurrentStep(st)
         }

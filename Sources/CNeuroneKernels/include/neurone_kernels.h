@@ -98,6 +98,10 @@ int nk_linear_packed_available(void);
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy, int32_t relu);
+/// The same product added to what y holds, y[i, j] += Σ_p x[i, p]·W[j, p] (the recurrent layers
+/// add W_hh·h to the gates' input projections in place).
+void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, int64_t N, float *y,
+                              int64_t ldy);
 /// The same kernel as a matrix product with its right operand packed: c[i, j] = rowBias[i] (0 when
 /// rowBias is NULL) + Σ_p a[i·lda + p]·B[p, j] for rows i in [m0, m1), B [K, N] in the panel
 /// layout pk[(j/16·K + p)·16 + j%16] (nk_pack_panels16_f32, nk_im2col_panels_f32); c at row

@@ -40,11 +40,11 @@ extension Tensor {
              (h0 ?? Tensor.zeros([n, h], dtype: dt, device: device)).contiguousCopyIfNeeded(),
              kind == .lstm ? (c0 ?? Tensor.zeros([n, h], dtype: dt, device: device)).contiguousCopyIfNeeded() : nil)
         }
-        let hidden = Tensor.empty([steps, n, gh], dtype: dt, device: device)  // W_hh·h of every step
+        let hidden = kind == .gru ? Tensor.empty([steps, n, gh], dtype: dt, device: device) : nil  // GRU: W_hh·h + b_hh of every step
         let states = Tensor.empty([steps, n, s, h], dtype: dt, device: device)
         let saved = states.detach()  // what the backward pass reads (no cycle through the graph)
         let sequence = RecurrentSequence(kind: kind, dtype: dt, steps: steps, batch: n, hidden: h, reverse: reverse, gates: gates.buffer,
-                                         hiddenGates: hidden.buffer, hiddenBias: bias?.buffer, weight: w.buffer, h0: first.buffer,
+                                         hiddenGates: hidden?.buffer, hiddenBias: bias?.buffer, weight: w.buffer, h0: first.buffer,
                                          c0: firstC?.buffer, zeroInitialState: h0 == nil && c0 == nil, states: saved.buffer)
         backend.recurrentForward(sequence)
 
