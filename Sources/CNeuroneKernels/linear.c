@@ -369,6 +369,13 @@ int nk_linear_packed_available(void) {
     return 0;
 #endif
 }
+int nk_linear_packed_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return nk_cpu_level() >= 2;
+#else
+    return 0;
+#endif
+}
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) {
 #if defined(__x86_64__) || defined(__i386__)
     if (nk_cpu_level() >= 1) { linear_pack_avx2(w, N, K, pk); return; }

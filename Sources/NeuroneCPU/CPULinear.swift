@@ -79,10 +79,15 @@ extension CPUBackend {
     /// no product runs (`neurone bench linear` switches them to time both paths in one run).
     package nonisolated(unsafe) static var linearKernels = LinearKernelSettings.fromEnvironment()
 
-    /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_pack_f32.
+    /// W [outF, inF] (float32, contiguous) in the panel layout of nk_linear_pack_f32, its panels
+    /// of 16 output features spread over the threads (at least ~32k values each): a panel is
+    /// packed from its own 16 rows of W alone.
     static func packLinearWeight(_ w: UnsafeRawPointer, outFeatures outF: Int, inFeatures inF: Int) -> Storage {
         let pk = Storage(hostByteCount: (outF + 15) / 16 * 16 * inF * 4, device: .cpu)
-        nk_linear_pack_f32(w.assumingMemoryBound(to: Float.self), Int64(outF), Int64(inF), pk.address.assumingMemoryBound(to: Float.self))
+        let src = w.assumingMemoryBound(to: Float.self), dst = pk.address.assumingMemoryBound(to: Float.self)
+        Threading.parallelFor((outF + 15) / 16, minChunk: Swift.max(1, 32768 / Swift.max(1, 16 * inF))) { p0, p1 in
+            nk_linear_pack_f32(src + 16 * p0 * inF, Int64(Swift.min(outF - 16 * p0, 16 * (p1 - p0))), Int64(inF), dst + 16 * p0 * inF)
+        }
         return pk
     }
 

@@ -1,4 +1,5 @@
 import NeuroneDevice
+import CNeuroneKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,11 +13,14 @@ public struct LinearKernelSettings: Sendable {
     /// The forward y = x·Wᵀ + b by the packed kernel (W in 16-column panels, x read in place, tiles
     /// started from the bias); off with NEURONE_LINEAR=gemm.
     public var forward = true
-    /// Its longest reduction (input features): 512 (a 16-column panel of W then fills L1). With
-    /// its loop unrolled by 4 it measured 1.04–1.21× OpenBLAS with its bias pass at 120–512 input
-    /// features on one thread and 1.06–1.64× on two (0.88–0.95× at 120–400 before the unrolling),
-    /// 1.1–1.2× at 28–64, and 1.00–1.05× at 784 and 9216, left to the GEMM.
-    public var forwardMaxInFeatures = 512
+    /// Its longest reduction (input features). With AVX2 tiles (6 rows × 16 columns): 512 (a
+    /// 16-column panel of W then fills L1). With its loop unrolled by 4 it measured 1.04–1.21×
+    /// OpenBLAS with its bias pass at 120–512 input features on one thread and 1.06–1.64× on two
+    /// (0.88–0.95× at 120–400 before the unrolling), 1.1–1.2× at 28–64, and 1.00–1.05× at 784 and
+    /// 9216, left to the GEMM. With AVX-512 tiles (12 rows × 32 columns): 9216; on Zen 4 at 192–512
+    /// rows it measured 1.03–1.09× OpenBLAS at 640–9216 input features on one thread, 0.98–1.04× on
+    /// two (docs/PERFORMANCE.md, issue 19, session 21).
+    public var forwardMaxInFeatures = nk_linear_packed_avx512() != 0 ? 9216 : 512
     /// The fewest rows for which a product that packs its own weight takes it (packing costs about
     /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
     /// projections) take it at any row count.

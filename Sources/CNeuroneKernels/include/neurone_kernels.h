@@ -95,6 +95,8 @@ void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,
 /// y < 0 ? 0 : y to each tile before it is stored (NaN and −0 kept, as nk_activation_f32). Fast
 /// with AVX2 or AVX-512 (its own tiles), which nk_linear_packed_available reports (elsewhere portable loops).
 int nk_linear_packed_available(void);
+/// Whether those kernels run their AVX-512 tiles (12 rows × 32 columns) on this CPU.
+int nk_linear_packed_avx512(void);
 void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk);
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy, int32_t relu);
