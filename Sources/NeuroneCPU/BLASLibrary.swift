@@ -87,6 +87,10 @@ final class BLASLibrary: @unchecked Sendable {
     /// nil when it cannot be loaded or lacks cblas_sgemm and cblas_dgemm; else the library, or nil
     /// and why it failed the check.
     static func open(_ path: String) -> (library: BLASLibrary?, rejection: String?)? {
+        // Neurone runs the library on one thread (below); told so before it loads, OpenBLAS starts
+        // no threads of its own — otherwise its idle one spins in sched_yield for ~0.1 s after
+        // loading, on the cores Neurone's pool computes on (3 % of a short 2-thread benchmark).
+        setenv("OPENBLAS_NUM_THREADS", "1", 0)
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { return nil }
         guard let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else {
             dlclose(handle)
