@@ -39,6 +39,20 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(Tensor.linspace(0, 1, count: 5).floats, [0, 0.25, 0.5, 0.75, 1])
     }
 
+    /// A buffer the cache hands back dirty comes out of `zeros` all zeros, and every element of a
+    /// large fill is set.
+    func testLargeZerosAndFillsCoverEveryElement() {
+        for count in [65_536, 65_537, 300_001] {
+            for dt in [DType.float32, .float64, .int32] {
+                do { _ = Tensor.full([count], 7, dtype: dt) }  // returned to the cache dirty
+                let z = Tensor.zeros([count], dtype: dt)
+                XCTAssertEqual(z.toArray(as: Double.self).firstIndex { $0 != 0 }, nil, "zeros \(dt) \(count)")
+                let f = Tensor.full([count], -3, dtype: dt)
+                XCTAssertEqual(f.toArray(as: Double.self).firstIndex { $0 != -3 }, nil, "full \(dt) \(count)")
+            }
+        }
+    }
+
     func testCastsSaturateAndTruncateLikeC() {
         let x = Tensor([1.9, -1.9, 3e10, .nan], dtype: .float64)
         XCTAssertEqual(x.to(.int32).toArray(as: Int32.self), [1, -1, Int32.max, 0])
