@@ -1,8 +1,8 @@
 // A fully connected layer's forward pass for float32 on AVX2, y = x·Wᵀ + b (x [M, K] at row
 // stride ldx, W [N, K] contiguous, y [M, N] at row stride ldy), for the reductions of small
 // networks, where a general GEMM spends a good part of its time packing both operands per call
-// and reading C back (Neurone uses it for K ≤ 512, where it measured faster than OpenBLAS with its
-// bias pass; Tensor.linearKernels). Here W
+// and reading C back (Neurone uses it for K ≤ 512 with the AVX2 tiles and K ≤ 9216 with the
+// AVX-512 ones, where it measured faster than OpenBLAS with its bias pass; Tensor.linearKernels). Here W
 // is packed once per call into panels of 16 output features (or once per forward pass by the
 // caller), x is read in place, and each 6×16 tile of y starts from the bias in registers and is
 // stored once (no bias pass, no read of y). Tiles of 6 rows × 16 columns: 12 accumulators, 2 loads of W and 6

@@ -13,8 +13,8 @@ struct BenchLinear: ParsableCommand {
             Shapes are ROWSxINxOUT (rows of the input, input features, output features); the defaults \
             are the attention model's projections per chunk of 9 samples, its token embedding at \
             batch 256, and lenet5's first dense layer. Both paths run every shape here, although \
-            Linear itself takes the packed kernel only for inputs of up to 512 features and at least \
-            192 rows (Tensor.linearKernels). The two paths alternate, one timed run each, and the \
+            Linear itself takes the packed kernel only for inputs of up to 512 features (9216 on \
+            AVX-512 CPUs) and at least 192 rows (Tensor.linearKernels). The two paths alternate, one timed run each, and the \
             medians are printed. NEURONE_LINEAR=gemm turns the kernels off everywhere.
             With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
             only W requiring a gradient, dW = gᵀ·x: the outer-product kernel (which Linear takes \

@@ -18,8 +18,8 @@ public struct LinearKernelSettings: Sendable {
     /// OpenBLAS with its bias pass at 120–512 input features on one thread and 1.06–1.64× on two
     /// (0.88–0.95× at 120–400 before the unrolling), 1.1–1.2× at 28–64, and 1.00–1.05× at 784 and
     /// 9216, left to the GEMM. With AVX-512 tiles (12 rows × 32 columns): 9216; on Zen 4 at 192–512
-    /// rows it measured 1.03–1.09× OpenBLAS at 640–9216 input features on one thread, 0.98–1.04× on
-    /// two (docs/PERFORMANCE.md, issue 19, session 21).
+    /// rows it measured 0.99–1.06× OpenBLAS at 640–9216 input features on one thread and 1.05–1.16×
+    /// on two, W's packing included (docs/PERFORMANCE.md, issue 19, session 21).
     public var forwardMaxInFeatures = nk_linear_packed_avx512() != 0 ? 9216 : 512
     /// The fewest rows for which a product that packs its own weight takes it (packing costs about
     /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
