@@ -40,7 +40,6 @@ static inline __attribute__((always_inline)) void step_##SUFFIX(                
             for (int64_t j = 0; j < H; j++) { T z = g[H + j], n = g[2 * H + j]; o[j] = n + z * (hp[j] - n); } \
             continue;                                                                                         \
         }                                                                                                     \
-        if (hg) for (int64_t j = 0; j < G * H; j++) g[j] += hg[j];                                            \
         if (kind == NK_RECURRENT_RNN_TANH) tanh_##SUFFIX(g, o, H);                                            \
         else if (kind == NK_RECURRENT_RNN_RELU) {                                                             \
             for (int64_t j = 0; j < H; j++) { T v = g[j]; o[j] = v > 0 ? v : (v == v ? (T)0 : v); }          \

@@ -18,13 +18,13 @@ package enum RecurrentCellKind: Sendable, Equatable {
 /// and `hiddenGates` are contiguous.
 package struct RecurrentStep {
     package var kind: RecurrentCellKind, dtype: DType, batch: Int, hidden: Int
-    /// [batch, gates·hidden]. In: the input projection W_ih·x + b_ih (+ b_hh for RNN and LSTM).
+    /// [batch, gates·hidden]. In: the pre-activations — for RNN and LSTM the input projection
+    /// W_ih·x + b_ih + b_hh with W_hh·h of the state before already added, for GRU W_ih·x + b_ih.
     /// Out: the gate activations, which the backward pass reads.
     package var gates: DeviceBuffer
-    /// [batch, gates·hidden]: the hidden projection W_hh·h of the state before, added to `gates`
-    /// before the activations (nil: none, for a zero state; GRU always has one). For GRU,
-    /// `hiddenBias` [3·hidden] (or nil) is added to it in place, and its n block is read by the
-    /// backward pass.
+    /// GRU only (nil for RNN and LSTM): [batch, 3·hidden], the hidden projection W_hh·h of the
+    /// state before; `hiddenBias` [3·hidden] (or nil) is added to it in place, and its n block is
+    /// read by the backward pass.
     package var hiddenGates: DeviceBuffer?, hiddenBias: DeviceBuffer?
     /// h and (LSTM) c of the step before.
     package var previousH: DeviceBuffer, previousHStride: Int

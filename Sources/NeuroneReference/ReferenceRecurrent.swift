@@ -14,10 +14,6 @@ extension ReferenceBackend {
         let (hdim, dt) = (s.hidden, s.dtype)
         let gates = Elements(s.gates, dt), prevH = Elements(s.previousH, dt), out = Elements(s.out, dt)
         let gc = s.kind.gateCount * hdim
-        if s.kind != .gru, let hgb = s.hiddenGates {  // pre-activations: input projection + W_hh·h
-            let hg = Elements(hgb, dt)
-            for k in 0..<(s.batch * gc) { gates[k] = gates[k] + hg[k] }
-        }
         for r in 0..<s.batch {
             let g = r * gc, o = r * s.outStride, ph = r * s.previousHStride
             switch s.kind {

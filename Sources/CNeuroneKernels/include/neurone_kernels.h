@@ -62,8 +62,9 @@ enum {
     NK_RECURRENT_LSTM = 2,     /* gates i, f, g, o; out holds h' then c' in each row */
     NK_RECURRENT_GRU = 3,      /* gates r, z, n; hgates = W_hh·h, to which hbias (or NULL) is added */
 };
-/// Forward: gates [rows, G·H] pre-activations → activations (kept for the backward pass), to which
-/// hgates [rows, G·H] (W_hh·h; NULL = none, except GRU) is added first; ph, pc the state before
+/// Forward: gates [rows, G·H] pre-activations → activations (kept for the backward pass); for RNN
+/// and LSTM W_hh·h is already in gates (nk_linear_packed_add_f32), GRU takes hgates [rows, 3H]
+/// (W_hh·h) and hbias apart, NULL for the others; ph, pc the state before
 /// (row strides phs, pcs; pc LSTM only); out (row stride outs) gets h' (and c').
 void nk_recurrent_step_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, float *gates, float *hgates,
                            const float *hbias, const float *ph, int64_t phs, const float *pc, int64_t pcs,
