@@ -38,7 +38,7 @@ extension CPUBackend {
         let kind = kernelKind(s.kind), h = Int64(s.hidden)
         let hg = s.hiddenGates?.pointer, pc = s.previousC?.pointer
         let (g, ph, out) = (s.gates.pointer, s.previousH.pointer, s.out.pointer)
-        let (og, ch, cc, dg, dhg, dph) = (d.outputGrad.pointer, d.carriedH.pointer, d.carriedC?.pointer, d.gates.pointer, d.hiddenGates?.pointer, d.previousH?.pointer)
+        let (og, ch, cc, dg, dhg, dph) = (d.outputGrad?.pointer, d.carriedH.pointer, d.carriedC?.pointer, d.gates.pointer, d.hiddenGates?.pointer, d.previousH?.pointer)
         Threading.parallelFor(s.batch, minChunk: rowChunk(s)) { r0, r1 in
             switch s.dtype {
             case .float32:
@@ -115,7 +115,8 @@ extension CPUBackend {
         let p = pk.address.assumingMemoryBound(to: Float.self)
         nk_pack_panels16_f32(f(s.weight), Int64(h), Int64(gh), Int64(h), p)
         let kind = kernelKind(s.kind), gru = s.kind == .gru
-        let carried = f(g.h0)!, carriedC = f(g.c0), og = f(g.outputGrad)!, dGates = f(g.gates)!, dHidden = f(g.hiddenGates)
+        let carried = f(g.h0)!, carriedC = f(g.c0), og = f(g.outputGrad), dGates = f(g.gates)!, dHidden = f(g.hiddenGates)
+        let (ogStep, ogRow) = (g.outputGradStepStride, g.outputGradRowStride)
         withExtendedLifetime(pk) {
             forEachRowBlock(s) { r0, r1 in
                 // GRU: the product lands here, then joins the direct part dh'·z in `carried`.
@@ -126,7 +127,7 @@ extension CPUBackend {
                     let dhg = (dHidden ?? dGates) + t * n * gh
                     nk_recurrent_step_backward_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), f(st.hiddenGates), f(st.previousH),
                                                    Int64(st.previousHStride), f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw,
-                                                   Int64(sw), og + t * n * sw, Int64(sw), carried, carriedC, dGates + t * n * gh,
+                                                   Int64(sw), og.map { $0 + t * ogStep }, Int64(ogRow), carried, carriedC, dGates + t * n * gh,
                                                    dHidden.map { $0 + t * n * gh }, gru ? carried : nil)
                     guard i > 0 || g.needH0 else { continue }
                     nk_linear_packed_f32(dhg, Int64(gh), Int64(r0), Int64(r1), Int64(gh), p, nil, Int64(h), prod ?? carried, Int64(h), 0)

@@ -46,12 +46,13 @@ package struct RecurrentStep {
 /// The gradients one backward step of a recurrent cell reads and writes (all [batch, …] contiguous
 /// except `outputGrad`).
 package struct RecurrentStepGradients {
-    /// The gradient arriving from outside at this step's h' (and c' at `+ hidden`), rows
-    /// `outputGradStride` apart.
-    package var outputGrad: DeviceBuffer, outputGradStride: Int
+    /// The gradient arriving from outside at this step's h', rows `outputGradStride` apart; nil
+    /// when none does (zeros).
+    package var outputGrad: DeviceBuffer?, outputGradStride: Int
     /// In: dL/dh' carried from the step after (through W_hh). Read only.
     package var carriedH: DeviceBuffer
-    /// LSTM: in dL/dc' carried from the step after; out dL/dc of the step before.
+    /// LSTM: in dL/dc' — carried from the step after, and at the pass's last step the gradient
+    /// of the final c from outside; out dL/dc of the step before.
     package var carriedC: DeviceBuffer?
     /// Out: dL/d(pre-activations) of the input projection [batch, gates·hidden].
     package var gates: DeviceBuffer
@@ -60,7 +61,7 @@ package struct RecurrentStepGradients {
     /// GRU: out the part of dL/dh (step before) that does not pass through W_hh, dh'·z.
     package var previousH: DeviceBuffer?
 
-    package init(outputGrad: DeviceBuffer, outputGradStride: Int, carriedH: DeviceBuffer, carriedC: DeviceBuffer?,
+    package init(outputGrad: DeviceBuffer?, outputGradStride: Int, carriedH: DeviceBuffer, carriedC: DeviceBuffer?,
                  gates: DeviceBuffer, hiddenGates: DeviceBuffer?, previousH: DeviceBuffer?) {
         (self.outputGrad, self.outputGradStride, self.carriedH, self.carriedC) = (outputGrad, outputGradStride, carriedH, carriedC)
         (self.gates, self.hiddenGates, self.previousH) = (gates, hiddenGates, previousH)
@@ -121,23 +122,30 @@ package struct RecurrentSequence {
     }
 }
 
-/// The gradients of `Backend.recurrentBackward` (all contiguous).
+/// The gradients of `Backend.recurrentBackward` (contiguous except `outputGrad`).
 package struct RecurrentSequenceGradients {
-    /// In: dL/d states [T, N, S, H].
-    package var outputGrad: DeviceBuffer
+    /// In: dL/dh_t from outside, [T, N, H] with rows of H contiguous, steps `outputGradStepStride`
+    /// and rows `outputGradRowStride` elements apart (either may be 0, a broadcast gradient); nil
+    /// when no gradient reaches the hidden states (zeros).
+    package var outputGrad: DeviceBuffer?, outputGradStepStride: Int, outputGradRowStride: Int
     /// Out: dL/d input projections [T, N, G·H].
     package var gates: DeviceBuffer
     /// GRU: out dL/d(W_hh·h + b_hh) [T, N, 3H] (for RNN and LSTM it equals `gates`).
     package var hiddenGates: DeviceBuffer?
-    /// In zeros; out dL/dh0 [N, H] when `needH0` (else unspecified), and for LSTM dL/dc0.
+    /// In zeros; out dL/dh0 [N, H] when `needH0` (else unspecified). LSTM: in dL/d(final c) [N, H]
+    /// from outside (c after the pass's last step; zeros if none), out dL/dc0.
     package var h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool
     /// Out: dL/dW_hh [G·H, H].
     package var weight: DeviceBuffer
 
-    package init(outputGrad: DeviceBuffer, gates: DeviceBuffer, hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?,
-                 needH0: Bool, weight: DeviceBuffer) {
-        (self.outputGrad, self.gates, self.hiddenGates, self.h0, self.c0, self.needH0, self.weight) = (outputGrad, gates, hiddenGates, h0, c0, needH0, weight)
+    package init(outputGrad: DeviceBuffer?, outputGradStepStride: Int, outputGradRowStride: Int, gates: DeviceBuffer,
+                 hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool, weight: DeviceBuffer) {
+        (self.outputGrad, self.outputGradStepStride, self.outputGradRowStride) = (outputGrad, outputGradStepStride, outputGradRowStride)
+        (self.gates, self.hiddenGates, self.h0, self.c0, self.needH0, self.weight) = (gates, hiddenGates, h0, c0, needH0, weight)
     }
+
+    /// Where dL/dh_t from outside starts for step time t (nil: none).
+    package func outputGrad(at t: Int, _ dtype: DType) -> DeviceBuffer? { outputGrad.map { $0 + t * outputGradStepStride * dtype.byteSize } }
 }
 
 extension Backend {
@@ -168,7 +176,7 @@ extension Backend {
             let (t, st) = s.step(i)
             let dhg = (g.hiddenGates ?? g.gates) + t * n * gh * es
             recurrentStepBackward(st, RecurrentStepGradients(
-                outputGrad: g.outputGrad + t * n * s.stateWidth * es, outputGradStride: s.stateWidth, carriedH: g.h0, carriedC: g.c0,
+                outputGrad: g.outputGrad(at: t, s.dtype), outputGradStride: g.outputGradRowStride, carriedH: g.h0, carriedC: g.c0,
                 gates: g.gates + t * n * gh * es, hiddenGates: g.hiddenGates.map { _ in dhg }, previousH: s.kind == .gru ? g.h0 : nil))
             // dL/dh of the state before: through W_hh (GRU: added to the direct part dh'·z).
             if i > 0 || g.needH0 {

@@ -51,11 +51,11 @@ extension ReferenceBackend {
     package func recurrentStepBackward(_ s: RecurrentStep, _ d: RecurrentStepGradients) {
         let (hdim, dt) = (s.hidden, s.dtype)
         let gates = Elements(s.gates, dt), prevH = Elements(s.previousH, dt), out = Elements(s.out, dt)
-        let ext = Elements(d.outputGrad, dt), carried = Elements(d.carriedH, dt), dg = Elements(d.gates, dt)
+        let ext = d.outputGrad.map { Elements($0, dt) }, carried = Elements(d.carriedH, dt), dg = Elements(d.gates, dt)
         let gc = s.kind.gateCount * hdim
         for r in 0..<s.batch {
             let g = r * gc, o = r * s.outStride, e = r * d.outputGradStride
-            func dh(_ j: Int) -> Double { carried[r * hdim + j] + ext[e + j] }
+            func dh(_ j: Int) -> Double { carried[r * hdim + j] + (ext?[e + j] ?? 0) }
             switch s.kind {
             case .rnnTanh, .rnnReLU:
                 for j in 0..<hdim {
@@ -67,7 +67,7 @@ extension ReferenceBackend {
                 for j in 0..<hdim {
                     let (i, f, gg, og) = (gates[g + j], gates[g + hdim + j], gates[g + 2 * hdim + j], gates[g + 3 * hdim + j])
                     let t = tanh(out[o + hdim + j])
-                    let dc = carriedC[r * hdim + j] + ext[e + hdim + j] + dh(j) * og * (1 - t * t)
+                    let dc = carriedC[r * hdim + j] + dh(j) * og * (1 - t * t)
                     dg[g + j] = dc * gg * i * (1 - i)
                     dg[g + hdim + j] = dc * prevC[r * s.previousCStride + j] * f * (1 - f)
                     dg[g + 2 * hdim + j] = dc * i * (1 - gg * gg)

@@ -72,8 +72,8 @@ void nk_recurrent_step_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, floa
 void nk_recurrent_step_f64(int32_t kind, int64_t r0, int64_t r1, int64_t H, double *gates, double *hgates,
                            const double *hbias, const double *ph, int64_t phs, const double *pc, int64_t pcs,
                            double *out, int64_t outs);
-/// Backward: dL/dh' = og (row stride ogs; LSTM: dL/dc' at og + H) + ch [rows, H];
-/// LSTM: cc in dL/dc' carried, out dL/dc before. Writes dgates [rows, G·H] (of the
+/// Backward: dL/dh' = og (row stride ogs; NULL: no gradient from outside) + ch [rows, H];
+/// LSTM: cc in dL/dc' (carried, and from outside), out dL/dc before. Writes dgates [rows, G·H] (of the
 /// pre-activations); GRU also dhgates [rows, 3H] (of W_hh·h + b_hh) and dph [rows, H] (dh'·z).
 void nk_recurrent_step_backward_f32(int32_t kind, int64_t r0, int64_t r1, int64_t H, const float *gates,
                                     const float *hgates, const float *ph, int64_t phs, const float *pc, int64_t pcs,

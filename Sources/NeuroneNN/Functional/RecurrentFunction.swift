@@ -7,6 +7,11 @@ extension Tensor {
     /// the hidden projection W_hh·h of the state before and the cell's fused step kernel — and
     /// `recurrentBackward` the steps in reverse and dW_hh. No tensor or graph node is made per step.
     ///
+    /// Both results are views of the states the forward pass keeps, each with a small node of its
+    /// own that hands its gradient — as it arrives, strided or not — to the one node of the whole
+    /// pass: no [T, N, 2, H] gradient of the states is made and cleared (as selecting h and c out of
+    /// one states tensor would), and a final c nobody uses costs nothing.
+    ///
     /// - Parameters:
     ///   - inputProjection: [T, N, G·H], W_ih·x_t + b_ih for every step at once (one GEMM, made
     ///     by the caller); for RNN and LSTM b_hh is added here too, for GRU it is `hiddenBias`.
@@ -15,9 +20,10 @@ extension Tensor {
     ///   - consumingInputProjection: the caller made `inputProjection` for this call alone and
     ///     reads it no more, so the gate activations are computed over it in place (when it is
     ///     contiguous) instead of in a copy of [T, N, G·H] values.
-    /// - Returns: the states [T, N, S, H]: h_t, and for LSTM (S = 2) c_t after it.
+    /// - Returns: `hidden`, h_t of every step [T, N, H] (in time order also when `reverse`), and for
+    ///   LSTM `finalC`, c after the pass's last step [N, H] (t = T−1, or t = 0 when `reverse`).
     package static func recurrence(_ kind: RecurrentCellKind, inputProjection xp: Tensor, hiddenWeight: Tensor, hiddenBias: Tensor?,
-                                   h0: Tensor?, c0: Tensor?, reverse: Bool, consumingInputProjection: Bool = false) -> Tensor {
+                                   h0: Tensor?, c0: Tensor?, reverse: Bool, consumingInputProjection: Bool = false) -> (hidden: Tensor, finalC: Tensor?) {
         let g = kind.gateCount
         check(xp.rank == 3 && hiddenWeight.rank == 2 && hiddenWeight.shape[0] == g * hiddenWeight.shape[1] && xp.shape[2] == hiddenWeight.shape[0],
               "recurrence: the input projection must be [T, N, \(g)·H] and W_hh [\(g)·H, H], got \(describeShape(xp.shape)) and \(describeShape(hiddenWeight.shape))")
@@ -41,29 +47,34 @@ extension Tensor {
              kind == .lstm ? (c0 ?? Tensor.zeros([n, h], dtype: dt, device: device)).contiguousCopyIfNeeded() : nil)
         }
         let hidden = kind == .gru ? Tensor.empty([steps, n, gh], dtype: dt, device: device) : nil  // GRU: W_hh·h + b_hh of every step
-        let states = Tensor.empty([steps, n, s, h], dtype: dt, device: device)
-        let saved = states.detach()  // what the backward pass reads (no cycle through the graph)
+        let states = Tensor.empty([steps, n, s, h], dtype: dt, device: device)  // h_t (and c_t) of every step
         let sequence = RecurrentSequence(kind: kind, dtype: dt, steps: steps, batch: n, hidden: h, reverse: reverse, gates: gates.buffer,
                                          hiddenGates: hidden?.buffer, hiddenBias: bias?.buffer, weight: w.buffer, h0: first.buffer,
-                                         c0: firstC?.buffer, zeroInitialState: h0 == nil && c0 == nil, states: saved.buffer)
+                                         c0: firstC?.buffer, zeroInitialState: h0 == nil && c0 == nil, states: states.buffer)
         backend.recurrentForward(sequence)
 
         var inputs = [xp, hiddenWeight]
         if let b = hiddenBias { inputs.append(b) }
         if let t = h0 { inputs.append(t) }
         if let t = c0 { inputs.append(t) }
-        return states.recording("RecurrentBackward", inputs) { grad in
-            withExtendedLifetime((gates, hidden, w, bias, first, firstC, saved)) {}
-            let go = grad.contiguousCopyIfNeeded()
+        // The pass's node hangs on a one-element token; `hidden` and `finalC` are views of the saved
+        // states whose nodes leave their gradients in `arriving` and pass the token a zero, so the
+        // token's node runs once, after both (it is an input of each).
+        let arriving = ArrivingGradients()
+        let token = Tensor.zeros([1], dtype: dt, device: device).recording("RecurrentBackward", inputs) { _ in
+            withExtendedLifetime((gates, hidden, w, bias, first, firstC, states)) {}
+            defer { arriving.hidden = nil; arriving.finalC = nil }
+            // dL/dh_t from outside, read where it lies when its rows of H are contiguous
+            let go = arriving.hidden.map { $0.strides[2] == 1 && $0.strides[0] >= 0 && $0.strides[1] >= 0 ? $0 : $0.contiguousCopy() }
             let dGates = Tensor.empty([steps, n, gh], dtype: dt, device: device)
             let dHidden = kind == .gru ? Tensor.empty([steps, n, gh], dtype: dt, device: device) : nil
             let carriedH = Tensor.zeros([n, h], dtype: dt, device: device)
-            let carriedC = kind == .lstm ? Tensor.zeros([n, h], dtype: dt, device: device) : nil
+            let carriedC = kind == .lstm ? (arriving.finalC?.contiguousCopy() ?? Tensor.zeros([n, h], dtype: dt, device: device)) : nil
             let dW = Tensor.empty([gh, h], dtype: dt, device: device)
             let needH0 = h0?._requiresGrad ?? false
             backend.recurrentBackward(sequence, RecurrentSequenceGradients(
-                outputGrad: go.buffer, gates: dGates.buffer, hiddenGates: dHidden?.buffer, h0: carriedH.buffer, c0: carriedC?.buffer,
-                needH0: needH0, weight: dW.buffer))
+                outputGrad: go?.buffer, outputGradStepStride: go?.strides[0] ?? 0, outputGradRowStride: go?.strides[1] ?? 0,
+                gates: dGates.buffer, hiddenGates: dHidden?.buffer, h0: carriedH.buffer, c0: carriedC?.buffer, needH0: needH0, weight: dW.buffer))
             let dhgAll = dHidden ?? dGates
             var grads: [Tensor?] = [dGates, dW]
             if hiddenBias != nil { grads.append(withNoGrad { dhgAll.reshape([steps * n, gh]).sum(dim: 0) }) }
@@ -71,5 +82,21 @@ extension Tensor {
             if c0 != nil { grads.append(carriedC) }
             return grads
         }
+        let tokenGrad = Tensor.zeros([1], dtype: dt, device: device)
+        let hs = states.select(dim: 2, index: 0).recording("RecurrentHidden", [token]) { g in
+            arriving.hidden = g
+            return [tokenGrad]
+        }
+        guard kind == .lstm else { return (hs, nil) }
+        let cN = states.select(dim: 0, index: reverse ? 0 : steps - 1).select(dim: 1, index: 1).recording("RecurrentFinalC", [token]) { g in
+            arriving.finalC = g
+            return [tokenGrad]
+        }
+        return (hs, cN)
     }
+}
+
+/// What the views a recurrence returns received in one backward pass, for the pass's own node.
+private final class ArrivingGradients {
+    var hidden: Tensor?, finalC: Tensor?
 }

@@ -116,14 +116,12 @@ public class RNNBase: Module {
                 // b_hh joins the input projection except in GRU, where r multiplies W_hn·h + b_hn.
                 let projectionBias: Tensor? = mode == .gru ? bih : (bih.map { $0 + bhh! })
                 let xp = flat.linear(weight: wih, bias: projectionBias).reshape([steps, n, whh.shape[0]])
-                let states = Tensor.recurrence(mode.cell, inputProjection: xp, hiddenWeight: whh, hiddenBias: mode == .gru ? bhh : nil,
-                                               h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1,
-                                               consumingInputProjection: true)
-                let hs = states.select(dim: 2, index: 0)  // [T, N, H]
+                let (hs, finalC) = Tensor.recurrence(mode.cell, inputProjection: xp, hiddenWeight: whh, hiddenBias: mode == .gru ? bhh : nil,
+                                                     h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1,
+                                                     consumingInputProjection: true)  // hs [T, N, H]
                 outputs.append(hs)
-                let last = direction == 1 ? 0 : steps - 1
-                lastH.append(hs.select(dim: 0, index: last))
-                if mode == .lstm { lastC.append(states.select(dim: 0, index: last).select(dim: 1, index: 1)) }
+                lastH.append(hs.select(dim: 0, index: direction == 1 ? 0 : steps - 1))
+                if let finalC { lastC.append(finalC) }
             }
             x = d == 2 ? Tensor.cat(outputs, dim: 2) : outputs[0]
             if dropout > 0 && isTraining && layer < numLayers - 1 { x = x.dropout(p: dropout, training: true, generator: generator) }

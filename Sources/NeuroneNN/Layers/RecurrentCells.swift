@@ -49,9 +49,9 @@ public class RNNCellBase: Module {
         }
         let projectionBias: Tensor? = kind == .gru ? biasIH : biasIH.map { $0 + biasHH! }
         let xp = x.linear(weight: weightIH, bias: projectionBias).unsqueeze(0)  // [1, N, G·H]
-        let states = Tensor.recurrence(kind, inputProjection: xp, hiddenWeight: weightHH, hiddenBias: kind == .gru ? biasHH : nil,
-                                       h0: state(h, "hx"), c0: state(c, "cx"), reverse: false, consumingInputProjection: true).select(dim: 0, index: 0)  // [N, S, H]
-        var hOut = states.select(dim: 1, index: 0), cOut = kind == .lstm ? states.select(dim: 1, index: 1) : nil
+        let (hs, finalC) = Tensor.recurrence(kind, inputProjection: xp, hiddenWeight: weightHH, hiddenBias: kind == .gru ? biasHH : nil,
+                                             h0: state(h, "hx"), c0: state(c, "cx"), reverse: false, consumingInputProjection: true)
+        var hOut = hs.select(dim: 0, index: 0), cOut = finalC
         if unbatched { hOut = hOut.squeeze(0); cOut = cOut?.squeeze(0) }
         return (hOut, cOut)
     }

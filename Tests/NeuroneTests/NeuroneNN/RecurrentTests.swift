@@ -194,6 +194,51 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// The recurrence's outputs reached one at a time: only the final c (no gradient reaches the
+    /// hidden states), only the last step of a batch-first output (a transposed, mostly-zero
+    /// gradient read where it lies), only h_n — on the CPU's packed float32 path against the
+    /// reference device, and by finite differences in float64.
+    func testGradientsThroughOneOutputAtATime() throws {
+        let gen = Generator(seed: 9)
+        let layer = LSTM(5, 24, batchFirst: true, bidirectional: true, generator: gen)
+        layer.to(.cpu)
+        let twin = LSTM(5, 24, batchFirst: true, bidirectional: true)
+        try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
+        twin.to(.reference)
+        let x = Tensor.uniform([13, 7, 5], low: -1, high: 1, generator: gen)
+        let w = Tensor.uniform([13, 48], low: -1, high: 1, generator: gen)
+        let losses: [(String, (Tensor, Tensor, Tensor, Tensor) -> Tensor)] = [
+            ("final c only", { _, _, c, _ in c.sum() }),
+            ("last step of the output", { out, _, _, w in (out.select(dim: 1, index: -1) * w).sum() }),
+            ("h_n only", { _, h, _, _ in (h * h).sum() }),
+        ]
+        for (name, loss) in losses {
+            var grads: [[Tensor]] = []
+            for (model, device) in [(layer, Device.cpu), (twin, Device.reference)] {
+                model.zeroGrad()
+                let xs = x.to(device: device).detach()
+                xs.requiresGrad = true
+                let r = model.run(xs, h0: nil, c0: nil)
+                loss(r.output, r.h, r.c!, w.to(device: device)).backward()
+                grads.append([xs.grad!] + model.parameters().map { $0.grad! })
+            }
+            for (k, (a, b)) in zip(grads[0], grads[1]).enumerated() {
+                assertClose(a, b.to(device: .cpu).to(.float64), "\(name): tensor \(k)", tol: 1e-4)
+            }
+            XCTAssertGreaterThan(grads[0][0].abs().max().item(), 1e-3, "\(name): the input's gradient is not zero")
+        }
+        let small = LSTM(2, 3, batchFirst: true, dtype: .float64, generator: gen)
+        let inputs = [Tensor.uniform([2, 6, 2], low: -1, high: 1, dtype: .float64, generator: gen)] + small.flatWeights.map { $0.wrappedValue.detach() }
+        for (name, pick) in [("final c", { (r: (output: Tensor, h: Tensor, c: Tensor?)) in r.c! }),
+                             ("last step", { r in r.output.select(dim: 1, index: -1) })] {
+            let result = gradcheck({ xs in
+                for (k, p) in small.flatWeights.enumerated() { p.wrappedValue = xs[1 + k] }
+                return pick(small.run(xs[0], h0: nil, c0: nil)).reshape([-1])
+            }, inputs: inputs)
+            XCTAssertTrue(result.passed, "\(name): \(result)")
+        }
+    }
+
     /// PyTorch's parameter names and shapes, in its order; printing as PyTorch does.
     func testStateDictNamesAndDescription() {
         let lstm = LSTM(10, 20, numLayers: 2, bidirectional: true)
