@@ -22,6 +22,8 @@ static inline void tanh_f64(const double *x, double *y, int64_t n) { for (int64_
 
 // Rows are processed in chunks of CH units so that tanh(c') of a row fits a stack buffer.
 #define CH 256
+// The gradient from outside at a step's h (NULL: none arrives, zeros).
+#define EXT(e, j) ((e) ? (e)[j] : 0)
 
 #define DEFINE_BODIES(SUFFIX, T)                                                                              \
 static inline __attribute__((always_inline)) void step_##SUFFIX(                                              \
@@ -58,13 +60,13 @@ static inline __attribute__((always_inline)) void step_backward_##SUFFIX(       
         int64_t phs, const T *pc, int64_t pcs, const T *out, int64_t outs, const T *og, int64_t ogs,          \
         const T *ch, T *cc, T *dgates, T *dhgates, T *dph) {                                                  \
     for (int64_t r = r0; r < r1; r++) {                                                                       \
-        const T *o = out + r * outs, *e = og ? og + r * ogs : 0, *carried = ch + r * H;                   \
+        const T *o = out + r * outs, *e = og ? og + r * ogs : 0, *carried = ch + r * H;                       \
         if (kind == NK_RECURRENT_RNN_TANH || kind == NK_RECURRENT_RNN_RELU) {                                 \
             T *d = dgates + r * H;                                                                            \
             if (kind == NK_RECURRENT_RNN_TANH)                                                                \
-                for (int64_t j = 0; j < H; j++) { T h = o[j]; d[j] = (carried[j] + (e ? e[j] : (T)0)) * (1 - h * h); }     \
+                for (int64_t j = 0; j < H; j++) { T h = o[j]; d[j] = (carried[j] + EXT(e, j)) * (1 - h * h); } \
             else                                                                                              \
-                for (int64_t j = 0; j < H; j++) { T dh = carried[j] + (e ? e[j] : (T)0); d[j] = o[j] > 0 ? dh : 0; }       \
+                for (int64_t j = 0; j < H; j++) { T dh = carried[j] + EXT(e, j); d[j] = o[j] > 0 ? dh : 0; }  \
         } else if (kind == NK_RECURRENT_LSTM) {                                                               \
             const T *g = gates + r * 4 * H, *cp = pc + r * pcs, *c = o + H;                                   \
             T *d = dgates + r * 4 * H, *dc = cc + r * H;                                                      \
@@ -75,7 +77,7 @@ static inline __attribute__((always_inline)) void step_backward_##SUFFIX(       
                 for (int64_t k = 0; k < len; k++) {                                                           \
                     int64_t j = j0 + k;                                                                       \
                     T i = g[j], f = g[H + j], gg = g[2 * H + j], og_ = g[3 * H + j], t = tc[k];               \
-                    T dh = carried[j] + (e ? e[j] : (T)0);                                                                 \
+                    T dh = carried[j] + EXT(e, j);                                                            \
                     T dcv = dc[j] + dh * og_ * (1 - t * t);                                                   \
                     d[j] = dcv * gg * i * (1 - i);                                                            \
                     d[H + j] = dcv * cp[j] * f * (1 - f);                                                     \
@@ -90,7 +92,7 @@ static inline __attribute__((always_inline)) void step_backward_##SUFFIX(       
             T *d = dgates + r * 3 * H, *dhg = dhgates + r * 3 * H, *dp = dph + r * H;                         \
             for (int64_t j = 0; j < H; j++) {                                                                 \
                 T rr = g[j], z = g[H + j], n = g[2 * H + j], hn = hg[2 * H + j];                              \
-                T dh = carried[j] + (e ? e[j] : (T)0);                                                                     \
+                T dh = carried[j] + EXT(e, j);                                                                \
                 T dpn = dh * (1 - z) * (1 - n * n);                                                           \
                 T dpr = dpn * hn * rr * (1 - rr);                                                             \
                 T dpz = dh * (hp[j] - n) * z * (1 - z);                                                       \

@@ -59,7 +59,8 @@ extension Tensor {
         if let t = c0 { inputs.append(t) }
         // The pass's node hangs on a one-element token; `hidden` and `finalC` are views of the saved
         // states whose nodes leave their gradients in `arriving` and pass the token a zero, so the
-        // token's node runs once, after both (it is an input of each).
+        // token's node runs once, after both (it is an input of each). All three are named
+        // RecurrentBackward, as the outputs of PyTorch's RNN ops share one grad_fn.
         let arriving = ArrivingGradients()
         let token = Tensor.zeros([1], dtype: dt, device: device).recording("RecurrentBackward", inputs) { _ in
             withExtendedLifetime((gates, hidden, w, bias, first, firstC, states)) {}
@@ -83,12 +84,12 @@ extension Tensor {
             return grads
         }
         let tokenGrad = Tensor.zeros([1], dtype: dt, device: device)
-        let hs = states.select(dim: 2, index: 0).recording("RecurrentHidden", [token]) { g in
+        let hs = states.select(dim: 2, index: 0).recording("RecurrentBackward", [token]) { g in
             arriving.hidden = g
             return [tokenGrad]
         }
         guard kind == .lstm else { return (hs, nil) }
-        let cN = states.select(dim: 0, index: reverse ? 0 : steps - 1).select(dim: 1, index: 1).recording("RecurrentFinalC", [token]) { g in
+        let cN = states.select(dim: 0, index: reverse ? 0 : steps - 1).select(dim: 1, index: 1).recording("RecurrentBackward", [token]) { g in
             arriving.finalC = g
             return [tokenGrad]
         }
