@@ -51,7 +51,8 @@ public enum ModelSpec {
             let limit = CheckedSize.allocationLimit == CheckedSize.physicalMemory
                 ? "this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory"
                 : "the limit of \(CheckedSize.describe(bytes: CheckedSize.allocationLimit))"
-            throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) = \(n) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than \(limit)")
+            let count = factors.count > 1 ? "\(factors.map(String.init).joined(separator: "×")) = \(n)" : "\(n)"
+            throw ModelSpecError("\(t.location): its weights would hold \(count) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than \(limit)")
         }
         // Within the machine's memory, the allocation may still be refused (a process limit such
         // as ulimit -v, or memory in use): ask the allocator first, so that a refusal is this
@@ -403,6 +404,7 @@ public enum ModelSpec {
         case "batchnorm":
             let a = try Args(t, ["eps", "momentum"])
             let eps = try a.double("eps", 1e-5), m = try a.double("momentum", 0.1)
+            if (1...3).contains(shape.count) { try checkWeights(t, [4, shape[0]], dtype) }  // weight, bias, running mean and variance
             switch shape.count {
             case 1: return (BatchNorm1d(shape[0], eps: eps, momentum: m, dtype: dtype), shape)
             case 2: return (BatchNorm1d(shape[0], eps: eps, momentum: m, dtype: dtype), shape)
@@ -411,6 +413,7 @@ public enum ModelSpec {
             }
         case "layernorm":
             let a = try Args(t, ["eps"])
+            try checkWeights(t, [2, shape.last!], dtype)  // weight and bias
             return (LayerNorm([shape.last!], eps: try a.double("eps", 1e-5), dtype: dtype), shape)
         case "embedding":
             let a = try Args(t, ["num", "dim", "padding_idx"])
@@ -516,6 +519,7 @@ public enum ModelSpec {
         case "prelu":
             let a = try Args(t, ["per_channel", "init"])
             let perChannel = try a.bool("per_channel", false)
+            if perChannel { try checkWeights(t, [shape[0]], dtype) }
             return (PReLU(numParameters: perChannel ? shape[0] : 1, initialValue: try a.double("init", 0.25), dtype: dtype), shape)
         case "elu":
             let a = try Args(t, ["alpha"])

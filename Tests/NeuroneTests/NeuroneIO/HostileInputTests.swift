@@ -170,6 +170,17 @@ final class HostileInputTests: XCTestCase {
         // device, which the meta pass mixed with its own
         let even = try ModelSpec.build("conv(8,4,padding=same) batchnorm relu avgpool(1) adaptiveavgpool(1) flatten linear(4)", input: [3, 16, 16])
         XCTAssertEqual(even.summary(input: [3, 16, 16]).layers.map { $0.outputShape }.first, [8, 16, 16])
+        // found by the fuzz target (out of memory, Fuzz/crashes/model-spec): layernorm, batchnorm and
+        // a per-channel prelu made their weights without weighing them first
+        let limit = CheckedSize.allocationLimit
+        CheckedSize.allocationLimit = 64 << 20
+        defer { CheckedSize.allocationLimit = limit }
+        assertError(try ModelSpec.build("gelu(approximate=tanh) flatten layernorm litmax", input: [318238284]),
+                    contains: "layer 3 'layernorm' (column 32): its weights would hold 2×318238284 = 636476568 values (2.5 GB in float32), more than the limit of 67 MB")
+        assertError(try ModelSpec.build("batchnorm", input: [8388608]), contains: "'batchnorm' (column 1): its weights would hold 4×8388608 = 33554432 values")
+        assertError(try ModelSpec.build("prelu(per_channel=true)", input: [16777217, 1]), contains: "its weights would hold 16777217 values (67 MB in float32), more than the limit of 67 MB")
+        XCTAssertEqual(try ModelSpec.build("layernorm batchnorm prelu(per_channel=true)", input: [4194304]).parameters().map(\.count).reduce(0, +),
+                       5 * 4194304, "within the limit (64 MiB for batchnorm's four vectors): made")
         // an overflowing multiplication count saturates instead of trapping
         XCTAssertEqual(ModelSummary.multiplications(Conv2d(1, 2, kernelSize: [3]), input: [1, 3037000502, 3037000502], output: [2, 3037000500, 3037000500]), .max)
     }

@@ -227,6 +227,19 @@ final class RecurrentTests: XCTestCase {
             }
             XCTAssertGreaterThan(grads[0][0].abs().max().item(), 1e-3, "\(name): the input's gradient is not zero")
         }
+        // A graph kept for a second pass: what the first pass handed over is not read again.
+        let lstm = LSTM(4, 6, generator: gen)
+        let input = Tensor.uniform([5, 3, 4], low: -1, high: 1, generator: gen)
+        let xs = input.detach().requiringGrad()
+        let r = lstm.run(xs, h0: nil, c0: nil)
+        (r.output.sum() + r.c!.sum()).backward(retainGraph: true)
+        xs.grad = nil
+        r.c!.sum().backward(retainGraph: true)
+        let again = xs.grad!.toArray(as: Float.self)
+        let fresh = input.detach().requiringGrad()
+        lstm.run(fresh, h0: nil, c0: nil).c!.sum().backward()
+        XCTAssertEqual(again, fresh.grad!.toArray(as: Float.self), "the final c's gradient through a retained graph")
+
         let small = LSTM(2, 3, batchFirst: true, dtype: .float64, generator: gen)
         let inputs = [Tensor.uniform([2, 6, 2], low: -1, high: 1, dtype: .float64, generator: gen)] + small.flatWeights.map { $0.wrappedValue.detach() }
         for (name, pick) in [("final c", { (r: (output: Tensor, h: Tensor, c: Tensor?)) in r.c! }),
