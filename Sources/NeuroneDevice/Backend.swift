@@ -141,8 +141,9 @@ package protocol Backend {
     /// c') to `out` and leaves the activations in place for `recurrentStepBackward`.
     func recurrentStep(_ s: RecurrentStep)
     /// The backward pass of the same step (after `recurrentStep` ran on `s`, whose `out` holds h'
-    /// and c'): with dL/dh' = outputGrad + carriedH (and likewise c'), writes the gradients of the
-    /// pre-activations, and of the state before where it does not pass through W_hh.
+    /// and c'): with dL/dh' = outputGrad (nil: zeros) + carriedH and, for LSTM, dL/dc' = carriedC,
+    /// writes the gradients of the pre-activations, and of the state before where it does not pass
+    /// through W_hh.
     func recurrentStepBackward(_ s: RecurrentStep, _ g: RecurrentStepGradients)
     /// One direction of a recurrent layer over all its steps (`RecurrentSequence`): the hidden
     /// projection and the cell of every step in order. `stepwiseRecurrentForward` does it from
