@@ -491,12 +491,211 @@ __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int
     SHORT_DISPATCH(SHORT_CASE)
     return 0;
 }
+
+// The same two kernels with AVX-512 (CPU level 2), for the same shapes: 16-lane vectors, so that a
+// row of up to 32 scores is NV = ⌈S/16⌉ ≤ 2 registers and a head row of D ≤ 32 values DV = ⌈D/16⌉
+// ≤ 2 (D = 8 or 24: the last vector masked); four query (or key) rows at a time, so that each
+// vector loaded from Kᵀ, Vᵀ, V, K, Q or dO serves four multiply-adds and two score vectors give
+// eight independent FMA chains (enough for the two 512-bit FMA units of an Intel Xeon). Masked
+// loads and stores replace the padded copies at the ends of rows. On Zen 4, which splits each
+// 512-bit operation in two, the gain is in the instructions decoded per multiply-add.
+
+/* 2^x for x ≤ 0 on sixteen lanes: exp2_nonpos8's polynomial, range and NaN */
+NK_AVX512_INLINE __m512 exp2_nonpos16(__m512 x) {
+    const __m512 lo = _mm512_set1_ps(-125.0f);
+    __m512 v = _mm512_max_ps(lo, x); /* max(lo, NaN) is NaN */
+    __m512 n = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_sub_ps(v, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.339887440266574E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.618437357674640E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.550332471162809E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.402264791363012E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.931472028550421E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512i b = _mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvttps_epi32(n), 23));
+    /* 0 where x < −125 (and −inf); NaN compares unordered and is kept */
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), _mm512_castsi512_ps(b));
+}
+/* Four output rows o[r] = inv[r]·Σ_t c[r][t·cs]·src[t·ss + ·] for t < n (rows of src DV vectors
+   wide, the last one's lanes dm; coefficients at stride cs: rows of numerators, or columns of a
+   row-major matrix); only the first `rows` outputs are stored (the others are clamped repeats).
+   Two source rows per step into separate accumulators (independent FMA chains). */
+NK_AVX512_INLINE void attn_comb4_avx512(const int DV, __mmask16 dm, int64_t n, const float *const c[4], int64_t cs,
+    const float inv[4], const float *src, int64_t ss, float *const o[4], int64_t rows) {
+    __m512 a[4][2], b[4][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++)
+        for (int d = 0; d < DV; d++) a[r][d] = b[r][d] = _mm512_setzero_ps();
+    int64_t t = 0;
+    for (; t + 2 <= n; t += 2) {
+        const float *r0 = src + t * ss, *r1 = r0 + ss;
+        __m512 x[2], y[2];
+        for (int d = 0; d < DV; d++) {
+            const __mmask16 m = d == DV - 1 ? dm : (__mmask16)0xFFFF;
+            x[d] = _mm512_maskz_loadu_ps(m, r0 + 16 * d); y[d] = _mm512_maskz_loadu_ps(m, r1 + 16 * d);
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            const __m512 w0 = _mm512_set1_ps(c[r][t * cs]), w1 = _mm512_set1_ps(c[r][(t + 1) * cs]);
+            for (int d = 0; d < DV; d++) { a[r][d] = _mm512_fmadd_ps(w0, x[d], a[r][d]); b[r][d] = _mm512_fmadd_ps(w1, y[d], b[r][d]); }
+        }
+    }
+    if (t < n) {
+        const float *r0 = src + t * ss;
+        __m512 x[2];
+        for (int d = 0; d < DV; d++) x[d] = _mm512_maskz_loadu_ps(d == DV - 1 ? dm : (__mmask16)0xFFFF, r0 + 16 * d);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            const __m512 w0 = _mm512_set1_ps(c[r][t * cs]);
+            for (int d = 0; d < DV; d++) a[r][d] = _mm512_fmadd_ps(w0, x[d], a[r][d]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        if (r >= rows) break;
+        const __m512 s = _mm512_set1_ps(inv[r]);
+        for (int d = 0; d < DV; d++)
+            _mm512_mask_storeu_ps(o[r] + 16 * d, d == DV - 1 ? dm : (__mmask16)0xFFFF, _mm512_mul_ps(_mm512_add_ps(a[r][d], b[r][d]), s));
+    }
+}
+/* Forward of one block (as attn_fwd_short_avx2). work: Kᵀ [D, SP], numerators [L4, SP], reciprocal
+   sums [L4] (SP = 16·NV, L4 = L rounded up to 4). */
+NK_AVX512_INLINE void attn_fwd_short_avx512(const int NV, const int DV, int64_t L, int64_t S, int64_t D, float scale,
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p,
+    float *o, int64_t os, float *work) {
+    const int64_t SP = 16 * NV, L4 = (L + 3) & ~(int64_t)3;
+    float *kt = work, *e = kt + D * SP, *inv = e + L4 * SP;
+    transpose_k8(S, D, k, ks, SP, kt);
+    const __mmask16 sm = nk_live_mask16(S - 16 * (NV - 1)), dm = nk_live_mask16(D - 16 * (DV - 1));
+    const __m512 sc = _mm512_set1_ps(scale * NK_LOG2E), log2e = _mm512_set1_ps(NK_LOG2E), ninf = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < L; i += 4) {
+        int64_t row[4]; /* rows past L repeat the last one; their results are not stored */
+        for (int r = 0; r < 4; r++) row[r] = i + r < L ? i + r : L - 1;
+        __m512 s[4][2];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < NV; c++) s[r][c] = _mm512_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            const float *kr = kt + d * SP;
+            __m512 kv[2];
+            for (int c = 0; c < NV; c++) kv[c] = _mm512_loadu_ps(kr + 16 * c);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 4; r++) {
+                const __m512 a = _mm512_set1_ps(q[row[r] * qs + d]);
+                for (int c = 0; c < NV; c++) s[r][c] = _mm512_fmadd_ps(a, kv[c], s[r][c]);
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < NV; c++) {
+                s[r][c] = _mm512_mul_ps(s[r][c], sc);
+                if (mask) s[r][c] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(c == NV - 1 ? sm : (__mmask16)0xFFFF, mask + row[r] * S + 16 * c), log2e, s[r][c]);
+            }
+            s[r][NV - 1] = _mm512_mask_mov_ps(ninf, sm, s[r][NV - 1]); /* padding: exp gives 0 */
+            float mx = _mm512_reduce_max_ps(NV == 2 ? _mm512_max_ps(s[r][0], s[r][1]) : s[r][0]);
+            if (mx == -INFINITY) mx = 0; /* a fully masked row gives NaN below, as in PyTorch */
+            const __m512 b = _mm512_set1_ps(mx);
+            __m512 t = _mm512_setzero_ps();
+            for (int c = 0; c < NV; c++) {
+                s[r][c] = exp2_nonpos16(_mm512_sub_ps(s[r][c], b));
+                t = _mm512_add_ps(t, s[r][c]);
+                _mm512_storeu_ps(e + (i + r) * SP + 16 * c, s[r][c]);
+            }
+            const float rs = 1.0f / _mm512_reduce_add_ps(t);
+            inv[i + r] = rs;
+            if (p && i + r < L)
+                for (int c = 0; c < NV; c++)
+                    _mm512_mask_storeu_ps(p + (i + r) * S + 16 * c, c == NV - 1 ? sm : (__mmask16)0xFFFF, _mm512_mul_ps(s[r][c], _mm512_set1_ps(rs)));
+        }
+    }
+    for (int64_t i = 0; i < L; i += 4) {
+        const float *c[4];
+        float *out[4];
+        for (int r = 0; r < 4; r++) { c[r] = e + (i + r) * SP; out[r] = o + (i + r < L ? i + r : L - 1) * os; }
+        attn_comb4_avx512(DV, dm, S, c, 1, inv + i, v, vs, out, L - i);
+    }
+}
+/* Backward of one block (as attn_bwd_short_avx2), four query rows, then four keys, at a time.
+   work: Vᵀ [D, SP], dS [L4, SP]. */
+NK_AVX512_INLINE void attn_bwd_short_avx512(const int NV, const int DV, int64_t L, int64_t S, int64_t D, float scale,
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p,
+    const float *go, int64_t gos, float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
+    const int64_t SP = 16 * NV;
+    float *vt = work, *ds = vt + D * SP;
+    transpose_k8(S, D, v, vs, SP, vt);
+    const __mmask16 sm = nk_live_mask16(S - 16 * (NV - 1)), dm = nk_live_mask16(D - 16 * (DV - 1));
+    const __m512 sc = _mm512_set1_ps(scale);
+    const float one[4] = {1, 1, 1, 1};
+    for (int64_t i = 0; i < L; i += 4) {
+        int64_t row[4];
+        for (int r = 0; r < 4; r++) row[r] = i + r < L ? i + r : L - 1;
+        __m512 dp[4][2];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < NV; c++) dp[r][c] = _mm512_setzero_ps();
+        for (int64_t d = 0; d < D; d++) {
+            const float *vr = vt + d * SP;
+            __m512 w[2];
+            for (int c = 0; c < NV; c++) w[c] = _mm512_loadu_ps(vr + 16 * c);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 4; r++) {
+                const __m512 a = _mm512_set1_ps(go[row[r] * gos + d]);
+                for (int c = 0; c < NV; c++) dp[r][c] = _mm512_fmadd_ps(a, w[c], dp[r][c]);
+            }
+        }
+        const float *cr[4];
+        float *out[4];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            __m512 pr[2];
+            for (int c = 0; c < NV; c++) pr[c] = _mm512_maskz_loadu_ps(c == NV - 1 ? sm : (__mmask16)0xFFFF, p + row[r] * S + 16 * c); /* 0 past S */
+            __m512 t = _mm512_mul_ps(pr[0], dp[r][0]);
+            if (NV == 2) t = _mm512_fmadd_ps(pr[1], dp[r][1], t);
+            const __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(t));
+            float *dr = ds + (i + r) * SP;
+            for (int c = 0; c < NV; c++) _mm512_storeu_ps(dr + 16 * c, _mm512_mul_ps(_mm512_mul_ps(pr[c], _mm512_sub_ps(dp[r][c], dot)), sc));
+            cr[r] = dr; out[r] = gq + row[r] * gqs;
+        }
+        attn_comb4_avx512(DV, dm, S, cr, 1, one, k, ks, out, L - i); /* dQ = dS·K */
+    }
+    for (int64_t j = 0; j < S; j += 4) {
+        const float *cp[4], *cd[4];
+        float *ov[4], *ok[4];
+        for (int r = 0; r < 4; r++) {
+            const int64_t jj = j + r < S ? j + r : S - 1;
+            cp[r] = p + jj; cd[r] = ds + jj; ov[r] = gv + jj * gvs; ok[r] = gk + jj * gks;
+        }
+        attn_comb4_avx512(DV, dm, L, cp, S, one, go, gos, ov, S - j);  /* dV = Pᵀ·dO */
+        attn_comb4_avx512(DV, dm, L, cd, SP, one, q, qs, ok, S - j);   /* dK = dSᵀ·Q */
+    }
+}
+/* The shapes the AVX-512 kernels take: those of SHORT_DISPATCH, as (NV, DV) in 16-lane vectors */
+#define SHORT512_DISPATCH(CASE)                                                                        \
+    if (S >= 1 && S <= 32 && D >= 8 && D <= 32 && D % 8 == 0 && L >= 1) {                             \
+        switch ((S + 15) / 16 * 4 + (D + 15) / 16) { CASE(1, 1) CASE(1, 2) CASE(2, 1) CASE(2, 2) }       \
+    }
+#define SHORT512_CASE(NV, DV) case (NV) * 4 + (DV): attn_fwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
+#define SHORT512_BWD_CASE(NV, DV) case (NV) * 4 + (DV): attn_bwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
+NK_AVX512 static int attn_fwd_short512_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    SHORT512_DISPATCH(SHORT512_CASE)
+    return 0;
+}
+NK_AVX512 static int attn_bwd_short512_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+    float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
+    SHORT512_DISPATCH(SHORT512_BWD_CASE)
+    return 0;
+}
 #endif
 
 #ifdef NK_X86
-/* the short-sequence AVX2 kernel when the CPU level allows it and the shape fits */
-#define SHORT_FWD_f32 do { if (nk_cpu_level() >= 1 && attn_fwd_short_f32(FWD_CALL)) return; } while (0)
-#define SHORT_BWD_f32 do { if (nk_cpu_level() >= 1 && attn_bwd_short_f32(BWD_CALL)) return; } while (0)
+/* the short-sequence kernels (AVX-512, else AVX2) when the CPU level allows them and the shape fits */
+#define SHORT_FWD_f32 do { int lv_ = nk_cpu_level(); \
+    if ((lv_ >= 2 && attn_fwd_short512_f32(FWD_CALL)) || (lv_ >= 1 && attn_fwd_short_f32(FWD_CALL))) return; } while (0)
+#define SHORT_BWD_f32 do { int lv_ = nk_cpu_level(); \
+    if ((lv_ >= 2 && attn_bwd_short512_f32(BWD_CALL)) || (lv_ >= 1 && attn_bwd_short_f32(BWD_CALL))) return; } while (0)
 #else
 #define SHORT_FWD_f32 do { } while (0)
 #define SHORT_BWD_f32 do { } while (0)

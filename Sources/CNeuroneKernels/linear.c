@@ -209,10 +209,6 @@ __attribute__((target("avx2,fma"))) static void wgrad_avx2(const float *pa, cons
 // N are masked (one __mmask16 for the last panel), never stored. On CPUs with two 512-bit FMA
 // units (Intel Xeon) this doubles the multiply-adds per instruction; on Zen 4, which splits each
 // 512-bit operation in two, it halves the instructions the front end decodes per multiply-add.
-#define NK_AVX512_INLINE __attribute__((target("avx512f,avx512dq,avx2,fma"))) static inline __attribute__((always_inline))
-#define NK_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
-
-static inline __mmask16 nk_live_mask16(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u); }
 
 // MR rows (from x at row stride ldx) × NP panels (the first at pb, the next K·16 values on); b:
 // the NP bias vectors, or rb the MR rows' biases; last: the live columns of panel NP − 1; add:

@@ -1,4 +1,4 @@
-// Small AVX2 helpers shared by the intrinsics kernels (attention.c, linear.c); x86 only.
+// Small AVX2 and AVX-512 helpers shared by the intrinsics kernels (attention.c, linear.c); x86 only.
 #ifndef NEURONE_NK_AVX2_H
 #define NEURONE_NK_AVX2_H
 #if defined(__x86_64__) || defined(__i386__)
@@ -7,6 +7,13 @@
 
 // For helpers written with AVX2 intrinsics: inlined into callers compiled for AVX2 and FMA.
 #define NK_AVX2_INLINE __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+// For helpers and kernels written with AVX-512 intrinsics (the CPU level 2 of cpu_level.h).
+#define NK_AVX512_INLINE __attribute__((target("avx512f,avx512dq,avx2,fma"))) static inline __attribute__((always_inline))
+#define NK_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
+
+// The first `left` lanes of a 16-lane vector (all of them when left ≥ 16): the columns that
+// exist in the last 16-wide block of a row.
+static inline __mmask16 nk_live_mask16(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u); }
 
 // The transpose of the 8×8 block whose rows are r[0..7]: t[a] = column a of the block.
 NK_AVX2_INLINE void nk_transpose8x8(const __m256 r[8], __m256 t[8]) {

@@ -30,13 +30,13 @@ extension CPUBackend {
     package func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
                            gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {
         let (dt, n, l, s, h, d) = (p.dtype, p.batch, p.queries, p.keys, p.heads, p.headDim)
-        let e = h * d, es = dt.byteSize, scale = 1 / Double(d).squareRoot(), sp = (s + 7) / 8 * 8
+        let e = h * d, es = dt.byteSize, scale = 1 / Double(d).squareRoot()
         let (qd, kd, vd, pd, god) = (q.buffer.pointer, k.buffer.pointer, v.buffer.pointer, probabilities.pointer, gradOut.pointer)
         let (gqd, gkd, gvd) = (gq.buffer.pointer, gk.buffer.pointer, gv.buffer.pointer)
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
-                let work = self.scratch((d + l + 1) * sp + 32, dt)
+                let work = self.scratch(Self.attentionBackwardWorkCount(l: l, s: s, d: d), dt)
                 for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                     let (ni, hi) = (b / h, b % h)
                     let qp = qd + (ni * q.batchStride + hi * d) * es, kp = kd + (ni * k.batchStride + hi * d) * es
@@ -62,8 +62,10 @@ extension CPUBackend {
         }
     }
 
-    /// Values of scratch one forward block needs (nk_attention_fwd_f32): (D + L)·roundUp(S, 8) + L·S + 192.
-    static func attentionWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l) * ((s + 7) / 8 * 8) + l * s + 192 }
+    /// Values of scratch one forward block needs (nk_attention_fwd_f32): (D + L + 4)·roundUp(S, 16) + L·S + 192.
+    static func attentionWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l + 4) * ((s + 15) / 16 * 16) + l * s + 192 }
+    /// Values of scratch one backward block needs (nk_attention_bwd_f32): (D + L + 4)·roundUp(S, 16) + 32.
+    static func attentionBackwardWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l + 4) * ((s + 15) / 16 * 16) + 32 }
 
     /// One (sample, head) block of the forward kernel (see nk_attention_fwd_f32): row strides in
     /// elements, `p` receives the probabilities [L, S] (nil: not wanted), `work` holds

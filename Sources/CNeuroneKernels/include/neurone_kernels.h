@@ -172,9 +172,9 @@ int64_t nk_im2col_kpanels_scratch(const int64_t *g);
 /// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
 /// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O
 /// are L or S rows of D contiguous values at the given row strides (in elements). p may be NULL
-/// when the probabilities are not wanted. With SP = S rounded up to a multiple of 8, the forward
-/// pass's work holds (D + L)·SP + L·S + 192 values. The backward pass overwrites gq, gk, gv from
-/// the output gradient go and the saved P; its work holds (D + L + 1)·SP + 32 values.
+/// when the probabilities are not wanted. With SP = S rounded up to a multiple of 16, the forward
+/// pass's work holds (D + L + 4)·SP + L·S + 192 values. The backward pass overwrites gq, gk, gv from
+/// the output gradient go and the saved P; its work holds (D + L + 4)·SP + 32 values.
 void nk_attention_fwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
                           const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work);
 void nk_attention_bwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,

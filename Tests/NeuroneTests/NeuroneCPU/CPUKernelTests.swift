@@ -50,12 +50,14 @@ final class CPUKernelTests: XCTestCase {
     }
 
     /// The float32 kernel for short key sequences (S ≤ 32, D = 8, 16, 24, 32: one to four score
-    /// vectors per row, one to four output vectors, base-2 softmax in registers) against the
-    /// float64 composite ops: odd and even L, S at and between multiples of 8, strided rows, with
+    /// vectors per row, one to four output vectors, base-2 softmax in registers; AVX-512 or AVX2 as
+    /// NEURONE_KERNEL allows) against the float64 composite ops: L in and between groups of 2 and 4
+    /// rows, S at and between multiples of 8 and 16, D with a half-filled last 16-lane vector, strided rows, with
     /// and without a mask (hidden keys get probability exactly 0; a fully hidden row gives NaN, as
     /// in PyTorch), probabilities kept or not.
     func testShortSequenceAttentionKernelMatchesFloat64() {
-        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8)] {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8),
+                          (5, 16, 16), (3, 31, 24), (8, 19, 8)] {
             let h = 2, n = 2
             let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
             var hidden = [Double](repeating: 0, count: l * s)
@@ -91,13 +93,15 @@ final class CPUKernelTests: XCTestCase {
         XCTAssertTrue(out[0..<8].allSatisfy { $0.isFinite } && out[8..<16].allSatisfy { $0.isNaN }, "\(out)")
     }
 
-    /// The float32 backward for short key sequences (S ≤ 32, D = 8…32: dP, dS and dQ per pair of
-    /// query rows, dK and dV per pair of keys, all in registers) against the float64 kernel (itself
-    /// gradient-checked): odd and even L and S, S at and between multiples of 8, separate q, k, v
-    /// with strided rows and a mask, and the packed [N, L, 3E] projection of self-attention whose
+    /// The float32 backward for short key sequences (S ≤ 32, D = 8…32: dP, dS and dQ per pair (AVX2)
+    /// or group of four (AVX-512) query rows, dK and dV per pair or four keys, all in registers)
+    /// against the float64 kernel (itself gradient-checked): L and S in and between groups of 2 and
+    /// 4, S at and between multiples of 8 and 16, separate q, k, v with strided rows and a mask, and
+    /// the packed [N, L, 3E] projection of self-attention whose
     /// one gradient holds the three (row stride 3E).
     func testShortSequenceAttentionBackwardMatchesFloat64() {
-        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8), (9, 3, 16)] {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (4, 8, 8), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8), (9, 3, 16),
+                          (5, 16, 16), (3, 31, 24), (8, 19, 8), (17, 17, 24)] {
             let h = 2, n = 2
             let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d])
             let seed = r([n, l, h * d])
