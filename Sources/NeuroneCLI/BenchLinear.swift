@@ -14,7 +14,8 @@ struct BenchLinear: ParsableCommand {
             are the attention model's projections per chunk of 9 samples, its token embedding at \
             batch 256, and lenet5's first dense layer. Both paths run every shape here, although \
             Linear itself takes the packed kernel only for inputs of up to 512 features (9216 on \
-            AVX-512 CPUs) and at least 192 rows (Tensor.linearKernels). The two paths alternate, one timed run each, and the \
+            AVX-512 CPUs) and at least 192 rows, or on AVX-512 CPUs fewer rows with at least 64 \
+            outputs (W's panels then split over the threads; Tensor.linearKernels). The two paths alternate, one timed run each, and the \
             medians are printed. NEURONE_LINEAR=gemm turns the kernels off everywhere.
             With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
             only W requiring a gradient, dW = gᵀ·x: the outer-product kernel (which Linear takes \
@@ -73,7 +74,7 @@ struct BenchLinear: ParsableCommand {
         defer { Tensor.linearKernels = saved }
         // every shape takes the kernels when they are switched on
         Tensor.linearKernels.forwardMaxInFeatures = Int.max
-        Tensor.linearKernels.forwardMinRows = 0
+        Tensor.linearKernels.forwardFewRowsMinOutFeatures = 0
         Tensor.linearKernels.weightGradientMaxRows = Int.max
         Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
         Tensor.linearKernels.weightGradientMinWeights = 0

@@ -25,6 +25,12 @@ public struct LinearKernelSettings: Sendable {
     /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
     /// projections) take it at any row count.
     public var forwardMinRows = 192
+    /// Calls with fewer rows that pack W themselves take the kernel with W's panels split over the
+    /// threads instead (each packs its own panels, right before running every row over them, so
+    /// that no thread waits for the whole packed W) when W has at least this many output features:
+    /// 64 with the AVX-512 tiles, where at 16–128 rows it measured 1.05–1.3× the GEMM on Zen 4 for
+    /// 84–1000 outputs (0.6–0.8× for 10); off (Int.max) with the AVX2 tiles, not measured there.
+    public var forwardFewRowsMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
     /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
     /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
     public var weightGradient = true
