@@ -15,7 +15,8 @@ struct BenchLinear: ParsableCommand {
             batch 256, and lenet5's first dense layer. Both paths run every shape here, although \
             Linear itself takes the packed kernel only for inputs of up to 512 features (9216 on \
             AVX-512 CPUs) and at least 192 rows, or on AVX-512 CPUs fewer rows with at least 64 \
-            outputs (W's panels then split over the threads; Tensor.linearKernels). The two paths alternate, one timed run each, and the \
+            outputs, W's panels then split over the threads (Tensor.linearKernels; here that \
+            split is taken below 192 rows at any output count). The two paths alternate, one timed run each, and the \
             medians are printed. NEURONE_LINEAR=gemm turns the kernels off everywhere.
             With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
             only W requiring a gradient, dW = gᵀ·x: the outer-product kernel (which Linear takes \
@@ -74,7 +75,7 @@ struct BenchLinear: ParsableCommand {
         defer { Tensor.linearKernels = saved }
         // every shape takes the kernels when they are switched on
         Tensor.linearKernels.forwardMaxInFeatures = Int.max
-        Tensor.linearKernels.forwardFewRowsMinOutFeatures = 0
+        Tensor.linearKernels.forwardPanelSplitMinOutFeatures = 0
         Tensor.linearKernels.weightGradientMaxRows = Int.max
         Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
         Tensor.linearKernels.weightGradientMinWeights = 0

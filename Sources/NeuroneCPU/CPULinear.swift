@@ -103,12 +103,13 @@ extension CPUBackend {
         let act = activation?.kernelCode
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
-        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && rows < Self.linearKernels.forwardMinRows
-            && outF >= Self.linearKernels.forwardFewRowsMinOutFeatures {
-            linearFewRows(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
+        let k = Self.linearKernels
+        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
+            && rows < k.forwardMinRows {
+            linearPanelSplit(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
             return
         }
-        if Self.usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= Self.linearKernels.forwardMinRows) {
+        if Self.usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= k.forwardMinRows) {
             let pk = packed ?? Self.packLinearWeight(w, outFeatures: outF, inFeatures: inF)
             let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
             let p = pk.address.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
@@ -133,13 +134,14 @@ extension CPUBackend {
         }
     }
 
-    /// dst [rows, outF] = src · wᵀ + b (float32, contiguous) for a call with few rows that packs W
-    /// itself: W's 16-column panels split over the threads in pairs, each thread packing a pair (from
-    /// its own 32 rows of W) into its own region of one buffer and at once running every row over it,
-    /// while it is in cache. A row split would make every thread wait for all of W's packing and
-    /// give each only a few rows (at 64 rows and two threads it measured 0.8–0.96× the GEMM).
-    /// act: a kernel activation code, relu on the tiles in registers, the others on the block after.
-    func linearFewRows(_ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int, weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?,
+    /// dst [rows, outF] = src · wᵀ + b (float32, contiguous) for a call that packs W itself with few
+    /// rows (`LinearKernelSettings.forwardPanelSplitMinOutFeatures`): W's 16-column panels split
+    /// over the threads, each thread packing two at a time (from its own 32 rows of W) into its own
+    /// region of one buffer and at once running every row over them, while they are in cache. A row
+    /// split would make every thread wait for all of W's packing, then stream all of it, for only a
+    /// few rows each. act: a kernel activation code, relu on the tiles in registers, the others on
+    /// the block after.
+    func linearPanelSplit(_ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int, weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?,
                        outFeatures outF: Int, into dst: UnsafeMutableRawPointer, activation act: Int32?) {
         let panels = (outF + 15) / 16
         let pk = scratch(panels * 16 * inF, .float32)
@@ -147,14 +149,17 @@ extension CPUBackend {
         let wp = w.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
         let p = pk.address.assumingMemoryBound(to: Float.self)
         withExtendedLifetime(pk) {
-            // pairs of panels (the AVX-512 tiles are 32 columns wide); at least ~64k multiply-adds per thread
-            Threading.parallelFor((panels + 1) / 2, minChunk: Swift.max(1, 65536 / Swift.max(1, 32 * rows * inF))) { p0, p1 in
-                for q in p0..<p1 {
-                    let c0 = 32 * q, n = Swift.min(32, outF - c0), panel = p + c0 * inF
+            // panels spread one by one (an even split), run in pairs (the AVX-512 tiles are 32 columns
+            // wide); at least ~64k multiply-adds per thread
+            Threading.parallelFor(panels, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * rows * inF))) { p0, p1 in
+                var q = p0
+                while q < p1 {
+                    let c0 = 16 * q, n = Swift.min(16 * Swift.min(2, p1 - q), outF - c0), panel = p + c0 * inF
                     nk_linear_pack_f32(wp + c0 * inF, Int64(n), Int64(inF), panel)
                     nk_linear_packed_f32(x, Int64(inF), 0, Int64(rows), Int64(inF), panel, bias.map { $0 + c0 }, Int64(n), y + c0, Int64(outF),
                                          act == 0 ? 1 : 0)
                     if let a = act, a != 0 { for r in 0..<rows { nk_activation_f32(a, y + r * outF + c0, Int64(n)) } }
+                    q += 2
                 }
             }
         }

@@ -25,12 +25,16 @@ public struct LinearKernelSettings: Sendable {
     /// 10 rows of the product): 192. Products given a packed weight (the chunked attention's
     /// projections) take it at any row count.
     public var forwardMinRows = 192
-    /// Calls with fewer rows that pack W themselves take the kernel with W's panels split over the
-    /// threads instead (each packs its own panels, right before running every row over them, so
-    /// that no thread waits for the whole packed W) when W has at least this many output features:
-    /// 64 with the AVX-512 tiles, where at 16–128 rows it measured 1.05–1.3× the GEMM on Zen 4 for
-    /// 84–1000 outputs (0.6–0.8× for 10); off (Int.max) with the AVX2 tiles, not measured there.
-    public var forwardFewRowsMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
+    /// Calls that pack W themselves and have fewer rows than `forwardMinRows` take the kernel with
+    /// W's panels split over the threads instead of its rows (each thread packs its own panels,
+    /// right before running every row over them: no thread waits for the whole packed W, and each
+    /// streams only its share of it) when W has at least this many output features: 64 with the
+    /// AVX-512 tiles, where on Zen 4 at 16–128 rows it measured 1.04–1.3× the GEMM on one thread
+    /// and 1.14–1.43× on two (the row split 0.8–0.96× on two), 0.6–0.8× for 10 outputs; off
+    /// (Int.max) with the AVX2 tiles, not measured there. (At 192–512 rows the split measured up
+    /// to 1.2× the row split in `neurone bench linear` for 400 or more inputs, but training steps
+    /// at batch 256 did not move: 0.98–1.01×.)
+    public var forwardPanelSplitMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
     /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
     /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
     public var weightGradient = true
