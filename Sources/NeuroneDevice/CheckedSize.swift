@@ -47,4 +47,12 @@ package enum CheckedSize {
         if u == 0 { return "\(bytes) bytes" }
         return v < 10 ? "\((v * 10).rounded() / 10) \(units[u])" : "\(Int(v.rounded())) \(units[u])"
     }
+
+    /// `describe(bytes:)` of a size and of the limit it exceeds, in exact bytes when the two would
+    /// read the same once rounded ("67108868 bytes … more than 67108864 bytes", never "67 MB …
+    /// more than 67 MB").
+    package static func describe(bytes: Int, against limit: Int) -> (size: String, limit: String) {
+        let (a, b) = (describe(bytes: bytes), describe(bytes: limit))
+        return a == b ? ("\(bytes) bytes", "\(limit) bytes") : (a, b)
+    }
 }

@@ -48,11 +48,10 @@ public enum ModelSpec {
             throw ModelSpecError("\(t.location): its weights would hold \(factors.map(String.init).joined(separator: "×")) values, more than a tensor can index")
         }
         if bytes > CheckedSize.allocationLimit {
-            let limit = CheckedSize.allocationLimit == CheckedSize.physicalMemory
-                ? "this machine's \(CheckedSize.describe(bytes: CheckedSize.physicalMemory)) of memory"
-                : "the limit of \(CheckedSize.describe(bytes: CheckedSize.allocationLimit))"
+            let (size, most) = CheckedSize.describe(bytes: bytes, against: CheckedSize.allocationLimit)
+            let limit = CheckedSize.allocationLimit == CheckedSize.physicalMemory ? "this machine's \(most) of memory" : "the limit of \(most)"
             let count = factors.count > 1 ? "\(factors.map(String.init).joined(separator: "×")) = \(n)" : "\(n)"
-            throw ModelSpecError("\(t.location): its weights would hold \(count) values (\(CheckedSize.describe(bytes: bytes)) in \(dtype)), more than \(limit)")
+            throw ModelSpecError("\(t.location): its weights would hold \(count) values (\(size) in \(dtype)), more than \(limit)")
         }
         // Within the machine's memory, the allocation may still be refused (a process limit such
         // as ulimit -v, or memory in use): ask the allocator first, so that a refusal is this

@@ -178,7 +178,7 @@ final class HostileInputTests: XCTestCase {
         assertError(try ModelSpec.build("gelu(approximate=tanh) flatten layernorm litmax", input: [318238284]),
                     contains: "layer 3 'layernorm' (column 32): its weights would hold 2×318238284 = 636476568 values (2.5 GB in float32), more than the limit of 67 MB")
         assertError(try ModelSpec.build("batchnorm", input: [8388608]), contains: "'batchnorm' (column 1): its weights would hold 4×8388608 = 33554432 values")
-        assertError(try ModelSpec.build("prelu(per_channel=true)", input: [16777217, 1]), contains: "its weights would hold 16777217 values (67 MB in float32), more than the limit of 67 MB")
+        assertError(try ModelSpec.build("prelu(per_channel=true)", input: [16777217, 1]), contains: "its weights would hold 16777217 values (67108868 bytes in float32), more than the limit of 67108864 bytes")
         XCTAssertEqual(try ModelSpec.build("layernorm batchnorm prelu(per_channel=true)", input: [4194304]).parameters().map(\.count).reduce(0, +),
                        5 * 4194304, "within the limit (64 MiB for batchnorm's four vectors): made")
         // an overflowing multiplication count saturates instead of trapping
