@@ -284,6 +284,13 @@ NK_AVX2_INLINE void transpose_k8(int64_t S, int64_t D, const float *k, int64_t k
             nk_transpose8x8_store(r, kt + d0 * SP + j0, SP);
         }
 }
+/* The polynomial of exp2_nonpos8 and exp2_nonpos16: 2^r ≈ 1 + r·(C1 + r·(C2 + … + r·C6)), |r| ≤ ½ */
+#define NK_EXP2_C1 6.931472028550421E-1f
+#define NK_EXP2_C2 2.402264791363012E-1f
+#define NK_EXP2_C3 5.550332471162809E-2f
+#define NK_EXP2_C4 9.618437357674640E-3f
+#define NK_EXP2_C5 1.339887440266574E-3f
+#define NK_EXP2_C6 1.535336188319500E-4f
 /* 2^x for x ≤ 0 on eight lanes (Cephes exp2f: 2^x = 2^n · (1 + r·P(r)), n = round(x), |r| ≤ ½;
    relative error ≤ 1e-7); 0 below −125 (and for −inf), NaN stays NaN. 14 instructions, against
    20 for e^x with its two-part ln 2 reduction: the softmax below works in base 2 throughout. */
@@ -292,12 +299,12 @@ NK_AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
     __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN */
     __m256 n = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_sub_ps(v, n);
-    __m256 p = _mm256_set1_ps(1.535336188319500E-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.339887440266574E-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.618437357674640E-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.550332471162809E-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.402264791363012E-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.931472028550421E-1f));
+    __m256 p = _mm256_set1_ps(NK_EXP2_C6);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP2_C5));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP2_C4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP2_C3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP2_C2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP2_C1));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     /* p ∈ [2^-½, 2^½]: adding n to its exponent field multiplies by 2^n and stays normal for n ≥ −125 */
     __m256i b = _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvttps_epi32(n), 23));
@@ -506,12 +513,12 @@ NK_AVX512_INLINE __m512 exp2_nonpos16(__m512 x) {
     __m512 v = _mm512_max_ps(lo, x); /* max(lo, NaN) is NaN */
     __m512 n = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_sub_ps(v, n);
-    __m512 p = _mm512_set1_ps(1.535336188319500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.339887440266574E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.618437357674640E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.550332471162809E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.402264791363012E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.931472028550421E-1f));
+    __m512 p = _mm512_set1_ps(NK_EXP2_C6);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP2_C5));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP2_C4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP2_C3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP2_C2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP2_C1));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     __m512i b = _mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvttps_epi32(n), 23));
     /* 0 where x < −125 (and −inf); NaN compares unordered and is kept */
