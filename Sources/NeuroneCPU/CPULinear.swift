@@ -94,8 +94,9 @@ extension CPUBackend {
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on contiguous buffers (w [outF, inF], b
     /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
     /// there are `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows spread over
-    /// the threads. Otherwise the bias is laid into every row and one GEMM accumulates on top of
-    /// it (beta = 1).
+    /// the threads; with fewer rows and enough outputs on AVX-512 CPUs, the same kernel with W's
+    /// panels spread over the threads instead (`linearPanelSplit`). Otherwise the bias is laid into
+    /// every row and one GEMM accumulates on top of it (beta = 1).
     func linearRows(_ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
                     weight w: UnsafeRawPointer, packed: Storage? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
                     into dst: UnsafeMutableRawPointer, activation: FusedActivation? = nil) {
