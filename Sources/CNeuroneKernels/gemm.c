@@ -52,7 +52,11 @@ typedef double f64x8 __attribute__((vector_size(64)));
             VT bv[NV];                                                                    \
             for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * bs + v * (VL), sizeof(VT)); \
             for (int i = 0; i < MR; i++) {                                                \
-                VT av = (VT){0} + a[p * as + i * ai];                                     \
+                /* a scalar operand splats: one broadcast load. (VT){0} + a[…] was a real */ \
+                /* add (0 + −0 is +0) whose zero took the 16th register of the AVX2 build, */ \
+                /* which then spilled and shuffled its accumulators every step: 0.70× */     \
+                /* NumPy at 2048³, 0.45× on Aᵀ·B; now ~1.0× (Zen 4 at AVX2) */              \
+                const T av = a[p * as + i * ai];                                          \
                 for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];                     \
             }                                                                             \
         }                                                                                 \
