@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
     float *o = array(L * E * blocks, 624), *p = array(L * S * blocks, 832), *g = array(L * E * blocks, 40);
     float *gq = array(L * E * blocks, 248), *gk = array(S * E * blocks, 456), *gv = array(S * E * blocks, 664);
     const int64_t sp = (S + 15) / 16 * 16;
-    float *work = array((D + L + 4) * sp + L * S + 192, 0);
+    float *work = array((D + 2 * L + 8) * sp + L * S + 192, 0);
     uint32_t x = 1;
     for (int64_t i = 0; i < L * E * blocks; i++) { x = x * 1664525u + 1013904223u; q[i] = (x >> 8) * 0x1p-24f - 0.5f; g[i] = 0.3f * q[i]; }
     for (int64_t i = 0; i < S * E * blocks; i++) { x = x * 1664525u + 1013904223u; k[i] = (x >> 8) * 0x1p-24f - 0.5f; v[i] = 0.5f - k[i]; }
@@ -42,9 +42,9 @@ int main(int argc, char **argv) {
         for (int64_t b = 0; b < blocks; b++) {
             // head b % 4 of sample b / 4
             const int64_t qo = (b / 4) * L * E + (b % 4) * D, ko = (b / 4) * S * E + (b % 4) * D;
-            nk_attention_fwd_f32(L, S, D, 0.25f, q + qo, E, k + ko, E, v + ko, E, NULL, p + b * L * S, o + qo, E, work);
+            nk_attention_fwd_f32(L, S, D, 0.25f, q + qo, E, k + ko, E, v + ko, E, NULL, NULL, p + b * L * S, o + qo, E, work);
             if (bwd)
-                nk_attention_bwd_f32(L, S, D, 0.25f, q + qo, E, k + ko, E, v + ko, E, p + b * L * S, g + qo, E,
+                nk_attention_bwd_f32(L, S, D, 0.25f, q + qo, E, k + ko, E, v + ko, E, p + b * L * S, NULL, g + qo, E,
                                      gq + qo, E, gk + ko, E, gv + ko, E, work);
         }
         const double t = now() - t0;

@@ -136,7 +136,7 @@ static inline __attribute__((always_inline)) void transpose_##SUFFIX(int64_t S, 
 }                                                                                                      \
 static inline __attribute__((always_inline)) void attn_fwd_body_##SUFFIX(                             \
     int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks,         \
-    const T *v, int64_t vs, const T *mask, T *p, T *o, int64_t os, T *work) {                          \
+    const T *v, int64_t vs, const T *mask, const T *drop, T *p, T *o, int64_t os, T *work) {           \
     int64_t SP = (S + 7) & ~(int64_t)7;                                                                \
     T *kt = work, *sc = work + D * SP; /* Kᵀ [D, SP], scores [L, SP] */                                \
     transpose_##SUFFIX(S, D, k, ks, SP, kt);                                                           \
@@ -166,16 +166,19 @@ static inline __attribute__((always_inline)) void attn_fwd_body_##SUFFIX(       
         T sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));             \
         T inv = (T)1 / sum, *row = p + i * S;                                                          \
         for (int64_t j = 0; j < S; j++) row[j] = srow[j] * inv;                                        \
+        /* dropout: the dropped probabilities P ⊙ drop in the scores' row, for O only */               \
+        if (drop) { const T *dr = drop + i * S; for (int64_t j = 0; j < S; j++) srow[j] = row[j] * dr[j]; } \
     }                                                                                                  \
-    for (i2 = 0; i2 + 2 <= L; i2 += 2) lincomb2_##SUFFIX(S, p + i2 * S, p + (i2 + 1) * S, 1, v, vs, D, o + i2 * os, o + (i2 + 1) * os);\
-    if (i2 < L) lincomb_##SUFFIX(S, p + i2 * S, 1, v, vs, D, o + i2 * os);                             \
+    const T *pc = drop ? sc : p; const int64_t pcs = drop ? SP : S;                                    \
+    for (i2 = 0; i2 + 2 <= L; i2 += 2) lincomb2_##SUFFIX(S, pc + i2 * pcs, pc + (i2 + 1) * pcs, 1, v, vs, D, o + i2 * os, o + (i2 + 1) * os);\
+    if (i2 < L) lincomb_##SUFFIX(S, pc + i2 * pcs, 1, v, vs, D, o + i2 * os);                          \
 }                                                                                                      \
 static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(                             \
     int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks,         \
-    const T *v, int64_t vs, const T *p, const T *go, int64_t gos,                                      \
+    const T *v, int64_t vs, const T *p, const T *drop, const T *go, int64_t gos,                       \
     T *gq, int64_t gqs, T *gk, int64_t gks, T *gv, int64_t gvs, T *work) {                             \
     int64_t SP = (S + 7) & ~(int64_t)7;                                                                \
-    T *vt = work, *ds = work + D * SP; /* Vᵀ [D, SP], dS [L, SP] */                                    \
+    T *vt = work, *ds = work + D * SP, *pd = ds + L * SP; /* Vᵀ [D, SP], dS [L, SP], P ⊙ drop [L, SP] */ \
     transpose_##SUFFIX(S, D, v, vs, SP, vt);                                                           \
     /* dP = dO·Vᵀ, two rows at a time, into dS */                                                      \
     int64_t i2 = 0;                                                                                    \
@@ -184,6 +187,11 @@ static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(       
     for (int64_t i = 0; i < L; i++) {                                                                  \
         /* dS[i] = P[i] ⊙ (dP[i] − P[i]·dP[i]) · scale */                                              \
         const T *prow = p + i * S; T *dsr = ds + i * SP;                                               \
+        /* dropout: O took P ⊙ drop, so dP ⊙ drop is the gradient of P, and P ⊙ drop gives dV */      \
+        if (drop) {                                                                                    \
+            const T *dr = drop + i * S; T *pdr = pd + i * SP;                                          \
+            for (int64_t j = 0; j < S; j++) { pdr[j] = prow[j] * dr[j]; dsr[j] *= dr[j]; }             \
+        }                                                                                              \
         T d8[8] = {0}, dot = 0;                                                                        \
         int64_t j8 = 0;                                                                                \
         for (; j8 + 8 <= S; j8 += 8)                                                                   \
@@ -196,13 +204,14 @@ static inline __attribute__((always_inline)) void attn_bwd_body_##SUFFIX(       
     for (i2 = 0; i2 + 2 <= L; i2 += 2) lincomb2_##SUFFIX(S, ds + i2 * SP, ds + (i2 + 1) * SP, 1, k, ks, D, gq + i2 * gqs, gq + (i2 + 1) * gqs);\
     if (i2 < L) lincomb_##SUFFIX(S, ds + i2 * SP, 1, k, ks, D, gq + i2 * gqs);                         \
     /* dV[j] = Σ_i P[i][j]·dO[i];  dK[j] = Σ_i dS[i][j]·Q[i]: columns of P and dS, two at a time */    \
+    const T *pc = drop ? pd : p; const int64_t pcs = drop ? SP : S;                                    \
     int64_t j2 = 0;                                                                                    \
     for (; j2 + 2 <= S; j2 += 2) {                                                                     \
-        lincomb2_##SUFFIX(L, p + j2, p + j2 + 1, S, go, gos, D, gv + j2 * gvs, gv + (j2 + 1) * gvs);   \
+        lincomb2_##SUFFIX(L, pc + j2, pc + j2 + 1, pcs, go, gos, D, gv + j2 * gvs, gv + (j2 + 1) * gvs); \
         lincomb2_##SUFFIX(L, ds + j2, ds + j2 + 1, SP, q, qs, D, gk + j2 * gks, gk + (j2 + 1) * gks);  \
     }                                                                                                  \
     if (j2 < S) {                                                                                      \
-        lincomb_##SUFFIX(L, p + j2, S, go, gos, D, gv + j2 * gvs);                                     \
+        lincomb_##SUFFIX(L, pc + j2, pcs, go, gos, D, gv + j2 * gvs);                                  \
         lincomb_##SUFFIX(L, ds + j2, SP, q, qs, D, gk + j2 * gks);                                     \
     }                                                                                                  \
 }                                                                                                      \
@@ -212,12 +221,12 @@ ATTN_BODIES(float, nk_expf_nonpos, f32)
 ATTN_BODIES(double, nk_exp_double, f64)
 
 #define FWD_ARGS int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks, \
-                 const T *v, int64_t vs, const T *mask, T *p, T *o, int64_t os, T *work
-#define FWD_CALL L, S, D, scale, q, qs, k, ks, v, vs, mask, p, o, os, work
+                 const T *v, int64_t vs, const T *mask, const T *drop, T *p, T *o, int64_t os, T *work
+#define FWD_CALL L, S, D, scale, q, qs, k, ks, v, vs, mask, drop, p, o, os, work
 #define BWD_ARGS int64_t L, int64_t S, int64_t D, T scale, const T *q, int64_t qs, const T *k, int64_t ks, \
-                 const T *v, int64_t vs, const T *p, const T *go, int64_t gos,                               \
+                 const T *v, int64_t vs, const T *p, const T *drop, const T *go, int64_t gos,                \
                  T *gq, int64_t gqs, T *gk, int64_t gks, T *gv, int64_t gvs, T *work
-#define BWD_CALL L, S, D, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work
+#define BWD_CALL L, S, D, scale, q, qs, k, ks, v, vs, p, drop, go, gos, gq, gqs, gk, gks, gv, gvs, work
 
 #define ATTN_VARIANTS(SUFFIX)                                                                          \
     __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void attn_fwd_##SUFFIX##_avx512(FWD_ARGS) { attn_fwd_body_##SUFFIX(FWD_CALL); } \
@@ -315,8 +324,8 @@ NK_AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
    mask rows padded to NV·8 values, or NULL. pad: the lanes of the last score vector at or past S.
    Scores are kept as log2 values, scale·log2(e)·q·k + log2(e)·mask, so that exp is exp2. */
 NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, const float *q0, const float *q1,
-    const float *kt, const float *m0, const float *m1, __m256 pad, __m256i live, float *p0, float *p1,
-    float *e0, float *e1, float *inv) {
+    const float *kt, const float *m0, const float *m1, const float *d0, const float *d1, __m256 pad, __m256i live,
+    float *p0, float *p1, float *e0, float *e1, float *inv) {
     __m256 s0[4], s1[4];
     for (int c = 0; c < NV; c++) s0[c] = s1[c] = _mm256_setzero_ps();
     for (int d = 0; d < 8 * DV; d++) {
@@ -346,10 +355,17 @@ NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, 
     for (int c = 0; c < NV; c++) {
         s0[c] = exp2_nonpos8(_mm256_sub_ps(s0[c], b0));
         t0 = _mm256_add_ps(t0, s0[c]);
-        _mm256_storeu_ps(e0 + 8 * c, s0[c]);
         s1[c] = exp2_nonpos8(_mm256_sub_ps(s1[c], b1));
         t1 = _mm256_add_ps(t1, s1[c]);
-        _mm256_storeu_ps(e1 + 8 * c, s1[c]);
+        if (d0) { /* dropout: O takes the numerators ⊙ drop; P and the sums stay whole */
+            const __m256 x0 = c == NV - 1 ? _mm256_maskload_ps(d0 + 8 * c, live) : _mm256_loadu_ps(d0 + 8 * c);
+            const __m256 x1 = c == NV - 1 ? _mm256_maskload_ps(d1 + 8 * c, live) : _mm256_loadu_ps(d1 + 8 * c);
+            _mm256_storeu_ps(e0 + 8 * c, _mm256_mul_ps(s0[c], x0));
+            _mm256_storeu_ps(e1 + 8 * c, _mm256_mul_ps(s1[c], x1));
+        } else {
+            _mm256_storeu_ps(e0 + 8 * c, s0[c]);
+            _mm256_storeu_ps(e1 + 8 * c, s1[c]);
+        }
     }
     const float r0 = 1.0f / hsum8(t0), r1 = 1.0f / hsum8(t1);
     inv[0] = r0; inv[1] = r1;
@@ -402,7 +418,8 @@ NK_AVX2_INLINE void attn_comb2_avx2(const int DV, int64_t n, const float *c0, co
    p is NULL, P [L, S] contiguous. Two passes over the row pairs: softmax numerators of every row
    into work, then e·V (measured as fast as doing both per pair, and simpler to read). */
 NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
-    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os,
+    float *work) {
     const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;
     /* work: Kᵀ [D, SP], numerators [LE, SP], reciprocal sums [LE], padded mask rows [2, 32], spare rows */
     float *kt = work, *e = kt + D * SP, *inv = e + LE * SP, *mp = inv + LE, *spare = mp + 64;
@@ -422,8 +439,8 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
             m0 = mp; m1 = mp + 32;
         }
         float *p0 = p ? p + i * S : NULL, *p1 = p ? (i1 == i ? spare : p + i1 * S) : NULL;
-        attn_softmax2_avx2(NV, DV, scale, q + i * qs, q + i1 * qs, kt, m0, m1, pad, live, p0, p1,
-                           e + i * SP, e + (i + 1) * SP, inv + i);
+        attn_softmax2_avx2(NV, DV, scale, q + i * qs, q + i1 * qs, kt, m0, m1, drop ? drop + i * S : NULL,
+                           drop ? drop + i1 * S : NULL, pad, live, p0, p1, e + i * SP, e + (i + 1) * SP, inv + i);
     }
     for (int64_t i = 0; i < L; i += 2)
         attn_comb2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, 1, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
@@ -433,12 +450,13 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
    (stored as rows [LE, SP], padded columns 0) and dQ = dS·K; then per pair of key rows,
    dV = Pᵀ·dO and dK = dSᵀ·Q from columns of P and dS (broadcasts at a row stride). The generic
    loops above spilled their accumulators and transposed V one scalar at a time (10 GFLOP/s on
-   the attention model's 28×28×16 blocks). work: Vᵀ [D, SP], dS [LE, SP], 2 spare rows. */
+   the attention model's 28×28×16 blocks). work: Vᵀ [D, SP], dS [LE, SP], 32 spare values, and with
+   dropout P ⊙ drop [LE, SP] (dV's coefficients). */
 NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale,
-    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p,
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *drop,
     const float *go, int64_t gos, float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
     const int64_t SP = 8 * NV, D = 8 * DV, LE = (L + 1) & ~(int64_t)1;
-    float *vt = work, *ds = vt + D * SP, *spare = ds + LE * SP;
+    float *vt = work, *ds = vt + D * SP, *spare = ds + LE * SP, *pd = spare + 32; /* pd: P ⊙ drop [LE, SP] */
     transpose_k8(S, D, v, vs, SP, vt);
     __m256i live;
     { int32_t lanes[8]; for (int a = 0; a < 8; a++) lanes[a] = SP - 8 + a < S ? -1 : 0; live = _mm256_loadu_si256((const __m256i *)lanes); }
@@ -461,6 +479,16 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
         for (int c = 0; c + 1 < NV; c++) { p0[c] = _mm256_loadu_ps(p + i * S + 8 * c); p1[c] = _mm256_loadu_ps(p + i1 * S + 8 * c); }
         p0[NV - 1] = _mm256_maskload_ps(p + i * S + 8 * (NV - 1), live); /* 0 past S */
         p1[NV - 1] = _mm256_maskload_ps(p + i1 * S + 8 * (NV - 1), live);
+        if (drop) { /* O took P ⊙ drop: the gradient of P is dP ⊙ drop, and dV comes from P ⊙ drop */
+            for (int c = 0; c < NV; c++) {
+                const __m256 x0 = c == NV - 1 ? _mm256_maskload_ps(drop + i * S + 8 * c, live) : _mm256_loadu_ps(drop + i * S + 8 * c);
+                const __m256 x1 = c == NV - 1 ? _mm256_maskload_ps(drop + i1 * S + 8 * c, live) : _mm256_loadu_ps(drop + i1 * S + 8 * c);
+                _mm256_storeu_ps(pd + i * SP + 8 * c, _mm256_mul_ps(p0[c], x0));
+                _mm256_storeu_ps(pd + (i + 1) * SP + 8 * c, _mm256_mul_ps(p1[c], x1));
+                d0[c] = _mm256_mul_ps(d0[c], x0);
+                d1[c] = _mm256_mul_ps(d1[c], x1);
+            }
+        }
         __m256 t0 = _mm256_mul_ps(p0[0], d0[0]), t1 = _mm256_mul_ps(p1[0], d1[0]);
         for (int c = 1; c < NV; c++) { t0 = _mm256_fmadd_ps(p0[c], d0[c], t0); t1 = _mm256_fmadd_ps(p1[c], d1[c], t1); }
         const __m256 dot0 = _mm256_set1_ps(hsum8(t0)), dot1 = _mm256_set1_ps(hsum8(t1));
@@ -473,11 +501,12 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
     }
     for (int64_t j = 0; j < S; j += 2) {
         const int64_t j1 = j + 1 < S ? j + 1 : j; /* an odd last key is computed twice */
-        attn_comb2_avx2(DV, L, p + j, p + j1, S, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
+        if (drop) attn_comb2_avx2(DV, L, pd + j, pd + j1, SP, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
+        else attn_comb2_avx2(DV, L, p + j, p + j1, S, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
         attn_comb2_avx2(DV, L, ds + j, ds + j1, SP, 1.0f, 1.0f, q, qs, gk + j * gks, j + 1 < S ? gk + (j + 1) * gks : spare);
     }
 }
-#define SHORT_BWD_CASE(NV, DV) case (NV) * 8 + (DV): attn_bwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
+#define SHORT_BWD_CASE(NV, DV) case (NV) * 8 + (DV): attn_bwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, p, drop, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
 /* The shapes the register-resident kernels take (S ≤ 32 keys, D = 8, 16, 24 or 32) and one
    instantiation per (NV, DV), so that their loops unroll and the accumulators stay in registers:
    SHORT_DISPATCH(CASE) returns 1 from the enclosing function after running CASE(NV, DV), or falls
@@ -490,14 +519,15 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
         }                                                                                              \
     }
 __attribute__((target("avx2,fma"))) static int attn_bwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
-    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *drop, const float *go, int64_t gos,
     float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
     SHORT_DISPATCH(SHORT_BWD_CASE)
     return 0;
 }
-#define SHORT_CASE(NV, DV) case (NV) * 8 + (DV): attn_fwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
+#define SHORT_CASE(NV, DV) case (NV) * 8 + (DV): attn_fwd_short_avx2(NV, DV, L, S, scale, q, qs, k, ks, v, vs, mask, drop, p, o, os, work); return 1;
 __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
-    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os,
+    float *work) {
     SHORT_DISPATCH(SHORT_CASE)
     return 0;
 }
@@ -572,8 +602,8 @@ NK_AVX512_INLINE void attn_comb4_avx512(const int DV, __mmask16 dm, int64_t n, c
 /* Forward of one block (as attn_fwd_short_avx2). work: Kᵀ [D, SP], numerators [L4, SP], reciprocal
    sums [L4] (SP = 16·NV, L4 = L rounded up to 4). */
 NK_AVX512_INLINE void attn_fwd_short_avx512(const int NV, const int DV, int64_t L, int64_t S, int64_t D, float scale,
-    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p,
-    float *o, int64_t os, float *work) {
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop,
+    float *p, float *o, int64_t os, float *work) {
     const int64_t SP = 16 * NV, L4 = (L + 3) & ~(int64_t)3;
     float *kt = work, *e = kt + D * SP, *inv = e + L4 * SP;
     transpose_k8(S, D, k, ks, SP, kt);
@@ -610,7 +640,9 @@ NK_AVX512_INLINE void attn_fwd_short_avx512(const int NV, const int DV, int64_t 
             for (int c = 0; c < NV; c++) {
                 s[r][c] = exp2_nonpos16(_mm512_sub_ps(s[r][c], b));
                 t = _mm512_add_ps(t, s[r][c]);
-                _mm512_storeu_ps(e + (i + r) * SP + 16 * c, s[r][c]);
+                /* dropout: O takes the numerators ⊙ drop; P and the sums stay whole */
+                const __m512 x = drop ? _mm512_mul_ps(s[r][c], _mm512_maskz_loadu_ps(c == NV - 1 ? sm : (__mmask16)0xFFFF, drop + row[r] * S + 16 * c)) : s[r][c];
+                _mm512_storeu_ps(e + (i + r) * SP + 16 * c, x);
             }
             const float rs = 1.0f / _mm512_reduce_add_ps(t);
             inv[i + r] = rs;
@@ -627,12 +659,12 @@ NK_AVX512_INLINE void attn_fwd_short_avx512(const int NV, const int DV, int64_t 
     }
 }
 /* Backward of one block (as attn_bwd_short_avx2), four query rows, then four keys, at a time.
-   work: Vᵀ [D, SP], dS [L4, SP]. */
+   work: Vᵀ [D, SP], dS [L4, SP], with dropout P ⊙ drop [L4, SP]. */
 NK_AVX512_INLINE void attn_bwd_short_avx512(const int NV, const int DV, int64_t L, int64_t S, int64_t D, float scale,
-    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p,
+    const float *q, int64_t qs, const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *drop,
     const float *go, int64_t gos, float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
-    const int64_t SP = 16 * NV;
-    float *vt = work, *ds = vt + D * SP;
+    const int64_t SP = 16 * NV, L4 = (L + 3) & ~(int64_t)3;
+    float *vt = work, *ds = vt + D * SP, *pd = ds + L4 * SP; /* pd: P ⊙ drop [L4, SP] */
     transpose_k8(S, D, v, vs, SP, vt);
     const __mmask16 sm = nk_live_mask16(S - 16 * (NV - 1)), dm = nk_live_mask16(D - 16 * (DV - 1));
     const __m512 sc = _mm512_set1_ps(scale);
@@ -660,6 +692,12 @@ NK_AVX512_INLINE void attn_bwd_short_avx512(const int NV, const int DV, int64_t 
         for (int r = 0; r < 4; r++) {
             __m512 pr[2];
             for (int c = 0; c < NV; c++) pr[c] = _mm512_maskz_loadu_ps(c == NV - 1 ? sm : (__mmask16)0xFFFF, p + row[r] * S + 16 * c); /* 0 past S */
+            if (drop) /* O took P ⊙ drop: the gradient of P is dP ⊙ drop, and dV comes from P ⊙ drop */
+                for (int c = 0; c < NV; c++) {
+                    const __m512 x = _mm512_maskz_loadu_ps(c == NV - 1 ? sm : (__mmask16)0xFFFF, drop + row[r] * S + 16 * c);
+                    _mm512_storeu_ps(pd + (i + r) * SP + 16 * c, _mm512_mul_ps(pr[c], x));
+                    dp[r][c] = _mm512_mul_ps(dp[r][c], x);
+                }
             __m512 t = _mm512_mul_ps(pr[0], dp[r][0]);
             if (NV == 2) t = _mm512_fmadd_ps(pr[1], dp[r][1], t);
             const __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(t));
@@ -674,9 +712,9 @@ NK_AVX512_INLINE void attn_bwd_short_avx512(const int NV, const int DV, int64_t 
         float *ov[4], *ok[4];
         for (int r = 0; r < 4; r++) {
             const int64_t jj = j + r < S ? j + r : S - 1;
-            cp[r] = p + jj; cd[r] = ds + jj; ov[r] = gv + jj * gvs; ok[r] = gk + jj * gks;
+            cp[r] = drop ? pd + jj : p + jj; cd[r] = ds + jj; ov[r] = gv + jj * gvs; ok[r] = gk + jj * gks;
         }
-        attn_comb4_avx512(DV, dm, L, cp, S, one, go, gos, ov, S - j);  /* dV = Pᵀ·dO */
+        attn_comb4_avx512(DV, dm, L, cp, drop ? SP : S, one, go, gos, ov, S - j);  /* dV = Pᵀ·dO ((P ⊙ drop)ᵀ·dO) */
         attn_comb4_avx512(DV, dm, L, cd, SP, one, q, qs, ok, S - j);   /* dK = dSᵀ·Q */
     }
 }
@@ -685,15 +723,16 @@ NK_AVX512_INLINE void attn_bwd_short_avx512(const int NV, const int DV, int64_t 
     if (S >= 1 && S <= 32 && D >= 8 && D <= 32 && D % 8 == 0 && L >= 1) {                             \
         switch ((S + 15) / 16 * 4 + (D + 15) / 16) { CASE(1, 1) CASE(1, 2) CASE(2, 1) CASE(2, 2) }       \
     }
-#define SHORT512_CASE(NV, DV) case (NV) * 4 + (DV): attn_fwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, mask, p, o, os, work); return 1;
-#define SHORT512_BWD_CASE(NV, DV) case (NV) * 4 + (DV): attn_bwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, p, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
+#define SHORT512_CASE(NV, DV) case (NV) * 4 + (DV): attn_fwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, mask, drop, p, o, os, work); return 1;
+#define SHORT512_BWD_CASE(NV, DV) case (NV) * 4 + (DV): attn_bwd_short_avx512(NV, DV, L, S, D, scale, q, qs, k, ks, v, vs, p, drop, go, gos, gq, gqs, gk, gks, gv, gvs, work); return 1;
 NK_AVX512 static int attn_fwd_short512_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
-    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work) {
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os,
+    float *work) {
     SHORT512_DISPATCH(SHORT512_CASE)
     return 0;
 }
 NK_AVX512 static int attn_bwd_short512_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
-    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+    const float *k, int64_t ks, const float *v, int64_t vs, const float *p, const float *drop, const float *go, int64_t gos,
     float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work) {
     SHORT512_DISPATCH(SHORT512_BWD_CASE)
     return 0;

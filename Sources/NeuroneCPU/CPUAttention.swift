@@ -5,11 +5,11 @@ import CNeuroneKernels
 /// spread over the threads, each thread with its own scratch.
 extension CPUBackend {
     package func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?, maskBlockStride: Int,
-                   probabilities: DeviceBuffer?, out: DeviceBuffer) {
+                   dropout: DeviceBuffer?, probabilities: DeviceBuffer?, out: DeviceBuffer) {
         let (dt, n, l, s, h, d) = (p.dtype, p.batch, p.queries, p.keys, p.heads, p.headDim)
         let e = h * d, es = dt.byteSize, scale = 1 / Double(d).squareRoot()
         let (qd, kd, vd, od) = (q.buffer.pointer, k.buffer.pointer, v.buffer.pointer, out.pointer)
-        let probs = probabilities?.pointer, m = mask?.pointer
+        let probs = probabilities?.pointer, m = mask?.pointer, dr = dropout?.pointer
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
@@ -20,7 +20,7 @@ extension CPUBackend {
                     let vp = vd + (ni * v.batchStride + hi * d) * es, op = od + (ni * l * e + hi * d) * es
                     let pp = probs.map { $0 + b * l * s * es }, mp = m.map { $0 + b * maskBlockStride * es }
                     Self.attentionBlock(dt, l: l, s: s, d: d, scale: scale, q: qp, qs: q.rowStride, k: kp, ks: k.rowStride, v: vp, vs: v.rowStride,
-                                        mask: mp, p: pp, o: op, os: e, work: work.address)
+                                        mask: mp, dropout: dr.map { $0 + b * l * s * es }, p: pp, o: op, os: e, work: work.address)
                 }
                 withExtendedLifetime(work) {}
             }
@@ -28,11 +28,12 @@ extension CPUBackend {
     }
 
     package func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
-                           gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {
+                           dropout: DeviceBuffer?, gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {
         let (dt, n, l, s, h, d) = (p.dtype, p.batch, p.queries, p.keys, p.heads, p.headDim)
         let e = h * d, es = dt.byteSize, scale = 1 / Double(d).squareRoot()
         let (qd, kd, vd, pd, god) = (q.buffer.pointer, k.buffer.pointer, v.buffer.pointer, probabilities.pointer, gradOut.pointer)
         let (gqd, gkd, gvd) = (gq.buffer.pointer, gk.buffer.pointer, gv.buffer.pointer)
+        let dr = dropout?.pointer
         let blocks = n * h, tasks = Swift.max(1, Swift.min(Threading.threadCount, blocks))
         Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
             for t in t0..<t1 {
@@ -40,19 +41,21 @@ extension CPUBackend {
                 for b in (blocks * t / tasks)..<(blocks * (t + 1) / tasks) {
                     let (ni, hi) = (b / h, b % h)
                     let qp = qd + (ni * q.batchStride + hi * d) * es, kp = kd + (ni * k.batchStride + hi * d) * es
-                    let vp = vd + (ni * v.batchStride + hi * d) * es, pp = pd + b * l * s * es
+                    let vp = vd + (ni * v.batchStride + hi * d) * es, pp = pd + b * l * s * es, dp = dr.map { $0 + b * l * s * es }
                     let gop = god + (ni * l * e + hi * d) * es, gqp = gqd + (ni * gq.batchStride + hi * d) * es
                     let gkp = gkd + (ni * gk.batchStride + hi * d) * es, gvp = gvd + (ni * gv.batchStride + hi * d) * es
                     if dt == .float32 {
                         nk_attention_bwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), qp.assumingMemoryBound(to: Float.self), Int64(q.rowStride),
                                              kp.assumingMemoryBound(to: Float.self), Int64(k.rowStride), vp.assumingMemoryBound(to: Float.self), Int64(v.rowStride),
-                                             pp.assumingMemoryBound(to: Float.self), gop.assumingMemoryBound(to: Float.self), Int64(e),
+                                             pp.assumingMemoryBound(to: Float.self), dp?.assumingMemoryBound(to: Float.self),
+                                             gop.assumingMemoryBound(to: Float.self), Int64(e),
                                              gqp.assumingMemoryBound(to: Float.self), Int64(gq.rowStride), gkp.assumingMemoryBound(to: Float.self), Int64(gk.rowStride),
                                              gvp.assumingMemoryBound(to: Float.self), Int64(gv.rowStride), work.address.assumingMemoryBound(to: Float.self))
                     } else {
                         nk_attention_bwd_f64(Int64(l), Int64(s), Int64(d), scale, qp.assumingMemoryBound(to: Double.self), Int64(q.rowStride),
                                              kp.assumingMemoryBound(to: Double.self), Int64(k.rowStride), vp.assumingMemoryBound(to: Double.self), Int64(v.rowStride),
-                                             pp.assumingMemoryBound(to: Double.self), gop.assumingMemoryBound(to: Double.self), Int64(e),
+                                             pp.assumingMemoryBound(to: Double.self), dp?.assumingMemoryBound(to: Double.self),
+                                             gop.assumingMemoryBound(to: Double.self), Int64(e),
                                              gqp.assumingMemoryBound(to: Double.self), Int64(gq.rowStride), gkp.assumingMemoryBound(to: Double.self), Int64(gk.rowStride),
                                              gvp.assumingMemoryBound(to: Double.self), Int64(gv.rowStride), work.address.assumingMemoryBound(to: Double.self))
                     }
@@ -64,24 +67,24 @@ extension CPUBackend {
 
     /// Values of scratch one forward block needs (nk_attention_fwd_f32): (D + L + 4)·roundUp(S, 16) + L·S + 192.
     static func attentionWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l + 4) * ((s + 15) / 16 * 16) + l * s + 192 }
-    /// Values of scratch one backward block needs (nk_attention_bwd_f32): (D + L + 4)·roundUp(S, 16) + 32.
-    static func attentionBackwardWorkCount(l: Int, s: Int, d: Int) -> Int { (d + l + 4) * ((s + 15) / 16 * 16) + 32 }
+    /// Values of scratch one backward block needs (nk_attention_bwd_f32): (D + 2·L + 8)·roundUp(S, 16) + 64.
+    static func attentionBackwardWorkCount(l: Int, s: Int, d: Int) -> Int { (d + 2 * l + 8) * ((s + 15) / 16 * 16) + 64 }
 
     /// One (sample, head) block of the forward kernel (see nk_attention_fwd_f32): row strides in
-    /// elements, `p` receives the probabilities [L, S] (nil: not wanted), `work` holds
-    /// `attentionWorkCount` values.
+    /// elements, `dropout` nil or the block's [L, S] multipliers, `p` receives the probabilities
+    /// [L, S] (nil: not wanted), `work` holds `attentionWorkCount` values.
     static func attentionBlock(_ dt: DType, l: Int, s: Int, d: Int, scale: Double, q: UnsafeRawPointer, qs: Int,
-                               k: UnsafeRawPointer, ks: Int, v: UnsafeRawPointer, vs: Int, mask: UnsafeRawPointer?,
+                               k: UnsafeRawPointer, ks: Int, v: UnsafeRawPointer, vs: Int, mask: UnsafeRawPointer?, dropout: UnsafeRawPointer? = nil,
                                p: UnsafeMutableRawPointer?, o: UnsafeMutableRawPointer, os: Int, work: UnsafeMutableRawPointer) {
         if dt == .float32 {
             nk_attention_fwd_f32(Int64(l), Int64(s), Int64(d), Float(scale), q.assumingMemoryBound(to: Float.self), Int64(qs),
                                  k.assumingMemoryBound(to: Float.self), Int64(ks), v.assumingMemoryBound(to: Float.self), Int64(vs),
-                                 mask?.assumingMemoryBound(to: Float.self), p?.assumingMemoryBound(to: Float.self),
+                                 mask?.assumingMemoryBound(to: Float.self), dropout?.assumingMemoryBound(to: Float.self), p?.assumingMemoryBound(to: Float.self),
                                  o.assumingMemoryBound(to: Float.self), Int64(os), work.assumingMemoryBound(to: Float.self))
         } else {
             nk_attention_fwd_f64(Int64(l), Int64(s), Int64(d), scale, q.assumingMemoryBound(to: Double.self), Int64(qs),
                                  k.assumingMemoryBound(to: Double.self), Int64(ks), v.assumingMemoryBound(to: Double.self), Int64(vs),
-                                 mask?.assumingMemoryBound(to: Double.self), p?.assumingMemoryBound(to: Double.self),
+                                 mask?.assumingMemoryBound(to: Double.self), dropout?.assumingMemoryBound(to: Double.self), p?.assumingMemoryBound(to: Double.self),
                                  o.assumingMemoryBound(to: Double.self), Int64(os), work.assumingMemoryBound(to: Double.self))
         }
     }

@@ -115,13 +115,15 @@ package protocol Backend {
     func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int)
     /// Scaled dot-product attention per (sample, head): P = softmax(Q·Kᵀ/√D + mask), O = P·V for
     /// head h's D columns of q [N, L, E], k and v [N, S, E] (rows at the operands' strides). `mask`
-    /// [L, S] is read at block b·`maskBlockStride`; P [N, heads, L, S] is written when given.
+    /// [L, S] is read at block b·`maskBlockStride`; `dropout`, when given, holds [N, heads, L, S]
+    /// multipliers (0 for a dropped probability, 1/(1 − p) for a kept one) and O = (P ⊙ dropout)·V;
+    /// P [N, heads, L, S] (undropped) is written when given.
     func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?, maskBlockStride: Int,
-                   probabilities: DeviceBuffer?, out: DeviceBuffer)
-    /// Attention's gradients from the saved P and gradOut [N, L, E] (contiguous) into gq, gk, gv
-    /// (rows at their strides).
+                   dropout: DeviceBuffer?, probabilities: DeviceBuffer?, out: DeviceBuffer)
+    /// Attention's gradients from the saved P, the forward pass's `dropout` multipliers (or nil)
+    /// and gradOut [N, L, E] (contiguous) into gq, gk, gv (rows at their strides).
     func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
-                           gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows)
+                           dropout: DeviceBuffer?, gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows)
     /// Multi-head self-attention for inference, x [N, L, E] → out [N, L, E] (contiguous): qkv =
     /// x·W_inᵀ + b_in, the attention of each head, out = ctx·W_outᵀ + b_out; `mask` nil or [L, L].
     func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?, outWeight: DeviceBuffer,

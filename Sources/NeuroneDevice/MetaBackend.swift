@@ -73,9 +73,9 @@ package final class MetaBackend: Backend {
                                       x: DeviceBuffer, into dweight: DeviceBuffer) {}
     package func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int) {}
     package func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?,
-                           maskBlockStride: Int, probabilities: DeviceBuffer?, out: DeviceBuffer) {}
+                           maskBlockStride: Int, dropout: DeviceBuffer?, probabilities: DeviceBuffer?, out: DeviceBuffer) {}
     package func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
-                                   gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {}
+                                   dropout: DeviceBuffer?, gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {}
     package func selfAttention(_ p: AttentionProblem, x: DeviceBuffer, inWeight: DeviceBuffer, inBias: DeviceBuffer?,
                                outWeight: DeviceBuffer, outBias: DeviceBuffer?, mask: DeviceBuffer?, out: DeviceBuffer) {}
     package func layerNorm(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, bias: DeviceBuffer?, eps: Double,

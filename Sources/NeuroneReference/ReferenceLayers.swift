@@ -119,7 +119,7 @@ extension ReferenceBackend {
     // MARK: attention
 
     package func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?, maskBlockStride: Int,
-                           probabilities: DeviceBuffer?, out: DeviceBuffer) {
+                           dropout: DeviceBuffer?, probabilities: DeviceBuffer?, out: DeviceBuffer) {
         let (dt, l, s, d) = (p.dtype, p.queries, p.keys, p.headDim)
         let e = p.heads * d, scale = 1 / Double(d).squareRoot()
         let (qe, ke, ve, oe) = (Elements(q.buffer, dt), Elements(k.buffer, dt), Elements(v.buffer, dt), Elements(out, dt))
@@ -139,6 +139,8 @@ extension ReferenceBackend {
                     for j in 0..<s { scores[j] = exp(scores[j] - top); total += scores[j] }
                     for j in 0..<s { scores[j] /= total }
                     if let pb = probabilities { let pe = Elements(pb, dt); for j in 0..<s { pe[(b * l + i) * s + j] = scores[j] } }
+                    // dropout: O = (P ⊙ multipliers)·V, P kept whole
+                    if let db = dropout { let de = Elements(db, dt); for j in 0..<s { scores[j] *= de[(b * l + i) * s + j] } }
                     for t in 0..<d {
                         var acc = 0.0
                         for j in 0..<s { acc += scores[j] * ve[n * v.batchStride + j * v.rowStride + h * d + t] }
@@ -149,10 +151,11 @@ extension ReferenceBackend {
         }
     }
 
-    /// With P the saved probabilities and dO the output's gradient, per (sample, head):
-    /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS·K/√D, dK = dSᵀ·Q/√D.
+    /// With P the saved probabilities, M the dropout multipliers (all 1 without dropout) and dO
+    /// the output's gradient, per (sample, head): dV = (P ⊙ M)ᵀ·dO, dP = (dO·Vᵀ) ⊙ M,
+    /// dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS·K/√D, dK = dSᵀ·Q/√D.
     package func attentionBackward(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, probabilities: DeviceBuffer,
-                                   gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {
+                                   dropout: DeviceBuffer?, gradOut: DeviceBuffer, gq: StridedRows, gk: StridedRows, gv: StridedRows) {
         let (dt, l, s, d) = (p.dtype, p.queries, p.keys, p.headDim)
         let e = p.heads * d, scale = 1 / Double(d).squareRoot()
         let (qe, ke, ve, pe, go) = (Elements(q.buffer, dt), Elements(k.buffer, dt), Elements(v.buffer, dt), Elements(probabilities, dt), Elements(gradOut, dt))
@@ -164,11 +167,13 @@ extension ReferenceBackend {
                 func kv(_ j: Int, _ t: Int) -> Double { ke[n * k.batchStride + j * k.rowStride + h * d + t] }
                 func vv(_ j: Int, _ t: Int) -> Double { ve[n * v.batchStride + j * v.rowStride + h * d + t] }
                 func pv(_ i: Int, _ j: Int) -> Double { pe[(b * l + i) * s + j] }
+                let de = dropout.map { Elements($0, dt) }
+                func mv(_ i: Int, _ j: Int) -> Double { de.map { $0[(b * l + i) * s + j] } ?? 1 }
                 func gov(_ i: Int, _ t: Int) -> Double { go[(n * l + i) * e + h * d + t] }
                 var ds = [Double](repeating: 0, count: l * s)
                 for i in 0..<l {
                     var dp = [Double](repeating: 0, count: s)
-                    for j in 0..<s { for t in 0..<d { dp[j] += gov(i, t) * vv(j, t) } }
+                    for j in 0..<s { for t in 0..<d { dp[j] += gov(i, t) * vv(j, t) }; dp[j] *= mv(i, j) }
                     var rowDot = 0.0
                     for j in 0..<s { rowDot += pv(i, j) * dp[j] }
                     for j in 0..<s { ds[i * s + j] = pv(i, j) * (dp[j] - rowDot) }
@@ -183,7 +188,7 @@ extension ReferenceBackend {
                 for j in 0..<s {
                     for t in 0..<d {
                         var dk = 0.0, dv = 0.0
-                        for i in 0..<l { dk += ds[i * s + j] * qv(i, t); dv += pv(i, j) * gov(i, t) }
+                        for i in 0..<l { dk += ds[i * s + j] * qv(i, t); dv += pv(i, j) * mv(i, j) * gov(i, t) }
                         gke[n * gk.batchStride + j * gk.rowStride + h * d + t] = dk * scale
                         gve[n * gv.batchStride + j * gv.rowStride + h * d + t] = dv
                     }
@@ -204,7 +209,7 @@ extension ReferenceBackend {
         attention(p, q: StridedRows(buffer: qkv, batchStride: l * 3 * e, rowStride: 3 * e),
                   k: StridedRows(buffer: qkv + e * es, batchStride: l * 3 * e, rowStride: 3 * e),
                   v: StridedRows(buffer: qkv + 2 * e * es, batchStride: l * 3 * e, rowStride: 3 * e),
-                  mask: mask, maskBlockStride: 0, probabilities: nil, out: ctx)
+                  mask: mask, maskBlockStride: 0, dropout: nil, probabilities: nil, out: ctx)
         linear(dtype: dt, rows: n * l, inFeatures: e, outFeatures: e, x: ctx, weight: outWeight, bias: outBias, activation: nil, out: out)
     }
 

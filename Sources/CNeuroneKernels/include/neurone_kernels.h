@@ -172,18 +172,21 @@ int64_t nk_im2col_kpanels_scratch(const int64_t *g);
 /// Scaled dot-product attention of one (sample, head) block (attention.c): P = softmax(scale·Q·Kᵀ
 /// + mask) [L, S] (contiguous; mask [L, S] additive, −inf allowed, or NULL), O = P·V. Q, K, V and O
 /// are L or S rows of D contiguous values at the given row strides (in elements). p may be NULL
-/// when the probabilities are not wanted. With SP = S rounded up to a multiple of 16, the forward
+/// when the probabilities are not wanted. drop, NULL or [L, S] contiguous: dropout on the
+/// probabilities, O = (P ⊙ drop)·V (drop holds 0 for a dropped probability, 1/(1 − p) for a kept
+/// one); P itself is stored undropped. With SP = S rounded up to a multiple of 16, the forward
 /// pass's work holds (D + L + 4)·SP + L·S + 192 values. The backward pass overwrites gq, gk, gv from
-/// the output gradient go and the saved P; its work holds (D + L + 4)·SP + 32 values.
+/// the output gradient go, the saved P and the same drop; its work holds (D + 2·L + 8)·SP + 64 values.
 void nk_attention_fwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
-                          const float *v, int64_t vs, const float *mask, float *p, float *o, int64_t os, float *work);
+                          const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os, float *work);
 void nk_attention_bwd_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs, const float *k, int64_t ks,
-                          const float *v, int64_t vs, const float *p, const float *go, int64_t gos,
+                          const float *v, int64_t vs, const float *p, const float *drop, const float *go, int64_t gos,
                           float *gq, int64_t gqs, float *gk, int64_t gks, float *gv, int64_t gvs, float *work);
 void nk_attention_fwd_f64(int64_t L, int64_t S, int64_t D, double scale, const double *q, int64_t qs, const double *k, int64_t ks,
-                          const double *v, int64_t vs, const double *mask, double *p, double *o, int64_t os, double *work);
+                          const double *v, int64_t vs, const double *mask, const double *drop, double *p, double *o, int64_t os,
+                          double *work);
 void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const double *q, int64_t qs, const double *k, int64_t ks,
-                          const double *v, int64_t vs, const double *p, const double *go, int64_t gos,
+                          const double *v, int64_t vs, const double *p, const double *drop, const double *go, int64_t gos,
                           double *gq, int64_t gqs, double *gk, int64_t gks, double *gv, int64_t gvs, double *work);
 
 /// 2×2 stride-2 max pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,

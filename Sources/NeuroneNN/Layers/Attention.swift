@@ -61,8 +61,9 @@ public final class MultiheadAttention: Module {
     ///   (averaged over heads, or [N, heads, L, S] when `averageAttnWeights` is false).
     ///
     /// Float32 and float64 run the fused kernel of `Tensor.scaledDotProductAttention` (heads read
-    /// in place, one pass per sample and head) unless the weights must carry gradients (they are
-    /// wanted while autograd records) or dropout is active; then the composite ops below run.
+    /// in place, one pass per sample and head; in training, dropout on the attention weights goes
+    /// into it as a mask drawn as `Tensor.dropout` draws it) unless the weights must carry
+    /// gradients (they are wanted while autograd records); then the composite ops below run.
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil, attnMask: Tensor? = nil,
                                averageAttnWeights: Bool = true, needWeights: Bool = true) -> (output: Tensor, weights: Tensor) {
         let unbatched = query.rank == 2
@@ -82,7 +83,7 @@ public final class MultiheadAttention: Module {
         // training step of the attention model at batch 64)
         let own: [Tensor?] = [inProjWeight, inProjBias, outProj.weight, outProj.bias]
         let recording = GradMode.enabled && ([query, key, value] + own.compactMap { $0 }).contains { $0._requiresGrad }
-        if !(needWeights && recording) && !(dropout > 0 && isTraining) && (query.dtype == .float32 || query.dtype == .float64) {
+        if !(needWeights && recording) && (query.dtype == .float32 || query.dtype == .float64) {
             return fusedAttention(q, k, v, query: query, key: key, value: value, keyPaddingMask: keyPaddingMask, attnMask: attnMask,
                                   averageAttnWeights: averageAttnWeights, needWeights: needWeights, unbatched: unbatched, recording: recording)
         }
@@ -112,7 +113,8 @@ public final class MultiheadAttention: Module {
                                 keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
                                 unbatched: Bool, recording: Bool) -> (output: Tensor, weights: Tensor) {
         let (n, l, s, h) = (q.shape[0], q.shape[1], k.shape[1], numHeads)
-        if query === key && key === value && !needWeights && !recording && keyPaddingMask == nil && (attnMask == nil || attnMask!.rank == 2) {
+        let dropping = dropout > 0 && isTraining
+        if query === key && key === value && !needWeights && !recording && !dropping && keyPaddingMask == nil && (attnMask == nil || attnMask!.rank == 2) {
             // Inference on self-attention: projections and attention in cache-sized chunks of samples.
             let mask = additiveMask(attnMask: attnMask, keyPaddingMask: nil, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
             let x = withNoGrad { q.contiguousCopyIfNeeded() }
@@ -122,16 +124,21 @@ public final class MultiheadAttention: Module {
             return (out, Tensor.empty([0], dtype: q.dtype, device: q.device))
         }
         let mask = additiveMask(attnMask: attnMask, keyPaddingMask: keyPaddingMask, n: n, l: l, s: s, unbatched: unbatched, dtype: q.dtype)
+        // the multipliers `attn.dropout(p:generator:)` of the composite path would draw: the same
+        // generator, shape and draw, so both paths drop the same weights
+        let drop: Tensor? = !dropping ? nil : dropout >= 1
+            ? Tensor.zeros([n, h, l, s], dtype: q.dtype, device: q.device)
+            : Tensor.dropoutMask([n, h, l, s], keep: 1 - dropout, dtype: q.dtype, generator: generator, device: q.device)
         let ctx: Tensor, probs: Tensor
         if query === key && key === value {
             // One projection [N, L, 3E]; the kernel reads Q, K, V as its column blocks and its
             // backward pass returns one gradient for it.
             let qkv = q.linear(weight: inProjWeight, bias: inProjBias)
-            (ctx, probs) = Tensor.packedSelfAttention(qkv: qkv, heads: h, mask: mask, needProbabilities: needWeights)
+            (ctx, probs) = Tensor.packedSelfAttention(qkv: qkv, heads: h, mask: mask, dropoutMask: drop, needProbabilities: needWeights)
         } else {
             let ws = inProjWeight.chunk(3, dim: 0), bs = inProjBias?.chunk(3, dim: 0)
             let (qp, kp, vp) = (q.linear(weight: ws[0], bias: bs?[0]), k.linear(weight: ws[1], bias: bs?[1]), v.linear(weight: ws[2], bias: bs?[2]))
-            (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, needProbabilities: needWeights)
+            (ctx, probs) = Tensor.scaledDotProductAttention(q: qp, k: kp, v: vp, heads: h, mask: mask, dropoutMask: drop, needProbabilities: needWeights)
         }
         var out = outProj(ctx)
         out = unbatched ? out.squeeze(0) : (batchFirst ? out : out.transpose(0, 1))

@@ -119,21 +119,26 @@ final class CPUAgainstReferenceTests: XCTestCase {
                 maskValues[1] = -.infinity
                 let mask = buffer(maskValues, dt)
                 func rows(_ b: DeviceBuffer, _ len: Int) -> StridedRows { StridedRows(buffer: b, batchStride: len * e, rowStride: e) }
-                let (o1, o2) = (empty(n * l * e, dt), empty(n * l * e, dt))
-                let (p1, p2) = (empty(n * heads * l * s, dt), empty(n * heads * l * s, dt))
-                cpu.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, probabilities: p1, out: o1)
-                ref.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, probabilities: p2, out: o2)
+                // without and with dropout multipliers on the probabilities
+                let dropout = buffer((0..<(n * heads * l * s)).map { $0 % 3 == 0 ? 0.0 : 1.5 }, dt)
                 let what = "\(dt) N \(n) L \(l) S \(s) heads \(heads) D \(d)"
-                XCTAssertLessThan(relativeError(o1, o2, n * l * e, dt), tolerance(dt), "attention output \(what)")
-                XCTAssertLessThan(relativeError(p1, p2, n * heads * l * s, dt), tolerance(dt), "attention probabilities \(what)")
-                let go = random(n * l * e, dt)
-                let grads = [(l, n * l * e), (s, n * s * e), (s, n * s * e)].map { (empty($0.1, dt), empty($0.1, dt), $0.0, $0.1) }
-                cpu.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, gradOut: go,
-                                      gq: rows(grads[0].0, l), gk: rows(grads[1].0, s), gv: rows(grads[2].0, s))
-                ref.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, gradOut: go,
-                                      gq: rows(grads[0].1, l), gk: rows(grads[1].1, s), gv: rows(grads[2].1, s))
-                for (name, (a, r, _, count)) in zip(["dq", "dk", "dv"], grads) {
-                    XCTAssertLessThan(relativeError(a, r, count, dt), tolerance(dt) * 4, "\(name) \(what)")
+                for drop in [nil, dropout] {
+                    let (o1, o2) = (empty(n * l * e, dt), empty(n * l * e, dt))
+                    let (p1, p2) = (empty(n * heads * l * s, dt), empty(n * heads * l * s, dt))
+                    cpu.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, dropout: drop, probabilities: p1, out: o1)
+                    ref.attention(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), mask: mask, maskBlockStride: 0, dropout: drop, probabilities: p2, out: o2)
+                    let what = what + " dropout \(drop != nil)"
+                    XCTAssertLessThan(relativeError(o1, o2, n * l * e, dt), tolerance(dt), "attention output \(what)")
+                    XCTAssertLessThan(relativeError(p1, p2, n * heads * l * s, dt), tolerance(dt), "attention probabilities \(what)")
+                    let go = random(n * l * e, dt)
+                    let grads = [(l, n * l * e), (s, n * s * e), (s, n * s * e)].map { (empty($0.1, dt), empty($0.1, dt), $0.0, $0.1) }
+                    cpu.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, dropout: drop, gradOut: go,
+                                          gq: rows(grads[0].0, l), gk: rows(grads[1].0, s), gv: rows(grads[2].0, s))
+                    ref.attentionBackward(p, q: rows(q, l), k: rows(k, s), v: rows(v, s), probabilities: p1, dropout: drop, gradOut: go,
+                                          gq: rows(grads[0].1, l), gk: rows(grads[1].1, s), gv: rows(grads[2].1, s))
+                    for (name, (a, r, _, count)) in zip(["dq", "dk", "dv"], grads) {
+                        XCTAssertLessThan(relativeError(a, r, count, dt), tolerance(dt) * 4, "\(name) \(what)")
+                    }
                 }
                 guard l == s else { continue }
                 let x = random(n * l * e, dt), wi = random(3 * e * e, dt), bi = random(3 * e, dt), wo = random(e * e, dt), bo = random(e, dt)

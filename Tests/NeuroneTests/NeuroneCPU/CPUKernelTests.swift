@@ -135,6 +135,41 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// Dropout inside the float32 attention kernels (the short ones at the level NEURONE_KERNEL
+    /// allows, and the general one past S = 32 or for D not a multiple of 8): O = (P ⊙ M)·V with P
+    /// returned undropped, and the gradients of q, k, v, against the float64 composite ops, over
+    /// the short kernels' row groups, masked row ends and the general kernel; with an additive mask.
+    func testAttentionDropoutMatchesCompositeFloat64() {
+        for (l, s, d) in [(1, 1, 8), (3, 7, 16), (5, 13, 24), (28, 28, 16), (6, 32, 32), (2, 17, 32), (7, 25, 8), (9, 3, 16),
+                          (3, 31, 24), (17, 17, 24), (4, 40, 16), (5, 9, 12)] {
+            let h = 2, n = 2
+            let q = r([n, l, h * d], lo: -2, hi: 2), k = r([n, s, h * d], lo: -2, hi: 2), v = r([n, s, h * d]), seed = r([n, l, h * d])
+            let drop = Tensor((0..<(n * h * l * s)).map { ($0 * 7) % 5 == 2 ? 0.0 : 1.25 }, shape: [n, h, l, s])
+            var hidden = [Double](repeating: 0, count: l * s)
+            for i in stride(from: 2, to: hidden.count, by: 5) where s > 1 { hidden[i] = -.infinity }
+            let mask = Tensor(hidden, shape: [l, s])
+            func heads(_ t: Tensor) -> Tensor { t.reshape([n, t.shape[1], h, d]).permute(0, 2, 1, 3) }
+            // float64 composite: the reference
+            let (q64, k64, v64) = (q.detach().requiringGrad(), k.detach().requiringGrad(), v.detach().requiringGrad())
+            let p64 = (heads(q64).matmul(heads(k64).transpose(-2, -1)) * (1 / Double(d).squareRoot()) + mask).softmax(dim: -1)
+            let o64 = (p64 * drop).matmul(heads(v64)).permute(0, 2, 1, 3).reshape([n, l, h * d])
+            (o64 * seed).sum().backward()
+            // float32 fused, q as a column block of a wider tensor
+            let qw = Tensor.cat([q, Tensor.zeros([n, l, 3], dtype: .float64)], dim: 2).to(.float32).detach().requiringGrad()
+            let (k32, v32) = (k.to(.float32).detach().requiringGrad(), v.to(.float32).detach().requiringGrad())
+            let f = Tensor.scaledDotProductAttention(q: qw.narrow(dim: 2, start: 0, length: h * d), k: k32, v: v32, heads: h,
+                                                     mask: mask.to(.float32), dropoutMask: drop.to(.float32))
+            (f.output * seed.to(.float32)).sum().backward()
+            let tag = "L \(l) S \(s) D \(d)"
+            XCTAssertLessThan((f.output.to(.float64) - o64).abs().max().item(), 4e-6, tag)
+            XCTAssertLessThan((f.probabilities.to(.float64) - p64.detach()).abs().max().item(), 1e-6, tag)
+            for (i, (u, w)) in zip([qw.grad!.narrow(dim: 2, start: 0, length: h * d), k32.grad!, v32.grad!], [q64.grad!, k64.grad!, v64.grad!]).enumerated() {
+                let err = (u.to(.float64) - w).abs().max().item()
+                XCTAssertLessThan(err, 2e-5 * Swift.max(1, w.abs().max().item()), "\(tag): gradient \(i) differs by \(err)")
+            }
+        }
+    }
+
     /// The float32 packed linear kernel (linear.c, AVX-512 or AVX2) against float64, directly up to 400 inputs:
     /// tiles of 1–6 rows, 16-column panels with 1–16 live columns, reductions that are and are not
     /// multiples of 8, with and without bias, rows split over threads; shapes past the limits take

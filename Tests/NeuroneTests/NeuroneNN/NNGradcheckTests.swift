@@ -82,6 +82,52 @@ final class NNGradcheckTests: XCTestCase {
         }
     }
 
+    /// Dropout on the attention weights inside the fused kernel: O = (P ⊙ M)·V with M's
+    /// multipliers (0 or 1/(1 − p)), P returned undropped; gradients against finite differences
+    /// (M fixed), on the general kernel (S = 37, D = 5) and through self-attention's packed path.
+    func testFusedAttentionDropoutGradients() {
+        let (n, h, l, s) = (2, 2, 3, 37)
+        let multipliers = (0..<(n * h * l * s)).map { $0 % 3 == 1 ? 0.0 : 1.5 }
+        let m = Tensor(multipliers, shape: [n, h, l, s])
+        check("scaledDotProductAttention dropout", [r([n, l, h * 5]), r([n, s, h * 5]), r([n, s, h * 5])]) {
+            Tensor.scaledDotProductAttention(q: $0[0], k: $0[1], v: $0[2], heads: h, dropoutMask: m).output
+        }
+        let mSelf = Tensor((0..<(n * h * 4 * 4)).map { $0 % 4 == 2 ? 0.0 : 4.0 / 3 }, shape: [n, h, 4, 4])
+        check("packedSelfAttention dropout", [r([n, 4, 3 * h * 8])]) {
+            Tensor.packedSelfAttention(qkv: $0[0], heads: h, mask: nil, dropoutMask: mSelf, needProbabilities: false).output
+        }
+    }
+
+    /// MultiheadAttention in training with dropout: the fused path (dropout inside the kernel)
+    /// gives what the composite ops give (needWeights with autograd on forces them) — the same
+    /// weights dropped, the same output, input and parameter gradients — for self- and
+    /// cross-attention, with a key-padding mask, float64 and float32; and dropout = 1 drops all.
+    func testMultiheadAttentionDropoutFusedMatchesComposite() {
+        for dt in [DType.float64, .float32] {
+            for (selfAttn, p) in [(true, 0.3), (false, 0.5), (true, 1.0)] {
+                let (x0, y0) = (r([2, 5, 12]), r([2, 7, 12]))
+                func run(composite: Bool) -> [Tensor] {
+                    let mha = MultiheadAttention(embedDim: 12, numHeads: 3, dropout: p, batchFirst: true, dtype: dt, generator: Generator(seed: 11))
+                    mha.train()
+                    let x = x0.to(dt).detach().requiringGrad(), y = y0.to(dt).detach().requiringGrad()
+                    let pad = Tensor([false, false, false, false, false, true, true, false, false, false, false, false, false, true], shape: [2, 7])
+                    let out = selfAttn ? mha(query: x, key: x, value: x, needWeights: composite).output
+                                       : mha(query: x, key: y, value: y, keyPaddingMask: pad, needWeights: composite).output
+                    (out * Tensor.arange(0, Double(out.count)).reshape(out.shape).to(dt).sin()).sum().backward()
+                    return [out.detach(), x.grad!, selfAttn ? x.grad! : y.grad!, mha.inProjWeight.grad!, mha.outProj.weight.grad!]
+                }
+                let fused = run(composite: false), composite = run(composite: true)
+                let tol = dt == .float64 ? 1e-12 : 2e-5
+                for (i, (a, b)) in zip(fused, composite).enumerated() {
+                    let err = (a.to(.float64) - b.to(.float64)).abs().max().item()
+                    XCTAssertLessThan(err, tol, "\(dt) self \(selfAttn) p \(p): tensor \(i) differs by \(err)")
+                }
+                if p == 1 { XCTAssertEqual(fused[3].abs().max().item(), 0, "dropout 1: no gradient reaches the input projection") }
+                if p < 1 { XCTAssertGreaterThan(fused[1].abs().max().item(), 0) }
+            }
+        }
+    }
+
     /// The fused attention kernel's wide paths (32- and 8-column score blocks, 16- and 8-wide
     /// output blocks, odd row and column counts) against the composite ops, forward in float32 and
     /// float64, and its gradients against finite differences.
