@@ -12,7 +12,7 @@ extension Tensor {
     ///   - dropoutMask: dropout on the probabilities (PyTorch's `dropout_p` with its mask drawn
     ///     by the caller): [N, heads, L, S] multipliers, 0 for a dropped probability and 1/(1 − p)
     ///     for a kept one (what `Tensor.dropout` multiplies by); then O = (P ⊙ dropoutMask)·V, and
-    ///     the returned P is the undropped one.
+    ///     the returned P is the undropped one. The mask is a constant: no gradient flows to it.
     ///   - needProbabilities: false when P is not wanted: unless autograd records (the backward
     ///     pass needs P), each block's P then stays in a scratch buffer and an empty [0] tensor is
     ///     returned in its place.
