@@ -1,6 +1,7 @@
 // Scaled dot-product attention for one (sample, head) block, forward and backward, float32 and
 // float64: P = softmax(scale·Q·Kᵀ + M), O = P·V, and the gradients of Q, K and V from dO and the
-// saved P. Rows of Q, K, V, O (and their gradients) are D contiguous values at a row stride, so
+// saved P. With dropout, `drop` [L, S] holds the multipliers (0 or 1/(1 − p)) and O = (P ⊙ drop)·V:
+// P is kept whole, the backward pass takes dP ⊙ drop as P's gradient and (P ⊙ drop)ᵀ·dO as dV. Rows of Q, K, V, O (and their gradients) are D contiguous values at a row stride, so
 // the heads of a [N, L, E] projection are read in place, with no permute or copy. The loops run
 // over a contiguous innermost dim so that they vectorise; each is compiled for AVX-512, AVX2+FMA
 // and the baseline and chosen at run time.
@@ -293,6 +294,10 @@ NK_AVX2_INLINE void transpose_k8(int64_t S, int64_t D, const float *k, int64_t k
             nk_transpose8x8_store(r, kt + d0 * SP + j0, SP);
         }
 }
+/* Vector c of a row of S values in NV vectors: the last one loads only its live lanes (0 past S) */
+NK_AVX2_INLINE __m256 row_vec8(const float *row, int c, int NV, __m256i live) {
+    return c == NV - 1 ? _mm256_maskload_ps(row + 8 * c, live) : _mm256_loadu_ps(row + 8 * c);
+}
 /* The polynomial of exp2_nonpos8 and exp2_nonpos16: 2^r ≈ 1 + r·(C1 + r·(C2 + … + r·C6)), |r| ≤ ½ */
 #define NK_EXP2_C1 6.931472028550421E-1f
 #define NK_EXP2_C2 2.402264791363012E-1f
@@ -321,7 +326,9 @@ NK_AVX2_INLINE __m256 exp2_nonpos8(__m256 x) {
 }
 /* Softmax numerators of query rows q0, q1 into e0, e1 (NV·8 values each, 0 past S) and the
    reciprocals of their sums into inv[0], inv[1]; probability rows p0, p1 too unless NULL. m0, m1:
-   mask rows padded to NV·8 values, or NULL. pad: the lanes of the last score vector at or past S.
+   mask rows padded to NV·8 values, or NULL. d0, d1: dropout rows (S values) or NULL; the numerators
+   stored are then multiplied by them, while the sums and p0, p1 stay undropped. pad: the lanes of
+   the last score vector at or past S.
    Scores are kept as log2 values, scale·log2(e)·q·k + log2(e)·mask, so that exp is exp2. */
 NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, const float *q0, const float *q1,
     const float *kt, const float *m0, const float *m1, const float *d0, const float *d1, __m256 pad, __m256i live,
@@ -358,8 +365,7 @@ NK_AVX2_INLINE void attn_softmax2_avx2(const int NV, const int DV, float scale, 
         s1[c] = exp2_nonpos8(_mm256_sub_ps(s1[c], b1));
         t1 = _mm256_add_ps(t1, s1[c]);
         if (d0) { /* dropout: O takes the numerators ⊙ drop; P and the sums stay whole */
-            const __m256 x0 = c == NV - 1 ? _mm256_maskload_ps(d0 + 8 * c, live) : _mm256_loadu_ps(d0 + 8 * c);
-            const __m256 x1 = c == NV - 1 ? _mm256_maskload_ps(d1 + 8 * c, live) : _mm256_loadu_ps(d1 + 8 * c);
+            const __m256 x0 = row_vec8(d0, c, NV, live), x1 = row_vec8(d1, c, NV, live);
             _mm256_storeu_ps(e0 + 8 * c, _mm256_mul_ps(s0[c], x0));
             _mm256_storeu_ps(e1 + 8 * c, _mm256_mul_ps(s1[c], x1));
         } else {
@@ -415,7 +421,7 @@ NK_AVX2_INLINE void attn_comb2_avx2(const int DV, int64_t n, const float *c0, co
     }
 }
 /* Q [L, D] (rows at stride qs), K and V [S, D] (strides ks, vs) → O [L, D] (stride os) and, unless
-   p is NULL, P [L, S] contiguous. Two passes over the row pairs: softmax numerators of every row
+   p is NULL, P [L, S] contiguous; drop: NULL or the dropout multipliers [L, S] contiguous. Two passes over the row pairs: softmax numerators of every row
    into work, then e·V (measured as fast as doing both per pair, and simpler to read). */
 NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os,
@@ -481,8 +487,7 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
         p1[NV - 1] = _mm256_maskload_ps(p + i1 * S + 8 * (NV - 1), live);
         if (drop) { /* O took P ⊙ drop: the gradient of P is dP ⊙ drop, and dV comes from P ⊙ drop */
             for (int c = 0; c < NV; c++) {
-                const __m256 x0 = c == NV - 1 ? _mm256_maskload_ps(drop + i * S + 8 * c, live) : _mm256_loadu_ps(drop + i * S + 8 * c);
-                const __m256 x1 = c == NV - 1 ? _mm256_maskload_ps(drop + i1 * S + 8 * c, live) : _mm256_loadu_ps(drop + i1 * S + 8 * c);
+                const __m256 x0 = row_vec8(drop + i * S, c, NV, live), x1 = row_vec8(drop + i1 * S, c, NV, live);
                 _mm256_storeu_ps(pd + i * SP + 8 * c, _mm256_mul_ps(p0[c], x0));
                 _mm256_storeu_ps(pd + (i + 1) * SP + 8 * c, _mm256_mul_ps(p1[c], x1));
                 d0[c] = _mm256_mul_ps(d0[c], x0);
@@ -499,10 +504,11 @@ NK_AVX2_INLINE void attn_bwd_short_avx2(const int NV, const int DV, int64_t L, i
         }
         attn_comb2_avx2(DV, S, s0, s1, 1, 1.0f, 1.0f, k, ks, gq + i * gqs, i + 1 < L ? gq + (i + 1) * gqs : spare);
     }
+    const float *pc = drop ? pd : p; /* dV's coefficients: columns of P, or of P ⊙ drop */
+    const int64_t pcs = drop ? SP : S;
     for (int64_t j = 0; j < S; j += 2) {
         const int64_t j1 = j + 1 < S ? j + 1 : j; /* an odd last key is computed twice */
-        if (drop) attn_comb2_avx2(DV, L, pd + j, pd + j1, SP, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
-        else attn_comb2_avx2(DV, L, p + j, p + j1, S, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
+        attn_comb2_avx2(DV, L, pc + j, pc + j1, pcs, 1.0f, 1.0f, go, gos, gv + j * gvs, j + 1 < S ? gv + (j + 1) * gvs : spare);
         attn_comb2_avx2(DV, L, ds + j, ds + j1, SP, 1.0f, 1.0f, q, qs, gk + j * gks, j + 1 < S ? gk + (j + 1) * gks : spare);
     }
 }

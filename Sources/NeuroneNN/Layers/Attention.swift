@@ -107,8 +107,8 @@ public final class MultiheadAttention: Module {
     }
 
     /// The fused path of `callAsFunction`: one input projection for self-attention (q, k, v read as
-    /// column blocks of it), the masks folded into one additive mask, the fused kernel, the output
-    /// projection.
+    /// column blocks of it), the masks folded into one additive mask, in training with dropout the
+    /// dropout mask for the attention weights, the fused kernel, the output projection.
     private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, query: Tensor, key: Tensor, value: Tensor,
                                 keyPaddingMask: Tensor?, attnMask: Tensor?, averageAttnWeights: Bool, needWeights: Bool,
                                 unbatched: Bool, recording: Bool) -> (output: Tensor, weights: Tensor) {
