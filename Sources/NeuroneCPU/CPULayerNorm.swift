@@ -1,14 +1,21 @@
 import NeuroneDevice
+import CNeuroneKernels
 
 /// The CPU's layer normalisation: one pass for the row's mean and variance (two sums in Double),
 /// one for the output; rows spread over the threads. The backward pass computes dL/dx by rows and
 /// dL/dw, dL/db by columns (each thread a range of columns over every row), so that their sums do
-/// not depend on the thread count.
+/// not depend on the thread count. float32 runs layernorm.c's kernels (the same sums in vector
+/// lanes of doubles); float64 the loops here.
 extension CPUBackend {
     package func layerNorm(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, bias: DeviceBuffer?, eps: Double,
                            out: DeviceBuffer, mean: DeviceBuffer?, rstd: DeviceBuffer?) {
         switch dtype {
-        case .float32: layerNormRows(Float.self, rows, cols, x, weight, bias, eps, out, mean, rstd)
+        case .float32:
+            func p(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
+            let (xp, w, b, yp, mp, rp) = (p(x), p(weight), p(bias), p(out), p(mean), p(rstd))
+            Threading.parallelFor(rows, minChunk: Swift.max(1, 16384 / Swift.max(1, cols))) { r0, r1 in
+                nk_layer_norm_f32(Int64(r0), Int64(r1), Int64(cols), xp, w, b, eps, yp, mp, rp)
+            }
         case .float64: layerNormRows(Double.self, rows, cols, x, weight, bias, eps, out, mean, rstd)
         default: check(false, "layerNorm: float32 or float64, got \(dtype)")
         }
@@ -43,7 +50,19 @@ extension CPUBackend {
     package func layerNormBackward(dtype: DType, rows: Int, cols: Int, x: DeviceBuffer, weight: DeviceBuffer?, mean: DeviceBuffer, rstd: DeviceBuffer,
                                    gradOut: DeviceBuffer, gradIn: DeviceBuffer?, gradWeight: DeviceBuffer?, gradBias: DeviceBuffer?) {
         switch dtype {
-        case .float32: layerNormBackwardRows(Float.self, rows, cols, x, weight, mean, rstd, gradOut, gradIn, gradWeight, gradBias)
+        case .float32:
+            func p(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
+            let (xp, w, mp, rp, go) = (p(x), p(weight), p(mean), p(rstd), p(gradOut))
+            if let gi = p(gradIn) {
+                Threading.parallelFor(rows, minChunk: Swift.max(1, 16384 / Swift.max(1, cols))) { r0, r1 in
+                    nk_layer_norm_backward_rows_f32(Int64(r0), Int64(r1), Int64(cols), xp, w, mp, rp, go, gi)
+                }
+            }
+            guard gradWeight != nil || gradBias != nil else { return }
+            let (gw, gb) = (p(gradWeight), p(gradBias))
+            Threading.parallelFor(cols, minChunk: Swift.max(16, 16384 / Swift.max(1, rows))) { c0, c1 in
+                nk_layer_norm_backward_cols_f32(Int64(rows), Int64(cols), Int64(c0), Int64(c1), xp, mp, rp, go, gw, gb)
+            }
         case .float64: layerNormBackwardRows(Double.self, rows, cols, x, weight, mean, rstd, gradOut, gradIn, gradWeight, gradBias)
         default: check(false, "layerNormBackward: float32 or float64, got \(dtype)")
         }

@@ -84,6 +84,18 @@ void nk_recurrent_step_backward_f64(int32_t kind, int64_t r0, int64_t r1, int64_
                                     const double *out, int64_t outs, const double *og, int64_t ogs, const double *ch,
                                     double *cc, double *dgates, double *dhgates, double *dph);
 
+/// Layer normalisation over rows of `cols` float32 values (rows [r0, r1)): y = (x − mean)·rstd·w + b,
+/// w and b optional (NULL), the row's mean and 1/sqrt(var + eps) stored where mean/rstd are not NULL;
+/// the statistics are summed in double.
+void nk_layer_norm_f32(int64_t r0, int64_t r1, int64_t cols, const float *x, const float *w, const float *b, double eps,
+                       float *y, float *mean, float *rstd);
+/// Its backward pass: dL/dx for rows [r0, r1) (w optional), and dL/dw, dL/db (either NULL) for
+/// columns [c0, c1) summed over all rows in double.
+void nk_layer_norm_backward_rows_f32(int64_t r0, int64_t r1, int64_t cols, const float *x, const float *w, const float *mean,
+                                     const float *rstd, const float *gy, float *gx);
+void nk_layer_norm_backward_cols_f32(int64_t rows, int64_t cols, int64_t c0, int64_t c1, const float *x, const float *mean,
+                                     const float *rstd, const float *gy, float *gw, float *gb);
+
 /// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
 /// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.
 void nk_copy_strided(int64_t elemSize, int64_t ndim, const int64_t *shape,

@@ -220,6 +220,35 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// layerNorm's float32 kernels (layernorm.c: sums in lanes of doubles, tails past 16 columns)
+    /// against float64's loops: outputs and the gradients of x, weight and bias, on widths below,
+    /// at and past the 16 lanes, with and without the affine parameters, rows of large offset
+    /// (a mean far from 0 tests the two-pass variance), and one row count split over the threads.
+    func testLayerNormFloat32MatchesFloat64() {
+        for cols in [1, 7, 16, 33, 64, 100] {
+            for (useW, useB) in [(true, true), (true, false), (false, true), (false, false)] {
+                let rows = cols == 64 ? 300 : 5
+                let x = r([rows, cols]) * 3 + 50
+                let w = useW ? r([cols], lo: 0.5, hi: 1.5) : nil, b = useB ? r([cols]) : nil
+                let upstream = r([rows, cols])
+                var results: [[Tensor]] = []
+                for dtype in [DType.float64, .float32] {
+                    let xs = x.to(dtype).detach().requiringGrad()
+                    let ws = w?.to(dtype).detach().requiringGrad(), bs = b?.to(dtype).detach().requiringGrad()
+                    let y = xs.layerNorm(normalizedCount: cols, weight: ws, bias: bs)
+                    (y * upstream.to(dtype)).sum().backward()
+                    results.append([y, xs.grad!] + (ws.map { [$0.grad!] } ?? []) + (bs.map { [$0.grad!] } ?? []))
+                }
+                for (k, (want, got)) in zip(results[0], results[1]).enumerated() {
+                    let err = (got.to(.float64) - want).abs().max().item(), scale = max(1, want.abs().max().item())
+                    // float32 rounding of x near 50 (~4e-6) divided by the spread (~1.7): the outputs
+                    // and gradients carry ~1e-5 relative error; a wrong sum or tail would be O(1).
+                    XCTAssertLessThan(err / scale, cols == 1 ? 1e-6 : 2e-4, "cols \(cols) w \(useW) b \(useB): tensor \(k)")
+                }
+            }
+        }
+    }
+
     /// linear()'s float32 weight gradient (the outer-product kernel on AVX2 up to 256 rows, here
     /// for weights of any size, the GEMM beyond) against float64, on edge tiles (features not
     /// multiples of 6 and 16) and a strided input; then nk_wgrad_f32 itself (portable loops under
