@@ -78,9 +78,11 @@ LN_INLINE void ln_forward_body(int64_t r0, int64_t r1, int64_t cols, const float
 }
 
 // dL/dx for rows [r0, r1): g = dy·w, x̂ = (x − mean)·rstd, dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).
-LN_INLINE void ln_backward_rows_body(int64_t r0, int64_t r1, int64_t cols, const float *x, const float *w, const float *mean,
-                                     const float *rstd, const float *gy, float *gx) {
-    float gbuf[64];
+// has_w is a constant at each call (a test of w inside the loop becomes a masked load from w, and
+// from NULL AMD CPUs run that load as a microcode assist).
+LN_INLINE void ln_backward_rows_one(int64_t r0, int64_t r1, int64_t cols, const float *x, const float *w, int has_w,
+                                    const float *mean, const float *rstd, const float *gy, float *gx) {
+    float gbuf[32];
     for (int64_t r = r0; r < r1; r++) {
         const float *xr = x + r * cols, *gr = gy + r * cols;
         float *dr = gx + r * cols;
@@ -89,7 +91,7 @@ LN_INLINE void ln_backward_rows_body(int64_t r0, int64_t r1, int64_t cols, const
         int64_t j = 0;
         for (; j + 16 <= cols; j += 16) {
             for (int k = 0; k < 16; k++) {
-                const float g = w ? gr[j + k] * w[j + k] : gr[j + k];
+                const float g = has_w ? gr[j + k] * w[j + k] : gr[j + k];
                 gbuf[k] = g;
                 gbuf[16 + k] = g * ((xr[j + k] - m) * s);
             }
@@ -102,16 +104,21 @@ LN_INLINE void ln_backward_rows_body(int64_t r0, int64_t r1, int64_t cols, const
         LN_HSUM(sumG, sg0, sg1);
         LN_HSUM(sumGX, sx0, sx1);
         for (; j < cols; j++) {
-            const float g = w ? gr[j] * w[j] : gr[j];
+            const float g = has_w ? gr[j] * w[j] : gr[j];
             sumG += (double)g;
             sumGX += (double)(g * ((xr[j] - m) * s));
         }
         const float a = (float)(sumG / (double)cols), c = (float)(sumGX / (double)cols);
-        if (w)
-            for (int64_t k = 0; k < cols; k++) { const float g = gr[k] * w[k], xh = (xr[k] - m) * s; dr[k] = s * (g - a - xh * c); }
-        else
-            for (int64_t k = 0; k < cols; k++) { const float g = gr[k], xh = (xr[k] - m) * s; dr[k] = s * (g - a - xh * c); }
+        for (int64_t k = 0; k < cols; k++) {
+            const float g = has_w ? gr[k] * w[k] : gr[k], xh = (xr[k] - m) * s;
+            dr[k] = s * (g - a - xh * c);
+        }
     }
+}
+LN_INLINE void ln_backward_rows_body(int64_t r0, int64_t r1, int64_t cols, const float *x, const float *w, const float *mean,
+                                     const float *rstd, const float *gy, float *gx) {
+    if (w) ln_backward_rows_one(r0, r1, cols, x, w, 1, mean, rstd, gy, gx);
+    else ln_backward_rows_one(r0, r1, cols, x, 0, 0, mean, rstd, gy, gx);
 }
 
 // dL/dw[j] = Σ_r dy·x̂ and dL/db[j] = Σ_r dy for columns [c0, c1), in double, 16 columns at a
