@@ -21,6 +21,15 @@ extension CPUBackend {
         if Self.usesPackedWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
             linearWeightGradient(UnsafeRawPointer(gradOut.pointer), UnsafeRawPointer(x.pointer), rows: rows, outFeatures: outF, inFeatures: inF,
                                  into: dweight.pointer)
+        } else if Self.usesRowsWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+            func f(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> { b.pointer.assumingMemoryBound(to: Float.self) }
+            let ct = scratch(inF * outF, .float32)
+            let ctp = ct.address.assumingMemoryBound(to: Float.self)
+            withExtendedLifetime(ct) {
+                weightGradientByRows(f(gradOut), ldg: outF, f(x), ldx: inF, rows: rows, m: outF, n: inF, transposedInto: ctp,
+                                     accumulate: false, bias: nil)
+                transpose(ctp, rows: inF, cols: outF, into: f(dweight))
+            }
         } else {
             gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
                  gradOut, lda: outF, strideA: 0, x, ldb: inF, strideB: 0, beta: 0, dweight, ldc: inF, strideC: 0)
@@ -72,6 +81,36 @@ extension CPUBackend {
         return dt == .float32 && k.weightGradient && rows <= k.weightGradientMaxRows && (inF + 15) / 16 * 16 * rows <= k.weightGradientMaxPackedInput
             && outF * inF >= k.weightGradientMinWeights && packedLinearAvailable
     }
+    /// Whether float32 dW = gᵀ·x takes wgrad_rows.c: few input features (at most 64) over many rows
+    /// (at least 256), where a GEMM library's packing of all of g outweighs its product (the
+    /// recurrent layers' input projections over steps × batch rows: OpenBLAS 57 GFLOP/s for the
+    /// LSTM classifier's 512×28×1792 in training, wgrad_rows.c 109 on Zen 4). AVX-512 CPUs only:
+    /// its AVX2 build (75–86 GFLOP/s alone) made the LSTM's training step 3–5 % slower than
+    /// OpenBLAS's Haswell kernels on Zen 4 with both capped at AVX2.
+    static func usesRowsWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int) -> Bool {
+        dt == .float32 && linearKernels.weightGradient && inF <= 64 && rows >= 256 && outF >= 32 && rowsWeightGradientAvailable
+    }
+    /// Whether wgrad_rows.c's AVX-512 tiles run here (the recurrent layers' dW_hh takes them too).
+    package static var rowsWeightGradientAvailable: Bool { packedLinearAvailable && nk_kernel_level() >= 2 }
+
+    /// Ct [n, m] (+)= xᵀ·g (the transpose of dW [m, n] = gᵀ·x) and, where `bias` is given, bias[m]
+    /// (+)= Σ g[k, m], over `rows` rows of g [rows, m] and x [rows, n] read in place (wgrad_rows.c),
+    /// strips of 32 columns of g spread over the threads.
+    func weightGradientByRows(_ g: UnsafePointer<Float>, ldg: Int, _ x: UnsafePointer<Float>, ldx: Int, rows: Int, m: Int, n: Int,
+                              transposedInto ct: UnsafeMutablePointer<Float>, accumulate: Bool, bias: UnsafeMutablePointer<Float>?) {
+        let strips = (m + 31) / 32
+        // at least ~128k multiply-adds per thread
+        Threading.parallelFor(strips, minChunk: Swift.max(1, 131_072 / Swift.max(1, 32 * n * rows))) { s0, s1 in
+            nk_wgrad_rows_f32(g, Int64(ldg), x, Int64(ldx), Int64(rows), Int64(m), Int64(n), Int64(s0 * 32), Int64(Swift.min(m, s1 * 32)),
+                              ct, Int64(m), bias, accumulate ? 1 : 0)
+        }
+    }
+
+    /// dst [cols, rows] = srcᵀ for a contiguous float32 src [rows, cols].
+    func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        nk_transpose_f32(src, Int64(rows), Int64(cols), dst)
+    }
+
     /// Whether this CPU runs the packed linear kernels' fast path (AVX2 and FMA).
     package static let packedLinearAvailable = nk_linear_packed_available() != 0
 

@@ -291,6 +291,41 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// wgrad_rows.c (dWᵀ = xᵀ·g over many rows, operands in place, with the bias gradient) against
+    /// float64: row strides wider than the rows, columns split at a multiple of 32 between two calls
+    /// (as the threads do) and a partial last strip, blocks of the input features of every size the
+    /// tiles take, rows past one block of 128, written then accumulated; then linear()'s weight
+    /// gradient where it takes this path (few input features, many rows) and the LSTM's dW_hh.
+    func testWeightGradientByRowsMatchesFloat64() {
+        for (rows, m, n) in [(1, 1, 1), (5, 16, 1), (37, 45, 13), (300, 100, 30), (129, 64, 28), (260, 96, 7), (1792, 512, 28)] {
+            let (ldg, ldx) = (m + 3, n + 5)
+            let g64 = r([rows, ldg]), x64 = r([rows, ldx])
+            let g = g64.narrow(dim: 1, start: 0, length: m), x = x64.narrow(dim: 1, start: 0, length: n)
+            let wantT = x.transpose(0, 1).matmul(g), wantB = g.sum(dim: 0)
+            let (g32, x32) = (g64.to(.float32), x64.to(.float32))
+            let ct = Tensor.full([n, m], .nan, dtype: .float32), db = Tensor.full([m], .nan, dtype: .float32)
+            let (gp, xp) = (g32.data.assumingMemoryBound(to: Float.self), x32.data.assumingMemoryBound(to: Float.self))
+            let (cp, bp) = (ct.data.assumingMemoryBound(to: Float.self), db.data.assumingMemoryBound(to: Float.self))
+            let split = m / 64 * 32
+            for accumulate: Int32 in [0, 1] {
+                nk_wgrad_rows_f32(gp, Int64(ldg), xp, Int64(ldx), Int64(rows), Int64(m), Int64(n), 0, Int64(split), cp, Int64(m), bp, accumulate)
+                nk_wgrad_rows_f32(gp, Int64(ldg), xp, Int64(ldx), Int64(rows), Int64(m), Int64(n), Int64(split), Int64(m), cp, Int64(m), bp, accumulate)
+                let scale = Double(accumulate + 1), tol = 2e-6 * Double(rows).squareRoot() * 4
+                XCTAssertLessThan((ct.to(.float64) - wantT * scale).abs().max().item(), tol, "rows \(rows) m \(m) n \(n) accumulate \(accumulate)")
+                XCTAssertLessThan((db.to(.float64) - wantB * scale).abs().max().item(), tol, "bias: rows \(rows) m \(m) n \(n) accumulate \(accumulate)")
+            }
+        }
+        // linear(): shapes with at most 64 input features over at least 256 rows take the kernel
+        for (rows, outF, inF) in [(256, 32, 1), (300, 45, 13), (1792, 512, 28), (520, 33, 64)] {
+            XCTAssertEqual(CPUBackend.usesRowsWeightGradient(.float32, rows: rows, inFeatures: inF, outFeatures: outF), CPUBackend.rowsWeightGradientAvailable)
+            let x64 = r([rows, inF]), g64 = r([rows, outF])
+            let w = r([outF, inF]).to(.float32).detach().requiringGrad()
+            x64.to(.float32).linear(weight: w).backward(g64.to(.float32))
+            let err = (w.grad!.to(.float64) - g64.transpose(0, 1).matmul(x64)).abs().max().item()
+            XCTAssertLessThan(err, 8e-6 * Double(rows).squareRoot(), "linear rows \(rows) out \(outF) in \(inF)")
+        }
+    }
+
     /// The float32 fast paths (direct kernel for short columns, one GEMM per chunk of samples for
     /// long ones) agree with the float64 im2col path, forward and backward.
     func testFloat32ConvolutionPathsMatchFloat64() {
