@@ -17,19 +17,23 @@ extension CPUBackend {
     }
 
     package func linearWeightGradient(dtype: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                              into dweight: DeviceBuffer) {
-        if Self.usesPackedWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
-            linearWeightGradient(UnsafeRawPointer(gradOut.pointer), UnsafeRawPointer(x.pointer), rows: rows, outFeatures: outF, inFeatures: inF,
-                                 into: dweight.pointer)
-        } else if Self.usesRowsWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+                              into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {
+        if Self.usesRowsWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+            // dB in the same pass over g
             func f(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> { b.pointer.assumingMemoryBound(to: Float.self) }
             let ct = scratch(inF * outF, .float32)
             let ctp = ct.address.assumingMemoryBound(to: Float.self)
             withExtendedLifetime(ct) {
                 weightGradientByRows(f(gradOut), ldg: outF, f(x), ldx: inF, rows: rows, m: outF, n: inF, transposedInto: ctp,
-                                     accumulate: false, bias: nil)
+                                     accumulate: false, bias: dbias.map(f))
                 transpose(ctp, rows: inF, cols: outF, into: f(dweight))
             }
+            return
+        }
+        if let dbias { reduce(.sum, dtype: dtype, gradOut, outer: 1, size: rows, inner: outF, dbias, indices: nil) }
+        if Self.usesPackedWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+            linearWeightGradient(UnsafeRawPointer(gradOut.pointer), UnsafeRawPointer(x.pointer), rows: rows, outFeatures: outF, inFeatures: inF,
+                                 into: dweight.pointer)
         } else {
             gemm(dtype: dtype, batch: 1, transA: true, transB: false, m: outF, n: inF, k: rows, alpha: 1,
                  gradOut, lda: outF, strideA: 0, x, ldb: inF, strideB: 0, beta: 0, dweight, ldc: inF, strideC: 0)

@@ -108,9 +108,10 @@ package protocol Backend {
     /// y [rows, outF] = x [rows, inF] · wᵀ + bias, then `activation` (all contiguous, float).
     func linear(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                 activation: FusedActivation?, out: DeviceBuffer)
-    /// dW [outF, inF] = gᵀ · x for g [rows, outF] and x [rows, inF] (contiguous, float).
+    /// dW [outF, inF] = gᵀ · x for g [rows, outF] and x [rows, inF] (contiguous, float); and, when
+    /// `dbias` is given, dB [outF] = Σ over the rows of g (in the same pass where the device can).
     func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                              into dweight: DeviceBuffer)
+                              into dweight: DeviceBuffer, bias dbias: DeviceBuffer?)
     /// Applies `activation` to `count` float32 values in place.
     func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int)
     /// Scaled dot-product attention per (sample, head): P = softmax(Q·Kᵀ/√D + mask), O = P·V for

@@ -100,13 +100,21 @@ extension ReferenceBackend {
     }
 
     package func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                                      into dweight: DeviceBuffer) {
+                                      into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {
         let g = Elements(gradOut, dtype), xs = Elements(x, dtype), dw = Elements(dweight, dtype)
         for o in 0..<outFeatures {
             for k in 0..<inFeatures {
                 var acc = 0.0
                 for r in 0..<rows { acc += g[r * outFeatures + o] * xs[r * inFeatures + k] }
                 dw[o * inFeatures + k] = acc
+            }
+        }
+        if let dbias {
+            let db = Elements(dbias, dtype)
+            for o in 0..<outFeatures {
+                var acc = 0.0
+                for r in 0..<rows { acc += g[r * outFeatures + o] }
+                db[o] = acc
             }
         }
     }

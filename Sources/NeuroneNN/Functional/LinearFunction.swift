@@ -44,13 +44,15 @@ extension Tensor {
                                 g2.buffer, lda: outF, strideA: 0, wd.buffer, ldb: inF, strideB: 0, beta: 0, gx.buffer, ldc: inF, strideC: 0)
                 grads.append(gx.reshape(inShape))
             } else { grads.append(nil) }
+            // the bias's gradient from the weight's pass when both are wanted (one read of g)
+            let gb = needW && needB ? Tensor.empty([outF], dtype: dt, device: device) : nil
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
                 gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
-                                                into: gw.buffer)
+                                                into: gw.buffer, bias: gb?.buffer)
                 grads.append(gw)
             } else { grads.append(nil) }
-            if bias != nil { grads.append(needB ? g2.sum(dim: 0) : nil) }
+            if bias != nil { grads.append(needB ? gb ?? g2.sum(dim: 0) : nil) }
             return grads
         }
     }

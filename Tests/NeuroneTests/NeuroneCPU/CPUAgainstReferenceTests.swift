@@ -84,12 +84,13 @@ final class CPUAgainstReferenceTests: XCTestCase {
 
     /// The linear forward (packed kernel from 192 rows, or fewer with ≥ 64 outputs on AVX-512 CPUs
     /// (64×300→100), bias rows + GEMM otherwise, fused relu) and
-    /// the weight gradient (outer-product kernel for ≥ 32768 weights, GEMM otherwise). 200×600→90:
+    /// the weight gradient (outer-product kernel for ≥ 32768 weights, wgrad_rows.c for few features
+    /// over many rows on AVX-512 CPUs (300×28→80), GEMM otherwise; with the bias's gradient or not). 200×600→90:
     /// on AVX-512 CPUs the packed kernel past 512 features, W packed by two threads (6 panels, the
     /// last of 10 columns).
     func testLinearMatchesReference() {
         for dt in [DType.float32, .float64] {
-            for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100)] {
+            for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100), (300, 28, 80)] {
                 let x = random(rows * inF, dt), w = random(outF * inF, dt), b = random(outF, dt)
                 for act in [nil, FusedActivation.relu] where act == nil || cpu.fusesActivation(dtype: dt) {
                     let (y1, y2) = (empty(rows * outF, dt), empty(rows * outF, dt))
@@ -98,10 +99,13 @@ final class CPUAgainstReferenceTests: XCTestCase {
                     XCTAssertLessThan(relativeError(y1, y2, rows * outF, dt), tolerance(dt), "linear \(dt) \(rows)×\(inF)→\(outF) \(act?.rawValue ?? "no activation")")
                 }
                 let g = random(rows * outF, dt)
-                let (d1, d2) = (empty(outF * inF, dt), empty(outF * inF, dt))
-                cpu.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d1)
-                ref.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d2)
-                XCTAssertLessThan(relativeError(d1, d2, outF * inF, dt), tolerance(dt) * 4, "weight gradient \(dt) \(rows)×\(inF)→\(outF)")
+                for withBias in [false, true] {
+                    let (d1, d2) = (empty(outF * inF, dt), empty(outF * inF, dt)), (b1, b2) = (empty(outF, dt), empty(outF, dt))
+                    cpu.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d1, bias: withBias ? b1 : nil)
+                    ref.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d2, bias: withBias ? b2 : nil)
+                    XCTAssertLessThan(relativeError(d1, d2, outF * inF, dt), tolerance(dt) * 4, "weight gradient \(dt) \(rows)×\(inF)→\(outF)")
+                    if withBias { XCTAssertLessThan(relativeError(b1, b2, outF, dt), tolerance(dt) * 4, "bias gradient \(dt) \(rows)×\(inF)→\(outF)") }
+                }
             }
         }
     }

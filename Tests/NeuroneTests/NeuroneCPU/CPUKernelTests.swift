@@ -294,8 +294,8 @@ final class CPUKernelTests: XCTestCase {
     /// wgrad_rows.c (dWᵀ = xᵀ·g over many rows, operands in place, with the bias gradient) against
     /// float64: row strides wider than the rows, columns split at a multiple of 32 between two calls
     /// (as the threads do) and a partial last strip, blocks of the input features of every size the
-    /// tiles take, rows past one block of 128, written then accumulated; then linear()'s weight
-    /// gradient where it takes this path (few input features, many rows) and the LSTM's dW_hh.
+    /// tiles take, rows past one block of 128, written then accumulated; then linear()'s weight and
+    /// bias gradients where they take this path (few input features, many rows).
     func testWeightGradientByRowsMatchesFloat64() {
         for (rows, m, n) in [(1, 1, 1), (5, 16, 1), (37, 45, 13), (300, 100, 30), (129, 64, 28), (260, 96, 7), (1792, 512, 28)] {
             let (ldg, ldx) = (m + 3, n + 5)
@@ -319,10 +319,12 @@ final class CPUKernelTests: XCTestCase {
         for (rows, outF, inF) in [(256, 32, 1), (300, 45, 13), (1792, 512, 28), (520, 33, 64)] {
             XCTAssertEqual(CPUBackend.usesRowsWeightGradient(.float32, rows: rows, inFeatures: inF, outFeatures: outF), CPUBackend.rowsWeightGradientAvailable)
             let x64 = r([rows, inF]), g64 = r([rows, outF])
-            let w = r([outF, inF]).to(.float32).detach().requiringGrad()
-            x64.to(.float32).linear(weight: w).backward(g64.to(.float32))
+            let w = r([outF, inF]).to(.float32).detach().requiringGrad(), b = r([outF]).to(.float32).detach().requiringGrad()
+            x64.to(.float32).linear(weight: w, bias: b).backward(g64.to(.float32))
             let err = (w.grad!.to(.float64) - g64.transpose(0, 1).matmul(x64)).abs().max().item()
             XCTAssertLessThan(err, 8e-6 * Double(rows).squareRoot(), "linear rows \(rows) out \(outF) in \(inF)")
+            let errB = (b.grad!.to(.float64) - g64.sum(dim: 0)).abs().max().item()
+            XCTAssertLessThan(errB, 8e-6 * Double(rows).squareRoot(), "linear's bias rows \(rows) out \(outF) in \(inF)")
         }
     }
 
