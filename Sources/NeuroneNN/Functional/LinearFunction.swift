@@ -45,7 +45,7 @@ extension Tensor {
                 grads.append(gx.reshape(inShape))
             } else { grads.append(nil) }
             // the bias's gradient from the weight's pass when both are wanted (one read of g)
-            let gb = needW && needB ? Tensor.empty([outF], dtype: dt, device: device) : nil
+            let gb = needW && needB && rows > 0 ? Tensor.empty([outF], dtype: dt, device: device) : nil
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
                 gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
