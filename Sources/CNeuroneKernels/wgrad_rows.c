@@ -112,8 +112,10 @@ DEFINE_TILE(tile256, ATTR256, f32x8, 8, 2)
     ATTR static void NAME(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t N, int64_t m0,   \
                           int64_t m1, float *ct, int64_t ldct, float *db, int accumulate) {                          \
         static const int sizes[] = {__VA_ARGS__};                                                                   \
+        /* no rows: the plain loops clear Ct and db (or leave them, accumulating) */                              \
+        if (K == 0) { wgrad_rows_portable(g, ldg, x, ldx, K, N, m0, m1, ct, ldct, db, accumulate); return; }       \
         const int64_t mEnd = m0 + (m1 - m0) / VL * VL;                                                              \
-        for (int64_t k0 = 0; k0 < K || (k0 == 0 && !accumulate); k0 += KB) {                                        \
+        for (int64_t k0 = 0; k0 < K; k0 += KB) {                                                                    \
             const int64_t k1 = K - k0 < KB ? K : k0 + KB;                                                           \
             const int first = k0 == 0 && !accumulate;                                                               \
             for (int64_t n0 = 0; n0 < N;) {                                                                         \
@@ -130,7 +132,6 @@ DEFINE_TILE(tile256, ATTR256, f32x8, 8, 2)
                 }                                                                                                   \
                 n0 += r;                                                                                            \
             }                                                                                                       \
-            if (K == 0) break;                                                                                      \
         }                                                                                                           \
         wgrad_rows_portable(g, ldg, x, ldx, K, N, mEnd, m1, ct, ldct, db, accumulate);                              \
     }

@@ -95,7 +95,7 @@ extension CPUBackend {
         dt == .float32 && linearKernels.weightGradient && inF <= 64 && rows >= 256 && outF >= 32 && rowsWeightGradientAvailable
     }
     /// Whether wgrad_rows.c's AVX-512 tiles run here (the recurrent layers' dW_hh takes them too).
-    package static var rowsWeightGradientAvailable: Bool { packedLinearAvailable && nk_kernel_level() >= 2 }
+    package static let rowsWeightGradientAvailable = packedLinearAvailable && nk_kernel_level() >= 2
 
     /// Ct [n, m] (+)= xᵀ·g (the transpose of dW [m, n] = gᵀ·x) and, where `bias` is given, bias[m]
     /// (+)= Σ g[k, m], over `rows` rows of g [rows, m] and x [rows, n] read in place (wgrad_rows.c),

@@ -5,7 +5,8 @@ extension Tensor {
     /// y = x·Wᵀ + b over the last dim (`torch.nn.functional.linear`): input [*, in], weight
     /// [out, in], bias [out]. One product forward (the packed kernel or bias rows + GEMM, see
     /// `Backend.linear`); backward, one GEMM for the input's gradient and, for the weight's, gᵀ·x in
-    /// W's own [out, in] layout with no transposed copy (`Backend.linearWeightGradient`).
+    /// W's own [out, in] layout with no transposed copy (`Backend.linearWeightGradient`, which also
+    /// sums the bias's gradient when both are wanted).
     ///
     /// `activation` (Keras's `activation=`) gives `linear(…).relu()` (or `.tanh()`, `.sigmoid()`)
     /// value for value; a device that fuses activations (the CPU, in float32) applies it to each
