@@ -14,15 +14,16 @@
 // Measured alone on Zen 4 (one thread): 109 GFLOP/s at AVX-512 for the LSTM classifier's dW_ih
 // (K 1792, M 512, N 28) and dW_hh (1728, 512, 128); 86 and 75 at AVX2, where OpenBLAS's Haswell
 // kernels made the training step 3–5 % faster, so the CPU backend takes this on AVX-512 CPUs only
-// (CPUBackend.rowsWeightGradientAvailable); the AVX2 and portable builds serve the entry point
-// at the other levels.
+// (LinearKernelSettings.weightGradientRows); the AVX2 and portable builds serve the entry point
+// at the other levels, and `neurone bench linear --weight-gradient` times the AVX2 one.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
 
 #define KB 128
 
-// Columns [m0, m1) the vector tiles leave (M's last partial strip), with plain loops.
+// Columns [m0, m1) the AVX2 tiles leave (M's last columns, fewer than 4), with plain loops; also
+// every column below AVX2, and Ct and db cleared where there are no rows.
 static void wgrad_rows_portable(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t N, int64_t m0, int64_t m1,
                                 float *ct, int64_t ldct, float *db, int accumulate) {
     if (m1 <= m0) return;
@@ -96,6 +97,44 @@ typedef float f32x16 __attribute__((vector_size(64)));
 #define ATTR256 __attribute__((target("avx2,fma")))
 DEFINE_TILE(tile512, ATTR512, f32x16, 16, 2)
 DEFINE_TILE(tile256, ATTR256, f32x8, 8, 2)
+// half and quarter strips (one vector of columns, then one of half the width) for what the
+// whole strips leave
+typedef float f32x4 __attribute__((vector_size(16)));
+DEFINE_TILE(half512, ATTR512, f32x16, 16, 1)
+DEFINE_TILE(quarter512, ATTR512, f32x8, 8, 1)
+DEFINE_TILE(half256, ATTR256, f32x8, 8, 1)
+DEFINE_TILE(quarter256, ATTR256, f32x4, 4, 1)
+
+// AVX-512: the last columns [m, m1) (fewer than 8) as masked vectors over all K rows, rows of n
+// in groups of 8 — the masked-off lanes lie within g's and Ct's rows or past their last element.
+#include <immintrin.h>
+ATTR512 static void rest512(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t N, int64_t m, int64_t m1,
+                            float *ct, int64_t ldct, float *db, int accumulate) {
+    if (m1 <= m) return;
+    const __mmask16 live = (__mmask16)((1u << (m1 - m)) - 1);
+    for (int64_t n0 = 0; n0 < N; n0 += 8) {
+        const int64_t r = N - n0 < 8 ? N - n0 : 8;
+        __m512 acc[8], bacc = _mm512_setzero_ps();
+        _Pragma("clang loop unroll(full)")
+        for (int i = 0; i < 8; i++)
+            acc[i] = accumulate && i < r ? _mm512_maskz_loadu_ps(live, ct + (n0 + i) * ldct + m) : _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k++) {
+            const __m512 gv = _mm512_maskz_loadu_ps(live, g + k * ldg + m);
+            const float *xr = x + k * ldx + n0;
+            if (db && n0 == 0) bacc = _mm512_add_ps(bacc, gv);
+            _Pragma("clang loop unroll(full)")
+            for (int i = 0; i < 8; i++)
+                if (i < r) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xr[i]), gv, acc[i]);
+        }
+        _Pragma("clang loop unroll(full)")
+        for (int i = 0; i < 8; i++)
+            if (i < r) _mm512_mask_storeu_ps(ct + (n0 + i) * ldct + m, live, acc[i]);
+        if (db && n0 == 0) {
+            const __m512 old = accumulate ? _mm512_maskz_loadu_ps(live, db + m) : _mm512_setzero_ps();
+            _mm512_mask_storeu_ps(db + m, live, _mm512_add_ps(old, bacc));
+        }
+    }
+}
 
 #define WG_CASE(TILE, R)                                                                                            \
     case R:                                                                                                         \
@@ -106,15 +145,18 @@ DEFINE_TILE(tile256, ATTR256, f32x8, 8, 2)
 #define WG_CASES256(TILE) WG_CASE(TILE, 6) WG_CASE(TILE, 4) WG_CASE(TILE, 3) WG_CASE(TILE, 2) WG_CASE(TILE, 1)
 
 // Whole strips of VL columns in [m0, m1) by the tiles, rows in blocks of KB (g's block stays in L2
-// while the blocks of n reuse it), n in blocks of RMAX then of the listed sizes; the columns past
-// the last whole strip by the plain loops.
-#define DEFINE_DRIVER(NAME, TILE, CASES, ATTR, VL, RMAX, ...)                                                        \
+// while the blocks of n reuse it), n in blocks of RMAX then of the listed sizes; then a half strip
+// (VL/2 columns) and a quarter strip where they fit, and the last columns (fewer than VL/4) by
+// REST.
+#define DEFINE_DRIVER(NAME, TILE, HALF, QUARTER, REST, CASES, ATTR, VL, RMAX, ...)                                   \
     ATTR static void NAME(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t N, int64_t m0,   \
                           int64_t m1, float *ct, int64_t ldct, float *db, int accumulate) {                          \
         static const int sizes[] = {__VA_ARGS__};                                                                   \
         /* no rows: the plain loops clear Ct and db (or leave them, accumulating) */                              \
         if (K == 0) { wgrad_rows_portable(g, ldg, x, ldx, K, N, m0, m1, ct, ldct, db, accumulate); return; }       \
-        const int64_t mEnd = m0 + (m1 - m0) / VL * VL;                                                              \
+        const int64_t mWhole = m0 + (m1 - m0) / VL * VL;                                                            \
+        const int64_t mHalf = m1 - mWhole >= VL / 2 ? mWhole + VL / 2 : mWhole;                                     \
+        const int64_t mEnd = m1 - mHalf >= VL / 4 ? mHalf + VL / 4 : mHalf;                                         \
         for (int64_t k0 = 0; k0 < K; k0 += KB) {                                                                    \
             const int64_t k1 = K - k0 < KB ? K : k0 + KB;                                                           \
             const int first = k0 == 0 && !accumulate;                                                               \
@@ -124,20 +166,34 @@ DEFINE_TILE(tile256, ATTR256, f32x8, 8, 2)
                     for (int s = 0; s < (int)(sizeof sizes / sizeof sizes[0]); s++)                                 \
                         if (sizes[s] <= N - n0) { r = sizes[s]; break; }                                            \
                 float *bias = n0 == 0 ? db : 0;                                                                     \
-                for (int64_t m = m0; m < mEnd; m += VL) {                                                           \
+                for (int64_t m = m0; m < mWhole; m += VL) {                                                         \
                     switch (r) {                                                                                    \
                     CASES(TILE)                                                                                     \
+                    default: break;                                                                                 \
+                    }                                                                                               \
+                }                                                                                                   \
+                if (mHalf > mWhole) {                                                                               \
+                    const int64_t m = mWhole;                                                                       \
+                    switch (r) {                                                                                    \
+                    CASES(HALF)                                                                                     \
+                    default: break;                                                                                 \
+                    }                                                                                               \
+                }                                                                                                   \
+                if (mEnd > mHalf) {                                                                                 \
+                    const int64_t m = mHalf;                                                                        \
+                    switch (r) {                                                                                    \
+                    CASES(QUARTER)                                                                                  \
                     default: break;                                                                                 \
                     }                                                                                               \
                 }                                                                                                   \
                 n0 += r;                                                                                            \
             }                                                                                                       \
         }                                                                                                           \
-        wgrad_rows_portable(g, ldg, x, ldx, K, N, mEnd, m1, ct, ldct, db, accumulate);                              \
+        REST(g, ldg, x, ldx, K, N, mEnd, m1, ct, ldct, db, accumulate);                                             \
     }
 
-DEFINE_DRIVER(wgrad_rows_avx512, tile512, WG_CASES512, ATTR512, 32, 12, 8, 6, 4, 3, 2, 1)
-DEFINE_DRIVER(wgrad_rows_avx2, tile256, WG_CASES256, ATTR256, 16, 6, 4, 3, 2, 1)
+DEFINE_DRIVER(wgrad_rows_avx512, tile512, half512, quarter512, rest512, WG_CASES512, ATTR512, 32, 12, 8, 6, 4, 3, 2, 1)
+DEFINE_DRIVER(wgrad_rows_avx2, tile256, half256, quarter256, wgrad_rows_portable, WG_CASES256, ATTR256, 16, 6, 4, 3, 2, 1)
 #endif
 
 void nk_wgrad_rows_f32(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t M, int64_t N, int64_t m0,
@@ -152,12 +208,12 @@ void nk_wgrad_rows_f32(const float *g, int64_t ldg, const float *x, int64_t ldx,
     wgrad_rows_portable(g, ldg, x, ldx, K, N, m0, m1, ct, ldct, db, accumulate);
 }
 
-void nk_transpose_f32(const float *src, int64_t rows, int64_t cols, float *dst) {
+void nk_transpose_f32(const float *src, int64_t lds, int64_t rows, int64_t cols, float *dst, int64_t ldd) {
     // blocks of 16×16: both the rows read and the rows written stay within a few cache lines
     for (int64_t i0 = 0; i0 < rows; i0 += 16)
         for (int64_t j0 = 0; j0 < cols; j0 += 16) {
             const int64_t i1 = rows - i0 < 16 ? rows : i0 + 16, j1 = cols - j0 < 16 ? cols : j0 + 16;
             for (int64_t j = j0; j < j1; j++)
-                for (int64_t i = i0; i < i1; i++) dst[j * rows + i] = src[i * cols + j];
+                for (int64_t i = i0; i < i1; i++) dst[j * ldd + i] = src[i * lds + j];
         }
 }

@@ -70,7 +70,11 @@ struct BenchLinear: ParsableCommand {
         if !Tensor.packedLinearAvailable {
             FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): both columns are the GEMM path\n".data(using: .utf8)!)
         }
-        if !json { print("rows      in   out  threads  packed GFLOP/s  GEMM GFLOP/s  ratio\(weightGradient ? "   (weight gradient)" : "")") }
+        let alternative = weightGradient ? "rows" : "transposed"
+        let alternativeRuns = Tensor.packedLinearAvailable
+        if !json {
+            print("rows      in   out  threads  \(weightGradient ? "outer-product" : "       packed")  \(alternative.padding(toLength: 10, withPad: " ", startingAt: 0)) GEMM (GFLOP/s)  ratios to GEMM\(weightGradient ? "   (weight gradient)" : "")")
+        }
         let saved = Tensor.linearKernels
         defer { Tensor.linearKernels = saved }
         // every shape takes the kernels when they are switched on
@@ -79,15 +83,30 @@ struct BenchLinear: ParsableCommand {
         Tensor.linearKernels.weightGradientMaxRows = Int.max
         Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
         Tensor.linearKernels.weightGradientMinWeights = 0
+        /// The three paths timed: Linear's kernel (the forward's row or panel split, the weight
+        /// gradient's outer product), the alternative kernel (the forward as its transpose, the
+        /// weight gradient over rows by wgrad_rows.c), and the GEMM.
+        func select(_ path: Int) {
+            var k = Tensor.linearKernels
+            k.forward = path != 2
+            k.weightGradient = path != 2
+            k.forwardTransposedMaxRows = path == 1 ? Int.max : 0
+            k.forwardTransposedMinRows = 0
+            k.weightGradientRows = path == 1
+            k.weightGradientRowsMaxInFeatures = path == 1 ? Int.max : 0
+            k.weightGradientRowsMinRows = path == 1 ? 0 : Int.max
+            Tensor.linearKernels = k
+        }
+        let paths = alternativeRuns ? [0, 1, 2] : [0, 2]
         for (rows, inF, outF) in try parsed() {
             let x = Tensor.randn([rows, inF], generator: g)
             let layer = Linear(inF, outF, generator: g)  // the forward's weight and bias
             // the weight gradient's: W alone requires a gradient, and a fixed seed for dL/dy
             let w = layer.weight.detach().requiringGrad(), seed = Tensor.randn([rows, outF], generator: g)
-            // one run of the timed work with the kernel on or off; its seconds
-            func once(_ packed: Bool) -> Double {
+            // one run of the timed work on one path; its seconds
+            func once(_ path: Int) -> Double {
+                select(path)
                 if weightGradient {
-                    Tensor.linearKernels.weightGradient = packed
                     let y = x.linear(weight: w)  // the forward is not timed
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     y.backward(seed)
@@ -95,22 +114,24 @@ struct BenchLinear: ParsableCommand {
                     w.grad = nil
                     return t
                 }
-                Tensor.linearKernels.forward = packed
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = withNoGrad { layer(x) }
                 return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             }
-            var times: [Bool: [Double]] = [true: [], false: []]
-            for packed in [true, false] { for _ in 0..<3 { _ = once(packed) } }
+            var times: [Int: [Double]] = [:]
+            for path in paths { for _ in 0..<3 { _ = once(path) } }
             for _ in 0..<repeats {
-                for packed in [true, false] { times[packed]!.append(once(packed)) }
+                for path in paths { times[path, default: []].append(once(path)) }
             }
             func gflops(_ ts: [Double]) -> Double { 2.0 * Double(rows * inF * outF) / ts.sorted()[ts.count / 2] / 1e9 }
-            let (p, q) = (gflops(times[true]!), gflops(times[false]!))
+            let (p, q) = (gflops(times[0]!), gflops(times[2]!))
+            let a = times[1].map(gflops)
             if json {
-                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"gemm_gflops\":\(formatNumber(q))}")
+                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"\(alternative)_gflops\":\(a.map { formatNumber($0) } ?? "null"),\"gemm_gflops\":\(formatNumber(q))}")
             } else {
-                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %15.1f %13.1f %6.2f×", inF, outF, Threading.threadCount, p, q, p / q))")
+                let alt = a.map { String(format: "%10.1f", $0) } ?? "         -"
+                let altRatio = a.map { String(format: " %5.2f×", $0 / q) } ?? ""
+                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %13.1f", inF, outF, Threading.threadCount, p))  \(alt) \(String(format: "%14.1f  %5.2f×", q, p / q))\(altRatio)")
             }
         }
     }

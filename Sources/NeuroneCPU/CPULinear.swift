@@ -88,14 +88,14 @@ extension CPUBackend {
     /// Whether float32 dW = gᵀ·x takes wgrad_rows.c: few input features (at most 64) over many rows
     /// (at least 256), where a GEMM library's packing of all of g outweighs its product (the
     /// recurrent layers' input projections over steps × batch rows: OpenBLAS 57 GFLOP/s for the
-    /// LSTM classifier's 512×28×1792 in training, wgrad_rows.c 109 on Zen 4). AVX-512 CPUs only:
-    /// its AVX2 build (75–86 GFLOP/s alone) made the LSTM's training step 3–5 % slower than
-    /// OpenBLAS's Haswell kernels on Zen 4 with both capped at AVX2.
+    /// LSTM classifier's 512×28×1792 in training, wgrad_rows.c 109 on Zen 4), where
+    /// `linearKernels.weightGradientRows` has it (AVX-512 CPUs).
     static func usesRowsWeightGradient(_ dt: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int) -> Bool {
-        dt == .float32 && linearKernels.weightGradient && inF <= 64 && rows >= 256 && outF >= 32 && rowsWeightGradientAvailable
+        dt == .float32 && linearKernels.weightGradient && inF <= linearKernels.weightGradientRowsMaxInFeatures
+            && rows >= linearKernels.weightGradientRowsMinRows && outF >= 32 && rowsWeightGradientAvailable
     }
-    /// Whether wgrad_rows.c's AVX-512 tiles run here (the recurrent layers' dW_hh takes them too).
-    package static let rowsWeightGradientAvailable = packedLinearAvailable && nk_kernel_level() >= 2
+    /// Whether weight gradients take wgrad_rows.c here (the recurrent layers' dW_hh too).
+    package static var rowsWeightGradientAvailable: Bool { packedLinearAvailable && linearKernels.weightGradientRows }
 
     /// Ct [n, m] (+)= xᵀ·g (the transpose of dW [m, n] = gᵀ·x) and, where `bias` is given, bias[m]
     /// (+)= Σ g[k, m], over `rows` rows of g [rows, m] and x [rows, n] read in place (wgrad_rows.c),
@@ -112,7 +112,7 @@ extension CPUBackend {
 
     /// dst [cols, rows] = srcᵀ for a contiguous float32 src [rows, cols].
     func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        nk_transpose_f32(src, Int64(rows), Int64(cols), dst)
+        nk_transpose_f32(src, Int64(cols), Int64(rows), Int64(cols), dst, Int64(rows))
     }
 
     /// Whether this CPU runs the packed linear kernels' fast path (AVX2 and FMA).
@@ -148,6 +148,11 @@ extension CPUBackend {
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
         let k = Self.linearKernels
+        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
+            && rows <= k.forwardTransposedMaxRows && rows >= k.forwardTransposedMinRows {
+            linearTransposed(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
+            return
+        }
         if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
             && rows < k.forwardMinRows {
             linearPanelSplit(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
@@ -205,6 +210,49 @@ extension CPUBackend {
                     if let a = act, a != 0 { for r in 0..<rows { nk_activation_f32(a, y + r * outF + c0, Int64(n)) } }
                     q += 2
                 }
+            }
+        }
+    }
+}
+
+extension CPUBackend {
+    /// dst [rows, outF] = src · wᵀ + b (float32, contiguous) as its transpose yᵀ = W·xᵀ + b, for a
+    /// call that packs its own weight with few rows (`LinearKernelSettings.forwardTransposedMaxRows`):
+    /// x is packed into 16-row panels — rows × inF values, where the other paths pack W's
+    /// outF × inF — and W's rows are the kernel's row operand, read in place, with the bias per
+    /// row. W's rows run in blocks small enough to stay in L2 while the panels of x run over them;
+    /// each block's yᵀ (with its activation: relu in registers, the others on the block) is
+    /// transposed into dst at once. The threads split W's rows, as the optimiser's update splits
+    /// W's values: each reads the half of W it has just written. (Splitting the rows of x instead,
+    /// each thread streaming all of W, measured 1.08× in `neurone bench linear` but 0.97× in the
+    /// mlp's training at 2 threads, and 0.77× while the host was busy.)
+    func linearTransposed(_ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int, weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?,
+                          outFeatures outF: Int, into dst: UnsafeMutableRawPointer, activation act: Int32?) {
+        let px = scratch((rows + 15) / 16 * 16 * inF, .float32), yt = scratch(outF * rows, .float32)
+        let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
+        let wp = w.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
+        let p = px.address.assumingMemoryBound(to: Float.self), t = yt.address.assumingMemoryBound(to: Float.self)
+        // W's rows [j0, j1) over every row of x (packed already), in blocks of whole 12-row tiles
+        // of ~256 KB of W
+        let block = Swift.max(12, (65536 / Swift.max(1, inF)) / 12 * 12)
+        func run(_ j0: Int, _ j1: Int) {
+            var i = j0
+            while i < j1 {
+                let i1 = Swift.min(j1, i + block)
+                nk_gemm_packed_f32(wp, Int64(inF), Int64(i), Int64(i1), Int64(inF), p, bias, Int64(rows), t, Int64(rows), act == 0 ? 1 : 0)
+                if let a = act, a != 0 { nk_activation_f32(a, t + i * rows, Int64((i1 - i) * rows)) }
+                nk_transpose_f32(t + i * rows, Int64(rows), Int64(i1 - i), Int64(rows), y + i, Int64(outF))
+                i = i1
+            }
+        }
+        withExtendedLifetime((px, yt)) {
+            // x's panels on this thread up to 64k values (a parallel region of its own costs more)
+            Threading.parallelFor((rows + 15) / 16, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * inF))) { p0, p1 in
+                nk_linear_pack_f32(x + 16 * p0 * inF, Int64(Swift.min(rows, 16 * p1) - 16 * p0), Int64(inF), p + 16 * p0 * inF)
+            }
+            // whole 12-row tiles of W per thread; at least ~64k multiply-adds each
+            Threading.parallelFor((outF + 11) / 12, minChunk: Swift.max(1, 65536 / Swift.max(1, 12 * rows * inF))) { t0, t1 in
+                run(12 * t0, Swift.min(outF, 12 * t1))
             }
         }
     }

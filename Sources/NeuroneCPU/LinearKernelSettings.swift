@@ -35,6 +35,13 @@ public struct LinearKernelSettings: Sendable {
     /// to 1.2× the row split in `neurone bench linear` for 400 or more inputs, but training steps
     /// at batch 256 did not move: 0.98–1.01×.)
     public var forwardPanelSplitMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
+    /// Calls that pack W themselves with `forwardTransposedMinRows` to `forwardTransposedMaxRows`
+    /// rows and at least `forwardPanelSplitMinOutFeatures` outputs compute the transpose instead,
+    /// yᵀ = W·xᵀ (CPUBackend.linearTransposed): x is packed (rows × in values, not W's out × in), W
+    /// read in place as the kernel's row operand and the tiles of yᵀ transposed into y. 0 turns it off.
+    public var forwardTransposedMaxRows = nk_linear_packed_avx512() != 0 ? 128 : 0
+    /// Below this many rows x's 16-row panels are mostly padding: 8.
+    public var forwardTransposedMinRows = 8
     /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
     /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
     public var weightGradient = true
@@ -48,6 +55,16 @@ public struct LinearKernelSettings: Sendable {
     /// lenet5's and mnist-cnn's first layers, 0.87–1.2× for smaller ones, whose time is mostly
     /// the call's own overhead.
     public var weightGradientMinWeights = 32768
+    /// Weight gradients over many rows by wgrad_rows.c (g and x read in place: linear() within the
+    /// two limits below, and the recurrent layers' dW_hh): on with the AVX-512 tiles; off with the
+    /// AVX2 ones, whose build made the LSTM classifier's training step 3–5 % slower than OpenBLAS's
+    /// Haswell kernels on Zen 4 with both capped at AVX2 (`neurone bench linear --weight-gradient`
+    /// times it on any AVX2 CPU, in its rows column).
+    public var weightGradientRows = nk_linear_packed_avx512() != 0
+    /// wgrad_rows.c in linear(): for at most this many input features…
+    public var weightGradientRowsMaxInFeatures = 64
+    /// …over at least this many rows (CPUBackend.usesRowsWeightGradient says why).
+    public var weightGradientRowsMinRows = 256
 
     /// The single-GEMM convolution's forward product and input-gradient product by the same
     /// kernel (columns written by im2col straight into 16-column panels, the forward's tiles

@@ -99,11 +99,11 @@ void nk_layer_norm_backward_cols_f32(int64_t rows, int64_t cols, int64_t c0, int
 /// Ct[n, m] (+)= Σ_k x[k, n]·g[k, m] for m in [m0, m1), n < N (Ct = dWᵀ [N, M], row stride ldct), g [K, M] and
 /// x [K, N] read in place (row strides ldg, ldx); db[m] (+)= Σ_k g[k, m] where db is not NULL.
 /// accumulate 0: Ct (and db) are overwritten. Split m over threads at multiples of 32 (the vector tiles' width;
-/// columns past the last whole 32 take plain loops).
+/// past the last whole 32 columns tiles of 16 and 8 where they fit, the rest masked vectors (AVX2: plain loops)).
 void nk_wgrad_rows_f32(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t M, int64_t N, int64_t m0,
                        int64_t m1, float *ct, int64_t ldct, float *db, int accumulate);
-/// dst [cols, rows] = srcᵀ for a contiguous src [rows, cols].
-void nk_transpose_f32(const float *src, int64_t rows, int64_t cols, float *dst);
+/// dst [cols, rows] = srcᵀ for src [rows, cols] at row stride lds, dst at row stride ldd.
+void nk_transpose_f32(const float *src, int64_t lds, int64_t rows, int64_t cols, float *dst, int64_t ldd);
 
 /// Copies an N-d strided view into another: dst[idx] = src[idx] for every index of `shape`.
 /// Strides are in elements; elemSize is 1, 2, 4 or 8 bytes.

@@ -82,17 +82,21 @@ final class CPUAgainstReferenceTests: XCTestCase {
         }
     }
 
-    /// The linear forward (packed kernel from 192 rows, or fewer with ≥ 64 outputs on AVX-512 CPUs
-    /// (64×300→100), bias rows + GEMM otherwise, fused relu) and
+    /// The linear forward (packed kernel from 192 rows, or fewer with ≥ 64 outputs on AVX-512 CPUs:
+    /// 8–128 rows as its transpose (64×300→100; 37×200→70 one block of W's rows per thread, the
+    /// last 16-row panel of x partial; 100×784→300 several blocks of 72 rows; 8×50→64), W's panels
+    /// split over the threads below 8 rows (5×40→64), bias rows + GEMM otherwise, fused relu, tanh,
+    /// sigmoid) and
     /// the weight gradient (outer-product kernel for ≥ 32768 weights, wgrad_rows.c for few features
     /// over many rows on AVX-512 CPUs (300×28→80), GEMM otherwise; with the bias's gradient or not). 200×600→90:
     /// on AVX-512 CPUs the packed kernel past 512 features, W packed by two threads (6 panels, the
     /// last of 10 columns).
     func testLinearMatchesReference() {
         for dt in [DType.float32, .float64] {
-            for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100), (300, 28, 80)] {
+            for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100), (300, 28, 80),
+                                      (37, 200, 70), (100, 784, 300), (8, 50, 64), (5, 40, 64)] {
                 let x = random(rows * inF, dt), w = random(outF * inF, dt), b = random(outF, dt)
-                for act in [nil, FusedActivation.relu] where act == nil || cpu.fusesActivation(dtype: dt) {
+                for act in [nil, FusedActivation.relu, .tanh, .sigmoid] where act == nil || cpu.fusesActivation(dtype: dt) {
                     let (y1, y2) = (empty(rows * outF, dt), empty(rows * outF, dt))
                     cpu.linear(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, x: x, weight: w, bias: b, activation: act, out: y1)
                     ref.linear(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, x: x, weight: w, bias: b, activation: act, out: y2)
