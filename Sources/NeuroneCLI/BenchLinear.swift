@@ -12,17 +12,22 @@ struct BenchLinear: ParsableCommand {
         discussion: """
             Shapes are ROWSxINxOUT (rows of the input, input features, output features); the defaults \
             are the attention model's projections per chunk of 9 samples, its token embedding at \
-            batch 256, and lenet5's first dense layer. Both paths run every shape here, although \
-            Linear itself takes the packed kernel only for inputs of up to 512 features (9216 on \
-            AVX-512 CPUs) and at least 192 rows, or on AVX-512 CPUs fewer rows with at least 64 \
-            outputs, W's panels then split over the threads (Tensor.linearKernels; here that \
-            split is taken below 192 rows at any output count). The two paths alternate, one timed run each, and the \
-            medians are printed. NEURONE_LINEAR=gemm turns the kernels off everywhere.
+            batch 256, and lenet5's first dense layer. Three paths run every shape here: the packed \
+            kernel as Linear takes it from 192 rows (W packed, its rows split over the threads) and \
+            below (W's panels split over the threads), the same kernel on the transpose yᵀ = W·xᵀ \
+            (x packed instead of W, W read in place), and bias rows + GEMM. Linear itself takes the \
+            packed kernel only for inputs of up to 512 features (9216 on AVX-512 CPUs) and at least \
+            192 rows, or on AVX-512 CPUs fewer rows with at least 64 outputs: the transpose from 8 \
+            to 128 rows, the panel split below 8 (Tensor.linearKernels). The paths alternate, one \
+            timed run each, and the medians are printed. NEURONE_LINEAR=gemm turns the kernels off \
+            everywhere.
             With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
             only W requiring a gradient, dW = gᵀ·x: the outer-product kernel (which Linear takes \
             for weights of at least 32768 values, batches of up to 256 rows and up to 4 MB of \
-            packed input) against a GEMM with beta = 0; its default shapes are the first layers of \
-            the mlp, lenet5 and mnist-cnn's dense part at batch 64 and 256.
+            packed input), wgrad_rows.c with g and x read in place (which Linear takes on AVX-512 \
+            CPUs for at most 64 input features over at least 256 rows; here on any AVX2 CPU, at any \
+            shape), and a GEMM with beta = 0; its default shapes are the first layers of the mlp, \
+            lenet5 and mnist-cnn's dense part at batch 64 and 256.
             Example: neurone bench linear --shape 252x64x192 --threads 1
             Example: neurone bench linear --weight-gradient --shape 64x784x1000
             """)
@@ -45,7 +50,7 @@ struct BenchLinear: ParsableCommand {
     @Option(help: "Timed runs of each path per shape.")
     var repeats: Int = 31
 
-    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"gemm_gflops\":Y}.")
+    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"transposed_gflops\"|\"rows_gflops\":Z,\"gemm_gflops\":Y} (Z null where the CPU has no AVX2).")
     var json = false
 
     func parsed() throws -> [(Int, Int, Int)] {
@@ -68,7 +73,7 @@ struct BenchLinear: ParsableCommand {
         if let t = threads { Threading.threadCount = t }
         let g = Generator(seed: 0)
         if !Tensor.packedLinearAvailable {
-            FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): both columns are the GEMM path\n".data(using: .utf8)!)
+            FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): the first column is the GEMM path too, and the second kernel does not run\n".data(using: .utf8)!)
         }
         let alternative = weightGradient ? "rows" : "transposed"
         let alternativeRuns = Tensor.packedLinearAvailable
