@@ -17,8 +17,9 @@ struct BenchLinear: ParsableCommand {
             below (W's panels split over the threads), the same kernel on the transpose yᵀ = W·xᵀ \
             (x packed instead of W, W read in place), and bias rows + GEMM. Linear itself takes the \
             packed kernel only for inputs of up to 512 features (9216 on AVX-512 CPUs) and at least \
-            192 rows, or on AVX-512 CPUs fewer rows with at least 64 outputs: the transpose from 8 \
-            to 128 rows, the panel split below 8 (Tensor.linearKernels). The paths alternate, one \
+            192 rows, or on AVX-512 CPUs fewer rows with at least 64 outputs (the panel split), and \
+            there the transpose for 8 to 256 rows with at least twice as many outputs as rows \
+            (Tensor.linearKernels). The paths alternate, one \
             timed run each, and the medians are printed. NEURONE_LINEAR=gemm turns the kernels off \
             everywhere.
             With --weight-gradient, the timed work is instead the backward pass of y = x·Wᵀ with \
@@ -97,6 +98,7 @@ struct BenchLinear: ParsableCommand {
             k.weightGradient = path != 2
             k.forwardTransposedMaxRows = path == 1 ? Int.max : 0
             k.forwardTransposedMinRows = 0
+            k.forwardTransposedMinOutputsPerRow = 0
             k.weightGradientRows = path == 1
             k.weightGradientRowsMaxInFeatures = path == 1 ? Int.max : 0
             k.weightGradientRowsMinRows = path == 1 ? 0 : Int.max

@@ -137,9 +137,11 @@ extension CPUBackend {
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on contiguous buffers (w [outF, inF], b
     /// [outF] or nil). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
     /// there are `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows spread over
-    /// the threads; with fewer rows and enough outputs on AVX-512 CPUs, the same kernel with W's
-    /// panels spread over the threads instead (`linearPanelSplit`). Otherwise the bias is laid into
-    /// every row and one GEMM accumulates on top of it (beta = 1).
+    /// the threads. On AVX-512 CPUs, for calls that pack W themselves with enough outputs: up to
+    /// 256 rows with twice as many outputs as rows, the same kernel on the transpose
+    /// (`linearTransposed`, x packed instead of W); otherwise below `forwardMinRows`, with W's panels
+    /// spread over the threads (`linearPanelSplit`). Otherwise the bias is laid into every row and
+    /// one GEMM accumulates on top of it (beta = 1).
     func linearRows(_ dt: DType, _ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int,
                     weight w: UnsafeRawPointer, packed: Storage? = nil, bias b: UnsafeRawPointer?, outFeatures outF: Int,
                     into dst: UnsafeMutableRawPointer, activation: FusedActivation? = nil) {
@@ -149,7 +151,8 @@ extension CPUBackend {
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
         let k = Self.linearKernels
         if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
-            && rows <= k.forwardTransposedMaxRows && rows >= k.forwardTransposedMinRows {
+            && rows <= k.forwardTransposedMaxRows && rows >= k.forwardTransposedMinRows
+            && outF >= k.forwardTransposedMinOutputsPerRow * rows {
             linearTransposed(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
             return
         }
@@ -217,7 +220,7 @@ extension CPUBackend {
 
 extension CPUBackend {
     /// dst [rows, outF] = src · wᵀ + b (float32, contiguous) as its transpose yᵀ = W·xᵀ + b, for a
-    /// call that packs its own weight with few rows (`LinearKernelSettings.forwardTransposedMaxRows`):
+    /// call that packs its own weight, with few rows and many outputs (`LinearKernelSettings.forwardTransposedMaxRows`):
     /// x is packed into 16-row panels — rows × inF values, where the other paths pack W's
     /// outF × inF — and W's rows are the kernel's row operand, read in place, with the bias per
     /// row. W's rows run in blocks small enough to stay in L2 while the panels of x run over them;

@@ -36,12 +36,19 @@ public struct LinearKernelSettings: Sendable {
     /// at batch 256 did not move: 0.98–1.01×.)
     public var forwardPanelSplitMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
     /// Calls that pack W themselves with `forwardTransposedMinRows` to `forwardTransposedMaxRows`
-    /// rows and at least `forwardPanelSplitMinOutFeatures` outputs compute the transpose instead,
+    /// rows, at least `forwardPanelSplitMinOutFeatures` outputs and at least
+    /// `forwardTransposedMinOutputsPerRow` outputs per row compute the transpose instead,
     /// yᵀ = W·xᵀ (CPUBackend.linearTransposed): x is packed (rows × in values, not W's out × in), W
-    /// read in place as the kernel's row operand and the tiles of yᵀ transposed into y. 0 turns it off.
-    public var forwardTransposedMaxRows = nk_linear_packed_avx512() != 0 ? 128 : 0
+    /// read in place as the kernel's row operand and the tiles of yᵀ transposed into y. On Zen 4
+    /// (`neurone bench linear`, one thread) it measured 1.16× the panel split for 64×784×1000 and
+    /// 1.46× for 16×784×1000; mlp training 1.07× / 1.03× at batch 64 (1 / 2 threads), 1.00–1.02× /
+    /// 1.03× at 256. 256 on AVX-512 CPUs; 0 turns it off.
+    public var forwardTransposedMaxRows = nk_linear_packed_avx512() != 0 ? 256 : 0
     /// Below this many rows x's 16-row panels are mostly padding: 8.
     public var forwardTransposedMinRows = 8
+    /// Where W has fewer values than twice x's the packing it saves is small, and transposing y
+    /// costs about as much (lenet5's 400→120 at 256 rows: 0.9× on two threads): 2.
+    public var forwardTransposedMinOutputsPerRow = 2
     /// The weight gradient dW = gᵀ·x by the outer-product kernel (each tile of dW summed in
     /// registers and stored once); off with NEURONE_LINEAR=gemm or NEURONE_LINEAR=forward.
     public var weightGradient = true

@@ -177,16 +177,17 @@ final class CPUKernelTests: XCTestCase {
     /// plain loops that stand in for them below AVX2 are checked under NEURONE_KERNEL=generic.
     func testPackedLinearKernelMatchesFloat64() {
         // through linear(): the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise
-        // (on AVX-512 CPUs also fewer rows with ≥ 64 outputs: below 8 rows W's panels split over the
-        // threads in pairs, the last pair one panel or a part of one; from 8 rows the transpose)
+        // (on AVX-512 CPUs also fewer rows with ≥ 64 outputs: from 8 rows with twice as many outputs
+        // as rows the transpose, otherwise W's panels split over the threads in pairs, the last pair
+        // one panel or a part of one)
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401),
                       (197, 17, 9), (193, 33, 400), (192, 5, 401), (5, 64, 9), (37, 70, 33), (3, 130, 50), (64, 97, 784), (191, 64, 200), (64, 100, 300),
                       // AVX-512 tiles: 12 + 12 + 6 + 1 rows over two pairs of panels (the last 2 columns wide), and a
                       // pair plus a single panel
                       (31, 50, 70), (29, 40, 20),
-                      // AVX-512 CPUs, 8–128 rows with ≥ 64 outputs: as the transpose yᵀ = W·xᵀ (x in 16-row panels,
-                      // the last partial; W's rows in blocks of whole 12-row tiles, several blocks at 784 inputs)
-                      (8, 64, 5), (37, 70, 200), (100, 300, 784), (128, 65, 33)]
+                      // AVX-512 CPUs, 8–256 rows with ≥ 64 outputs and ≥ 2 per row: as the transpose yᵀ = W·xᵀ (x in
+                      // 16-row panels, the last partial; W's rows in blocks of whole 12-row tiles, several at 784 inputs)
+                      (8, 64, 5), (37, 80, 200), (100, 300, 784), (128, 256, 33), (200, 401, 50)]
         for (rows, outF, inF) in shapes {
             let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
             for bias in [b, nil] {
