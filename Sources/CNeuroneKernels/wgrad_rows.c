@@ -144,6 +144,16 @@ ATTR512 static void rest512(const float *g, int64_t ldg, const float *x, int64_t
 #define WG_CASES512(TILE) WG_CASE(TILE, 12) WG_CASE(TILE, 8) WG_CASE(TILE, 6) WG_CASE(TILE, 4) WG_CASE(TILE, 3) WG_CASE(TILE, 2) WG_CASE(TILE, 1)
 #define WG_CASES256(TILE) WG_CASE(TILE, 6) WG_CASE(TILE, 4) WG_CASE(TILE, 3) WG_CASE(TILE, 2) WG_CASE(TILE, 1)
 
+// One tile of r rows of n (TILE and r's case from CASES) at column MC of g.
+#define WG_RUN(CASES, TILE, MC)                                                                                     \
+    {                                                                                                               \
+        const int64_t m = (MC);                                                                                     \
+        switch (r) {                                                                                                \
+        CASES(TILE)                                                                                                 \
+        default: break;                                                                                             \
+        }                                                                                                           \
+    }
+
 // Whole strips of VL columns in [m0, m1) by the tiles, rows in blocks of KB (g's block stays in L2
 // while the blocks of n reuse it), n in blocks of RMAX then of the listed sizes; then a half strip
 // (VL/2 columns) and a quarter strip where they fit, and the last columns (fewer than VL/4) by
@@ -166,26 +176,9 @@ ATTR512 static void rest512(const float *g, int64_t ldg, const float *x, int64_t
                     for (int s = 0; s < (int)(sizeof sizes / sizeof sizes[0]); s++)                                 \
                         if (sizes[s] <= N - n0) { r = sizes[s]; break; }                                            \
                 float *bias = n0 == 0 ? db : 0;                                                                     \
-                for (int64_t m = m0; m < mWhole; m += VL) {                                                         \
-                    switch (r) {                                                                                    \
-                    CASES(TILE)                                                                                     \
-                    default: break;                                                                                 \
-                    }                                                                                               \
-                }                                                                                                   \
-                if (mHalf > mWhole) {                                                                               \
-                    const int64_t m = mWhole;                                                                       \
-                    switch (r) {                                                                                    \
-                    CASES(HALF)                                                                                     \
-                    default: break;                                                                                 \
-                    }                                                                                               \
-                }                                                                                                   \
-                if (mEnd > mHalf) {                                                                                 \
-                    const int64_t m = mHalf;                                                                        \
-                    switch (r) {                                                                                    \
-                    CASES(QUARTER)                                                                                  \
-                    default: break;                                                                                 \
-                    }                                                                                               \
-                }                                                                                                   \
+                for (int64_t mc = m0; mc < mWhole; mc += VL) WG_RUN(CASES, TILE, mc)                                \
+                if (mHalf > mWhole) WG_RUN(CASES, HALF, mWhole)                                                     \
+                if (mEnd > mHalf) WG_RUN(CASES, QUARTER, mHalf)                                                     \
                 n0 += r;                                                                                            \
             }                                                                                                       \
         }                                                                                                           \
