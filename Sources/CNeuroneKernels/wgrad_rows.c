@@ -19,6 +19,9 @@
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #define KB 128
 
@@ -107,7 +110,6 @@ DEFINE_TILE(quarter256, ATTR256, f32x4, 4, 1)
 
 // AVX-512: the last columns [m, m1) (fewer than 8) as masked vectors over all K rows, rows of n
 // in groups of 8 — the masked-off lanes lie within g's and Ct's rows or past their last element.
-#include <immintrin.h>
 ATTR512 static void rest512(const float *g, int64_t ldg, const float *x, int64_t ldx, int64_t K, int64_t N, int64_t m, int64_t m1,
                             float *ct, int64_t ldct, float *db, int accumulate) {
     if (m1 <= m) return;

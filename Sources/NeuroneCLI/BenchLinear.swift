@@ -54,6 +54,11 @@ struct BenchLinear: ParsableCommand {
     @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"transposed_gflops\"|\"rows_gflops\":Z,\"gemm_gflops\":Y} (Z null where the CPU has no AVX2).")
     var json = false
 
+    /// The three paths timed: Linear's kernel (the forward's row or panel split, the weight
+    /// gradient's outer product), the alternative kernel (the forward as its transpose, the weight
+    /// gradient over rows by wgrad_rows.c), and the GEMM.
+    enum Path { case kernel, alternative, gemm }
+
     func parsed() throws -> [(Int, Int, Int)] {
         try shapeList.map { text in
             let parts = text.lowercased().split(separator: "x").map { Int($0) }
@@ -89,29 +94,26 @@ struct BenchLinear: ParsableCommand {
         Tensor.linearKernels.weightGradientMaxRows = Int.max
         Tensor.linearKernels.weightGradientMaxPackedInput = Int.max
         Tensor.linearKernels.weightGradientMinWeights = 0
-        /// The three paths timed: Linear's kernel (the forward's row or panel split, the weight
-        /// gradient's outer product), the alternative kernel (the forward as its transpose, the
-        /// weight gradient over rows by wgrad_rows.c), and the GEMM.
-        func select(_ path: Int) {
+        func select(_ path: Path) {
             var k = Tensor.linearKernels
-            k.forward = path != 2
-            k.weightGradient = path != 2
-            k.forwardTransposedMaxRows = path == 1 ? Int.max : 0
+            k.forward = path != .gemm
+            k.weightGradient = path != .gemm
+            k.forwardTransposedMaxRows = path == .alternative ? Int.max : 0
             k.forwardTransposedMinRows = 0
             k.forwardTransposedMinOutputsPerRow = 0
-            k.weightGradientRows = path == 1
-            k.weightGradientRowsMaxInFeatures = path == 1 ? Int.max : 0
-            k.weightGradientRowsMinRows = path == 1 ? 0 : Int.max
+            k.weightGradientRows = path == .alternative
+            k.weightGradientRowsMaxInFeatures = path == .alternative ? Int.max : 0
+            k.weightGradientRowsMinRows = path == .alternative ? 0 : Int.max
             Tensor.linearKernels = k
         }
-        let paths = alternativeRuns ? [0, 1, 2] : [0, 2]
+        let paths: [Path] = alternativeRuns ? [.kernel, .alternative, .gemm] : [.kernel, .gemm]
         for (rows, inF, outF) in try parsed() {
             let x = Tensor.randn([rows, inF], generator: g)
             let layer = Linear(inF, outF, generator: g)  // the forward's weight and bias
             // the weight gradient's: W alone requires a gradient, and a fixed seed for dL/dy
             let w = layer.weight.detach().requiringGrad(), seed = Tensor.randn([rows, outF], generator: g)
             // one run of the timed work on one path; its seconds
-            func once(_ path: Int) -> Double {
+            func once(_ path: Path) -> Double {
                 select(path)
                 if weightGradient {
                     let y = x.linear(weight: w)  // the forward is not timed
@@ -125,14 +127,14 @@ struct BenchLinear: ParsableCommand {
                 _ = withNoGrad { layer(x) }
                 return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             }
-            var times: [Int: [Double]] = [:]
+            var times: [Path: [Double]] = [:]
             for path in paths { for _ in 0..<3 { _ = once(path) } }
             for _ in 0..<repeats {
                 for path in paths { times[path, default: []].append(once(path)) }
             }
             func gflops(_ ts: [Double]) -> Double { 2.0 * Double(rows * inF * outF) / ts.sorted()[ts.count / 2] / 1e9 }
-            let (p, q) = (gflops(times[0]!), gflops(times[2]!))
-            let a = times[1].map(gflops)
+            let (p, q) = (gflops(times[.kernel]!), gflops(times[.gemm]!))
+            let a = times[.alternative].map(gflops)
             if json {
                 print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"\(alternative)_gflops\":\(a.map { formatNumber($0) } ?? "null"),\"gemm_gflops\":\(formatNumber(q))}")
             } else {

@@ -150,16 +150,15 @@ extension CPUBackend {
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
         let k = Self.linearKernels
-        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
-            && rows <= k.forwardTransposedMaxRows && rows >= k.forwardTransposedMinRows
-            && outF >= k.forwardTransposedMinOutputsPerRow * rows {
-            linearTransposed(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
-            return
-        }
-        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures
-            && rows < k.forwardMinRows {
-            linearPanelSplit(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
-            return
+        if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures {
+            if rows >= k.forwardTransposedMinRows && rows <= k.forwardTransposedMaxRows && outF >= k.forwardTransposedMinOutputsPerRow * rows {
+                linearTransposed(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
+                return
+            }
+            if rows < k.forwardMinRows {
+                linearPanelSplit(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
+                return
+            }
         }
         if Self.usesPackedLinear(dt, inFeatures: inF) && (packed != nil || rows >= k.forwardMinRows) {
             let pk = packed ?? Self.packLinearWeight(w, outFeatures: outF, inFeatures: inF)
