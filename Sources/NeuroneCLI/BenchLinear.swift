@@ -54,10 +54,11 @@ struct BenchLinear: ParsableCommand {
     @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"transposed_gflops\"|\"rows_gflops\":Z,\"gemm_gflops\":Y} (Z null where the CPU has no AVX2).")
     var json = false
 
-    /// The three paths timed: Linear's kernel (the forward's row or panel split, the weight
-    /// gradient's outer product), the alternative kernel (the forward as its transpose, the weight
-    /// gradient over rows by wgrad_rows.c), and the GEMM.
-    enum Path { case kernel, alternative, gemm }
+    /// The paths timed: Linear's kernel (the forward's row or panel split, the weight gradient's
+    /// outer product), the alternative kernel (the forward as its transpose, the weight gradient
+    /// over rows by wgrad_rows.c), the forward's dot products (x's rows with W's rows, nothing
+    /// packed), and the GEMM.
+    enum Path { case kernel, alternative, dot, gemm }
 
     func parsed() throws -> [(Int, Int, Int)] {
         try shapeList.map { text in
@@ -84,7 +85,7 @@ struct BenchLinear: ParsableCommand {
         let alternative = weightGradient ? "rows" : "transposed"
         let alternativeRuns = Tensor.packedLinearAvailable
         if !json {
-            print("rows      in   out  threads  \(weightGradient ? "outer-product" : "       packed")  \(alternative.padding(toLength: 10, withPad: " ", startingAt: 0)) GEMM (GFLOP/s)  ratios to GEMM\(weightGradient ? "   (weight gradient)" : "")")
+            print("rows      in   out  threads  \(weightGradient ? "outer-product" : "       packed")  \(alternative.padding(toLength: 10, withPad: " ", startingAt: 0))\(weightGradient ? "" : "        dot") GEMM (GFLOP/s)  ratios to GEMM\(weightGradient ? "   (weight gradient)" : "")")
         }
         let saved = Tensor.linearKernels
         defer { Tensor.linearKernels = saved }
@@ -99,6 +100,7 @@ struct BenchLinear: ParsableCommand {
             k.forward = path != .gemm
             k.weightGradient = path != .gemm
             k.forwardTransposedMaxRows = path == .alternative ? Int.max : 0
+            k.forwardDotMaxRows = path == .dot ? Int.max : 0
             k.forwardTransposedMinRows = 0
             k.forwardTransposedMinOutputsPerRow = 0
             k.weightGradientRows = path == .alternative
@@ -106,7 +108,7 @@ struct BenchLinear: ParsableCommand {
             k.weightGradientRowsMinRows = path == .alternative ? 0 : Int.max
             Tensor.linearKernels = k
         }
-        let paths: [Path] = alternativeRuns ? [.kernel, .alternative, .gemm] : [.kernel, .gemm]
+        let paths: [Path] = (alternativeRuns ? [.kernel, .alternative] : [.kernel]) + (alternativeRuns && !weightGradient ? [.dot] : []) + [.gemm]
         for (rows, inF, outF) in try parsed() {
             let x = Tensor.randn([rows, inF], generator: g)
             let layer = Linear(inF, outF, generator: g)  // the forward's weight and bias
@@ -134,13 +136,15 @@ struct BenchLinear: ParsableCommand {
             }
             func gflops(_ ts: [Double]) -> Double { 2.0 * Double(rows * inF * outF) / ts.sorted()[ts.count / 2] / 1e9 }
             let (p, q) = (gflops(times[.kernel]!), gflops(times[.gemm]!))
-            let a = times[.alternative].map(gflops)
+            let a = times[.alternative].map(gflops), d = times[.dot].map(gflops)
             if json {
-                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"\(alternative)_gflops\":\(a.map { formatNumber($0) } ?? "null"),\"gemm_gflops\":\(formatNumber(q))}")
+                let dot = weightGradient ? "" : ",\"dot_gflops\":\(d.map { formatNumber($0) } ?? "null")"
+                print("{\"rows\":\(rows),\"in\":\(inF),\"out\":\(outF),\"threads\":\(Threading.threadCount),\"pass\":\"\(weightGradient ? "weight-gradient" : "forward")\",\"packed_gflops\":\(formatNumber(p)),\"\(alternative)_gflops\":\(a.map { formatNumber($0) } ?? "null")\(dot),\"gemm_gflops\":\(formatNumber(q))}")
             } else {
-                let alt = a.map { String(format: "%10.1f", $0) } ?? "         -"
-                let altRatio = a.map { String(format: " %5.2f×", $0 / q) } ?? ""
-                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %13.1f", inF, outF, Threading.threadCount, p))  \(alt) \(String(format: "%14.1f  %5.2f×", q, p / q))\(altRatio)")
+                func column(_ v: Double?) -> String { v.map { String(format: "%10.1f", $0) } ?? "         -" }
+                func ratio(_ v: Double?) -> String { v.map { String(format: " %5.2f×", $0 / q) } ?? "      -" }
+                let dotColumns = weightGradient ? ("", "") : (" " + column(d), ratio(d))
+                print("\(String(rows).padding(toLength: 8, withPad: " ", startingAt: 0))\(String(format: "%5d %5d %8d %13.1f", inF, outF, Threading.threadCount, p))  \(column(a))\(dotColumns.0) \(String(format: "%14.1f  %5.2f×", q, p / q))\(ratio(a))\(dotColumns.1)")
             }
         }
     }

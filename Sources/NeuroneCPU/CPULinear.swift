@@ -150,6 +150,10 @@ extension CPUBackend {
         // Packing W costs about as much as 10 rows of the product, so a call that packs it
         // itself needs enough rows to pay for that (the GEMM packs as well, but faster).
         let k = Self.linearKernels
+        if dt == .float32 && k.forward && Self.packedLinearAvailable && packed == nil && rows <= k.forwardDotMaxRows {
+            linearDot(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
+            return
+        }
         if Self.usesPackedLinear(dt, inFeatures: inF) && packed == nil && outF >= k.forwardPanelSplitMinOutFeatures {
             if rows >= k.forwardTransposedMinRows && rows <= k.forwardTransposedMaxRows && outF >= k.forwardTransposedMinOutputsPerRow * rows {
                 linearTransposed(src, rows: rows, inFeatures: inF, weight: w, bias: b, outFeatures: outF, into: dst, activation: act)
@@ -256,6 +260,24 @@ extension CPUBackend {
             Threading.parallelFor((outF + 11) / 12, minChunk: Swift.max(1, 65536 / Swift.max(1, 12 * rows * inF))) { t0, t1 in
                 run(12 * t0, Swift.min(outF, 12 * t1))
             }
+        }
+    }
+}
+
+extension CPUBackend {
+    /// dst [rows, outF] = src · wᵀ + b (float32, contiguous) for a few rows
+    /// (`LinearKernelSettings.forwardDotMaxRows`): dot products of x's rows with W's rows, both read
+    /// in place (nk_linear_dot_f32), W's rows split over the threads in tiles of 4. act: relu in
+    /// the kernel, the others on each thread's columns after.
+    func linearDot(_ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int, weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?,
+                   outFeatures outF: Int, into dst: UnsafeMutableRawPointer, activation act: Int32?) {
+        let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
+        let wp = w.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
+        // at least ~64k multiply-adds per thread
+        Threading.parallelFor((outF + 3) / 4, minChunk: Swift.max(1, 65536 / Swift.max(1, 4 * rows * inF))) { t0, t1 in
+            let j0 = 4 * t0, j1 = Swift.min(outF, 4 * t1)
+            nk_linear_dot_f32(x, Int64(inF), Int64(rows), Int64(inF), wp, Int64(inF), bias, Int64(j0), Int64(j1), y, Int64(outF), act == 0 ? 1 : 0)
+            if let a = act, a != 0 { for r in 0..<rows { nk_activation_f32(a, y + r * outF + j0, Int64(j1 - j0)) } }
         }
     }
 }

@@ -35,6 +35,17 @@ public struct LinearKernelSettings: Sendable {
     /// to 1.2× the row split in `neurone bench linear` for 400 or more inputs, but training steps
     /// at batch 256 did not move: 0.98–1.01×.)
     public var forwardPanelSplitMinOutFeatures = nk_linear_packed_avx512() != 0 ? 64 : Int.max
+    /// Calls with at most this many rows of input take dot products of x's rows with W's rows,
+    /// both read in place (linear_dot.c, `CPUBackend.linearDot`): with a few rows the product is a
+    /// stream over W, and the other paths pack all of W (or x into mostly empty 16-row panels)
+    /// first. Any input width and output count. On Zen 4 (`neurone bench linear`, 1 and 2
+    /// threads) it measured at least the best other path up to 12 rows at AVX-512 for every shape
+    /// timed (784→1000, 9216→128, 400→120, 120→84, 64→192, 28→64): 41 GFLOP/s for one row of
+    /// 784→1000 where the panel split ran 11 and OpenBLAS 42, 106 for 4 rows (packed 38, GEMM
+    /// 30); past 12 rows the transpose catches up (0.93–1.01× at 16). With NEURONE_KERNEL=avx2
+    /// (OpenBLAS's Haswell kernels) up to 8 rows, except 28→64 at 8 rows (0.90×): 12 with the
+    /// AVX-512 tiles, 8 with the AVX2 ones; 0 turns it off.
+    public var forwardDotMaxRows = nk_linear_packed_avx512() != 0 ? 12 : 8
     /// Calls that pack W themselves with `forwardTransposedMinRows` to `forwardTransposedMaxRows`
     /// rows, at least `forwardPanelSplitMinOutFeatures` outputs and at least
     /// `forwardTransposedMinOutputsPerRow` outputs per row compute the transpose instead,

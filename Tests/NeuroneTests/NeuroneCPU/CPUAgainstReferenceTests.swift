@@ -82,11 +82,12 @@ final class CPUAgainstReferenceTests: XCTestCase {
         }
     }
 
-    /// The linear forward (packed kernel from 192 rows, or fewer with ≥ 64 outputs on AVX-512 CPUs;
-    /// there 8–256 rows with at least twice as many outputs as rows as its transpose (37×200→80 one
-    /// block of W's rows per thread, the last 16-row panel of x partial; 100×784→300 several blocks
-    /// of 72 rows; 8×50→64; 200×300→400), W's panels split over the threads for fewer outputs
-    /// (64×300→100) or rows (5×40→64), bias rows + GEMM otherwise; fused relu, tanh, sigmoid) and
+    /// The linear forward (dot products up to 12 rows, 8 with AVX2 tiles (7×9→5, 1×784→37,
+    /// 3×37→70, 5×40→64, 12×100→9); the packed kernel from 192 rows, or fewer with ≥ 64 outputs on
+    /// AVX-512 CPUs; there 13–256 rows with at least twice as many outputs as rows as its transpose
+    /// (37×200→80 one block of W's rows per thread, the last 16-row panel of x partial; 100×784→300
+    /// several blocks of 72 rows; 13×50→64; 200×300→400), W's panels split over the threads for
+    /// fewer outputs (64×300→100, 40×40→64), bias rows + GEMM otherwise; fused relu, tanh, sigmoid) and
     /// the weight gradient (outer-product kernel for ≥ 32768 weights, wgrad_rows.c for few features
     /// over many rows on AVX-512 CPUs (300×28→80), GEMM otherwise; with the bias's gradient or not). 200×600→90:
     /// on AVX-512 CPUs the packed kernel past 512 features, W packed by two threads (6 panels, the
@@ -94,7 +95,8 @@ final class CPUAgainstReferenceTests: XCTestCase {
     func testLinearMatchesReference() {
         for dt in [DType.float32, .float64] {
             for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100), (300, 28, 80),
-                                      (37, 200, 80), (100, 784, 300), (8, 50, 64), (5, 40, 64), (200, 300, 400)] {
+                                      (37, 200, 80), (100, 784, 300), (13, 50, 64), (40, 40, 64), (200, 300, 400),
+                                      (1, 784, 37), (3, 37, 70), (5, 40, 64), (12, 100, 9)] {
                 let x = random(rows * inF, dt), w = random(outF * inF, dt), b = random(outF, dt)
                 for act in [nil, FusedActivation.relu, .tanh, .sigmoid] where act == nil || cpu.fusesActivation(dtype: dt) {
                     let (y1, y2) = (empty(rows * outF, dt), empty(rows * outF, dt))

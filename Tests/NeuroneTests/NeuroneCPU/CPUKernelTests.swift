@@ -176,10 +176,11 @@ final class CPUKernelTests: XCTestCase {
     /// the GEMM. The packing and the kernel are also called directly, so that the
     /// plain loops that stand in for them below AVX2 are checked under NEURONE_KERNEL=generic.
     func testPackedLinearKernelMatchesFloat64() {
-        // through linear(): the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise
-        // (on AVX-512 CPUs also fewer rows with ≥ 64 outputs: from 8 rows with twice as many outputs
-        // as rows the transpose, otherwise W's panels split over the threads in pairs, the last pair
-        // one panel or a part of one)
+        // through linear(): up to 12 rows (AVX2: 8) dot products (linear_dot.c, its own test
+        // below), the packed kernel from 192 rows and up to 96 inputs, the GEMM otherwise (on
+        // AVX-512 CPUs also fewer rows with ≥ 64 outputs: with twice as many outputs as rows the
+        // transpose, otherwise W's panels split over the threads in pairs, the last pair one panel
+        // or a part of one)
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (13, 17, 28), (7, 33, 64), (64, 10, 120), (200, 64, 28), (9, 24, 400), (4, 5, 401),
                       (197, 17, 9), (193, 33, 400), (192, 5, 401), (5, 64, 9), (37, 70, 33), (3, 130, 50), (64, 97, 784), (191, 64, 200), (64, 100, 300),
                       // AVX-512 tiles: 12 + 12 + 6 + 1 rows over two pairs of panels (the last 2 columns wide), and a
@@ -187,7 +188,7 @@ final class CPUKernelTests: XCTestCase {
                       (31, 50, 70), (29, 40, 20),
                       // AVX-512 CPUs, 8–256 rows with ≥ 64 outputs and ≥ 2 per row: as the transpose yᵀ = W·xᵀ (x in
                       // 16-row panels, the last partial; W's rows in blocks of whole 12-row tiles, several at 784 inputs)
-                      (8, 64, 5), (37, 80, 200), (100, 300, 784), (128, 256, 33), (200, 401, 50)]
+                      (13, 64, 5), (37, 80, 200), (100, 300, 784), (128, 256, 33), (200, 401, 50)]
         for (rows, outF, inF) in shapes {
             let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
             for bias in [b, nil] {
@@ -209,6 +210,47 @@ final class CPUKernelTests: XCTestCase {
                 XCTAssertLessThan(direct, 1e-6 * Double(inF).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF)")
                 if m0 > 0 { XCTAssertEqual(y.narrow(dim: 0, start: 0, length: m0).abs().max().item(), 0, "rows before m0 untouched") }
             }
+        }
+    }
+
+    /// The few-rows forward (linear_dot.c, AVX-512, AVX2 or plain loops as NEURONE_KERNEL allows)
+    /// against float64, called directly: 1–13 rows (groups of 4 rows of x and the 1–3 left over),
+    /// tiles of 4 rows of W and the 1–3 left over, reductions with and without a tail past the
+    /// vectors (16 and 8 lanes), row strides wider than the rows, a column range in the middle
+    /// (the columns outside untouched), with and without bias, and relu as nk_activation_f32
+    /// (NaN kept).
+    func testLinearDotKernelMatchesFloat64() {
+        for (rows, outF, inF) in [(1, 1, 1), (1, 37, 784), (2, 6, 9216), (3, 70, 37), (4, 9, 16), (5, 13, 40), (7, 5, 9), (8, 64, 24),
+                                  (12, 10, 100), (13, 11, 23)] {
+            let (ldx, ldw, ldy) = (inF + 3, inF + 5, outF + 2)
+            let x = r([rows, ldx]), w = r([outF, ldw]), b = r([outF])
+            let (n0, n1) = (outF / 3, outF - outF / 5)
+            for bias in [b, nil] {
+                for relu in [false, true] {
+                    var want = x.narrow(dim: 1, start: 0, length: inF).linear(weight: w.narrow(dim: 1, start: 0, length: inF), bias: bias)
+                    if relu { want = want.relu() }
+                    let (x32, w32, b32) = (x.to(.float32), w.to(.float32), bias?.to(.float32))
+                    let y = Tensor.full([rows, ldy], 7, dtype: .float32)
+                    withExtendedLifetime((x32, w32, b32)) {
+                        nk_linear_dot_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(rows), Int64(inF),
+                                          w32.data.assumingMemoryBound(to: Float.self), Int64(ldw), b32?.data.assumingMemoryBound(to: Float.self),
+                                          Int64(n0), Int64(n1), y.data.assumingMemoryBound(to: Float.self), Int64(ldy), relu ? 1 : 0)
+                    }
+                    let what = "rows \(rows) out \(outF) in \(inF) columns \(n0)..<\(n1) bias \(bias != nil) relu \(relu)"
+                    let got = y.to(.float64).narrow(dim: 1, start: n0, length: n1 - n0), ref = want.narrow(dim: 1, start: n0, length: n1 - n0)
+                    XCTAssertLessThan((got - ref).abs().max().item(), 1e-6 * Double(inF).squareRoot() * 4, what)
+                    let outside = y.to(.float64).narrow(dim: 1, start: 0, length: n0).sum().item()
+                        + y.to(.float64).narrow(dim: 1, start: n1, length: ldy - n1).sum().item()
+                    XCTAssertEqual(outside, 7 * Double(rows * (ldy - (n1 - n0))), "columns outside untouched: " + what)
+                }
+            }
+        }
+        // relu keeps NaN, as nk_activation_f32: one row, W = [1], x = [NaN], [−2], [3] (a sum that
+        // starts from +0 never gives −0)
+        for (input, check) in [(Float.nan, { (v: Float) in v.isNaN }), (-2, { $0 == 0 && $0.sign == .plus }), (3, { $0 == 3 })] {
+            var xv = input, wv: Float = 1, yv: Float = 5
+            nk_linear_dot_f32(&xv, 1, 1, 1, &wv, 1, nil, 0, 1, &yv, 1, 1)
+            XCTAssertTrue(check(yv), "relu of \(input) gave \(yv)")
         }
     }
 
