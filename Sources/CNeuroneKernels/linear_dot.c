@@ -7,8 +7,9 @@
 // against up to 4 rows of x (in L1): per 16 values of k, NW loads of W, NR loads of x and
 // NR·NW multiply-adds into NR·NW vector accumulators, the tail of k by masked loads (AVX2: plain
 // loads), then four accumulators summed across their lanes into four outputs at once (hsum4),
-// the bias added and relu applied before the store. Rows of x past 4 run again over the same
-// tile of W while it is in L1.
+// the bias (and, with add, what y holds) added and relu applied before the store. Rows of x
+// past 4 run again over the same tile of W while it is in L1. The recurrent layers add W_hh·h to
+// the gates this way when a thread has few rows.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
@@ -20,7 +21,7 @@ static inline float dot_relu(float v) { return v < 0 ? 0.0f : v; }
 // Every level's last resort, and the columns past the vector tiles' last whole NW: plain loops
 // with eight partial sums (which clang keeps in one vector).
 static void dot_portable(const float *x, int64_t ldx, int64_t rows, int64_t K, const float *w, int64_t ldw, const float *bias,
-                         int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu) {
+                         int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu, int32_t add) {
     for (int64_t j = n0; j < n1; j++) {
         const float *wr = w + j * ldw;
         for (int64_t r = 0; r < rows; r++) {
@@ -33,6 +34,7 @@ static void dot_portable(const float *x, int64_t ldx, int64_t rows, int64_t K, c
             for (; k < K; k++) s += xr[k] * wr[k];
             s += ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
             if (bias) s += bias[j];
+            if (add) s += y[r * ldy + j];
             y[r * ldy + j] = relu ? dot_relu(s) : s;
         }
     }
@@ -46,9 +48,9 @@ NK_AVX2_INLINE __m128 hsum4_256(__m256 a, __m256 b, __m256 c, __m256 d) {
 }
 
 // NW outputs (columns j..j+NW of y) of NR rows from their sums s[r] (lanes past NW unused): the
-// bias, relu, the store.
+// bias, what y holds (add), relu, the store.
 NK_AVX2_INLINE void dot_store(const int NR, const int NW, const __m128 s[4], const float *bias, int64_t j, float *y, int64_t ldy,
-                              int32_t relu) {
+                              int32_t relu, int32_t add) {
     __m128 b = _mm_setzero_ps();
     if (bias) {
         if (NW == 4) b = _mm_loadu_ps(bias + j);
@@ -56,6 +58,10 @@ NK_AVX2_INLINE void dot_store(const int NR, const int NW, const __m128 s[4], con
     }
     for (int r = 0; r < NR; r++) {
         __m128 v = _mm_add_ps(s[r], b);
+        if (add) {
+            if (NW == 4) v = _mm_add_ps(v, _mm_loadu_ps(y + r * ldy + j));
+            else { float t[4] = {0, 0, 0, 0}; for (int c = 0; c < NW; c++) t[c] = y[r * ldy + j + c]; v = _mm_add_ps(v, _mm_loadu_ps(t)); }
+        }
         if (relu) v = _mm_andnot_ps(_mm_cmplt_ps(v, _mm_setzero_ps()), v);
         if (NW == 4) _mm_storeu_ps(y + r * ldy + j, v);
         else { float t[4]; _mm_storeu_ps(t, v); for (int c = 0; c < NW; c++) y[r * ldy + j + c] = t[c]; }
@@ -65,7 +71,7 @@ NK_AVX2_INLINE void dot_store(const int NR, const int NW, const __m128 s[4], con
 // AVX2: one tile of NR ≤ 4 rows of x × NW ≤ 4 rows of W (NR·NW ≤ 8 accumulators: AVX2 has 16
 // registers for them, the loads of W and x).
 NK_AVX2_INLINE void dot_tile_avx2(const int NR, const int NW, const float *x, int64_t ldx, int64_t K, const float *w, int64_t ldw,
-                                  const float *bias, int64_t j, float *y, int64_t ldy, int32_t relu) {
+                                  const float *bias, int64_t j, float *y, int64_t ldy, int32_t relu, int32_t add) {
     __m256 acc[4][4];
     for (int r = 0; r < NR; r++)
         for (int c = 0; c < NW; c++) acc[r][c] = _mm256_setzero_ps();
@@ -94,13 +100,13 @@ NK_AVX2_INLINE void dot_tile_avx2(const int NR, const int NW, const float *x, in
         const __m256 z = _mm256_setzero_ps();
         s[r] = hsum4_256(acc[r][0], NW > 1 ? acc[r][1] : z, NW > 2 ? acc[r][2] : z, NW > 3 ? acc[r][3] : z);
     }
-    dot_store(NR, NW, s, bias, j, y, ldy, relu);
+    dot_store(NR, NW, s, bias, j, y, ldy, relu, add);
 }
 
 // AVX-512: NR ≤ 4 rows of x × NW ≤ 4 rows of W (up to 16 accumulators of 16 lanes), the tail of
 // k by masked loads.
 NK_AVX512_INLINE void dot_tile_avx512(const int NR, const int NW, const float *x, int64_t ldx, int64_t K, const float *w,
-                                      int64_t ldw, const float *bias, int64_t j, float *y, int64_t ldy, int32_t relu) {
+                                      int64_t ldw, const float *bias, int64_t j, float *y, int64_t ldy, int32_t relu, int32_t add) {
     __m512 acc[4][4];
     for (int r = 0; r < NR; r++)
         for (int c = 0; c < NW; c++) acc[r][c] = _mm512_setzero_ps();
@@ -129,13 +135,13 @@ NK_AVX512_INLINE void dot_tile_avx512(const int NR, const int NW, const float *x
             h[c] = c < NW ? _mm256_add_ps(_mm512_castps512_ps256(acc[r][c]), _mm512_extractf32x8_ps(acc[r][c], 1)) : _mm256_setzero_ps();
         s[r] = hsum4_256(h[0], h[1], h[2], h[3]);
     }
-    dot_store(NR, NW, s, bias, j, y, ldy, relu);
+    dot_store(NR, NW, s, bias, j, y, ldy, relu, add);
 }
 
 // Columns [n0, n1) at one level: tiles of 4 rows of W (then 1–3), each over x's rows 4 at a time.
 #define DOT_DRIVER(NAME, ATTR, TILE)                                                                                      \
     ATTR static void NAME(const float *x, int64_t ldx, int64_t rows, int64_t K, const float *w, int64_t ldw,               \
-                          const float *bias, int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu) {               \
+                          const float *bias, int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu, int32_t add) {  \
         for (int64_t j = n0; j < n1; j += 4) {                                                                             \
             const int nw = n1 - j < 4 ? (int)(n1 - j) : 4;                                                                 \
             for (int64_t r = 0; r < rows; r += 4) {                                                                        \
@@ -149,7 +155,7 @@ NK_AVX512_INLINE void dot_tile_avx512(const int NR, const int NW, const float *x
             }                                                                                                              \
         }                                                                                                                  \
     }
-#define DOT_CASE(TILE, NR, NW) case NR * 8 + NW: TILE(NR, NW, xr, ldx, K, w, ldw, bias, j, yr, ldy, relu); break;
+#define DOT_CASE(TILE, NR, NW) case NR * 8 + NW: TILE(NR, NW, xr, ldx, K, w, ldw, bias, j, yr, ldy, relu, add); break;
 #define DOT_CASES(TILE)                                                                                                   \
     DOT_CASE(TILE, 1, 1) DOT_CASE(TILE, 1, 2) DOT_CASE(TILE, 1, 3) DOT_CASE(TILE, 1, 4)                                   \
     DOT_CASE(TILE, 2, 1) DOT_CASE(TILE, 2, 2) DOT_CASE(TILE, 2, 3) DOT_CASE(TILE, 2, 4)                                   \
@@ -163,18 +169,19 @@ NK_AVX512_INLINE void dot_tile_avx512(const int NR, const int NW, const float *x
         else { dot_tile_avx2(NR, 2, __VA_ARGS__); dot_tile_avx2_hi(NR, (NW) - 2, __VA_ARGS__); }                         \
     } while (0)
 // the second pair of W's rows of a tile: W, the bias and y moved on by two columns
-#define dot_tile_avx2_hi(NR, NW, x, ldx, K, w, ldw, bias, j, y, ldy, relu) dot_tile_avx2(NR, NW, x, ldx, K, w, ldw, bias, (j) + 2, y, ldy, relu)
+#define dot_tile_avx2_hi(NR, NW, x, ldx, K, w, ldw, bias, j, y, ldy, relu, add) \
+    dot_tile_avx2(NR, NW, x, ldx, K, w, ldw, bias, (j) + 2, y, ldy, relu, add)
 DOT_DRIVER(dot_avx2, __attribute__((target("avx2,fma"))), DOT_TILE_AVX2)
 DOT_DRIVER(dot_avx512, NK_AVX512, dot_tile_avx512)
 #endif
 
 void nk_linear_dot_f32(const float *x, int64_t ldx, int64_t rows, int64_t K, const float *w, int64_t ldw, const float *bias,
-                       int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu) {
+                       int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu, int32_t add) {
     if (rows <= 0 || n1 <= n0) return;
 #if defined(__x86_64__) || defined(__i386__)
     const int level = nk_cpu_level();
-    if (level >= 2) { dot_avx512(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu); return; }
-    if (level >= 1) { dot_avx2(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu); return; }
+    if (level >= 2) { dot_avx512(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu, add); return; }
+    if (level >= 1) { dot_avx2(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu, add); return; }
 #endif
-    dot_portable(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu);
+    dot_portable(x, ldx, rows, K, w, ldw, bias, n0, n1, y, ldy, relu, add);
 }

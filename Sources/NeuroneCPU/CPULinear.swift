@@ -276,7 +276,7 @@ extension CPUBackend {
         // at least ~64k multiply-adds per thread
         Threading.parallelFor((outF + 3) / 4, minChunk: Swift.max(1, 65536 / Swift.max(1, 4 * rows * inF))) { t0, t1 in
             let j0 = 4 * t0, j1 = Swift.min(outF, 4 * t1)
-            nk_linear_dot_f32(x, Int64(inF), Int64(rows), Int64(inF), wp, Int64(inF), bias, Int64(j0), Int64(j1), y, Int64(outF), act == 0 ? 1 : 0)
+            nk_linear_dot_f32(x, Int64(inF), Int64(rows), Int64(inF), wp, Int64(inF), bias, Int64(j0), Int64(j1), y, Int64(outF), act == 0 ? 1 : 0, 0)
             if let a = act, a != 0 { for r in 0..<rows { nk_activation_f32(a, y + r * outF + j0, Int64(j1 - j0)) } }
         }
     }

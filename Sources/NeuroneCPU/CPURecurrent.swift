@@ -71,30 +71,46 @@ extension CPUBackend {
 
     /// Float32: W_hh packed once for all the steps (linear.c's layout), each step's W_hh·h by the
     /// packed kernel straight into the rows the cell kernel then reads (RNN and LSTM: added to the
-    /// input projections there, so the cell adds nothing and no [T, N, G·H] product is kept). Otherwise step by step
-    /// with `gemm`.
+    /// input projections there, so the cell adds nothing and no [T, N, G·H] product is kept); a
+    /// thread's block of a single row by dot products with W_hh read in place instead (nothing
+    /// packed). Otherwise step by step with `gemm`.
     package func recurrentForward(_ s: RecurrentSequence) {
         guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentForward(s) }
         let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
-        let pk = Self.packLinearWeight(UnsafeRawPointer(s.weight.pointer), outFeatures: gh, inFeatures: h)
-        let p = pk.address.assumingMemoryBound(to: Float.self)
+        // a block of one row takes dot products with W_hh's rows where they lie (linear_dot.c), as
+        // Linear's forward does (`LinearKernelSettings.recurrentDotMaxRows`); W_hh is packed unless
+        // every block will
+        let dotRows = Self.linearKernels.forward ? Self.linearKernels.recurrentDotMaxRows : 0
+        let pk = n <= dotRows ? nil : Self.packLinearWeight(UnsafeRawPointer(s.weight.pointer), outFeatures: gh, inFeatures: h)
+        let p = pk?.address.assumingMemoryBound(to: Float.self)
         func f(_ b: DeviceBuffer?) -> UnsafeMutablePointer<Float>? { b?.pointer.assumingMemoryBound(to: Float.self) }
-        let kind = kernelKind(s.kind), bias = f(s.hiddenBias)
+        let kind = kernelKind(s.kind), bias = f(s.hiddenBias), w = f(s.weight)!
         withExtendedLifetime(pk) {
             forEachRowBlock(s) { r0, r1 in
+                let dot = r1 - r0 <= dotRows
                 for i in 0..<s.steps {
                     let (t, st) = s.step(i)
                     let hg = f(st.hiddenGates)
                     if let hg {  // GRU: W_hh·h into its own rows (b_hh alone from zeros)
-                        if s.hasProduct(i) {
+                        if !s.hasProduct(i) {
+                            for r in r0..<r1 { (hg + r * gh).update(repeating: 0, count: gh) }
+                        } else if dot {
+                            let ph = f(st.previousH)! + r0 * st.previousHStride
+                            nk_linear_dot_f32(ph, Int64(st.previousHStride), Int64(r1 - r0), Int64(h), w, Int64(h), nil, 0, Int64(gh),
+                                              hg + r0 * gh, Int64(gh), 0, 0)
+                        } else {
                             nk_linear_packed_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p, nil,
                                                  Int64(gh), hg, Int64(gh), 0)
-                        } else {
-                            for r in r0..<r1 { (hg + r * gh).update(repeating: 0, count: gh) }
                         }
                     } else if s.hasProduct(i) {  // RNN, LSTM: added to the input projections where they lie
-                        nk_linear_packed_add_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p,
-                                                 Int64(gh), f(st.gates), Int64(gh))
+                        if dot {
+                            let ph = f(st.previousH)! + r0 * st.previousHStride
+                            nk_linear_dot_f32(ph, Int64(st.previousHStride), Int64(r1 - r0), Int64(h), w, Int64(h), nil, 0, Int64(gh),
+                                              f(st.gates)! + r0 * gh, Int64(gh), 0, 1)
+                        } else {
+                            nk_linear_packed_add_f32(f(st.previousH), Int64(st.previousHStride), Int64(r0), Int64(r1), Int64(h), p,
+                                                     Int64(gh), f(st.gates), Int64(gh))
+                        }
                     }
                     nk_recurrent_step_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), hg, bias, f(st.previousH), Int64(st.previousHStride),
                                           f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw, Int64(sw))

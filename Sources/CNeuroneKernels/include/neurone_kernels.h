@@ -124,10 +124,10 @@ void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, i
                           int64_t N, float *y, int64_t ldy, int32_t relu);
 /// The same layer for a few rows of x (linear_dot.c): y[r, j] = bias[j] + Σ_p x[r, p]·W[j, p] for rows r < rows and
 /// columns j in [n0, n1), x (row stride ldx) and W [N, K] (row stride ldw) read in place, nothing packed; bias [N]
-/// or NULL; relu as above. Each tile of 4 rows of W runs over x's rows 4 at a time. AVX-512, AVX2 or portable loops,
-/// as the CPU has; split [n0, n1) over threads.
+/// or NULL; add ≠ 0: what y holds is added too (y += x·Wᵀ + bias); relu as above, last. Each tile of 4 rows of W
+/// runs over x's rows 4 at a time. AVX-512, AVX2 or portable loops, as the CPU has; split [n0, n1) over threads.
 void nk_linear_dot_f32(const float *x, int64_t ldx, int64_t rows, int64_t K, const float *w, int64_t ldw, const float *bias,
-                       int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu);
+                       int64_t n0, int64_t n1, float *y, int64_t ldy, int32_t relu, int32_t add);
 /// The same product added to what y holds, y[i, j] += Σ_p x[i, p]·W[j, p] (the recurrent layers
 /// add W_hh·h to the gates' input projections in place).
 void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, int64_t N, float *y,

@@ -217,8 +217,8 @@ final class CPUKernelTests: XCTestCase {
     /// against float64, called directly: 1–13 rows (groups of 4 rows of x and the 1–3 left over),
     /// tiles of 4 rows of W and the 1–3 left over, reductions with and without a tail past the
     /// vectors (16 and 8 lanes), row strides wider than the rows, a column range in the middle
-    /// (the columns outside untouched), with and without bias, and relu as nk_activation_f32
-    /// (NaN kept).
+    /// (the columns outside untouched), with and without bias, added to what y holds or not, and
+    /// relu as nk_activation_f32 (NaN kept).
     func testLinearDotKernelMatchesFloat64() {
         for (rows, outF, inF) in [(1, 1, 1), (1, 37, 784), (2, 6, 9216), (3, 70, 37), (4, 9, 16), (5, 13, 40), (7, 5, 9), (8, 64, 24),
                                   (12, 10, 100), (13, 11, 23)] {
@@ -226,17 +226,19 @@ final class CPUKernelTests: XCTestCase {
             let x = r([rows, ldx]), w = r([outF, ldw]), b = r([outF])
             let (n0, n1) = (outF / 3, outF - outF / 5)
             for bias in [b, nil] {
-                for relu in [false, true] {
+                for (relu, add) in [(false, false), (true, false), (false, true), (true, true)] {
+                    // y starts at 7 everywhere: add ≠ 0 adds the product to it
                     var want = x.narrow(dim: 1, start: 0, length: inF).linear(weight: w.narrow(dim: 1, start: 0, length: inF), bias: bias)
+                    if add { want = want + 7 }
                     if relu { want = want.relu() }
                     let (x32, w32, b32) = (x.to(.float32), w.to(.float32), bias?.to(.float32))
                     let y = Tensor.full([rows, ldy], 7, dtype: .float32)
                     withExtendedLifetime((x32, w32, b32)) {
                         nk_linear_dot_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(rows), Int64(inF),
                                           w32.data.assumingMemoryBound(to: Float.self), Int64(ldw), b32?.data.assumingMemoryBound(to: Float.self),
-                                          Int64(n0), Int64(n1), y.data.assumingMemoryBound(to: Float.self), Int64(ldy), relu ? 1 : 0)
+                                          Int64(n0), Int64(n1), y.data.assumingMemoryBound(to: Float.self), Int64(ldy), relu ? 1 : 0, add ? 1 : 0)
                     }
-                    let what = "rows \(rows) out \(outF) in \(inF) columns \(n0)..<\(n1) bias \(bias != nil) relu \(relu)"
+                    let what = "rows \(rows) out \(outF) in \(inF) columns \(n0)..<\(n1) bias \(bias != nil) relu \(relu) add \(add)"
                     let got = y.to(.float64).narrow(dim: 1, start: n0, length: n1 - n0), ref = want.narrow(dim: 1, start: n0, length: n1 - n0)
                     XCTAssertLessThan((got - ref).abs().max().item(), 1e-6 * Double(inF).squareRoot() * 4, what)
                     let outside = y.to(.float64).narrow(dim: 1, start: 0, length: n0).sum().item()
@@ -249,7 +251,7 @@ final class CPUKernelTests: XCTestCase {
         // starts from +0 never gives −0)
         for (input, check) in [(Float.nan, { (v: Float) in v.isNaN }), (-2, { $0 == 0 && $0.sign == .plus }), (3, { $0 == 3 })] {
             var xv = input, wv: Float = 1, yv: Float = 5
-            nk_linear_dot_f32(&xv, 1, 1, 1, &wv, 1, nil, 0, 1, &yv, 1, 1)
+            nk_linear_dot_f32(&xv, 1, 1, 1, &wv, 1, nil, 0, 1, &yv, 1, 1, 0)
             XCTAssertTrue(check(yv), "relu of \(input) gave \(yv)")
         }
     }

@@ -164,8 +164,9 @@ final class RecurrentTests: XCTestCase {
     }
 
     /// Batches of several row blocks on several threads (the CPU's packed path splits the batch
-    /// in blocks of 6 rows, one thread running all steps of its blocks) against the reference
-    /// device: outputs, final states and every gradient.
+    /// in blocks of 6 rows, one thread running all steps of its blocks), and a batch of one row
+    /// (W_hh·h by dot products, W_hh read in place), against the reference device: outputs, final
+    /// states and every gradient.
     func testCPUSequenceKernelsAgainstTheReferenceDevice() throws {
         let gen = Generator(seed: 5)
         let layers: [RNNBase] = [LSTM(7, 64, bidirectional: true, generator: gen), GRU(5, 48, numLayers: 2, generator: gen),
@@ -176,8 +177,9 @@ final class RecurrentTests: XCTestCase {
                 : layer.mode == .gru ? GRU(5, 48, numLayers: 2) : RNN(6, layer.hiddenSize, nonlinearity: layer.mode == .rnnReLU ? .relu : .tanh)
             try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
             twin.to(.reference)
-            let x = Tensor.uniform([9, 20, layer.inputSize], low: -1, high: 1, generator: gen)
-            let h0 = Tensor.uniform([layer.numLayers * layer.numDirections, 20, layer.hiddenSize], low: -1, high: 1, generator: gen)
+          for batch in [20, 1] {
+            let x = Tensor.uniform([9, batch, layer.inputSize], low: -1, high: 1, generator: gen)
+            let h0 = Tensor.uniform([layer.numLayers * layer.numDirections, batch, layer.hiddenSize], low: -1, high: 1, generator: gen)
             let c0 = layer.mode == .lstm ? Tensor.uniform(h0.shape, low: -1, high: 1, generator: gen) : nil
             var results: [[Tensor]] = []
             for (model, device) in [(layer, Device.cpu), (twin, Device.reference)] {
@@ -189,8 +191,9 @@ final class RecurrentTests: XCTestCase {
                 results.append([r.output, r.h, xs.grad!, hs.grad!] + (cs.map { [$0.grad!] } ?? []) + model.parameters().map { $0.grad! })
             }
             for (k, (a, b)) in zip(results[0], results[1]).enumerated() {
-                assertClose(a, b.to(device: .cpu).to(.float64), "\(layer.typeName) H=\(layer.hiddenSize) tensor \(k)", tol: 1e-4)
+                assertClose(a, b.to(device: .cpu).to(.float64), "\(layer.typeName) H=\(layer.hiddenSize) batch \(batch) tensor \(k)", tol: 1e-4)
             }
+          }
         }
     }
 
