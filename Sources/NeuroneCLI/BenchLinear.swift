@@ -12,13 +12,15 @@ struct BenchLinear: ParsableCommand {
         discussion: """
             Shapes are ROWSxINxOUT (rows of the input, input features, output features); the defaults \
             are the attention model's projections per chunk of 9 samples, its token embedding at \
-            batch 256, and lenet5's first dense layer. Three paths run every shape here: the packed \
+            batch 256, and lenet5's first dense layer. Four paths run every shape here: the packed \
             kernel as Linear takes it from 192 rows (W packed, its rows split over the threads) and \
             below (W's panels split over the threads), the same kernel on the transpose yᵀ = W·xᵀ \
-            (x packed instead of W, W read in place), and bias rows + GEMM. Linear itself takes the \
-            packed kernel only for inputs of up to 512 features (9216 on AVX-512 CPUs) and at least \
-            192 rows, or on AVX-512 CPUs fewer rows with at least 64 outputs (the panel split), and \
-            there the transpose for 8 to 256 rows with at least twice as many outputs as rows \
+            (x packed instead of W, W read in place), dot products of x's rows with W's rows (both \
+            read in place, linear_dot.c), and bias rows + GEMM. Linear itself takes the dot \
+            products for up to 12 rows (8 on CPUs without AVX-512), the packed kernel only for \
+            inputs of up to 512 features (9216 on AVX-512 CPUs) and at least 192 rows, or on \
+            AVX-512 CPUs fewer rows with at least 64 outputs (the panel split), and there the \
+            transpose for 8 to 256 rows with at least twice as many outputs as rows \
             (Tensor.linearKernels). The paths alternate, one \
             timed run each, and the medians are printed. NEURONE_LINEAR=gemm turns the kernels off \
             everywhere.
@@ -51,7 +53,7 @@ struct BenchLinear: ParsableCommand {
     @Option(help: "Timed runs of each path per shape.")
     var repeats: Int = 31
 
-    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"transposed_gflops\"|\"rows_gflops\":Z,\"gemm_gflops\":Y} (Z null where the CPU has no AVX2).")
+    @Flag(help: "Print one JSON object per line: {\"rows\":R,\"in\":I,\"out\":O,\"threads\":T,\"pass\":\"forward\"|\"weight-gradient\",\"packed_gflops\":X,\"transposed_gflops\"|\"rows_gflops\":Z,\"dot_gflops\":D (forward only),\"gemm_gflops\":Y} (Z and D null where the CPU has no AVX2).")
     var json = false
 
     /// The paths timed: Linear's kernel (the forward's row or panel split, the weight gradient's
@@ -80,7 +82,7 @@ struct BenchLinear: ParsableCommand {
         if let t = threads { Threading.threadCount = t }
         let g = Generator(seed: 0)
         if !Tensor.packedLinearAvailable {
-            FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): the first column is the GEMM path too, and the second kernel does not run\n".data(using: .utf8)!)
+            FileHandle.standardError.write("neurone: this CPU has no AVX2/FMA (or NEURONE_KERNEL=generic): the first column is the GEMM path too, and the other kernels do not run\n".data(using: .utf8)!)
         }
         let alternative = weightGradient ? "rows" : "transposed"
         let alternativeRuns = Tensor.packedLinearAvailable
