@@ -60,7 +60,8 @@ public struct LinearKernelSettings: Sendable {
     /// 1.46× for 16×784×1000; mlp training 1.07× / 1.03× at batch 64 (1 / 2 threads), 1.00–1.02× /
     /// 1.03× at 256. 256 on AVX-512 CPUs; 0 turns it off.
     public var forwardTransposedMaxRows = nk_linear_packed_avx512() != 0 ? 256 : 0
-    /// Below this many rows x's 16-row panels are mostly padding: 8.
+    /// Below this many rows x's 16-row panels are mostly padding: 8 (calls of up to
+    /// `forwardDotMaxRows` rows take the dot products before any of these paths).
     public var forwardTransposedMinRows = 8
     /// Where W has fewer values than twice x's the packing it saves is small, and transposing y
     /// costs about as much (lenet5's 400→120 at 256 rows: 0.9× on two threads): 2.
