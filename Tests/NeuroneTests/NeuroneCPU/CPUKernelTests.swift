@@ -49,6 +49,24 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// 2×2 max pooling with indices, float32 (the C kernel: AVX-512 16 outputs at a time with masked
+    /// row ends, AVX2 and portable loops, as NEURONE_KERNEL allows) against float64 (the generic
+    /// loop), bit for bit: rows of 1–33 outputs (odd widths leave a column out), values from a small
+    /// set so that windows tie, and NaNs.
+    func testMaxPoolWithIndicesMatchesFloat64OnWideRows() {
+        for (h, w) in [(4, 4), (5, 7), (24, 24), (9, 33), (6, 65), (2, 35), (3, 2), (8, 32)] {
+            var values = (0..<(3 * h * w)).map { _ in Double(Int(gen.nextDouble() * 4) - 1) }
+            for k in stride(from: 5, to: values.count, by: 11) { values[k] = .nan }
+            let x = Tensor(values, shape: [1, 3, h, w]).to(.float64)
+            let (v64, i64) = x.maxPool2dWithIndices(kernel: [2])
+            let (v32, i32) = x.to(.float32).maxPool2dWithIndices(kernel: [2])
+            XCTAssertEqual(i32.toArray(as: Int64.self), i64.toArray(as: Int64.self), "indices \(h)×\(w)")
+            let (a, b) = (v32.to(.float64).toArray(as: Double.self), v64.toArray(as: Double.self))
+            XCTAssertEqual(a.count, b.count)
+            for (p, q) in zip(a, b) { XCTAssertTrue(p == q || (p.isNaN && q.isNaN), "values \(h)×\(w): \(p) vs \(q)") }
+        }
+    }
+
     /// The float32 kernel for short key sequences (S ≤ 32, D = 8, 16, 24, 32: one to four score
     /// vectors per row, one to four output vectors, base-2 softmax in registers; AVX-512 or AVX2 as
     /// NEURONE_KERNEL allows) against the float64 composite ops: L in and between groups of 2 and 4
