@@ -318,3 +318,54 @@ int64_t nk_im2col_kpanels_scratch(const int64_t *gp) { return 17 * geom_of(gp).o
 
 DEFINE_COL2IM(f32, float)
 DEFINE_COL2IM(f64, double)
+
+#if defined(__x86_64__) || defined(__i386__)
+// col2im that sets the planes instead of adding to them, for stride 1 (AVX-512): each 16-wide
+// run of an input row sums its taps' column entries in a register — in col2im's order (i, then j),
+// from +0, so the sums are bit for bit those of clearing the plane and adding tap by tap — and
+// is stored once. The per-tap loop reads and writes the plane kh·kw times, after a pass that
+// clears it. A tap's entries for the run lie at one offset in its column row (masked where the
+// run's columns fall outside the tap's output columns or past the row).
+NK_AVX512 static void col2im_set_s1_avx512(const float *cols, geom g, float *x, int64_t plane0, int64_t plane1) {
+    const int64_t kk = g.kh * g.kw;
+    for (int64_t plane = plane0; plane < plane1; plane++) {
+        float *out = x + plane * g.h * g.w;
+        const float *base = cols + (plane / g.c) * g.ss + (plane % g.c) * kk * g.rs;
+        /* four rows at a time where every tap has an output row for each (four chains of adds in
+           flight instead of one; each sum still in col2im's order), the rows near the edges one by one */
+        for (int64_t y = 0; y < g.h;) {
+            const int four = y + 4 <= g.h && y + g.ph - (g.kh - 1) * g.dh >= 0 && y + 3 + g.ph < g.oh;
+            for (int64_t x0 = 0; x0 < g.w; x0 += 16) {
+                const __mmask16 live = nk_live_mask16(g.w - x0);
+                __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+                for (int64_t i = 0; i < g.kh; i++) {
+                    const int64_t oy = y + g.ph - i * g.dh;  /* the output row whose tap i reads input row y */
+                    if (!four && (oy < 0 || oy >= g.oh)) continue;
+                    for (int64_t j = 0; j < g.kw; j++) {
+                        const int64_t o0 = x0 + g.pw - j * g.dw;  /* the output column of the run's first lane */
+                        if (o0 >= g.ow || o0 + 16 <= 0) continue;
+                        __mmask16 m = live & nk_live_mask16(g.ow - o0);
+                        if (o0 < 0) m &= (__mmask16)(0xFFFFu << -o0);
+                        const float *src = base + (i * g.kw + j) * g.rs + oy * g.ow + o0;
+                        if (four)
+                            for (int r = 0; r < 4; r++) acc[r] = _mm512_add_ps(acc[r], _mm512_maskz_loadu_ps(m, src + r * g.ow));
+                        else
+                            acc[0] = _mm512_add_ps(acc[0], _mm512_maskz_loadu_ps(m, src));
+                    }
+                }
+                for (int r = 0; r < (four ? 4 : 1); r++) _mm512_mask_storeu_ps(out + (y + r) * g.w + x0, live, acc[r]);
+            }
+            y += four ? 4 : 1;
+        }
+    }
+}
+#endif
+
+void nk_col2im_set_f32(const float *cols, const int64_t *gp, float *x, int64_t plane0, int64_t plane1) {
+    geom g = geom_of(gp);
+#if defined(__x86_64__) || defined(__i386__)
+    if (g.sh == 1 && g.sw == 1 && nk_cpu_level() >= 2) { col2im_set_s1_avx512(cols, g, x, plane0, plane1); return; }
+#endif
+    if (plane1 > plane0) memset(x + plane0 * g.h * g.w, 0, (size_t)((plane1 - plane0) * g.h * g.w) * sizeof(float));
+    nk_col2im_f32(cols, gp, x, plane0, plane1);
+}

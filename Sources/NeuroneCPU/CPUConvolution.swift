@@ -270,8 +270,8 @@ extension CPUBackend {
                             let pk = gp.address.assumingMemoryBound(to: Float.self)
                             nk_pack_panels16_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), Int64(o), Int64(ml), pk)
                             // gcols = Wᵀ·g by blocks of whole channels (about 48 rows), each block's
-                            // col2im right after its product, while its rows are in cache; each
-                            // input plane cleared just before its sums
+                            // col2im right after its product, while its rows are in cache, setting
+                            // the input planes (nothing cleared first)
                             let gcp = gcols.address.assumingMemoryBound(to: Float.self), dxp = dxGroup.assumingMemoryBound(to: Float.self)
                             let kk = g.kernelH * g.kernelW, perBlock = Swift.max(1, 48 / kk)
                             var colDims = backDims
@@ -282,8 +282,7 @@ extension CPUBackend {
                                                    Int64(o), pk, nil, Int64(ml), gcp, Int64(ml), 0)
                                 for sm in 0..<m {
                                     let p0 = sm * c + c0, p1 = sm * c + c1
-                                    (dxp + p0 * h * w).update(repeating: 0, count: (p1 - p0) * h * w)
-                                    nk_col2im_f32(gcp, colDims, dxp, Int64(p0), Int64(p1))
+                                    nk_col2im_set_f32(gcp, colDims, dxp, Int64(p0), Int64(p1))
                                 }
                             }
                         } else {

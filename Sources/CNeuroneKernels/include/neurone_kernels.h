@@ -179,6 +179,10 @@ void nk_im2col(int64_t elemSize, const void *x, const int64_t *g, void *cols, in
 /// The adjoint of nk_im2col: adds each column entry into x at the position it was read from.
 void nk_col2im_f32(const float *cols, const int64_t *g, float *x, int64_t plane0, int64_t plane1);
 void nk_col2im_f64(const double *cols, const int64_t *g, double *x, int64_t plane0, int64_t plane1);
+/// The same sums written over the planes instead of added to them (no clearing first), bit for bit those of
+/// clearing them and calling nk_col2im_f32 (stride 1 on AVX-512 CPUs: each run of 16 input columns summed in a
+/// register and stored once; otherwise exactly that).
+void nk_col2im_set_f32(const float *cols, const int64_t *g, float *x, int64_t plane0, int64_t plane1);
 /// im2col of m samples straight into the panel layout of nk_gemm_packed_f32: column q = s·L +
 /// position of sample s, row r = (c·kh + i)·kw + j, K = C·kh·kw rows, m·L columns padded with 0
 /// to a multiple of 16. x points at the first sample [C, H, W]; g as for nk_im2col (its two

@@ -67,6 +67,29 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// col2im that sets the planes (nk_col2im_set_f32: AVX-512 runs of 16 columns summed in
+    /// registers at stride 1) against clearing them and adding tap by tap (nk_col2im_f32), bit for
+    /// bit: kernels 1–5 wide, padding, dilation, stride 2 (which takes the clearing path), widths
+    /// around 16 and 32, strided column rows and samples, a range of planes (the others untouched).
+    func testCol2imSetMatchesClearThenAdd() {
+        // (C, H, W, kh, kw, sh, sw, ph, pw, dh, dw)
+        let cases: [[Int]] = [[2, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1], [3, 7, 17, 2, 5, 1, 1, 1, 2, 1, 1], [1, 5, 33, 3, 3, 1, 1, 1, 1, 2, 2],
+                              [2, 9, 16, 1, 1, 1, 1, 0, 0, 1, 1], [2, 12, 40, 5, 3, 1, 1, 2, 1, 1, 1], [2, 11, 13, 3, 3, 2, 2, 1, 1, 1, 1]]
+        for cs in cases {
+            let (c, h, w, kh, kw, sh, sw, ph, pw, dh, dw) = (cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6], cs[7], cs[8], cs[9], cs[10])
+            let oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1
+            let n = 3, rs = oh * ow + 3, ss = c * kh * kw * rs + 5
+            let dims: [Int64] = [c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, ss, rs].map { Int64($0) }
+            let cols = (0..<(n * ss)).map { _ in Float(gen.nextDouble() * 2 - 1) }
+            var want = [Float](repeating: 9, count: n * c * h * w), got = want
+            let (p0, p1) = (1, n * c - 1)
+            for k in (p0 * h * w)..<(p1 * h * w) { want[k] = 0 }
+            nk_col2im_f32(cols, dims, &want, Int64(p0), Int64(p1))
+            nk_col2im_set_f32(cols, dims, &got, Int64(p0), Int64(p1))
+            XCTAssertEqual(got.map { $0.bitPattern }, want.map { $0.bitPattern }, "geometry \(cs)")
+        }
+    }
+
     /// The float32 kernel for short key sequences (S ≤ 32, D = 8, 16, 24, 32: one to four score
     /// vectors per row, one to four output vectors, base-2 softmax in registers; AVX-512 or AVX2 as
     /// NEURONE_KERNEL allows) against the float64 composite ops: L in and between groups of 2 and 4
