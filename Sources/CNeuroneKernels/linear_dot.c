@@ -5,11 +5,11 @@
 // it once more than the product reads it), a GEMM packs it too, and the transposed forward pads x
 // to 16-row panels. Here each tile is NW consecutive rows of W (NW output features, NW streams)
 // against up to 4 rows of x (in L1): per 16 values of k, NW loads of W, NR loads of x and
-// NR·NW multiply-adds into NR·NW vector accumulators, the tail of k by masked loads (AVX2: plain
-// loads), then four accumulators summed across their lanes into four outputs at once (hsum4),
-// the bias (and, with add, what y holds) added and relu applied before the store. Rows of x
-// past 4 run again over the same tile of W while it is in L1. The recurrent layers add W_hh·h to
-// the gates this way when a thread has few rows.
+// NR·NW multiply-adds into NR·NW vector accumulators (AVX-512: 16 lanes, up to 16 accumulators;
+// AVX2: 8 lanes, up to 8), the tail of k by masked loads, then four accumulators summed across
+// their lanes into four outputs at once (hsum4_256), the bias (and, with add, what y holds) added
+// and relu applied before the store. Rows of x past 4 run again over the same tile of W while it
+// is in L1. The recurrent layers add W_hh·h to the gates this way for a thread's block of one row.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"

@@ -136,9 +136,10 @@ extension CPUBackend {
 
     /// dst [rows, outF] = src [rows, inF] · wᵀ + b on contiguous buffers (w [outF, inF], b
     /// [outF] or nil). Float32 on AVX2 CPUs with at most `linearKernels.forwardDotMaxRows` rows
-    /// and W not packed: dot products of x's rows with W's rows (`linearDot`). Float32 with short reductions, when W comes packed (`packLinearWeight`) or
-    /// there are `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows spread over
-    /// the threads. On AVX-512 CPUs, for calls that pack W themselves with enough outputs: up to
+    /// and W not packed: dot products of x's rows with W's rows (`linearDot`). Float32 with short
+    /// reductions, when W comes packed (`packLinearWeight`) or there are
+    /// `linearKernels.forwardMinRows` rows to pay for packing it here: the packed kernel, rows
+    /// spread over the threads. On AVX-512 CPUs, for calls that pack W themselves with enough outputs: up to
     /// 256 rows with twice as many outputs as rows, the same kernel on the transpose
     /// (`linearTransposed`, x packed instead of W); otherwise below `forwardMinRows`, with W's panels
     /// spread over the threads (`linearPanelSplit`). Otherwise the bias is laid into every row and
