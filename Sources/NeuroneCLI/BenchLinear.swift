@@ -20,7 +20,7 @@ struct BenchLinear: ParsableCommand {
             products for up to 12 rows (8 on CPUs without AVX-512), the packed kernel only for \
             inputs of up to 512 features (9216 on AVX-512 CPUs) and at least 192 rows, or on \
             AVX-512 CPUs fewer rows with at least 64 outputs (the panel split), and there the \
-            transpose for 8 to 256 rows with at least twice as many outputs as rows \
+            transpose for 13 to 256 rows with at least twice as many outputs as rows \
             (Tensor.linearKernels). The paths alternate, one \
             timed run each, and the medians are printed. NEURONE_LINEAR=gemm turns the kernels off \
             everywhere.
