@@ -176,6 +176,155 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
 }
 #endif
 
+// Products with one row or one column of C (M = 1 or N = 1) as matrix-vector products: in the
+// blocked GEMM above a single row (column) fills one of the micro-tile's 6 rows (one of its 16–32
+// columns), so it ran at 1/6 (1/32) of the kernel's rate after packing a whole operand. Two forms,
+// both reading the matrix once, where it lies:
+//   rows form  y[j·ys] = alpha·Σ_k s[k·ss]·R[k·ldr + j] (+ beta·y) — the matrix's rows scaled and
+//              summed in blocks of 1024 columns held in L1 (a stack buffer), each sum in k order:
+//              every row's block is read sequentially (blocks of 64 columns in registers read
+//              rows 36 KB apart that share one L1 set at 16–30 GFLOP/s, this 30–45 on Zen 4);
+//   dot form   y[i·ys] = alpha·Σ_k R[i·ldr + k]·s[k] (+ beta·y) — 4 rows at a time against one
+//              contiguous vector s (gathered first when strided), two vector sums per row added
+//              lane by lane in a fixed order, the last k (fewer than a vector) one by one.
+// beta = 0 writes y without reading it (as the GEMM, and BLAS: a NaN there is not propagated).
+#define DEFINE_GEMV(NAME, T, VT, VL, ATTR)                                                      \
+    ATTR static void NAME##_rows(int64_t n, int64_t K, const T *s, int64_t ss, const T *R, int64_t ldr, \
+                                 T alpha, T beta, T *y, int64_t ys) {                         \
+        enum { CB = 1024 };                                                                   \
+        T acc[CB];                                                                            \
+        for (int64_t j0 = 0; j0 < n; j0 += CB) {                                              \
+            const int64_t cb = n - j0 < CB ? n - j0 : CB;                                     \
+            memset(acc, 0, (size_t)cb * sizeof(T));                                           \
+            for (int64_t k = 0; k < K; k++) {                                                 \
+                const T sv = s[k * ss];                                                       \
+                const T *r = R + k * ldr + j0;                                                \
+                for (int64_t j = 0; j < cb; j++) acc[j] += sv * r[j];                         \
+            }                                                                                 \
+            for (int64_t j = 0; j < cb; j++) {                                                \
+                T *yj = y + (j0 + j) * ys;                                                    \
+                *yj = beta == (T)0 ? alpha * acc[j] : alpha * acc[j] + beta * *yj;            \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    ATTR static inline __attribute__((always_inline)) T NAME##_hsum(VT v) {                   \
+        T lanes[VL], t = 0;                                                                   \
+        memcpy(lanes, &v, sizeof lanes);                                                      \
+        for (int l = 0; l < (VL); l++) t += lanes[l];                                         \
+        return t;                                                                             \
+    }                                                                                         \
+    /* rows [i0, i0 + ROWS) of the dot form, ROWS a constant at each call */                  \
+    ATTR static inline __attribute__((always_inline)) void NAME##_dot_block(                  \
+            const int ROWS, int64_t i0, int64_t K, const T *R, int64_t ldr, const T *s, T alpha, T beta, \
+            T *y, int64_t ys) {                                                               \
+        const int64_t kv = K / (2 * (VL)) * (2 * (VL));                                       \
+        VT acc[4][2];                                                                         \
+        for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = (VT){0};                       \
+        for (int64_t k = 0; k < kv; k += 2 * (VL)) {                                          \
+            VT s0, s1;                                                                        \
+            memcpy(&s0, s + k, sizeof(VT));                                                   \
+            memcpy(&s1, s + k + (VL), sizeof(VT));                                            \
+            for (int i = 0; i < ROWS; i++) {                                                  \
+                VT r0, r1;                                                                    \
+                memcpy(&r0, R + (i0 + i) * ldr + k, sizeof(VT));                              \
+                memcpy(&r1, R + (i0 + i) * ldr + k + (VL), sizeof(VT));                       \
+                acc[i][0] += r0 * s0;                                                         \
+                acc[i][1] += r1 * s1;                                                         \
+            }                                                                                 \
+        }                                                                                     \
+        const int64_t k1 = K - kv >= (VL) ? kv + (VL) : kv; /* one more vector of k */         \
+        if (k1 > kv) {                                                                        \
+            VT s0;                                                                            \
+            memcpy(&s0, s + kv, sizeof(VT));                                                  \
+            for (int i = 0; i < ROWS; i++) {                                                  \
+                VT r0;                                                                        \
+                memcpy(&r0, R + (i0 + i) * ldr + kv, sizeof(VT));                             \
+                acc[i][0] += r0 * s0;                                                         \
+            }                                                                                 \
+        }                                                                                     \
+        for (int i = 0; i < ROWS; i++) {                                                      \
+            const T *r = R + (i0 + i) * ldr;                                                  \
+            T t = NAME##_hsum(acc[i][0] + acc[i][1]);                                         \
+            for (int64_t k = k1; k < K; k++) t += r[k] * s[k];                                \
+            T *yi = y + (i0 + i) * ys;                                                        \
+            *yi = beta == (T)0 ? alpha * t : alpha * t + beta * *yi;                          \
+        }                                                                                     \
+    }                                                                                         \
+    ATTR static void NAME##_dot(int64_t m, int64_t K, const T *R, int64_t ldr, const T *s, T alpha, T beta, \
+                                T *y, int64_t ys) {                                           \
+        int64_t i0 = 0;                                                                       \
+        for (; i0 + 4 <= m; i0 += 4) NAME##_dot_block(4, i0, K, R, ldr, s, alpha, beta, y, ys); \
+        switch (m - i0) {                                                                     \
+        case 3: NAME##_dot_block(3, i0, K, R, ldr, s, alpha, beta, y, ys); break;             \
+        case 2: NAME##_dot_block(2, i0, K, R, ldr, s, alpha, beta, y, ys); break;             \
+        case 1: NAME##_dot_block(1, i0, K, R, ldr, s, alpha, beta, y, ys); break;             \
+        default: break;                                                                       \
+        }                                                                                     \
+    }
+
+#ifdef NK_X86
+DEFINE_GEMV(gemv_f32_avx512, float, f32x16, 16, ATTR_AVX512)
+DEFINE_GEMV(gemv_f32_avx2, float, f32x8, 8, ATTR_AVX2)
+DEFINE_GEMV(gemv_f64_avx512, double, f64x8, 8, ATTR_AVX512)
+DEFINE_GEMV(gemv_f64_avx2, double, f64x4, 4, ATTR_AVX2)
+#endif
+DEFINE_GEMV(gemv_f32_generic, float, f32x4, 4, )
+DEFINE_GEMV(gemv_f64_generic, double, f64x2, 2, )
+
+// The two forms at the CPU's level; the dot form's vector gathered into scratch when strided.
+#define DEFINE_GEMV_DISPATCH(SUFFIX, T)                                                          \
+    static void gemv_rows_##SUFFIX(int64_t n, int64_t K, const T *s, int64_t ss, const T *R, int64_t ldr, \
+                                   T alpha, T beta, T *y, int64_t ys) {                         \
+        GEMV_LEVEL_CALL(SUFFIX, rows, n, K, s, ss, R, ldr, alpha, beta, y, ys);                  \
+    }                                                                                           \
+    static void gemv_dot_##SUFFIX(int64_t m, int64_t K, const T *R, int64_t ldr, const T *s, int64_t ss, \
+                                  T alpha, T beta, T *y, int64_t ys) {                          \
+        if (ss != 1) {                                                                          \
+            T *g = (T *)scratch((size_t)K * sizeof(T));                                         \
+            if (!g) abort();                                                                    \
+            for (int64_t k = 0; k < K; k++) g[k] = s[k * ss];                                   \
+            s = g;                                                                              \
+        }                                                                                       \
+        GEMV_LEVEL_CALL(SUFFIX, dot, m, K, R, ldr, s, alpha, beta, y, ys);                      \
+    }
+#ifdef NK_X86
+#define GEMV_LEVEL_CALL(SUFFIX, FORM, ...)                                                      \
+    do {                                                                                        \
+        const int level_ = nk_cpu_level();                                                      \
+        if (level_ >= 2) gemv_##SUFFIX##_avx512_##FORM(__VA_ARGS__);                             \
+        else if (level_ == 1) gemv_##SUFFIX##_avx2_##FORM(__VA_ARGS__);                          \
+        else gemv_##SUFFIX##_generic_##FORM(__VA_ARGS__);                                       \
+    } while (0)
+#else
+#define GEMV_LEVEL_CALL(SUFFIX, FORM, ...) gemv_##SUFFIX##_generic_##FORM(__VA_ARGS__)
+#endif
+DEFINE_GEMV_DISPATCH(f32, float)
+DEFINE_GEMV_DISPATCH(f64, double)
+
+// C = alpha·op(A)·op(B) + beta·C for M = 1 or N = 1 by the forms above; 0 when neither.
+#define DEFINE_GEMV_ENTRY(SUFFIX, T)                                                             \
+    static int gemv_##SUFFIX(int transA, int transB, int64_t M, int64_t N, int64_t K, T alpha, const T *A, \
+                             int64_t lda, const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {  \
+        if (M == 1) {                                                                           \
+            /* a_k = op(A)[0, k]; C's row: n = N, stride 1 */                                   \
+            const int64_t sa = transA ? lda : 1;                                                \
+            if (transB) gemv_dot_##SUFFIX(N, K, B, ldb, A, sa, alpha, beta, C, 1);              \
+            else gemv_rows_##SUFFIX(N, K, A, sa, B, ldb, alpha, beta, C, 1);                    \
+            return 1;                                                                           \
+        }                                                                                       \
+        if (N == 1) {                                                                           \
+            /* b_k = op(B)[k, 0]; C's column: m = M, stride ldc */                              \
+            const int64_t sb = transB ? 1 : ldb;                                                \
+            if (transA) gemv_rows_##SUFFIX(M, K, B, sb, A, lda, alpha, beta, C, ldc);           \
+            else gemv_dot_##SUFFIX(M, K, A, lda, B, sb, alpha, beta, C, ldc);                   \
+            return 1;                                                                           \
+        }                                                                                       \
+        return 0;                                                                               \
+    }
+DEFINE_GEMV_ENTRY(f32, float)
+DEFINE_GEMV_ENTRY(f64, double)
+#define GEMV(T, ...) _Generic((T)0, float: gemv_f32, default: gemv_f64)(__VA_ARGS__)
+
 #define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, NRFIELD)                              \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
@@ -209,6 +358,7 @@ __attribute__((target("avx2,fma"))) static void pack_b_trans_f32_avx2(int64_t kc
     void NAME(int transA, int transB, int64_t M, int64_t N, int64_t K, T alpha, const T *A,    \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {               \
         if (M <= 0 || N <= 0) return;                                                          \
+        if (K > 0 && alpha != (T)0 && GEMV(T, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return; \
         /* beta = 0 with a product to add: the first K block stores its tiles over C (no */    \
         /* clearing pass, no read of C); any other beta scales C first, then tiles add */      \
         const int direct = beta == (T)0 && K > 0 && alpha != (T)0;                             \

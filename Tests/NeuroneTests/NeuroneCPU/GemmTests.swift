@@ -39,8 +39,11 @@ final class GemmTests: XCTestCase {
         // threads by columns; A's whole 6-row panels are read in place (its rows, or Aᵀ when B has
         // few columns), partial ones packed; the last two do so over two K blocks, and read B in
         // place under few rows of A (two whole panels of 32 columns and a packed partial one)
+        // (1, n, k) and (m, 1, k): one row or column of C, the matrix-vector forms (n = 1100 over
+        // two column blocks of the rows form; m = 45 and 3 over whole and partial 4-row groups of
+        // the dot form, k = 37 and 600 with a scalar tail)
         let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150),
-                                        (20, 69, 600), (50, 40, 600)]
+                                        (20, 69, 600), (50, 40, 600), (1, 1100, 37), (1, 70, 600), (45, 1, 300), (3, 1, 17), (1, 1, 600)]
         for (m, n, k) in sizes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for dtype in [DType.float32, .float64] {
@@ -86,6 +89,62 @@ final class GemmTests: XCTestCase {
         Gemm.backend = .blas
         let y = a.matmul(b).floats
         for i in 0..<x.count { XCTAssertEqual(x[i], y[i], accuracy: 1e-3) }
+    }
+
+    /// One row or one column of C through the built-in path's matrix-vector forms with alpha ≠ 1,
+    /// beta 0 (C's old values, NaN here, not read), 1 and −0.5, padded leading dimensions and a
+    /// strided vector operand, on one thread and split over three; against float64 sums.
+    func testMatrixVectorProductsWithAlphaBetaAndStrides() {
+        let saved = (Gemm.requestedBackend, Threading.threadCount)
+        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
+        Gemm.backend = .builtin
+        let rng = Generator(seed: 21)
+        func values(_ n: Int) -> [Double] { (0..<n).map { _ in Double(rng.nextFloat()) * 2 - 1 } }
+        for threads in [1, 3] {
+            Threading.threadCount = threads
+            for (m, n, k) in [(1, 300, 70), (1, 1030, 9), (1, 1, 45), (70, 1, 300), (5, 1, 9)] {
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    for (alpha, beta) in [(0.75, 0.0), (-1.5, 1.0), (2.0, -0.5)] {
+                        // op(A) [m, k] stored [m, k] or [k, m] with 3 extra columns; likewise op(B)
+                        let (ar, ac) = ta ? (k, m) : (m, k), (br, bc) = tb ? (n, k) : (k, n)
+                        let (lda, ldb, ldc) = (ac + 3, bc + 3, n + 2)
+                        let a = values(ar * lda), b = values(br * ldb), c0 = values(m * ldc)
+                        var want = c0
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var t = 0.0
+                                for p in 0..<k { t += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]) }
+                                want[i * ldc + j] = alpha * t + (beta == 0 ? 0 : beta * c0[i * ldc + j])
+                            }
+                        }
+                        for dtype in [DType.float32, .float64] {
+                            let start = c0.enumerated().map { beta == 0 && $0.offset % ldc < n ? Double.nan : $0.element }
+                            var got = [Double]()
+                            if dtype == .float32 {
+                                let (af, bf) = (a.map { Float($0) }, b.map { Float($0) })
+                                var cf = start.map { Float($0) }
+                                Gemm.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: Float(alpha), a: af, lda: lda, b: bf, ldb: ldb,
+                                           beta: Float(beta), c: &cf, ldc: ldc)
+                                got = cf.map { Double($0) }
+                            } else {
+                                var cd = start
+                                Gemm.dgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                           beta: beta, c: &cd, ldc: ldc)
+                                got = cd
+                            }
+                            let tol = dtype == .float32 ? 1e-5 * Double(k) : 1e-13 * Double(k)
+                            var worst = 0.0
+                            for i in 0..<m {
+                                for j in 0..<n { worst = Swift.max(worst, Swift.abs(got[i * ldc + j] - want[i * ldc + j])) }
+                                // the padding columns of C are left as they were
+                                for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], start[i * ldc + j]) }
+                            }
+                            XCTAssertLessThanOrEqual(worst, tol, "\(dtype) m=\(m) n=\(n) k=\(k) transA=\(ta) transB=\(tb) alpha=\(alpha) beta=\(beta) threads=\(threads)")
+                        }
+                    }
+                }
+            }
+        }
     }
 
     func testEmptyAndZeroKProducts() {
