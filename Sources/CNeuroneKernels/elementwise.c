@@ -16,21 +16,22 @@
 
 #include "nk_sigmoid_tanh.h"
 
-#define DEFINE_MAP(NAME, FN)                                                                  \
+// BODY512: the AVX-512 variant's body (NAME##_body: the scalar function, vectorised by clang).
+#define DEFINE_MAP(NAME, FN, BODY512)                                                         \
     static inline __attribute__((always_inline)) void NAME##_body(const float *x, float *y, int64_t n) { \
         /* in place as its own loop: with x == y the vector loop's overlap check fails and */  \
         /* the two-pointer loop would run scalar */                                           \
         if (x == y) { for (int64_t i = 0; i < n; i++) y[i] = FN(y[i]); return; }              \
         for (int64_t i = 0; i < n; i++) y[i] = FN(x[i]);                                      \
     }                                                                                         \
-    NK_AVX512_VARIANT(NAME)                                                                   \
+    NK_AVX512_VARIANT(NAME, BODY512)                                                          \
     static void NAME##_base(const float *x, float *y, int64_t n) { NAME##_body(x, y, n); }    \
     void nk_##NAME##_f32(const float *x, float *y, int64_t n) { NK_DISPATCH(NAME); NAME##_base(x, y, n); }
 
 #ifdef NK_X86
-#define NK_AVX512_VARIANT(NAME)                                                               \
+#define NK_AVX512_VARIANT(NAME, BODY512)                                                      \
     __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512(const float *x, float *y, int64_t n) { \
-        NAME##_body(x, y, n);                                                                 \
+        BODY512(x, y, n);                                                                     \
     }                                                                                         \
     __attribute__((target("avx2,fma"))) static void NAME##_avx2(const float *x, float *y, int64_t n) { \
         NAME##_body(x, y, n);                                                                 \
@@ -42,13 +43,26 @@
         if (level == 1) { NAME##_avx2(x, y, n); return; }                                     \
     } while (0)
 #else
-#define NK_AVX512_VARIANT(NAME)
+#define NK_AVX512_VARIANT(NAME, BODY512)
 #define NK_DISPATCH(NAME) do { } while (0)
 #endif
 
-DEFINE_MAP(exp, nk_expf)
-DEFINE_MAP(sigmoid, nk_sigmoidf)
-DEFINE_MAP(tanh, nk_tanhf)
+#ifdef NK_X86
+// the sigmoid map at AVX-512: nk_sigmoid16 (the same values as nk_sigmoidf), the tail masked
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) static inline __attribute__((always_inline)) void sigmoid_body512(
+        const float *x, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, nk_sigmoid16(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        const __mmask16 live = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, live, nk_sigmoid16(_mm512_maskz_loadu_ps(live, x + i)));
+    }
+}
+#endif
+
+DEFINE_MAP(exp, nk_expf, exp_body)
+DEFINE_MAP(sigmoid, nk_sigmoidf, sigmoid_body512)
+DEFINE_MAP(tanh, nk_tanhf, tanh_body)
 
 // ---- activations in place ------------------------------------------------------------------
 // y[i] = f(y[i]) with the op codes of the gradients below (0 relu, 1 tanh, 2 sigmoid): the

@@ -167,6 +167,45 @@ final class TensorTests: XCTestCase {
         XCTAssertTrue(Tensor([Float.nan]).tanh().floats[0].isNaN)
     }
 
+    /// The float32 sigmoid kernel where its result is tiny (denormal, then 0) and at every tail
+    /// length: each value the same at any position and count, nothing written past the count,
+    /// NaN kept, and within 2.5e-7 relative (or one denormal step) of the double-precision value.
+    func testSigmoidKernelTailsAndTinyResults() {
+        let xs: [Float] = [-20, -87, -87.4, -88, -90, -95, -100, -103, -103.97, -104, -150, -.infinity, .infinity, .nan, 0, -0.0, 3, 87.5, 1e-30]
+        func sigmoid(_ v: [Float], count: Int) -> [Float] {
+            var out = [Float](repeating: 7, count: v.count)
+            v.withUnsafeBytes { src in
+                out.withUnsafeMutableBytes { CPUBackend.shared.unary(.sigmoid, dtype: .float32, src.baseAddress!, $0.baseAddress!, count: count) }
+            }
+            return out
+        }
+        let whole = sigmoid(xs, count: xs.count)
+        for (i, x) in xs.enumerated() where !x.isNaN {
+            let want = 1 / (1 + Foundation.exp(-Double(x)))
+            XCTAssertLessThanOrEqual(abs(Double(whole[i]) - want), max(2.5e-7 * want, 0x1p-149), "sigmoid(\(x))")
+        }
+        XCTAssertTrue(whole[13].isNaN)
+        XCTAssertEqual(whole[9], 0)
+        XCTAssertGreaterThan(whole[5], 0)  // sigmoid(-95) ≈ 5.5e-42: denormal, not flushed
+        // 1 to 35 values from every offset: the same values, the rest of the buffer untouched
+        let many = (0..<40).map { xs[$0 % xs.count] }
+        let reference = sigmoid(many, count: many.count)
+        for count in 1...35 {
+            for offset in [0, 3] {
+                let part = Array(many[offset...])
+                let got = sigmoid(part, count: count)
+                for i in 0..<part.count {
+                    if i < count {
+                        let want = reference[offset + i]
+                        XCTAssertTrue(got[i] == want || (got[i].isNaN && want.isNaN), "count \(count) offset \(offset) at \(i)")
+                    } else {
+                        XCTAssertEqual(got[i], 7, "count \(count): value \(i) written")
+                    }
+                }
+            }
+        }
+    }
+
     func testLargeReductionsAreAccurateAndThreadCountIndependent() {
         let n = 3_000_001
         let x = Tensor.arange(0, Double(n), dtype: .float32) * (1.0 / Double(n))
