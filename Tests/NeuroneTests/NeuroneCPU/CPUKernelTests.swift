@@ -71,6 +71,23 @@ final class CPUKernelTests: XCTestCase {
     /// registers at stride 1) against clearing them and adding tap by tap (nk_col2im_f32), bit for
     /// bit: kernels 1–5 wide, padding, dilation, stride 2 (which takes the clearing path), widths
     /// around 16 and 32, strided column rows and samples, a range of planes (the others untouched).
+    /// nk_transpose_f32 (8×8 register blocks with AVX2, element by element at the edges and on the
+    /// baseline) against plain indexing: sizes on and off multiples of 8 and 16, padded row strides,
+    /// nothing written between dst's rows.
+    func testTransposeKernelMatchesIndexing() {
+        for (rows, cols) in [(1, 1), (8, 8), (16, 16), (7, 9), (17, 33), (128, 512), (40, 3), (3, 40), (24, 57)] {
+            let (lds, ldd) = (cols + 5, rows + 3)
+            let src = (0..<(rows * lds)).map { Float($0) }
+            var dst = [Float](repeating: -1, count: cols * ldd)
+            nk_transpose_f32(src, Int64(lds), Int64(rows), Int64(cols), &dst, Int64(ldd))
+            for j in 0..<cols {
+                for i in 0..<ldd {
+                    XCTAssertEqual(dst[j * ldd + i], i < rows ? src[i * lds + j] : -1, "\(rows)×\(cols) at [\(j), \(i)]")
+                }
+            }
+        }
+    }
+
     func testCol2imSetMatchesClearThenAdd() {
         // (C, H, W, kh, kw, sh, sw, ph, pw, dh, dw)
         let cases: [[Int]] = [[2, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1], [3, 7, 17, 2, 5, 1, 1, 1, 2, 1, 1], [1, 5, 33, 3, 3, 1, 1, 1, 1, 2, 2],
