@@ -1,4 +1,5 @@
 import NeuroneDevice
+import CNeuroneKernels
 
 /// `CPUBackend` as a `Backend`: device buffers are host memory, so each kernel takes the buffers'
 /// addresses and runs the pointer-level implementation (CPUBackend.swift, ConvKernels.swift and
@@ -12,6 +13,44 @@ extension DeviceBuffer {
 extension CPUBackend: HostMemoryBackend {
     package var device: Device { .cpu }
     package var threadCount: Int { Threading.threadCount }
+
+    /// float32 uniform values and dropout masks by random.c: the same values as drawing them one by
+    /// one (`hostRandomFill`), and the stream left where that leaves it, in eight lanes of the
+    /// stream that each start a jump further on (and large fills in one part per thread, each
+    /// from its own jump); other fills element by element.
+    package func randomFill(_ distribution: RandomDistribution, dtype: DType, _ dst: DeviceBuffer, count: Int,
+                            stream: inout RandomStream) {
+        let mode: (Int32, Float, Float)?
+        switch distribution {
+        case let .uniform(low, high): mode = (Int32(NK_RANDOM_UNIFORM), Float(low), Float(high - low))
+        case let .scaledBernoulli(keep): mode = (Int32(NK_RANDOM_DROPOUT), Float(keep), Float(1 / keep))
+        case .normal: mode = nil
+        }
+        guard dtype == .float32, let (m, a, b) = mode, count > 0 else {
+            return hostRandomFill(distribution, dtype: dtype, dst, count: count, stream: &stream)
+        }
+        let out = dst.pointer.assumingMemoryBound(to: Float.self)
+        // one part per thread for large fills, part k from the state k parts on (a jump each)
+        let parts = count >= 131_072 ? Swift.max(1, Threading.threadCount) : 1, part = count / parts
+        var starts = [[stream.s0, stream.s1, stream.s2, stream.s3]]
+        for _ in 1..<parts {
+            var s = starts[starts.count - 1]
+            nk_random_jump(&s, UInt64(part))
+            starts.append(s)
+        }
+        var last = starts[parts - 1]
+        starts.withUnsafeBufferPointer { st in
+            Threading.parallelFor(parts, minChunk: 1) { k0, k1 in
+                for k in k0..<k1 {
+                    var s = st[k]
+                    let n = k == parts - 1 ? count - k * part : part
+                    nk_random_fill_f32(&s, out + k * part, Int64(n), m, a, b)
+                    if k == parts - 1 { last = s }
+                }
+            }
+        }
+        (stream.s0, stream.s1, stream.s2, stream.s3) = (last[0], last[1], last[2], last[3])
+    }
 
     package func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int], dst: DeviceBuffer, dstStrides: [Int]) {
         copyStrided(elemSize: elemSize, shape: shape, src: UnsafeRawPointer(src.pointer), srcStrides: srcStrides, dst: dst.pointer, dstStrides: dstStrides)

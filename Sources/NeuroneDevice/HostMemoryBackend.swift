@@ -27,6 +27,13 @@ extension HostMemoryBackend {
 
     package func randomFill(_ distribution: RandomDistribution, dtype: DType, _ dst: DeviceBuffer, count: Int,
                             stream: inout RandomStream) {
+        hostRandomFill(distribution, dtype: dtype, dst, count: count, stream: &stream)
+    }
+
+    /// `randomFill` drawn element by element: the definition of the values every host backend's
+    /// fill must give (the CPU backend's vectorised float32 fills are checked against it).
+    package func hostRandomFill(_ distribution: RandomDistribution, dtype: DType, _ dst: DeviceBuffer, count: Int,
+                                stream: inout RandomStream) {
         let base = dst.storage.address + dst.byteOffset
         switch (distribution, dtype) {
         case let (.uniform(low, high), .float32):

@@ -262,7 +262,16 @@ typedef void (*nk_task_fn)(void *ctx, int64_t index);
 /// holds the pool run the tasks serially on the caller.
 void nk_parallel_run(int64_t tasks, nk_task_fn fn, void *ctx);
 
+/// Neurone's random stream (xoshiro256**, RandomStream.swift; state: its four words) — random.c.
+enum { NK_RANDOM_UNIFORM = 0, NK_RANDOM_DROPOUT = 1 };
+/// count float32 values, the same as drawing them one by one from the stream, which is left where
+/// that would leave it: UNIFORM a + b·u, DROPOUT u < a ? b : 0, u = (x >> 40)·2^-24 of each draw x.
+void nk_random_fill_f32(uint64_t *state, float *dst, int64_t count, int32_t mode, float a, float b);
+/// The state `steps` draws on, without drawing (a jump by the transition's characteristic polynomial).
+void nk_random_jump(uint64_t *state, uint64_t steps);
+
 #ifdef __cplusplus
 }
 #endif
+
 #endif

@@ -3,6 +3,7 @@ import XCTest
 @testable import NeuroneCPU
 @testable import NeuroneReference
 @testable import NeuroneTensor
+import CNeuroneKernels
 
 /// The CPU backend's layer kernels against the reference backend (plain float64 loops), called
 /// directly on device buffers with the same inputs, on the shapes that take each CPU path: the
@@ -45,6 +46,37 @@ final class CPUAgainstReferenceTests: XCTestCase {
     /// Both convolution paths (single GEMM: packed float32 with and without the 8-wide chunked
     /// forward, GEMM float64, several samples per group; direct: padded, dilated), with bias and a
     /// fused activation, forward and all three gradients.
+    /// The CPU's float32 uniform and dropout fills (random.c: eight lanes of the stream, each
+    /// started by a jump) against drawing one value at a time: the same bits, the stream left in
+    /// the same state (the next draws agree), at counts below, at and past the lanes' threshold and
+    /// with every remainder of 8, on one thread and on three (a part each, past 131,072 values); and
+    /// a jump against stepping.
+    func testRandomFillsMatchDrawingOneByOne() {
+        let saved = Threading.threadCount
+        defer { Threading.threadCount = saved }
+        for (threads, count) in [(1, 1), (1, 9), (1, 16_383), (1, 16_384), (1, 16_391), (1, 40_003), (1, 229_376), (3, 131_071), (3, 131_074), (3, 229_376)] {
+            Threading.threadCount = threads
+            for distribution in [RandomDistribution.uniform(low: -0.5, high: 2.5), .scaledBernoulli(keep: 0.9), .scaledBernoulli(keep: 0.25)] {
+                var mine = RandomStream(seed: UInt64(count)), theirs = mine
+                let (a, b) = (empty(count, .float32), empty(count, .float32))
+                cpu.randomFill(distribution, dtype: .float32, a, count: count, stream: &mine)
+                ref.hostRandomFill(distribution, dtype: .float32, b, count: count, stream: &theirs)
+                let (pa, pb) = (a.pointer.assumingMemoryBound(to: UInt32.self), b.pointer.assumingMemoryBound(to: UInt32.self))
+                var firstDifference: Int?
+                for i in 0..<count where pa[i] != pb[i] { firstDifference = i; break }
+                XCTAssertNil(firstDifference, "\(distribution) count \(count) threads \(threads)")
+                XCTAssertEqual([mine.nextUInt64(), mine.nextUInt64()], [theirs.nextUInt64(), theirs.nextUInt64()], "state after \(count), \(threads) threads")
+            }
+        }
+        for steps: UInt64 in [0, 1, 255, 256, 5_000] {
+            var stepped = RandomStream(seed: 3)
+            var words = (stepped.s0, stepped.s1, stepped.s2, stepped.s3)
+            for _ in 0..<steps { _ = stepped.nextUInt64() }
+            withUnsafeMutableBytes(of: &words) { nk_random_jump($0.baseAddress!.assumingMemoryBound(to: UInt64.self), steps) }
+            XCTAssertTrue(words == (stepped.s0, stepped.s1, stepped.s2, stepped.s3), "jump by \(steps)")
+        }
+    }
+
     func testConvolutionMatchesReference() {
         // (N, C, H, W, O, kh, kw, stride, pad, dilation)
         let shapes = [(2, 32, 12, 12, 64, 3, 3, 1, 0, 1),   // mnist-cnn's conv2 shape, scaled down: 10-wide rows
