@@ -76,21 +76,32 @@ static inline __attribute__((always_inline)) float nk_expf_nonpos(float x) {
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+// nk_exp_reduced on a vector of intrinsics prefix PFX (_mm256, _mm512): sets n to round(v·log2e)
+// and gives e^r's polynomial, r = v − n·ln2 — the same operations in the same order (the round by
+// a fused multiply-add with the 1.5·2^23 constant, as clang contracts the scalar code), so the
+// same values; v must already be clamped to the caller's range.
+#define NK_EXP_REDUCED_VEC(PFX, v, n)                                                           \
+    ({                                                                                          \
+        const __typeof__(n) magic_ = PFX##_set1_ps(NK_ROUND_MAGIC);                             \
+        (n) = PFX##_sub_ps(PFX##_fmadd_ps((v), PFX##_set1_ps(NK_LOG2E), magic_), magic_);       \
+        __typeof__(n) r_ = PFX##_fnmadd_ps((n), PFX##_set1_ps(NK_LN2_HI), (v));                 \
+        r_ = PFX##_fnmadd_ps((n), PFX##_set1_ps(NK_LN2_LO), r_);                                \
+        __typeof__(n) p_ = PFX##_set1_ps(NK_EXP_P0);                                            \
+        p_ = PFX##_fmadd_ps(p_, r_, PFX##_set1_ps(NK_EXP_P1));                                  \
+        p_ = PFX##_fmadd_ps(p_, r_, PFX##_set1_ps(NK_EXP_P2));                                  \
+        p_ = PFX##_fmadd_ps(p_, r_, PFX##_set1_ps(NK_EXP_P3));                                  \
+        p_ = PFX##_fmadd_ps(p_, r_, PFX##_set1_ps(NK_EXP_P4));                                  \
+        p_ = PFX##_fmadd_ps(p_, r_, PFX##_set1_ps(NK_EXP_P5));                                  \
+        PFX##_add_ps(PFX##_fmadd_ps(p_, PFX##_mul_ps(r_, r_), r_), PFX##_set1_ps(1.0f));        \
+    })
+
 // nk_expf_nonpos on eight lanes, for kernels written with AVX2 intrinsics: the same arithmetic
 // (the same reduction, polynomial and clamp), so both give the same results.
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) __m256 nk_expf_nonpos8(__m256 x) {
-    const __m256 lo = _mm256_set1_ps(EXP_NONPOS_LO), magic = _mm256_set1_ps(NK_ROUND_MAGIC);
-    __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN: NaN stays NaN */
-    __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(NK_LOG2E), magic), magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NK_LN2_HI), v);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NK_LN2_LO), r);
-    __m256 p = _mm256_set1_ps(NK_EXP_P0);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NK_EXP_P5));
-    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    const __m256 lo = _mm256_set1_ps(EXP_NONPOS_LO);
+    const __m256 v = _mm256_max_ps(lo, x); /* max(lo, NaN) is NaN: NaN stays NaN */
+    __m256 n;
+    __m256 y = NK_EXP_REDUCED_VEC(_mm256, v, n);
     __m256i b = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     y = _mm256_mul_ps(y, _mm256_castsi256_ps(b));
     return _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));

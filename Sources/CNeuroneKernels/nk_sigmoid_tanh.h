@@ -49,19 +49,11 @@ static inline __attribute__((always_inline)) float nk_tanhf(float x) {
 // per 16 lanes instead of 24.5 on Zen 4), where clang's vectorised scalar code needs integer
 // shifts, two multiplies and the clamps' blends for 2^n.
 __attribute__((target("avx512f,avx512dq,avx2,fma"))) static inline __attribute__((always_inline)) __m512 nk_sigmoid16(__m512 x) {
-    const __m512 magic = _mm512_set1_ps(NK_ROUND_MAGIC), one = _mm512_set1_ps(1.0f);
+    const __m512 one = _mm512_set1_ps(1.0f);
     const __m512 negx = _mm512_or_ps(x, _mm512_set1_ps(-0.0f)); /* −|x|, as -fabsf */
     const __m512 v = _mm512_max_ps(_mm512_set1_ps(EXP_LO), negx); /* NaN stays NaN */
-    const __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(NK_LOG2E), magic), magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(NK_LN2_HI), v);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(NK_LN2_LO), r);
-    __m512 p = _mm512_set1_ps(NK_EXP_P0);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP_P1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP_P2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP_P3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP_P4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(NK_EXP_P5));
-    const __m512 e = _mm512_scalef_ps(_mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), one), n);
+    __m512 n;
+    const __m512 e = _mm512_scalef_ps(NK_EXP_REDUCED_VEC(_mm512, v, n), n);
     const __m512 s = _mm512_div_ps(one, _mm512_add_ps(one, e));
     /* x >= 0 ? s : e·s, the second for NaN too */
     return _mm512_mask_mul_ps(s, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGE_UQ), e, s);
