@@ -15,6 +15,7 @@
 #endif
 
 #include "nk_sigmoid_tanh.h"
+#include "nk_avx2.h"
 
 // BODY512: the AVX-512 variant's body (NAME##_body: the scalar function, vectorised by clang).
 #define DEFINE_MAP(NAME, FN, BODY512)                                                         \
@@ -54,7 +55,7 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) static inline __attribute__
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, nk_sigmoid16(_mm512_loadu_ps(x + i)));
     if (i < n) {
-        const __mmask16 live = (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 live = nk_live_mask16(n - i);
         _mm512_mask_storeu_ps(y + i, live, nk_sigmoid16(_mm512_maskz_loadu_ps(live, x + i)));
     }
 }

@@ -1,4 +1,5 @@
-// Small AVX2 and AVX-512 helpers shared by the intrinsics kernels (attention.c, linear.c); x86 only.
+// Small AVX2 and AVX-512 helpers shared by the intrinsics kernels (attention.c, linear.c, gemm.c,
+// elementwise.c, random.c, wgrad_rows.c); x86 only.
 #ifndef NEURONE_NK_AVX2_H
 #define NEURONE_NK_AVX2_H
 #if defined(__x86_64__) || defined(__i386__)

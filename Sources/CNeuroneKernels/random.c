@@ -126,7 +126,6 @@ static void apply_jump(const uint64_t r[PW], uint64_t s[4]) {
     memcpy(s, acc, sizeof acc);
 }
 
-
 // ---- the fill ----
 #define LANES 8
 typedef uint64_t u64x8 __attribute__((vector_size(64)));

@@ -32,24 +32,24 @@ extension CPUBackend: HostMemoryBackend {
         let out = dst.pointer.assumingMemoryBound(to: Float.self)
         // one part per thread for large fills, part k from the state k parts on (a jump each)
         let parts = count >= 131_072 ? Swift.max(1, Threading.threadCount) : 1, part = count / parts
-        var starts = [[stream.s0, stream.s1, stream.s2, stream.s3]]
-        for _ in 1..<parts {
-            var s = starts[starts.count - 1]
-            nk_random_jump(&s, UInt64(part))
-            starts.append(s)
+        var states = [stream.s0, stream.s1, stream.s2, stream.s3]  // four words per part
+        if parts > 1 {
+            states.reserveCapacity(4 * parts)
+            for k in 1..<parts {
+                states += states[(4 * k - 4)..<(4 * k)]
+                states.withUnsafeMutableBufferPointer { nk_random_jump($0.baseAddress! + 4 * k, UInt64(part)) }
+            }
         }
-        var last = starts[parts - 1]
-        starts.withUnsafeBufferPointer { st in
+        states.withUnsafeMutableBufferPointer { st in
             Threading.parallelFor(parts, minChunk: 1) { k0, k1 in
                 for k in k0..<k1 {
-                    var s = st[k]
-                    let n = k == parts - 1 ? count - k * part : part
-                    nk_random_fill_f32(&s, out + k * part, Int64(n), m, a, b)
-                    if k == parts - 1 { last = s }
+                    nk_random_fill_f32(st.baseAddress! + 4 * k, out + k * part, Int64(k == parts - 1 ? count - k * part : part), m, a, b)
                 }
             }
         }
-        (stream.s0, stream.s1, stream.s2, stream.s3) = (last[0], last[1], last[2], last[3])
+        // the last part's state after its values: the stream's after all of them
+        let last = 4 * (parts - 1)
+        (stream.s0, stream.s1, stream.s2, stream.s3) = (states[last], states[last + 1], states[last + 2], states[last + 3])
     }
 
     package func copyStrided(elemSize: Int, shape: [Int], src: DeviceBuffer, srcStrides: [Int], dst: DeviceBuffer, dstStrides: [Int]) {
