@@ -160,16 +160,46 @@ extension CPUBackend {
     /// the first step's h0 unless it is zero, then transposed into place. A GEMM library packs all
     /// of dhg first: OpenBLAS ran the LSTM classifier's 512×128×1728 product at 87 GFLOP/s in
     /// training, this 105 (Zen 4, one thread). AVX-512 CPUs; elsewhere `gemm`.
+    ///
+    /// With `g.input` (RNN and LSTM, whose dhg is dL/d projections itself): dW_ihᵀ and db from the
+    /// same pass — per block of 256 rows, the input's rows then the states' rows against the
+    /// block of g while it is in cache, instead of a second pass reading all of g again from
+    /// memory (the LSTM classifier's 1792 × 512 g is 3.7 MB).
     private func rowsRecurrentWeightGradient(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
-        guard Self.rowsWeightGradientAvailable, s.steps > 1 || !s.zeroInitialState else { return recurrentWeightGradient(s, g) }
+        guard Self.rowsWeightGradientAvailable, s.steps > 1 || !s.zeroInitialState else {
+            recurrentWeightGradient(s, g)
+            return recurrentInputWeightGradient(s, g)
+        }
         let (n, gh, h, steps, sw) = (s.batch, s.gateWidth, s.hidden, s.steps, s.stateWidth)
         func f(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> { b.pointer.assumingMemoryBound(to: Float.self) }
         let dhg = f(g.hiddenGates ?? g.gates)
-        let ct = scratch(h * gh, .float32)
+        let input = s.kind == .gru || steps == 1 ? nil : g.input  // GRU: W_ih's g is not dhg
+        let ct = scratch(h * gh, .float32), cti = input.map { scratch($0.features * gh, .float32) }
         let ctp = ct.address.assumingMemoryBound(to: Float.self)
-        withExtendedLifetime(ct) {
+        withExtendedLifetime((ct, cti)) {
             var accumulate = false
-            if steps > 1 {
+            if let input, let cti {
+                // g's rows [hk0, hk1) meet the state before at g's row + off
+                let (hk0, hk1, off) = s.reverse ? (0, (steps - 1) * n, n) : (n, steps * n, -n)
+                let (x, fi, db) = (f(input.x), input.features, input.bias.map(f))
+                let cip = cti.address.assumingMemoryBound(to: Float.self), states = f(s.states)
+                let rows = steps * n, strips = (gh + 31) / 32
+                Threading.parallelFor(strips, minChunk: Swift.max(1, 131_072 / Swift.max(1, 32 * (fi + h) * rows))) { s0, s1 in
+                    let (m0, m1) = (Int64(s0 * 32), Int64(Swift.min(gh, s1 * 32)))
+                    for k0 in stride(from: 0, to: rows, by: 256) {
+                        let k1 = Swift.min(rows, k0 + 256)
+                        nk_wgrad_rows_f32(dhg + k0 * gh, Int64(gh), x + k0 * fi, Int64(fi), Int64(k1 - k0), Int64(gh), Int64(fi), m0, m1,
+                                          cip, Int64(gh), db, k0 > 0 ? 1 : 0)
+                        let (a0, a1) = (Swift.max(k0, hk0), Swift.min(k1, hk1))
+                        if a1 > a0 {
+                            nk_wgrad_rows_f32(dhg + a0 * gh, Int64(gh), states + (a0 + off) * sw, Int64(sw), Int64(a1 - a0), Int64(gh), Int64(h),
+                                              m0, m1, ctp, Int64(gh), nil, a0 > hk0 ? 1 : 0)
+                        }
+                    }
+                }
+                transpose(cip, rows: fi, cols: gh, into: f(input.weight))
+                accumulate = true
+            } else if steps > 1 {
                 let (dOff, hOff) = s.reverse ? (0, 1) : (1, 0)  // the rows of dhg, and of the states before
                 weightGradientByRows(dhg + dOff * n * gh, ldg: gh, f(s.states) + hOff * n * sw, ldx: sw, rows: (steps - 1) * n,
                                      m: gh, n: h, transposedInto: ctp, accumulate: false, bias: nil)
@@ -182,5 +212,6 @@ extension CPUBackend {
             }
             transpose(ctp, rows: h, cols: gh, into: f(g.weight))
         }
+        if input == nil { recurrentInputWeightGradient(s, g) }
     }
 }

@@ -153,7 +153,7 @@ package protocol Backend {
     /// `gemm` and `recurrentStep`; a backend may keep W_hh prepared across the steps.
     func recurrentForward(_ s: RecurrentSequence)
     /// Its backward pass (after `recurrentForward` ran on `s`): the steps in reverse, then
-    /// dW_hh (`stepwiseRecurrentBackward`).
+    /// dW_hh, and dW_ih (and db) when `g.input` asks for them (`stepwiseRecurrentBackward`).
     func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients)
     /// One optimiser step in place over `count` values of a parameter, its gradient and its state
     /// buffers (all contiguous, of one float dtype), as `rule` gives it.

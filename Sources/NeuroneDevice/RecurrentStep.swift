@@ -137,15 +137,35 @@ package struct RecurrentSequenceGradients {
     package var h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool
     /// Out: dL/dW_hh [G·H, H].
     package var weight: DeviceBuffer
+    /// When the pass's input projections are x·W_ihᵀ + b of an input the caller hands over: the
+    /// gradients of W_ih and b, from `gates` (nil: the caller takes them itself).
+    package var input: RecurrentInputGradients?
 
     package init(outputGrad: DeviceBuffer?, outputGradStepStride: Int, outputGradRowStride: Int, gates: DeviceBuffer,
-                 hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool, weight: DeviceBuffer) {
+                 hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool, weight: DeviceBuffer,
+                 input: RecurrentInputGradients? = nil) {
         (self.outputGrad, self.outputGradStepStride, self.outputGradRowStride) = (outputGrad, outputGradStepStride, outputGradRowStride)
         (self.gates, self.hiddenGates, self.h0, self.c0, self.needH0, self.weight) = (gates, hiddenGates, h0, c0, needH0, weight)
+        self.input = input
     }
 
     /// Where dL/dh_t from outside starts for step time t (nil: none).
     package func outputGrad(at t: Int, _ dtype: DType) -> DeviceBuffer? { outputGrad.map { $0 + t * outputGradStepStride * dtype.byteSize } }
+}
+
+/// The input projection's gradients `Backend.recurrentBackward` also writes when asked: the
+/// projections of all steps are x·W_ihᵀ + b for x [T·N, F] (contiguous, its rows in the order of
+/// the projections' rows: step by step in time, each step's N samples).
+package struct RecurrentInputGradients {
+    /// In: x [T·N, F].
+    package var x: DeviceBuffer, features: Int
+    /// Out: dL/dW_ih [G·H, F] = Σ over the rows of dL/d projectionsᵀ·x, and dL/db [G·H] (the
+    /// rows' sum) when given.
+    package var weight: DeviceBuffer, bias: DeviceBuffer?
+
+    package init(x: DeviceBuffer, features: Int, weight: DeviceBuffer, bias: DeviceBuffer?) {
+        (self.x, self.features, self.weight, self.bias) = (x, features, weight, bias)
+    }
 }
 
 extension Backend {
@@ -185,6 +205,14 @@ extension Backend {
             }
         }
         recurrentWeightGradient(s, g)
+        recurrentInputWeightGradient(s, g)
+    }
+
+    /// dW_ih (and db) of `g.input`, when given, by `linearWeightGradient` over all T·N rows.
+    package func recurrentInputWeightGradient(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
+        guard let i = g.input else { return }
+        linearWeightGradient(dtype: s.dtype, rows: s.steps * s.batch, inFeatures: i.features, outFeatures: s.gateWidth, gradOut: g.gates,
+                             x: i.x, into: i.weight, bias: i.bias)
     }
 
     /// dW_hh = Σ_t dhg_tᵀ·h_before(t): the steps whose state before is in `states` in one product

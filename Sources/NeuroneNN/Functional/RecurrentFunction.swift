@@ -24,6 +24,28 @@ extension Tensor {
     ///   LSTM `finalC`, c after the pass's last step [N, H] (t = T−1, or t = 0 when `reverse`).
     package static func recurrence(_ kind: RecurrentCellKind, inputProjection xp: Tensor, hiddenWeight: Tensor, hiddenBias: Tensor?,
                                    h0: Tensor?, c0: Tensor?, reverse: Bool, consumingInputProjection: Bool = false) -> (hidden: Tensor, finalC: Tensor?) {
+        recurrence(kind, xp, projectedFrom: nil, hiddenWeight: hiddenWeight, hiddenBias: hiddenBias, h0: h0, c0: c0, reverse: reverse,
+                   consumingInputProjection: consumingInputProjection)
+    }
+
+    /// The same pass with its input projections made here, x·W_ihᵀ + b for x [T·N, F] (rows in
+    /// time order, each step's N samples) — as `x.linear(weight: inputWeight, bias: inputBias)`
+    /// reshaped to [T, N, G·H], value for value — and one node for both: its backward hands dW_ih
+    /// and db to the backend's `recurrentBackward` with dW_hh (the CPU sums them in one pass over
+    /// dL/d projections, which a separate linear node read again), and dL/dx is dL/d projections·W_ih.
+    package static func recurrence(_ kind: RecurrentCellKind, input x: Tensor, inputWeight: Tensor, inputBias: Tensor?, steps: Int,
+                                   hiddenWeight: Tensor, hiddenBias: Tensor?, h0: Tensor?, c0: Tensor?, reverse: Bool) -> (hidden: Tensor, finalC: Tensor?) {
+        check(x.rank == 2 && inputWeight.rank == 2 && inputWeight.shape[1] == x.shape[1] && steps > 0 && x.shape[0] % steps == 0,
+              "recurrence: the input must be [T·N, F] and W_ih [G·H, F], got \(describeShape(x.shape)) and \(describeShape(inputWeight.shape)) for T = \(steps)")
+        let xc = x.contiguousCopyIfNeeded()
+        let xp = withNoGrad { xc.linear(weight: inputWeight, bias: inputBias).reshape([steps, x.shape[0] / steps, inputWeight.shape[0]]) }
+        return recurrence(kind, xp, projectedFrom: (xc, inputWeight, inputBias), hiddenWeight: hiddenWeight, hiddenBias: hiddenBias, h0: h0, c0: c0,
+                          reverse: reverse, consumingInputProjection: true)
+    }
+
+    private static func recurrence(_ kind: RecurrentCellKind, _ xp: Tensor, projectedFrom projection: (x: Tensor, weight: Tensor, bias: Tensor?)?,
+                                   hiddenWeight: Tensor, hiddenBias: Tensor?, h0: Tensor?, c0: Tensor?, reverse: Bool,
+                                   consumingInputProjection: Bool) -> (hidden: Tensor, finalC: Tensor?) {
         let g = kind.gateCount
         check(xp.rank == 3 && hiddenWeight.rank == 2 && hiddenWeight.shape[0] == g * hiddenWeight.shape[1] && xp.shape[2] == hiddenWeight.shape[0],
               "recurrence: the input projection must be [T, N, \(g)·H] and W_hh [\(g)·H, H], got \(describeShape(xp.shape)) and \(describeShape(hiddenWeight.shape))")
@@ -53,7 +75,12 @@ extension Tensor {
                                          c0: firstC?.buffer, zeroInitialState: h0 == nil && c0 == nil, states: states.buffer)
         backend.recurrentForward(sequence)
 
-        var inputs = [xp, hiddenWeight]
+        var inputs = projection.map { [$0.x, $0.weight] + ($0.bias.map { [$0] } ?? []) } ?? [xp]
+        inputs.append(hiddenWeight)
+        // with the projection made here: what its gradients need
+        let (px, pw) = (projection.map { $0.x.detach() }, projection.map { $0.weight.contiguousCopyIfNeeded().detach() })
+        let needX = projection?.x._requiresGrad ?? false, needPW = projection?.weight._requiresGrad ?? false
+        let needPB = projection?.bias?._requiresGrad ?? false
         if let b = hiddenBias { inputs.append(b) }
         if let t = h0 { inputs.append(t) }
         if let t = c0 { inputs.append(t) }
@@ -73,11 +100,29 @@ extension Tensor {
             let carriedC = kind == .lstm ? (arriving.finalC?.contiguousCopy() ?? Tensor.zeros([n, h], dtype: dt, device: device)) : nil
             let dW = Tensor.empty([gh, h], dtype: dt, device: device)
             let needH0 = h0?._requiresGrad ?? false
+            // W_ih's and b's gradients (both from one pass where either is wanted)
+            let dPW = needPW || needPB ? Tensor.empty([gh, px!.shape[1]], dtype: dt, device: device) : nil
+            let dPB = dPW != nil && projection?.bias != nil ? Tensor.empty([gh], dtype: dt, device: device) : nil
+            let inputGradients = dPW.map { RecurrentInputGradients(x: px!.buffer, features: px!.shape[1], weight: $0.buffer, bias: dPB?.buffer) }
             backend.recurrentBackward(sequence, RecurrentSequenceGradients(
                 outputGrad: go?.buffer, outputGradStepStride: go?.strides[0] ?? 0, outputGradRowStride: go?.strides[1] ?? 0,
-                gates: dGates.buffer, hiddenGates: dHidden?.buffer, h0: carriedH.buffer, c0: carriedC?.buffer, needH0: needH0, weight: dW.buffer))
+                gates: dGates.buffer, hiddenGates: dHidden?.buffer, h0: carriedH.buffer, c0: carriedC?.buffer, needH0: needH0, weight: dW.buffer,
+                input: inputGradients))
             let dhgAll = dHidden ?? dGates
-            var grads: [Tensor?] = [dGates, dW]
+            var grads: [Tensor?] = [dGates]
+            if let projection {
+                let rows = steps * n, features = px!.shape[1]
+                var dx: Tensor? = nil
+                if needX {  // dL/dx = dL/d projections·W_ih
+                    let gx = Tensor.empty([rows, features], dtype: dt, device: device)
+                    backend.gemm(dtype: dt, batch: 1, transA: false, transB: false, m: rows, n: features, k: gh, alpha: 1,
+                                 dGates.buffer, lda: gh, strideA: 0, pw!.buffer, ldb: features, strideB: 0, beta: 0, gx.buffer, ldc: features, strideC: 0)
+                    dx = gx
+                }
+                grads = [dx, needPW ? dPW : nil]
+                if projection.bias != nil { grads.append(needPB ? dPB : nil) }
+            }
+            grads.append(dW)
             if hiddenBias != nil { grads.append(withNoGrad { dhgAll.reshape([steps * n, gh]).sum(dim: 0) }) }
             if h0 != nil { grads.append(needH0 ? carriedH : nil) }
             if c0 != nil { grads.append(carriedC) }

@@ -115,10 +115,10 @@ public class RNNBase: Module {
                 let k = layer * d + direction
                 // b_hh joins the input projection except in GRU, where r multiplies W_hn·h + b_hn.
                 let projectionBias: Tensor? = mode == .gru ? bih : (bih.map { $0 + bhh! })
-                let xp = flat.linear(weight: wih, bias: projectionBias).reshape([steps, n, whh.shape[0]])
-                let (hs, finalC) = Tensor.recurrence(mode.cell, inputProjection: xp, hiddenWeight: whh, hiddenBias: mode == .gru ? bhh : nil,
-                                                     h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1,
-                                                     consumingInputProjection: true)  // hs [T, N, H]
+                // the input projection W_ih·x_t + b of every step in one product, made by the pass's node
+                let (hs, finalC) = Tensor.recurrence(mode.cell, input: flat, inputWeight: wih, inputBias: projectionBias, steps: steps,
+                                                     hiddenWeight: whh, hiddenBias: mode == .gru ? bhh : nil,
+                                                     h0: hx?.select(dim: 0, index: k), c0: cx?.select(dim: 0, index: k), reverse: direction == 1)  // hs [T, N, H]
                 outputs.append(hs)
                 lastH.append(hs.select(dim: 0, index: direction == 1 ? 0 : steps - 1))
                 if let finalC { lastC.append(finalC) }

@@ -166,7 +166,8 @@ final class RecurrentTests: XCTestCase {
     /// Batches of several row blocks on several threads (the CPU's packed path splits the batch
     /// in blocks of 6 rows, one thread running all steps of its blocks), and a batch of one row
     /// (W_hh·h by dot products, W_hh read in place), against the reference device: outputs, final
-    /// states and every gradient.
+    /// states and every gradient. Batch 40: 360 rows of projections, over more than one of the
+    /// 256-row blocks in which the CPU sums dW_ih and dW_hh together (a block ending mid-step).
     func testCPUSequenceKernelsAgainstTheReferenceDevice() throws {
         let gen = Generator(seed: 5)
         let layers: [RNNBase] = [LSTM(7, 64, bidirectional: true, generator: gen), GRU(5, 48, numLayers: 2, generator: gen),
@@ -177,7 +178,7 @@ final class RecurrentTests: XCTestCase {
                 : layer.mode == .gru ? GRU(5, 48, numLayers: 2) : RNN(6, layer.hiddenSize, nonlinearity: layer.mode == .rnnReLU ? .relu : .tanh)
             try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
             twin.to(.reference)
-          for batch in [20, 1] {
+          for batch in [20, 1, 40] {
             let x = Tensor.uniform([9, batch, layer.inputSize], low: -1, high: 1, generator: gen)
             let h0 = Tensor.uniform([layer.numLayers * layer.numDirections, batch, layer.hiddenSize], low: -1, high: 1, generator: gen)
             let c0 = layer.mode == .lstm ? Tensor.uniform(h0.shape, low: -1, high: 1, generator: gen) : nil
