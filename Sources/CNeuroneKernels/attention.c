@@ -451,6 +451,66 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
     for (int64_t i = 0; i < L; i += 2)
         attn_comb2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, 1, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
 }
+/* Scores of JB keys (JB independent FMA chains over d; rows of k at stride ks) for the eight
+   query rows of qt [D, 8], scaled, into et [JB, 8]; with `live` < JB only the first `live` keys are
+   read and stored (the others repeat the last). */
+NK_AVX2_INLINE void attn_scores_t_avx2(const int JB, int64_t D, const float *qt, const float *k, int64_t ks, __m256 sc, float *et, int live) {
+    const float *kr[8];
+    for (int a = 0; a < JB; a++) kr[a] = k + (a < live ? a : live - 1) * ks;
+    __m256 acc[8];
+    for (int a = 0; a < JB; a++) acc[a] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < D; d++) {
+        const __m256 qv = _mm256_loadu_ps(qt + d * 8);
+        for (int a = 0; a < JB; a++) acc[a] = _mm256_fmadd_ps(_mm256_broadcast_ss(kr[a] + d), qv, acc[a]);
+    }
+    for (int a = 0; a < JB; a++)
+        if (a < live) _mm256_storeu_ps(et + a * 8, _mm256_mul_ps(acc[a], sc));
+}
+/* The same forward without a mask, dropout or probabilities (inference) with the scores
+   transposed: a vector holds one key's scores for eight query rows, so the softmax's maximum, sum
+   and reciprocal run down the columns, element by element, instead of as horizontal reductions
+   and scalar code between the rows' dependent steps. Per group of eight query rows: Qᵀ of the
+   group [D, 8] by register transposes, the scores eight keys at a time (an FMA chain over d per
+   score, as above), the numerators Eᵀ [S, 8], then O by attn_comb2_avx2 with the coefficients read
+   down the columns. The same operations in the same order as attn_fwd_short_avx2 — the sums of
+   the numerators in its lanes' order — so O is the same bit for bit. 1.24 → 1.17 µs per 28 × 28
+   × 16 block of the attention model (Zen 4 at the AVX2 level, one thread; its inference 1.02×).
+   work: Qᵀ [D, 8], Eᵀ [S, 8], reciprocals [8], 32 spare values. */
+NK_AVX2_INLINE void attn_infer_short_avx2(const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
+    const float *k, int64_t ks, const float *v, int64_t vs, float *o, int64_t os, float *work) {
+    const int64_t D = 8 * DV;
+    float *qt = work, *et = qt + D * 8, *inv = et + S * 8, *spare = inv + 8;
+    const __m256 sc = _mm256_set1_ps(scale * NK_LOG2E), ninf = _mm256_set1_ps(-INFINITY);
+    for (int64_t i0 = 0; i0 < L; i0 += 8) {
+        transpose_k8(L - i0, D, q + i0 * qs, qs, 8, qt); /* rows past L: zeros, never stored */
+        int64_t j0 = 0;
+        for (; j0 + 8 <= S; j0 += 8) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, 8);
+        if (S - j0 > 4) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
+        else if (S > j0) attn_scores_t_avx2(4, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
+        __m256 m4[4] = {ninf, ninf, ninf, ninf};
+        for (int64_t j = 0; j < S; j++) m4[j & 3] = _mm256_max_ps(m4[j & 3], _mm256_loadu_ps(et + j * 8));
+        __m256 mx = _mm256_max_ps(_mm256_max_ps(m4[0], m4[1]), _mm256_max_ps(m4[2], m4[3]));
+        mx = _mm256_blendv_ps(mx, _mm256_setzero_ps(), _mm256_cmp_ps(mx, ninf, _CMP_EQ_OQ)); /* a row of −∞: NaN below */
+        __m256 t[8];
+        for (int l = 0; l < 8; l++) t[l] = _mm256_setzero_ps();
+        for (int64_t j0 = 0; j0 < S; j0 += 8) {
+#pragma clang loop unroll(full)
+            for (int l = 0; l < 8; l++) {
+                if (j0 + l >= S) break;
+                const __m256 x = exp2_nonpos8(_mm256_sub_ps(_mm256_loadu_ps(et + (j0 + l) * 8), mx));
+                _mm256_storeu_ps(et + (j0 + l) * 8, x);
+                t[l] = _mm256_add_ps(t[l], x);
+            }
+        }
+        /* hsum8's order over the lanes j mod 8 */
+        const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6])),
+                                         _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7])));
+        _mm256_storeu_ps(inv, _mm256_div_ps(_mm256_set1_ps(1.0f), sum));
+        for (int64_t i = i0; i < L && i < i0 + 8; i += 2)
+            attn_comb2_avx2(DV, S, et + (i - i0), et + (i - i0) + 1, 8, inv[i - i0], inv[i - i0 + 1], v, vs, o + i * os,
+                            i + 1 < L ? o + (i + 1) * os : spare);
+    }
+}
 /* Backward of one block for S ≤ 32 keys and D = 8…32 (NV = ⌈S/8⌉ score vectors, DV = D/8), with
    every accumulator in registers: per pair of query rows, dP = dO·Vᵀ, dS = P ⊙ (dP − P·dP)·scale
    (stored as rows [LE, SP], padded columns 0) and dQ = dS·K; then per pair of key rows,
@@ -534,6 +594,14 @@ __attribute__((target("avx2,fma"))) static int attn_bwd_short_f32(int64_t L, int
 __attribute__((target("avx2,fma"))) static int attn_fwd_short_f32(int64_t L, int64_t S, int64_t D, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, const float *mask, const float *drop, float *p, float *o, int64_t os,
     float *work) {
+    if (!mask && !drop && !p && L >= 1 && S >= 1 && S <= 32 && (D == 8 || D == 16 || D == 24 || D == 32)) {
+        switch (D / 8) {
+        case 1: attn_infer_short_avx2(1, L, S, scale, q, qs, k, ks, v, vs, o, os, work); return 1;
+        case 2: attn_infer_short_avx2(2, L, S, scale, q, qs, k, ks, v, vs, o, os, work); return 1;
+        case 3: attn_infer_short_avx2(3, L, S, scale, q, qs, k, ks, v, vs, o, os, work); return 1;
+        default: attn_infer_short_avx2(4, L, S, scale, q, qs, k, ks, v, vs, o, os, work); return 1;
+        }
+    }
     SHORT_DISPATCH(SHORT_CASE)
     return 0;
 }

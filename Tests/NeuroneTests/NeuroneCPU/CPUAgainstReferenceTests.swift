@@ -192,6 +192,31 @@ final class CPUAgainstReferenceTests: XCTestCase {
         }
     }
 
+    /// The float32 forward without mask, dropout or probabilities (inference: at the AVX2 level
+    /// the kernel with the scores transposed, eight query rows a vector) against the same forward
+    /// keeping the probabilities (the row-pair kernel training takes): the same outputs bit for
+    /// bit, and against the reference; query counts below, at and past a group of eight, key
+    /// counts taking each key-chunk path (8s, then 5–7 or 1–4 keys), every head width.
+    func testAttentionInferenceMatchesTheTrainingKernelBitForBit() {
+        for (l, s, d) in [(28, 28, 16), (27, 19, 8), (5, 32, 32), (13, 7, 24), (9, 3, 16), (1, 12, 8), (16, 13, 32), (8, 1, 24)] {
+            let (n, heads, dt) = (2, 2, DType.float32), e = heads * d
+            let p = AttentionProblem(dtype: dt, batch: n, queries: l, keys: s, heads: heads, headDim: d)
+            // q, k and v in one [N, max(L, S), 3E] buffer, as the projections lie
+            let rows = Swift.max(l, s), qkv = random(n * rows * 3 * e, dt, lo: -3, hi: 3)
+            func view(_ part: Int) -> StridedRows {
+                StridedRows(buffer: qkv + part * e * dt.byteSize, batchStride: rows * 3 * e, rowStride: 3 * e)
+            }
+            let (o1, o2, o3) = (empty(n * l * e, dt), empty(n * l * e, dt), empty(n * l * e, dt))
+            cpu.attention(p, q: view(0), k: view(1), v: view(2), mask: nil, maskBlockStride: 0, dropout: nil, probabilities: nil, out: o1)
+            cpu.attention(p, q: view(0), k: view(1), v: view(2), mask: nil, maskBlockStride: 0, dropout: nil,
+                          probabilities: empty(n * heads * l * s, dt), out: o2)
+            ref.attention(p, q: view(0), k: view(1), v: view(2), mask: nil, maskBlockStride: 0, dropout: nil, probabilities: nil, out: o3)
+            let what = "L \(l) S \(s) D \(d)"
+            XCTAssertEqual(values(o1, n * l * e, dt).map { $0.bitPattern }, values(o2, n * l * e, dt).map { $0.bitPattern }, what)
+            XCTAssertLessThan(relativeError(o1, o3, n * l * e, dt), tolerance(dt), what)
+        }
+    }
+
     /// Max pooling (2×2 kernel, padded 3×3 with dilation), its adjoint, average pooling with and
     /// without padding counted, forward and backward.
     func testPoolingMatchesReference() {
