@@ -192,11 +192,12 @@ final class CPUAgainstReferenceTests: XCTestCase {
         }
     }
 
-    /// The float32 forward without mask, dropout or probabilities (inference: at the AVX2 level
-    /// the kernel with the scores transposed, eight query rows a vector) against the same forward
-    /// keeping the probabilities (the row-pair kernel training takes): the same outputs bit for
-    /// bit, and against the reference; query counts below, at and past a group of eight, key
-    /// counts taking each key-chunk path (8s, then 5–7 or 1–4 keys), every head width.
+    /// The float32 forward without mask, dropout or probabilities (inference: the kernels with the
+    /// scores transposed, eight query rows a vector at the AVX2 level and sixteen at AVX-512, where
+    /// the shape suits them) against the same forward keeping the probabilities (the kernels
+    /// training takes): the same outputs bit for bit, and against the reference; query counts
+    /// below, at and past a group, key counts taking each key-chunk path (8s, then 5–7 or 1–4
+    /// keys) and past 16, every head width, and shapes each level leaves to the other kernel.
     func testAttentionInferenceMatchesTheTrainingKernelBitForBit() {
         for (l, s, d) in [(28, 28, 16), (27, 19, 8), (5, 32, 32), (13, 7, 24), (9, 3, 16), (1, 12, 8), (16, 13, 32), (8, 1, 24)] {
             let (n, heads, dt) = (2, 2, DType.float32), e = heads * d
