@@ -598,7 +598,11 @@ struct ChainReader {
             }
             append("mean", nodes: [node], output: output, shape: [shape[1]])
             return 1
-        case "RNN", "LSTM", "GRU" where int(node, "layout", 0) == 0:
+        case "RNN", "LSTM", "GRU":
+            // reached only outside the Transpose pattern that recurrentPattern reads
+            if int(node, "layout", 0) != 0 {
+                throw fail(node, "its layout is \(int(node, "layout", 0)) (batch first inside the op); import reads layout 0 between Transposes [1, 0, 2], as PyTorch and Neurone export")
+            }
             throw fail(node, "it reads the model's input as a time-first sequence ([steps, batch, features]: batch_first=False); import reads batch-first models (a Transpose [1, 0, 2] before the op, as PyTorch writes batch_first=True)")
         default:
             throw fail(node, "import does not read this operator; it reads \(ChainReader.operators.joined(separator: ", ")) (docs/ONNX.md)")

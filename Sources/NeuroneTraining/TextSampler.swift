@@ -60,10 +60,12 @@ public struct TextSampler {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
+        // once: `parameters()` walks the module tree by reflection
+        let device = model.parameters().first?.device ?? .default
         for _ in 0..<maxLength where done.contains(false) {
             let window = Swift.min(sequences[0].count, context)
             let x = Tensor(sequences.flatMap { $0.suffix(window) }, shape: [count, window])
-            let out = withNoGrad { model(x.to(device: model.parameters().first?.device ?? .default)) }
+            let out = withNoGrad { model(x.to(device: device)) }
             guard out.rank == 3 && out.shape[0] == count && out.shape[1] == window && out.shape[2] >= v else {
                 throw TrainingError(message: "the model gives outputs of shape \(out.shape) for \(count) sequences of \(window) characters; a language model of this vocabulary gives [\(count), \(window), ≥\(v)]: scores of the next character at every position")
             }

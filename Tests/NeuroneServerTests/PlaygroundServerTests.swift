@@ -63,7 +63,7 @@ final class PlaygroundServerTests: XCTestCase {
 
     func testASessionConfiguresPlaysAndAnswersBadMessagesWithErrorFrames() async throws {
         let app = PlaygroundServer(port: 0).application()
-        try await app.test(.live) { client in
+        _ = try await app.test(.live) { client in
             try await client.ws("/ws", configuration: .init(maxFrameSize: 1 << 22)) { inbound, outbound, _ in
                 var messages = inbound.messages(maxSize: 1 << 22).makeAsyncIterator()
                 func next() async throws -> [String: JSONValue] { Self.object(try await messages.next()) }

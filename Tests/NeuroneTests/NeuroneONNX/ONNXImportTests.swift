@@ -274,6 +274,19 @@ extension ONNXImportTests {
         let reset = broken { setInt(&$0, "linear_before_reset", 0) }
         XCTAssertTrue(reset.contains("node '") && reset.contains("(GRU): its linear_before_reset is 0"), reset)
         XCTAssertTrue(broken { setInt(&$0, "layout", 1) }.contains("its layout is 1"))
+        // the op without the Transpose before it (every kind, either layout) is named for what it is
+        XCTAssertEqual(good.graph.node[gru - 1].opType, "Transpose")
+        for kind in ["GRU", "LSTM", "RNN"] {
+            for layout: Int64 in [0, 1] {
+                let bare = broken { m in
+                    m.graph.node[gru].opType = kind
+                    setInt(&m, "layout", layout)
+                    m.graph.node[gru].input[0] = m.graph.node[gru - 1].input[0]
+                    m.graph.node.remove(at: gru - 1)
+                }
+                XCTAssertTrue(bare.contains("(\(kind)): " + (layout == 0 ? "it reads the model's input as a time-first sequence" : "its layout is 1")), bare)
+            }
+        }
         let lengths = broken { m in
             constant(&m, "lens", Tensor([Int64](repeating: 5, count: 2), shape: [2], dtype: .int64))
             m.graph.node[gru].input += ["lens"]
