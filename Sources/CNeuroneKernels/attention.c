@@ -451,21 +451,25 @@ NK_AVX2_INLINE void attn_fwd_short_avx2(const int NV, const int DV, int64_t L, i
     for (int64_t i = 0; i < L; i += 2)
         attn_comb2_avx2(DV, S, e + i * SP, e + (i + 1) * SP, 1, inv[i], inv[i + 1], v, vs, o + i * os, i + 1 < L ? o + (i + 1) * os : spare + 32);
 }
-/* Scores of JB keys (JB independent FMA chains over d; rows of k at stride ks) for the eight
-   query rows of qt [D, 8], scaled, into et [JB, 8]; with `live` < JB only the first `live` keys are
-   read and stored (the others repeat the last). */
-NK_AVX2_INLINE void attn_scores_t_avx2(const int JB, int64_t D, const float *qt, const float *k, int64_t ks, __m256 sc, float *et, int live) {
-    const float *kr[8];
-    for (int a = 0; a < JB; a++) kr[a] = k + (a < live ? a : live - 1) * ks;
-    __m256 acc[8];
-    for (int a = 0; a < JB; a++) acc[a] = _mm256_setzero_ps();
-    for (int64_t d = 0; d < D; d++) {
-        const __m256 qv = _mm256_loadu_ps(qt + d * 8);
-        for (int a = 0; a < JB; a++) acc[a] = _mm256_fmadd_ps(_mm256_broadcast_ss(kr[a] + d), qv, acc[a]);
-    }
-    for (int a = 0; a < JB; a++)
-        if (a < live) _mm256_storeu_ps(et + a * 8, _mm256_mul_ps(acc[a], sc));
+/* Scores of JB keys (JB independent FMA chains over d; rows of k at stride ks) for the W query
+   rows of qt [D, W] (W = 8 or 16: one vector), scaled, into et [JB, W]; with `live` < JB only the
+   first `live` keys are read and stored (the others repeat the last). One body for both widths. */
+#define DEFINE_SCORES_T(NAME, INLINE, VT, W, LOAD, BCAST, FMA, ZERO, MUL, STORE)                           \
+INLINE void NAME(const int JB, int64_t D, const float *qt, const float *k, int64_t ks, VT sc, float *et, int live) { \
+    const float *kr[8];                                                                                  \
+    for (int a = 0; a < JB; a++) kr[a] = k + (a < live ? a : live - 1) * ks;                             \
+    VT acc[8];                                                                                           \
+    for (int a = 0; a < JB; a++) acc[a] = ZERO();                                                        \
+    for (int64_t d = 0; d < D; d++) {                                                                    \
+        const VT qv = LOAD(qt + d * (W));                                                                \
+        for (int a = 0; a < JB; a++) acc[a] = FMA(BCAST(kr[a] + d), qv, acc[a]);                         \
+    }                                                                                                    \
+    for (int a = 0; a < JB; a++)                                                                         \
+        if (a < live) STORE(et + a * (W), MUL(acc[a], sc));                                              \
 }
+#define NK_BCAST16(p) _mm512_set1_ps(*(p))
+DEFINE_SCORES_T(attn_scores_t_avx2, NK_AVX2_INLINE, __m256, 8, _mm256_loadu_ps, _mm256_broadcast_ss, _mm256_fmadd_ps,
+                _mm256_setzero_ps, _mm256_mul_ps, _mm256_storeu_ps)
 /* The same forward without a mask, dropout or probabilities (inference) with the scores
    transposed: a vector holds one key's scores for eight query rows, so the softmax's maximum, sum
    and reciprocal run down the columns, element by element, instead of as horizontal reductions
@@ -735,19 +739,8 @@ NK_AVX512_INLINE void attn_fwd_short_avx512(const int NV, const int DV, int64_t 
         attn_comb4_avx512(DV, dm, S, c, 1, inv + i, v, vs, out, L - i);
     }
 }
-/* Scores of JB keys for the sixteen query rows of qt [D, 16] (as attn_scores_t_avx2). */
-NK_AVX512_INLINE void attn_scores_t_avx512(const int JB, int64_t D, const float *qt, const float *k, int64_t ks, __m512 sc, float *et, int live) {
-    const float *kr[8];
-    for (int a = 0; a < JB; a++) kr[a] = k + (a < live ? a : live - 1) * ks;
-    __m512 acc[8];
-    for (int a = 0; a < JB; a++) acc[a] = _mm512_setzero_ps();
-    for (int64_t d = 0; d < D; d++) {
-        const __m512 qv = _mm512_loadu_ps(qt + d * 16);
-        for (int a = 0; a < JB; a++) acc[a] = _mm512_fmadd_ps(_mm512_set1_ps(kr[a][d]), qv, acc[a]);
-    }
-    for (int a = 0; a < JB; a++)
-        if (a < live) _mm512_storeu_ps(et + a * 16, _mm512_mul_ps(acc[a], sc));
-}
+DEFINE_SCORES_T(attn_scores_t_avx512, NK_AVX512_INLINE, __m512, 16, _mm512_loadu_ps, NK_BCAST16, _mm512_fmadd_ps,
+                _mm512_setzero_ps, _mm512_mul_ps, _mm512_storeu_ps)
 /* The AVX-512 forward for inference (no mask, dropout or probabilities) with the scores
    transposed, sixteen query rows a vector (as attn_infer_short_avx2): the same operations in the
    same order as attn_fwd_short_avx512 — each row's numerators summed in its lanes' order, then as
