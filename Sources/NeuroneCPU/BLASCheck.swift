@@ -23,12 +23,19 @@ public enum GemmShapeClass: String, CaseIterable, Sendable {
         return k <= Swift.min(m, n) ? .shortReduction : .smallRows
     }
 
-    /// The float32 product timed for this class: (m, n, k, transA, transB).
-    public var probeShape: (m: Int, n: Int, k: Int, transA: Bool, transB: Bool) {
+    /// The float32 products timed for this class: (m, n, k, transA, transB), the class's typical
+    /// product first. Small-rows spans reductions from hundreds to thousands of values, where
+    /// libraries differ most: on Zen 4 OpenBLAS 0.3.21 ran 64×1024×784 as fast as the built-in
+    /// kernel (86.7 against 84.3 GFLOP/s, one thread) but mnist-cnn's fc1 (64×128×9216) at 70
+    /// against 94 and 64×4608×288 at 87 against 104 (`bench/host_report`, session 30), so the
+    /// class is timed on all three.
+    public var probeShapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] {
         switch self {
-        case .large: return (512, 512, 512, false, false)
-        case .smallRows: return (64, 1024, 784, false, true)      // 64 rows through a 784 → 1024 Linear
-        case .shortReduction: return (512, 784, 64, true, false)   // that layer's weight gradient over 64 rows
+        case .large: return [(512, 512, 512, false, false)]
+        case .smallRows: return [(64, 1024, 784, false, true),    // 64 rows through a 784 → 1024 Linear
+                                 (64, 128, 9216, false, true),    // through mnist-cnn's fc1, 9216 → 128
+                                 (64, 4608, 288, false, false)]   // mnist-cnn's conv2 over 8 samples
+        case .shortReduction: return [(512, 784, 64, true, false)]  // the 784 → 1024 layer's weight gradient over 64 rows
         }
     }
 }
@@ -78,8 +85,7 @@ public struct BLASDecision: Sendable {
         GemmShapeClass.allCases.map { c in
             let name = c.rawValue + String(repeating: " ", count: Swift.max(1, 11 - c.rawValue.count))
             guard let ch = choices[c] else { return "\(name) built-in" }
-            let s = c.probeShape
-            let what = "\(s.m)×\(s.n)×\(s.k)"
+            let what = c.probeShapes.map { "\($0.m)×\($0.n)×\($0.k)" }.joined(separator: ", ")
             switch origin {
             case .environment: return "\(name) \(ch.useBLAS ? library : "built-in kernel") (NEURONE_GEMM)"
             default:
@@ -150,34 +156,39 @@ extension BLASLibrary {
         return nil
     }
 
-    /// GFLOP/s of the library and of the built-in kernel on one class's probe product, one
-    /// thread each: a warm-up call each, then 5 timed calls each, alternating; the medians (the
-    /// built-in kernel's NaN when `builtin` is false).
+    /// GFLOP/s of the library and of the built-in kernel on one class's probe products, one
+    /// thread each: per product a warm-up call each, then 5 timed calls each, alternating; the
+    /// products' flops over the sum of their median times (the built-in kernel's NaN when
+    /// `builtin` is false).
     func probe(_ c: GemmShapeClass, builtin timeBuiltin: Bool = true) -> (blas: Double, builtin: Double) {
-        let s = c.probeShape
-        let (m, n, k) = (s.m, s.n, s.k)
-        let lda = s.transA ? m : k, ldb = s.transB ? k : n
-        let a = [Float](unsafeUninitializedCapacity: m * k) { buf, count in
-            for i in 0..<(m * k) { buf[i] = Float((i * 7919) % 1009) / 1009 - 0.5 }
-            count = m * k
+        var flops = 0.0, blasSeconds = 0.0, builtinSeconds = 0.0
+        for s in c.probeShapes {
+            let (m, n, k) = (s.m, s.n, s.k)
+            let lda = s.transA ? m : k, ldb = s.transB ? k : n
+            let a = [Float](unsafeUninitializedCapacity: m * k) { buf, count in
+                for i in 0..<(m * k) { buf[i] = Float((i * 7919) % 1009) / 1009 - 0.5 }
+                count = m * k
+            }
+            let b = [Float](unsafeUninitializedCapacity: k * n) { buf, count in
+                for i in 0..<(k * n) { buf[i] = Float((i * 104729) % 997) / 997 - 0.5 }
+                count = k * n
+            }
+            var cb = [Float](repeating: 0, count: m * n), ck = cb
+            func runBLAS() { sgemm(101, s.transA ? 112 : 111, s.transB ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &cb, Int32(n)) }
+            func runBuiltin() { nk_sgemm(s.transA ? 1 : 0, s.transB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), b, Int64(ldb), 0, &ck, Int64(n)) }
+            runBLAS()
+            if timeBuiltin { runBuiltin() }
+            var tb: [Double] = [], tk: [Double] = []
+            for _ in 0..<5 {
+                tb.append(Self.seconds(runBLAS))
+                if timeBuiltin { tk.append(Self.seconds(runBuiltin)) }
+            }
+            func median(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.sorted()[v.count / 2] }
+            flops += 2 * Double(m) * Double(n) * Double(k)
+            blasSeconds += median(tb)
+            builtinSeconds += median(tk)
         }
-        let b = [Float](unsafeUninitializedCapacity: k * n) { buf, count in
-            for i in 0..<(k * n) { buf[i] = Float((i * 104729) % 997) / 997 - 0.5 }
-            count = k * n
-        }
-        var cb = [Float](repeating: 0, count: m * n), ck = cb
-        func runBLAS() { sgemm(101, s.transA ? 112 : 111, s.transB ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &cb, Int32(n)) }
-        func runBuiltin() { nk_sgemm(s.transA ? 1 : 0, s.transB ? 1 : 0, Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), b, Int64(ldb), 0, &ck, Int64(n)) }
-        runBLAS()
-        if timeBuiltin { runBuiltin() }
-        var tb: [Double] = [], tk: [Double] = []
-        for _ in 0..<5 {
-            tb.append(Self.seconds(runBLAS))
-            if timeBuiltin { tk.append(Self.seconds(runBuiltin)) }
-        }
-        let flops = 2 * Double(m) * Double(n) * Double(k)
-        func median(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.sorted()[v.count / 2] }
-        return (flops / median(tb) / 1e9, flops / median(tk) / 1e9)
+        return (flops / blasSeconds / 1e9, flops / builtinSeconds / 1e9)
     }
 
     static func seconds(_ body: () -> Void) -> Double {
@@ -191,7 +202,7 @@ extension BLASLibrary {
 
 extension BLASDecision {
     /// The cache format's first line; a file that does not start with it is ignored (and replaced).
-    static let cacheMagic = "neurone blas check 1"
+    static let cacheMagic = "neurone blas check 2"
 
     /// NEURONE_GEMM: nil (auto: measured or cached), or every class forced to BLAS (true) or the
     /// built-in kernel (false). A value that is none of auto, blas, builtin is reported once and ignored.
