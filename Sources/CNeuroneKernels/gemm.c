@@ -386,8 +386,16 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* AMD: in place measured faster from 64 to 2048 columns of B on Zen 4); Aᵀ in front */ \
         /* of at most 256 columns of B (a panel row there is 6 values of a long row of A, a */ \
         /* cache line each, so many columns of B favour the packed copy). Whole panels only: */ \
-        /* a partial one is still packed (its vectors would read past the matrix). */          \
-        const int bInPlace = !transB && M <= 96;                                               \
+        /* a partial one is still packed (its vectors would read past the matrix). B is packed */ \
+        /* after all when a panel row is one cache line or less (AVX2, baseline), B's rows lie */ \
+        /* a multiple of 4 KiB apart and K ≤ 256: the panel's kc lines then share one L1 set */  \
+        /* and evict one another before the next tile of rows reads them (Zen 4 at AVX2, */      \
+        /* GFLOP/s in place against packed: 64×9216×128 72 / 88, 64×8192×64 67 / 90, 64×2048×128 */ \
+        /* 87 / 92; unaliased, 9216 + 16 columns apart, 102 in place). With longer sums the */   \
+        /* panel fills L1 either way and in place stays ahead (32×2048×512: 85 / 74), as it */   \
+        /* does for AVX-512's two-line rows (64×9216×128: 88 / 85). */                          \
+        const int bAliased = (int64_t)(nr * sizeof(T)) <= 64 && K <= 256 && (ldb * (int64_t)sizeof(T)) % 4096 == 0; \
+        const int bInPlace = !transB && M <= 96 && !bAliased;                                  \
         const int aInPlace = alpha == (T)1 && (!transA || N <= 256);                           \
         for (int64_t jc = 0; jc < N; jc += NC) {                                               \
             int64_t nc = MIN(NC, N - jc);                                                      \

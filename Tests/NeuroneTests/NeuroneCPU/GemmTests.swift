@@ -147,6 +147,60 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// B's rows a multiple of 4 KiB apart under few rows of A with K ≤ 256: at AVX2 and the baseline the
+    /// built-in kernel packs B (its in-place rows would share one L1 set), elsewhere reads it in
+    /// place. Either way the same micro-kernel sums in the same order, so the product equals, bit
+    /// for bit, the one with B's rows 16 elements further apart (always read in place); checked
+    /// against float64 sums too, with C's padding untouched, on one thread and over three.
+    func testProductWithRowsOfBMultiplesOf4KiBApart() {
+        let saved = (Gemm.requestedBackend, Threading.threadCount)
+        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
+        Gemm.backend = .builtin
+        let rng = Generator(seed: 33)
+        // (m, n, k): whole and partial 6-row panels, whole and partial column panels, K at the
+        // rule's limit; up to 1017 of each row's 1024 elements used
+        for threads in [1, 3] {
+            Threading.threadCount = threads
+            for (m, n, k) in [(64, 1000, 128), (13, 777, 256), (96, 300, 64), (5, 1017, 40)] {
+                for dtype in [DType.float32, .float64] {
+                    let aliased = 1024, apart = aliased + 16, ldc = n + 3  // 4 KiB (float32), 8 KiB (float64)
+                    let a = (0..<(m * k)).map { _ in Double(rng.nextFloat()) * 2 - 1 }
+                    let rows = (0..<k).map { _ in (0..<n).map { _ in Double(rng.nextFloat()) * 2 - 1 } }
+                    func stored(_ ld: Int) -> [Double] {
+                        var b = [Double](repeating: .nan, count: k * ld)
+                        for p in 0..<k { for j in 0..<n { b[p * ld + j] = rows[p][j] } }
+                        return b
+                    }
+                    func product(_ ld: Int) -> [Double] {
+                        let b = stored(ld)
+                        if dtype == .float32 {
+                            var c = [Float](repeating: -7, count: m * ldc)
+                            Gemm.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.map { Float($0) }, lda: k,
+                                       b: b.map { Float($0) }, ldb: ld, beta: 0, c: &c, ldc: ldc)
+                            return c.map { Double($0) }
+                        }
+                        var c = [Double](repeating: -7, count: m * ldc)
+                        Gemm.dgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: ld, beta: 0, c: &c, ldc: ldc)
+                        return c
+                    }
+                    let got = product(aliased), reference = product(apart)
+                    let what = "\(dtype) m=\(m) n=\(n) k=\(k) threads=\(threads) kernel \(Gemm.builtinKernelName)"
+                    XCTAssertEqual(zip(got, reference).filter { $0.bitPattern != $1.bitPattern }.count, 0, "elements that differ, \(what)")
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var t = 0.0
+                            for p in 0..<k { t += a[i * k + p] * rows[p][j] }
+                            worst = Swift.max(worst, Swift.abs(got[i * ldc + j] - t))
+                        }
+                        for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], -7, what) }
+                    }
+                    XCTAssertLessThanOrEqual(worst, dtype == .float32 ? 1e-5 * Double(k) : 1e-13 * Double(k), what)
+                }
+            }
+        }
+    }
+
     func testEmptyAndZeroKProducts() {
         XCTAssertEqual(Tensor.ones([2, 0]).matmul(Tensor.ones([0, 3])).floats, [0, 0, 0, 0, 0, 0])
         XCTAssertEqual(Tensor.ones([0, 4]).matmul(Tensor.ones([4, 3])).shape, [0, 3])
