@@ -161,6 +161,7 @@ extension BLASLibrary {
     /// products' flops over the sum of their median times (the built-in kernel's NaN when
     /// `builtin` is false).
     func probe(_ c: GemmShapeClass, builtin timeBuiltin: Bool = true) -> (blas: Double, builtin: Double) {
+        func median(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.sorted()[v.count / 2] }
         var flops = 0.0, blasSeconds = 0.0, builtinSeconds = 0.0
         for s in c.probeShapes {
             let (m, n, k) = (s.m, s.n, s.k)
@@ -183,7 +184,6 @@ extension BLASLibrary {
                 tb.append(Self.seconds(runBLAS))
                 if timeBuiltin { tk.append(Self.seconds(runBuiltin)) }
             }
-            func median(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.sorted()[v.count / 2] }
             flops += 2 * Double(m) * Double(n) * Double(k)
             blasSeconds += median(tb)
             builtinSeconds += median(tk)
