@@ -2,20 +2,22 @@
 //     Ct[n, m] (+)= Σ_k x[k, n] · g[k, m]        (Ct = dWᵀ, [N, M], row stride ldct)
 // for g [K, M] (dL/dy of a product over K rows, row stride ldg) and x [K, N] (its input, row
 // stride ldx), and, where db is not NULL, db[m] (+)= Σ_k g[k, m] (the bias gradient) in the same
-// pass. The recurrent layers' weights (dW_ih with few input features, dW_hh over all steps) are
-// this product with K = steps·batch rows: a GEMM library packs g, all of it, first (OpenBLAS
-// spent longer packing the LSTM classifier's 1792×512 g than multiplying it by 28 input
-// features: 57 GFLOP/s in training), here each row of g is one vector load per 16 columns.
+// pass. A GEMM library packs g, all of it, first (OpenBLAS spent longer packing the LSTM
+// classifier's 1792×512 g than multiplying it by 28 input features: 57 GFLOP/s in training);
+// here each row of g is one vector load per 16 columns. The recurrent layers call it once per
+// step and block of rows (K = the block's rows), summing dW_hh, dW_ih and db while the step's g
+// is in cache (CPURecurrent.swift).
 //
 // Register tile: R values of n × two vectors of m (R ≤ 12 on AVX-512: 24 accumulators of 16; R ≤ 6
 // on AVX2: 12 of 8): per row k, two loads of g[k, m..m+2·VL) and R broadcasts of x[k, n..n+R). The
 // rows run in blocks of KB so that g's block (KB × M) stays in L2 while the blocks of n reuse it;
 // Ct is read back per block (in place of a second pass that would transpose partial sums).
 // Measured alone on Zen 4 (one thread): 109 GFLOP/s at AVX-512 for the LSTM classifier's dW_ih
-// (K 1792, M 512, N 28) and dW_hh (1728, 512, 128); 86 and 75 at AVX2, where OpenBLAS's Haswell
-// kernels made the training step 3–5 % faster, so the CPU backend takes this on AVX-512 CPUs only
-// (LinearKernelSettings.weightGradientRows); the AVX2 and portable builds serve the entry point
-// at the other levels, and `neurone bench linear --weight-gradient` times the AVX2 one.
+// (K 1792, M 512, N 28) and dW_hh (1728, 512, 128) summed over all rows; 86 and 75 at AVX2,
+// where OpenBLAS's Haswell kernels were faster after the steps, so linear() takes this on AVX-512
+// CPUs only (LinearKernelSettings.weightGradientRows); the recurrent layers' step-by-step sums take
+// it at AVX2 too (there g comes from cache: 1.11× the LSTM classifier's step under the AVX2
+// stand-in), and `neurone bench linear --weight-gradient` times the AVX2 build.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"

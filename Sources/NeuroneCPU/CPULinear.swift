@@ -94,7 +94,8 @@ extension CPUBackend {
         dt == .float32 && linearKernels.weightGradient && inF <= linearKernels.weightGradientRowsMaxInFeatures
             && rows >= linearKernels.weightGradientRowsMinRows && outF >= 32 && rowsWeightGradientAvailable
     }
-    /// Whether weight gradients take wgrad_rows.c here (the recurrent layers' dW_hh too).
+    /// Whether linear()'s weight gradients may take wgrad_rows.c here (the recurrent layers' take it
+    /// on every CPU with the packed kernels, step by step: CPURecurrent.swift).
     package static var rowsWeightGradientAvailable: Bool { packedLinearAvailable && linearKernels.weightGradientRows }
 
     /// Ct [n, m] (+)= xᵀ·g (the transpose of dW [m, n] = gᵀ·x) and, where `bias` is given, bias[m]

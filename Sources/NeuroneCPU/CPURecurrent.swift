@@ -66,8 +66,10 @@ extension CPUBackend {
     /// the threads. A block is at least a tile of the packed kernel (6 rows) and ~32k
     /// multiply-adds a step.
     private func forEachRowBlock(_ s: RecurrentSequence, _ body: (Int, Int) -> Void) {
-        Threading.parallelFor(s.batch, minChunk: Swift.max(6, 32768 / Swift.max(1, s.gateWidth * s.hidden)), body)
+        Threading.parallelFor(s.batch, minChunk: Self.rowBlockMinRows(s), body)
     }
+
+    private static func rowBlockMinRows(_ s: RecurrentSequence) -> Int { Swift.max(6, 32768 / Swift.max(1, s.gateWidth * s.hidden)) }
 
     /// Float32: W_hh packed once for all the steps (linear.c's layout), each step's W_hh·h by the
     /// packed kernel straight into the rows the cell kernel then reads (RNN and LSTM: added to the
@@ -119,8 +121,20 @@ extension CPUBackend {
         }
     }
 
-    /// Float32: W_hh packed once, each step's cell backward and dL/dh·W_hh per block of rows on
-    /// its own thread; then dW_hh in one product over all steps.
+    /// Float32: W_hh packed once; per block of rows on its own thread, each step's cell backward,
+    /// dL/dh·W_hh by the packed kernel and the step's share of the weight gradients — dW_hhᵀ (g of
+    /// the hidden projections against the state before), dW_ihᵀ and db (g of the input projections
+    /// against the step's input, when `g.input` asks) — by wgrad_rows.c while the step's rows of g
+    /// are in cache. Each block sums into its own dWᵀ; the blocks' sums are added after the steps
+    /// and transposed into place.
+    ///
+    /// Summed after all the steps instead (sessions 12–31), the products read the whole of g —
+    /// 3.5 MB for the LSTM classifier — back from memory, ~92 GFLOP/s against ~108 from cache; and
+    /// when the caller keeps no g (`keepGates` false: the input takes no gradient) it is now never
+    /// written, one step of one block's rows serving in its place. The LSTM classifier's one-thread
+    /// training step on Zen 4, six alternating runs: 8.1–8.8 ms before, 8.1–8.7 summing step by
+    /// step, 7.9–8.3 keeping no g; under the AVX2 stand-in (where OpenBLAS's Haswell kernels had
+    /// summed after the steps) 8.8–9.1 → 8.5–9.0 ms.
     package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
         guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentBackward(s, g) }
         let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
@@ -133,85 +147,56 @@ extension CPUBackend {
         let kind = kernelKind(s.kind), gru = s.kind == .gru
         let carried = f(g.h0)!, carriedC = f(g.c0), og = f(g.outputGrad), dGates = f(g.gates)!, dHidden = f(g.hiddenGates)
         let (ogStep, ogRow) = (g.outputGradStepStride, g.outputGradRowStride)
-        withExtendedLifetime(pk) {
+        // each block's sums: dW_hhᵀ [H, G·H], then dW_ihᵀ [F, G·H] and db [G·H] when asked
+        let fi = g.input?.features ?? 0, x = f(g.input?.x), sumsCount = (h + fi + 1) * gh
+        let (blocks, per) = Threading.chunking(n, minChunk: Self.rowBlockMinRows(s))
+        let sums = (0..<blocks).map { _ in scratch(sumsCount, .float32) }
+        withExtendedLifetime((pk, sums)) {
             forEachRowBlock(s) { r0, r1 in
+                let acc = sums[r0 / per].address.assumingMemoryBound(to: Float.self)
+                let (dWih, db) = (acc + h * gh, g.input?.bias == nil ? nil : acc + (h + fi) * gh)
+                // one step of g for this block's rows when the caller keeps none, placed so that
+                // row r0 is its first
+                let stepG = g.keepGates ? nil : scratch((r1 - r0) * gh, .float32)
+                let stepGRows = stepG.map { $0.address.assumingMemoryBound(to: Float.self) - r0 * gh }
                 // GRU: the product lands here, then joins the direct part dh'·z in `carried`.
                 let product = gru ? scratch((r1 - r0) * h, .float32) : nil
                 let prod = product.map { $0.address.assumingMemoryBound(to: Float.self) - r0 * h }
+                var summedH = false
                 for i in stride(from: s.steps - 1, through: 0, by: -1) {
                     let (t, st) = s.step(i)
-                    let dhg = (dHidden ?? dGates) + t * n * gh
+                    let dg = stepGRows ?? dGates + t * n * gh, dhg = dHidden.map { $0 + t * n * gh } ?? dg
                     nk_recurrent_step_backward_f32(kind, Int64(r0), Int64(r1), Int64(h), f(st.gates), f(st.hiddenGates), f(st.previousH),
                                                    Int64(st.previousHStride), f(st.previousC), Int64(st.previousCStride), f(s.states)! + t * n * sw,
-                                                   Int64(sw), og.map { $0 + t * ogStep }, Int64(ogRow), carried, carriedC, dGates + t * n * gh,
+                                                   Int64(sw), og.map { $0 + t * ogStep }, Int64(ogRow), carried, carriedC, dg,
                                                    dHidden.map { $0 + t * n * gh }, gru ? carried : nil)
+                    let rows = Int64(r1 - r0)
+                    if let x {
+                        nk_wgrad_rows_f32(dg + r0 * gh, Int64(gh), x + (t * n + r0) * fi, Int64(fi), rows, Int64(gh), Int64(fi), 0, Int64(gh),
+                                          dWih, Int64(gh), db, i < s.steps - 1 ? 1 : 0)
+                    }
+                    if s.hasProduct(i) {
+                        nk_wgrad_rows_f32(dhg + r0 * gh, Int64(gh), f(st.previousH)! + r0 * st.previousHStride, Int64(st.previousHStride), rows,
+                                          Int64(gh), Int64(h), 0, Int64(gh), acc, Int64(gh), nil, summedH ? 1 : 0)
+                        summedH = true
+                    }
                     guard i > 0 || g.needH0 else { continue }
                     nk_linear_packed_f32(dhg, Int64(gh), Int64(r0), Int64(r1), Int64(gh), p, nil, Int64(h), prod ?? carried, Int64(h), 0)
                     if let prod { for k in (r0 * h)..<(r1 * h) { carried[k] += prod[k] } }
                 }
-                withExtendedLifetime(product) {}
+                if !summedH { acc.update(repeating: 0, count: h * gh) }  // one step from zero states
+                withExtendedLifetime((product, stepG)) {}
+            }
+            let acc = sums[0].address.assumingMemoryBound(to: Float.self)
+            for b in sums.dropFirst() {
+                let other = b.address.assumingMemoryBound(to: Float.self)
+                for k in 0..<sumsCount { acc[k] += other[k] }
+            }
+            transpose(acc, rows: h, cols: gh, into: f(g.weight)!)
+            if let input = g.input {
+                transpose(acc + h * gh, rows: fi, cols: gh, into: f(input.weight)!)
+                if let db = f(input.bias) { db.update(from: acc + (h + fi) * gh, count: gh) }
             }
         }
-        rowsRecurrentWeightGradient(s, g)
-    }
-
-    /// dW_hh = Σ_t dhg_tᵀ·h_before(t) (float32) by wgrad_rows.c, g and the states read where they
-    /// lie: dW_hhᵀ summed in scratch over the (T − 1)·N rows whose state before is in `states`, then
-    /// the first step's h0 unless it is zero, then transposed into place. A GEMM library packs all
-    /// of dhg first: OpenBLAS ran the LSTM classifier's 512×128×1728 product at 87 GFLOP/s in
-    /// training, this 105 (Zen 4, one thread). AVX-512 CPUs; elsewhere `gemm`.
-    ///
-    /// With `g.input` (RNN and LSTM, whose dhg is dL/d projections itself): dW_ihᵀ and db from the
-    /// same pass — per block of 256 rows, the input's rows then the states' rows against the
-    /// block of g while it is in cache, instead of a second pass reading all of g again from
-    /// memory (the LSTM classifier's 1792 × 512 g is 3.7 MB).
-    private func rowsRecurrentWeightGradient(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
-        guard Self.rowsWeightGradientAvailable, s.steps > 1 || !s.zeroInitialState else {
-            recurrentWeightGradient(s, g)
-            return recurrentInputWeightGradient(s, g)
-        }
-        let (n, gh, h, steps, sw) = (s.batch, s.gateWidth, s.hidden, s.steps, s.stateWidth)
-        func f(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> { b.pointer.assumingMemoryBound(to: Float.self) }
-        let dhg = f(g.hiddenGates ?? g.gates)
-        let input = s.kind == .gru || steps == 1 ? nil : g.input  // GRU: W_ih's g is not dhg
-        let ct = scratch(h * gh, .float32), cti = input.map { scratch($0.features * gh, .float32) }
-        let ctp = ct.address.assumingMemoryBound(to: Float.self)
-        withExtendedLifetime((ct, cti)) {
-            var accumulate = false
-            if let input, let cti {
-                // g's rows [hk0, hk1) meet the state before at g's row + off
-                let (hk0, hk1, off) = s.reverse ? (0, (steps - 1) * n, n) : (n, steps * n, -n)
-                let (x, fi, db) = (f(input.x), input.features, input.bias.map(f))
-                let cip = cti.address.assumingMemoryBound(to: Float.self), states = f(s.states)
-                let rows = steps * n, strips = (gh + 31) / 32
-                Threading.parallelFor(strips, minChunk: Swift.max(1, 131_072 / Swift.max(1, 32 * (fi + h) * rows))) { s0, s1 in
-                    let (m0, m1) = (Int64(s0 * 32), Int64(Swift.min(gh, s1 * 32)))
-                    for k0 in stride(from: 0, to: rows, by: 256) {
-                        let k1 = Swift.min(rows, k0 + 256)
-                        nk_wgrad_rows_f32(dhg + k0 * gh, Int64(gh), x + k0 * fi, Int64(fi), Int64(k1 - k0), Int64(gh), Int64(fi), m0, m1,
-                                          cip, Int64(gh), db, k0 > 0 ? 1 : 0)
-                        let (a0, a1) = (Swift.max(k0, hk0), Swift.min(k1, hk1))
-                        if a1 > a0 {
-                            nk_wgrad_rows_f32(dhg + a0 * gh, Int64(gh), states + (a0 + off) * sw, Int64(sw), Int64(a1 - a0), Int64(gh), Int64(h),
-                                              m0, m1, ctp, Int64(gh), nil, a0 > hk0 ? 1 : 0)
-                        }
-                    }
-                }
-                transpose(cip, rows: fi, cols: gh, into: f(input.weight))
-                accumulate = true
-            } else if steps > 1 {
-                let (dOff, hOff) = s.reverse ? (0, 1) : (1, 0)  // the rows of dhg, and of the states before
-                weightGradientByRows(dhg + dOff * n * gh, ldg: gh, f(s.states) + hOff * n * sw, ldx: sw, rows: (steps - 1) * n,
-                                     m: gh, n: h, transposedInto: ctp, accumulate: false, bias: nil)
-                accumulate = true
-            }
-            if !s.zeroInitialState {
-                let tFirst = s.reverse ? steps - 1 : 0
-                weightGradientByRows(dhg + tFirst * n * gh, ldg: gh, f(s.h0), ldx: h, rows: n, m: gh, n: h, transposedInto: ctp,
-                                     accumulate: accumulate, bias: nil)
-            }
-            transpose(ctp, rows: h, cols: gh, into: f(g.weight))
-        }
-        if input == nil { recurrentInputWeightGradient(s, g) }
     }
 }

@@ -80,10 +80,10 @@ public struct LinearKernelSettings: Sendable {
     /// the call's own overhead.
     public var weightGradientMinWeights = 32768
     /// Weight gradients over many rows by wgrad_rows.c (g and x read in place: linear() within the
-    /// two limits below, and the recurrent layers' dW_hh): on with the AVX-512 tiles; off with the
-    /// AVX2 ones, whose build made the LSTM classifier's training step 3–5 % slower than OpenBLAS's
-    /// Haswell kernels on Zen 4 with both capped at AVX2 (`neurone bench linear --weight-gradient`
-    /// times it on any AVX2 CPU, in its rows column).
+    /// two limits below): on with the AVX-512 tiles; off with the AVX2 ones, whose build summed
+    /// the LSTM classifier's weight gradients after all steps 3–5 % slower than OpenBLAS's Haswell
+    /// kernels on Zen 4 with both capped at AVX2 (`neurone bench linear --weight-gradient` times it
+    /// on any AVX2 CPU, in its rows column). The recurrent layers' step-by-step sums do not read it.
     public var weightGradientRows = nk_linear_packed_avx512() != 0
     /// wgrad_rows.c in linear(): for at most this many input features…
     public var weightGradientRowsMaxInFeatures = 64

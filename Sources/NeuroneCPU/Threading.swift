@@ -34,12 +34,11 @@ public enum Threading {
     /// items and runs `body(start, end)` on each, in parallel when there is more than one.
     @inline(__always)
     static func parallelFor(_ count: Int, minChunk: Int, _ body: (Int, Int) -> Void) {
-        let chunks = min(threadCount, count / max(minChunk, 1))
+        let (chunks, per) = chunking(count, minChunk: minChunk)
         if chunks <= 1 {
             if count > 0 { body(0, count) }
             return
         }
-        let per = (count + chunks - 1) / chunks
         withoutActuallyEscaping(body) { body in
             var region = Region(count: count, per: per, body: body)
             withUnsafeMutablePointer(to: &region) { p in
@@ -51,6 +50,13 @@ public enum Threading {
                 }, p)
             }
         }
+    }
+
+    /// How `parallelFor(count, minChunk:)` splits `0..<count`: the number of chunks (≤ 1: one
+    /// call on the calling thread) and the items per chunk, so chunk `start / per` begins at `start`.
+    static func chunking(_ count: Int, minChunk: Int) -> (chunks: Int, per: Int) {
+        let chunks = min(threadCount, count / max(minChunk, 1))
+        return chunks <= 1 ? (1, max(count, 1)) : (chunks, (count + chunks - 1) / chunks)
     }
 
     /// What one parallel loop hands to the C thread pool.

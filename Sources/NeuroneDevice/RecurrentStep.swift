@@ -128,8 +128,10 @@ package struct RecurrentSequenceGradients {
     /// and rows `outputGradRowStride` elements apart (either may be 0, a broadcast gradient); nil
     /// when no gradient reaches the hidden states (zeros).
     package var outputGrad: DeviceBuffer?, outputGradStepStride: Int, outputGradRowStride: Int
-    /// Out: dL/d input projections [T, N, G·H].
-    package var gates: DeviceBuffer
+    /// Out: dL/d input projections [T, N, G·H] — unless `keepGates` is false: then the caller
+    /// reads neither it nor `hiddenGates` afterwards and a backend may leave them unwritten (the
+    /// CPU keeps one step of them in cache when it sums the weight gradients step by step).
+    package var gates: DeviceBuffer, keepGates: Bool
     /// GRU: out dL/d(W_hh·h + b_hh) [T, N, 3H] (for RNN and LSTM it equals `gates`).
     package var hiddenGates: DeviceBuffer?
     /// In zeros; out dL/dh0 [N, H] when `needH0` (else unspecified). LSTM: in dL/d(final c) [N, H]
@@ -143,10 +145,10 @@ package struct RecurrentSequenceGradients {
 
     package init(outputGrad: DeviceBuffer?, outputGradStepStride: Int, outputGradRowStride: Int, gates: DeviceBuffer,
                  hiddenGates: DeviceBuffer?, h0: DeviceBuffer, c0: DeviceBuffer?, needH0: Bool, weight: DeviceBuffer,
-                 input: RecurrentInputGradients? = nil) {
+                 input: RecurrentInputGradients? = nil, keepGates: Bool = true) {
         (self.outputGrad, self.outputGradStepStride, self.outputGradRowStride) = (outputGrad, outputGradStepStride, outputGradRowStride)
         (self.gates, self.hiddenGates, self.h0, self.c0, self.needH0, self.weight) = (gates, hiddenGates, h0, c0, needH0, weight)
-        self.input = input
+        (self.input, self.keepGates) = (input, keepGates)
     }
 
     /// Where dL/dh_t from outside starts for step time t (nil: none).

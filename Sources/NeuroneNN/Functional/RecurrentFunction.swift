@@ -31,8 +31,10 @@ extension Tensor {
     /// The same pass with its input projections made here, x·W_ihᵀ + b for x [T·N, F] (rows in
     /// time order, each step's N samples) — as `x.linear(weight: inputWeight, bias: inputBias)`
     /// reshaped to [T, N, G·H], value for value — and one node for both: its backward hands dW_ih
-    /// and db to the backend's `recurrentBackward` with dW_hh (the CPU sums them in one pass over
-    /// dL/d projections, which a separate linear node read again), and dL/dx is dL/d projections·W_ih.
+    /// and db to the backend's `recurrentBackward` with dW_hh (the CPU sums them step by step with
+    /// dW_hh, each step's dL/d projections in cache; a separate linear node read them all again),
+    /// and dL/dx is dL/d projections·W_ih. When x takes no gradient the backend may keep no
+    /// dL/d projections at all (`keepGates`).
     package static func recurrence(_ kind: RecurrentCellKind, input x: Tensor, inputWeight: Tensor, inputBias: Tensor?, steps: Int,
                                    hiddenWeight: Tensor, hiddenBias: Tensor?, h0: Tensor?, c0: Tensor?, reverse: Bool) -> (hidden: Tensor, finalC: Tensor?) {
         check(x.rank == 2 && inputWeight.rank == 2 && inputWeight.shape[1] == x.shape[1] && steps > 0 && x.shape[0] % steps == 0,
@@ -107,7 +109,7 @@ extension Tensor {
             backend.recurrentBackward(sequence, RecurrentSequenceGradients(
                 outputGrad: go?.buffer, outputGradStepStride: go?.strides[0] ?? 0, outputGradRowStride: go?.strides[1] ?? 0,
                 gates: dGates.buffer, hiddenGates: dHidden?.buffer, h0: carriedH.buffer, c0: carriedC?.buffer, needH0: needH0, weight: dW.buffer,
-                input: inputGradients))
+                input: inputGradients, keepGates: projection == nil || needX || kind == .gru))
             let dhgAll = dHidden ?? dGates
             var grads: [Tensor?] = [dGates]
             if let projection {

@@ -198,6 +198,47 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// The weight gradients when the input takes none (the first layer of a model over data): the
+    /// CPU then sums dW_ih, db and dW_hh step by step from one step of dL/d projections per block
+    /// of rows, never writing all of them (GRU: from g kept whole) — against the reference device over zero and given
+    /// initial states, one step and nine, forward and reverse, one block of rows and several, on
+    /// one thread and three (each block summing on its own, the sums added after the steps).
+    func testWeightGradientsWhenTheInputTakesNone() throws {
+        let gen = Generator(seed: 12)
+        let saved = Threading.threadCount
+        defer { Threading.threadCount = saved }
+        let layers: [RNNBase] = [LSTM(7, 64, numLayers: 2, bidirectional: true, generator: gen), RNN(6, 40, generator: gen),
+                                 LSTM(3, 20, bias: false, generator: gen), GRU(5, 24, bidirectional: true, generator: gen)]
+        for layer in layers {
+            layer.to(.cpu)
+            let (f, hs, l, b, bi) = (layer.inputSize, layer.hiddenSize, layer.numLayers, layer.bias, layer.bidirectional)
+            let twin = layer.mode == .lstm ? LSTM(f, hs, numLayers: l, bias: b, bidirectional: bi) as RNNBase
+                : layer.mode == .gru ? GRU(f, hs, numLayers: l, bias: b, bidirectional: bi) : RNN(f, hs, numLayers: l, bias: b, bidirectional: bi)
+            try twin.loadStateDict(Dictionary(uniqueKeysWithValues: layer.stateDict()))
+            twin.to(.reference)
+            for threads in [1, 3] {
+                Threading.threadCount = threads
+                for (steps, batch, given) in [(9, 40, false), (9, 20, true), (1, 40, false), (1, 18, true), (9, 1, false)] {
+                    let x = Tensor.uniform([steps, batch, layer.inputSize], low: -1, high: 1, generator: gen)
+                    let h0 = Tensor.uniform([layer.numLayers * layer.numDirections, batch, layer.hiddenSize], low: -1, high: 1, generator: gen)
+                    let c0 = layer.mode == .lstm ? Tensor.uniform(h0.shape, low: -1, high: 1, generator: gen) : nil
+                    let w = Tensor.uniform([steps, batch, layer.numDirections * layer.hiddenSize], low: -1, high: 1, generator: gen)
+                    var results: [[Tensor]] = []
+                    for (model, device) in [(layer, Device.cpu), (twin, Device.reference)] {
+                        model.zeroGrad()
+                        let r = model.run(x.to(device: device), h0: given ? h0.to(device: device) : nil, c0: given ? c0?.to(device: device) : nil)
+                        ((r.output * w.to(device: device)).sum() + (r.c?.sum() ?? r.h.sum())).backward()
+                        results.append([r.output] + model.parameters().map { $0.grad! })
+                    }
+                    for (k, (a, b)) in zip(results[0], results[1]).enumerated() {
+                        assertClose(a, b.to(device: .cpu).to(.float64),
+                                    "\(layer.typeName) \(threads) threads, \(steps) steps × \(batch), initial states \(given ? "given" : "zero"): tensor \(k)", tol: 1e-4)
+                    }
+                }
+            }
+        }
+    }
+
     /// The recurrence's outputs reached one at a time: only the final c (no gradient reaches the
     /// hidden states), only the last step of a batch-first output (a transposed, mostly-zero
     /// gradient read where it lies), only h_n — on the CPU's packed float32 path against the
