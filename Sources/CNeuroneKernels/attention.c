@@ -470,49 +470,104 @@ INLINE void NAME(const int JB, int64_t D, const float *qt, const float *k, int64
 #define NK_BCAST16(p) _mm512_set1_ps(*(p))
 DEFINE_SCORES_T(attn_scores_t_avx2, NK_AVX2_INLINE, __m256, 8, _mm256_loadu_ps, _mm256_broadcast_ss, _mm256_fmadd_ps,
                 _mm256_setzero_ps, _mm256_mul_ps, _mm256_storeu_ps)
+/* Scores of JB ≤ 6 keys for the sixteen query rows of qt [D, 16] (two vectors) into et [JB, 16]:
+   per d two loads of qt and JB broadcasts for 2·JB multiply-adds (8 loads per 12 at JB = 6,
+   against 9 per 8 with one vector of rows); each score the same FMA chain over d as above. */
+NK_AVX2_INLINE void attn_scores_t16_avx2(const int JB, int64_t D, const float *qt, const float *k, int64_t ks, __m256 sc, float *et,
+    int live) {
+    const float *kr[6];
+    for (int a = 0; a < JB; a++) kr[a] = k + (a < live ? a : live - 1) * ks;
+    __m256 a0[6], a1[6];
+    for (int a = 0; a < JB; a++) a0[a] = a1[a] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < D; d++) {
+        const __m256 q0 = _mm256_loadu_ps(qt + d * 16), q1 = _mm256_loadu_ps(qt + d * 16 + 8);
+        for (int a = 0; a < JB; a++) {
+            const __m256 kb = _mm256_broadcast_ss(kr[a] + d);
+            a0[a] = _mm256_fmadd_ps(kb, q0, a0[a]);
+            a1[a] = _mm256_fmadd_ps(kb, q1, a1[a]);
+        }
+    }
+    for (int a = 0; a < JB; a++)
+        if (a < live) {
+            _mm256_storeu_ps(et + a * 16, _mm256_mul_ps(a0[a], sc));
+            _mm256_storeu_ps(et + a * 16 + 8, _mm256_mul_ps(a1[a], sc));
+        }
+}
+/* The softmax numerators of eight query rows down the S scores of et (a vector of eight rows a
+   key, keys W floats apart) in place, and their reciprocal sums into inv[0..8). */
+NK_AVX2_INLINE void attn_softmax_cols8_avx2(int64_t S, float *et, int64_t W, float *inv) {
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    /* the maximum of keys j ≡ 0, 1, 2, 3 mod 4 each in its own register, in the order of j (the
+       order decides which NaN a row keeps), then paired; indexed by j & 3 the four had lived on
+       the stack */
+    __m256 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    int64_t j = 0;
+    for (; j + 4 <= S; j += 4) {
+        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(et + j * W));
+        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(et + (j + 1) * W));
+        m2 = _mm256_max_ps(m2, _mm256_loadu_ps(et + (j + 2) * W));
+        m3 = _mm256_max_ps(m3, _mm256_loadu_ps(et + (j + 3) * W));
+    }
+    if (j < S) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(et + j * W));
+    if (j + 1 < S) m1 = _mm256_max_ps(m1, _mm256_loadu_ps(et + (j + 1) * W));
+    if (j + 2 < S) m2 = _mm256_max_ps(m2, _mm256_loadu_ps(et + (j + 2) * W));
+    __m256 mx = _mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3));
+    mx = _mm256_blendv_ps(mx, _mm256_setzero_ps(), _mm256_cmp_ps(mx, ninf, _CMP_EQ_OQ)); /* a row of −∞: NaN below */
+    __m256 t[8];
+    for (int l = 0; l < 8; l++) t[l] = _mm256_setzero_ps();
+    for (int64_t j0 = 0; j0 < S; j0 += 8) {
+#pragma clang loop unroll(full)
+        for (int l = 0; l < 8; l++) {
+            if (j0 + l >= S) break;
+            const __m256 x = exp2_nonpos8(_mm256_sub_ps(_mm256_loadu_ps(et + (j0 + l) * W), mx));
+            _mm256_storeu_ps(et + (j0 + l) * W, x);
+            t[l] = _mm256_add_ps(t[l], x);
+        }
+    }
+    /* hsum8's order over the lanes j mod 8 */
+    const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6])),
+                                     _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7])));
+    _mm256_storeu_ps(inv, _mm256_div_ps(_mm256_set1_ps(1.0f), sum));
+}
 /* The same forward without a mask, dropout or probabilities (inference) with the scores
    transposed: a vector holds one key's scores for eight query rows, so the softmax's maximum, sum
    and reciprocal run down the columns, element by element, instead of as horizontal reductions
-   and scalar code between the rows' dependent steps. Per group of eight query rows: Qᵀ of the
-   group [D, 8] by register transposes, the scores eight keys at a time (an FMA chain over d per
-   score, as above), the numerators Eᵀ [S, 8], then O by attn_comb2_avx2 with the coefficients read
-   down the columns. The same operations in the same order as attn_fwd_short_avx2 — the sums of
-   the numerators in its lanes' order — so O is the same bit for bit. 1.24 → 1.17 µs per 28 × 28
-   × 16 block of the attention model (Zen 4 at the AVX2 level, one thread; its inference 1.02×).
-   work: Qᵀ [D, 8], Eᵀ [S, 8], reciprocals [8], 32 spare values. */
+   and scalar code between the rows' dependent steps. Per group of sixteen query rows (eight for
+   a last group of at most eight): Qᵀ of the group [D, W] by register transposes, the scores six
+   keys at a time in two vectors of rows (eight keys in one vector for a group of eight; an FMA
+   chain over d per score, as above), the numerators Eᵀ [S, W], then O by attn_comb2_avx2 with the
+   coefficients read down the columns. The same operations in the same order as
+   attn_fwd_short_avx2 — the sums of the numerators in its lanes' order — so O is the same bit for
+   bit. Per 28 × 28 × 16 block of the attention model (Zen 4 at the AVX2 level, one thread, a C
+   timer): 1.06 µs with groups of eight, 1.01 with sixteen, 0.94 with
+   the softmax's four maxima in registers (indexed by j & 3 they had lived on the stack).
+   work: Qᵀ [D, 16], Eᵀ [S, 16], reciprocals [16], 32 spare values. */
 NK_AVX2_INLINE void attn_infer_short_avx2(const int DV, int64_t L, int64_t S, float scale, const float *q, int64_t qs,
     const float *k, int64_t ks, const float *v, int64_t vs, float *o, int64_t os, float *work) {
     const int64_t D = 8 * DV;
-    float *qt = work, *et = qt + D * 8, *inv = et + S * 8, *spare = inv + 8;
-    const __m256 sc = _mm256_set1_ps(scale * NK_LOG2E), ninf = _mm256_set1_ps(-INFINITY);
-    for (int64_t i0 = 0; i0 < L; i0 += 8) {
-        transpose_k8(L - i0, D, q + i0 * qs, qs, 8, qt); /* rows past L: zeros, never stored */
+    float *qt = work, *et = qt + D * 16, *inv = et + S * 16, *spare = inv + 16;
+    const __m256 sc = _mm256_set1_ps(scale * NK_LOG2E);
+    for (int64_t i0 = 0; i0 < L;) {
+        /* sixteen rows a group while more than eight are left, so that the scores take two vectors */
+        const int64_t W = L - i0 > 8 ? 16 : 8;
+        transpose_k8(L - i0, D, q + i0 * qs, qs, W, qt); /* rows past L: zeros, never stored */
         int64_t j0 = 0;
-        for (; j0 + 8 <= S; j0 += 8) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, 8);
-        if (S - j0 > 4) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
-        else if (S > j0) attn_scores_t_avx2(4, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
-        __m256 m4[4] = {ninf, ninf, ninf, ninf};
-        for (int64_t j = 0; j < S; j++) m4[j & 3] = _mm256_max_ps(m4[j & 3], _mm256_loadu_ps(et + j * 8));
-        __m256 mx = _mm256_max_ps(_mm256_max_ps(m4[0], m4[1]), _mm256_max_ps(m4[2], m4[3]));
-        mx = _mm256_blendv_ps(mx, _mm256_setzero_ps(), _mm256_cmp_ps(mx, ninf, _CMP_EQ_OQ)); /* a row of −∞: NaN below */
-        __m256 t[8];
-        for (int l = 0; l < 8; l++) t[l] = _mm256_setzero_ps();
-        for (int64_t j0 = 0; j0 < S; j0 += 8) {
-#pragma clang loop unroll(full)
-            for (int l = 0; l < 8; l++) {
-                if (j0 + l >= S) break;
-                const __m256 x = exp2_nonpos8(_mm256_sub_ps(_mm256_loadu_ps(et + (j0 + l) * 8), mx));
-                _mm256_storeu_ps(et + (j0 + l) * 8, x);
-                t[l] = _mm256_add_ps(t[l], x);
-            }
+        if (W == 16) {
+            for (; j0 + 6 <= S; j0 += 6) attn_scores_t16_avx2(6, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, 6);
+            if (S - j0 > 3) attn_scores_t16_avx2(6, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, (int)(S - j0));
+            else if (S > j0) attn_scores_t16_avx2(3, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, (int)(S - j0));
+            attn_softmax_cols8_avx2(S, et, 16, inv);
+            attn_softmax_cols8_avx2(S, et + 8, 16, inv + 8);
+        } else {
+            for (; j0 + 8 <= S; j0 += 8) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, 8);
+            if (S - j0 > 4) attn_scores_t_avx2(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
+            else if (S > j0) attn_scores_t_avx2(4, D, qt, k + j0 * ks, ks, sc, et + j0 * 8, S - j0);
+            attn_softmax_cols8_avx2(S, et, 8, inv);
         }
-        /* hsum8's order over the lanes j mod 8 */
-        const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6])),
-                                         _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7])));
-        _mm256_storeu_ps(inv, _mm256_div_ps(_mm256_set1_ps(1.0f), sum));
-        for (int64_t i = i0; i < L && i < i0 + 8; i += 2)
-            attn_comb2_avx2(DV, S, et + (i - i0), et + (i - i0) + 1, 8, inv[i - i0], inv[i - i0 + 1], v, vs, o + i * os,
+        for (int64_t i = i0; i < L && i < i0 + W; i += 2)
+            attn_comb2_avx2(DV, S, et + (i - i0), et + (i - i0) + 1, W, inv[i - i0], inv[i - i0 + 1], v, vs, o + i * os,
                             i + 1 < L ? o + (i + 1) * os : spare);
+        i0 += W;
     }
 }
 /* Backward of one block for S ≤ 32 keys and D = 8…32 (NV = ⌈S/8⌉ score vectors, DV = D/8), with
@@ -756,9 +811,19 @@ NK_AVX512_INLINE void attn_infer_short_avx512(const int DV, __mmask16 dm, int64_
         for (; j0 + 8 <= S; j0 += 8) attn_scores_t_avx512(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, 8);
         if (S - j0 > 4) attn_scores_t_avx512(8, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, S - j0);
         else if (S > j0) attn_scores_t_avx512(4, D, qt, k + j0 * ks, ks, sc, et + j0 * 16, S - j0);
-        __m512 m4[4] = {ninf, ninf, ninf, ninf};
-        for (int64_t j = 0; j < S; j++) m4[j & 3] = _mm512_max_ps(m4[j & 3], _mm512_loadu_ps(et + j * 16));
-        __m512 mx = _mm512_max_ps(_mm512_max_ps(m4[0], m4[1]), _mm512_max_ps(m4[2], m4[3]));
+        /* four maxima in registers, as attn_softmax_cols8_avx2's */
+        __m512 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+        int64_t j = 0;
+        for (; j + 4 <= S; j += 4) {
+            m0 = _mm512_max_ps(m0, _mm512_loadu_ps(et + j * 16));
+            m1 = _mm512_max_ps(m1, _mm512_loadu_ps(et + (j + 1) * 16));
+            m2 = _mm512_max_ps(m2, _mm512_loadu_ps(et + (j + 2) * 16));
+            m3 = _mm512_max_ps(m3, _mm512_loadu_ps(et + (j + 3) * 16));
+        }
+        if (j < S) m0 = _mm512_max_ps(m0, _mm512_loadu_ps(et + j * 16));
+        if (j + 1 < S) m1 = _mm512_max_ps(m1, _mm512_loadu_ps(et + (j + 1) * 16));
+        if (j + 2 < S) m2 = _mm512_max_ps(m2, _mm512_loadu_ps(et + (j + 2) * 16));
+        __m512 mx = _mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3));
         mx = _mm512_mask_mov_ps(mx, _mm512_cmp_ps_mask(mx, ninf, _CMP_EQ_OQ), zero); /* a row of −∞: NaN below */
         __m512 t[16];
 #pragma clang loop unroll(full)

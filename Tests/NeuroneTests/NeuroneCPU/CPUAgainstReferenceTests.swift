@@ -193,13 +193,15 @@ final class CPUAgainstReferenceTests: XCTestCase {
     }
 
     /// The float32 forward without mask, dropout or probabilities (inference: the kernels with the
-    /// scores transposed, eight query rows a vector at the AVX2 level and sixteen at AVX-512, where
-    /// the shape suits them) against the same forward keeping the probabilities (the kernels
-    /// training takes): the same outputs bit for bit, and against the reference; query counts
-    /// below, at and past a group, key counts taking each key-chunk path (8s, then 5–7 or 1–4
-    /// keys) and past 16, every head width, and shapes each level leaves to the other kernel.
+    /// scores transposed, sixteen query rows a group — at the AVX2 level two vectors, and one of
+    /// eight for the last ≤ 8 rows — where the shape suits them) against the same forward keeping
+    /// the probabilities (the kernels training takes): the same outputs bit for bit, and against
+    /// the reference; query counts below, at and past a group (and a last group of eight after one
+    /// of sixteen), key counts taking each key-chunk path (AVX2's sixteen rows: 6s, then 4–5 or
+    /// 1–3 keys; eight rows and AVX-512: 8s, then 5–7 or 1–4) and past 16, every head width, and
+    /// shapes each level leaves to the other kernel.
     func testAttentionInferenceMatchesTheTrainingKernelBitForBit() {
-        for (l, s, d) in [(28, 28, 16), (27, 19, 8), (5, 32, 32), (13, 7, 24), (9, 3, 16), (1, 12, 8), (16, 13, 32), (8, 1, 24)] {
+        for (l, s, d) in [(28, 28, 16), (27, 19, 8), (5, 32, 32), (13, 7, 24), (9, 3, 16), (1, 12, 8), (16, 13, 32), (8, 1, 24), (20, 11, 16), (24, 16, 8)] {
             let (n, heads, dt) = (2, 2, DType.float32), e = heads * d
             let p = AttentionProblem(dtype: dt, batch: n, queries: l, keys: s, heads: heads, headDim: d)
             // q, k and v in one [N, max(L, S), 3E] buffer, as the projections lie
