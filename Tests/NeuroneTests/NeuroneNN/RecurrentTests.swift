@@ -207,7 +207,7 @@ final class RecurrentTests: XCTestCase {
         let gen = Generator(seed: 12)
         let saved = Threading.threadCount
         defer { Threading.threadCount = saved }
-        let layers: [RNNBase] = [LSTM(7, 64, numLayers: 2, bidirectional: true, generator: gen), RNN(6, 40, generator: gen),
+        let layers: [RNNBase] = [LSTM(7, 32, numLayers: 2, bidirectional: true, generator: gen), RNN(6, 40, generator: gen),
                                  LSTM(3, 20, bias: false, generator: gen), GRU(5, 24, bidirectional: true, generator: gen)]
         for layer in layers {
             layer.to(.cpu)
