@@ -128,13 +128,13 @@ extension CPUBackend {
     /// are in cache. Each block sums into its own dWᵀ; the blocks' sums are added after the steps
     /// and transposed into place.
     ///
-    /// Summed after all the steps instead (sessions 12–31), the products read the whole of g —
-    /// 3.5 MB for the LSTM classifier — back from memory, ~92 GFLOP/s against ~108 from cache; and
-    /// when the caller keeps no g (`keepGates` false: the input takes no gradient) it is now never
-    /// written, one step of one block's rows serving in its place. The LSTM classifier's one-thread
-    /// training step on Zen 4, six alternating runs: 8.1–8.8 ms before, 8.1–8.7 summing step by
-    /// step, 7.9–8.3 keeping no g; under the AVX2 stand-in (where OpenBLAS's Haswell kernels had
-    /// summed after the steps) 8.8–9.1 → 8.5–9.0 ms.
+    /// Summed after all the steps instead (as this backend did before), the products read the
+    /// whole of g — 3.5 MB for the LSTM classifier — back from memory, ~92 GFLOP/s against ~108
+    /// from cache; and when the caller keeps no g (`keepGates` false: the input takes no gradient)
+    /// it is now never written, one step of one block's rows serving in its place. The LSTM
+    /// classifier's one-thread training step on Zen 4, six alternating runs: 8.1–8.8 ms before,
+    /// 8.1–8.7 summing step by step, 7.9–8.3 keeping no g; under the AVX2 stand-in (where
+    /// OpenBLAS's Haswell kernels had summed after the steps) 8.8–9.1 → 8.5–9.0 ms.
     package func recurrentBackward(_ s: RecurrentSequence, _ g: RecurrentSequenceGradients) {
         guard Self.packsRecurrentWeight(s) else { return stepwiseRecurrentBackward(s, g) }
         let (n, h, gh, sw) = (s.batch, s.hidden, s.gateWidth, s.stateWidth)
