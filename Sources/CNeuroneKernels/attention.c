@@ -497,9 +497,9 @@ NK_AVX2_INLINE void attn_scores_t16_avx2(const int JB, int64_t D, const float *q
    key, keys W floats apart) in place, and their reciprocal sums into inv[0..8). */
 NK_AVX2_INLINE void attn_softmax_cols8_avx2(int64_t S, float *et, int64_t W, float *inv) {
     const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    /* the maximum of keys j ≡ 0, 1, 2, 3 mod 4 each in its own register, in the order of j (the
-       order decides which NaN a row keeps), then paired; indexed by j & 3 the four had lived on
-       the stack */
+    /* the maximum of keys j ≡ 0, 1, 2, 3 mod 4 each in its own register, in the order of j (max
+       keeps or drops a NaN by its operands' order), then paired; indexed by j & 3 the four had
+       lived on the stack */
     __m256 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
     int64_t j = 0;
     for (; j + 4 <= S; j += 4) {
