@@ -16,8 +16,9 @@
 // (K 1792, M 512, N 28) and dW_hh (1728, 512, 128) summed over all rows; 86 and 75 at AVX2,
 // where OpenBLAS's Haswell kernels were faster after the steps, so linear() takes this on AVX-512
 // CPUs only (LinearKernelSettings.weightGradientRows); the recurrent layers' step-by-step sums take
-// it at AVX2 too (there g comes from cache: 1.11× the LSTM classifier's step under the AVX2
-// stand-in), and `neurone bench linear --weight-gradient` times the AVX2 build.
+// it at AVX2 too (there g comes from cache: the LSTM classifier's one-thread step 8.8–9.1 →
+// 8.5–9.0 ms under the AVX2 stand-in), and `neurone bench linear --weight-gradient` times the
+// AVX2 build.
 #include "neurone_kernels.h"
 #include <string.h>
 #include "cpu_level.h"
