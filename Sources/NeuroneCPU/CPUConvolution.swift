@@ -216,7 +216,7 @@ extension CPUBackend {
                 let g2: Storage? = nb > 1 || actCode != nil ? self.scratch(o * nb * l, dt) : nil
                 let y2: Storage? = nb > 1 && actCode != nil ? self.scratch(o * nb * l, dt) : nil
                 let gPanels: Storage? = wT != nil ? self.scratch(o * panelColumns, dt) : nil
-                let colsPanels: Storage? = needW && packed ? self.scratch(16 * nb * l, dt) : nil
+                let colsPanels: Storage? = needW && packed ? self.scratch(32 * nb * l, dt) : nil
                 let colsScratch: Storage? = needW && packed ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
                 let gwGroup: Storage? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1 ? self.scratch(o * k, dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
@@ -240,18 +240,23 @@ extension CPUBackend {
                     if needW {
                         if let cp = colsPanels, let scratch = colsScratch {
                             // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
-                            // of 16 of its rows, transposed), g's rows broadcast; each panel written by
-                            // im2col from x and multiplied at once, while in cache; the task's first
-                            // group writes its partial directly, later ones add theirs
+                            // of 16 of its rows, transposed), g's rows broadcast; each pair of panels
+                            // written by im2col from x and multiplied at once, while in cache (two, so
+                            // that the kernel's tiles are 12 rows × 32 columns: with one panel a tile
+                            // broadcast 12 values per 12 multiply-adds, and two 512-bit FMA units, as
+                            // on Intel Xeon, waited on the loads); the task's first group writes its
+                            // partial directly, later ones add theirs
                             let pk = cp.address.assumingMemoryBound(to: Float.self)
                             let first = grp == groupCount * t / tasks
                             let gwPart = first ? nil : gwGroup                // there when the task has several groups
                             let dst = (gwPart?.address ?? wPartials[t]).assumingMemoryBound(to: Float.self)
                             let xs = (xSaved + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
-                            for kp in 0..<(k + 15) / 16 {
-                                nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(kp + 1), scratch.address.assumingMemoryBound(to: Float.self), pk)
+                            let kPanels = (k + 15) / 16
+                            for kp in stride(from: 0, to: kPanels, by: 2) {
+                                nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(Swift.min(kp + 2, kPanels)),
+                                                      scratch.address.assumingMemoryBound(to: Float.self), pk)
                                 nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
-                                                   Int64(Swift.min(16, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
+                                                   Int64(Swift.min(32, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
                             }
                             if let part = gwPart {
                                 self.binary(.add, dtype: dt, UnsafeRawPointer(wPartials[t]), aStep: 1, UnsafeRawPointer(part.address), bStep: 1,
