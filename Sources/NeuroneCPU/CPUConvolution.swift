@@ -169,8 +169,10 @@ extension CPUBackend {
     /// With the packed kernel: gcols = Wᵀ·g takes Wᵀ (transposed once per backward) times g packed
     /// in panels (no clearing pass for beta = 0), in blocks of whole channels each followed by its
     /// col2im while in cache, dx cleared plane by plane just before; gW takes g's rows times the
-    /// columns as panels of 16 rows, each panel written from x by nk_im2col_kpanels_f32 and
-    /// multiplied at once (no full-size columns built in backward).
+    /// columns as panels of 16 rows, two panels at a time written from x by nk_im2col_kpanels_f32
+    /// and multiplied at once (no full-size columns built in backward; two, so that the kernel's
+    /// tiles are 12 rows × 32 columns: 12 rows × 16 broadcast one value per multiply-add, which
+    /// left two 512-bit FMA units, as on Intel Xeon, waiting on the loads).
     private func conv2dSingleGemmBackward(_ p: Conv2dProblem, _ xSaved: UnsafeMutableRawPointer, _ wSaved: UnsafeMutableRawPointer,
                                           _ ySaved: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ gc: UnsafeMutableRawPointer,
                                           _ dxOut: UnsafeMutableRawPointer?, _ dwOut: UnsafeMutableRawPointer?, _ dbOut: UnsafeMutableRawPointer?) {
@@ -241,11 +243,9 @@ extension CPUBackend {
                         if let cp = colsPanels, let scratch = colsScratch {
                             // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
                             // of 16 of its rows, transposed), g's rows broadcast; each pair of panels
-                            // written by im2col from x and multiplied at once, while in cache (two, so
-                            // that the kernel's tiles are 12 rows × 32 columns: with one panel a tile
-                            // broadcast 12 values per 12 multiply-adds, and two 512-bit FMA units, as
-                            // on Intel Xeon, waited on the loads); the task's first group writes its
-                            // partial directly, later ones add theirs
+                            // written by im2col from x and multiplied at once, while in cache (why two:
+                            // the doc comment above); the task's first group writes its partial
+                            // directly, later ones add theirs
                             let pk = cp.address.assumingMemoryBound(to: Float.self)
                             let first = grp == groupCount * t / tasks
                             let gwPart = first ? nil : gwGroup                // there when the task has several groups
