@@ -177,9 +177,84 @@ __attribute__((target("avx2"))) static void im2col_panels8_avx2(const float *x, 
     im2col_panels8(x, g, q0, q1, pk);
 }
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+// Any row width, stride 1 along rows (AVX-512): each 16-column panel is split once into its runs
+// of consecutive output columns (at most 16; two or three for LeNet-5's 10-wide rows). Per tap
+// (i, j), each run that reads inside the input gets its offset and lane mask (its live columns
+// only: the padding and the lanes past q1 stay 0); then the tap's row of every channel is
+// gathered in a register by one masked load per run and stored once. (The scratch path,
+// im2col_panels, writes every value twice: rows of 10 cost LeNet-5's conv2 more than its product.)
+NK_AVX512 static void im2col_panels16_avx512(const float *x, geom g, int64_t q0, int64_t q1, float *pk) {
+    const int64_t l = g.oh * g.ow, kk = g.kh * g.kw, K = g.c * kk, plane = g.h * g.w, rowStep = kk * 16;
+    for (int64_t q = q0; q < q1; q += 16) {
+        int64_t lane[16], count[16], base[16], y0[16], x0[16], runs = 0;
+        for (int64_t d = 0; d < 16 && q + d < q1; runs++) {
+            const int64_t col = q + d, s = col / l, oy = (col % l) / g.ow, ox = col % g.ow;
+            int64_t n = g.ow - ox;
+            if (n > 16 - d) n = 16 - d;
+            if (n > q1 - col) n = q1 - col;
+            lane[runs] = d; count[runs] = n; base[runs] = s * g.c * plane;
+            y0[runs] = oy * g.sh - g.ph; x0[runs] = ox - g.pw;
+            d += n;
+        }
+        float *panel = pk + ((q - q0) >> 4) * K * 16;
+        for (int64_t i = 0; i < g.kh; i++)
+            for (int64_t j = 0; j < g.kw; j++) {
+                /* the runs that read inside the input: lane t of run r's load reads x at off[r] + t */
+                const float *src[16];
+                __mmask16 msk[16];
+                int64_t live = 0;
+                for (int64_t r = 0; r < runs; r++) {
+                    const int64_t y = y0[r] + i * g.dh, xs = x0[r] + j * g.dw;
+                    if (y < 0 || y >= g.h) continue;
+                    const int64_t lo = xs < 0 ? -xs : 0, hi = g.w - xs < count[r] ? g.w - xs : count[r];
+                    if (lo >= hi) continue;
+                    msk[live] = (__mmask16)(((1u << (hi - lo)) - 1u) << (lane[r] + lo));
+                    src[live++] = x + base[r] + y * g.w + xs - lane[r];
+                }
+                float *dst = panel + (i * g.kw + j) * 16;
+                switch (live) {
+                case 0:
+                    for (int64_t c = 0; c < g.c; c++) _mm512_storeu_ps(dst + c * rowStep, _mm512_setzero_ps());
+                    break;
+                case 1:
+                    for (int64_t c = 0, o = 0; c < g.c; c++, o += plane)
+                        _mm512_storeu_ps(dst + c * rowStep, _mm512_maskz_loadu_ps(msk[0], src[0] + o));
+                    break;
+                case 2:
+                    for (int64_t c = 0, o = 0; c < g.c; c++, o += plane)
+                        _mm512_storeu_ps(dst + c * rowStep, _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(msk[0], src[0] + o), msk[1], src[1] + o));
+                    break;
+                case 3:
+                    for (int64_t c = 0, o = 0; c < g.c; c++, o += plane) {
+                        __m512 v = _mm512_maskz_loadu_ps(msk[0], src[0] + o);
+                        v = _mm512_mask_loadu_ps(v, msk[1], src[1] + o);
+                        _mm512_storeu_ps(dst + c * rowStep, _mm512_mask_loadu_ps(v, msk[2], src[2] + o));
+                    }
+                    break;
+                default:
+                    for (int64_t c = 0, o = 0; c < g.c; c++, o += plane) {
+                        __m512 v = _mm512_maskz_loadu_ps(msk[0], src[0] + o);
+                        for (int64_t r = 1; r < live; r++) v = _mm512_mask_loadu_ps(v, msk[r], src[r] + o);
+                        _mm512_storeu_ps(dst + c * rowStep, v);
+                    }
+                }
+            }
+    }
+}
+#endif
+int nk_im2col_panels_range_supported(const int64_t *gp) {
+    const geom g = geom_of(gp);
+#if defined(__x86_64__) || defined(__i386__)
+    if (g.sw == 1 && nk_cpu_level() >= 2) return 1;
+#endif
+    return g.ow % 8 == 0 && g.kh <= 32 && g.kw <= 32;
+}
 void nk_im2col_panels_range_f32(const float *x, const int64_t *gp, int64_t q0, int64_t q1, float *pk) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 1) { im2col_panels8_avx2(x, geom_of(gp), q0, q1, pk); return; }
+    const geom g = geom_of(gp);
+    if (g.sw == 1 && nk_cpu_level() >= 2) { im2col_panels16_avx512(x, g, q0, q1, pk); return; }
+    if (nk_cpu_level() >= 1) { im2col_panels8_avx2(x, g, q0, q1, pk); return; }
 #endif
     im2col_panels8(x, geom_of(gp), q0, q1, pk);
 }

@@ -188,10 +188,14 @@ void nk_col2im_set_f32(const float *cols, const int64_t *g, float *x, int64_t pl
 /// to a multiple of 16. x points at the first sample [C, H, W]; g as for nk_im2col (its two
 /// strides are ignored); scratch holds kh·kw·m·L floats.
 void nk_im2col_panels_f32(const float *x, const int64_t *g, int64_t m, float *scratch, float *pk);
-/// The same for output rows a multiple of 8 wide (ow % 8 = 0) and kernels of at most 32×32,
-/// columns [q0, q1) only (q0 a multiple of 16, q1 of 8; the first panel at pk, columns past q1 in
-/// the last one 0), written panel by panel from x (no scratch).
+/// The same for the geometries of nk_im2col_panels_range_supported, columns [q0, q1) only (q0 a
+/// multiple of 16; q1 a multiple of 8 unless the CPU has AVX-512 and the stride along rows is 1;
+/// the first panel at pk, columns past q1 in the last one 0), written panel by panel from x (no
+/// scratch).
 void nk_im2col_panels_range_f32(const float *x, const int64_t *g, int64_t q0, int64_t q1, float *pk);
+/// Whether nk_im2col_panels_range_f32 takes this geometry: rows a multiple of 8 wide and kernels of at most
+/// 32×32 always; any row width with stride 1 along rows on AVX-512 CPUs (q1 then any column count).
+int nk_im2col_panels_range_supported(const int64_t *g);
 /// im2col of m samples straight into the transposed panels that the convolution's weight gradient
 /// reads (nk_linear_pack_f32 of the columns [K, m·L]), panels [kp0, kp1) of them:
 /// pk[((r/16 − kp0)·m·L + q)·16 + r%16] = column q's row r (rows as in nk_im2col_panels_f32), 0
