@@ -214,8 +214,10 @@ __attribute__((target("avx2,fma"))) static void wgrad_avx2(const float *pa, cons
 // the NP bias vectors, or rb the MR rows' biases; last: the live columns of panel NP − 1; add:
 // add what y holds (y += x·W), prefetched before the products and read after them (read first,
 // its latency — the recurrent layers' gates come from L3 — held up every tile: 6 % slower).
-NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, int64_t ldx, int64_t K, const float *pb, const __m512 *b,
-                                  const float *rb, float *y, int64_t ldy, __mmask16 last, int relu, int add) {
+// The products run over kc depths from x and pb (K: the panels' depth, the second panel K·16
+// values after the first).
+NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, int64_t ldx, int64_t K, int64_t kc, const float *pb,
+                                  const __m512 *b, const float *rb, float *y, int64_t ldy, __mmask16 last, int relu, int add) {
     __m512 c[12][2];
     const float *xr[12];
     _Pragma("clang loop unroll(full)")
@@ -229,7 +231,7 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
     }
     const float *pb1 = pb + K * 16;
 #pragma clang loop unroll(disable)
-    for (int64_t p = 0; p < K; p++) {
+    for (int64_t p = 0; p < kc; p++) {
         const __m512 w0 = _mm512_loadu_ps(pb + p * 16);
         const __m512 w1 = NP > 1 ? _mm512_loadu_ps(pb1 + p * 16) : w0;
         _Pragma("clang loop unroll(full)")
@@ -255,7 +257,7 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
     }
 }
 
-#define LIN512_CASE(MR, NP) case MR: lin_tile512(MR, NP, x + i0 * ldx, ldx, K, pb, b, rowBias ? rowBias + i0 : NULL, y + i0 * ldy + j0, ldy, last, relu, add); i0 += MR; break;
+#define LIN512_CASE(MR, NP) case MR: lin_tile512(MR, NP, x + i0 * ldx + k0, ldx, K, kc, pb, b, rowBias ? rowBias + i0 : NULL, y + i0 * ldy + j0, ldy, last, relu && lastBlock, add || k0 > 0); i0 += MR; break;
 #define LIN512_ROWS(NP)                                                                                                        \
     for (int64_t i0 = m0; i0 < m1;) {                                                                                          \
         const int64_t left = m1 - i0;                                                                                          \
@@ -265,20 +267,30 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
         }                                                                                                                      \
     }
 
+// Depths past LIN512_KC are taken in blocks (each about K / ⌈K / LIN512_KC⌉ deep; the first
+// block's tiles start from the bias, later ones add their sums to y, the activation on the last):
+// a pair of panels kc deep (128 KB) and the rows' kc values stay in L2 for all the tiles that
+// read them. Unblocked, fc1 of mnist-cnn (9216 inputs, 64 rows, 128 outputs) re-read its 4.7 MB
+// of panels from L3 for every 12 rows: 90 against 160 GFLOP/s blocked (C timer, Intel Xeon).
+#define LIN512_KC 1024
 NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
                                            const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add) {
-    const int64_t panels = (N + 15) / 16;
-    for (int64_t jp = 0; jp < panels; jp += 2) {
-        const int np = panels - jp >= 2 ? 2 : 1;
-        const int64_t j0 = 16 * jp;
-        const __mmask16 last = nk_live_mask16(N - 16 * (jp + np - 1));
-        __m512 b[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-        if (bias)
-            _Pragma("clang loop unroll(full)")
-            for (int v = 0; v < np; v++) b[v] = _mm512_maskz_loadu_ps(v == np - 1 ? last : (__mmask16)0xFFFF, bias + j0 + 16 * v);
-        const float *pb = pk + jp * K * 16;
-        if (np == 2) { LIN512_ROWS(2) }
-        else { LIN512_ROWS(1) }
+    const int64_t panels = (N + 15) / 16, blocks = K > 2 * LIN512_KC ? (K + LIN512_KC - 1) / LIN512_KC : 1, kcFull = (K + blocks - 1) / blocks;
+    for (int64_t k0 = 0; k0 < K; k0 += kcFull) {
+        const int64_t kc = K - k0 < kcFull ? K - k0 : kcFull;
+        const int lastBlock = k0 + kc >= K;
+        for (int64_t jp = 0; jp < panels; jp += 2) {
+            const int np = panels - jp >= 2 ? 2 : 1;
+            const int64_t j0 = 16 * jp;
+            const __mmask16 last = nk_live_mask16(N - 16 * (jp + np - 1));
+            __m512 b[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+            if (bias && k0 == 0)
+                _Pragma("clang loop unroll(full)")
+                for (int v = 0; v < np; v++) b[v] = _mm512_maskz_loadu_ps(v == np - 1 ? last : (__mmask16)0xFFFF, bias + j0 + 16 * v);
+            const float *pb = pk + jp * K * 16 + k0 * 16;
+            if (np == 2) { LIN512_ROWS(2) }
+            else { LIN512_ROWS(1) }
+        }
     }
 }
 

@@ -224,7 +224,6 @@ extension CPUBackend {
                 let gPanels: Storage? = wT != nil ? self.scratch(o * panelColumns, dt) : nil
                 let colsPanels: Storage? = needW && packed ? self.scratch(32 * nb * l, dt) : nil
                 let colsScratch: Storage? = needW && packed ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
-                let gwGroup: Storage? = needW && packed && groupCount * (t + 1) / tasks - groupCount * t / tasks > 1 ? self.scratch(o * k, dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                     var gsrc = UnsafeRawPointer(gc + s0 * o * l * es)
@@ -248,23 +247,24 @@ extension CPUBackend {
                             // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
                             // of 16 of its rows, transposed), g's rows broadcast; each pair of panels
                             // written by im2col from x and multiplied at once, while in cache (why two:
-                            // the doc comment above); the task's first group writes its partial
-                            // directly, later ones add theirs
+                            // the doc comment above); the task's first group writes its partial,
+                            // later ones add their products to it in the kernel's epilogue (the
+                            // group's sum, then one add: as adding a separate partial)
                             let pk = cp.address.assumingMemoryBound(to: Float.self)
                             let first = grp == groupCount * t / tasks
-                            let gwPart = first ? nil : gwGroup                // there when the task has several groups
-                            let dst = (gwPart?.address ?? wPartials[t]).assumingMemoryBound(to: Float.self)
+                            let dst = wPartials[t].assumingMemoryBound(to: Float.self)
                             let xs = (xSaved + s0 * c * h * w * es).assumingMemoryBound(to: Float.self)
+                            let gp = gsrc.assumingMemoryBound(to: Float.self)
                             let kPanels = (k + 15) / 16
                             for kp in stride(from: 0, to: kPanels, by: 2) {
                                 nk_im2col_kpanels_f32(xs, dims, Int64(m), Int64(kp), Int64(Swift.min(kp + 2, kPanels)),
                                                       scratch.address.assumingMemoryBound(to: Float.self), pk)
-                                nk_gemm_packed_f32(gsrc.assumingMemoryBound(to: Float.self), Int64(ml), 0, Int64(o), Int64(ml), pk, nil,
-                                                   Int64(Swift.min(32, k - 16 * kp)), dst + 16 * kp, Int64(k), 0)
-                            }
-                            if let part = gwPart {
-                                self.binary(.add, dtype: dt, UnsafeRawPointer(wPartials[t]), aStep: 1, UnsafeRawPointer(part.address), bStep: 1,
-                                            wPartials[t], count: o * k)
+                                let columns = Int64(Swift.min(32, k - 16 * kp))
+                                if first {
+                                    nk_gemm_packed_f32(gp, Int64(ml), 0, Int64(o), Int64(ml), pk, nil, columns, dst + 16 * kp, Int64(k), 0)
+                                } else {
+                                    nk_linear_packed_add_f32(gp, Int64(ml), 0, Int64(o), Int64(ml), pk, columns, dst + 16 * kp, Int64(k))
+                                }
                             }
                         } else if let cols = cols {
                             self.im2col(dtype: dt, UnsafeRawPointer(xSaved + s0 * c * h * w * es), batch: m, channels: c, height: h, width: w,
@@ -303,7 +303,7 @@ extension CPUBackend {
                         }
                     }
                 }
-                withExtendedLifetime((cols, gcols, g2, y2, gPanels, colsPanels, colsScratch, gwGroup)) {}
+                withExtendedLifetime((cols, gcols, g2, y2, gPanels, colsPanels, colsScratch)) {}
             }
         }
         if let dw = dwOut {

@@ -246,7 +246,10 @@ final class CPUKernelTests: XCTestCase {
                       (31, 50, 70), (29, 40, 20),
                       // AVX-512 CPUs, 8–256 rows with ≥ 64 outputs and ≥ 2 per row: as the transpose yᵀ = W·xᵀ (x in
                       // 16-row panels, the last partial; W's rows in blocks of whole 12-row tiles, several at 784 inputs)
-                      (13, 64, 5), (37, 80, 200), (100, 300, 784), (128, 256, 33), (200, 401, 50)]
+                      (13, 64, 5), (37, 80, 200), (100, 300, 784), (128, 256, 33), (200, 401, 50),
+                      // AVX-512: past 2048 inputs the depth in blocks (the first from the bias, later ones added,
+                      // relu on the last): 3 blocks of 834, 5 of 820
+                      (13, 70, 2500), (29, 40, 4100)]
         for (rows, outF, inF) in shapes {
             let x = r([rows, inF]), w = r([outF, inF]), b = r([outF])
             for bias in [b, nil] {
@@ -267,6 +270,16 @@ final class CPUKernelTests: XCTestCase {
                 let direct = (y.to(.float64) - want).narrow(dim: 0, start: m0, length: m1 - m0).abs().max().item()
                 XCTAssertLessThan(direct, 1e-6 * Double(inF).squareRoot() * 4, "direct: rows \(rows) out \(outF) in \(inF)")
                 if m0 > 0 { XCTAssertEqual(y.narrow(dim: 0, start: 0, length: m0).abs().max().item(), 0, "rows before m0 untouched") }
+                if inF > 2048 {
+                    // relu applied once, to the whole sum
+                    withExtendedLifetime(b32) {
+                        nk_linear_packed_f32(x32.data.assumingMemoryBound(to: Float.self), Int64(inF), 0, Int64(rows), Int64(inF),
+                                             pk.address.assumingMemoryBound(to: Float.self), b32?.data.assumingMemoryBound(to: Float.self),
+                                             Int64(outF), y.data.assumingMemoryBound(to: Float.self), Int64(outF), 1)
+                    }
+                    let relu = (y.to(.float64) - want.relu()).abs().max().item()
+                    XCTAssertLessThan(relu, 1e-6 * Double(inF).squareRoot() * 4, "relu: rows \(rows) out \(outF) in \(inF)")
+                }
             }
         }
     }
