@@ -123,3 +123,35 @@ void nk_avgpool2x2_f32(AVGPOOL_ARGS) {
 #endif
     AVGPOOL_BODY
 }
+
+// Its adjoint: each input of a window gets g·inv (+ 0, so that a −0 share reads +0 as in the
+// Swift loop it replaces, which cleared the plane and added), inputs outside every window (an odd
+// last row or column) 0; each plane written once, row by row, with no clearing pass.
+#define AVGPOOL_BWD_BODY                                                                               \
+    for (int64_t p = 0; p < planes; p++) {                                                             \
+        float *plane = dx + p * H * W;                                                                 \
+        for (int64_t oh = 0; oh < outH; oh++) {                                                        \
+            float *r0 = plane + 2 * oh * W, *r1 = r0 + W;                                              \
+            const float *gr = g + (p * outH + oh) * outW;                                              \
+            for (int64_t ow = 0; ow < outW; ow++) {                                                    \
+                const float v = gr[ow] * inv + 0.0f;                                                   \
+                r0[2 * ow] = v; r0[2 * ow + 1] = v;                                                    \
+            }                                                                                          \
+            for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = 0.0f;                                   \
+            for (int64_t xx = 0; xx < W; xx++) r1[xx] = r0[xx];                                        \
+        }                                                                                              \
+        for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;                            \
+    }
+#define AVGPOOL_BWD_ARGS const float *g, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *dx
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) static void avgpool2x2_bwd_avx512(AVGPOOL_BWD_ARGS) { AVGPOOL_BWD_BODY }
+__attribute__((target("avx2,fma"))) static void avgpool2x2_bwd_avx2(AVGPOOL_BWD_ARGS) { AVGPOOL_BWD_BODY }
+#endif
+void nk_avgpool2x2_backward_f32(AVGPOOL_BWD_ARGS) {
+#if defined(__x86_64__) || defined(__i386__)
+    int level = nk_cpu_level();
+    if (level == 2) { avgpool2x2_bwd_avx512(g, planes, H, W, outH, outW, inv, dx); return; }
+    if (level == 1) { avgpool2x2_bwd_avx2(g, planes, H, W, outH, outW, inv, dx); return; }
+#endif
+    AVGPOOL_BWD_BODY
+}

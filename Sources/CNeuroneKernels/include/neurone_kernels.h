@@ -231,6 +231,9 @@ void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int
 /// 2×2 stride-2 average pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
 /// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.
 void nk_avgpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out);
+/// The backward of nk_avgpool2x2_f32: dx [planes, H, W] = g·inv spread over each window (2·outH ≤ H, 2·outW ≤ W), 0 outside
+/// every window; dx overwritten.
+void nk_avgpool2x2_backward_f32(const float *g, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *dx);
 
 /// The fused optimiser updates on elements [a, b) of a parameter p, its gradient g and its state,
 /// in place (optimizer.c): plain SGD, SGD with momentum (buf; first ≠ 0 on the first step), and
