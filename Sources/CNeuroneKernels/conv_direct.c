@@ -164,11 +164,11 @@ static inline __attribute__((always_inline)) void fwd_item(const wide_shape *s, 
        instructions otherwise weigh on the front end, as in linear.c) */
 #define FWD_BLOCKS(KWC)                                                                   \
     switch (ob) {                                                                         \
-    case 1: fwd_block_1(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;                    \
-    case 2: fwd_block_2(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;                    \
-    case 3: fwd_block_3(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;                    \
-    case 4: fwd_block_4(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;                    \
-    case 5: fwd_block_5(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;                    \
+    case 1: fwd_block_1(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;              \
+    case 2: fwd_block_2(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;              \
+    case 3: fwd_block_3(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;              \
+    case 4: fwd_block_4(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;              \
+    case 5: fwd_block_5(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;              \
     default: fwd_block_6(s, xs, w, bias, o0, wide, stride, KWC, WIDE); break;             \
     }
     if (s->kw == 3) { FWD_BLOCKS(3) } else if (s->kw == 5) { FWD_BLOCKS(5) } else { FWD_BLOCKS(0) }

@@ -271,7 +271,8 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
 // block's tiles start from the bias, later ones add their sums to y, the activation on the last):
 // a pair of panels kc deep (128 KB) and the rows' kc values stay in L2 for all the tiles that
 // read them. Unblocked, fc1 of mnist-cnn (9216 inputs, 64 rows, 128 outputs) re-read its 4.7 MB
-// of panels from L3 for every 12 rows: 90 against 160 GFLOP/s blocked (C timer, Intel Xeon).
+// of panels from L3 for every 12 rows: 135 against 147 GFLOP/s blocked (C timer, medians of nine
+// alternating runs, Intel Xeon). The sums round per block.
 #define LIN512_KC 1024
 NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
                                            const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add) {

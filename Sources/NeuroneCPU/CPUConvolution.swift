@@ -249,7 +249,8 @@ extension CPUBackend {
                             // written by im2col from x and multiplied at once, while in cache (why two:
                             // the doc comment above); the task's first group writes its partial,
                             // later ones add their products to it in the kernel's epilogue (the
-                            // group's sum, then one add: as adding a separate partial)
+                            // group's sum, then one add: as adding a separate partial, for groups
+                            // of up to 2048 columns, past which the kernel sums in blocks)
                             let pk = cp.address.assumingMemoryBound(to: Float.self)
                             let first = grp == groupCount * t / tasks
                             let dst = wPartials[t].assumingMemoryBound(to: Float.self)
