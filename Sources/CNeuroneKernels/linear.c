@@ -267,10 +267,10 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
         }                                                                                                                      \
     }
 
-// Depths past LIN512_KC are taken in blocks (each about K / ⌈K / LIN512_KC⌉ deep; the first
-// block's tiles start from the bias, later ones add their sums to y, the activation on the last):
-// a pair of panels kc deep (128 KB) and the rows' kc values stay in L2 for all the tiles that
-// read them. Unblocked, fc1 of mnist-cnn (9216 inputs, 64 rows, 128 outputs) re-read its 4.7 MB
+// Depths past 2·LIN512_KC (2048) are taken in blocks, each about K / ⌈K / LIN512_KC⌉ deep (the
+// first block's tiles start from the bias, later ones add their sums to y, the activation on the
+// last): a pair of panels kc deep (128 KB) and the rows' kc values stay in L2 for all the tiles
+// that read them. Unblocked, fc1 of mnist-cnn (9216 inputs, 64 rows, 128 outputs) re-read its 4.7 MB
 // of panels from L3 for every 12 rows: 135 against 147 GFLOP/s blocked (C timer, medians of nine
 // alternating runs, Intel Xeon). The sums round per block.
 #define LIN512_KC 1024
