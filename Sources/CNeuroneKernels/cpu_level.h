@@ -23,4 +23,18 @@ static inline int nk_cpu_level(void) {
     level = l;  // benign race: every thread computes the same value
     return l;
 }
+
+// 1 on an Intel CPU: where a kernel's best choice was measured to differ between Intel and AMD
+// cores (the comment at the use says which way and on which CPUs).
+static inline int nk_cpu_is_intel(void) {
+    static int intel = -1;
+    if (intel >= 0) return intel;
+    int v = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    v = __builtin_cpu_is("intel") ? 1 : 0;
+#endif
+    intel = v;  // benign race: every thread computes the same value
+    return v;
+}
 #endif

@@ -1,7 +1,8 @@
 // Blocked GEMM in the style of BLIS/GotoBLAS.
 //
 // Layout: everything row-major. C[M,N] += alpha * op(A)[M,K] * op(B)[K,N] after C *= beta.
-// Loops, outer to inner:  jc over N by NC  (B panel, kc x nc, packed once, lives in L3)
+// Loops, outer to inner:  jc over N by NC  (B panel, kc x nc, packed once, lives in L3; a quarter
+//                                             of L2 when A is read in place, see ncBlock)
 //                          pc over K by KC
 //                          ic over M by MC  (A block, mc x kc, lives in L2)
 //                          jr over nc by NR, ir over mc by MR -> micro-kernel (MR x NR tile in registers)
@@ -14,6 +15,7 @@
 #include "neurone_kernels.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cpu_level.h"
 #include "nk_avx2.h"
 
@@ -169,6 +171,19 @@ static void *scratch(size_t bytes) {
 }
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+// One core's L2 in bytes (1 MiB where the system does not say).
+static size_t l2_bytes(void) {
+    static size_t bytes = 0;
+    if (bytes) return bytes;
+    long b = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    bytes = b >= 65536 ? (size_t)b : (size_t)1 << 20;  // benign race: every thread computes the same value
+    return bytes;
+}
 
 #ifdef NK_X86
 // float32 B stored [N, K] (a Linear layer's weight) packed for the product with Bᵀ: panel jr of nr
@@ -362,18 +377,37 @@ DEFINE_GEMV_ENTRY(f64, double)
             }                                                                                  \
         }                                                                                      \
     }                                                                                          \
+    /* B not transposed: row by row, each row's piece of every panel copied with a fixed-size */ \
+    /* memcpy (one or two vector moves; a call per 128 bytes before) while the rows are read */  \
+    /* in order. Panel by panel instead read kc rows ldb apart for each panel: 64×9216×128 on */ \
+    /* a Xeon (Emerald Rapids) 98 → 101 GFLOP/s from this order and copy alone. */             \
     static void NAME##_pack_b(int transB, int64_t kc, int64_t nc, int64_t nr, const T *B,      \
                               int64_t ldb, T *buf) {                                           \
         if (transB && PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf)) return;                   \
+        if (!transB) {                                                                         \
+            const int64_t full = nc / nr * nr;                                                 \
+            for (int64_t p = 0; p < kc; p++) {                                                 \
+                const T *src = B + p * ldb;                                                    \
+                T *dst = buf + p * nr;                                                         \
+                int64_t jr = 0;                                                                \
+                if (nr * sizeof(T) == 128)                                                     \
+                    for (; jr < full; jr += nr) memcpy(dst + jr * kc, src + jr, 128);          \
+                else if (nr * sizeof(T) == 64)                                                 \
+                    for (; jr < full; jr += nr) memcpy(dst + jr * kc, src + jr, 64);           \
+                else                                                                           \
+                    for (; jr < full; jr += nr) memcpy(dst + jr * kc, src + jr, (size_t)nr * sizeof(T)); \
+                if (jr < nc) {                                                                 \
+                    memcpy(dst + jr * kc, src + jr, (size_t)(nc - jr) * sizeof(T));            \
+                    for (int64_t j = nc - jr; j < nr; j++) dst[jr * kc + j] = 0;               \
+                }                                                                              \
+            }                                                                                  \
+            return;                                                                            \
+        }                                                                                      \
         for (int64_t jr = 0; jr < nc; jr += nr) {                                              \
             int64_t cols = MIN(nr, nc - jr);                                                   \
             T *dst = buf + jr * kc;                                                            \
             for (int64_t p = 0; p < kc; p++) {                                                 \
-                if (!transB) {                                                                 \
-                    memcpy(dst + p * nr, B + p * ldb + jr, (size_t)cols * sizeof(T));          \
-                } else {                                                                       \
-                    for (int64_t j = 0; j < cols; j++) dst[p * nr + j] = B[(jr + j) * ldb + p]; \
-                }                                                                              \
+                for (int64_t j = 0; j < cols; j++) dst[p * nr + j] = B[(jr + j) * ldb + p];    \
                 for (int64_t j = cols; j < nr; j++) dst[p * nr + j] = 0;                       \
             }                                                                                  \
         }                                                                                      \
@@ -397,8 +431,17 @@ DEFINE_GEMV_ENTRY(f64, double)
         UKT uk = ks->UKFIELD, ukRows = ks->UKROWSFIELD;                                        \
         UK2T uk2 = ks->UK2FIELD, uk2Rows = ks->UK2ROWSFIELD;                                   \
         int64_t nr = ks->NRFIELD;                                                              \
-        int64_t ncMax = MIN(NC, ((N + nr - 1) / nr) * nr);                                     \
         int64_t kcMax = MIN(KC, K);                                                            \
+        const int aInPlace = alpha == (T)1 && (!transA || N <= 256);                           \
+        /* B's block: up to NC columns (packed once per K block, read from L3 by every block */ \
+        /* of MC rows); when A is read in place, re-reading A per block of B costs no packing, */ \
+        /* so B's block is cut to a quarter of the L2 and every row block reads it from there */ \
+        /* (half the L2 measured slower at 64×9216×128: 114 against 120). Xeon (Emerald */      \
+        /* Rapids, 2 MiB L2), GFLOP/s with B's block 4096 → 512 columns: 2048³ 141 → 146, */     \
+        /* 64×9216×128 102 → 119, 64×4608×288 100 → 120, 256×1000×784 nt 137 → 143; with A */    \
+        /* packed (1000×784×256 tn) 144 → 129, so not there. */                                \
+        const int64_t ncBlock = aInPlace ? MIN(NC, MAX(nr, (int64_t)(l2_bytes() / 4 / ((size_t)kcMax * sizeof(T))) / nr * nr)) : NC; \
+        int64_t ncMax = MIN(ncBlock, ((N + nr - 1) / nr) * nr);                                \
         int64_t mcMax = MIN(MC, ((M + MR - 1) / MR) * MR);                                     \
         T *bufB = (T *)scratch(((size_t)ncMax * kcMax + (size_t)mcMax * kcMax) * sizeof(T) + 64); \
         if (!bufB) abort();                                                                    \
@@ -417,12 +460,17 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* GFLOP/s in place against packed: 64×9216×128 72 / 88, 64×8192×64 67 / 90, 64×2048×128 */ \
         /* 87 / 92; unaliased, 9216 + 16 columns apart, 102 in place). With longer sums the */   \
         /* panel fills L1 either way and in place stays ahead (32×2048×512: 85 / 74), as it */   \
-        /* does for AVX-512's two-line rows (64×9216×128: 88 / 85). */                          \
+        /* does for AVX-512's two-line rows (64×9216×128: 88 / 85) — on Zen 4. On Intel cores */ \
+        /* B is packed from 16 rows of A on: a Xeon (Emerald Rapids, AVX-512) measured in place */ \
+        /* against packed (row-order packing, B's block in L2) 64×9216×128 82 / 119, 32×2048×512 */ \
+        /* 53 / 87, 64×2048×512 61 / 116, 64×9000×128 91 / 121, 64×4608×288 84 / 122, */           \
+        /* 64×784×1000 108 / 115, 16×9216×128 58 / 67, and in place ahead only at 64×1000×128 */  \
+        /* 137 / 125 and 32×1000×784 91 / 86; 8 rows are even. Zen 4 has not measured the */      \
+        /* row-order packing. */                                                                 \
         const int bAliased = (int64_t)(nr * sizeof(T)) <= 64 && K <= 256 && (ldb * (int64_t)sizeof(T)) % 4096 == 0; \
-        const int bInPlace = !transB && M <= 96 && !bAliased;                                  \
-        const int aInPlace = alpha == (T)1 && (!transA || N <= 256);                           \
-        for (int64_t jc = 0; jc < N; jc += NC) {                                               \
-            int64_t nc = MIN(NC, N - jc);                                                      \
+        const int bInPlace = !transB && M <= 96 && !bAliased && !(M >= 16 && nk_cpu_is_intel()); \
+        for (int64_t jc = 0; jc < N; jc += ncBlock) {                                          \
+            int64_t nc = MIN(ncBlock, N - jc);                                                 \
             const int64_t ncFull = bInPlace ? nc / nr * nr : 0;                                \
             for (int64_t pc = 0; pc < K; pc += KC) {                                           \
                 int64_t kc = MIN(KC, K - pc);                                                  \

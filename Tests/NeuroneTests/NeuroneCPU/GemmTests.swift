@@ -41,9 +41,12 @@ final class GemmTests: XCTestCase {
         // place under few rows of A (two whole panels of 32 columns and a packed partial one)
         // (1, n, k) and (m, 1, k): one row or column of C, the matrix-vector forms (n = 1100 over
         // two column blocks of the rows form; m = 45 and 3 over whole and partial 4-row groups of
-        // the dot form, k = 37 and 600 with a scalar tail)
+        // the dot form, k = 37 and 600 with a scalar tail); (40, 700, 520): B packed row by row on
+        // Intel cores (in place elsewhere), in several column blocks of a quarter of the L2 (A read
+        // in place) over two K blocks, with a partial last panel
         let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150),
-                                        (20, 69, 600), (50, 40, 600), (1, 1100, 37), (1, 70, 600), (45, 1, 300), (3, 1, 17), (1, 1, 600)]
+                                        (20, 69, 600), (50, 40, 600), (1, 1100, 37), (1, 70, 600), (45, 1, 300), (3, 1, 17), (1, 1, 600),
+                                        (40, 700, 520)]
         for (m, n, k) in sizes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for dtype in [DType.float32, .float64] {
