@@ -92,22 +92,60 @@ void nk_activation_f32(int32_t op, float *y, int64_t n) {
 DEFINE_ACT_GRAD(f32, float)
 DEFINE_ACT_GRAD(f64, double)
 
-// Rows × len values: out = g · f′(s) as above (op ≥ 0) and, when rowSum is not NULL, rowSum[r] +=
-// the sum of row r of out (of g when op < 0, which then writes nothing). A convolution's backward
-// takes its fused activation's gradient and its bias gradient this way, one sample at a time in
-// cache. Eight running sums per row, added in a fixed order.
-void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, float *rowSum) {
+// Eight running sums over n values, added in a fixed order.
+static float row_total_f32(const float *src, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += src[i + j];
+    float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) total += src[i];
+    return total;
+}
+
+// g and s hold chunk blocks of rows × len values ([chunk, rows, len], a group of samples of a
+// convolution's output); out gets rows × (chunk·len) ([rows, chunk, len]): out = g · f′(s) as
+// above (op ≥ 0) and, when rowSum is not NULL, rowSum[r] += the sum of row r of out (of g's
+// pieces of row r when op < 0, which then writes nothing). A convolution's backward takes its
+// fused activation's gradient, the reorder to its products' layout and its bias gradient this
+// way, a group of samples at a time in cache (one pass where a copy of g and of s to the new
+// layout and a pass over both took three). The sum of a written row is taken over the whole
+// row, as with chunk = 1.
+void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t chunk, int64_t len,
+                                 float *rowSum) {
     for (int64_t r = 0; r < rows; r++) {
-        const float *src = g + r * len;
-        if (op >= 0) { nk_activation_grad_f32(op, src, s + r * len, out + r * len, len); src = out + r * len; }
-        if (!rowSum) continue;
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int64_t i = 0;
-        for (; i + 8 <= len; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += src[i + j];
-        float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for (; i < len; i++) total += src[i];
-        rowSum[r] += total;
+        float *dst = out + r * chunk * len;
+        if (op >= 0) {
+            for (int64_t c = 0; c < chunk; c++)
+                nk_activation_grad_f32(op, g + (c * rows + r) * len, s + (c * rows + r) * len, dst + c * len, len);
+            if (rowSum) rowSum[r] += row_total_f32(dst, chunk * len);
+        } else if (rowSum) {
+            float total = 0;
+            for (int64_t c = 0; c < chunk; c++) total += row_total_f32(g + (c * rows + r) * len, len);
+            rowSum[r] += total;
+        }
+    }
+}
+
+// Planes of rows × len values (g, and s when op ≥ 0) to planes of rows × wide values (out, each
+// row's last wide − len values set to 0): out = g · f′(s) as above, or g itself when op < 0; and,
+// when planeSum is not NULL, planeSum[p] = the sum of plane p's values written (row sums added in
+// order). A direct convolution's backward takes its fused activation's gradient, the widening to
+// its padded rows and its bias gradient's sums this way, planes p0 ..< p1 per call (one pass
+// where a full-size gradient, a zeroed wide copy and a sum over it took three).
+void nk_activation_grad_widen_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, int64_t wide,
+                                  float *planeSum, int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+        float total = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t src = (p * rows + r) * len;
+            float *dst = out + (p * rows + r) * wide;
+            if (op >= 0) nk_activation_grad_f32(op, g + src, s + src, dst, len);
+            else memcpy(dst, g + src, (size_t)len * sizeof(float));
+            for (int64_t i = len; i < wide; i++) dst[i] = 0;
+            if (planeSum) total += row_total_f32(dst, len);
+        }
+        if (planeSum) planeSum[p] = total;
     }
 }
 

@@ -168,8 +168,9 @@ extension CPUBackend {
     /// the saved input (no saved columns), gW_thread += g[O, nb·L]·colsᵀ (one partial per thread,
     /// summed at the end) and gcols = Wᵀ·g, then col2im into dx.
     /// A fused activation's gradient (from the saved output) is taken per group, with the bias
-    /// gradient's row sums in the same pass (per-thread partials), so that no full-size masked
-    /// gradient is made (mnist-cnn training at batch 256: peak RSS 294 → 258 MB).
+    /// gradient's row sums (per-thread partials) and the reorder to [O, nb·L] in the same pass, so
+    /// that no full-size masked gradient is made (mnist-cnn training at batch 256: peak RSS 294 →
+    /// 258 MB).
     /// With the packed kernel: gcols = Wᵀ·g takes Wᵀ (transposed once per backward) times g packed
     /// in panels (no clearing pass for beta = 0), in blocks of whole channels each followed by its
     /// col2im while in cache, dx cleared plane by plane just before; gW takes g's rows times the
@@ -220,26 +221,22 @@ extension CPUBackend {
                 let cols: Storage? = needW && !packed ? self.scratch(k * nb * l, dt) : nil
                 let gcols: Storage? = needX ? self.scratch(k * nb * l, dt) : nil
                 let g2: Storage? = nb > 1 || actCode != nil ? self.scratch(o * nb * l, dt) : nil
-                let y2: Storage? = nb > 1 && actCode != nil ? self.scratch(o * nb * l, dt) : nil
                 let gPanels: Storage? = wT != nil ? self.scratch(o * panelColumns, dt) : nil
                 let colsPanels: Storage? = needW && packed ? self.scratch(32 * nb * l, dt) : nil
                 let colsScratch: Storage? = needW && packed ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                     var gsrc = UnsafeRawPointer(gc + s0 * o * l * es)
-                    if nb > 1, let g2 = g2 {
-                        Self.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.address, elemSize: es)
-                        gsrc = UnsafeRawPointer(g2.address)
-                    }
                     if let code = actCode, let g2 = g2, let ys = ySaved {
-                        var ysrc = UnsafeRawPointer(ys + s0 * o * l * es)
-                        if let y2 = y2 {
-                            Self.gatherRows(ysrc, rows: o, chunk: m, length: l, into: y2.address, elemSize: es)
-                            ysrc = UnsafeRawPointer(y2.address)
-                        }
-                        nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self), ysrc.assumingMemoryBound(to: Float.self),
-                                                    g2.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(ml),
+                        // the activation's gradient written straight in the [O, m·L] layout (the
+                        // reorder of g and of y and the pass over both in one)
+                        nk_activation_grad_rows_f32(code, gsrc.assumingMemoryBound(to: Float.self),
+                                                    UnsafeRawPointer(ys + s0 * o * l * es).assumingMemoryBound(to: Float.self),
+                                                    g2.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(m), Int64(l),
                                                     fusedBias ? biasPartials[t].assumingMemoryBound(to: Float.self) : nil)
+                        gsrc = UnsafeRawPointer(g2.address)
+                    } else if nb > 1, let g2 = g2 {
+                        Self.gatherRows(gsrc, rows: o, chunk: m, length: l, into: g2.address, elemSize: es)
                         gsrc = UnsafeRawPointer(g2.address)
                     }
                     if needW {
@@ -304,7 +301,7 @@ extension CPUBackend {
                         }
                     }
                 }
-                withExtendedLifetime((cols, gcols, g2, y2, gPanels, colsPanels, colsScratch)) {}
+                withExtendedLifetime((cols, gcols, g2, gPanels, colsPanels, colsScratch)) {}
             }
         }
         if let dw = dwOut {
@@ -360,9 +357,10 @@ extension CPUBackend {
         return out
     }
 
-    /// The direct convolution's gradients: a fused activation's gradient first (full size), the
-    /// output gradient widened to the padded rows, then conv_direct.c's input-gradient kernel into
-    /// a zero-padded dx (cropped after) and its weight-gradient kernel.
+    /// The direct convolution's gradients: a fused activation's gradient, the output gradient
+    /// widened to the padded rows and the bias gradient's plane sums first (one pass), then
+    /// conv_direct.c's input-gradient kernel into a zero-padded dx (cropped after) and its
+    /// weight-gradient kernel.
     private func conv2dDirectBackward(_ p: Conv2dProblem, _ xSaved: UnsafeMutableRawPointer, _ wSaved: UnsafeMutableRawPointer,
                                       _ ySaved: UnsafeMutableRawPointer?, _ act: FusedActivation?, _ gradOut: UnsafeMutableRawPointer,
                                       _ dxOut: UnsafeMutableRawPointer?, _ dwOut: UnsafeMutableRawPointer?, _ dbOut: UnsafeMutableRawPointer?) {
@@ -370,15 +368,24 @@ extension CPUBackend {
         let (kh, kw) = (g.kernelH, g.kernelW)
         let hp = h + 2 * g.padH, wp = w + 2 * g.padW, l = g.outH * g.outW
         let dims = Self.directDims(p)
-        var grad = gradOut
-        let activated: Storage? = act.map { a in
-            let s = scratch(n * o * l, .float32)
-            activationGrad(a.unaryOp, dtype: .float32, UnsafeRawPointer(gradOut), UnsafeRawPointer(ySaved!), s.address, count: n * o * l)
-            return s
+        // the activation's gradient, the widening to wp-wide rows and the bias gradient's plane
+        // sums in one pass (nk_activation_grad_widen_f32) when there is an activation or a
+        // widening; otherwise g as it is
+        var wide: Storage? = nil, planeSums: Storage? = nil
+        if act != nil || wp > g.outW {
+            let out = scratch(n * o * g.outH * wp, .float32)
+            let sums: Storage? = dbOut != nil ? scratch(n * o, .float32) : nil
+            let code = act?.kernelCode ?? -1
+            let gsrc = UnsafePointer(gradOut.assumingMemoryBound(to: Float.self))
+            let ysrc = ySaved.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
+            let sp = sums?.address.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(n * o, minChunk: Swift.max(1, 16384 / Swift.max(1, l))) { p0, p1 in
+                nk_activation_grad_widen_f32(code, gsrc, code >= 0 ? ysrc : nil, out.address.assumingMemoryBound(to: Float.self),
+                                             Int64(g.outH), Int64(g.outW), Int64(wp), sp, Int64(p0), Int64(p1))
+            }
+            (wide, planeSums) = (out, sums)
         }
-        if let s = activated { grad = s.address }
-        let wide: Storage? = wp > g.outW ? padPlanes(grad, planes: n * o, height: g.outH, width: g.outW, top: 0, left: 0, toHeight: g.outH, toWidth: wp) : nil
-        let gp = (wide?.address ?? grad).assumingMemoryBound(to: Float.self)
+        let gp = (wide?.address ?? gradOut).assumingMemoryBound(to: Float.self)
         if let dx = dxOut {
             let padded = g.padH > 0 || g.padW > 0
             let gxpad = padded ? scratch(n * c * hp * wp, .float32).address : dx
@@ -398,8 +405,15 @@ extension CPUBackend {
                 nk_conv2d_direct_bwd_weight_f32(dims, xsp, gp, gwp, Int64(i0), Int64(i1))
             }
         }
-        if let db = dbOut { convolutionBiasGradient(.float32, UnsafeRawPointer(grad), n: n, o: o, l: l, into: db) }
-        withExtendedLifetime((activated, wide)) {}
+        if let db = dbOut {
+            if let sums = planeSums {
+                // the bias gradient: the plane sums added over the samples
+                reduce(.sum, dtype: .float32, UnsafeRawPointer(sums.address), outer: 1, size: n, inner: o, db, indices: nil)
+            } else {
+                convolutionBiasGradient(.float32, UnsafeRawPointer(gradOut), n: n, o: o, l: l, into: db)
+            }
+        }
+        withExtendedLifetime((wide, planeSums)) {}
     }
 
     /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).

@@ -52,9 +52,16 @@ void nk_activation_f32(int32_t op, float *y, int64_t n);
 /// (s = output; 1 − s²), 2 = sigmoid (s = output; s(1 − s)).
 void nk_activation_grad_f32(int32_t op, const float *g, const float *s, float *out, int64_t n);
 void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n);
-/// rows × len: out = g·f′(s) per row (op ≥ 0; nothing written when op < 0) and rowSum[r] += the
-/// row's sum of out (of g when op < 0) when rowSum is not NULL.
-void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, float *rowSum);
+/// g, s: [chunk, rows, len]; out: [rows, chunk·len] = g·f′(s) (op ≥ 0; nothing written when
+/// op < 0) and rowSum[r] += the sum of row r of out (of g's pieces of row r when op < 0) when
+/// rowSum is not NULL.
+void nk_activation_grad_rows_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t chunk, int64_t len,
+                                 float *rowSum);
+/// Planes p0 ..< p1 of rows × len values (g; s when op ≥ 0) to planes of rows × wide values in out
+/// (each row's last wide − len set to 0): g·f′(s), or g when op < 0; planeSum[p] = the sum of
+/// plane p's values when planeSum is not NULL.
+void nk_activation_grad_widen_f32(int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, int64_t wide,
+                                  float *planeSum, int64_t p0, int64_t p1);
 
 /// The recurrent cells (recurrent.c), one time step for rows [r0, r1) of H units; kind is one of:
 enum {
