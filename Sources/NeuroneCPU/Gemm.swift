@@ -27,8 +27,9 @@ public enum Gemm {
     /// The built-in kernel's revision, part of the BLAS check's cache key: raised whenever gemm.c
     /// gets faster or slower on some class of products, so that a decision cached against the old
     /// kernel is measured again (2: operands read in place where packing costs more than it saves;
-    /// 3: the micro-kernel's broadcast without the add that spilled the AVX2 build's registers).
-    package static let builtinRevision = 3
+    /// 3: the micro-kernel's broadcast without the add that spilled the AVX2 build's registers;
+    /// 4: B packed row by row, B's block in L2 when A is read in place, B packed on Intel cores).
+    package static let builtinRevision = 4
 
     /// Which path each class of product takes when no backend is requested: measured (or read
     /// from the cache, or forced by NEURONE_GEMM) at first use; nil without a checked BLAS library.
