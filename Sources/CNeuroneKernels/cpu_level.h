@@ -5,6 +5,7 @@
 #define NEURONE_CPU_LEVEL_H
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline int nk_cpu_level(void) {
     static int level = -1;
@@ -36,5 +37,18 @@ static inline int nk_cpu_is_intel(void) {
 #endif
     intel = v;  // benign race: every thread computes the same value
     return v;
+}
+
+// One core's L2 in bytes (1 MiB where the system does not say): kernels size the blocks they
+// read again and again to a fraction of it.
+static inline size_t nk_l2_bytes(void) {
+    static size_t bytes = 0;
+    if (bytes) return bytes;
+    long b = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    bytes = b >= 65536 ? (size_t)b : (size_t)1 << 20;  // benign race: every thread computes the same value
+    return bytes;
 }
 #endif

@@ -15,7 +15,6 @@
 #include "neurone_kernels.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cpu_level.h"
 #include "nk_avx2.h"
 
@@ -173,17 +172,6 @@ static void *scratch(size_t bytes) {
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-// One core's L2 in bytes (1 MiB where the system does not say).
-static size_t l2_bytes(void) {
-    static size_t bytes = 0;
-    if (bytes) return bytes;
-    long b = 0;
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    b = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-    bytes = b >= 65536 ? (size_t)b : (size_t)1 << 20;  // benign race: every thread computes the same value
-    return bytes;
-}
 
 #ifdef NK_X86
 // float32 B stored [N, K] (a Linear layer's weight) packed for the product with Bᵀ: panel jr of nr
@@ -440,7 +428,7 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* Rapids, 2 MiB L2), GFLOP/s with B's block 4096 → 512 columns: 2048³ 141 → 146, */     \
         /* 64×9216×128 102 → 119, 64×4608×288 100 → 120, 256×1000×784 nt 137 → 143; with A */    \
         /* packed (1000×784×256 tn) 144 → 129, so not there. */                                \
-        const int64_t ncBlock = aInPlace ? MIN(NC, MAX(nr, (int64_t)(l2_bytes() / 4 / ((size_t)kcMax * sizeof(T))) / nr * nr)) : NC; \
+        const int64_t ncBlock = aInPlace ? MIN(NC, MAX(nr, (int64_t)(nk_l2_bytes() / 4 / ((size_t)kcMax * sizeof(T))) / nr * nr)) : NC; \
         int64_t ncMax = MIN(ncBlock, ((N + nr - 1) / nr) * nr);                                \
         int64_t mcMax = MIN(MC, ((M + MR - 1) / MR) * MR);                                     \
         T *bufB = (T *)scratch(((size_t)ncMax * kcMax + (size_t)mcMax * kcMax) * sizeof(T) + 64); \

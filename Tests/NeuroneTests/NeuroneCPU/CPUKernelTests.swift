@@ -377,9 +377,11 @@ final class CPUKernelTests: XCTestCase {
         let saved = Tensor.linearKernels
         defer { Tensor.linearKernels = saved }
         Tensor.linearKernels.weightGradientMinWeights = 0
-        // the last three: AVX-512 tiles over 4 + 1 panels (6 columns live in the last), 4 + 4, and 3
+        // then AVX-512 tiles over 4 + 1 panels (6 columns live in the last), 4 + 4, and 3; the last:
+        // panels in several chunks of a quarter of the L2 each (32 panels at 256 rows of a 2 MiB L2)
+        // over two K blocks
         let shapes = [(1, 1, 1), (5, 7, 9), (6, 16, 8), (64, 13, 17), (7, 33, 64), (300, 10, 120), (520, 25, 40), (64, 120, 400), (3, 5, 401),
-                      (31, 50, 70), (40, 13, 128), (12, 7, 40)]
+                      (31, 50, 70), (40, 13, 128), (12, 7, 40), (300, 13, 2100)]
         for (rows, outF, inF) in shapes {
             let x64 = r([rows, inF]), w64 = r([outF, inF]), g64 = r([rows, outF])
             let want = g64.transpose(0, 1).matmul(x64)
