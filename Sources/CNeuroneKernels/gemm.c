@@ -358,6 +358,16 @@ DEFINE_GEMV_ENTRY(f64, double)
         for (int64_t ir = 0; ir < mc; ir += MR) {                                              \
             int64_t rows = MIN(MR, mc - ir);                                                   \
             T *dst = buf + ir * kc;                                                            \
+            if (transA && rows == MR) {                                                        \
+                /* Aᵀ's whole panels: MR consecutive values of each row of the stored A, a */  \
+                /* constant count the compiler copies in vectors (the general loop below */    \
+                /* took 14 % of 1000×784×256 tn, Xeon) */                                      \
+                for (int64_t p = 0; p < kc; p++) {                                             \
+                    const T *src = A + p * lda + ir;                                           \
+                    for (int i = 0; i < MR; i++) dst[p * MR + i] = alpha * src[i];             \
+                }                                                                              \
+                continue;                                                                      \
+            }                                                                                  \
             for (int64_t p = 0; p < kc; p++) {                                                 \
                 for (int64_t i = 0; i < rows; i++)                                             \
                     dst[p * MR + i] = alpha * (transA ? A[p * lda + ir + i] : A[(ir + i) * lda + p]); \
