@@ -28,7 +28,8 @@ public enum Gemm {
     /// gets faster or slower on some class of products, so that a decision cached against the old
     /// kernel is measured again (2: operands read in place where packing costs more than it saves;
     /// 3: the micro-kernel's broadcast without the add that spilled the AVX2 build's registers;
-    /// 4: B packed row by row, B's block in L2 when A is read in place, B packed on Intel cores).
+    /// 4: B packed row by row, B's block in L2 when A is read in place, B packed on Intel cores,
+    /// Aᵀ's whole panels copied in vectors).
     package static let builtinRevision = 4
 
     /// Which path each class of product takes when no backend is requested: measured (or read
