@@ -435,9 +435,10 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* of MC rows); when A is read in place, re-reading A per block of B costs no packing, */ \
         /* so B's block is cut to a quarter of the L2 and every row block reads it from there */ \
         /* (half the L2 measured slower at 64×9216×128: 114 against 120). Xeon (Emerald */      \
-        /* Rapids, 2 MiB L2), GFLOP/s with B's block 4096 → 512 columns: 2048³ 141 → 146, */     \
-        /* 64×9216×128 102 → 119, 64×4608×288 100 → 120, 256×1000×784 nt 137 → 143; with A */    \
-        /* packed (1000×784×256 tn) 144 → 129, so not there. */                                \
+        /* Rapids, 2 MiB L2: 256 columns at kc = 512, 1024 at kc = 128), GFLOP/s with B's */      \
+        /* block 4096 columns → a quarter of the L2: 2048³ 141 → 146, 64×9216×128 102 → 120, */  \
+        /* 64×4608×288 100 → 120, 256×1000×784 nt 137 → 144; with A packed (1000×784×256 tn) */  \
+        /* 144 → 129 at 512 columns and 105 at 256, so not there. */                           \
         const int64_t ncBlock = aInPlace ? MIN(NC, MAX(nr, (int64_t)(nk_l2_bytes() / 4 / ((size_t)kcMax * sizeof(T))) / nr * nr)) : NC; \
         int64_t ncMax = MIN(ncBlock, ((N + nr - 1) / nr) * nr);                                \
         int64_t mcMax = MIN(MC, ((M + MR - 1) / MR) * MR);                                     \
