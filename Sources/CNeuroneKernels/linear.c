@@ -123,14 +123,17 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
 // reduction in their rows, so packing them is copying runs of 6 and 16 values. GEMM libraries
 // clear dW in a separate pass when beta = 0 (OpenBLAS's sgemm_beta was 8 % of mlp training) and
 // read it back per block; here each 6×16 tile of dW is summed in registers and stored once.
-// K runs in blocks of at most 256; for each, the call's panels of x are packed first (a 16-column
-// panel, 16 KB at K = 256, fits L1; all of them fit L2 at the mlp's 784 columns and K = 64), then
-// each 6-row tile of dW is filled across them, its stores running along the rows (1.2–1.3×
+// The panels of x go in chunks that fit L2 (wg_panel_chunk below) and K in blocks of at most 256;
+// for each, the chunk's panels are packed first (a 16-column panel, 16 KB at K = 256, fits L1; the
+// mlp's 784 columns at K = 64 are one chunk), then each 6-row tile of dW is filled across them,
+// its stores running along the rows (1.2–1.3×
 // OpenBLAS at K = 64 for 1000×784 and 120×400; a panel-major order with row groups held in L2
 // measured 1.04× and 0.9×). Neurone takes it within Tensor.linearKernels' limits (at least 32768
 // weights, at most 256 rows, at most 4 MB of packed x), where `neurone bench linear
 // --weight-gradient` measured it ahead of OpenBLAS; beyond them it lost (0.7× for the attention
-// embedding's 7168-row reduction, 0.5–0.9× for 9216 columns at 256 rows).
+// embedding's 7168-row reduction, 0.5–0.9× for 9216 columns at 256 rows, measured before the
+// chunks; with them 116 GFLOP/s against OpenBLAS's 128 at 128×9216 over 256 rows on a Xeon, so the
+// limit stays). The packed panels' buffer still holds every panel (the limit bounds it too).
 #define WG_KC 256
 
 // Panels of x packed and multiplied at a time: as many as fill a quarter of the L2 at kc rows.
