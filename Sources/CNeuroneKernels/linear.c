@@ -20,9 +20,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-// pk[(jp·K + p)·16 + jj] = w[(16·jp + jj)·K + p], 0 for 16·jp + jj ≥ N: 8×8 register transposes
+// pk[(jp·K + p)·16 + jj] = w[(16·jp + jj)·ldw + p], 0 for 16·jp + jj ≥ N: 8×8 register transposes
 // where 8 rows and 8 columns are whole, element by element at the edges.
-__attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w, int64_t N, int64_t K, float *pk) {
+__attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w, int64_t ldw, int64_t N, int64_t K, float *pk) {
     const int64_t panels = (N + 15) / 16;
     for (int64_t jp = 0; jp < panels; jp++) {
         float *dst = pk + jp * K * 16;
@@ -32,12 +32,12 @@ __attribute__((target("avx2,fma"))) static void linear_pack_avx2(const float *w,
             if (j0 + 8 <= N) {
                 for (; p + 8 <= K; p += 8) {
                     __m256 r[8];
-                    for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(w + (j0 + a) * K + p);
+                    for (int a = 0; a < 8; a++) r[a] = _mm256_loadu_ps(w + (j0 + a) * ldw + p);
                     nk_transpose8x8_store(r, dst + p * 16 + 8 * h, 16);
                 }
             }
             for (; p < K; p++)
-                for (int64_t a = 0; a < 8; a++) dst[p * 16 + 8 * h + a] = j0 + a < N ? w[(j0 + a) * K + p] : 0.0f;
+                for (int64_t a = 0; a < 8; a++) dst[p * 16 + 8 * h + a] = j0 + a < N ? w[(j0 + a) * ldw + p] : 0.0f;
         }
     }
 }
@@ -114,6 +114,59 @@ __attribute__((target("avx2,fma"))) static void linear_packed_avx2(const float *
                 LIN_TILE_CASE(6) LIN_TILE_CASE(5) LIN_TILE_CASE(4) LIN_TILE_CASE(3) LIN_TILE_CASE(2) LIN_TILE_CASE(1)
             }
         }
+    }
+}
+
+// The convolution's weight gradient with its columns read from x in place (nk_gemm_segments_f32
+// below): a tile of MR rows, each at its own offset in x (off), × the 16 columns of panel pb,
+// over segs runs of segLen depths, the rows' pointers advancing segStride between runs and the
+// panel segLen·16 values; c (+)= the sums (add: what c holds is added, columns past N masked).
+NK_AVX2_INLINE void seg_tile(const int MR, const float *x, const int64_t *off, int64_t segs, int64_t segLen, int64_t segStride,
+                             const float *pb, float *c, int64_t ldc, int full, __m256i live0, __m256i live1, int add) {
+    __m256 c0[6], c1[6];
+    const float *xr[6];
+    for (int i = 0; i < MR; i++) {
+        c0[i] = c1[i] = _mm256_setzero_ps();
+        xr[i] = x + off[i];
+    }
+    for (int64_t s = 0; s < segs; s++, pb += segLen * 16) {
+#pragma clang loop unroll_count(4)
+        for (int64_t p = 0; p < segLen; p++) {
+            const __m256 w0 = _mm256_loadu_ps(pb + p * 16), w1 = _mm256_loadu_ps(pb + p * 16 + 8);
+            for (int i = 0; i < MR; i++) {
+                const __m256 a = _mm256_broadcast_ss(xr[i] + p);
+                c0[i] = _mm256_fmadd_ps(a, w0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(a, w1, c1[i]);
+            }
+        }
+        for (int i = 0; i < MR; i++) xr[i] += segStride;
+    }
+    for (int i = 0; i < MR; i++) {
+        float *r = c + i * ldc;
+        if (add) {
+            c0[i] = _mm256_add_ps(full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, live0), c0[i]);
+            c1[i] = _mm256_add_ps(full ? _mm256_loadu_ps(r + 8) : _mm256_maskload_ps(r + 8, live1), c1[i]);
+        }
+        if (full) { _mm256_storeu_ps(r, c0[i]); _mm256_storeu_ps(r + 8, c1[i]); }
+        else { _mm256_maskstore_ps(r, live0, c0[i]); _mm256_maskstore_ps(r + 8, live1, c1[i]); }
+    }
+}
+
+#define SEG_TILE_CASE(MR) case MR: seg_tile(MR, x, off + i0, segs, segLen, segStride, pb, c + i0 * ldc + j0, ldc, full, live0, live1, add); break;
+__attribute__((target("avx2,fma"))) static void gemm_segments_avx2(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs,
+                                                              int64_t segLen, int64_t segStride, const float *pk, int64_t N, float *c,
+                                                              int64_t ldc, int add) {
+    const int64_t K = segs * segLen;
+    for (int64_t jp = 0; jp < (N + 15) / 16; jp++) {
+        const int64_t j0 = 16 * jp;
+        const int full = N - j0 >= 16;
+        __m256i live0, live1;
+        nk_live_lanes16(N - j0, &live0, &live1);
+        const float *pb = pk + jp * K * 16;
+        for (int64_t i0 = m0; i0 < m1; i0 += 6)
+            switch (m1 - i0 >= 6 ? 6 : (int)(m1 - i0)) {
+                SEG_TILE_CASE(6) SEG_TILE_CASE(5) SEG_TILE_CASE(4) SEG_TILE_CASE(3) SEG_TILE_CASE(2) SEG_TILE_CASE(1)
+            }
     }
 }
 #endif
@@ -319,6 +372,70 @@ NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t 
     }
 }
 
+// The segmented product's AVX-512 tiles: MR rows (each at its own offset in x) × NP panels, as
+// lin_tile512, the depth in segs runs of segLen (the rows' pointers advance segStride between
+// runs); c (+)= the sums, columns past N masked (last).
+NK_AVX512_INLINE void seg_tile512(const int MR, const int NP, const float *x, const int64_t *off, int64_t segs, int64_t segLen,
+                                  int64_t segStride, int64_t K, const float *pb, float *c, int64_t ldc, __mmask16 last, int add) {
+    __m512 acc[12][2];
+    const float *xr[12];
+    _Pragma("clang loop unroll(full)")
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        xr[i] = x + off[i];
+    }
+    const float *pb1 = pb + K * 16;
+#pragma clang loop unroll(disable)
+    for (int64_t s = 0; s < segs; s++) {
+#pragma clang loop unroll(disable)
+        for (int64_t p = 0; p < segLen; p++) {
+            const __m512 w0 = _mm512_loadu_ps(pb + p * 16);
+            const __m512 w1 = NP > 1 ? _mm512_loadu_ps(pb1 + p * 16) : w0;
+            _Pragma("clang loop unroll(full)")
+            for (int i = 0; i < MR; i++) {
+                const __m512 a = _mm512_set1_ps(xr[i][p]);
+                acc[i][0] = _mm512_fmadd_ps(a, w0, acc[i][0]);
+                if (NP > 1) acc[i][1] = _mm512_fmadd_ps(a, w1, acc[i][1]);
+            }
+        }
+        pb += segLen * 16;
+        pb1 += segLen * 16;
+        _Pragma("clang loop unroll(full)")
+        for (int i = 0; i < MR; i++) xr[i] += segStride;
+    }
+    _Pragma("clang loop unroll(full)")
+    for (int i = 0; i < MR; i++) {
+        float *r = c + i * ldc;
+        _Pragma("clang loop unroll(full)")
+        for (int v = 0; v < NP; v++) {
+            const __mmask16 m = v == NP - 1 ? last : (__mmask16)0xFFFF;
+            const __m512 o = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, r + 16 * v), acc[i][v]) : acc[i][v];
+            _mm512_mask_storeu_ps(r + 16 * v, m, o);
+        }
+    }
+}
+#define SEG512_CASE(MR, NP) case MR: seg_tile512(MR, NP, x, off + i0, segs, segLen, segStride, K, pb, c + i0 * ldc + j0, ldc, last, add); i0 += MR; break;
+#define SEG512_ROWS(NP)                                                                                                        \
+    for (int64_t i0 = m0; i0 < m1;) {                                                                                          \
+        const int64_t left = m1 - i0;                                                                                          \
+        switch (left >= 12 ? 12 : left >= 6 ? 6 : (int)left) {                                                                 \
+            SEG512_CASE(12, NP) SEG512_CASE(6, NP) SEG512_CASE(5, NP) SEG512_CASE(4, NP) SEG512_CASE(3, NP) SEG512_CASE(2, NP) \
+            SEG512_CASE(1, NP)                                                                                                 \
+        }                                                                                                                      \
+    }
+NK_AVX512 static void gemm_segments_avx512(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen,
+                                           int64_t segStride, const float *pk, int64_t N, float *c, int64_t ldc, int add) {
+    const int64_t K = segs * segLen, panels = (N + 15) / 16;
+    for (int64_t jp = 0; jp < panels; jp += 2) {
+        const int np = panels - jp >= 2 ? 2 : 1;
+        const int64_t j0 = 16 * jp;
+        const __mmask16 last = nk_live_mask16(N - 16 * (jp + np - 1));
+        const float *pb = pk + jp * K * 16;
+        if (np == 2) { SEG512_ROWS(2) }
+        else { SEG512_ROWS(1) }
+    }
+}
+
 // 6 rows of dW (the packed g tile a) × NP panels of packed x (the first at b, then K·16 values
 // apart) over kc reductions; rows: the rows that exist; last: the live columns of panel NP − 1;
 // load: add to what c holds.
@@ -392,9 +509,9 @@ NK_AVX512 static void wgrad_avx512(const float *pa, const float *x, int64_t ldx,
 #endif
 
 // The same results with plain loops (the CPU level below AVX2, or not x86).
-static void linear_pack_portable(const float *w, int64_t N, int64_t K, float *pk) {
+static void linear_pack_portable(const float *w, int64_t ldw, int64_t N, int64_t K, float *pk) {
     for (int64_t j = 0; j < (N + 15) / 16 * 16; j++)
-        for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * K + p] : 0.0f;
+        for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * ldw + p] : 0.0f;
 }
 static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
                                    const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add) {
@@ -420,11 +537,12 @@ int nk_linear_packed_avx512(void) {
     return 0;
 #endif
 }
-void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) {
+void nk_linear_pack_f32(const float *w, int64_t N, int64_t K, float *pk) { nk_pack_rows16_f32(w, K, N, K, pk); }
+void nk_pack_rows16_f32(const float *w, int64_t ldw, int64_t N, int64_t K, float *pk) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 1) { linear_pack_avx2(w, N, K, pk); return; }
+    if (nk_cpu_level() >= 1) { linear_pack_avx2(w, ldw, N, K, pk); return; }
 #endif
-    linear_pack_portable(w, N, K, pk);
+    linear_pack_portable(w, ldw, N, K, pk);
 }
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy, int32_t relu) {
@@ -449,6 +567,27 @@ void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int
     if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0); return; }
 #endif
     linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0);
+}
+// The segmented product on plain loops (below AVX2, or not x86): the same sums in the same order.
+static void gemm_segments_portable(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen,
+                                   int64_t segStride, const float *pk, int64_t N, float *c, int64_t ldc, int add) {
+    const int64_t K = segs * segLen;
+    for (int64_t i = m0; i < m1; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int64_t s = 0; s < segs; s++)
+                for (int64_t p = 0; p < segLen; p++)
+                    acc += x[off[i] + s * segStride + p] * pk[((j / 16) * K + s * segLen + p) * 16 + j % 16];
+            c[i * ldc + j] = add ? c[i * ldc + j] + acc : acc;
+        }
+}
+void nk_gemm_segments_f32(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen, int64_t segStride,
+                          const float *pk, int64_t N, float *c, int64_t ldc, int32_t add) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 2) { gemm_segments_avx512(x, off, m0, m1, segs, segLen, segStride, pk, N, c, ldc, add != 0); return; }
+    if (nk_cpu_level() >= 1) { gemm_segments_avx2(x, off, m0, m1, segs, segLen, segStride, pk, N, c, ldc, add != 0); return; }
+#endif
+    gemm_segments_portable(x, off, m0, m1, segs, segLen, segStride, pk, N, c, ldc, add != 0);
 }
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk) {
     // the weight gradient's x panels have this layout already

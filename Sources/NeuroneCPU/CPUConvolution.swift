@@ -202,6 +202,19 @@ extension CPUBackend {
             fill(dwOut!, dtype: dt, count: o * k, value: 0)
         }
         let wPartials: [UnsafeMutableRawPointer] = needW ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].address } : []
+        // Without padding and with stride 1 along rows, row (ci, i, j) of a sample's columns is,
+        // for each output row, a run of outW values of one input row: gWᵀ [K, O] += cols·gᵀ reads
+        // those runs from x in place (nk_gemm_segments_f32) times gᵀ packed in panels of 16 of
+        // g's rows, one sample at a time; each task sums into its gWᵀ, transposed into the
+        // partials at the end. (No columns are written at all, where nk_im2col_kpanels_f32
+        // transposed all K·L of them: mnist-cnn's conv2 weight gradient at batch 64, C timer on
+        // Intel Xeon, 12.3 → 8.3 ms; capped at AVX2 20.5 → 17.4; the same sums in the same order.)
+        let segmented = needW && packed && g.strideW == 1 && g.padH == 0 && g.padW == 0
+        let kk = g.kernelH * g.kernelW
+        let rowOffsets: [Int64] = segmented ? (0..<k).map { r in
+            Int64((r / kk) * h * w + ((r % kk) / g.kernelW) * g.dilationH * w + (r % g.kernelW) * g.dilationW)
+        } : []
+        let transposedPartials: [Storage] = segmented ? (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: k * o * es, zeroed: false) } : []
         var biasStorage: [Storage] = []
         if fusedBias {
             biasStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * es, zeroed: true) }
@@ -222,8 +235,9 @@ extension CPUBackend {
                 let gcols: Storage? = needX ? self.scratch(k * nb * l, dt) : nil
                 let g2: Storage? = nb > 1 || actCode != nil ? self.scratch(o * nb * l, dt) : nil
                 let gPanels: Storage? = wT != nil ? self.scratch(o * panelColumns, dt) : nil
-                let colsPanels: Storage? = needW && packed ? self.scratch(32 * nb * l, dt) : nil
-                let colsScratch: Storage? = needW && packed ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
+                let colsPanels: Storage? = needW && packed && !segmented ? self.scratch(32 * nb * l, dt) : nil
+                let colsScratch: Storage? = needW && packed && !segmented ? self.scratch(Int(nk_im2col_kpanels_scratch(dims)), dt) : nil
+                let gTPanels: Storage? = segmented ? self.scratch((o + 15) / 16 * 16 * l, dt) : nil
                 for grp in (groupCount * t / tasks)..<(groupCount * (t + 1) / tasks) {
                     let s0 = grp * nb, m = Swift.min(nb, n - s0), ml = m * l
                     var gsrc = UnsafeRawPointer(gc + s0 * o * l * es)
@@ -240,7 +254,20 @@ extension CPUBackend {
                         gsrc = UnsafeRawPointer(g2.address)
                     }
                     if needW {
-                        if let cp = colsPanels, let scratch = colsScratch {
+                        if let gT = gTPanels {
+                            let pk = gT.address.assumingMemoryBound(to: Float.self)
+                            let dst = transposedPartials[t].address.assumingMemoryBound(to: Float.self)
+                            let gp = gsrc.assumingMemoryBound(to: Float.self)
+                            rowOffsets.withUnsafeBufferPointer { offsets in
+                                for sm in 0..<m {
+                                    nk_pack_rows16_f32(gp + sm * l, Int64(ml), Int64(o), Int64(l), pk)
+                                    let xs = (xSaved + (s0 + sm) * c * h * w * es).assumingMemoryBound(to: Float.self)
+                                    let first = grp == groupCount * t / tasks && sm == 0
+                                    nk_gemm_segments_f32(xs, offsets.baseAddress, 0, Int64(k), Int64(g.outH), Int64(g.outW), Int64(g.strideH * w),
+                                                         pk, Int64(o), dst, Int64(o), first ? 0 : 1)
+                                }
+                            }
+                        } else if let cp = colsPanels, let scratch = colsScratch {
                             // gW += g·colsᵀ: cols [K, m·L] as the "weight" of the packed kernel (panels
                             // of 16 of its rows, transposed), g's rows broadcast; each pair of panels
                             // written by im2col from x and multiplied at once, while in cache (why two:
@@ -301,8 +328,12 @@ extension CPUBackend {
                         }
                     }
                 }
-                withExtendedLifetime((cols, gcols, g2, gPanels, colsPanels, colsScratch)) {}
+                withExtendedLifetime((cols, gcols, g2, gPanels, colsPanels, colsScratch, gTPanels)) {}
             }
+        }
+        for (t, part) in transposedPartials.enumerated() {
+            nk_transpose_f32(part.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o),
+                             wPartials[t].assumingMemoryBound(to: Float.self), Int64(k))
         }
         if let dw = dwOut {
             for part in wPartials.dropFirst() { binary(.add, dtype: dt, UnsafeRawPointer(dw), aStep: 1, UnsafeRawPointer(part), bStep: 1, dw, count: o * k) }
@@ -314,7 +345,7 @@ extension CPUBackend {
                 convolutionBiasGradient(dt, UnsafeRawPointer(gc), n: n, o: o, l: l, into: db)
             }
         }
-        withExtendedLifetime((partialStorage, biasStorage, wT)) {}
+        withExtendedLifetime((partialStorage, biasStorage, wT, transposedPartials)) {}
     }
 
     // MARK: direct

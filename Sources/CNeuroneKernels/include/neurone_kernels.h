@@ -148,6 +148,16 @@ void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int
                         int64_t N, float *c, int64_t ldc, int32_t relu);
 /// b [K, N] (row stride ldb) → the panel layout above, 0 past column N.
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk);
+/// w [N, K] at row stride ldw → the panel layout of nk_linear_pack_f32 (that function with ldw = K).
+void nk_pack_rows16_f32(const float *w, int64_t ldw, int64_t N, int64_t K, float *pk);
+/// The same kernel with its left operand's rows read in place in runs (linear.c): c[i, j] (+)=
+/// Σ_{s < segs} Σ_{p < segLen} x[off[i] + s·segStride + p]·B[s·segLen + p, j] for rows i in
+/// [m0, m1) (off: one offset per row, indexed by i), B [segs·segLen, N] in the panel layout above,
+/// c at row stride ldc, add ≠ 0: added to what c holds. The convolution's weight gradient
+/// (transposed) with no columns built: row (c, i, j) of the columns is, for each output row, one
+/// run of the input row it reads.
+void nk_gemm_segments_f32(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen, int64_t segStride,
+                          const float *pk, int64_t N, float *c, int64_t ldc, int32_t add);
 
 /// The weight gradient of that layer, dW [M, N] (+)= Σ_k g[k, i]·x[k, j] for g [K, M] (row stride
 /// ldg) and x [K, N] (row stride ldx), K the batch rows (linear.c). nk_wgrad_pack_g_f32 packs

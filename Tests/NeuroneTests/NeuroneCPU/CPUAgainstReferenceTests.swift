@@ -84,7 +84,12 @@ final class CPUAgainstReferenceTests: XCTestCase {
                       (5, 6, 9, 7, 16, 5, 5, 2, 2, 1),      // strided, several samples per GEMM group
                       (2, 1, 9, 9, 6, 5, 5, 1, 2, 1),       // lenet5's conv1: the direct path
                       (2, 2, 8, 10, 7, 3, 3, 1, 1, 2),      // direct, dilated
-                      (1, 4, 6, 6, 3, 1, 1, 1, 0, 1)]       // 1×1, short columns, direct
+                      (1, 4, 6, 6, 3, 1, 1, 1, 0, 1),       // 1×1, short columns, direct
+                      // unpadded, stride 1: the weight gradient from x's runs (nk_gemm_segments_f32); 42 and
+                      // 35 rows (tiles of 12, 6 and 5 rows), 20 and 17 outputs (a masked last panel), dilated,
+                      // several samples per group and two groups (one per thread on two)
+                      (8, 7, 11, 9, 20, 3, 2, 1, 0, 2),
+                      (3, 5, 9, 9, 17, 1, 7, 1, 0, 1)]
         for dt in [DType.float32, .float64] {
             for (n, c, h, w, o, kh, kw, s, pd, dl) in shapes {
                 let oh = (h + 2 * pd - dl * (kh - 1) - 1) / s + 1, ow = (w + 2 * pd - dl * (kw - 1) - 1) / s + 1

@@ -284,6 +284,53 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// The segmented product (nk_gemm_segments_f32: AVX-512, AVX2 or plain loops as NEURONE_KERNEL
+    /// allows) against float64 sums over the same runs: rows at scattered offsets, runs wider apart
+    /// than they are long, rows in tiles of 12, 6 and the rest (AVX2: 6 and the rest), one to three
+    /// panels with the last partial, a row range in the middle (the rows before untouched), written
+    /// and added to what c holds, the panels from g at a row stride wider than its rows
+    /// (nk_pack_rows16_f32).
+    func testSegmentedProductMatchesFloat64() {
+        // (rows, N, segs, segLen, segStride)
+        for (rows, n, segs, segLen, segStride) in [(1, 1, 1, 1, 1), (35, 17, 9, 3, 9), (42, 20, 7, 7, 11), (29, 48, 4, 24, 26), (7, 33, 3, 5, 5)] {
+            let depth = segs * segLen
+            let span = (segs - 1) * segStride + segLen
+            let x = r([rows * 3 + span + 7]), gWide = r([n, depth + 3]), c0 = r([rows, n])
+            let offsets = (0..<rows).map { Int64(($0 * 37) % (rows * 3 + 7)) }
+            let (x32, g32, c32) = (x.to(.float32), gWide.to(.float32), c0.to(.float32).contiguous())
+            let pk = Tensor.zeros([(n + 15) / 16 * 16 * depth], dtype: .float32)
+            nk_pack_rows16_f32(g32.data.assumingMemoryBound(to: Float.self), Int64(depth + 3), Int64(n), Int64(depth),
+                               pk.data.assumingMemoryBound(to: Float.self))
+            let xv: [Double] = x32.to(.float64).toArray(), gv: [Double] = g32.to(.float64).toArray(), cv: [Double] = c32.to(.float64).toArray()
+            let m0 = rows / 3
+            for add in [0, 1] {
+                let c = c32.clone()
+                offsets.withUnsafeBufferPointer { off in
+                    nk_gemm_segments_f32(x32.data.assumingMemoryBound(to: Float.self), off.baseAddress!, Int64(m0), Int64(rows), Int64(segs),
+                                         Int64(segLen), Int64(segStride), pk.data.assumingMemoryBound(to: Float.self), Int64(n),
+                                         c.data.assumingMemoryBound(to: Float.self), Int64(n), Int32(add))
+                }
+                let got: [Double] = c.to(.float64).toArray()
+                var worst = 0.0
+                for i in 0..<rows {
+                    for j in 0..<n {
+                        if i < m0 { XCTAssertEqual(got[i * n + j], cv[i * n + j], "row \(i) before m0 untouched"); continue }
+                        var want: Double = add == 1 ? cv[i * n + j] : 0
+                        let base = Int(offsets[i])
+                        for s in 0..<segs {
+                            for q in 0..<segLen {
+                                let xq: Double = xv[base + s * segStride + q], gq: Double = gv[j * (depth + 3) + s * segLen + q]
+                                want += xq * gq
+                            }
+                        }
+                        worst = Swift.max(worst, abs(got[i * n + j] - want))
+                    }
+                }
+                XCTAssertLessThan(worst, 1e-6 * Double(depth).squareRoot() * 4, "rows \(rows) N \(n) runs \(segs)×\(segLen) at \(segStride), add \(add)")
+            }
+        }
+    }
+
     /// The few-rows forward (linear_dot.c, AVX-512, AVX2 or plain loops as NEURONE_KERNEL allows)
     /// against float64, called directly: 1–13 rows (groups of 4 rows of x and the 1–3 left over),
     /// tiles of 4 rows of W and the 1–3 left over, reductions with and without a tail past the
