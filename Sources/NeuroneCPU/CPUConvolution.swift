@@ -403,6 +403,10 @@ extension CPUBackend {
         let (kh, kw) = (g.kernelH, g.kernelW)
         let hp = h + 2 * g.padH, wp = w + 2 * g.padW, l = g.outH * g.outW
         let dims = Self.directDims(p)
+        if dxOut == nil, let dw = dwOut, o >= 16, Self.usesPackedConvolution(.float32) {
+            conv2dDirectWeightGradient(p, xSaved, ySaved, act, gradOut, dw, dbOut)
+            return
+        }
         // the activation's gradient, the widening to wp-wide rows and the bias gradient's plane
         // sums in one pass (nk_activation_grad_widen_f32) when there is an activation or a
         // widening; otherwise g as it is
@@ -449,6 +453,72 @@ extension CPUBackend {
             }
         }
         withExtendedLifetime((wide, planeSums)) {}
+    }
+
+    /// The direct convolution's weight (and bias) gradient when no input gradient is wanted (a
+    /// network's first layer), with at least 16 output channels, on the packed kernels: per sample,
+    /// the activation's gradient written compact [O, L] with the bias's row sums
+    /// (nk_activation_grad_rows_f32), gᵀ packed in panels of 16 channels, and gWᵀ [K, O] += the
+    /// padded input's runs (one per output row, read in place) times those panels
+    /// (nk_gemm_segments_f32); a gWᵀ and bias sums per task, added and transposed at the end. The
+    /// widened gradient the input gradient needs is never written: mnist-cnn's conv1 at batch 64,
+    /// C timer on Intel Xeon, 1.36 ms (widening, then conv_direct.c's weight-gradient kernel) →
+    /// 1.03 ms.
+    private func conv2dDirectWeightGradient(_ p: Conv2dProblem, _ xSaved: UnsafeMutableRawPointer, _ ySaved: UnsafeMutableRawPointer?,
+                                            _ act: FusedActivation?, _ gradOut: UnsafeMutableRawPointer, _ dwOut: UnsafeMutableRawPointer,
+                                            _ dbOut: UnsafeMutableRawPointer?) {
+        let (n, c, o, g) = (p.batch, p.channels, p.outChannels, p.geometry)
+        let hp = p.height + 2 * g.padH, wp = p.width + 2 * g.padW, l = g.outH * g.outW
+        let kk = g.kernelH * g.kernelW, k = c * kk
+        let rowOffsets: [Int64] = (0..<k).map { r in
+            Int64((r / kk) * hp * wp + ((r % kk) / g.kernelW) * g.dilationH * wp + (r % g.kernelW) * g.dilationW)
+        }
+        let tasks = Swift.max(1, Swift.min(Threading.threadCount, n))
+        let partials = (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: k * o * 4, zeroed: true) }
+        let biasSums = (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: o * 4, zeroed: true) }
+        let code = act?.kernelCode ?? -1
+        let gp = UnsafePointer(gradOut.assumingMemoryBound(to: Float.self)), yp = ySaved.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
+        let xp = UnsafePointer(xSaved.assumingMemoryBound(to: Float.self))
+        Threading.parallelFor(tasks, minChunk: 1) { t0, t1 in
+            for t in t0..<t1 {
+                let g2: Storage? = code >= 0 ? self.scratch(o * l, .float32) : nil
+                let panels = self.scratch((o + 15) / 16 * 16 * l, .float32)
+                let pk = panels.address.assumingMemoryBound(to: Float.self)
+                let dst = partials[t].address.assumingMemoryBound(to: Float.self), sums = biasSums[t].address.assumingMemoryBound(to: Float.self)
+                rowOffsets.withUnsafeBufferPointer { offsets in
+                    for s in (n * t / tasks)..<(n * (t + 1) / tasks) {
+                        var rows = gp + s * o * l
+                        if let g2 = g2, let yp = yp {
+                            nk_activation_grad_rows_f32(code, rows, yp + s * o * l, g2.address.assumingMemoryBound(to: Float.self), Int64(o), 1, Int64(l),
+                                                        dbOut != nil ? sums : nil)
+                            rows = UnsafePointer(g2.address.assumingMemoryBound(to: Float.self))
+                        } else if dbOut != nil {
+                            nk_activation_grad_rows_f32(-1, rows, nil, nil, Int64(o), 1, Int64(l), sums)
+                        }
+                        nk_pack_rows16_f32(rows, Int64(l), Int64(o), Int64(l), pk)
+                        nk_gemm_segments_f32(xp + s * c * hp * wp, offsets.baseAddress, 0, Int64(k), Int64(g.outH), Int64(g.outW), Int64(wp),
+                                             pk, Int64(o), dst, Int64(o), s == n * t / tasks ? 0 : 1)
+                    }
+                }
+                withExtendedLifetime((g2, panels)) {}
+            }
+        }
+        let dwp = dwOut.assumingMemoryBound(to: Float.self)
+        nk_transpose_f32(partials[0].address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o), dwp, Int64(k))
+        if tasks > 1 {
+            let tmp = scratch(k * o, .float32)
+            for part in partials.dropFirst() {
+                nk_transpose_f32(part.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o),
+                                 tmp.address.assumingMemoryBound(to: Float.self), Int64(k))
+                binary(.add, dtype: .float32, UnsafeRawPointer(dwOut), aStep: 1, UnsafeRawPointer(tmp.address), bStep: 1, dwOut, count: k * o)
+            }
+            withExtendedLifetime(tmp) {}
+        }
+        if let db = dbOut {
+            db.copyMemory(from: biasSums[0].address, byteCount: o * 4)
+            for part in biasSums.dropFirst() { binary(.add, dtype: .float32, UnsafeRawPointer(db), aStep: 1, UnsafeRawPointer(part.address), bStep: 1, db, count: o) }
+        }
+        withExtendedLifetime((partials, biasSums)) {}
     }
 
     /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).

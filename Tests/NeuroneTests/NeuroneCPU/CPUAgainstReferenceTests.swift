@@ -89,7 +89,11 @@ final class CPUAgainstReferenceTests: XCTestCase {
                       // 35 rows (tiles of 12, 6 and 5 rows), 20 and 17 outputs (a masked last panel), dilated,
                       // several samples per group and two groups (one per thread on two)
                       (8, 7, 11, 9, 20, 3, 2, 1, 0, 2),
-                      (3, 5, 9, 9, 17, 1, 7, 1, 0, 1)]
+                      (3, 5, 9, 9, 17, 1, 7, 1, 0, 1),
+                      // direct, at least 16 channels: without dx (a first layer), the weight gradient from
+                      // x's runs too (20 channels: a masked last panel; padded and dilated)
+                      (3, 1, 12, 11, 20, 3, 3, 1, 0, 1),
+                      (2, 2, 9, 9, 16, 3, 3, 1, 1, 2)]
         for dt in [DType.float32, .float64] {
             for (n, c, h, w, o, kh, kw, s, pd, dl) in shapes {
                 let oh = (h + 2 * pd - dl * (kh - 1) - 1) / s + 1, ow = (w + 2 * pd - dl * (kw - 1) - 1) / s + 1
@@ -113,6 +117,14 @@ final class CPUAgainstReferenceTests: XCTestCase {
                                        dx: grads[0].1, dweight: grads[1].1, dbias: grads[2].1)
                     for (name, (a, r, count)) in zip(["dx", "dweight", "dbias"], grads) {
                         XCTAssertLessThan(relativeError(a, r, count, dt), tolerance(dt) * 4, "\(name): \(what)")
+                    }
+                    // without dx (a network's first layer), with and without the bias's gradient
+                    for withBias in [true, false] {
+                        let (dw, db) = (empty(o * c * kh * kw, dt), empty(o, dt))
+                        cpu.conv2dBackward(p, saved: saved, x: x, weight: wt, output: act == nil ? nil : y1, activation: act, gradOut: gy,
+                                           dx: nil, dweight: dw, dbias: withBias ? db : nil)
+                        XCTAssertLessThan(relativeError(dw, grads[1].1, o * c * kh * kw, dt), tolerance(dt) * 4, "dweight without dx: \(what)")
+                        if withBias { XCTAssertLessThan(relativeError(db, grads[2].1, o, dt), tolerance(dt) * 4, "dbias without dx: \(what)") }
                     }
                 }
             }
