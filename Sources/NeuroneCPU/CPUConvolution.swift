@@ -173,7 +173,8 @@ extension CPUBackend {
     /// 258 MB).
     /// With the packed kernel: gcols = Wᵀ·g takes Wᵀ (transposed once per backward) times g packed
     /// in panels (no clearing pass for beta = 0), in blocks of whole channels each followed by its
-    /// col2im while in cache, dx cleared plane by plane just before; gW takes g's rows times the
+    /// col2im while in cache, dx cleared plane by plane just before; gW, unpadded with stride 1
+    /// along rows, is taken transposed from x's runs in place (below); otherwise g's rows times the
     /// columns as panels of 16 rows, two panels at a time written from x by nk_im2col_kpanels_f32
     /// and multiplied at once (no full-size columns built in backward; two, so that the kernel's
     /// tiles are 12 rows × 32 columns: 12 rows × 16 broadcast one value per multiply-add, which
