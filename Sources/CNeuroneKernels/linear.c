@@ -374,7 +374,9 @@ NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t 
 
 // The segmented product's AVX-512 tiles: MR rows (each at its own offset in x) × NP panels, as
 // lin_tile512, the depth in segs runs of segLen (the rows' pointers advance segStride between
-// runs); c (+)= the sums, columns past N masked (last).
+// runs); c (+)= the sums, columns past N masked (last). Its depth loop repeats lin_tile512's: one
+// inline function for both left the rows' pointers in memory here (mnist-cnn's conv2 weight
+// gradient 7.8 → 8.1 ms, C timer, Xeon).
 NK_AVX512_INLINE void seg_tile512(const int MR, const int NP, const float *x, const int64_t *off, int64_t segs, int64_t segLen,
                                   int64_t segStride, int64_t K, const float *pb, float *c, int64_t ldc, __mmask16 last, int add) {
     __m512 acc[12][2];
