@@ -195,27 +195,25 @@ extension CPUBackend {
         let actCode = act?.kernelCode
         let fusedBias = actCode != nil && needB
         let tasks = Swift.min(Threading.threadCount, groupCount)
-        // One weight-gradient (and fused bias-gradient) partial per task, zeroed, summed below;
-        // the first is the result itself.
-        var partialStorage: [Storage] = []
-        if needW {
-            partialStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * k * es, zeroed: true) }
-            fill(dwOut!, dtype: dt, count: o * k, value: 0)
-        }
-        let wPartials: [UnsafeMutableRawPointer] = needW ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].address } : []
         // Without padding and with stride 1 along rows, row (ci, i, j) of a sample's columns is,
         // for each output row, a run of outW values of one input row: gWᵀ [K, O] += cols·gᵀ reads
         // those runs from x in place (nk_gemm_segments_f32) times gᵀ packed in panels of 16 of
-        // g's rows, one sample at a time; each task sums into its gWᵀ, transposed into the
-        // partials at the end. (No columns are written at all, where nk_im2col_kpanels_f32
+        // g's rows, one sample at a time; each task sums into its zeroed gWᵀ, transposed and added
+        // at the end. (No columns are written at all, where nk_im2col_kpanels_f32
         // transposed all K·L of them: mnist-cnn's conv2 weight gradient at batch 64, C timer on
         // Intel Xeon, 12.3 → 8.3 ms; capped at AVX2 20.5 → 17.4; the same sums in the same order.)
         let segmented = needW && packed && g.strideW == 1 && g.padH == 0 && g.padW == 0
         let kk = g.kernelH * g.kernelW
-        let rowOffsets: [Int64] = segmented ? (0..<k).map { r in
-            Int64((r / kk) * h * w + ((r % kk) / g.kernelW) * g.dilationH * w + (r % g.kernelW) * g.dilationW)
-        } : []
-        let transposedPartials: [Storage] = segmented ? (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: k * o * es, zeroed: false) } : []
+        let rowOffsets = segmented ? Self.columnRowOffsets(p, planeHeight: h, planeWidth: w) : []
+        let transposedPartials: [Storage] = segmented ? (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: k * o * es, zeroed: true) } : []
+        // Otherwise one weight-gradient partial per task, zeroed, summed below; the first is the
+        // result itself. (A fused bias gradient likewise.)
+        var partialStorage: [Storage] = []
+        if needW && !segmented {
+            partialStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * k * es, zeroed: true) }
+            fill(dwOut!, dtype: dt, count: o * k, value: 0)
+        }
+        let wPartials: [UnsafeMutableRawPointer] = needW && !segmented ? (0..<tasks).map { $0 == 0 ? dwOut! : partialStorage[$0 - 1].address } : []
         var biasStorage: [Storage] = []
         if fusedBias {
             biasStorage = (1..<Swift.max(1, tasks)).map { _ in CPUBackend.shared.allocate(byteCount: o * es, zeroed: true) }
@@ -263,9 +261,8 @@ extension CPUBackend {
                                 for sm in 0..<m {
                                     nk_pack_rows16_f32(gp + sm * l, Int64(ml), Int64(o), Int64(l), pk)
                                     let xs = (xSaved + (s0 + sm) * c * h * w * es).assumingMemoryBound(to: Float.self)
-                                    let first = grp == groupCount * t / tasks && sm == 0
                                     nk_gemm_segments_f32(xs, offsets.baseAddress, 0, Int64(k), Int64(g.outH), Int64(g.outW), Int64(g.strideH * w),
-                                                         pk, Int64(o), dst, Int64(o), first ? 0 : 1)
+                                                         pk, Int64(o), dst, Int64(o), 1)
                                 }
                             }
                         } else if let cp = colsPanels, let scratch = colsScratch {
@@ -336,10 +333,7 @@ extension CPUBackend {
                 withExtendedLifetime((cols, gcols, g2, gPanels, colsPanels, colsScratch, gTPanels)) {}
             }
         }
-        for (t, part) in transposedPartials.enumerated() {
-            nk_transpose_f32(part.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o),
-                             wPartials[t].assumingMemoryBound(to: Float.self), Int64(k))
-        }
+        if let dw = dwOut, segmented { addTransposedPartials(transposedPartials, k: k, o: o, into: dw) }
         if let dw = dwOut {
             for part in wPartials.dropFirst() { binary(.add, dtype: dt, UnsafeRawPointer(dw), aStep: 1, UnsafeRawPointer(part), bStep: 1, dw, count: o * k) }
         }
@@ -461,7 +455,7 @@ extension CPUBackend {
     /// the activation's gradient written compact [O, L] with the bias's row sums
     /// (nk_activation_grad_rows_f32), gᵀ packed in panels of 16 channels, and gWᵀ [K, O] += the
     /// padded input's runs (one per output row, read in place) times those panels
-    /// (nk_gemm_segments_f32); a gWᵀ and bias sums per task, added and transposed at the end. The
+    /// (nk_gemm_segments_f32); a zeroed gWᵀ and bias sums per task, transposed and added at the end. The
     /// widened gradient the input gradient needs is never written: mnist-cnn's conv1 at batch 64,
     /// C timer on Intel Xeon, 1.36 ms (widening, then conv_direct.c's weight-gradient kernel) →
     /// 1.03 ms.
@@ -470,10 +464,8 @@ extension CPUBackend {
                                             _ dbOut: UnsafeMutableRawPointer?) {
         let (n, c, o, g) = (p.batch, p.channels, p.outChannels, p.geometry)
         let hp = p.height + 2 * g.padH, wp = p.width + 2 * g.padW, l = g.outH * g.outW
-        let kk = g.kernelH * g.kernelW, k = c * kk
-        let rowOffsets: [Int64] = (0..<k).map { r in
-            Int64((r / kk) * hp * wp + ((r % kk) / g.kernelW) * g.dilationH * wp + (r % g.kernelW) * g.dilationW)
-        }
+        let k = c * g.kernelH * g.kernelW
+        let rowOffsets = Self.columnRowOffsets(p, planeHeight: hp, planeWidth: wp)
         let tasks = Swift.max(1, Swift.min(Threading.threadCount, n))
         let partials = (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: k * o * 4, zeroed: true) }
         let biasSums = (0..<tasks).map { _ in CPUBackend.shared.allocate(byteCount: o * 4, zeroed: true) }
@@ -498,28 +490,44 @@ extension CPUBackend {
                         }
                         nk_pack_rows16_f32(rows, Int64(l), Int64(o), Int64(l), pk)
                         nk_gemm_segments_f32(xp + s * c * hp * wp, offsets.baseAddress, 0, Int64(k), Int64(g.outH), Int64(g.outW), Int64(wp),
-                                             pk, Int64(o), dst, Int64(o), s == n * t / tasks ? 0 : 1)
+                                             pk, Int64(o), dst, Int64(o), 1)
                     }
                 }
                 withExtendedLifetime((g2, panels)) {}
             }
         }
-        let dwp = dwOut.assumingMemoryBound(to: Float.self)
-        nk_transpose_f32(partials[0].address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o), dwp, Int64(k))
-        if tasks > 1 {
-            let tmp = scratch(k * o, .float32)
-            for part in partials.dropFirst() {
-                nk_transpose_f32(part.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o),
-                                 tmp.address.assumingMemoryBound(to: Float.self), Int64(k))
-                binary(.add, dtype: .float32, UnsafeRawPointer(dwOut), aStep: 1, UnsafeRawPointer(tmp.address), bStep: 1, dwOut, count: k * o)
-            }
-            withExtendedLifetime(tmp) {}
-        }
+        addTransposedPartials(partials, k: k, o: o, into: dwOut)
         if let db = dbOut {
             db.copyMemory(from: biasSums[0].address, byteCount: o * 4)
             for part in biasSums.dropFirst() { binary(.add, dtype: .float32, UnsafeRawPointer(db), aStep: 1, UnsafeRawPointer(part.address), bStep: 1, db, count: o) }
         }
         withExtendedLifetime((partials, biasSums)) {}
+    }
+
+    /// The offset in one sample's (padded) input planes [C, planeHeight, planeWidth] of the first
+    /// value each row (c, i, j) of its columns reads (output position (0, 0), no padding left to
+    /// apply): the row offsets of nk_gemm_segments_f32, K = C·kh·kw of them.
+    private static func columnRowOffsets(_ p: Conv2dProblem, planeHeight: Int, planeWidth: Int) -> [Int64] {
+        let g = p.geometry, kk = g.kernelH * g.kernelW
+        return (0..<p.channels * kk).map { r in
+            Int64((r / kk) * planeHeight * planeWidth + ((r % kk) / g.kernelW) * g.dilationH * planeWidth + (r % g.kernelW) * g.dilationW)
+        }
+    }
+
+    /// dw [O, K] (float32) = the sum of the per-task weight-gradient partials gWᵀ [K, O], each
+    /// transposed (the first straight into dw, the others through a scratch and added in order);
+    /// zeros when there are none (an empty batch).
+    private func addTransposedPartials(_ parts: [Storage], k: Int, o: Int, into dw: UnsafeMutableRawPointer) {
+        guard let first = parts.first else { fill(dw, dtype: .float32, count: k * o, value: 0); return }
+        nk_transpose_f32(first.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o), dw.assumingMemoryBound(to: Float.self), Int64(k))
+        guard parts.count > 1 else { return }
+        let tmp = scratch(k * o, .float32)
+        for part in parts.dropFirst() {
+            nk_transpose_f32(part.address.assumingMemoryBound(to: Float.self), Int64(o), Int64(k), Int64(o),
+                             tmp.address.assumingMemoryBound(to: Float.self), Int64(k))
+            binary(.add, dtype: .float32, UnsafeRawPointer(dw), aStep: 1, UnsafeRawPointer(tmp.address), bStep: 1, dw, count: k * o)
+        }
+        withExtendedLifetime(tmp) {}
     }
 
     /// [rows, chunk·length] → rows of [chunk, rows, length] (the [O, n·L] → [n, O, L] reorder).
