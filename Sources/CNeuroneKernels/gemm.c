@@ -48,8 +48,9 @@ typedef double f64x8 __attribute__((vector_size(64)));
 // on a Xeon, Emerald Rapids; the same sums in the same order, so the same bits).
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
     ATTR static inline __attribute__((always_inline)) void NAME##_body(                   \
-            const int G, int64_t kc, const T *restrict a, int64_t as, int64_t ai, int64_t ag, const T *restrict b, \
-            int64_t bs, T *restrict c, int64_t ldc, int64_t mr, int64_t nr, int overwrite) { \
+            const int G, const int COPY, int64_t kc, const T *restrict a, int64_t as, int64_t ai, int64_t ag, \
+            const T *restrict b, int64_t bs, T *restrict bc, T *restrict c, int64_t ldc, int64_t mr, int64_t nr, \
+            int overwrite) {                                                                  \
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[2 * MR][NV];                                                               \
         _Pragma("clang loop unroll(full)")                                                \
@@ -58,6 +59,10 @@ typedef double f64x8 __attribute__((vector_size(64)));
         for (int64_t p = 0; p < kc; p++) {                                                \
             VT bv[NV];                                                                    \
             for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * bs + v * (VL), sizeof(VT)); \
+            if (COPY) {                                                                   \
+                for (int v = 0; v < NV; v++) memcpy(bc + p * NRV + v * (VL), &bv[v], sizeof(VT)); \
+                for (int v = 0; v < NV; v++) __builtin_prefetch(b + p * bs + 2 * NRV + v * (VL), 0, 2); \
+            }                                                                             \
             _Pragma("clang loop unroll(full)")                                            \
             for (int i = 0; i < G * MR; i++) {                                            \
                 /* a scalar operand splats: one broadcast load. (VT){0} + a[…] was a real */ \
@@ -90,20 +95,26 @@ typedef double f64x8 __attribute__((vector_size(64)));
     }                                                                                     \
     ATTR static void NAME(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
                           int64_t ldc, int64_t mr, int64_t nr, int overwrite) {           \
-        NAME##_body(1, kc, a, as, 1, 0, b, bs, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(1, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
     }                                                                                     \
     ATTR static void NAME##_rows(int64_t kc, const T *a, int64_t ai, const T *b, int64_t bs, T *c, \
                                  int64_t ldc, int64_t mr, int64_t nr, int overwrite) {    \
-        NAME##_body(1, kc, a, 1, ai, 0, b, bs, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(1, 0, kc, a, 1, ai, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
     }
 #define DEFINE_UKERNEL_X2(NAME, T, ATTR)                                                  \
     ATTR static void NAME##_x2(int64_t kc, const T *a, int64_t as, int64_t ag, const T *b, int64_t bs, T *c, \
                                int64_t ldc, int64_t nr, int overwrite) {                  \
-        NAME##_body(2, kc, a, as, 1, ag, b, bs, c, ldc, 2 * MR, nr, overwrite);           \
+        NAME##_body(2, 0, kc, a, as, 1, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);           \
     }                                                                                     \
     ATTR static void NAME##_rows_x2(int64_t kc, const T *a, int64_t ai, int64_t ag, const T *b, int64_t bs, T *c, \
                                     int64_t ldc, int64_t nr, int overwrite) {             \
-        NAME##_body(2, kc, a, 1, ai, ag, b, bs, c, ldc, 2 * MR, nr, overwrite);           \
+        NAME##_body(2, 0, kc, a, 1, ai, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);  \
+    }                                                                                     \
+    /* two panels of A (either form: as, ai) against B's panel read in place (row stride bs), */ \
+    /* each loaded vector of B also stored to bc as the packed panel (bc[p·NRV + …]) */   \
+    ATTR static void NAME##_x2_copy(int64_t kc, const T *a, int64_t as, int64_t ai, int64_t ag, const T *b, \
+                                    int64_t bs, T *bc, T *c, int64_t ldc, int64_t nr, int overwrite) { \
+        NAME##_body(2, 1, kc, a, as, ai, ag, b, bs, bc, c, ldc, 2 * MR, nr, overwrite);   \
     }
 
 #ifdef NK_X86
@@ -121,6 +132,10 @@ typedef void (*uk_f64)(int64_t, const double *, int64_t, const double *, int64_t
 // two panels of MR rows: (kc, a, as or ai, ag, b, bs, c, ldc, nr, overwrite)
 typedef void (*uk2_f32)(int64_t, const float *, int64_t, int64_t, const float *, int64_t, float *, int64_t, int64_t, int);
 typedef void (*uk2_f64)(int64_t, const double *, int64_t, int64_t, const double *, int64_t, double *, int64_t, int64_t, int);
+// two panels of MR rows against B read in place, B's panel stored as it is read:
+// (kc, a, as, ai, ag, b, bs, bc, c, ldc, nr, overwrite)
+typedef void (*uk2c_f32)(int64_t, const float *, int64_t, int64_t, int64_t, const float *, int64_t, float *, float *, int64_t, int64_t, int);
+typedef void (*uk2c_f64)(int64_t, const double *, int64_t, int64_t, int64_t, const double *, int64_t, double *, double *, int64_t, int64_t, int);
 
 typedef struct {
     const char *name;
@@ -128,6 +143,8 @@ typedef struct {
     uk_f64 f64, f64rows; int64_t nr64;
     uk2_f32 f32x2, f32rowsx2; /* NULL: one panel of MR rows a tile */
     uk2_f64 f64x2, f64rowsx2;
+    uk2c_f32 f32x2copy; /* NULL: B's panels packed before their first tile */
+    uk2c_f64 f64x2copy;
 } kernel_set;
 
 static kernel_set chosen;
@@ -135,14 +152,14 @@ static int chosen_ready = 0;
 
 static const kernel_set *kernels(void) {
     if (!chosen_ready) {
-        kernel_set k = {"generic", uk_f32_generic, uk_f32_generic_rows, 8, uk_f64_generic, uk_f64_generic_rows, 4, NULL, NULL, NULL, NULL};
+        kernel_set k = {"generic", uk_f32_generic, uk_f32_generic_rows, 8, uk_f64_generic, uk_f64_generic_rows, 4, NULL, NULL, NULL, NULL, NULL, NULL};
 #ifdef NK_X86
         int level = nk_cpu_level();
         if (level >= 2) {
             k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, uk_f64_avx512, uk_f64_avx512_rows, 16,
-                             uk_f32_avx512_x2, uk_f32_avx512_rows_x2, NULL, NULL};
+                             uk_f32_avx512_x2, uk_f32_avx512_rows_x2, NULL, NULL, uk_f32_avx512_x2_copy, NULL};
         } else if (level == 1) {
-            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, uk_f64_avx2, uk_f64_avx2_rows, 8, NULL, NULL, NULL, NULL};
+            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, uk_f64_avx2, uk_f64_avx2_rows, 8, NULL, NULL, NULL, NULL, NULL, NULL};
         }
 #endif
         chosen = k; // benign race: every thread computes the same value
@@ -351,7 +368,7 @@ DEFINE_GEMV_ENTRY(f32, float)
 DEFINE_GEMV_ENTRY(f64, double)
 #define GEMV(T, ...) _Generic((T)0, float: gemv_f32, default: gemv_f64)(__VA_ARGS__)
 
-#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, NRFIELD, UK2T, UK2FIELD, UK2ROWSFIELD)     \
+#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, NRFIELD, UK2T, UK2FIELD, UK2ROWSFIELD, UK2CT, UK2CFIELD)     \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
         if (PACK_A_FAST(T, transA, mc, kc, alpha, A, lda, buf)) return;                        \
@@ -428,6 +445,7 @@ DEFINE_GEMV_ENTRY(f64, double)
         const kernel_set *ks = kernels();                                                      \
         UKT uk = ks->UKFIELD, ukRows = ks->UKROWSFIELD;                                        \
         UK2T uk2 = ks->UK2FIELD, uk2Rows = ks->UK2ROWSFIELD;                                   \
+        UK2CT uk2Copy = ks->UK2CFIELD;                                                         \
         int64_t nr = ks->NRFIELD;                                                              \
         int64_t kcMax = MIN(KC, K);                                                            \
         const int aInPlace = alpha == (T)1 && (!transA || N <= 256);                           \
@@ -468,14 +486,30 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* row-order packing. */                                                                 \
         const int bAliased = (int64_t)(nr * sizeof(T)) <= 64 && K <= 256 && (ldb * (int64_t)sizeof(T)) % 4096 == 0; \
         const int bInPlace = !transB && M <= 96 && !bAliased && !(M >= 16 && nk_cpu_is_intel()); \
+        /* B packed by the first tile that reads it, where few rows of A make the packing pass */ \
+        /* a large share (a load and a store per value of B against M/16 multiply-adds): the */  \
+        /* first two-panel tile of the first row block reads B's whole panels in place, stores */ \
+        /* each vector it loads into the packed panel for the tiles after it and prefetches the */ \
+        /* row two panels on. Xeon (Emerald Rapids), C timer, GFLOP/s packed first → packed by */ \
+        /* the first tile, medians of alternating runs: 64×1024×128 127–136 → 150–157, */         \
+        /* 64×784×1000 116 → 133–137, 128×1000×784 131 → 141–147, 64×4608×288 125 → 132–141, */  \
+        /* 16×9216×128 71 → 76; without the prefetch 64×784×1000 gained ~6 %, 64×4608×288 nothing. */       \
+        /* Where B's rows are a multiple of 4 KiB apart the first tile's rows share an L1 set */  \
+        /* and a page each: 64×9216×128 0.97–1.06, 96×2048×512 and 32×2048×512 0.97, so those */ \
+        /* keep the packing pass; so do more rows of A (1000×784×64 tn 0.89–1.01: the pass is */  \
+        /* a small share there) and AMD cores, where it was not measured. */                      \
+        const int bLazy = !transB && !bInPlace && uk2Copy && MIN(MC, M) >= 2 * MR && M <= 128 && \
+                          (ldb * (int64_t)sizeof(T)) % 4096 != 0 && nk_cpu_is_intel();         \
         for (int64_t jc = 0; jc < N; jc += ncBlock) {                                          \
             int64_t nc = MIN(ncBlock, N - jc);                                                 \
             const int64_t ncFull = bInPlace ? nc / nr * nr : 0;                                \
+            const int64_t ncLazy = bLazy ? nc / nr * nr : 0;                                   \
             for (int64_t pc = 0; pc < K; pc += KC) {                                           \
                 int64_t kc = MIN(KC, K - pc);                                                  \
                 const T *Bp = transB ? B + jc * ldb + pc : B + pc * ldb + jc;                  \
-                if (ncFull < nc)                                                               \
-                    NAME##_pack_b(transB, kc, nc - ncFull, nr, Bp + ncFull, ldb, bufB + ncFull * kc); \
+                const int64_t ncRead = MAX(ncFull, ncLazy);                                    \
+                if (ncRead < nc)                                                               \
+                    NAME##_pack_b(transB, kc, nc - ncRead, nr, Bp + ncRead, ldb, bufB + ncRead * kc); \
                 for (int64_t ic = 0; ic < M; ic += MC) {                                       \
                     int64_t mc = MIN(MC, M - ic);                                              \
                     const T *Ap = transA ? A + pc * lda + ic : A + ic * lda + pc;              \
@@ -489,6 +523,16 @@ DEFINE_GEMV_ENTRY(f64, double)
                         for (int64_t ir = 0; ir < mc; ir += MR) {                              \
                             T *ct = C + (ic + ir) * ldc + jc + jr;                             \
                             const int64_t mr = MIN(MR, mc - ir), ncols = MIN(nr, nc - jr);     \
+                            if (ic == 0 && ir == 0 && jr < ncLazy) { /* mc ≥ 2·MR: see bLazy */ \
+                                if (ir >= mcFull)                                              \
+                                    uk2Copy(kc, bufA, MR, 1, MR * kc, Bp + jr, ldb, bufB + jr * kc, ct, ldc, ncols, direct && pc == 0); \
+                                else if (transA)                                               \
+                                    uk2Copy(kc, Ap, lda, 1, MR, Bp + jr, ldb, bufB + jr * kc, ct, ldc, ncols, direct && pc == 0); \
+                                else                                                           \
+                                    uk2Copy(kc, Ap, 1, lda, MR * lda, Bp + jr, ldb, bufB + jr * kc, ct, ldc, ncols, direct && pc == 0); \
+                                ir += MR;                                                      \
+                                continue;                                                      \
+                            }                                                                  \
                             /* two whole panels, both packed or both in place: one tile */     \
                             if (uk2 && ir + 2 * MR <= mc && (ir >= mcFull || ir + 2 * MR <= mcFull)) { \
                                 if (ir >= mcFull)                                              \
@@ -575,5 +619,5 @@ static inline int pack_b_trans_fast_none(int64_t kc, int64_t nc, int64_t nr, con
 #define PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf) \
     _Generic((B), const float *: pack_b_trans_fast_f32, default: pack_b_trans_fast_none)((kc), (nc), (nr), (B), (ldb), (buf))
 
-DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, f32rows, nr32, uk2_f32, f32x2, f32rowsx2)
-DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, f64rows, nr64, uk2_f64, f64x2, f64rowsx2)
+DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, f32rows, nr32, uk2_f32, f32x2, f32rowsx2, uk2c_f32, f32x2copy)
+DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, f64rows, nr64, uk2_f64, f64x2, f64rowsx2, uk2c_f64, f64x2copy)

@@ -43,10 +43,13 @@ final class GemmTests: XCTestCase {
         // two column blocks of the rows form; m = 45 and 3 over whole and partial 4-row groups of
         // the dot form, k = 37 and 600 with a scalar tail); (40, 700, 520): B packed row by row on
         // Intel cores (in place elsewhere), in several column blocks of a quarter of the L2 (A read
-        // in place) over two K blocks, with a partial last panel
+        // in place) over two K blocks, with a partial last panel. On Intel cores at AVX-512, B not
+        // transposed under 12 to 128 rows of A is packed by the first tile that reads it: (13, 47,
+        // 300), (40, 700, 520), (50, 40, 600) and (128, 70, 140) (the last two over several row
+        // blocks, which read the copied panels; Aᵀ read in place or packed, by its width)
         let sizes: [(Int, Int, Int)] = [(1, 1, 1), (7, 5, 3), (6, 32, 256), (13, 47, 300), (97, 65, 33), (130, 70, 513), (8, 200, 300), (30, 97, 150),
                                         (20, 69, 600), (50, 40, 600), (1, 1100, 37), (1, 70, 600), (45, 1, 300), (3, 1, 17), (1, 1, 600),
-                                        (40, 700, 520)]
+                                        (40, 700, 520), (128, 70, 140)]
         for (m, n, k) in sizes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for dtype in [DType.float32, .float64] {
