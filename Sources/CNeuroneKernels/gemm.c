@@ -176,6 +176,21 @@ int64_t nk_gemm_nr(int32_t isDouble) { return isDouble ? kernels()->nr64 : kerne
 static _Thread_local void *tl_buf = NULL;
 static _Thread_local size_t tl_cap = 0;
 
+// A second per-thread buffer: C's transpose when the product runs as Cᵀ = op(B)ᵀ·op(A)ᵀ (the
+// call inside packs into the first).
+static _Thread_local void *tl_tbuf = NULL;
+static _Thread_local size_t tl_tcap = 0;
+
+static void *scratch_t(size_t bytes) {
+    if (bytes > tl_tcap) {
+        free(tl_tbuf);
+        size_t cap = (bytes + 4095) & ~(size_t)4095;
+        tl_tbuf = aligned_alloc(64, cap);
+        tl_tcap = tl_tbuf ? cap : 0;
+    }
+    return tl_tbuf;
+}
+
 static void *scratch(size_t bytes) {
     if (bytes > tl_cap) {
         free(tl_buf);
@@ -431,6 +446,23 @@ DEFINE_GEMV_ENTRY(f64, double)
               int64_t lda, const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {               \
         if (M <= 0 || N <= 0) return;                                                          \
         if (K > 0 && alpha != (T)0 && GEMV(T, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return; \
+        /* float32 with B transposed (B stored [N, K]: a Linear layer's weight) under few rows */ \
+        /* of A and a long sum: as Cᵀ = B·op(A)ᵀ into a scratch, then transposed into C. The */   \
+        /* product then packs op(A)'s M·K values where it packed B's N·K, and adds the M·N of */  \
+        /* the transpose. Xeon (Emerald Rapids), C timer, GFLOP/s, one thread, as it was → as */  \
+        /* Cᵀ: 64×1000×784 110 → 151, 128×1000×784 130 → 148, 192×1000×784 146 → 155, */          \
+        /* 32×4096×512 81 → 133, 64×128×9216 112 → 127, 16×1000×784 56 → 70; capped at AVX2 */     \
+        /* 64×1000×784 70 → 85, 32×4096×512 54 → 78; generic 23 → 26. No gain at 256×1000×784 */   \
+        /* (143 either way) nor where the sum is not longer than the rows (64×1000×64 116 → */    \
+        /* 115, 96×1000×64 130 → 118). Not measured on AMD. */                                   \
+        if (sizeof(T) == 4 && transB && beta == (T)0 && K > 0 && alpha != (T)0 && M <= 192 &&   \
+            N >= 2 * M && K >= 2 * M) {                                                        \
+            T *t = (T *)scratch_t((size_t)N * (size_t)M * sizeof(T));                          \
+            if (!t) abort();                                                                   \
+            NAME(0, !transA, N, M, K, alpha, B, ldb, A, lda, (T)0, t, M);                      \
+            nk_transpose_f32((const float *)t, M, N, M, (float *)C, ldc);                      \
+            return;                                                                            \
+        }                                                                                      \
         /* beta = 0 with a product to add: the first K block stores its tiles over C (no */    \
         /* clearing pass, no read of C); any other beta scales C first, then tiles add */      \
         const int direct = beta == (T)0 && K > 0 && alpha != (T)0;                             \

@@ -30,8 +30,9 @@ public enum Gemm {
     /// 3: the micro-kernel's broadcast without the add that spilled the AVX2 build's registers;
     /// 4: B packed row by row, B's block in L2 when A is read in place, B packed on Intel cores,
     /// Aᵀ's whole panels copied in vectors; 5: on Intel cores under at most 128 rows of A, B's
-    /// whole panels packed by the first tile that reads them).
-    package static let builtinRevision = 5
+    /// whole panels packed by the first tile that reads them; 6: float32 products with B
+    /// transposed under few rows of A computed as Cᵀ and transposed).
+    package static let builtinRevision = 6
 
     /// Which path each class of product takes when no backend is requested: measured (or read
     /// from the cache, or forced by NEURONE_GEMM) at first use; nil without a checked BLAS library.

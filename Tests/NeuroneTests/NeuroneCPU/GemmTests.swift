@@ -30,6 +30,10 @@ final class GemmTests: XCTestCase {
         return c
     }
 
+    /// The larger of two errors, NaN when either is (Swift.max would drop a NaN and pass a product
+    /// that left garbage in C).
+    static func worse(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
+
     func runBackend(_ backend: GemmBackend) {
         let saved = Gemm.requestedBackend
         defer { Gemm.requestedBackend = saved }
@@ -59,7 +63,7 @@ final class GemmTests: XCTestCase {
                     let want = Self.naive(a.doubles, b.doubles, m: m, n: n, k: k, transA: ta, transB: tb)
                     let tol = dtype == .float32 ? 1e-4 * Double(k).squareRoot() : 1e-12 * Double(k)
                     var worst = 0.0
-                    for i in 0..<want.count { worst = Swift.max(worst, Swift.abs(got[i] - want[i])) }
+                    for i in 0..<want.count { worst = Self.worse(worst, Swift.abs(got[i] - want[i])) }
                     XCTAssertLessThanOrEqual(worst, tol, "\(backend) \(dtype) m=\(m) n=\(n) k=\(k) transA=\(ta) transB=\(tb)")
                 }
             }
@@ -141,7 +145,7 @@ final class GemmTests: XCTestCase {
                             let tol = dtype == .float32 ? 1e-5 * Double(k) : 1e-13 * Double(k)
                             var worst = 0.0
                             for i in 0..<m {
-                                for j in 0..<n { worst = Swift.max(worst, Swift.abs(got[i * ldc + j] - want[i * ldc + j])) }
+                                for j in 0..<n { worst = Self.worse(worst, Swift.abs(got[i * ldc + j] - want[i * ldc + j])) }
                                 // the padding columns of C are left as they were
                                 for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], start[i * ldc + j]) }
                             }
@@ -195,10 +199,53 @@ final class GemmTests: XCTestCase {
                     let want = Self.naive(a, rows.flatMap { $0 }, m: m, n: n, k: k, transA: false, transB: false)
                     var worst = 0.0
                     for i in 0..<m {
-                        for j in 0..<n { worst = Swift.max(worst, Swift.abs(got[i * ldc + j] - want[i * n + j])) }
+                        for j in 0..<n { worst = Self.worse(worst, Swift.abs(got[i * ldc + j] - want[i * n + j])) }
                         for j in n..<ldc { XCTAssertEqual(got[i * ldc + j], -7, what) }
                     }
                     XCTAssertLessThanOrEqual(worst, dtype == .float32 ? 1e-5 * Double(k) : 1e-13 * Double(k), what)
+                }
+            }
+        }
+    }
+
+    /// float32 products with B transposed under few rows of A and a long sum run as Cᵀ = B·op(A)ᵀ
+    /// into a scratch, then transposed into C: with alpha ≠ 1 and beta 0 (C's old values, NaN,
+    /// not read), padded leading dimensions (C's padding untouched), op(A) either way, on one
+    /// thread and over three (C's columns split), against float64 sums; beta 0.5 (the direct
+    /// path) beside it.
+    func testTransposedBUnderFewRowsThroughCTransposed() {
+        let saved = (Gemm.requestedBackend, Threading.threadCount)
+        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
+        Gemm.backend = .builtin
+        let rng = Generator(seed: 41)
+        for threads in [1, 3] {
+            Threading.threadCount = threads
+            // (m, n, k): 12- and 6-row tiles with a partial one, C's columns over several 32-wide
+            // panels; the rule's limits (n = 2m, k = 2m, m = 192 over 400 columns)
+            for (m, n, k) in [(20, 75, 90), (13, 26, 300), (64, 700, 128), (192, 400, 384)] {
+                for transA in [false, true] {
+                    for beta: Float in [0, 0.5] {
+                        let lda = (transA ? m : k) + 3, ldb = k + 2, ldc = n + 5
+                        let a = (0..<((transA ? k : m) * lda)).map { _ in rng.nextFloat() * 2 - 1 }
+                        let b = (0..<(n * ldb)).map { _ in rng.nextFloat() * 2 - 1 }
+                        let old = (0..<(m * ldc)).map { _ in rng.nextFloat() * 2 - 1 }
+                        var c = old
+                        if beta == 0 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] = .nan } } }
+                        Gemm.sgemm(transA: transA, transB: true, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb,
+                                   beta: beta, c: &c, ldc: ldc)
+                        let what = "m=\(m) n=\(n) k=\(k) transA=\(transA) beta=\(beta) threads=\(threads) kernel \(Gemm.builtinKernelName)"
+                        var bad = 0  // counted as not within the tolerance, so that a NaN left in C counts
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var sum = 0.0
+                                for p in 0..<k { sum += Double(transA ? a[p * lda + i] : a[i * lda + p]) * Double(b[j * ldb + p]) }
+                                let want = 0.75 * sum + Double(beta) * Double(old[i * ldc + j])
+                                if !(Swift.abs(Double(c[i * ldc + j]) - want) <= 1e-5 * Double(k)) { bad += 1 }
+                            }
+                            for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], old[i * ldc + j], what) }
+                        }
+                        XCTAssertEqual(bad, 0, "elements off by more than the tolerance, \(what)")
+                    }
                 }
             }
         }
