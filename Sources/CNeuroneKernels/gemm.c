@@ -454,12 +454,13 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* 32×4096×512 81 → 133, 64×128×9216 112 → 127, 16×1000×784 56 → 70; capped at AVX2 */     \
         /* 64×1000×784 70 → 85, 32×4096×512 54 → 78; generic 23 → 26. No gain at 256×1000×784 */   \
         /* (143 either way) nor where the sum is not longer than the rows (64×1000×64 116 → */    \
-        /* 115, 96×1000×64 130 → 118). Not measured on AMD. */                                   \
-        if (sizeof(T) == 4 && transB && beta == (T)0 && K > 0 && alpha != (T)0 && M <= 192 &&   \
+        /* 115, 96×1000×64 130 → 118). Not measured on AMD. Only with alpha = 1 (B's rows then */ \
+        /* read in place; with another alpha they would be packed to scale them). */            \
+        if (sizeof(T) == 4 && transB && alpha == (T)1 && beta == (T)0 && K > 0 && M <= 192 &&   \
             N >= 2 * M && K >= 2 * M) {                                                        \
             T *t = (T *)scratch_t((size_t)N * (size_t)M * sizeof(T));                          \
             if (!t) abort();                                                                   \
-            NAME(0, !transA, N, M, K, alpha, B, ldb, A, lda, (T)0, t, M);                      \
+            NAME(0, !transA, N, M, K, (T)1, B, ldb, A, lda, (T)0, t, M);                       \
             nk_transpose_f32((const float *)t, M, N, M, (float *)C, ldc);                      \
             return;                                                                            \
         }                                                                                      \
@@ -556,7 +557,7 @@ DEFINE_GEMV_ENTRY(f64, double)
                             T *ct = C + (ic + ir) * ldc + jc + jr;                             \
                             const int64_t mr = MIN(MR, mc - ir), ncols = MIN(nr, nc - jr);     \
                             if (ic == 0 && ir == 0 && jr < ncLazy) { /* mc ≥ 2·MR: see bLazy */ \
-                                if (ir >= mcFull)                                              \
+                                if (mcFull == 0) /* A packed */                                \
                                     uk2Copy(kc, bufA, MR, 1, MR * kc, Bp + jr, ldb, bufB + jr * kc, ct, ldc, ncols, direct && pc == 0); \
                                 else if (transA)                                               \
                                     uk2Copy(kc, Ap, lda, 1, MR, Bp + jr, ldb, bufB + jr * kc, ct, ldc, ncols, direct && pc == 0); \

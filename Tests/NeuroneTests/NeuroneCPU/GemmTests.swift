@@ -209,10 +209,10 @@ final class GemmTests: XCTestCase {
     }
 
     /// float32 products with B transposed under few rows of A and a long sum run as Cᵀ = B·op(A)ᵀ
-    /// into a scratch, then transposed into C: with alpha ≠ 1 and beta 0 (C's old values, NaN,
-    /// not read), padded leading dimensions (C's padding untouched), op(A) either way, on one
-    /// thread and over three (C's columns split), against float64 sums; beta 0.5 (the direct
-    /// path) beside it.
+    /// into a scratch, then transposed into C (alpha 1, beta 0: C's old values, NaN here, not
+    /// read), with padded leading dimensions (C's padding untouched), op(A) either way, on one
+    /// thread and over three (C's columns split), against float64 sums; alpha 0.75 and beta 0.5
+    /// (the direct path) beside it.
     func testTransposedBUnderFewRowsThroughCTransposed() {
         let saved = (Gemm.requestedBackend, Threading.threadCount)
         defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
@@ -224,22 +224,22 @@ final class GemmTests: XCTestCase {
             // panels; the rule's limits (n = 2m, k = 2m, m = 192 over 400 columns)
             for (m, n, k) in [(20, 75, 90), (13, 26, 300), (64, 700, 128), (192, 400, 384)] {
                 for transA in [false, true] {
-                    for beta: Float in [0, 0.5] {
+                    for (alpha, beta): (Float, Float) in [(1, 0), (0.75, 0), (1, 0.5), (0.75, 0.5)] {
                         let lda = (transA ? m : k) + 3, ldb = k + 2, ldc = n + 5
                         let a = (0..<((transA ? k : m) * lda)).map { _ in rng.nextFloat() * 2 - 1 }
                         let b = (0..<(n * ldb)).map { _ in rng.nextFloat() * 2 - 1 }
                         let old = (0..<(m * ldc)).map { _ in rng.nextFloat() * 2 - 1 }
                         var c = old
                         if beta == 0 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] = .nan } } }
-                        Gemm.sgemm(transA: transA, transB: true, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb,
+                        Gemm.sgemm(transA: transA, transB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                                    beta: beta, c: &c, ldc: ldc)
-                        let what = "m=\(m) n=\(n) k=\(k) transA=\(transA) beta=\(beta) threads=\(threads) kernel \(Gemm.builtinKernelName)"
+                        let what = "m=\(m) n=\(n) k=\(k) transA=\(transA) alpha=\(alpha) beta=\(beta) threads=\(threads) kernel \(Gemm.builtinKernelName)"
                         var bad = 0  // counted as not within the tolerance, so that a NaN left in C counts
                         for i in 0..<m {
                             for j in 0..<n {
                                 var sum = 0.0
                                 for p in 0..<k { sum += Double(transA ? a[p * lda + i] : a[i * lda + p]) * Double(b[j * ldb + p]) }
-                                let want = 0.75 * sum + Double(beta) * Double(old[i * ldc + j])
+                                let want = Double(alpha) * sum + Double(beta) * Double(old[i * ldc + j])
                                 if !(Swift.abs(Double(c[i * ldc + j]) - want) <= 1e-5 * Double(k)) { bad += 1 }
                             }
                             for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], old[i * ldc + j], what) }
