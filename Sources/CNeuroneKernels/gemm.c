@@ -172,34 +172,22 @@ const char *nk_gemm_kernel_name(void) { return kernels()->name; }
 int64_t nk_gemm_mr(void) { return MR; }
 int64_t nk_gemm_nr(int32_t isDouble) { return isDouble ? kernels()->nr64 : kernels()->nr32; }
 
-// Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
-static _Thread_local void *tl_buf = NULL;
-static _Thread_local size_t tl_cap = 0;
+// Per-thread buffers, grown on demand and kept for the thread's lifetime: the packing buffer, and
+// C's transpose when the product runs as Cᵀ = B·op(A)ᵀ (the call inside packs into the first).
+static _Thread_local void *tl_buf = NULL, *tl_tbuf = NULL;
+static _Thread_local size_t tl_cap = 0, tl_tcap = 0;
 
-// A second per-thread buffer: C's transpose when the product runs as Cᵀ = op(B)ᵀ·op(A)ᵀ (the
-// call inside packs into the first).
-static _Thread_local void *tl_tbuf = NULL;
-static _Thread_local size_t tl_tcap = 0;
-
-static void *scratch_t(size_t bytes) {
-    if (bytes > tl_tcap) {
-        free(tl_tbuf);
-        size_t cap = (bytes + 4095) & ~(size_t)4095;
-        tl_tbuf = aligned_alloc(64, cap);
-        tl_tcap = tl_tbuf ? cap : 0;
+static void *grown(void **buf, size_t *cap, size_t bytes) {
+    if (bytes > *cap) {
+        free(*buf);
+        size_t rounded = (bytes + 4095) & ~(size_t)4095;
+        *buf = aligned_alloc(64, rounded);
+        *cap = *buf ? rounded : 0;
     }
-    return tl_tbuf;
+    return *buf;
 }
-
-static void *scratch(size_t bytes) {
-    if (bytes > tl_cap) {
-        free(tl_buf);
-        size_t cap = (bytes + 4095) & ~(size_t)4095;
-        tl_buf = aligned_alloc(64, cap);
-        tl_cap = tl_buf ? cap : 0;
-    }
-    return tl_buf;
-}
+static void *scratch(size_t bytes) { return grown(&tl_buf, &tl_cap, bytes); }
+static void *scratch_t(size_t bytes) { return grown(&tl_tbuf, &tl_tcap, bytes); }
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
