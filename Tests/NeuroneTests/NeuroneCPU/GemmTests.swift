@@ -34,6 +34,18 @@ final class GemmTests: XCTestCase {
     /// that left garbage in C).
     static func worse(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
 
+    /// Runs `body` on the built-in kernel with one thread and then three (given the count),
+    /// putting the requested backend and the thread count back afterwards.
+    func onBuiltinAtOneAndThreeThreads(_ body: (Int) -> Void) {
+        let saved = (Gemm.requestedBackend, Threading.threadCount)
+        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
+        Gemm.backend = .builtin
+        for threads in [1, 3] {
+            Threading.threadCount = threads
+            body(threads)
+        }
+    }
+
     func runBackend(_ backend: GemmBackend) {
         let saved = Gemm.requestedBackend
         defer { Gemm.requestedBackend = saved }
@@ -163,14 +175,10 @@ final class GemmTests: XCTestCase {
     /// for bit, the one with B's rows 16 elements further apart (always read in place); checked
     /// against float64 sums too, with C's padding untouched, on one thread and over three.
     func testProductWithRowsOfBMultiplesOf4KiBApart() {
-        let saved = (Gemm.requestedBackend, Threading.threadCount)
-        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
-        Gemm.backend = .builtin
         let rng = Generator(seed: 33)
         // (m, n, k): whole and partial 6-row panels, whole and partial column panels, K at the
         // rule's limit; up to 1017 of each row's 1024 elements used
-        for threads in [1, 3] {
-            Threading.threadCount = threads
+        onBuiltinAtOneAndThreeThreads { threads in
             for (m, n, k) in [(64, 1000, 128), (13, 777, 256), (96, 300, 64), (5, 1017, 40)] {
                 for dtype in [DType.float32, .float64] {
                     let aliased = 1024, apart = aliased + 16, ldc = n + 3  // 4 KiB (float32), 8 KiB (float64)
@@ -214,12 +222,8 @@ final class GemmTests: XCTestCase {
     /// thread and over three (C's columns split), against float64 sums; alpha 0.75 and beta 0.5
     /// (the direct path) beside it.
     func testTransposedBUnderFewRowsThroughCTransposed() {
-        let saved = (Gemm.requestedBackend, Threading.threadCount)
-        defer { Gemm.requestedBackend = saved.0; Threading.threadCount = saved.1 }
-        Gemm.backend = .builtin
         let rng = Generator(seed: 41)
-        for threads in [1, 3] {
-            Threading.threadCount = threads
+        onBuiltinAtOneAndThreeThreads { threads in
             // (m, n, k): 12- and 6-row tiles with a partial one, C's columns over several 32-wide
             // panels; the rule's limits (n = 2m, k = 2m, m = 192 over 400 columns)
             for (m, n, k) in [(20, 75, 90), (13, 26, 300), (64, 700, 128), (192, 400, 384)] {
