@@ -41,20 +41,24 @@ typedef double f64x8 __attribute__((vector_size(64)));
 // acc[i][v] = sum_p a[p*as + i*ai] * b[p*bs + v*VL ...]; then C tile += acc. Packed operands
 // have as = MR, ai = 1 and bs = NRV; an operand read in place has its row stride there. NAME
 // takes as (ai = 1: packed A, or Aᵀ in place), NAME##_rows takes ai (as = 1: A's rows in place).
-// G row groups of MR rows, group g's rows ag further on (G = 2: NAME##_x2 and NAME##_rows_x2, two
-// panels of A against each load of B: on AVX-512, 24 accumulators and 12 broadcasts and 2 loads
-// per 24 multiply-adds, where one group's 6 broadcasts and 2 loads per 12 left Intel's two 512-bit
-// FMA units waiting: 2048³ 128–130 → 134–142 GFLOP/s, 256×1000×784 nt ~129 → 136, measured in C
-// on a Xeon, Emerald Rapids; the same sums in the same order, so the same bits).
+// R rows (a constant at each instance), row i of group i / MR ag further on (R = 2·MR: NAME##_x2
+// and NAME##_rows_x2, two panels of A against each load of B: on AVX-512, 24 accumulators and 12
+// broadcasts and 2 loads per 24 multiply-adds, where one group's 6 broadcasts and 2 loads per 12
+// left Intel's two 512-bit FMA units waiting: 2048³ 128–130 → 134–142 GFLOP/s, 256×1000×784 nt
+// ~129 → 136, measured in C on a Xeon, Emerald Rapids; the same sums in the same order, so the
+// same bits). Every loop over the accumulators is unrolled: with one left rolled (the stores of a
+// two-panel tile) clang kept the 24 accumulators in a stack array, cleared by a memset call and
+// stored and reloaded around every tile — Xeon (Emerald Rapids), C timer, GFLOP/s: 128×1024×64 tn
+// 133 → 141, 128×9216×64 tn 122 → 125, 2048³ 149 → 151.
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
     ATTR static inline __attribute__((always_inline)) void NAME##_body(                   \
-            const int G, const int COPY, int64_t kc, const T *restrict a, int64_t as, int64_t ai, int64_t ag, \
+            const int R, const int COPY, int64_t kc, const T *restrict a, int64_t as, int64_t ai, int64_t ag, \
             const T *restrict b, int64_t bs, T *restrict bc, T *restrict c, int64_t ldc, int64_t mr, int64_t nr, \
             int overwrite) {                                                                  \
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[2 * MR][NV];                                                               \
         _Pragma("clang loop unroll(full)")                                                \
-        for (int i = 0; i < G * MR; i++)                                                  \
+        for (int i = 0; i < R; i++)                                                  \
             for (int v = 0; v < NV; v++) acc[i][v] = (VT){0};                             \
         for (int64_t p = 0; p < kc; p++) {                                                \
             VT bv[NV];                                                                    \
@@ -64,7 +68,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
                 for (int v = 0; v < NV; v++) __builtin_prefetch(b + p * bs + 2 * NRV + v * (VL), 0, 2); \
             }                                                                             \
             _Pragma("clang loop unroll(full)")                                            \
-            for (int i = 0; i < G * MR; i++) {                                            \
+            for (int i = 0; i < R; i++) {                                            \
                 /* a scalar operand splats: one broadcast load. (VT){0} + a[…] was a real */ \
                 /* add (0 + −0 is +0) whose zero took the 16th register of the AVX2 build, */ \
                 /* which then spilled and shuffled its accumulators every step: 0.70× */     \
@@ -73,8 +77,9 @@ typedef double f64x8 __attribute__((vector_size(64)));
                 for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];                     \
             }                                                                             \
         }                                                                                 \
-        if (mr == G * MR && nr == NRV) {                                                  \
-            for (int i = 0; i < G * MR; i++)                                              \
+        if (mr == R && nr == NRV) {                                                  \
+            _Pragma("clang loop unroll(full)")                                            \
+            for (int i = 0; i < R; i++)                                              \
                 for (int v = 0; v < NV; v++) {                                            \
                     VT cv = acc[i][v];                                                    \
                     if (!overwrite) {                                                     \
@@ -86,8 +91,9 @@ typedef double f64x8 __attribute__((vector_size(64)));
                 }                                                                         \
         } else {                                                                          \
             T tmp[2 * MR * NRV];                                                          \
-            for (int i = 0; i < G * MR; i++)                                              \
-                for (int v = 0; v < NV; v++) memcpy(tmp + i * NRV + v * (VL), &acc[i][v], sizeof(VT)); \
+            _Pragma("clang loop unroll(full)")                                            \
+            for (int i = 0; i < R; i++)                                              \
+                for (int v = 0; v < NV; v++) { VT x = acc[i][v]; memcpy(tmp + i * NRV + v * (VL), &x, sizeof(VT)); } \
             for (int64_t i = 0; i < mr; i++)                                              \
                 for (int64_t j = 0; j < nr; j++)                                          \
                     c[i * ldc + j] = overwrite ? tmp[i * NRV + j] : c[i * ldc + j] + tmp[i * NRV + j]; \
@@ -95,32 +101,49 @@ typedef double f64x8 __attribute__((vector_size(64)));
     }                                                                                     \
     ATTR static void NAME(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
                           int64_t ldc, int64_t mr, int64_t nr, int overwrite) {           \
-        NAME##_body(1, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(MR, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
     }                                                                                     \
     ATTR static void NAME##_rows(int64_t kc, const T *a, int64_t ai, const T *b, int64_t bs, T *c, \
                                  int64_t ldc, int64_t mr, int64_t nr, int overwrite) {    \
-        NAME##_body(1, 0, kc, a, 1, ai, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(MR, 0, kc, a, 1, ai, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
     }
 #define DEFINE_UKERNEL_X2(NAME, T, ATTR)                                                  \
     ATTR static void NAME##_x2(int64_t kc, const T *a, int64_t as, int64_t ag, const T *b, int64_t bs, T *c, \
                                int64_t ldc, int64_t nr, int overwrite) {                  \
-        NAME##_body(2, 0, kc, a, as, 1, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);           \
+        NAME##_body(2 * MR, 0, kc, a, as, 1, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);           \
     }                                                                                     \
     ATTR static void NAME##_rows_x2(int64_t kc, const T *a, int64_t ai, int64_t ag, const T *b, int64_t bs, T *c, \
                                     int64_t ldc, int64_t nr, int overwrite) {             \
-        NAME##_body(2, 0, kc, a, 1, ai, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);  \
+        NAME##_body(2 * MR, 0, kc, a, 1, ai, ag, b, bs, NULL, c, ldc, 2 * MR, nr, overwrite);  \
     }                                                                                     \
     /* two panels of A (either form: as, ai) against B's panel read in place (row stride bs), */ \
     /* each loaded vector of B also stored to bc as the packed panel (bc[p·NRV + …]) */   \
     ATTR static void NAME##_x2_copy(int64_t kc, const T *a, int64_t as, int64_t ai, int64_t ag, const T *b, \
                                     int64_t bs, T *bc, T *c, int64_t ldc, int64_t nr, int overwrite) { \
-        NAME##_body(2, 1, kc, a, as, ai, ag, b, bs, bc, c, ldc, 2 * MR, nr, overwrite);   \
+        NAME##_body(2 * MR, 1, kc, a, as, ai, ag, b, bs, bc, c, ldc, 2 * MR, nr, overwrite);   \
+    }
+
+// A's last rows (mr < MR: a packed panel, zero rows below mr): tiles of 4 and 2 rows instead of
+// MR, so no multiply-adds on the panel's rows of zeros (64 rows of A are five two-panel tiles and
+// 4 rows; 128 rows end in 2). Xeon (Emerald Rapids), C timer, GFLOP/s, six-row tile → these:
+// 64×1024×128 129 → 135, 64×4608×288 135 → 139, 64×1000×784 133 → 137, 128×1024×64 tn 141 → 145,
+// 128×9216×64 tn 125 → 130. float32 at AVX-512 and AVX2 (float64 keeps MR rows).
+#define DEFINE_UKERNEL_SHORT(NAME, T, ATTR)                                               \
+    ATTR static void NAME##_r4(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
+                               int64_t ldc, int64_t mr, int64_t nr, int overwrite) {      \
+        NAME##_body(4, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);       \
+    }                                                                                     \
+    ATTR static void NAME##_r2(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
+                               int64_t ldc, int64_t mr, int64_t nr, int overwrite) {      \
+        NAME##_body(2, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);       \
     }
 
 #ifdef NK_X86
 DEFINE_UKERNEL(uk_f32_avx512, float, f32x16, 16, 2, ATTR_AVX512)
 DEFINE_UKERNEL_X2(uk_f32_avx512, float, ATTR_AVX512)
+DEFINE_UKERNEL_SHORT(uk_f32_avx512, float, ATTR_AVX512)
 DEFINE_UKERNEL(uk_f32_avx2, float, f32x8, 8, 2, ATTR_AVX2)
+DEFINE_UKERNEL_SHORT(uk_f32_avx2, float, ATTR_AVX2)
 DEFINE_UKERNEL(uk_f64_avx512, double, f64x8, 8, 2, ATTR_AVX512)
 DEFINE_UKERNEL(uk_f64_avx2, double, f64x4, 4, 2, ATTR_AVX2)
 #endif
@@ -140,26 +163,37 @@ typedef void (*uk2c_f64)(int64_t, const double *, int64_t, int64_t, int64_t, con
 typedef struct {
     const char *name;
     uk_f32 f32, f32rows; int64_t nr32;
+    uk_f32 f32r4, f32r2; /* A's last 3–4 and 1–2 rows (packed), NULL: a tile of MR rows */
     uk_f64 f64, f64rows; int64_t nr64;
+    uk_f64 f64r4, f64r2; /* always NULL: float64 takes tiles of MR rows */
     uk2_f32 f32x2, f32rowsx2; /* NULL: one panel of MR rows a tile */
     uk2_f64 f64x2, f64rowsx2;
     uk2c_f32 f32x2copy; /* NULL: B's panels packed before their first tile */
     uk2c_f64 f64x2copy;
 } kernel_set;
 
+#ifndef SHORT4
+#define SHORT4(f) f
+#endif
+#ifndef SHORT2
+#define SHORT2(f) f
+#endif
 static kernel_set chosen;
 static int chosen_ready = 0;
 
 static const kernel_set *kernels(void) {
     if (!chosen_ready) {
-        kernel_set k = {"generic", uk_f32_generic, uk_f32_generic_rows, 8, uk_f64_generic, uk_f64_generic_rows, 4, NULL, NULL, NULL, NULL, NULL, NULL};
+        kernel_set k = {"generic", uk_f32_generic, uk_f32_generic_rows, 8, NULL, NULL, uk_f64_generic, uk_f64_generic_rows, 4,
+                        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 #ifdef NK_X86
         int level = nk_cpu_level();
         if (level >= 2) {
-            k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, uk_f64_avx512, uk_f64_avx512_rows, 16,
+            k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, SHORT4(uk_f32_avx512_r4), SHORT2(uk_f32_avx512_r2),
+                             uk_f64_avx512, uk_f64_avx512_rows, 16, NULL, NULL,
                              uk_f32_avx512_x2, uk_f32_avx512_rows_x2, NULL, NULL, uk_f32_avx512_x2_copy, NULL};
         } else if (level == 1) {
-            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, uk_f64_avx2, uk_f64_avx2_rows, 8, NULL, NULL, NULL, NULL, NULL, NULL};
+            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, SHORT4(uk_f32_avx2_r4), SHORT2(uk_f32_avx2_r2),
+                             uk_f64_avx2, uk_f64_avx2_rows, 8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
         }
 #endif
         chosen = k; // benign race: every thread computes the same value
@@ -371,7 +405,7 @@ DEFINE_GEMV_ENTRY(f32, float)
 DEFINE_GEMV_ENTRY(f64, double)
 #define GEMV(T, ...) _Generic((T)0, float: gemv_f32, default: gemv_f64)(__VA_ARGS__)
 
-#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, NRFIELD, UK2T, UK2FIELD, UK2ROWSFIELD, UK2CT, UK2CFIELD)     \
+#define DEFINE_GEMM(NAME, T, UKT, UKFIELD, UKROWSFIELD, UKR4FIELD, UKR2FIELD, NRFIELD, UK2T, UK2FIELD, UK2ROWSFIELD, UK2CT, UK2CFIELD)     \
     static void NAME##_pack_a(int transA, int64_t mc, int64_t kc, T alpha, const T *A,         \
                               int64_t lda, T *buf) {                                           \
         if (PACK_A_FAST(T, transA, mc, kc, alpha, A, lda, buf)) return;                        \
@@ -464,7 +498,7 @@ DEFINE_GEMV_ENTRY(f64, double)
         }                                                                                      \
         if (K <= 0 || alpha == (T)0) return;                                                   \
         const kernel_set *ks = kernels();                                                      \
-        UKT uk = ks->UKFIELD, ukRows = ks->UKROWSFIELD;                                        \
+        UKT uk = ks->UKFIELD, ukRows = ks->UKROWSFIELD, ukR4 = ks->UKR4FIELD, ukR2 = ks->UKR2FIELD;    \
         UK2T uk2 = ks->UK2FIELD, uk2Rows = ks->UK2ROWSFIELD;                                   \
         UK2CT uk2Copy = ks->UK2CFIELD;                                                         \
         int64_t nr = ks->NRFIELD;                                                              \
@@ -565,8 +599,11 @@ DEFINE_GEMV_ENTRY(f64, double)
                                 ir += MR;                                                      \
                                 continue;                                                      \
                             }                                                                  \
-                            if (ir >= mcFull)                                                  \
-                                uk(kc, bufA + ir * kc, MR, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
+                            if (ir >= mcFull) {                                                \
+                                /* A's last rows: a tile of as many rows as they need */       \
+                                UKT ukA = mr <= 2 && ukR2 ? ukR2 : mr <= 4 && ukR4 ? ukR4 : uk;  \
+                                ukA(kc, bufA + ir * kc, MR, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
+                            }                                                                  \
                             else if (transA)                                                   \
                                 uk(kc, Ap + ir, lda, bp, bs, ct, ldc, mr, ncols, direct && pc == 0); \
                             else                                                               \
@@ -640,5 +677,5 @@ static inline int pack_b_trans_fast_none(int64_t kc, int64_t nc, int64_t nr, con
 #define PACK_B_TRANS_FAST(T, kc, nc, nr, B, ldb, buf) \
     _Generic((B), const float *: pack_b_trans_fast_f32, default: pack_b_trans_fast_none)((kc), (nc), (nr), (B), (ldb), (buf))
 
-DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, f32rows, nr32, uk2_f32, f32x2, f32rowsx2, uk2c_f32, f32x2copy)
-DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, f64rows, nr64, uk2_f64, f64x2, f64rowsx2, uk2c_f64, f64x2copy)
+DEFINE_GEMM(nk_sgemm, float, uk_f32, f32, f32rows, f32r4, f32r2, nr32, uk2_f32, f32x2, f32rowsx2, uk2c_f32, f32x2copy)
+DEFINE_GEMM(nk_dgemm, double, uk_f64, f64, f64rows, f64r4, f64r2, nr64, uk2_f64, f64x2, f64rowsx2, uk2c_f64, f64x2copy)
