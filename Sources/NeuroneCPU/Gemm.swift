@@ -31,8 +31,9 @@ public enum Gemm {
     /// 4: B packed row by row, B's block in L2 when A is read in place, B packed on Intel cores,
     /// Aᵀ's whole panels copied in vectors; 5: on Intel cores under at most 128 rows of A, B's
     /// whole panels packed by the first tile that reads them; 6: float32 products with B
-    /// transposed under few rows of A computed as Cᵀ and transposed).
-    package static let builtinRevision = 6
+    /// transposed under few rows of A computed as Cᵀ and transposed; 7: the two-panel tiles'
+    /// accumulators kept in registers, A's last rows in 4- and 2-row tiles).
+    package static let builtinRevision = 7
 
     /// Which path each class of product takes when no backend is requested: measured (or read
     /// from the cache, or forced by NEURONE_GEMM) at first use; nil without a checked BLAS library.
