@@ -550,11 +550,15 @@ DEFINE_GEMV_ENTRY(f64, double)
         /* 64×784×1000 116 → 133–137, 128×1000×784 131 → 141–147, 64×4608×288 125 → 132–141, */  \
         /* 16×9216×128 71 → 76; without the prefetch 64×784×1000 gained ~6 %, 64×4608×288 nothing. */       \
         /* Where B's rows are a multiple of 4 KiB apart the first tile's rows share an L1 set */  \
-        /* and a page each: 64×9216×128 0.97–1.06, 96×2048×512 and 32×2048×512 0.97, so those */ \
-        /* keep the packing pass; so do more rows of A (1000×784×64 tn 0.89–1.01: the pass is */  \
-        /* a small share there) and AMD cores, where it was not measured. */                      \
+        /* and a page each; with sums up to 256 long it gains all the same since the tiles' */    \
+        /* accumulators stay in registers (C timer, packing pass → first tile: 64×1024×128 136 */ \
+        /* → 160, 120×1024×128 151 → 166, 16×8192×256 73 → 81, 64×8192×64 tn 118 → 129, */        \
+        /* 128×9216×64 tn 127 → 131, 64×9216×128 128 → 130), with longer ones it loses a little */ \
+        /* (64×2048×512 120 → 116, 64×4096×384 123 → 121; 96×2048×512 and 32×2048×512 even), so */ \
+        /* those keep the packing pass; so do more rows of A (1000×784×64 tn 0.89–1.01: the pass */ \
+        /* is a small share there) and AMD cores, where it was not measured. */                   \
         const int bLazy = !transB && !bInPlace && uk2Copy && MIN(MC, M) >= 2 * MR && M <= 128 && \
-                          (ldb * (int64_t)sizeof(T)) % 4096 != 0 && nk_cpu_is_intel();         \
+                          ((ldb * (int64_t)sizeof(T)) % 4096 != 0 || K <= 256) && nk_cpu_is_intel(); \
         for (int64_t jc = 0; jc < N; jc += ncBlock) {                                          \
             int64_t nc = MIN(ncBlock, N - jc);                                                 \
             const int64_t ncFull = bInPlace ? nc / nr * nr : 0;                                \
