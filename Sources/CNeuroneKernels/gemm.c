@@ -125,7 +125,8 @@ typedef double f64x8 __attribute__((vector_size(64)));
 
 // A's last rows (mr < MR: a packed panel, zero rows below mr): tiles of 4 and 2 rows instead of
 // MR, so no multiply-adds on the panel's rows of zeros (64 rows of A are five two-panel tiles and
-// 4 rows; 128 rows end in 2). Xeon (Emerald Rapids), C timer, GFLOP/s, six-row tile → these:
+// 4 rows; 128 rows end in 2). Xeon (Emerald Rapids), C timer (operands from malloc, 16-byte
+// aligned: lower than Neurone's 64-byte aligned tensors read), GFLOP/s, six-row tile → these:
 // 64×1024×128 129 → 135, 64×4608×288 135 → 139, 64×1000×784 133 → 137, 128×1024×64 tn 141 → 145,
 // 128×9216×64 tn 125 → 130. float32 at AVX-512 and AVX2 (float64 keeps MR rows).
 #define DEFINE_UKERNEL_SHORT(NAME, T, ATTR)                                               \
@@ -172,12 +173,6 @@ typedef struct {
     uk2c_f64 f64x2copy;
 } kernel_set;
 
-#ifndef SHORT4
-#define SHORT4(f) f
-#endif
-#ifndef SHORT2
-#define SHORT2(f) f
-#endif
 static kernel_set chosen;
 static int chosen_ready = 0;
 
@@ -188,11 +183,11 @@ static const kernel_set *kernels(void) {
 #ifdef NK_X86
         int level = nk_cpu_level();
         if (level >= 2) {
-            k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, SHORT4(uk_f32_avx512_r4), SHORT2(uk_f32_avx512_r2),
+            k = (kernel_set){"avx512", uk_f32_avx512, uk_f32_avx512_rows, 32, uk_f32_avx512_r4, uk_f32_avx512_r2,
                              uk_f64_avx512, uk_f64_avx512_rows, 16, NULL, NULL,
                              uk_f32_avx512_x2, uk_f32_avx512_rows_x2, NULL, NULL, uk_f32_avx512_x2_copy, NULL};
         } else if (level == 1) {
-            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, SHORT4(uk_f32_avx2_r4), SHORT2(uk_f32_avx2_r2),
+            k = (kernel_set){"avx2", uk_f32_avx2, uk_f32_avx2_rows, 16, uk_f32_avx2_r4, uk_f32_avx2_r2,
                              uk_f64_avx2, uk_f64_avx2_rows, 8, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
         }
 #endif
