@@ -48,8 +48,8 @@ typedef double f64x8 __attribute__((vector_size(64)));
 // ~129 → 136, measured in C on a Xeon, Emerald Rapids; the same sums in the same order, so the
 // same bits). Every loop over the accumulators is unrolled: with one left rolled (the stores of a
 // two-panel tile) clang kept the 24 accumulators in a stack array, cleared by a memset call and
-// stored and reloaded around every tile — Xeon (Emerald Rapids), C timer, GFLOP/s: 128×1024×64 tn
-// 133 → 141, 128×9216×64 tn 122 → 125, 2048³ 149 → 151.
+// stored and reloaded around every tile — Xeon (Emerald Rapids), C timer (operands from malloc,
+// 16-byte aligned), GFLOP/s: 128×1024×64 tn 133 → 141, 128×9216×64 tn 122 → 125, 2048³ 149 → 151.
 #define DEFINE_UKERNEL(NAME, T, VT, VL, NV, ATTR)                                          \
     ATTR static inline __attribute__((always_inline)) void NAME##_body(                   \
             const int R, const int COPY, int64_t kc, const T *restrict a, int64_t as, int64_t ai, int64_t ag, \
@@ -58,7 +58,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
         enum { NRV = (VL) * (NV) };                                                       \
         VT acc[2 * MR][NV];                                                               \
         _Pragma("clang loop unroll(full)")                                                \
-        for (int i = 0; i < R; i++)                                                  \
+        for (int i = 0; i < R; i++)                                                       \
             for (int v = 0; v < NV; v++) acc[i][v] = (VT){0};                             \
         for (int64_t p = 0; p < kc; p++) {                                                \
             VT bv[NV];                                                                    \
@@ -68,7 +68,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
                 for (int v = 0; v < NV; v++) __builtin_prefetch(b + p * bs + 2 * NRV + v * (VL), 0, 2); \
             }                                                                             \
             _Pragma("clang loop unroll(full)")                                            \
-            for (int i = 0; i < R; i++) {                                            \
+            for (int i = 0; i < R; i++) {                                                 \
                 /* a scalar operand splats: one broadcast load. (VT){0} + a[…] was a real */ \
                 /* add (0 + −0 is +0) whose zero took the 16th register of the AVX2 build, */ \
                 /* which then spilled and shuffled its accumulators every step: 0.70× */     \
@@ -79,7 +79,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
         }                                                                                 \
         if (mr == R && nr == NRV) {                                                  \
             _Pragma("clang loop unroll(full)")                                            \
-            for (int i = 0; i < R; i++)                                              \
+            for (int i = 0; i < R; i++)                                                   \
                 for (int v = 0; v < NV; v++) {                                            \
                     VT cv = acc[i][v];                                                    \
                     if (!overwrite) {                                                     \
@@ -92,7 +92,7 @@ typedef double f64x8 __attribute__((vector_size(64)));
         } else {                                                                          \
             T tmp[2 * MR * NRV];                                                          \
             _Pragma("clang loop unroll(full)")                                            \
-            for (int i = 0; i < R; i++)                                              \
+            for (int i = 0; i < R; i++)                                                   \
                 for (int v = 0; v < NV; v++) { VT x = acc[i][v]; memcpy(tmp + i * NRV + v * (VL), &x, sizeof(VT)); } \
             for (int64_t i = 0; i < mr; i++)                                              \
                 for (int64_t j = 0; j < nr; j++)                                          \
@@ -101,11 +101,11 @@ typedef double f64x8 __attribute__((vector_size(64)));
     }                                                                                     \
     ATTR static void NAME(int64_t kc, const T *a, int64_t as, const T *b, int64_t bs, T *c, \
                           int64_t ldc, int64_t mr, int64_t nr, int overwrite) {           \
-        NAME##_body(MR, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(MR, 0, kc, a, as, 1, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);      \
     }                                                                                     \
     ATTR static void NAME##_rows(int64_t kc, const T *a, int64_t ai, const T *b, int64_t bs, T *c, \
                                  int64_t ldc, int64_t mr, int64_t nr, int overwrite) {    \
-        NAME##_body(MR, 0, kc, a, 1, ai, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);                \
+        NAME##_body(MR, 0, kc, a, 1, ai, 0, b, bs, NULL, c, ldc, mr, nr, overwrite);      \
     }
 #define DEFINE_UKERNEL_X2(NAME, T, ATTR)                                                  \
     ATTR static void NAME##_x2(int64_t kc, const T *a, int64_t as, int64_t ag, const T *b, int64_t bs, T *c, \
