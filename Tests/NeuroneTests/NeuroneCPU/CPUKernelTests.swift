@@ -22,6 +22,66 @@ final class CPUKernelTests: XCTestCase {
         Tensor.uniform(shape, low: lo, high: hi, dtype: .float64, generator: gen)
     }
 
+    /// The activation gradients (float32, every level's build): out = g·f′ exactly as plain loops
+    /// compute it — relu passing g where the input is NaN and clearing it at −0, tanh's g·(1 − y²)
+    /// and sigmoid's g·y·(1 − y) unfused (an FMA would change the last bit) — in the plain, the
+    /// reordering ([chunk, rows, len] → [rows, chunk·len]) and the widening forms, with the row and
+    /// plane sums as eight running sums added in their fixed order; lengths with vector tails.
+    func testActivationGradientKernelsMatchPlainLoops() {
+        let rows = 5, chunk = 3, len = 37, wide = 42, n = rows * chunk * len
+        var g = (0..<n).map { Float(sin(Double($0) * 0.37)) * 1.3 }
+        var s = (0..<n).map { Float(cos(Double($0) * 0.91)) * 0.9 }
+        s[5] = .nan; s[7] = -0.0; s[8] = 0; g[9] = .nan
+        func f(_ op: Int32, _ gv: Float, _ sv: Float) -> Float {
+            switch op {
+            case 0: return sv <= 0 ? 0 : gv
+            case 1: let t = 1 - sv * sv; return gv * t
+            default: let t = gv * sv; let u = 1 - sv; return t * u
+            }
+        }
+        func total(_ v: ArraySlice<Float>) -> Float {
+            var acc = [Float](repeating: 0, count: 8)
+            let b = v.startIndex
+            var i = 0
+            while i + 8 <= v.count { for j in 0..<8 { acc[j] += v[b + i + j] }; i += 8 }
+            var t = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+            while i < v.count { t += v[b + i]; i += 1 }
+            return t
+        }
+        func same(_ a: [Float], _ b: [Float], _ what: String) {
+            XCTAssertEqual(a.count, b.count)
+            // bit for bit, but a NaN's sign (which operand order decides) is not compared
+            for i in 0..<Swift.min(a.count, b.count) where a[i].bitPattern != b[i].bitPattern && !(a[i].isNaN && b[i].isNaN) {
+                XCTFail("\(what): element \(i) is \(a[i]), plain loops give \(b[i])"); return
+            }
+        }
+        for op: Int32 in [0, 1, 2] {
+            var plain = [Float](repeating: 0, count: n)
+            nk_activation_grad_f32(op, g, s, &plain, Int64(n))
+            same(plain, (0..<n).map { f(op, g[$0], s[$0]) }, "nk_activation_grad_f32 op \(op)")
+            var out = [Float](repeating: 0, count: n), sums = [Float](repeating: 1, count: rows)
+            nk_activation_grad_rows_f32(op, g, s, &out, Int64(rows), Int64(chunk), Int64(len), &sums)
+            var want = [Float](repeating: 0, count: n)
+            for r in 0..<rows { for c in 0..<chunk { for i in 0..<len {
+                want[(r * chunk + c) * len + i] = f(op, g[(c * rows + r) * len + i], s[(c * rows + r) * len + i])
+            } } }
+            same(out, want, "nk_activation_grad_rows_f32 op \(op)")
+            same(sums, (0..<rows).map { 1 + total(want[($0 * chunk * len)..<(($0 + 1) * chunk * len)]) }, "row sums op \(op)")
+            let planes = rows * chunk / 5
+            var widened = [Float](repeating: 9, count: planes * 5 * wide), planeSums = [Float](repeating: 9, count: planes)
+            nk_activation_grad_widen_f32(op, g, s, &widened, 5, Int64(len), Int64(wide), &planeSums, 0, Int64(planes))
+            var wantWide = [Float](repeating: 0, count: planes * 5 * wide), wantSums = [Float](repeating: 0, count: planes)
+            for p in 0..<planes {
+                for r in 0..<5 {
+                    for i in 0..<len { wantWide[(p * 5 + r) * wide + i] = f(op, g[(p * 5 + r) * len + i], s[(p * 5 + r) * len + i]) }
+                    wantSums[p] += total(wantWide[((p * 5 + r) * wide)..<((p * 5 + r) * wide + len)])
+                }
+            }
+            same(widened, wantWide, "nk_activation_grad_widen_f32 op \(op)")
+            same(planeSums, wantSums, "plane sums op \(op)")
+        }
+    }
+
     /// 2×2 max pooling, float32 (the C kernel) and float64 (the generic loop): the first maximum
     /// wins on ties, NaN wins, indices are flat positions in the plane, and the gradient goes to them.
     func testMaxPoolTiesNaNAndIndicesAgree() {
