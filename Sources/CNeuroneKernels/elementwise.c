@@ -86,14 +86,16 @@ void nk_activation_f32(int32_t op, float *y, int64_t n) {
 // 64 × 576, relu, with the row sums) 14 → 5.5 µs; over 64 samples read from L3, 1.1 → 0.8 ms. In
 // the training steps g and s mostly come from L3 and the share of these kernels hardly moved:
 // mnist-cnn 6.8 → 6.6 %, lenet5 9.4 → 7.4 %, mlp at batch 256 1.85 → 1.72 % (`perf`).
+#define ACT_GRAD_LOOPS(T)                                                                           \
+    switch (op) {                                                                                   \
+    /* g is loaded unconditionally so that the select vectorises (no data-dependent branch) */     \
+    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { T gv = g[i]; out[i] = NK_RELU_GRAD(gv, s[i]); } break; \
+    case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = NK_TANH_GRAD(g[i], s[i]); break; \
+    default: for (int64_t i = 0; i < n; i++) out[i] = NK_SIGMOID_GRAD(g[i], s[i]); break;              \
+    }
 static inline __attribute__((always_inline)) void act_grad_body(int32_t op, const float *g, const float *s, float *out, int64_t n) {
 #pragma clang fp contract(off)
-    switch (op) {
-    /* g is loaded unconditionally so that the select vectorises (no data-dependent branch) */
-    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { float gv = g[i]; out[i] = NK_RELU_GRAD(gv, s[i]); } break;
-    case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = NK_TANH_GRAD(g[i], s[i]); break;
-    default: for (int64_t i = 0; i < n; i++) out[i] = NK_SIGMOID_GRAD(g[i], s[i]); break;
-    }
+    ACT_GRAD_LOOPS(float)
 }
 
 // Eight running sums over n values, added in a fixed order (the same at every level: each lane's
@@ -180,13 +182,7 @@ DEFINE_LEVELS(nk_activation_grad_widen_f32, act_grad_widen_body,
                int64_t p0, int64_t p1),
               (op, g, s, out, rows, len, wide, planeSum, p0, p1))
 
-void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n) {
-    switch (op) {
-    case NK_ACTIVATION_RELU: for (int64_t i = 0; i < n; i++) { double gv = g[i]; out[i] = NK_RELU_GRAD(gv, s[i]); } break;
-    case NK_ACTIVATION_TANH: for (int64_t i = 0; i < n; i++) out[i] = NK_TANH_GRAD(g[i], s[i]); break;
-    default: for (int64_t i = 0; i < n; i++) out[i] = NK_SIGMOID_GRAD(g[i], s[i]); break;
-    }
-}
+void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n) { ACT_GRAD_LOOPS(double) }
 
 // ---- strided copy ------------------------------------------------------------------------
 // Odometer over all dims but the last; the last dim is a tight loop per element size.
