@@ -39,6 +39,25 @@ static inline int nk_cpu_is_intel(void) {
     return v;
 }
 
+// NAME##_avx512, NAME##_avx2 and NAME##_base, each calling BODY ARGS (an always_inline function,
+// so each build vectorises it at its own width), and the exported NAME calling the one
+// nk_cpu_level() picks; PARAMS and ARGS parenthesised: NK_LEVEL_VARIANTS(nk_f, f_body,
+// (const float *x, int64_t n), (x, n)). Off x86 only NAME, calling BODY.
+#if defined(__x86_64__) || defined(__i386__)
+#define NK_LEVEL_VARIANTS(NAME, BODY, PARAMS, ARGS)                                                  \
+    __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512 PARAMS { BODY ARGS; } \
+    __attribute__((target("avx2,fma"))) static void NAME##_avx2 PARAMS { BODY ARGS; }               \
+    static void NAME##_base PARAMS { BODY ARGS; }                                                    \
+    void NAME PARAMS {                                                                               \
+        const int level = nk_cpu_level();                                                            \
+        if (level == 2) NAME##_avx512 ARGS;                                                          \
+        else if (level == 1) NAME##_avx2 ARGS;                                                       \
+        else NAME##_base ARGS;                                                                       \
+    }
+#else
+#define NK_LEVEL_VARIANTS(NAME, BODY, PARAMS, ARGS) void NAME PARAMS { BODY ARGS; }
+#endif
+
 // One core's L2 in bytes (1 MiB where the system does not say): kernels size the blocks they
 // read again and again to a fraction of it.
 static inline size_t nk_l2_bytes(void) {

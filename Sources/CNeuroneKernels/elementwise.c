@@ -157,30 +157,15 @@ static inline __attribute__((always_inline)) void act_grad_widen_body(int32_t op
     }
 }
 
-// NAME##_avx512, NAME##_avx2 and NAME##_base around BODY, and the public NAME choosing by level.
-#ifdef NK_X86
-#define DEFINE_LEVELS(NAME, BODY, PARAMS, ARGS)                                                  \
-    __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512 PARAMS { BODY ARGS; } \
-    __attribute__((target("avx2,fma"))) static void NAME##_avx2 PARAMS { BODY ARGS; }           \
-    static void NAME##_base PARAMS { BODY ARGS; }                                                \
-    void NAME PARAMS {                                                                           \
-        int level = nk_cpu_level();                                                              \
-        if (level == 2) NAME##_avx512 ARGS;                                                      \
-        else if (level == 1) NAME##_avx2 ARGS;                                                   \
-        else NAME##_base ARGS;                                                                   \
-    }
-#else
-#define DEFINE_LEVELS(NAME, BODY, PARAMS, ARGS) void NAME PARAMS { BODY ARGS; }
-#endif
-DEFINE_LEVELS(nk_activation_grad_f32, act_grad_body, (int32_t op, const float *g, const float *s, float *out, int64_t n),
-              (op, g, s, out, n))
-DEFINE_LEVELS(nk_activation_grad_rows_f32, act_grad_rows_body,
-              (int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t chunk, int64_t len, float *rowSum),
-              (op, g, s, out, rows, chunk, len, rowSum))
-DEFINE_LEVELS(nk_activation_grad_widen_f32, act_grad_widen_body,
-              (int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, int64_t wide, float *planeSum,
-               int64_t p0, int64_t p1),
-              (op, g, s, out, rows, len, wide, planeSum, p0, p1))
+NK_LEVEL_VARIANTS(nk_activation_grad_f32, act_grad_body, (int32_t op, const float *g, const float *s, float *out, int64_t n),
+                  (op, g, s, out, n))
+NK_LEVEL_VARIANTS(nk_activation_grad_rows_f32, act_grad_rows_body,
+                  (int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t chunk, int64_t len, float *rowSum),
+                  (op, g, s, out, rows, chunk, len, rowSum))
+NK_LEVEL_VARIANTS(nk_activation_grad_widen_f32, act_grad_widen_body,
+                  (int32_t op, const float *g, const float *s, float *out, int64_t rows, int64_t len, int64_t wide, float *planeSum,
+                   int64_t p0, int64_t p1),
+                  (op, g, s, out, rows, len, wide, planeSum, p0, p1))
 
 void nk_activation_grad_f64(int32_t op, const double *g, const double *s, double *out, int64_t n) { ACT_GRAD_LOOPS(double) }
 

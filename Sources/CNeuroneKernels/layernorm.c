@@ -165,21 +165,6 @@ LN_INLINE void ln_backward_cols_body(int64_t rows, int64_t cols, int64_t c0, int
                   const float *gy, float *gw, float *gb
 #define COLS_PASS rows, cols, c0, c1, x, mean, rstd, gy, gw, gb
 
-#if defined(__x86_64__) || defined(__i386__)
-#define LN_VARIANTS(NAME, BODY, ARGS, PASS)                                                                  \
-    __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512(ARGS) { BODY(PASS); }     \
-    __attribute__((target("avx2,fma"))) static void NAME##_avx2(ARGS) { BODY(PASS); }                        \
-    static void NAME##_base(ARGS) { BODY(PASS); }                                                            \
-    void NAME(ARGS) {                                                                                        \
-        const int level = nk_cpu_level();                                                                    \
-        if (level == 2) NAME##_avx512(PASS);                                                                 \
-        else if (level == 1) NAME##_avx2(PASS);                                                              \
-        else NAME##_base(PASS);                                                                              \
-    }
-#else
-#define LN_VARIANTS(NAME, BODY, ARGS, PASS) void NAME(ARGS) { BODY(PASS); }
-#endif
-
-LN_VARIANTS(nk_layer_norm_f32, ln_forward_body, FWD_ARGS, FWD_PASS)
-LN_VARIANTS(nk_layer_norm_backward_rows_f32, ln_backward_rows_body, ROWS_ARGS, ROWS_PASS)
-LN_VARIANTS(nk_layer_norm_backward_cols_f32, ln_backward_cols_body, COLS_ARGS, COLS_PASS)
+NK_LEVEL_VARIANTS(nk_layer_norm_f32, ln_forward_body, (FWD_ARGS), (FWD_PASS))
+NK_LEVEL_VARIANTS(nk_layer_norm_backward_rows_f32, ln_backward_rows_body, (ROWS_ARGS), (ROWS_PASS))
+NK_LEVEL_VARIANTS(nk_layer_norm_backward_cols_f32, ln_backward_cols_body, (COLS_ARGS), (COLS_PASS))

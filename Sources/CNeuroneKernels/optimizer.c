@@ -45,20 +45,7 @@
 #define ADADELTA_PASS a, b, p, g, sq, acc, rho, eps, lr, wd
 
 // NAME_T_body, then its builds for each level and the exported dispatcher nk_NAME_T.
-#if defined(__x86_64__) || defined(__i386__)
-#define NK_OPT_VARIANTS(NAME, ARGS, PASS)                                                               \
-    __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void NAME##_avx512(ARGS) { NAME##_body(PASS); } \
-    __attribute__((target("avx2,fma"))) static void NAME##_avx2(ARGS) { NAME##_body(PASS); }            \
-    static void NAME##_base(ARGS) { NAME##_body(PASS); }                                                \
-    void nk_##NAME(ARGS) {                                                                              \
-        const int level = nk_cpu_level();                                                               \
-        if (level == 2) NAME##_avx512(PASS);                                                            \
-        else if (level == 1) NAME##_avx2(PASS);                                                         \
-        else NAME##_base(PASS);                                                                         \
-    }
-#else
-#define NK_OPT_VARIANTS(NAME, ARGS, PASS) void nk_##NAME(ARGS) { NAME##_body(PASS); }
-#endif
+#define NK_OPT_VARIANTS(NAME, ARGS, PASS) NK_LEVEL_VARIANTS(nk_##NAME, NAME##_body, (ARGS), (PASS))
 
 #define NK_INLINE static inline __attribute__((always_inline))
 NK_INLINE void sgd_f32_body(SGD_ARGS(float)) { SGD_BODY(float) }

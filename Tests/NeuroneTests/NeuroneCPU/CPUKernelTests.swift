@@ -67,14 +67,16 @@ final class CPUKernelTests: XCTestCase {
             } } }
             same(out, want, "nk_activation_grad_rows_f32 op \(op)")
             same(sums, (0..<rows).map { 1 + total(want[($0 * chunk * len)..<(($0 + 1) * chunk * len)]) }, "row sums op \(op)")
-            let planes = rows * chunk / 5
-            var widened = [Float](repeating: 9, count: planes * 5 * wide), planeSums = [Float](repeating: 9, count: planes)
-            nk_activation_grad_widen_f32(op, g, s, &widened, 5, Int64(len), Int64(wide), &planeSums, 0, Int64(planes))
-            var wantWide = [Float](repeating: 0, count: planes * 5 * wide), wantSums = [Float](repeating: 0, count: planes)
+            // the same values read as `chunk` planes of `rows` rows, each widened to `wide`
+            let planes = chunk
+            var widened = [Float](repeating: 9, count: planes * rows * wide), planeSums = [Float](repeating: 9, count: planes)
+            nk_activation_grad_widen_f32(op, g, s, &widened, Int64(rows), Int64(len), Int64(wide), &planeSums, 0, Int64(planes))
+            var wantWide = [Float](repeating: 0, count: planes * rows * wide), wantSums = [Float](repeating: 0, count: planes)
             for p in 0..<planes {
-                for r in 0..<5 {
-                    for i in 0..<len { wantWide[(p * 5 + r) * wide + i] = f(op, g[(p * 5 + r) * len + i], s[(p * 5 + r) * len + i]) }
-                    wantSums[p] += total(wantWide[((p * 5 + r) * wide)..<((p * 5 + r) * wide + len)])
+                for r in 0..<rows {
+                    let row = p * rows + r
+                    for i in 0..<len { wantWide[row * wide + i] = f(op, g[row * len + i], s[row * len + i]) }
+                    wantSums[p] += total(wantWide[(row * wide)..<(row * wide + len)])
                 }
             }
             same(widened, wantWide, "nk_activation_grad_widen_f32 op \(op)")
