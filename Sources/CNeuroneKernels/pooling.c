@@ -97,6 +97,83 @@ void nk_maxpool2x2_f32(MAXPOOL_ARGS) {
     (idx ? maxpool2x2_base : maxpool2x2_values_base)(x, planes, H, W, outH, outW, out, idx);
 }
 
+// The adjoint of nk_maxpool2x2_f32 with its indices: each window's input at the index its output
+// recorded gets g + 0 (the + 0 makes a −0 read +0, as the clear-then-add loop it replaces does), the
+// window's three other inputs and inputs outside every window (an odd last row or column) 0; each
+// plane written once, row pair by row pair, with no clearing pass and no scattered stores. The
+// index must be one of the window's four positions (every index that kernel writes is).
+#define MAXPOOL_BWD_BODY                                                                               \
+    for (int64_t p = 0; p < planes; p++) {                                                             \
+        float *plane = dx + p * H * W;                                                                 \
+        for (int64_t oh = 0; oh < outH; oh++) {                                                        \
+            float *r0 = plane + 2 * oh * W, *r1 = r0 + W;                                              \
+            const float *gr = g + (p * outH + oh) * outW;                                              \
+            const int64_t *ir = idx + (p * outH + oh) * outW, top = 2 * oh * W;                        \
+            for (int64_t ow = 0; ow < outW; ow++) {                                                    \
+                const int64_t d = ir[ow] - (top + 2 * ow);                                             \
+                const float v = gr[ow] + 0.0f;                                                         \
+                r0[2 * ow] = d == 0 ? v : 0.0f; r0[2 * ow + 1] = d == 1 ? v : 0.0f;                    \
+                r1[2 * ow] = d == W ? v : 0.0f; r1[2 * ow + 1] = d == W + 1 ? v : 0.0f;                \
+            }                                                                                          \
+            for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = r1[xx] = 0.0f;                          \
+        }                                                                                              \
+        for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;                            \
+    }
+#define MAXPOOL_BWD_ARGS const float *g, const int64_t *idx, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *dx
+#if defined(__x86_64__) || defined(__i386__)
+// AVX-512: 16 outputs of a row at a time, as maxpool2x2_avx512 reads them. Each output's offset in
+// its window (index − the window's first position: 0, 1, W or W + 1) narrowed to 32-bit lanes and
+// compared with the four; the gradient masked per corner, even and odd columns interleaved by
+// vpermt2ps into the two rows' 32 values; a row's last outputs take masked loads and stores.
+__attribute__((target("avx512f,avx512dq,avx2,fma"))) static void maxpool2x2_bwd_avx512(MAXPOOL_BWD_ARGS) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512i twice = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), one = _mm512_set1_epi32(1);
+    const __m512i down = _mm512_set1_epi32((int32_t)W), diag = _mm512_set1_epi32((int32_t)W + 1);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t p = 0; p < planes; p++) {
+        float *plane = dx + p * H * W;
+        for (int64_t oh = 0; oh < outH; oh++) {
+            float *r0 = plane + 2 * oh * W, *r1 = r0 + W;
+            const float *gr = g + (p * outH + oh) * outW;
+            const int64_t *ir = idx + (p * outH + oh) * outW, top = 2 * oh * W;
+            for (int64_t ow = 0; ow < outW; ow += 16) {
+                const int64_t n = outW - ow < 16 ? outW - ow : 16;
+                const __mmask16 m = (__mmask16)((1u << n) - 1u), m0 = 2 * n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * n)) - 1u);
+                const __mmask16 m1 = 2 * n > 16 ? (__mmask16)((1u << (2 * n - 16)) - 1u) : 0;
+                const __m512i base = _mm512_add_epi64(_mm512_set1_epi64(top + 2 * ow), twice);
+                const __m256i d0 = _mm512_cvtepi64_epi32(_mm512_sub_epi64(_mm512_maskz_loadu_epi64((__mmask8)(m & 0xFF), ir + ow), base));
+                const __m256i d1 = _mm512_cvtepi64_epi32(_mm512_sub_epi64(_mm512_maskz_loadu_epi64((__mmask8)(m >> 8), ir + ow + 8),
+                                                                          _mm512_add_epi64(base, _mm512_set1_epi64(16))));
+                const __m512i d = _mm512_inserti64x4(_mm512_castsi256_si512(d0), d1, 1);
+                const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, gr + ow), zero);
+                const __m512 a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(d, _mm512_setzero_si512()), v);
+                const __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(d, one), v);
+                const __m512 c = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(d, down), v);
+                const __m512 e = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(d, diag), v);
+                _mm512_mask_storeu_ps(r0 + 2 * ow, m0, _mm512_permutex2var_ps(a, lo, b));
+                _mm512_mask_storeu_ps(r1 + 2 * ow, m0, _mm512_permutex2var_ps(c, lo, e));
+                if (m1) {
+                    _mm512_mask_storeu_ps(r0 + 2 * ow + 16, m1, _mm512_permutex2var_ps(a, hi, b));
+                    _mm512_mask_storeu_ps(r1 + 2 * ow + 16, m1, _mm512_permutex2var_ps(c, hi, e));
+                }
+            }
+            for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = r1[xx] = 0.0f;
+        }
+        for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;
+    }
+}
+__attribute__((target("avx2,fma"))) static void maxpool2x2_bwd_avx2(MAXPOOL_BWD_ARGS) { MAXPOOL_BWD_BODY }
+#endif
+void nk_maxpool2x2_backward_f32(MAXPOOL_BWD_ARGS) {
+#if defined(__x86_64__) || defined(__i386__)
+    int level = nk_cpu_level();
+    if (level == 2) { maxpool2x2_bwd_avx512(g, idx, planes, H, W, outH, outW, dx); return; }
+    if (level == 1) { maxpool2x2_bwd_avx2(g, idx, planes, H, W, outH, outW, dx); return; }
+#endif
+    MAXPOOL_BWD_BODY
+}
+
 // 2×2 stride-2 average pooling of `planes` planes [H, W] → [outH, outW], float32, every window
 // inside the input: ((a + b) + (c + d))·inv, the order of the Swift loop it replaces, so the
 // results are the same bit for bit; a plain loop over each output row that vectorises.

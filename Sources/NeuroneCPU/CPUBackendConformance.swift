@@ -115,9 +115,10 @@ extension CPUBackend: HostMemoryBackend {
         maxPool2d(dtype: dtype, UnsafeRawPointer(x.pointer), planes: planes, height: height, width: width, geometry: g, out.pointer,
                   indices: indices?.pointer.assumingMemoryBound(to: Int64.self))
     }
-    package func maxPool2dBackward(dtype: DType, _ g: DeviceBuffer, indices: DeviceBuffer, planes: Int, outCount: Int, inCount: Int, _ dx: DeviceBuffer) {
-        maxPool2dBackward(dtype: dtype, UnsafeRawPointer(g.pointer), indices: UnsafePointer(indices.pointer.assumingMemoryBound(to: Int64.self)),
-                          planes: planes, outCount: outCount, inCount: inCount, dx.pointer)
+    package func maxPool2dBackward(dtype: DType, _ grad: DeviceBuffer, indices: DeviceBuffer, planes: Int, height: Int, width: Int,
+                                   geometry g: WindowGeometry, _ dx: DeviceBuffer) {
+        maxPool2dBackward(dtype: dtype, UnsafeRawPointer(grad.pointer), indices: UnsafePointer(indices.pointer.assumingMemoryBound(to: Int64.self)),
+                          planes: planes, height: height, width: width, geometry: g, dx.pointer)
     }
     package func avgPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: DeviceBuffer) {

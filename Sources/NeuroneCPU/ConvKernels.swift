@@ -96,8 +96,7 @@ extension CPUBackend {
                 }
             }
         }
-        if dtype == .float32 && g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
-            && g.dilationH == 1 && g.dilationW == 1 && 2 * g.outH <= height && 2 * g.outW <= width {
+        if dtype == .float32 && Self.isPlainMaxPool2x2(g, height: height, width: width) {
             maxPool2x2F32(x.assumingMemoryBound(to: Float.self), planes: planes, height: height, width: width, outH: g.outH, outW: g.outW,
                           out.assumingMemoryBound(to: Float.self), indices: indices)
             return
@@ -107,6 +106,13 @@ extension CPUBackend {
         case .float64: go(x.assumingMemoryBound(to: Double.self), out.assumingMemoryBound(to: Double.self))
         default: fail("maxPool2d: dtype \(dtype) is not supported (float32 or float64 expected)")
         }
+    }
+
+    /// 2×2 windows at stride 2, no padding or dilation, every window inside the planes (not ceil
+    /// mode's partial ones): the geometry of the C kernels nk_maxpool2x2_f32 and its backward.
+    static func isPlainMaxPool2x2(_ g: WindowGeometry, height: Int, width: Int) -> Bool {
+        g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+            && g.dilationH == 1 && g.dilationW == 1 && 2 * g.outH <= height && 2 * g.outW <= width && width < Int(Int32.max)
     }
 
     /// The common 2×2 stride-2 max pooling, float32: the C kernel nk_maxpool2x2_f32 (pooling.c,
@@ -121,9 +127,20 @@ extension CPUBackend {
 
     /// The adjoint of max pooling: dx[plane, indices[o]] = Σ g[o] over the outputs o of each plane
     /// whose maximum sits there, 0 elsewhere (`dx` is overwritten, each plane cleared just before
-    /// its sums while it is in cache).
-    package func maxPool2dBackward(dtype: DType, _ g: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, outCount: Int,
-                           inCount: Int, _ dx: UnsafeMutableRawPointer) {
+    /// its sums while it is in cache). `indices` are those `maxPool2d` wrote for the same geometry:
+    /// the common 2×2 stride-2 float32 case, where each index lies in its own window, writes each
+    /// plane once in C (nk_maxpool2x2_backward_f32).
+    package func maxPool2dBackward(dtype: DType, _ grad: UnsafeRawPointer, indices: UnsafePointer<Int64>, planes: Int, height: Int,
+                                   width: Int, geometry g: WindowGeometry, _ dx: UnsafeMutableRawPointer) {
+        let outCount = g.outH * g.outW, inCount = height * width
+        if dtype == .float32 && Self.isPlainMaxPool2x2(g, height: height, width: width) {
+            let src = grad.assumingMemoryBound(to: Float.self), dst = dx.assumingMemoryBound(to: Float.self)
+            Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
+                nk_maxpool2x2_backward_f32(src + p0 * outCount, indices + p0 * outCount, Int64(p1 - p0), Int64(height), Int64(width),
+                                           Int64(g.outH), Int64(g.outW), dst + p0 * inCount)
+            }
+            return
+        }
         func go<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
             Threading.parallelFor(planes, minChunk: Swift.max(1, 16384 / Swift.max(1, inCount))) { p0, p1 in
                 for p in p0..<p1 {
@@ -135,8 +152,8 @@ extension CPUBackend {
             }
         }
         switch dtype {
-        case .float32: go(g.assumingMemoryBound(to: Float.self), dx.assumingMemoryBound(to: Float.self))
-        case .float64: go(g.assumingMemoryBound(to: Double.self), dx.assumingMemoryBound(to: Double.self))
+        case .float32: go(grad.assumingMemoryBound(to: Float.self), dx.assumingMemoryBound(to: Float.self))
+        case .float64: go(grad.assumingMemoryBound(to: Double.self), dx.assumingMemoryBound(to: Double.self))
         default: fail("maxPool2d backward: dtype \(dtype) is not supported (float32 or float64 expected)")
         }
     }

@@ -80,9 +80,10 @@ package protocol Backend {
     /// Max pooling with the flat index of each maximum (none written when `indices` is nil).
     func maxPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    _ out: DeviceBuffer, indices: DeviceBuffer?)
-    /// The adjoint of max pooling: dx[plane, indices[o]] += g[o], each plane of dx cleared first.
-    func maxPool2dBackward(dtype: DType, _ g: DeviceBuffer, indices: DeviceBuffer, planes: Int, outCount: Int,
-                           inCount: Int, _ dx: DeviceBuffer)
+    /// The adjoint of max pooling, with the indices `maxPool2d` wrote for the same planes and geometry:
+    /// dx[plane, indices[o]] += grad[o], each plane of dx cleared first.
+    func maxPool2dBackward(dtype: DType, _ grad: DeviceBuffer, indices: DeviceBuffer, planes: Int, height: Int, width: Int,
+                           geometry g: WindowGeometry, _ dx: DeviceBuffer)
     /// Average pooling, forward or (with `backward`) its adjoint.
     func avgPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                    countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: DeviceBuffer)

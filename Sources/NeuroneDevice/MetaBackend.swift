@@ -55,8 +55,8 @@ package final class MetaBackend: Backend {
                         geometry g: WindowGeometry, _ x: DeviceBuffer, sampleStride: Int?, rowStride: Int?) {}
     package func maxPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                            _ out: DeviceBuffer, indices: DeviceBuffer?) {}
-    package func maxPool2dBackward(dtype: DType, _ g: DeviceBuffer, indices: DeviceBuffer, planes: Int, outCount: Int,
-                                   inCount: Int, _ dx: DeviceBuffer) {}
+    package func maxPool2dBackward(dtype: DType, _ grad: DeviceBuffer, indices: DeviceBuffer, planes: Int, height: Int, width: Int,
+                                   geometry g: WindowGeometry, _ dx: DeviceBuffer) {}
     package func avgPool2d(dtype: DType, _ x: DeviceBuffer, planes: Int, height: Int, width: Int, geometry g: WindowGeometry,
                            countIncludePad: Bool, divisorOverride: Int?, backward: Bool, _ out: DeviceBuffer) {}
 

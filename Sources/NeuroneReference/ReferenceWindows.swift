@@ -77,9 +77,10 @@ extension ReferenceBackend {
         }
     }
 
-    package func maxPool2dBackward(dtype: DType, _ g: DeviceBuffer, indices: DeviceBuffer, planes: Int, outCount: Int, inCount: Int,
-                                   _ dx: DeviceBuffer) {
-        let src = Elements(g, dtype), dst = Elements(dx, dtype), idx = Elements(indices, .int64)
+    package func maxPool2dBackward(dtype: DType, _ grad: DeviceBuffer, indices: DeviceBuffer, planes: Int, height: Int, width: Int,
+                                   geometry g: WindowGeometry, _ dx: DeviceBuffer) {
+        let src = Elements(grad, dtype), dst = Elements(dx, dtype), idx = Elements(indices, .int64)
+        let outCount = g.outH * g.outW, inCount = height * width
         for i in 0..<planes * inCount { dst[i] = 0 }
         for p in 0..<planes {
             for o in 0..<outCount {

@@ -245,6 +245,10 @@ void nk_attention_bwd_f64(int64_t L, int64_t S, int64_t D, double scale, const d
 /// 2·outW ≤ W) with the flat index of each maximum (first maximum wins, NaN wins); idx NULL: the
 /// values only.
 void nk_maxpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *out, int64_t *idx);
+/// The backward of nk_maxpool2x2_f32 with the indices it wrote: dx [planes, H, W] = g (+ 0) at each window's recorded index,
+/// 0 at the window's other positions and outside every window; each plane written once, no clearing pass.
+void nk_maxpool2x2_backward_f32(const float *g, const int64_t *idx, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW,
+                                float *dx);
 /// 2×2 stride-2 average pooling of `planes` float32 planes [H, W] → [outH, outW] (2·outH ≤ H,
 /// 2·outW ≤ W), all contiguous: out = ((a + b) + (c + d))·inv over each window.
 void nk_avgpool2x2_f32(const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float inv, float *out);

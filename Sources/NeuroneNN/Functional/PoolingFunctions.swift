@@ -50,14 +50,14 @@ extension Tensor {
                               indices: idx?.buffer)
         }
         guard needsGrad, let idx = idx else { return (out, idx) }
-        let inShape = shape, dt = dtype, l = g.outH * g.outW
+        let inShape = shape, dt = dtype
         let v = out.recording("MaxPool2DWithIndicesBackward", [self]) { grad in
             let gc = grad.contiguousCopyIfNeeded()
             // the kernel writes every plane (cleared, then summed into) when there is a gradient to spread
             let dx = gc.count > 0 ? Tensor.empty(inShape, dtype: dt, device: gc.device) : Tensor.zeros(inShape, dtype: dt, device: gc.device)
             if gc.count > 0 {
-                dx.backend.maxPool2dBackward(dtype: dt, gc.buffer, indices: idx.buffer, planes: planes,
-                                             outCount: l, inCount: h * w, dx.buffer)
+                dx.backend.maxPool2dBackward(dtype: dt, gc.buffer, indices: idx.buffer, planes: planes, height: h, width: w,
+                                             geometry: g, dx.buffer)
             }
             return [dx]
         }

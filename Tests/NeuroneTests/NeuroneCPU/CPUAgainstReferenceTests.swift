@@ -253,8 +253,8 @@ final class CPUAgainstReferenceTests: XCTestCase {
                 XCTAssertEqual(values(i1, outCount, .int64), values(i2, outCount, .int64), "max pooling indices")
                 let gy = random(outCount, dt)
                 let (dx1, dx2) = (empty(planes * h * w, dt), empty(planes * h * w, dt))
-                cpu.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, outCount: oh * ow, inCount: h * w, dx1)
-                ref.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, outCount: oh * ow, inCount: h * w, dx2)
+                cpu.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, height: h, width: w, geometry: g, dx1)
+                ref.maxPool2dBackward(dtype: dt, gy, indices: i1, planes: planes, height: h, width: w, geometry: g, dx2)
                 XCTAssertLessThan(relativeError(dx1, dx2, planes * h * w, dt), tolerance(dt), "max pooling backward")
                 guard dl == 1 else { continue }
                 for countPad in [true, false] {

@@ -111,12 +111,14 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
-    /// 2×2 max pooling with indices, float32 (the C kernel: AVX-512 16 outputs at a time with masked
+    /// 2×2 max pooling with indices, float32 (the C kernels: AVX-512 16 outputs at a time with masked
     /// row ends, AVX2 and portable loops, as NEURONE_KERNEL allows) against float64 (the generic
-    /// loop), bit for bit: rows of 1–33 outputs (odd widths leave a column out), values from a small
-    /// set so that windows tie, and NaNs.
+    /// loops), bit for bit, forward and backward: rows of 1–33 outputs (odd widths and heights leave
+    /// a column or row out, which the gradient clears), values from a small set so that windows tie,
+    /// and NaNs; gradients with −0 (read +0, as the clear-then-add loop gives) and NaN, over planes
+    /// the threads split.
     func testMaxPoolWithIndicesMatchesFloat64OnWideRows() {
-        for (h, w) in [(4, 4), (5, 7), (24, 24), (9, 33), (6, 65), (2, 35), (3, 2), (8, 32)] {
+        for (h, w) in [(4, 4), (5, 7), (24, 24), (9, 33), (6, 65), (2, 35), (3, 2), (8, 32), (7, 18)] {
             var values = (0..<(3 * h * w)).map { _ in Double(Int(gen.nextDouble() * 4) - 1) }
             for k in stride(from: 5, to: values.count, by: 11) { values[k] = .nan }
             let x = Tensor(values, shape: [1, 3, h, w]).to(.float64)
@@ -126,7 +128,31 @@ final class CPUKernelTests: XCTestCase {
             let (a, b) = (v32.to(.float64).toArray(as: Double.self), v64.toArray(as: Double.self))
             XCTAssertEqual(a.count, b.count)
             for (p, q) in zip(a, b) { XCTAssertTrue(p == q || (p.isNaN && q.isNaN), "values \(h)×\(w): \(p) vs \(q)") }
+
+            var gv = (0..<v64.count).map { _ in Double(Float(gen.nextDouble() * 4 - 2)) }
+            for k in stride(from: 3, to: gv.count, by: 7) { gv[k] = -0.0 }
+            for k in stride(from: 4, to: gv.count, by: 13) { gv[k] = .nan }
+            var grads: [[Double]] = []
+            for dt in [DType.float64, .float32] {
+                let leaf = x.to(dt).detach().requiringGrad()
+                leaf.maxPool2d(kernel: [2]).backward(Tensor(gv, shape: v64.shape).to(dt))
+                grads.append(leaf.grad!.to(.float64).toArray(as: Double.self))
+            }
+            XCTAssertEqual(grads[1].count, 3 * h * w)
+            XCTAssertEqual(grads[0].filter { $0 != 0 || $0.sign == .minus || $0.isNaN }.count, gv.filter { $0 != 0 }.count, "\(h)×\(w)")
+            for (k, (p, q)) in zip(grads[1], grads[0]).enumerated() {
+                XCTAssertTrue(p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN), "gradient \(h)×\(w) at \(k): \(p) vs \(q)")
+            }
         }
+        // planes enough for both threads to take some (the split is by planes, 16384 values a chunk)
+        let x = r([2, 64, 24, 24]).to(.float32), gy = r([2, 64, 12, 12]).to(.float32)
+        var grads: [[Double]] = []
+        for dt in [DType.float64, .float32] {
+            let leaf = x.to(dt).detach().requiringGrad()
+            leaf.maxPool2d(kernel: [2]).backward(gy.to(dt))
+            grads.append(leaf.grad!.to(.float64).toArray(as: Double.self))
+        }
+        XCTAssertEqual(grads[1].map { $0.bitPattern }, grads[0].map { $0.bitPattern }, "2×64×24×24")
     }
 
     /// col2im that sets the planes (nk_col2im_set_f32: AVX-512 runs of 16 columns summed in
