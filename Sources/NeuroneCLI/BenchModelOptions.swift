@@ -25,6 +25,9 @@ struct BenchModelOptions: ParsableArguments {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @Flag(name: .customLong("against-peak"), help: "Also set the products' GFLOP/s against the FMA peak (neurone bench peak's probe at the widest level, the same threads), measured before each timed repeat so that both see the same state of the host: the multiplications per sample are neurone summary's (forward, or a training step's), and the median of the repeats' shares is printed.")
+    var againstPeak = false
+
     func validate() throws {
         for b in batchSizes where b <= 0 { throw ValidationError("--batch-size must be positive, got \(b)") }
         for t in threads where t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
@@ -71,7 +74,18 @@ struct BenchModelOptions: ParsableArguments {
                 let (x, y) = batch(net, b, inputShape, classes: classes, positions: positions)
                 body(net, x, y)  // first steps: buffers and optimiser state appear
                 body(net, x, y)
-                let secs = medianSeconds(warmup: 1, repeats: repeats) { for _ in 0..<steps { body(net, x, y) } }
+                // with --against-peak, the FMA probe before each repeat (10 GFLOP a thread, as bench peak's runs)
+                var peaks: [Double] = []
+                let level = FMAPeak.levels.first?.level ?? 0
+                let probe = { peaks.append(FMAPeak.measure(level: level, threads: t, iterations: 10_000_000_000 / (12 * 2 * FMAPeak.lanes(level)))) }
+                let times = timedRepeats(warmup: 1, repeats: repeats, before: againstPeak ? probe : nil) { for _ in 0..<steps { body(net, x, y) } }
+                let secs = median(times)
+                var limit: (gflops: Double, peak: Double, share: Double)?
+                if againstPeak {
+                    let summary = net.summary(input: inputShape)
+                    let flops = 2 * Double(kind == "train" ? summary.trainingMultiplications : summary.totalMultiplications) * Double(b * steps)
+                    limit = (median(times.map { flops / $0 / 1e9 }), median(peaks), median(zip(times, peaks).map { flops / $0 / 1e9 / $1 }))
+                }
                 // Tensor memory taken from the system in steady state: one more round, counted.
                 let allocations = MemoryStats.systemAllocations, bytes = MemoryStats.systemAllocatedBytes
                 for _ in 0..<steps { body(net, x, y) }
@@ -84,9 +98,16 @@ struct BenchModelOptions: ParsableArguments {
                     fields += ["\"samples_per_s\":\(formatNumber(rate, 1))", "\"ms_per_step\":\(formatNumber(secs / Double(steps) * 1e3, 3))",
                                "\"peak_rss_mb\":\(formatNumber(MemoryStats.peakResidentMiB, 1))",
                                "\"new_buffers_per_step\":\(formatNumber(newAllocations, 2))", "\"new_mb_per_step\":\(formatNumber(newMiB, 3))"]
+                    if let l = limit {
+                        fields += ["\"gflops\":\(formatNumber(l.gflops, 2))", "\"peak_level\":\"\(FMAPeak.levels.first?.name ?? "generic")\"",
+                                   "\"peak_gflops\":\(formatNumber(l.peak, 2))", "\"peak_share\":\(formatNumber(l.share, 4))"]
+                    }
                     print("{" + fields.joined(separator: ",") + "}")
                 } else {
                     print("\(kind) \(model) batch \(b), \(t) threads: \(formatNumber(rate, 0)) samples/s (\(formatNumber(secs / Double(steps) * 1e3, 2)) ms/step), peak RSS \(formatNumber(MemoryStats.peakResidentMiB, 0)) MiB, \(formatNumber(newAllocations, 1)) new buffers/step after warm-up")
+                    if let l = limit {
+                        print("  products \(formatNumber(l.gflops, 1)) GFLOP/s: \(formatNumber(100 * l.share, 0)) % of the FMA peak (\(FMAPeak.levels.first?.name ?? "generic"), \(formatNumber(l.peak, 1)) GFLOP/s at \(t) threads; medians of \(repeats) repeats, each after its own peak probe)")
+                    }
                 }
             }
         }

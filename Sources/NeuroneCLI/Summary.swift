@@ -18,7 +18,7 @@ struct Summary: ParsableCommand {
     @Option(help: "Input shape of one sample: C×H×W as 1x28x28, C×L as 3x100, or a feature count such as 784 (default: the named model's).")
     var input: String?
 
-    @Flag(help: "Print one JSON object: {\"layers\":[…],\"totalParams\":N,\"trainableParams\":N,\"totalMultiplications\":N}.")
+    @Flag(help: "Print one JSON object: {\"layers\":[…],\"totalParams\":N,\"trainableParams\":N,\"totalMultiplications\":N,\"trainingMultiplications\":N}.")
     var json = false
 
     func run() throws {

@@ -13,6 +13,13 @@ public struct ModelSummary: Equatable, Sendable {
     public let trainableParams: Int
     /// Sum of the rows' multiplications.
     public let totalMultiplications: Int
+    /// The multiplications (multiply-adds) of one training step's products per sample, every
+    /// parameter trained: the forward's, as many again for the weight gradients and as many for the
+    /// gradients of each layer's input (attention's score products too: two products back for
+    /// each one forward) — less the input gradient of the first layer with parameters or products,
+    /// whose input is the data and needs none. Twice this, times samples/s, is the FLOP/s that
+    /// `neurone bench train --against-peak` sets against the FMA peak.
+    public let trainingMultiplications: Int
 
     /// Runs the model once on a sample of batch 1 (evaluation mode, no gradients) on
     /// `Device.meta` — its shapes only: no activation or weight takes memory, so any input size
@@ -46,6 +53,28 @@ public struct ModelSummary: Equatable, Sendable {
         totalParams = model.parameterCount
         trainableParams = model.trainableParameterCount
         totalMultiplications = rows.reduce(0) { let (s, o) = $0.addingReportingOverflow($1.multiplications); return o ? .max : s }
+        let first = tracer.calls.first { !$0.module.parameters().isEmpty || ModelSummary.multiplications(
+            $0.module, input: Array($0.inputShape.dropFirst()), output: Array($0.outputShape.dropFirst())) > 0 }
+        let skipped = first.map { ModelSummary.inputGradientMultiplications($0.module, input: Array($0.inputShape.dropFirst()),
+                                                                             output: Array($0.outputShape.dropFirst())) } ?? 0
+        let (thrice, o1) = totalMultiplications.multipliedReportingOverflow(by: 3)
+        trainingMultiplications = o1 || totalMultiplications == .max || skipped == .max ? .max : thrice - skipped
+    }
+
+    /// The multiplications per sample of the products that give a layer's input gradient: all of
+    /// a Linear's or a convolution's, a recurrent layer's input projections (its first layer's
+    /// W_ih, each direction and step), self-attention's Q, K and V projections (3·L·E²).
+    static func inputGradientMultiplications(_ m: Module, input: [Int], output: [Int]) -> Int {
+        func product(_ f: [Int]) -> Int { CheckedSize.product(f) ?? .max }
+        switch m {
+        case is Linear, is Conv2d, is Conv1d, is ConvTranspose2d: return multiplications(m, input: input, output: output)
+        case let r as RNNBase:
+            return product([output.first ?? 0, r.numDirections, r.mode.cell.gateCount * r.hiddenSize, r.inputSize])
+        case let a as MultiheadAttention:
+            let e = a.embedDim, l = (CheckedSize.product(output) ?? .max) / Swift.max(1, e)
+            return product([3, l, e, e])
+        default: return 0
+        }
     }
 
     /// A layer's multiplications per sample (Int.max when the count overflows).
@@ -107,7 +136,8 @@ public struct ModelSummary: Equatable, Sendable {
                   "Total params: \(group(totalParams))",
                   "Trainable params: \(group(trainableParams))",
                   "Non-trainable params: \(group(totalParams - trainableParams))",
-                  "Multiplications per sample (forward): \(group(totalMultiplications))"]
+                  "Multiplications per sample (forward): \(group(totalMultiplications))",
+                  "Multiplications per sample (training step): \(group(trainingMultiplications))"]
         for l in layers {
             guard let steps = l.timeSteps, steps > 0 else { continue }
             lines.append("  \(l.name) (\(l.type)): \(group(l.multiplications / steps)) per time step × \(steps) steps")
@@ -115,7 +145,7 @@ public struct ModelSummary: Equatable, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// `{"layers":[{"name":…,"type":…,"outputShape":[…],"params":N,"multiplications":N}],"totalParams":N,"trainableParams":N,"totalMultiplications":N}`;
+    /// `{"layers":[{"name":…,"type":…,"outputShape":[…],"params":N,"multiplications":N}],"totalParams":N,"trainableParams":N,"totalMultiplications":N,"trainingMultiplications":N}`;
     /// recurrent layers' rows add `"timeSteps":T`.
     public var json: String {
         func esc(_ s: String) -> String {
@@ -129,6 +159,6 @@ public struct ModelSummary: Equatable, Sendable {
         let rows = layers.map {
             "{\"name\":\"\(esc($0.name))\",\"type\":\"\(esc($0.type))\",\"outputShape\":[\($0.outputShape.map(String.init).joined(separator: ","))],\"params\":\($0.params),\"multiplications\":\($0.multiplications)\($0.timeSteps.map { ",\"timeSteps\":\($0)" } ?? "")}"
         }
-        return "{\"layers\":[\(rows.joined(separator: ","))],\"totalParams\":\(totalParams),\"trainableParams\":\(trainableParams),\"totalMultiplications\":\(totalMultiplications)}"
+        return "{\"layers\":[\(rows.joined(separator: ","))],\"totalParams\":\(totalParams),\"trainableParams\":\(trainableParams),\"totalMultiplications\":\(totalMultiplications),\"trainingMultiplications\":\(trainingMultiplications)}"
     }
 }

@@ -165,7 +165,28 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(s.totalParams, 6_074)
         XCTAssertEqual(s.totalMultiplications, 41_792)
         XCTAssertTrue(s.json.hasPrefix("{\"layers\":[{\"name\":\"0\",\"type\":\"Conv2d\",\"outputShape\":[4,28,28],\"params\":40,\"multiplications\":28224}"))
-        XCTAssertTrue(s.json.hasSuffix("\"totalParams\":6074,\"trainableParams\":6074,\"totalMultiplications\":41792}"))
+        // a training step: 3 × the forward, less conv1's input gradient (the data needs none)
+        XCTAssertEqual(s.trainingMultiplications, 3 * 41_792 - 28_224)
+        XCTAssertTrue(s.json.hasSuffix("\"totalParams\":6074,\"trainableParams\":6074,\"totalMultiplications\":41792,\"trainingMultiplications\":97152}"))
+        XCTAssertTrue(s.table.contains("Multiplications per sample (training step): 97,152"))
+    }
+
+    /// A training step's multiplications per sample: the input gradient left out is the first
+    /// layer's with parameters or products (a Linear or convolution: all of its forward; an LSTM:
+    /// its input projection W_ih over the steps; self-attention: Q, K and V's projections), past
+    /// layers without either (Flatten, Rows) or with parameters but no products (Embedding).
+    func testTrainingMultiplications() throws {
+        let counts: [(String, [Int]?, Int)] = [
+            ("mnist-cnn", nil, 3 * 11_992_448 - 194_688),           // conv1: 32·26·26·9
+            ("mlp", nil, 3 * 794_000 - 784_000),                     // the 784→1000 layer
+            ("lstm", nil, 3 * (2_236_416 + 1_280) - 28 * 512 * 28),   // 28 steps of W_ih (512×28)
+            ("attention(2) flatten linear(10)", [8, 16], 3 * (4 * 8 * 16 * 16 + 2 * 8 * 8 * 16 + 8 * 16 * 10) - 3 * 8 * 16 * 16),
+            ("embedding(50,8) flatten linear(4)", [6], 3 * 48 * 4),
+        ]
+        for (spec, input, want) in counts {
+            let (model, shape) = try NamedModels.make(spec, input: input)
+            XCTAssertEqual(model.summary(input: shape).trainingMultiplications, want, spec)
+        }
     }
 
     func testNamedModels() throws {
