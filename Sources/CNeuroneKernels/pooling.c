@@ -33,6 +33,13 @@
 #define MAXPOOL_ARGS const float *x, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *out, int64_t *idx
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+// The lanes of 16 outputs of a row from ow on with n ≤ 16 of them left: the outputs (m), and the
+// two input rows' 2n values as two 16-lane halves (lo, hi) — the AVX-512 kernels' masked row ends.
+static inline void pool_row_masks(int64_t n, __mmask16 *m, __mmask16 *lo, __mmask16 *hi) {
+    *m = (__mmask16)((1u << n) - 1u);
+    *lo = 2 * n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * n)) - 1u);
+    *hi = 2 * n > 16 ? (__mmask16)((1u << (2 * n - 16)) - 1u) : 0;
+}
 // AVX-512, with indices: clang left MAXPOOL_BODY scalar (its int64 indices and stride-2 loads),
 // ~10 cycles an output — 3 % of mnist-cnn's training step. Here 16 outputs of a row at a time:
 // the two input rows' 32 values are split into the windows' four corners (even and odd columns
@@ -54,8 +61,8 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void maxpool2x2_avx5
             const int64_t top = 2 * oh * W;
             for (int64_t ow = 0; ow < outW; ow += 16) {
                 const int64_t n = outW - ow < 16 ? outW - ow : 16;
-                const __mmask16 m = (__mmask16)((1u << n) - 1u), lo = 2 * n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * n)) - 1u);
-                const __mmask16 hi = 2 * n > 16 ? (__mmask16)((1u << (2 * n - 16)) - 1u) : 0;
+                __mmask16 m, lo, hi;
+                pool_row_masks(n, &m, &lo, &hi);
                 const __m512 z = _mm512_setzero_ps();
                 const __m512 u0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), u1 = hi ? _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16) : z;
                 const __m512 v0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), v1 = hi ? _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16) : z;
@@ -102,6 +109,13 @@ void nk_maxpool2x2_f32(MAXPOOL_ARGS) {
 // window's three other inputs and inputs outside every window (an odd last row or column) 0; each
 // plane written once, row pair by row pair, with no clearing pass and no scattered stores. The
 // index must be one of the window's four positions (every index that kernel writes is).
+// What no window covers (an odd last column of a row pair; an odd last row of a plane): 0.
+static inline void pool_bwd_row_tail(float *r0, float *r1, int64_t outW, int64_t W) {
+    for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = r1[xx] = 0.0f;
+}
+static inline void pool_bwd_plane_tail(float *plane, int64_t outH, int64_t H, int64_t W) {
+    for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;
+}
 #define MAXPOOL_BWD_BODY                                                                               \
     for (int64_t p = 0; p < planes; p++) {                                                             \
         float *plane = dx + p * H * W;                                                                 \
@@ -115,9 +129,9 @@ void nk_maxpool2x2_f32(MAXPOOL_ARGS) {
                 r0[2 * ow] = d == 0 ? v : 0.0f; r0[2 * ow + 1] = d == 1 ? v : 0.0f;                    \
                 r1[2 * ow] = d == W ? v : 0.0f; r1[2 * ow + 1] = d == W + 1 ? v : 0.0f;                \
             }                                                                                          \
-            for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = r1[xx] = 0.0f;                          \
+            pool_bwd_row_tail(r0, r1, outW, W);                                                        \
         }                                                                                              \
-        for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;                            \
+        pool_bwd_plane_tail(plane, outH, H, W);                                                        \
     }
 #define MAXPOOL_BWD_ARGS const float *g, const int64_t *idx, int64_t planes, int64_t H, int64_t W, int64_t outH, int64_t outW, float *dx
 #if defined(__x86_64__) || defined(__i386__)
@@ -139,8 +153,8 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void maxpool2x2_bwd_
             const int64_t *ir = idx + (p * outH + oh) * outW, top = 2 * oh * W;
             for (int64_t ow = 0; ow < outW; ow += 16) {
                 const int64_t n = outW - ow < 16 ? outW - ow : 16;
-                const __mmask16 m = (__mmask16)((1u << n) - 1u), m0 = 2 * n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * n)) - 1u);
-                const __mmask16 m1 = 2 * n > 16 ? (__mmask16)((1u << (2 * n - 16)) - 1u) : 0;
+                __mmask16 m, m0, m1;
+                pool_row_masks(n, &m, &m0, &m1);
                 const __m512i base = _mm512_add_epi64(_mm512_set1_epi64(top + 2 * ow), twice);
                 const __m256i d0 = _mm512_cvtepi64_epi32(_mm512_sub_epi64(_mm512_maskz_loadu_epi64((__mmask8)(m & 0xFF), ir + ow), base));
                 const __m256i d1 = _mm512_cvtepi64_epi32(_mm512_sub_epi64(_mm512_maskz_loadu_epi64((__mmask8)(m >> 8), ir + ow + 8),
@@ -158,9 +172,9 @@ __attribute__((target("avx512f,avx512dq,avx2,fma"))) static void maxpool2x2_bwd_
                     _mm512_mask_storeu_ps(r1 + 2 * ow + 16, m1, _mm512_permutex2var_ps(c, hi, e));
                 }
             }
-            for (int64_t xx = 2 * outW; xx < W; xx++) r0[xx] = r1[xx] = 0.0f;
+            pool_bwd_row_tail(r0, r1, outW, W);
         }
-        for (int64_t xx = 2 * outH * W; xx < H * W; xx++) plane[xx] = 0.0f;
+        pool_bwd_plane_tail(plane, outH, H, W);
     }
 }
 __attribute__((target("avx2,fma"))) static void maxpool2x2_bwd_avx2(MAXPOOL_BWD_ARGS) { MAXPOOL_BWD_BODY }

@@ -76,8 +76,8 @@ struct BenchModelOptions: ParsableArguments {
                 body(net, x, y)
                 // with --against-peak, the FMA probe before each repeat (10 GFLOP a thread, as bench peak's runs)
                 var peaks: [Double] = []
-                let level = FMAPeak.levels.first?.level ?? 0
-                let probe = { peaks.append(FMAPeak.measure(level: level, threads: t, iterations: 10_000_000_000 / (12 * 2 * FMAPeak.lanes(level)))) }
+                let top = FMAPeak.levels.first ?? (name: "generic", level: 0)
+                let probe = { peaks.append(FMAPeak.measure(level: top.level, threads: t, iterations: 10_000_000_000 / (12 * 2 * FMAPeak.lanes(top.level)))) }
                 let times = timedRepeats(warmup: 1, repeats: repeats, before: againstPeak ? probe : nil) { for _ in 0..<steps { body(net, x, y) } }
                 let secs = median(times)
                 var limit: (gflops: Double, peak: Double, share: Double)?
@@ -99,14 +99,14 @@ struct BenchModelOptions: ParsableArguments {
                                "\"peak_rss_mb\":\(formatNumber(MemoryStats.peakResidentMiB, 1))",
                                "\"new_buffers_per_step\":\(formatNumber(newAllocations, 2))", "\"new_mb_per_step\":\(formatNumber(newMiB, 3))"]
                     if let l = limit {
-                        fields += ["\"gflops\":\(formatNumber(l.gflops, 2))", "\"peak_level\":\"\(FMAPeak.levels.first?.name ?? "generic")\"",
+                        fields += ["\"gflops\":\(formatNumber(l.gflops, 2))", "\"peak_level\":\"\(top.name)\"",
                                    "\"peak_gflops\":\(formatNumber(l.peak, 2))", "\"peak_share\":\(formatNumber(l.share, 4))"]
                     }
                     print("{" + fields.joined(separator: ",") + "}")
                 } else {
                     print("\(kind) \(model) batch \(b), \(t) threads: \(formatNumber(rate, 0)) samples/s (\(formatNumber(secs / Double(steps) * 1e3, 2)) ms/step), peak RSS \(formatNumber(MemoryStats.peakResidentMiB, 0)) MiB, \(formatNumber(newAllocations, 1)) new buffers/step after warm-up")
                     if let l = limit {
-                        print("  products \(formatNumber(l.gflops, 1)) GFLOP/s: \(formatNumber(100 * l.share, 0)) % of the FMA peak (\(FMAPeak.levels.first?.name ?? "generic"), \(formatNumber(l.peak, 1)) GFLOP/s at \(t) threads; medians of \(repeats) repeats, each after its own peak probe)")
+                        print("  products \(formatNumber(l.gflops, 1)) GFLOP/s: \(formatNumber(100 * l.share, 0)) % of the FMA peak (\(top.name), \(formatNumber(l.peak, 1)) GFLOP/s at \(t) threads; medians of \(repeats) repeats, each after its own peak probe)")
                     }
                 }
             }

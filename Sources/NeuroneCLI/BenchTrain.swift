@@ -26,6 +26,9 @@ struct BenchTrain: ParsableCommand {
     func validate() throws {
         if !(bucketMB > 0 && bucketMB.isFinite && bucketMB <= 1_048_576) { throw ValidationError("--bucket-mb must be positive (MiB), got \(bucketMB)") }
         if distributed && MPIProcessGroup.launch == nil { throw ValidationError("--distributed: this process was not started by mpirun; \(MPIProcessGroup.launchHelp)") }
+        if options.againstPeak && (distributed || MPIProcessGroup.launch != nil) {
+            throw ValidationError("--against-peak measures one process; it is not taken with --distributed or under mpirun")
+        }
         if !OptimizerFactory.names.contains(optimizer.lowercased()) {
             throw ValidationError("unknown optimizer '\(optimizer)'; valid: \(OptimizerFactory.names.joined(separator: ", "))")
         }
