@@ -74,10 +74,10 @@ struct BenchModelOptions: ParsableArguments {
                 let (x, y) = batch(net, b, inputShape, classes: classes, positions: positions)
                 body(net, x, y)  // first steps: buffers and optimiser state appear
                 body(net, x, y)
-                // with --against-peak, the FMA probe before each repeat (10 GFLOP a thread, as bench peak's runs)
+                // with --against-peak, one run of bench peak's probe before each repeat
                 var peaks: [Double] = []
                 let top = FMAPeak.levels.first ?? (name: "generic", level: 0)
-                let probe = { peaks.append(FMAPeak.measure(level: top.level, threads: t, iterations: 10_000_000_000 / (12 * 2 * FMAPeak.lanes(top.level)))) }
+                let probe = { peaks.append(FMAPeak.measure(level: top.level, threads: t, iterations: FMAPeak.runIterations(top.level))) }
                 let times = timedRepeats(warmup: 1, repeats: repeats, before: againstPeak ? probe : nil) { for _ in 0..<steps { body(net, x, y) } }
                 let secs = median(times)
                 var limit: (gflops: Double, peak: Double, share: Double)?

@@ -31,8 +31,7 @@ struct BenchPeak: ParsableCommand {
     func run() {
         let list = threads.isEmpty ? Array(Set([1, Threading.threadCount])).sorted() : threads
         for (name, level) in FMAPeak.levels {
-            // 10 GFLOP a thread per run: about 0.1 s at 100 GFLOP/s
-            let iterations = 10_000_000_000 / (12 * 2 * FMAPeak.lanes(level))
+            let iterations = FMAPeak.runIterations(level)
             _ = FMAPeak.measure(level: level, threads: 1, iterations: iterations / 10)  // warm-up
             for t in list {
                 var runs: [Double] = []

@@ -17,6 +17,10 @@ public enum FMAPeak {
     /// Float32 lanes per vector at `level` (16, 8 or 4): each probe step is 12·lanes multiply-adds.
     public static func lanes(_ level: Int32) -> Int { Int(nk_fma_peak_lanes(level)) }
 
+    /// The probe steps of one run at `level`: 10 GFLOP a thread (about 0.1 s at 100 GFLOP/s), what
+    /// `neurone bench peak` times and `bench train --against-peak` runs before each repeat.
+    public static func runIterations(_ level: Int32) -> Int { 10_000_000_000 / (12 * 2 * lanes(level)) }
+
     /// GFLOP/s of `threads` threads, each running `iterations` steps of the probe at `level`, once.
     public static func measure(level: Int32, threads: Int, iterations: Int) -> Double {
         let saved = Threading.threadCount

@@ -53,8 +53,8 @@ public struct ModelSummary: Equatable, Sendable {
         totalParams = model.parameterCount
         trainableParams = model.trainableParameterCount
         totalMultiplications = rows.reduce(0) { let (s, o) = $0.addingReportingOverflow($1.multiplications); return o ? .max : s }
-        let first = tracer.calls.first { !$0.module.parameters().isEmpty || ModelSummary.multiplications(
-            $0.module, input: Array($0.inputShape.dropFirst()), output: Array($0.outputShape.dropFirst())) > 0 }
+        // the first layer with parameters or products takes the data, whose gradient nobody needs
+        let first = rows.firstIndex { $0.params > 0 || $0.multiplications > 0 }.map { tracer.calls[$0] }
         let skipped = first.map { ModelSummary.inputGradientMultiplications($0.module, input: Array($0.inputShape.dropFirst()),
                                                                              output: Array($0.outputShape.dropFirst())) } ?? 0
         let (thrice, o1) = totalMultiplications.multipliedReportingOverflow(by: 3)
