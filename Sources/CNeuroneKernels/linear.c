@@ -293,15 +293,15 @@ __attribute__((target("avx2,fma"))) static void wgrad_avx2(const float *pa, cons
 // its latency — the recurrent layers' gates come from L3 — held up every tile: 6 % slower).
 // The products run over kc depths from x and pb (K: the panels' depth, the second panel K·16
 // values after the first).
-NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, int64_t ldx, int64_t K, int64_t kc, const float *pb,
-                                  const __m512 *b, const float *rb, float *y, int64_t ldy, __mmask16 last, int relu, int add) {
+NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const int trans, const float *x, int64_t ldx, int64_t K, int64_t kc,
+                                  const float *pb, const __m512 *b, const float *rb, float *y, int64_t ldy, __mmask16 last, int relu, int add) {
     __m512 c[12][2];
     const float *xr[12];
     _Pragma("clang loop unroll(full)")
     for (int i = 0; i < MR; i++) {
         _Pragma("clang loop unroll(full)")
         for (int v = 0; v < NP; v++) {
-            if (add) _mm_prefetch((const char *)(y + i * ldy + 16 * v), _MM_HINT_T0);
+            if (add && !trans) _mm_prefetch((const char *)(y + i * ldy + 16 * v), _MM_HINT_T0);
             c[i][v] = add ? _mm512_setzero_ps() : rb ? _mm512_set1_ps(rb[i]) : b[v];
         }
         xr[i] = x + i * ldx;
@@ -319,6 +319,28 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
         }
     }
     const __m512 zero = _mm512_setzero_ps();
+    if (trans) {
+        // y holds the transpose: column j of the tile (panel v's lane b) is the row of y at
+        // (16v + b)·ldy, its MR values stored at once (the rows past MR zero in the transpose)
+        const __mmask16 rows = (__mmask16)((1u << MR) - 1u);
+        _Pragma("clang loop unroll(full)")
+        for (int v = 0; v < NP; v++) {
+            __m512 r[16], t[16];
+            _Pragma("clang loop unroll(full)")
+            for (int i = 0; i < 16; i++) r[i] = i < MR ? c[i][v] : zero;
+            nk_transpose16x16(r, t);
+            const __mmask16 cols = v == NP - 1 ? last : (__mmask16)0xFFFF;
+            _Pragma("clang loop unroll(full)")
+            for (int j = 0; j < 16; j++) {
+                if (!((cols >> j) & 1)) break;  // the live columns are the first ones
+                float *r = y + (16 * v + j) * ldy;
+                __m512 o = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(rows, r), t[j]) : t[j];
+                if (relu) o = _mm512_mask_mov_ps(o, _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ), zero);
+                _mm512_mask_storeu_ps(r, rows, o);
+            }
+        }
+        return;
+    }
     _Pragma("clang loop unroll(full)")
     for (int i = 0; i < MR; i++) {
         float *r = y + i * ldy;
@@ -334,13 +356,14 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
     }
 }
 
-#define LIN512_CASE(MR, NP) case MR: lin_tile512(MR, NP, x + i0 * ldx + k0, ldx, K, kc, pb, b, rowBias ? rowBias + i0 : NULL, y + i0 * ldy + j0, ldy, last, relu && lastBlock, add || k0 > 0); i0 += MR; break;
-#define LIN512_ROWS(NP)                                                                                                        \
+// (T: the tile's sums stored transposed, at y + j0·ldy + i0)
+#define LIN512_CASE(MR, NP, T) case MR: lin_tile512(MR, NP, T, x + i0 * ldx + k0, ldx, K, kc, pb, b, rowBias ? rowBias + i0 : NULL, T ? y + j0 * ldy + i0 : y + i0 * ldy + j0, ldy, last, relu && lastBlock, add || k0 > 0); i0 += MR; break;
+#define LIN512_ROWS(NP, T)                                                                                                     \
     for (int64_t i0 = m0; i0 < m1;) {                                                                                          \
         const int64_t left = m1 - i0;                                                                                          \
         switch (left >= 12 ? 12 : left >= 6 ? 6 : (int)left) {                                                                 \
-            LIN512_CASE(12, NP) LIN512_CASE(6, NP) LIN512_CASE(5, NP) LIN512_CASE(4, NP) LIN512_CASE(3, NP) LIN512_CASE(2, NP) \
-            LIN512_CASE(1, NP)                                                                                                 \
+            LIN512_CASE(12, NP, T) LIN512_CASE(6, NP, T) LIN512_CASE(5, NP, T) LIN512_CASE(4, NP, T) LIN512_CASE(3, NP, T)      \
+            LIN512_CASE(2, NP, T) LIN512_CASE(1, NP, T)                                                                        \
         }                                                                                                                      \
     }
 
@@ -351,8 +374,10 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const float *x, in
 // of panels from L3 for every 12 rows: 135 against 147 GFLOP/s blocked (C timer, medians of nine
 // alternating runs, Intel Xeon). The sums round per block.
 #define LIN512_KC 1024
+// trans: y [N, m1] gets the product's transpose (row i of the product is column i of y).
 NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
-                                           const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add) {
+                                           const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add,
+                                           int trans) {
     const int64_t panels = (N + 15) / 16, blocks = K > 2 * LIN512_KC ? (K + LIN512_KC - 1) / LIN512_KC : 1, kcFull = (K + blocks - 1) / blocks;
     for (int64_t k0 = 0; k0 < K; k0 += kcFull) {
         const int64_t kc = K - k0 < kcFull ? K - k0 : kcFull;
@@ -366,8 +391,11 @@ NK_AVX512 static void linear_packed_avx512(const float *x, int64_t ldx, int64_t 
                 _Pragma("clang loop unroll(full)")
                 for (int v = 0; v < np; v++) b[v] = _mm512_maskz_loadu_ps(v == np - 1 ? last : (__mmask16)0xFFFF, bias + j0 + 16 * v);
             const float *pb = pk + jp * K * 16 + k0 * 16;
-            if (np == 2) { LIN512_ROWS(2) }
-            else { LIN512_ROWS(1) }
+            if (trans) {
+                if (np == 2) { LIN512_ROWS(2, 1) }
+                else { LIN512_ROWS(1, 1) }
+            } else if (np == 2) { LIN512_ROWS(2, 0) }
+            else { LIN512_ROWS(1, 0) }
         }
     }
 }
@@ -549,7 +577,7 @@ void nk_pack_rows16_f32(const float *w, int64_t ldw, int64_t N, int64_t K, float
 void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *bias,
                           int64_t N, float *y, int64_t ldy, int32_t relu) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0); return; }
+    if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0); return; }
 #endif
     linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0);
@@ -557,7 +585,7 @@ void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, i
 void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, int64_t N, float *y,
                               int64_t ldy) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1); return; }
+    if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1); return; }
 #endif
     linear_packed_portable(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1);
@@ -565,12 +593,25 @@ void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m
 void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
                         int64_t N, float *c, int64_t ldc, int32_t relu) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (nk_cpu_level() >= 2) { linear_packed_avx512(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0); return; }
+    if (nk_cpu_level() >= 2) { linear_packed_avx512(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0); return; }
 #endif
     linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0);
 }
 // The segmented product on plain loops (below AVX2, or not x86): the same sums in the same order.
+void nk_gemm_packed_t_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
+                          int64_t N, float *c, int64_t ldc, int32_t relu) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 2) { linear_packed_avx512(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 1); return; }
+#endif
+    for (int64_t i = m0; i < m1; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float acc = rowBias ? rowBias[i] : 0.0f;
+            for (int64_t p = 0; p < K; p++) acc += a[i * lda + p] * pk[((j / 16) * K + p) * 16 + j % 16];
+            c[j * ldc + i] = relu ? NK_RELU(acc) : acc;
+        }
+}
+
 static void gemm_segments_portable(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen,
                                    int64_t segStride, const float *pk, int64_t N, float *c, int64_t ldc, int add) {
     const int64_t K = segs * segLen;
@@ -609,6 +650,94 @@ void nk_wgrad_pack_g_f32(const float *g, int64_t ldg, int64_t M, int64_t K, int6
         }
     }
 }
+// g's tile of `live` features from column i0 over K rows: pa[6k + r] = g[k, i0 + r]·f′(y[k, i0 + r]),
+// 0 past live, and sums[r] = Σ_k in order. OP(g, y): the gradient of a vector (or scalar) for
+// one activation; each level's loop is written once by this macro, the activation's switch
+// outside it. A row of the tile is one masked vector: the scalar loop's compare-and-branch per
+// value (relu's sign is data) spent 20 % of the mlp's training step mispredicting.
+#define WG_PACK_ACT_SWITCH(LOOP, RELU, TANH, SIGMOID) \
+    switch (op) {                                     \
+    case NK_ACTIVATION_RELU: LOOP(RELU) break;        \
+    case NK_ACTIVATION_TANH: LOOP(TANH) break;        \
+    default: LOOP(SIGMOID) break;                     \
+    }
+#define WG_PACK_ACT_SCALAR(GRAD)                                                                        \
+    for (int64_t k = 0; k < K; k++)                                                                     \
+        for (int64_t r = 0; r < 6; r++) {                                                               \
+            const float v = r < live ? GRAD(g[k * ldg + i0 + r], y[k * ldg + i0 + r]) : 0.0f;           \
+            dst[6 * k + r] = v;                                                                         \
+            sums[r] += v;                                                                               \
+        }
+static void wgrad_pack_g_act_portable(int32_t op, const float *g, const float *y, int64_t ldg, int64_t M, int64_t K, int64_t t0,
+                                      int64_t t1, float *pa, float *dbias) {
+#pragma clang fp contract(off) /* sigmoid's g·y·(1 − y) rounded as nk_activation_grad_f32 rounds it */
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i0 = 6 * t, live = M - i0 >= 6 ? 6 : M - i0;
+        float *dst = pa + t * K * 6, sums[6] = {0, 0, 0, 0, 0, 0};
+        WG_PACK_ACT_SWITCH(WG_PACK_ACT_SCALAR, NK_RELU_GRAD, NK_TANH_GRAD, NK_SIGMOID_GRAD)
+        if (dbias)
+            for (int64_t r = 0; r < live; r++) dbias[i0 + r] = sums[r];
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The rules of nk_activation.h on vectors, rounded as the scalar ones (no contraction): relu's
+// lanes where y ≤ 0 cleared (a NaN y passes g), g·(1 − y·y), (g·y)·(1 − y).
+#define WG512_RELU(gv, yv) _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(yv, _mm512_setzero_ps(), _CMP_LE_OQ), gv)
+#define WG512_TANH(gv, yv) _mm512_mul_ps(gv, _mm512_sub_ps(_mm512_set1_ps(1), _mm512_mul_ps(yv, yv)))
+#define WG512_SIGMOID(gv, yv) _mm512_mul_ps(_mm512_mul_ps(gv, yv), _mm512_sub_ps(_mm512_set1_ps(1), yv))
+#define WG512_LOOP(GRAD)                                                                          \
+    for (int64_t k = 0; k < K; k++) {                                                             \
+        const __m512 gv = _mm512_maskz_loadu_ps(m, g + k * ldg + i0), yv = _mm512_maskz_loadu_ps(m, y + k * ldg + i0); \
+        const __m512 v = GRAD(gv, yv);                                                            \
+        _mm512_mask_storeu_ps(dst + 6 * k, 0x3F, v);                                              \
+        sums = _mm512_add_ps(sums, v);                                                            \
+    }
+NK_AVX512 static void wgrad_pack_g_act_avx512(int32_t op, const float *g, const float *y, int64_t ldg, int64_t M, int64_t K, int64_t t0,
+                                              int64_t t1, float *pa, float *dbias) {
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i0 = 6 * t, live = M - i0 >= 6 ? 6 : M - i0;
+        // lanes past live load as 0 and give 0 for every rule; the 6 lanes of a row are stored
+        const __mmask16 m = (__mmask16)((1u << live) - 1);
+        float *dst = pa + t * K * 6;
+        __m512 sums = _mm512_setzero_ps();
+        WG_PACK_ACT_SWITCH(WG512_LOOP, WG512_RELU, WG512_TANH, WG512_SIGMOID)
+        if (dbias) _mm512_mask_storeu_ps(dbias + i0, m, sums);
+    }
+}
+#define WG256_RELU(gv, yv) _mm256_andnot_ps(_mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_LE_OQ), gv)
+#define WG256_TANH(gv, yv) _mm256_mul_ps(gv, _mm256_sub_ps(_mm256_set1_ps(1), _mm256_mul_ps(yv, yv)))
+#define WG256_SIGMOID(gv, yv) _mm256_mul_ps(_mm256_mul_ps(gv, yv), _mm256_sub_ps(_mm256_set1_ps(1), yv))
+#define WG256_LOOP(GRAD)                                                                          \
+    for (int64_t k = 0; k < K; k++) {                                                             \
+        const __m256 gv = _mm256_maskload_ps(g + k * ldg + i0, m), yv = _mm256_maskload_ps(y + k * ldg + i0, m); \
+        const __m256 v = GRAD(gv, yv);                                                            \
+        _mm256_maskstore_ps(dst + 6 * k, six, v);                                                 \
+        sums = _mm256_add_ps(sums, v);                                                            \
+    }
+__attribute__((target("avx2,fma"))) static void wgrad_pack_g_act_avx2(int32_t op, const float *g, const float *y, int64_t ldg, int64_t M,
+                                                                     int64_t K, int64_t t0, int64_t t1, float *pa, float *dbias) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), six = _mm256_cmpgt_epi32(_mm256_set1_epi32(6), lane);
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t i0 = 6 * t, live = M - i0 >= 6 ? 6 : M - i0;
+        const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)live), lane);
+        float *dst = pa + t * K * 6;
+        __m256 sums = _mm256_setzero_ps();
+        WG_PACK_ACT_SWITCH(WG256_LOOP, WG256_RELU, WG256_TANH, WG256_SIGMOID)
+        if (dbias) _mm256_maskstore_ps(dbias + i0, m, sums);
+    }
+}
+#endif
+
+void nk_wgrad_pack_g_act_f32(int32_t op, const float *g, const float *y, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1,
+                             float *pa, float *dbias) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (nk_cpu_level() >= 2) { wgrad_pack_g_act_avx512(op, g, y, ldg, M, K, t0, t1, pa, dbias); return; }
+    if (nk_cpu_level() >= 1) { wgrad_pack_g_act_avx2(op, g, y, ldg, M, K, t0, t1, pa, dbias); return; }
+#endif
+    wgrad_pack_g_act_portable(op, g, y, ldg, M, K, t0, t1, pa, dbias);
+}
+
 static void wgrad_portable(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0,
                            int64_t p1, float *c, int64_t ldc, int accumulate) {
     for (int64_t p = p0; p < p1; p++) wg_pack_x_panel(x, ldx, N, 16 * p, 0, K, pb + p * K * 16);

@@ -36,6 +36,30 @@ NK_AVX2_INLINE void nk_transpose8x8(const __m256 r[8], __m256 t[8]) {
     t[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+// The transpose of the 16×16 block whose rows are r[0..15] (AVX-512): t[a] = column a. Rows are
+// taken in fours within each 128-bit lane (unpack, shuffle: u[4g + c] lane L = column 4L + c of
+// rows 4g … 4g + 3), then the lanes of u[c], u[4 + c], u[8 + c], u[12 + c] are transposed as a
+// 4×4 block (shuffle_f32x4): 64 shuffles in all.
+NK_AVX512_INLINE void nk_transpose16x16(const __m512 r[16], __m512 t[16]) {
+    __m512 u[16];
+    for (int g = 0; g < 4; g++) {
+        const __m512 t0 = _mm512_unpacklo_ps(r[4 * g], r[4 * g + 1]), t1 = _mm512_unpackhi_ps(r[4 * g], r[4 * g + 1]);
+        const __m512 t2 = _mm512_unpacklo_ps(r[4 * g + 2], r[4 * g + 3]), t3 = _mm512_unpackhi_ps(r[4 * g + 2], r[4 * g + 3]);
+        u[4 * g] = _mm512_shuffle_ps(t0, t2, 0x44);
+        u[4 * g + 1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+        u[4 * g + 2] = _mm512_shuffle_ps(t1, t3, 0x44);
+        u[4 * g + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+    }
+    for (int c = 0; c < 4; c++) {
+        const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+        const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+        t[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+    }
+}
+
 // Stores the transpose of the 8×8 block whose rows are r[0..7]: row a of the result (column a of
 // the block) goes to dst + a·stride.
 NK_AVX2_INLINE void nk_transpose8x8_store(const __m256 r[8], float *dst, int64_t stride) {

@@ -17,7 +17,25 @@ extension CPUBackend {
     }
 
     package func linearWeightGradient(dtype: DType, rows: Int, inFeatures inF: Int, outFeatures outF: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                              into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {
+                                      into dweight: DeviceBuffer, bias dbias: DeviceBuffer?, activation: FusedActivation?, output: DeviceBuffer?) {
+        if let activation {
+            precondition(output != nil, "linearWeightGradient: an activation needs the forward's output")
+            if Self.usesPackedWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
+                // the activation's gradient and the bias's sums taken as g is packed
+                linearWeightGradient(UnsafeRawPointer(gradOut.pointer), UnsafeRawPointer(x.pointer), rows: rows, outFeatures: outF, inFeatures: inF,
+                                     into: dweight.pointer, activation: (activation.kernelCode, UnsafeRawPointer(output!.pointer)),
+                                     bias: dbias.map { $0.pointer.assumingMemoryBound(to: Float.self) })
+                return
+            }
+            let g = scratch(rows * outF, dtype)
+            let gb = DeviceBuffer(storage: g, byteOffset: 0)
+            activationGrad(activation.unaryOp, dtype: dtype, gradOut, output!, gb, count: rows * outF)
+            withExtendedLifetime(g) {
+                linearWeightGradient(dtype: dtype, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: gb, x: x, into: dweight, bias: dbias,
+                                     activation: nil, output: nil)
+            }
+            return
+        }
         if Self.usesRowsWeightGradient(dtype, rows: rows, inFeatures: inF, outFeatures: outF) {
             // dB in the same pass over g
             func f(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> { b.pointer.assumingMemoryBound(to: Float.self) }
@@ -50,8 +68,12 @@ extension CPUBackend {
     /// in tiles of 6 features, then the outer-product kernel of linear.c (nk_wgrad_f32), panels of
     /// 16 input features spread over the threads, each tile of dW summed in registers and stored
     /// once (no clearing pass, no read of dW).
+    /// With `activation` (a kernel activation code and the forward's output y [rows, outF]), g is
+    /// the gradient of y and g · f′(y) is taken as g is packed; with `bias`, dB [outF] is summed
+    /// there too (nk_wgrad_pack_g_act_f32).
     package func linearWeightGradient(_ g: UnsafeRawPointer, _ x: UnsafeRawPointer, rows: Int, outFeatures outF: Int, inFeatures inF: Int,
-                              into dst: UnsafeMutableRawPointer) {
+                                      into dst: UnsafeMutableRawPointer, activation: (code: Int32, output: UnsafeRawPointer)? = nil,
+                                      bias: UnsafeMutablePointer<Float>? = nil) {
         let tiles = (outF + 5) / 6, panels = (inF + 15) / 16
         let pa = scratch(tiles * 6 * rows, .float32), pb = scratch(panels * 16 * rows, .float32)
         let gp = g.assumingMemoryBound(to: Float.self), xp = x.assumingMemoryBound(to: Float.self)
@@ -60,7 +82,12 @@ extension CPUBackend {
         withExtendedLifetime((pa, pb)) {
             // packing moves 6·rows values per tile: at least ~32k per thread
             Threading.parallelFor(tiles, minChunk: Swift.max(1, 32768 / Swift.max(1, 6 * rows))) { t0, t1 in
-                nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), Int64(t0), Int64(t1), ap)
+                if let (code, y) = activation {
+                    nk_wgrad_pack_g_act_f32(code, gp, y.assumingMemoryBound(to: Float.self), Int64(outF), Int64(outF), Int64(rows), Int64(t0), Int64(t1),
+                                            ap, bias)
+                } else {
+                    nk_wgrad_pack_g_f32(gp, Int64(outF), Int64(outF), Int64(rows), Int64(t0), Int64(t1), ap)
+                }
             }
             // at least ~64k multiply-adds per thread
             Threading.parallelFor(panels, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * outF * rows))) { p0, p1 in
@@ -230,31 +257,32 @@ extension CPUBackend {
     /// x is packed into 16-row panels — rows × inF values, where the other paths pack W's
     /// outF × inF — and W's rows are the kernel's row operand, read in place, with the bias per
     /// row. W's rows run in blocks small enough to stay in L2 while the panels of x run over them;
-    /// each block's yᵀ (with its activation: relu in registers, the others on the block) is
-    /// transposed into dst at once. The threads split W's rows, as the optimiser's update splits
+    /// each tile of yᵀ (with relu) is transposed in registers and stored into dst's columns
+    /// (nk_gemm_packed_t_f32; the other activations on the block's columns after). A separate
+    /// transposing pass through a copy of yᵀ took 3 % of the mlp's training step at 256/1 on an
+    /// Intel Xeon, and its C timer read 117 against 145 GFLOP/s for the product alone. The threads split W's rows, as the optimiser's update splits
     /// W's values: each reads the half of W it has just written. (Splitting the rows of x instead,
     /// each thread streaming all of W, measured 1.08× in `neurone bench linear` but 0.97× in the
     /// mlp's training at 2 threads, and 0.77× while the host was busy.)
     func linearTransposed(_ src: UnsafeRawPointer, rows: Int, inFeatures inF: Int, weight w: UnsafeRawPointer, bias b: UnsafeRawPointer?,
                           outFeatures outF: Int, into dst: UnsafeMutableRawPointer, activation act: Int32?) {
-        let px = scratch((rows + 15) / 16 * 16 * inF, .float32), yt = scratch(outF * rows, .float32)
+        let px = scratch((rows + 15) / 16 * 16 * inF, .float32)
         let x = src.assumingMemoryBound(to: Float.self), y = dst.assumingMemoryBound(to: Float.self)
         let wp = w.assumingMemoryBound(to: Float.self), bias = b?.assumingMemoryBound(to: Float.self)
-        let p = px.address.assumingMemoryBound(to: Float.self), t = yt.address.assumingMemoryBound(to: Float.self)
+        let p = px.address.assumingMemoryBound(to: Float.self)
         // W's rows [j0, j1) over every row of x (packed already), in blocks of whole 12-row tiles
-        // of ~256 KB of W
+        // of ~256 KB of W; each tile of yᵀ transposed in registers and stored into y's columns
         let block = Swift.max(12, (65536 / Swift.max(1, inF)) / 12 * 12)
         func run(_ j0: Int, _ j1: Int) {
             var i = j0
             while i < j1 {
                 let i1 = Swift.min(j1, i + block)
-                nk_gemm_packed_f32(wp, Int64(inF), Int64(i), Int64(i1), Int64(inF), p, bias, Int64(rows), t, Int64(rows), act == 0 ? 1 : 0)
-                if let a = act, a != 0 { nk_activation_f32(a, t + i * rows, Int64((i1 - i) * rows)) }
-                nk_transpose_f32(t + i * rows, Int64(rows), Int64(i1 - i), Int64(rows), y + i, Int64(outF))
+                nk_gemm_packed_t_f32(wp, Int64(inF), Int64(i), Int64(i1), Int64(inF), p, bias, Int64(rows), y, Int64(outF), act == 0 ? 1 : 0)
+                if let a = act, a != 0 { for r in 0..<rows { nk_activation_f32(a, y + r * outF + i, Int64(i1 - i)) } }
                 i = i1
             }
         }
-        withExtendedLifetime((px, yt)) {
+        withExtendedLifetime(px) {
             // x's panels on this thread up to 64k values (a parallel region of its own costs more)
             Threading.parallelFor((rows + 15) / 16, minChunk: Swift.max(1, 65536 / Swift.max(1, 16 * inF))) { p0, p1 in
                 nk_linear_pack_f32(x + 16 * p0 * inF, Int64(Swift.min(rows, 16 * p1) - 16 * p0), Int64(inF), p + 16 * p0 * inF)

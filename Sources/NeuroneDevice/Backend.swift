@@ -111,8 +111,11 @@ package protocol Backend {
                 activation: FusedActivation?, out: DeviceBuffer)
     /// dW [outF, inF] = gᵀ · x for g [rows, outF] and x [rows, inF] (contiguous, float); and, when
     /// `dbias` is given, dB [outF] = Σ over the rows of g (in the same pass where the device can).
+    /// With `activation` (the forward's fused one), gradOut is the gradient of the activation's
+    /// output `output` [rows, outF], and g = gradOut · f′ is taken here (as it is read, where the
+    /// device can; it is not written back), for a layer whose input needs no gradient.
     func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                              into dweight: DeviceBuffer, bias dbias: DeviceBuffer?)
+                              into dweight: DeviceBuffer, bias dbias: DeviceBuffer?, activation: FusedActivation?, output: DeviceBuffer?)
     /// Applies `activation` to `count` float32 values in place.
     func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int)
     /// Scaled dot-product attention per (sample, head): P = softmax(Q·Kᵀ/√D + mask), O = P·V for
@@ -160,4 +163,13 @@ package protocol Backend {
     /// buffers (all contiguous, of one float dtype), as `rule` gives it.
     func optimizerUpdate(_ rule: OptimizerUpdateRule, dtype: DType, count: Int, parameter: DeviceBuffer, gradient: DeviceBuffer,
                          states: [DeviceBuffer])
+}
+
+extension Backend {
+    /// `linearWeightGradient` of gradOut itself (no fused activation's gradient to take).
+    package func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
+                                      into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {
+        linearWeightGradient(dtype: dtype, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, gradOut: gradOut, x: x,
+                             into: dweight, bias: dbias, activation: nil, output: nil)
+    }
 }

@@ -70,7 +70,8 @@ package final class MetaBackend: Backend {
     package func linear(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, x: DeviceBuffer, weight: DeviceBuffer,
                         bias: DeviceBuffer?, activation: FusedActivation?, out: DeviceBuffer) {}
     package func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer,
-                                      x: DeviceBuffer, into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {}
+                                      x: DeviceBuffer, into dweight: DeviceBuffer, bias dbias: DeviceBuffer?, activation: FusedActivation?,
+                                      output: DeviceBuffer?) {}
     package func activate(_ activation: FusedActivation, dtype: DType, _ x: DeviceBuffer, count: Int) {}
     package func attention(_ p: AttentionProblem, q: StridedRows, k: StridedRows, v: StridedRows, mask: DeviceBuffer?,
                            maskBlockStride: Int, dropout: DeviceBuffer?, probabilities: DeviceBuffer?, out: DeviceBuffer) {}

@@ -100,8 +100,16 @@ extension ReferenceBackend {
     }
 
     package func linearWeightGradient(dtype: DType, rows: Int, inFeatures: Int, outFeatures: Int, gradOut: DeviceBuffer, x: DeviceBuffer,
-                                      into dweight: DeviceBuffer, bias dbias: DeviceBuffer?) {
-        let g = Elements(gradOut, dtype), xs = Elements(x, dtype), dw = Elements(dweight, dtype)
+                                      into dweight: DeviceBuffer, bias dbias: DeviceBuffer?, activation: FusedActivation?, output: DeviceBuffer?) {
+        let xs = Elements(x, dtype), dw = Elements(dweight, dtype)
+        // g = gradOut · f′(y) when the forward's activation is given, computed here in full first
+        let gOut = Elements(gradOut, dtype)
+        var g = (0..<(rows * outFeatures)).map { gOut[$0] }
+        if let activation {
+            precondition(output != nil, "linearWeightGradient: an activation needs the forward's output")
+            let y = Elements(output!, dtype)
+            for i in g.indices { g[i] = Self.activationGradient(activation, g[i], saved: y[i]) }
+        }
         for o in 0..<outFeatures {
             for k in 0..<inFeatures {
                 var acc = 0.0

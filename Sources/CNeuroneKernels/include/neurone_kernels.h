@@ -146,6 +146,12 @@ void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m
 /// transpose) and weight gradient.
 void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
                         int64_t N, float *c, int64_t ldc, int32_t relu);
+/// The same product stored transposed: c[j·ldc + i] for rows i in [m0, m1) (each tile's sums
+/// transposed in registers and stored a column of c at a time). A Linear layer as yᵀ = W·xᵀ (W's
+/// rows the rows here, x packed) writes y [rows, outF] this way with no transposing pass. The
+/// AVX-512 kernel; plain loops on other CPUs (where Neurone does not take this path).
+void nk_gemm_packed_t_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
+                          int64_t N, float *c, int64_t ldc, int32_t relu);
 /// b [K, N] (row stride ldb) → the panel layout above, 0 past column N.
 void nk_pack_panels16_f32(const float *b, int64_t ldb, int64_t K, int64_t N, float *pk);
 /// w [N, K] at row stride ldw → the panel layout of nk_linear_pack_f32 (that function with ldw = K).
@@ -166,6 +172,12 @@ void nk_gemm_segments_f32(const float *x, const int64_t *off, int64_t m0, int64_
 /// and packs the same panels of x into pb (⌈N/16⌉·16·K values; calls for disjoint panel ranges may
 /// run at once). Fast with AVX2 or AVX-512 (nk_linear_packed_available), portable loops elsewhere.
 void nk_wgrad_pack_g_f32(const float *g, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1, float *pa);
+/// The same pack of g · f′(y) for a layer with a fused activation (op: NK_ACTIVATION_*; y, the
+/// activation's output, at g's row stride), the gradient taken as each value is packed (no pass
+/// of its own); and, when dbias is not NULL, dbias[i] = Σ_k of the packed values for the tiles'
+/// features (k in order, as the separate sum over the rows). g itself is not written.
+void nk_wgrad_pack_g_act_f32(int32_t op, const float *g, const float *y, int64_t ldg, int64_t M, int64_t K, int64_t t0, int64_t t1,
+                             float *pa, float *dbias);
 void nk_wgrad_f32(const float *pa, const float *x, int64_t ldx, float *pb, int64_t M, int64_t N, int64_t K, int64_t p0, int64_t p1,
                   float *dw, int64_t ldw, int accumulate);
 

@@ -36,6 +36,17 @@ extension Tensor {
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         let ySaved: Tensor? = activation == nil ? nil : out.detach()
         return out.recording("Linear\(activation?.nodeName ?? "")Backward", inputs) { gOut in
+            if let a = activation, !needX, needW {
+                // the first layer of a network: the device takes the activation's gradient (and
+                // the bias's) as it reads g for the weight's, no tensor of g·f′ made
+                let g2 = gOut.contiguousCopyIfNeeded().reshape([rows, outF])
+                let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
+                let gb = needB && rows > 0 ? Tensor.empty([outF], dtype: dt, device: device) : nil
+                gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
+                                                into: gw.buffer, bias: gb?.buffer, activation: a, output: ySaved!.buffer)
+                let gbias = bias == nil ? nil : needB ? gb ?? Tensor.zeros([outF], dtype: dt, device: device) : nil
+                return [nil, gw] + (bias == nil ? [] : [gbias])
+            }
             let g = activation.map { $0.gradient(gOut, output: ySaved!) } ?? gOut
             let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
             var grads: [Tensor?] = []

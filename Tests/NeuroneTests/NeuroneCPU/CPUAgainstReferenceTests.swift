@@ -138,14 +138,17 @@ final class CPUAgainstReferenceTests: XCTestCase {
     /// several blocks of 72 rows; 13×50→64; 200×300→400), W's panels split over the threads for
     /// fewer outputs (64×300→100, 40×40→64), bias rows + GEMM otherwise; fused relu, tanh, sigmoid) and
     /// the weight gradient (outer-product kernel for ≥ 32768 weights, wgrad_rows.c for few features
-    /// over many rows on AVX-512 CPUs (300×28→80), GEMM otherwise; with the bias's gradient or not). 200×600→90:
+    /// over many rows on AVX-512 CPUs (300×28→80), GEMM otherwise; with the bias's gradient or not;
+    /// with a fused activation's gradient taken from its output, in the packing of g where the
+    /// outer-product kernel runs (64×784→50, its last tile of 6 outputs partial; 193×120→300)). 200×600→90:
     /// on AVX-512 CPUs the packed kernel past 512 features, W packed by two threads (6 panels, the
-    /// last of 10 columns).
+    /// last of 10 columns). 20×2100→64: the transpose with its reduction in two blocks (the second
+    /// adds to the first's stores), its second panel of x 4 rows wide.
     func testLinearMatchesReference() {
         for dt in [DType.float32, .float64] {
             for (rows, inF, outF) in [(7, 9, 5), (200, 64, 33), (64, 784, 50), (193, 120, 300), (200, 600, 90), (64, 300, 100), (300, 28, 80),
                                       (37, 200, 80), (100, 784, 300), (13, 50, 64), (40, 40, 64), (200, 300, 400),
-                                      (1, 784, 37), (3, 37, 70), (5, 40, 64), (12, 100, 9)] {
+                                      (1, 784, 37), (3, 37, 70), (5, 40, 64), (12, 100, 9), (20, 2100, 64)] {
                 let x = random(rows * inF, dt), w = random(outF * inF, dt), b = random(outF, dt)
                 for act in [nil, FusedActivation.relu, .tanh, .sigmoid] where act == nil || cpu.fusesActivation(dtype: dt) {
                     let (y1, y2) = (empty(rows * outF, dt), empty(rows * outF, dt))
@@ -154,12 +157,25 @@ final class CPUAgainstReferenceTests: XCTestCase {
                     XCTAssertLessThan(relativeError(y1, y2, rows * outF, dt), tolerance(dt), "linear \(dt) \(rows)×\(inF)→\(outF) \(act?.rawValue ?? "no activation")")
                 }
                 let g = random(rows * outF, dt)
-                for withBias in [false, true] {
-                    let (d1, d2) = (empty(outF * inF, dt), empty(outF * inF, dt)), (b1, b2) = (empty(outF, dt), empty(outF, dt))
-                    cpu.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d1, bias: withBias ? b1 : nil)
-                    ref.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d2, bias: withBias ? b2 : nil)
-                    XCTAssertLessThan(relativeError(d1, d2, outF * inF, dt), tolerance(dt) * 4, "weight gradient \(dt) \(rows)×\(inF)→\(outF)")
-                    if withBias { XCTAssertLessThan(relativeError(b1, b2, outF, dt), tolerance(dt) * 4, "bias gradient \(dt) \(rows)×\(inF)→\(outF)") }
+                // with a fused activation, g is the gradient of its output y (the forward's, with
+                // the bias, so that relu's has zeros) and g·f′(y) is taken on the way
+                // (the activations on the smaller shapes only: the reference's loops are slow)
+                for act in [nil, FusedActivation.relu, .tanh, .sigmoid] where act == nil || rows * inF * outF <= 8_000_000 {
+                    let y = act.map { a in
+                        let y = empty(rows * outF, dt)
+                        ref.linear(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, x: x, weight: w, bias: b, activation: a, out: y)
+                        return y
+                    }
+                    for withBias in act == nil ? [false, true] : [true] {
+                        let (d1, d2) = (empty(outF * inF, dt), empty(outF * inF, dt)), (b1, b2) = (empty(outF, dt), empty(outF, dt))
+                        cpu.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d1,
+                                                 bias: withBias ? b1 : nil, activation: act, output: y)
+                        ref.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g, x: x, into: d2,
+                                                 bias: withBias ? b2 : nil, activation: act, output: y)
+                        let what = "\(dt) \(rows)×\(inF)→\(outF) \(act?.rawValue ?? "no activation")"
+                        XCTAssertLessThan(relativeError(d1, d2, outF * inF, dt), tolerance(dt) * 4, "weight gradient \(what)")
+                        if withBias { XCTAssertLessThan(relativeError(b1, b2, outF, dt), tolerance(dt) * 4, "bias gradient \(what)") }
+                    }
                 }
             }
         }
