@@ -55,7 +55,7 @@ public struct LinearKernelSettings: Sendable {
     /// rows, at least `forwardPanelSplitMinOutFeatures` outputs and at least
     /// `forwardTransposedMinOutputsPerRow` outputs per row compute the transpose instead,
     /// yᵀ = W·xᵀ (CPUBackend.linearTransposed): x is packed (rows × in values, not W's out × in), W
-    /// read in place as the kernel's row operand and the tiles of yᵀ transposed into y. On Zen 4
+    /// read in place as the kernel's row operand and each tile of yᵀ stored transposed into y. On Zen 4
     /// (`neurone bench linear`, one thread) it measured 1.16× the panel split for 64×784×1000 and
     /// 1.46× for 16×784×1000; mlp training 1.07× / 1.03× at batch 64 (1 / 2 threads), 1.00–1.02× /
     /// 1.03× at 256. 256 on AVX-512 CPUs; 0 turns it off.
