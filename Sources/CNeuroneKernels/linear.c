@@ -333,10 +333,10 @@ NK_AVX512_INLINE void lin_tile512(const int MR, const int NP, const int trans, c
             _Pragma("clang loop unroll(full)")
             for (int j = 0; j < 16; j++) {
                 if (!((cols >> j) & 1)) break;  // the live columns are the first ones
-                float *r = y + (16 * v + j) * ldy;
-                __m512 o = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(rows, r), t[j]) : t[j];
+                float *col = y + (16 * v + j) * ldy;
+                __m512 o = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(rows, col), t[j]) : t[j];
                 if (relu) o = _mm512_mask_mov_ps(o, _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ), zero);
-                _mm512_mask_storeu_ps(r, rows, o);
+                _mm512_mask_storeu_ps(col, rows, o);
             }
         }
         return;

@@ -70,10 +70,11 @@ extension CPUBackend {
     /// once (no clearing pass, no read of dW).
     /// With `activation` (a kernel activation code and the forward's output y [rows, outF]), g is
     /// the gradient of y and g · f′(y) is taken as g is packed; with `bias`, dB [outF] is summed
-    /// there too (nk_wgrad_pack_g_act_f32).
+    /// there too (nk_wgrad_pack_g_act_f32); without an activation the caller sums the bias.
     package func linearWeightGradient(_ g: UnsafeRawPointer, _ x: UnsafeRawPointer, rows: Int, outFeatures outF: Int, inFeatures inF: Int,
                                       into dst: UnsafeMutableRawPointer, activation: (code: Int32, output: UnsafeRawPointer)? = nil,
                                       bias: UnsafeMutablePointer<Float>? = nil) {
+        precondition(bias == nil || activation != nil, "linearWeightGradient: the bias is summed here only with an activation")
         let tiles = (outF + 5) / 6, panels = (inF + 15) / 16
         let pa = scratch(tiles * 6 * rows, .float32), pb = scratch(panels * 16 * rows, .float32)
         let gp = g.assumingMemoryBound(to: Float.self), xp = x.assumingMemoryBound(to: Float.self)

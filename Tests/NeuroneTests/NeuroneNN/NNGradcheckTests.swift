@@ -222,20 +222,27 @@ final class NNGradcheckTests: XCTestCase {
         // linear(…, activation:): the packed kernel (≤ 96 input features, ≥ 192 rows), the GEMM
         // (more input features, or few rows), a 3-D input, and on AVX-512 CPUs few rows with ≥ 64
         // outputs (W's panels split over the threads); float64 not fused
-        for (xs, outF) in [([200, 40], 37), ([5, 40], 37), ([64, 130], 20), ([3, 70, 28], 64), ([64, 130], 100), ([5, 40], 70)] {
+        // With the input needing no gradient (a first layer; [64, 784] → 50 and [3, 70, 28] → 64
+        // by the outer-product weight gradient, ≥ 32768 weights) the activation's gradient and the
+        // bias's sum are taken as g is packed: the same values.
+        for (xs, outF) in [([200, 40], 37), ([5, 40], 37), ([64, 130], 20), ([3, 70, 28], 64), ([64, 130], 100), ([5, 40], 70), ([64, 784], 50),
+                           ([3, 70, 600], 64)] {
             for act in FusedActivation.allCases {
                 for dt in [DType.float32, .float64] {
-                    let x64 = r(xs), w64 = r([outF, xs.last!]), b64 = r([outF])
-                    func run(_ fused: Bool) -> [Tensor] {
-                        let x = x64.to(dt).detach().requiringGrad(), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
-                        let y = fused ? x.linear(weight: w, bias: b, activation: act) : act.apply(x.linear(weight: w, bias: b))
-                        (y * y).sum().backward()
-                        return [y.detach(), x.grad!, w.grad!, b.grad!]
-                    }
-                    let want = run(false), got = run(true)
-                    for (i, (u, v)) in zip(got, want).enumerated() {
-                        XCTAssertEqual(u.shape, v.shape)
-                        XCTAssertEqual((u - v).abs().max().item(), 0, "linear x\(xs) out \(outF) \(act) \(dt): output \(i) differs")
+                    for inputGrad in [true, false] {
+                        let x64 = r(xs), w64 = r([outF, xs.last!]), b64 = r([outF])
+                        func run(_ fused: Bool) -> [Tensor] {
+                            let x = x64.to(dt).detach().requiringGrad(inputGrad), w = w64.to(dt).detach().requiringGrad(), b = b64.to(dt).detach().requiringGrad()
+                            let y = fused ? x.linear(weight: w, bias: b, activation: act) : act.apply(x.linear(weight: w, bias: b))
+                            (y * y).sum().backward()
+                            return [y.detach(), w.grad!, b.grad!] + (inputGrad ? [x.grad!] : [])
+                        }
+                        let want = run(false), got = run(true)
+                        for (i, (u, v)) in zip(got, want).enumerated() {
+                            XCTAssertEqual(u.shape, v.shape)
+                            XCTAssertEqual((u - v).abs().max().item(), 0,
+                                           "linear x\(xs) out \(outF) \(act) \(dt) input grad \(inputGrad): output \(i) differs")
+                        }
                     }
                 }
             }
