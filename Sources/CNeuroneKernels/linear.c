@@ -543,13 +543,15 @@ static void linear_pack_portable(const float *w, int64_t ldw, int64_t N, int64_t
     for (int64_t j = 0; j < (N + 15) / 16 * 16; j++)
         for (int64_t p = 0; p < K; p++) pk[((j / 16) * K + p) * 16 + j % 16] = j < N ? w[j * ldw + p] : 0.0f;
 }
+// trans: y holds the transpose (element (i, j) at y[j·ldy + i]), as linear_packed_avx512's.
 static void linear_packed_portable(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk,
-                                   const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add) {
+                                   const float *bias, const float *rowBias, int64_t N, float *y, int64_t ldy, int relu, int add, int trans) {
     for (int64_t i = m0; i < m1; i++)
         for (int64_t j = 0; j < N; j++) {
-            float acc = add ? y[i * ldy + j] : rowBias ? rowBias[i] : bias ? bias[j] : 0.0f;
+            float *out = trans ? y + j * ldy + i : y + i * ldy + j;
+            float acc = add ? *out : rowBias ? rowBias[i] : bias ? bias[j] : 0.0f;
             for (int64_t p = 0; p < K; p++) acc += x[i * ldx + p] * pk[((j / 16) * K + p) * 16 + j % 16];
-            y[i * ldy + j] = relu ? NK_RELU(acc) : acc;
+            *out = relu ? NK_RELU(acc) : acc;
         }
 }
 
@@ -580,7 +582,7 @@ void nk_linear_packed_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, i
     if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0); return; }
 #endif
-    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0);
+    linear_packed_portable(x, ldx, m0, m1, K, pk, bias, NULL, N, y, ldy, relu != 0, 0, 0);
 }
 void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m1, int64_t K, const float *pk, int64_t N, float *y,
                               int64_t ldy) {
@@ -588,7 +590,7 @@ void nk_linear_packed_add_f32(const float *x, int64_t ldx, int64_t m0, int64_t m
     if (nk_cpu_level() >= 2) { linear_packed_avx512(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1); return; }
 #endif
-    linear_packed_portable(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1);
+    linear_packed_portable(x, ldx, m0, m1, K, pk, NULL, NULL, N, y, ldy, 0, 1, 0);
 }
 void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
                         int64_t N, float *c, int64_t ldc, int32_t relu) {
@@ -596,7 +598,7 @@ void nk_gemm_packed_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int
     if (nk_cpu_level() >= 2) { linear_packed_avx512(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 0); return; }
     if (nk_cpu_level() >= 1) { linear_packed_avx2(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0); return; }
 #endif
-    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0);
+    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 0);
 }
 // The segmented product on plain loops (below AVX2, or not x86): the same sums in the same order.
 void nk_gemm_packed_t_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, int64_t K, const float *pk, const float *rowBias,
@@ -604,12 +606,7 @@ void nk_gemm_packed_t_f32(const float *a, int64_t lda, int64_t m0, int64_t m1, i
 #if defined(__x86_64__) || defined(__i386__)
     if (nk_cpu_level() >= 2) { linear_packed_avx512(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 1); return; }
 #endif
-    for (int64_t i = m0; i < m1; i++)
-        for (int64_t j = 0; j < N; j++) {
-            float acc = rowBias ? rowBias[i] : 0.0f;
-            for (int64_t p = 0; p < K; p++) acc += a[i * lda + p] * pk[((j / 16) * K + p) * 16 + j % 16];
-            c[j * ldc + i] = relu ? NK_RELU(acc) : acc;
-        }
+    linear_packed_portable(a, lda, m0, m1, K, pk, NULL, rowBias, N, c, ldc, relu != 0, 0, 1);
 }
 
 static void gemm_segments_portable(const float *x, const int64_t *off, int64_t m0, int64_t m1, int64_t segs, int64_t segLen,
@@ -681,11 +678,7 @@ static void wgrad_pack_g_act_portable(int32_t op, const float *g, const float *y
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// The rules of nk_activation.h on vectors, rounded as the scalar ones (no contraction): relu's
-// lanes where y ≤ 0 cleared (a NaN y passes g), g·(1 − y·y), (g·y)·(1 − y).
-#define WG512_RELU(gv, yv) _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(yv, _mm512_setzero_ps(), _CMP_LE_OQ), gv)
-#define WG512_TANH(gv, yv) _mm512_mul_ps(gv, _mm512_sub_ps(_mm512_set1_ps(1), _mm512_mul_ps(yv, yv)))
-#define WG512_SIGMOID(gv, yv) _mm512_mul_ps(_mm512_mul_ps(gv, yv), _mm512_sub_ps(_mm512_set1_ps(1), yv))
+// The same loop with each row of the tile one masked vector (nk_activation.h's vector rules).
 #define WG512_LOOP(GRAD)                                                                          \
     for (int64_t k = 0; k < K; k++) {                                                             \
         const __m512 gv = _mm512_maskz_loadu_ps(m, g + k * ldg + i0), yv = _mm512_maskz_loadu_ps(m, y + k * ldg + i0); \
@@ -701,13 +694,10 @@ NK_AVX512 static void wgrad_pack_g_act_avx512(int32_t op, const float *g, const 
         const __mmask16 m = (__mmask16)((1u << live) - 1);
         float *dst = pa + t * K * 6;
         __m512 sums = _mm512_setzero_ps();
-        WG_PACK_ACT_SWITCH(WG512_LOOP, WG512_RELU, WG512_TANH, WG512_SIGMOID)
+        WG_PACK_ACT_SWITCH(WG512_LOOP, nk_relu_grad_m512, nk_tanh_grad_m512, nk_sigmoid_grad_m512)
         if (dbias) _mm512_mask_storeu_ps(dbias + i0, m, sums);
     }
 }
-#define WG256_RELU(gv, yv) _mm256_andnot_ps(_mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_LE_OQ), gv)
-#define WG256_TANH(gv, yv) _mm256_mul_ps(gv, _mm256_sub_ps(_mm256_set1_ps(1), _mm256_mul_ps(yv, yv)))
-#define WG256_SIGMOID(gv, yv) _mm256_mul_ps(_mm256_mul_ps(gv, yv), _mm256_sub_ps(_mm256_set1_ps(1), yv))
 #define WG256_LOOP(GRAD)                                                                          \
     for (int64_t k = 0; k < K; k++) {                                                             \
         const __m256 gv = _mm256_maskload_ps(g + k * ldg + i0, m), yv = _mm256_maskload_ps(y + k * ldg + i0, m); \
@@ -723,7 +713,7 @@ __attribute__((target("avx2,fma"))) static void wgrad_pack_g_act_avx2(int32_t op
         const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)live), lane);
         float *dst = pa + t * K * 6;
         __m256 sums = _mm256_setzero_ps();
-        WG_PACK_ACT_SWITCH(WG256_LOOP, WG256_RELU, WG256_TANH, WG256_SIGMOID)
+        WG_PACK_ACT_SWITCH(WG256_LOOP, nk_relu_grad_m256, nk_tanh_grad_m256, nk_sigmoid_grad_m256)
         if (dbias) _mm256_maskstore_ps(dbias + i0, m, sums);
     }
 }

@@ -36,18 +36,10 @@ extension Tensor {
         let needX = _requiresGrad, needW = weight._requiresGrad, needB = bias?._requiresGrad ?? false
         let ySaved: Tensor? = activation == nil ? nil : out.detach()
         return out.recording("Linear\(activation?.nodeName ?? "")Backward", inputs) { gOut in
-            if let a = activation, !needX, needW {
-                // the first layer of a network: the device takes the activation's gradient (and
-                // the bias's) as it reads g for the weight's, no tensor of g·f′ made
-                let g2 = gOut.contiguousCopyIfNeeded().reshape([rows, outF])
-                let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
-                let gb = needB && rows > 0 ? Tensor.empty([outF], dtype: dt, device: device) : nil
-                gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
-                                                into: gw.buffer, bias: gb?.buffer, activation: a, output: ySaved!.buffer)
-                let gbias = bias == nil ? nil : needB ? gb ?? Tensor.zeros([outF], dtype: dt, device: device) : nil
-                return [nil, gw] + (bias == nil ? [] : [gbias])
-            }
-            let g = activation.map { $0.gradient(gOut, output: ySaved!) } ?? gOut
+            // Where only the weight's (and bias's) gradient reads g (a network's first layer), the
+            // device takes the activation's gradient as it reads g, no tensor of g·f′ made.
+            let fused = activation != nil && !needX && needW
+            let g = fused ? gOut : activation.map { $0.gradient(gOut, output: ySaved!) } ?? gOut
             let g2 = g.contiguousCopyIfNeeded().reshape([rows, outF])
             var grads: [Tensor?] = []
             if needX {
@@ -61,7 +53,8 @@ extension Tensor {
             if needW {
                 let gw = Tensor.empty([outF, inF], dtype: dt, device: device)
                 gw.backend.linearWeightGradient(dtype: dt, rows: rows, inFeatures: inF, outFeatures: outF, gradOut: g2.buffer, x: xd.buffer,
-                                                into: gw.buffer, bias: gb?.buffer)
+                                                into: gw.buffer, bias: gb?.buffer, activation: fused ? activation : nil,
+                                                output: fused ? ySaved!.buffer : nil)
                 grads.append(gw)
             } else { grads.append(nil) }
             if bias != nil { grads.append(needB ? gb ?? g2.sum(dim: 0) : nil) }

@@ -176,6 +176,41 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// nk_gemm_packed_t_f32 (the product stored transposed, each tile transposed in registers on
+    /// AVX-512 CPUs, plain loops below) against nk_gemm_packed_f32 at the same level, bit for bit
+    /// where both run the same sums (AVX-512, and the plain loops; at the AVX2 level the AVX2
+    /// kernel's fused multiply-adds against the loops: within 1e-5 of the value's scale):
+    /// tiles of 12 and fewer rows, a last panel of 1–16 columns, a reduction past 2048 (two blocks,
+    /// the second adding to the first's transposed stores), relu with −0 and NaN kept, a row range
+    /// inside a wider C (the rest untouched).
+    func testTransposedStoreMatchesPackedProduct() {
+        let g = Generator(seed: 41), sameSums = nk_kernel_level() != 1
+        for (m, n, k, relu) in [(12, 32, 20, false), (13, 17, 9, true), (5, 1, 3, false), (30, 40, 2100, true), (1, 16, 784, true), (25, 50, 64, false)] {
+            var a = (0..<(m * k)).map { _ in Float(g.nextDouble() * 2 - 1) }, b = (0..<(k * n)).map { _ in Float(g.nextDouble() * 2 - 1) }
+            let bias = (0..<m).map { _ in Float(g.nextDouble() * 2 - 1) }
+            if relu { a[0] = .nan; b[0] = 0 }  // row 0's first column NaN
+            var pk = [Float](repeating: 0, count: (n + 15) / 16 * 16 * k)
+            nk_pack_panels16_f32(b, Int64(n), Int64(k), Int64(n), &pk)
+            var c = [Float](repeating: 7, count: m * n), ct = [Float](repeating: 7, count: n * (m + 2))
+            let (m0, m1) = (m > 2 ? 1 : 0, m)  // rows [m0, m1) only
+            nk_gemm_packed_f32(a, Int64(k), Int64(m0), Int64(m1), Int64(k), pk, bias, Int64(n), &c, Int64(n), relu ? 1 : 0)
+            nk_gemm_packed_t_f32(a, Int64(k), Int64(m0), Int64(m1), Int64(k), pk, bias, Int64(n), &ct, Int64(m + 2), relu ? 1 : 0)
+            for j in 0..<n {
+                for i in 0..<(m + 2) {
+                    let got = ct[j * (m + 2) + i]
+                    if i >= m0 && i < m1 {
+                        let want = c[i * n + j]
+                        let same = got.bitPattern == want.bitPattern || (got.isNaN && want.isNaN)
+                            || (sameSums ? false : Swift.abs(got - want) <= 1e-5 * Swift.max(1, Swift.abs(want)))
+                        XCTAssertTrue(same, "\(m)×\(n)×\(k) at (\(i), \(j)): \(got) vs \(want)")
+                    } else {
+                        XCTAssertEqual(got, 7, "\(m)×\(n)×\(k): column \(i) of row \(j) written")
+                    }
+                }
+            }
+        }
+    }
+
     func testCol2imSetMatchesClearThenAdd() {
         // (C, H, W, kh, kw, sh, sw, ph, pw, dh, dw)
         let cases: [[Int]] = [[2, 26, 26, 3, 3, 1, 1, 0, 0, 1, 1], [3, 7, 17, 2, 5, 1, 1, 1, 2, 1, 1], [1, 5, 33, 3, 3, 1, 1, 1, 1, 2, 2],
